@@ -1,0 +1,161 @@
+//! Wiring: builds the clients and store from [`Config`], serves the router,
+//! and shuts down cleanly, letting in-flight answers finish.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use slack_morphism::prelude::SlackSigningSecret;
+use slack_morphism::signature_verifier::SlackEventSignatureVerifier;
+use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::slack::response_url::ResponseUrlClient;
+use crate::slack::web::SlackWeb;
+use crate::slack::SlackError;
+use crate::store::{Store, StoreError};
+
+/// How long shutdown waits for spawned answers to finish.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Everything a request handler may need.
+pub struct Services {
+    /// The configuration the service started with.
+    pub config: Config,
+    /// Persistent state.
+    pub store: Store,
+    /// Slack Web API client.
+    pub slack: SlackWeb,
+    /// Posts answers to `response_url`s.
+    pub responder: ResponseUrlClient,
+    /// Verifies inbound Slack requests.
+    pub verifier: Arc<SlackEventSignatureVerifier>,
+    /// Work spawned by handlers, awaited at shutdown.
+    pub tasks: TaskTracker,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("config", &self.config)
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shared handle to [`Services`].
+pub type AppState = Arc<Services>;
+
+/// Why the service could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A Slack client could not be built.
+    #[error(transparent)]
+    Slack(#[from] SlackError),
+    /// The listen address is unavailable.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address from BIND or PORT.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The HTTP server failed.
+    #[error("HTTP server error: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Builds every service from the configuration.
+pub async fn build(config: Config) -> Result<AppState, AppError> {
+    let store = Store::open(&config.database_url).await?;
+    let slack = SlackWeb::new(&config.slack_api_base(), &config.slack_bot_token)?;
+    let responder = ResponseUrlClient::new()?;
+    let verifier = Arc::new(SlackEventSignatureVerifier::new(&SlackSigningSecret::new(
+        config.slack_signing_secret.expose().to_string(),
+    )));
+    Ok(Arc::new(Services {
+        config,
+        store,
+        slack,
+        responder,
+        verifier,
+        tasks: TaskTracker::new(),
+    }))
+}
+
+/// Runs the service until SIGINT or SIGTERM.
+pub async fn serve(config: Config) -> Result<(), AppError> {
+    let bind = config.bind;
+    let state = build(config).await?;
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(|source| AppError::Bind { addr: bind, source })?;
+    let addr = listener.local_addr().map_err(AppError::Serve)?;
+    tracing::info!(
+        %addr,
+        store = ?state.store.backend(),
+        version = env!("CARGO_PKG_VERSION"),
+        "listening"
+    );
+    state.tasks.spawn(announce_slack_identity(state.slack.clone()));
+
+    axum::serve(listener, crate::http::router(state.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(AppError::Serve)?;
+
+    state.tasks.close();
+    if tokio::time::timeout(DRAIN_TIMEOUT, state.tasks.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(pending = state.tasks.len(), "shutdown before every answer was sent");
+    }
+    state.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Logs who the bot token belongs to, so a wrong token shows at start.
+async fn announce_slack_identity(slack: SlackWeb) {
+    match slack.auth_test().await {
+        Ok(identity) => tracing::info!(
+            team = %identity.team,
+            team_id = %identity.team_id,
+            bot_user = %identity.user_id,
+            "connected to Slack"
+        ),
+        Err(e) => tracing::warn!(error = %e, "Slack auth.test failed: check SLACK_BOT_TOKEN and SLACK_API_URL"),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,117 @@
+//! What to answer a command with. Answers that need no I/O are given at once
+//! in the HTTP response; everything else is acknowledged at once and finished
+//! in a spawned task that answers through `response_url`, so Slack's 3 s
+//! deadline is never at risk.
+
+use crate::commands::parse::{parse, Command, Subcommand};
+use crate::render::{help, usage, Message};
+use crate::slack::Reply;
+
+/// How a command is answered.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Plan {
+    /// The final answer, sent in the HTTP response.
+    Answer {
+        /// The reply.
+        reply: Reply,
+        /// What to record as the outcome.
+        outcome: Outcome,
+        /// The subcommand, when the text named one.
+        subcommand: Option<Subcommand>,
+    },
+    /// Acknowledge now with `ack`; run `command` afterwards.
+    Defer {
+        /// The immediate acknowledgement.
+        ack: Reply,
+        /// The work to do.
+        command: Command,
+    },
+}
+
+/// How a command ended, as recorded in the activity log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answered successfully.
+    Answered,
+    /// The command could not be parsed; usage help was sent.
+    UsageError,
+    /// The answer could not be delivered to Slack.
+    DeliveryFailed,
+}
+
+impl Outcome {
+    /// Stable name for storage and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Answered => "answered",
+            Outcome::UsageError => "usage_error",
+            Outcome::DeliveryFailed => "delivery_failed",
+        }
+    }
+}
+
+/// Decides how to answer the text typed after `/sentry`. Pure.
+pub fn plan(text: &str) -> Plan {
+    match parse(text) {
+        Ok(Command::Help { topic }) => Plan::Answer {
+            reply: Reply::ephemeral(match topic {
+                Some(sub) => help::topic(sub),
+                None => help::overview(),
+            }),
+            outcome: Outcome::Answered,
+            subcommand: Some(Subcommand::Help),
+        },
+        Ok(command) => Plan::Defer {
+            ack: Reply::ephemeral(Message::mrkdwn(format!(
+                ":hourglass_flowing_sand: Working on `/sentry {}`…",
+                command.subcommand().name()
+            ))),
+            command,
+        },
+        Err(error) => Plan::Answer {
+            reply: Reply::ephemeral(usage::usage_error(&error)),
+            outcome: Outcome::UsageError,
+            subcommand: error.subcommand(),
+        },
+    }
+}
+
+/// Runs a deferred command and returns its answer.
+pub async fn execute(command: &Command) -> Reply {
+    Reply::ephemeral(usage::not_available(command.subcommand()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_and_usage_errors_are_answered_at_once() {
+        assert!(matches!(
+            plan("help"),
+            Plan::Answer {
+                outcome: Outcome::Answered,
+                ..
+            }
+        ));
+        assert!(matches!(
+            plan("issues"),
+            Plan::Answer {
+                outcome: Outcome::UsageError,
+                subcommand: Some(Subcommand::Issues),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn commands_that_need_sentry_are_deferred() {
+        match plan("issues api level:error") {
+            Plan::Defer { ack, command } => {
+                assert!(ack.text.contains("Working on `/sentry issues`"));
+                assert_eq!(command.subcommand(), Subcommand::Issues);
+            }
+            other => panic!("expected a deferred plan, got {other:?}"),
+        }
+    }
+}

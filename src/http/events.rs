@@ -1,0 +1,56 @@
+//! `POST /slack/events`: the Events API, including the `url_verification`
+//! handshake Slack performs when the request URL is saved.
+
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Deserialize)]
+struct EventEnvelope {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    challenge: Option<String>,
+    #[serde(default)]
+    event_id: Option<String>,
+    #[serde(default)]
+    event: Option<InnerEvent>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InnerEvent {
+    #[serde(rename = "type", default)]
+    kind: String,
+}
+
+/// Answers the handshake and acknowledges events.
+pub async fn handle(body: Bytes) -> Response {
+    let envelope: EventEnvelope = match serde_json::from_slice(&body) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            tracing::warn!(error = %e, "malformed event payload");
+            return (StatusCode::BAD_REQUEST, "malformed event payload").into_response();
+        }
+    };
+    match envelope.kind.as_str() {
+        "url_verification" => match envelope.challenge {
+            Some(challenge) => Json(json!({ "challenge": challenge })).into_response(),
+            None => (StatusCode::BAD_REQUEST, "url_verification without a challenge").into_response(),
+        },
+        "event_callback" => {
+            tracing::info!(
+                event_id = envelope.event_id.as_deref().unwrap_or(""),
+                event = envelope.event.as_ref().map_or("", |e| e.kind.as_str()),
+                "event received"
+            );
+            StatusCode::OK.into_response()
+        }
+        other => {
+            tracing::info!(kind = other, "ignored event envelope");
+            StatusCode::OK.into_response()
+        }
+    }
+}

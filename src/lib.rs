@@ -1,0 +1,19 @@
+//! sentry-slack-bot: Sentry in Slack. Slash commands list and act on issues,
+//! buttons change them in place, and a poller posts channel alerts.
+//!
+//! The flow runs one way: [`http`] verifies and parses Slack's requests,
+//! [`commands`] turns text into work, [`render`] builds Block Kit, [`slack`]
+//! sends it, and [`store`] keeps what must survive a restart.
+
+pub mod app;
+pub mod commands;
+pub mod config;
+pub mod http;
+pub mod render;
+pub mod slack;
+pub mod store;
+pub mod telemetry;
+pub mod backoff;
+
+/// `User-Agent` for outbound calls.
+pub const USER_AGENT: &str = concat!("sentry-slack-bot/", env!("CARGO_PKG_VERSION"));

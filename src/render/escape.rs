@@ -1,0 +1,97 @@
+//! Escaping for Slack `mrkdwn`. Text from Sentry and from users is untrusted:
+//! an unescaped `<!channel>` or `<@U123>` would ping people, and a stray `<`
+//! breaks links.
+
+/// Escapes `&`, `<` and `>` so Slack shows the text literally.
+pub fn escape_mrkdwn(text: &str) -> String {
+    escape_truncated(text, usize::MAX)
+}
+
+/// Escapes like [`escape_mrkdwn`] and keeps the result within `max_chars`
+/// characters, ending with `…` when cut. Entities are never split.
+pub fn escape_truncated(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars.saturating_mul(4)));
+    let mut used = 0usize;
+    let total_needed: usize = text.chars().map(escaped_len).sum();
+    let budget = if total_needed <= max_chars {
+        max_chars
+    } else {
+        // Leave room for the ellipsis.
+        max_chars.saturating_sub(1)
+    };
+    for c in text.chars() {
+        let len = escaped_len(c);
+        if used + len > budget {
+            out.push('…');
+            return out;
+        }
+        used += len;
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Cuts plain text (not mrkdwn) to `max_chars` characters, ending with `…`.
+pub fn truncate_plain(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Wraps escaped text in backticks for inline code, dropping backticks that
+/// would close the span early.
+pub fn inline_code(text: &str, max_chars: usize) -> String {
+    let cleaned: String = text.chars().filter(|c| *c != '`').collect();
+    format!("`{}`", escape_truncated(&cleaned, max_chars))
+}
+
+fn escaped_len(c: char) -> usize {
+    match c {
+        '&' => 5,
+        '<' | '>' => 4,
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_sequences_cannot_ping() {
+        let escaped = escape_mrkdwn("boom <!channel> <@U123> <#C1|x> a&b");
+        assert_eq!(
+            escaped,
+            "boom &lt;!channel&gt; &lt;@U123&gt; &lt;#C1|x&gt; a&amp;b"
+        );
+        assert!(!escaped.contains('<'));
+    }
+
+    #[test]
+    fn truncation_counts_characters_and_never_splits_entities() {
+        assert_eq!(escape_truncated("abc", 3), "abc");
+        assert_eq!(escape_truncated("abcd", 3), "ab…");
+        // "a&lt;" would fill all 5 characters, leaving no room for the ellipsis.
+        assert_eq!(escape_truncated("a<b", 5), "a…");
+        assert_eq!(escape_truncated("a<b", 6), "a&lt;b");
+        let long = "é".repeat(5000);
+        let cut = escape_truncated(&long, 3000);
+        assert_eq!(cut.chars().count(), 3000);
+        assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn plain_truncation_and_inline_code() {
+        assert_eq!(truncate_plain("hello", 5), "hello");
+        assert_eq!(truncate_plain("hello!", 5), "hell…");
+        assert_eq!(inline_code("a`<b>`", 100), "`a&lt;b&gt;`");
+    }
+}

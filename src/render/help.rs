@@ -1,0 +1,131 @@
+//! `/sentry help`: every command with an example, or one command in detail.
+
+use crate::commands::parse::Subcommand;
+use crate::render::message::{context, header, section, Message};
+
+const SEARCH_DOCS: &str = "https://docs.sentry.io/concepts/search/";
+
+/// Help for every command.
+pub fn overview() -> Message {
+    let mut blocks = vec![
+        header("Sentry for Slack"),
+        section(
+            "List and act on Sentry issues without leaving Slack, and get alerts in channels. \
+             Answers are visible only to you until you share them.",
+        ),
+    ];
+    let mut text = String::from("Sentry for Slack commands:\n");
+    for sub in Subcommand::ALL {
+        let example = sub.examples().first().copied().unwrap_or_default();
+        blocks.push(section(&format!(
+            "*`{}`*\n{}\n_Example:_ `/sentry {}`",
+            sub.usage(),
+            sub.summary(),
+            example
+        )));
+        text.push_str(&format!("{} — {}\n", sub.usage(), sub.summary()));
+    }
+    blocks.push(context(&[&format!(
+        "`/sentry help <command>` explains one command · search syntax: <{SEARCH_DOCS}|Sentry search>"
+    )]));
+    Message { text, blocks }
+}
+
+/// Help for one command.
+pub fn topic(sub: Subcommand) -> Message {
+    let mut body = format!("*`{}`*\n{}", sub.usage(), sub.summary());
+    if let Some(details) = details(sub) {
+        body.push_str("\n\n");
+        body.push_str(details);
+    }
+    let examples = sub
+        .examples()
+        .iter()
+        .map(|e| format!("• `/sentry {e}`"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let blocks = vec![
+        header(&format!("/sentry {}", sub.name())),
+        section(&body),
+        section(&format!("*Examples*\n{examples}")),
+        context(&["`/sentry help` lists every command"]),
+    ];
+    Message {
+        text: format!("{} — {}", sub.usage(), sub.summary()),
+        blocks,
+    }
+}
+
+fn details(sub: Subcommand) -> Option<&'static str> {
+    Some(match sub {
+        Subcommand::Issues => {
+            "The search query uses Sentry's syntax and defaults to `is:unresolved`. \
+             Name the org as `org/project` when several linked orgs have the project."
+        }
+        Subcommand::Issue => {
+            "Accepts a short ID (`API-3F`), a numeric issue id, or an issue URL copied from Sentry."
+        }
+        Subcommand::Subscribe => {
+            "Alerts follow the search query (default `is:unresolved`); issues that already exist \
+             are not posted.\n\
+             • `--no-regressions`: skip issues that come back after being resolved\n\
+             • `--digest N`: more than N new issues in one check become one digest message \
+             (default 5, at most 40)\n\
+             • `--no-threads`: post follow-ups in the channel instead of the alert's thread"
+        }
+        Subcommand::Link => {
+            "Opens a Sentry approval page where you pick the org. Each org has one connection; \
+             linking it again replaces the old one once the new one is approved."
+        }
+        Subcommand::Unlink => {
+            "Forgets the org's connection. Sentry has no way for the bot to revoke it: uninstall \
+             the integration in the org's Sentry settings as well."
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::limits;
+    use slack_morphism::prelude::*;
+
+    fn section_texts(message: &Message) -> Vec<String> {
+        message
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                SlackBlock::Section(s) => match &s.text {
+                    Some(SlackBlockText::MarkDown(md)) => Some(md.text.clone()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn overview_lists_every_command_with_an_example_within_limits() {
+        let help = overview();
+        assert!(help.blocks.len() <= limits::MAX_BLOCKS);
+        let texts = section_texts(&help).join("\n");
+        for sub in Subcommand::ALL {
+            assert!(texts.contains(&sub.usage()), "{sub} missing");
+            assert!(help.text.contains(&sub.usage()), "{sub} missing in fallback");
+        }
+        assert!(texts.contains("_Example:_ `/sentry issues api`"));
+        for text in section_texts(&help) {
+            assert!(text.chars().count() <= limits::MAX_SECTION_TEXT);
+        }
+    }
+
+    #[test]
+    fn topic_explains_options() {
+        let help = topic(Subcommand::Subscribe);
+        let texts = section_texts(&help).join("\n");
+        assert!(texts.contains("--digest N"));
+        assert!(texts.contains("at most 40"));
+        assert!(texts.contains("`/sentry subscribe api level:error`"));
+    }
+}

@@ -1,0 +1,10 @@
+//! Pure Block Kit builders: plain data in, Slack messages out. Untrusted
+//! text goes through [`escape`] and every builder respects [`limits`].
+
+pub mod escape;
+pub mod help;
+pub mod limits;
+pub mod message;
+pub mod usage;
+
+pub use message::Message;

@@ -1,0 +1,81 @@
+//! The Slack Web API through slack-morphism. The connector accepts `http://`
+//! as well as `https://` so `SLACK_API_URL` can point at a local server.
+
+use std::sync::Arc;
+
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use slack_morphism::errors::SlackClientError;
+use slack_morphism::prelude::*;
+
+use crate::config::Secret;
+use crate::slack::SlackError;
+
+type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
+
+/// Who the bot token belongs to, from `auth.test`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BotIdentity {
+    /// Workspace name.
+    pub team: String,
+    /// Workspace ID.
+    pub team_id: String,
+    /// The bot user's ID.
+    pub user_id: String,
+}
+
+/// A Web API client bound to the bot token.
+#[derive(Clone)]
+pub struct SlackWeb {
+    client: Arc<SlackClient<Connector>>,
+    token: SlackApiToken,
+}
+
+impl std::fmt::Debug for SlackWeb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackWeb").finish_non_exhaustive()
+    }
+}
+
+impl SlackWeb {
+    /// A client for the Web API at `api_base` (no trailing slash).
+    pub fn new(api_base: &str, bot_token: &Secret) -> Result<Self, SlackError> {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .build();
+        let connector = SlackClientHyperConnector::with_connector(https)
+            .with_slack_api_url(&format!("{api_base}/"));
+        Ok(Self {
+            client: Arc::new(SlackClient::new(connector)),
+            token: SlackApiToken::new(bot_token.expose().to_string().into()),
+        })
+    }
+
+    /// Calls `auth.test` to learn who the token belongs to.
+    pub async fn auth_test(&self) -> Result<BotIdentity, SlackError> {
+        let session = self.client.open_session(&self.token);
+        let response = session.auth_test().await.map_err(map_error)?;
+        Ok(BotIdentity {
+            team: response.team,
+            team_id: response.team_id.to_string(),
+            user_id: response.user_id.to_string(),
+        })
+    }
+}
+
+fn map_error(error: SlackClientError) -> SlackError {
+    match error {
+        SlackClientError::ApiError(e) => SlackError::Api(e.code),
+        SlackClientError::RateLimitError(e) => SlackError::RateLimited {
+            retry_after_secs: e.retry_after.map(|d| d.as_secs()).unwrap_or(1),
+        },
+        SlackClientError::HttpError(e) => SlackError::Status {
+            status: e.status_code.as_u16(),
+            body: e.http_response_body.unwrap_or_default().chars().take(200).collect(),
+        },
+        other => SlackError::Unreachable(other.to_string()),
+    }
+}
