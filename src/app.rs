@@ -100,7 +100,9 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         version = env!("CARGO_PKG_VERSION"),
         "listening"
     );
-    state.tasks.spawn(announce_slack_identity(state.slack.clone()));
+    state
+        .tasks
+        .spawn(announce_slack_identity(state.slack.clone()));
 
     axum::serve(listener, crate::http::router(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
@@ -112,7 +114,10 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         .await
         .is_err()
     {
-        tracing::warn!(pending = state.tasks.len(), "shutdown before every answer was sent");
+        tracing::warn!(
+            pending = state.tasks.len(),
+            "shutdown before every answer was sent"
+        );
     }
     state.store.close().await;
     tracing::info!("stopped");
@@ -128,7 +133,9 @@ async fn announce_slack_identity(slack: SlackWeb) {
             bot_user = %identity.user_id,
             "connected to Slack"
         ),
-        Err(e) => tracing::warn!(error = %e, "Slack auth.test failed: check SLACK_BOT_TOKEN and SLACK_API_URL"),
+        Err(e) => {
+            tracing::warn!(error = %e, "Slack auth.test failed: check SLACK_BOT_TOKEN and SLACK_API_URL")
+        }
     }
 }
 

@@ -276,10 +276,7 @@ impl Config {
             || database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://"))
         {
-            r.problem(
-                "DATABASE_URL",
-                "must start with `sqlite:` or `postgres://`",
-            );
+            r.problem("DATABASE_URL", "must start with `sqlite:` or `postgres://`");
         }
 
         let poll_raw = r
@@ -288,7 +285,10 @@ impl Config {
         let poll_interval = match humantime::parse_duration(&poll_raw) {
             Ok(d) if d >= Duration::from_millis(100) => Some(d),
             Ok(_) => {
-                r.problem("POLL_INTERVAL", format!("`{poll_raw}` is shorter than 100ms"));
+                r.problem(
+                    "POLL_INTERVAL",
+                    format!("`{poll_raw}` is shorter than 100ms"),
+                );
                 None
             }
             Err(_) => {
@@ -373,7 +373,10 @@ impl Config {
 
     /// The Slack Web API base as a string without a trailing slash.
     pub fn slack_api_base(&self) -> String {
-        self.slack_api_url.as_str().trim_end_matches('/').to_string()
+        self.slack_api_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_string()
     }
 }
 

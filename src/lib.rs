@@ -6,6 +6,7 @@
 //! sends it, and [`store`] keeps what must survive a restart.
 
 pub mod app;
+pub mod backoff;
 pub mod commands;
 pub mod config;
 pub mod http;
@@ -13,7 +14,6 @@ pub mod render;
 pub mod slack;
 pub mod store;
 pub mod telemetry;
-pub mod backoff;
 
 /// `User-Agent` for outbound calls.
 pub const USER_AGENT: &str = concat!("sentry-slack-bot/", env!("CARGO_PKG_VERSION"));

@@ -327,7 +327,9 @@ pub enum ParseError {
         given: String,
     },
     /// Not `project` or `org/project` made of slug characters.
-    #[error("`{given}` is not a project: use `project` or `org/project` (letters, digits, `-`, `_`)")]
+    #[error(
+        "`{given}` is not a project: use `project` or `org/project` (letters, digits, `-`, `_`)"
+    )]
     InvalidProject {
         /// The subcommand.
         command: Subcommand,
@@ -343,7 +345,9 @@ pub enum ParseError {
         given: String,
     },
     /// Not a short ID, numeric id or issue URL.
-    #[error("`{given}` is not an issue: use a short ID like `API-3F`, a numeric id, or an issue URL")]
+    #[error(
+        "`{given}` is not an issue: use a short ID like `API-3F`, a numeric id, or an issue URL"
+    )]
     InvalidIssue {
         /// What was typed.
         given: String,
@@ -410,16 +414,17 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
     let args: Vec<&str> = rest.iter().map(|t| t.text).collect();
     match sub {
         Subcommand::Help => {
-            let topic = match args.as_slice() {
-                [] => None,
-                [word] => Some(Subcommand::from_word(word).ok_or_else(|| {
-                    ParseError::UnknownCommand {
-                        given: word.to_string(),
-                        suggestion: Subcommand::closest(word),
-                    }
-                })?),
-                [_, extra, ..] => return Err(unexpected(sub, extra)),
-            };
+            let topic =
+                match args.as_slice() {
+                    [] => None,
+                    [word] => Some(Subcommand::from_word(word).ok_or_else(|| {
+                        ParseError::UnknownCommand {
+                            given: word.to_string(),
+                            suggestion: Subcommand::closest(word),
+                        }
+                    })?),
+                    [_, extra, ..] => return Err(unexpected(sub, extra)),
+                };
             Ok(Command::Help { topic })
         }
         Subcommand::Issues => {
@@ -614,13 +619,9 @@ pub fn parse_issue_ref(word: &str) -> Result<IssueRef, ParseError> {
     if !unwrapped.is_empty() && unwrapped.chars().all(|c| c.is_ascii_digit()) {
         return Ok(IssueRef::Id(unwrapped.to_string()));
     }
-    let is_short_id = unwrapped
-        .rsplit_once('-')
-        .is_some_and(|(project, suffix)| {
-            is_slug(project)
-                && !suffix.is_empty()
-                && suffix.chars().all(|c| c.is_ascii_alphanumeric())
-        });
+    let is_short_id = unwrapped.rsplit_once('-').is_some_and(|(project, suffix)| {
+        is_slug(project) && !suffix.is_empty() && suffix.chars().all(|c| c.is_ascii_alphanumeric())
+    });
     if is_short_id {
         Ok(IssueRef::ShortId(unwrapped.to_uppercase()))
     } else {
@@ -1057,7 +1058,10 @@ mod tests {
     fn errors_point_at_the_usage_that_fixes_them() {
         let err = parse("issues").unwrap_err();
         assert_eq!(err.subcommand(), Some(Subcommand::Issues));
-        assert_eq!(err.to_string(), "`issues` needs a project, like `api` or `acme/api` (see `/sentry projects`)");
+        assert_eq!(
+            err.to_string(),
+            "`issues` needs a project, like `api` or `acme/api` (see `/sentry projects`)"
+        );
         assert_eq!(parse("nope").unwrap_err().subcommand(), None);
         assert_eq!(
             parse("issue x").unwrap_err().subcommand(),

@@ -87,7 +87,12 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
 }
 
 /// Appends to the activity log off the request path.
-fn record(state: &AppState, form: &SlashCommandForm, subcommand: Option<Subcommand>, outcome: Outcome) {
+fn record(
+    state: &AppState,
+    form: &SlashCommandForm,
+    subcommand: Option<Subcommand>,
+    outcome: Outcome,
+) {
     let activity = Activity {
         at_ms: now_ms(),
         team_id: form.team_id.clone(),

@@ -38,7 +38,11 @@ pub async fn handle(body: Bytes) -> Response {
     match envelope.kind.as_str() {
         "url_verification" => match envelope.challenge {
             Some(challenge) => Json(json!({ "challenge": challenge })).into_response(),
-            None => (StatusCode::BAD_REQUEST, "url_verification without a challenge").into_response(),
+            None => (
+                StatusCode::BAD_REQUEST,
+                "url_verification without a challenge",
+            )
+                .into_response(),
         },
         "event_callback" => {
             tracing::info!(

@@ -15,7 +15,10 @@ pub async fn healthz() -> &'static str {
 /// The store answers; 503 with the reason otherwise.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready", "store": "ok" }))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "store": "ok" })),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             (

@@ -57,7 +57,11 @@ pub async fn handle(body: Bytes) -> Response {
             return (StatusCode::BAD_REQUEST, "malformed interaction payload").into_response();
         }
     };
-    let actions: Vec<&str> = payload.actions.iter().map(|a| a.action_id.as_str()).collect();
+    let actions: Vec<&str> = payload
+        .actions
+        .iter()
+        .map(|a| a.action_id.as_str())
+        .collect();
     tracing::info!(
         kind = %payload.kind,
         team = payload.team.as_ref().map_or("", |t| t.id.as_str()),

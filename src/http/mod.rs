@@ -20,7 +20,10 @@ pub fn router(state: AppState) -> Router {
         .route("/slack/commands", post(commands::handle))
         .route("/slack/interactions", post(interactions::handle))
         .route("/slack/events", post(events::handle))
-        .route_layer(middleware::from_fn_with_state(verifier, verify::verify_slack))
+        .route_layer(middleware::from_fn_with_state(
+            verifier,
+            verify::verify_slack,
+        ))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(

@@ -37,7 +37,8 @@ pub async fn verify_slack(
         tracing::warn!(path = %parts.uri.path(), reason, "rejected an unverified Slack request");
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 fn check_signature(
@@ -46,8 +47,8 @@ fn check_signature(
     body: &Bytes,
 ) -> Result<(), &'static str> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let signature = header(SlackEventSignatureVerifier::SLACK_SIGNED_HASH_HEADER)
-        .ok_or("missing signature")?;
+    let signature =
+        header(SlackEventSignatureVerifier::SLACK_SIGNED_HASH_HEADER).ok_or("missing signature")?;
     let timestamp =
         header(SlackEventSignatureVerifier::SLACK_SIGNED_TIMESTAMP).ok_or("missing timestamp")?;
     let body = std::str::from_utf8(body).map_err(|_| "body is not UTF-8")?;

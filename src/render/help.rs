@@ -112,7 +112,10 @@ mod tests {
         let texts = section_texts(&help).join("\n");
         for sub in Subcommand::ALL {
             assert!(texts.contains(&sub.usage()), "{sub} missing");
-            assert!(help.text.contains(&sub.usage()), "{sub} missing in fallback");
+            assert!(
+                help.text.contains(&sub.usage()),
+                "{sub} missing in fallback"
+            );
         }
         assert!(texts.contains("_Example:_ `/sentry issues api`"));
         for text in section_texts(&help) {

@@ -65,7 +65,9 @@ mod tests {
     fn malformed_arguments_show_usage_and_example() {
         let err = parse("issues").unwrap_err();
         let message = usage_error(&err);
-        assert!(message.text.contains("Usage: `/sentry issues <[org/]project> [search query]`"));
+        assert!(message
+            .text
+            .contains("Usage: `/sentry issues <[org/]project> [search query]`"));
         assert!(message.text.contains("Example: `/sentry issues api`"));
     }
 

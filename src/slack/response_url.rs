@@ -61,16 +61,16 @@ impl ResponseUrlClient {
     }
 
     async fn send_once(&self, url: &str, reply: &Reply) -> Result<(), Attempt> {
-        let response = self
-            .http
-            .post(url)
-            .json(reply)
-            .send()
-            .await
-            .map_err(|e| Attempt::Retry {
-                error: SlackError::Unreachable(e.to_string()),
-                after: None,
-            })?;
+        let response =
+            self.http
+                .post(url)
+                .json(reply)
+                .send()
+                .await
+                .map_err(|e| Attempt::Retry {
+                    error: SlackError::Unreachable(e.to_string()),
+                    after: None,
+                })?;
         let status = response.status();
         let retry_after = response
             .headers()

@@ -46,8 +46,8 @@ impl SlackWeb {
             .enable_http1()
             .enable_http2()
             .build();
-        let connector = SlackClientHyperConnector::with_connector(https)
-            .with_slack_api_url(&format!("{api_base}/"));
+        let connector =
+            SlackClientHyperConnector::with_connector(https).with_slack_api_url(api_base);
         Ok(Self {
             client: Arc::new(SlackClient::new(connector)),
             token: SlackApiToken::new(bot_token.expose().to_string().into()),
@@ -74,7 +74,12 @@ fn map_error(error: SlackClientError) -> SlackError {
         },
         SlackClientError::HttpError(e) => SlackError::Status {
             status: e.status_code.as_u16(),
-            body: e.http_response_body.unwrap_or_default().chars().take(200).collect(),
+            body: e
+                .http_response_body
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect(),
         },
         other => SlackError::Unreachable(other.to_string()),
     }

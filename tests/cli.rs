@@ -1,0 +1,79 @@
+//! The command line: help, version, and configuration errors.
+
+use std::process::Command;
+
+fn bot() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sentry-slack-bot"));
+    let dir = std::env::temp_dir();
+    command.current_dir(dir).env_clear();
+    command
+}
+
+#[test]
+fn version_and_help() {
+    let out = bot().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("sentry-slack-bot {}", env!("CARGO_PKG_VERSION"))
+    );
+    let out = bot().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("serve"));
+    assert!(help.contains("--env-file"));
+}
+
+#[test]
+fn bad_configuration_stops_start_up_with_one_line_per_problem() {
+    let out = bot()
+        .arg("serve")
+        .env("SLACK_BOT_TOKEN", "xoxp-not-a-bot-token")
+        .env("POLL_INTERVAL", "often")
+        .env("PORT", "99999")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let problems: Vec<&str> = stderr.lines().skip(1).map(str::trim).collect();
+    assert_eq!(problems.len(), 4, "{stderr}");
+    assert!(problems[0].starts_with("SLACK_SIGNING_SECRET: is required"));
+    assert!(problems[1].starts_with("SLACK_BOT_TOKEN: must be a bot token"));
+    assert!(problems[2].starts_with("POLL_INTERVAL: `often` is not a duration"));
+    assert!(problems[3].starts_with("PORT: `99999` is not a port number"));
+    assert!(
+        !stderr.contains("xoxp-not-a-bot-token"),
+        "secrets are not echoed"
+    );
+}
+
+#[test]
+fn env_file_is_read_and_the_environment_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bot.env");
+    std::fs::write(
+        &file,
+        "SLACK_SIGNING_SECRET=abc\nSLACK_BOT_TOKEN=xoxb-from-file\nPOLL_INTERVAL=never\n",
+    )
+    .unwrap();
+    let out = bot()
+        .args(["--env-file", file.to_str().unwrap(), "serve"])
+        .env("POLL_INTERVAL", "sometimes")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("SLACK_SIGNING_SECRET"),
+        "read from the file: {stderr}"
+    );
+    assert!(stderr.contains("`sometimes` is not a duration"), "{stderr}");
+
+    let out = bot()
+        .args(["--env-file", "/nonexistent/bot.env", "serve"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("cannot read --env-file /nonexistent/bot.env"));
+}

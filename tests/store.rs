@@ -1,0 +1,88 @@
+//! The store on real databases: an SQLite file and the local PostgreSQL server.
+
+use sentry_slack_bot::config::Secret;
+use sentry_slack_bot::store::{Activity, ActivityKind, Backend, Store};
+
+fn activity(at_ms: i64, subject: &str) -> Activity {
+    Activity {
+        at_ms,
+        team_id: "T0ACME".into(),
+        user_id: "U0ALICE".into(),
+        channel_id: "C0ALERTS".into(),
+        kind: ActivityKind::Command,
+        subject: subject.into(),
+        outcome: "answered".into(),
+    }
+}
+
+async fn exercise(store: &Store) {
+    store.ping().await.unwrap();
+    store.record_activity(&activity(1, "help")).await.unwrap();
+    store.record_activity(&activity(3, "issues")).await.unwrap();
+    store.record_activity(&activity(2, "orgs")).await.unwrap();
+    let recent = store.recent_activity(2).await.unwrap();
+    let subjects: Vec<&str> = recent.iter().map(|a| a.subject.as_str()).collect();
+    assert_eq!(subjects, ["issues", "orgs"]);
+    assert_eq!(recent[0], activity(3, "issues"));
+}
+
+#[tokio::test]
+async fn sqlite_file_is_created_in_wal_mode_and_migrations_are_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested-name.db");
+    let url = Secret::new(format!("sqlite://{}", path.display()));
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.backend(), Backend::Sqlite);
+    assert!(path.exists());
+    exercise(&store).await;
+    store.close().await;
+
+    // Reopening applies nothing twice and keeps the rows.
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.recent_activity(10).await.unwrap().len(), 3);
+    store.close().await;
+
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path);
+    let mut conn = sqlx::ConnectOptions::connect(&options).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn postgres_runs_the_same_migrations() {
+    let admin_url = std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("t_{}", rand::random::<u64>());
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
+        .await
+        .expect("PostgreSQL on 127.0.0.1:5432 (bash .ci/run starts it)");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+
+    let url = format!("{admin_url}?options=-c%20search_path%3D{schema}");
+    let store = Store::open(&Secret::new(url.clone())).await.unwrap();
+    assert_eq!(store.backend(), Backend::Postgres);
+    exercise(&store).await;
+    store.close().await;
+    let store = Store::open(&Secret::new(url)).await.unwrap();
+    assert_eq!(store.recent_activity(10).await.unwrap().len(), 3);
+    store.close().await;
+
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
+    )
+    .bind(&schema)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(tables, ["_sqlx_migrations", "activity"]);
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}

@@ -1,0 +1,228 @@
+//! Starts the real `sentry-slack-bot serve` binary on an ephemeral port with
+//! a temporary SQLite database, pointed at a fake Slack.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::fake_slack::FakeSlack;
+use super::signer;
+
+/// The signing secret every test app uses.
+pub const SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+/// The bot token every test app and fake Slack use.
+pub const BOT_TOKEN: &str = "xoxb-test-0000-secret-token";
+
+/// A running service and what it talks to.
+pub struct TestApp {
+    /// Where the service listens.
+    pub addr: SocketAddr,
+    /// The fake Slack it calls.
+    pub slack: FakeSlack,
+    /// The SQLite file it uses.
+    pub database_path: PathBuf,
+    /// Plain HTTP client for requests to the service.
+    pub http: reqwest::Client,
+    child: Child,
+    logs: Arc<Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+/// Extra environment for [`spawn_app_with`].
+pub type Env = Vec<(&'static str, String)>;
+
+/// Starts the service with the default test configuration.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Vec::new()).await
+}
+
+/// Starts the service with `extra` environment variables added.
+pub async fn spawn_app_with(extra: Env) -> TestApp {
+    let slack = FakeSlack::start(BOT_TOKEN).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_path = dir.path().join("bot.db");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sentry-slack-bot"));
+    command
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+        .env("SLACK_BOT_TOKEN", BOT_TOKEN)
+        .env("SLACK_API_URL", slack.api_url())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", database_path.display()),
+        )
+        .env("BIND", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in extra {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("start sentry-slack-bot");
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
+    let stdout = child.stdout.take().expect("stdout");
+    let stdout_logs = logs.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(entry) = serde_json::from_str::<Value>(&line) {
+                if entry["message"] == "listening" {
+                    if let Some(addr) = entry["addr"].as_str().and_then(|a| a.parse().ok()) {
+                        let _ = addr_tx.send(addr);
+                    }
+                }
+            }
+            stdout_logs.lock().unwrap().push(line);
+        }
+    });
+    let stderr = child.stderr.take().expect("stderr");
+    let stderr_logs = logs.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            stderr_logs.lock().unwrap().push(line);
+        }
+    });
+    let addr = tokio::task::spawn_blocking(move || addr_rx.recv_timeout(Duration::from_secs(30)))
+        .await
+        .expect("join")
+        .unwrap_or_else(|_| {
+            panic!(
+                "service did not start; logs:\n{}",
+                logs.lock().unwrap().join("\n")
+            )
+        });
+    TestApp {
+        addr,
+        slack,
+        database_path,
+        http: reqwest::Client::new(),
+        child,
+        logs,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// `http://addr/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A slash-command form body for `/sentry <text>`.
+    pub fn command_form(text: &str, response_url: &str) -> String {
+        serde_urlencoded::to_string([
+            ("token", "deprecated-verification-token"),
+            ("team_id", "T0ACME"),
+            ("team_domain", "acme-corp"),
+            ("channel_id", "C0ALERTS"),
+            ("channel_name", "alerts"),
+            ("user_id", "U0ALICE"),
+            ("user_name", "alice"),
+            ("command", "/sentry"),
+            ("text", text),
+            ("api_app_id", "A0BOT"),
+            ("response_url", response_url),
+            ("trigger_id", "13345224609.738474920.8088930838d88f008e0"),
+        ])
+        .expect("encodes")
+    }
+
+    /// Posts `body` to `path` signed now with the right secret.
+    pub async fn post_signed(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> reqwest::Response {
+        let ts = signer::now();
+        let signature = signer::sign(SIGNING_SECRET, ts, &body);
+        self.post_with(path, content_type, body, Some(ts), Some(signature))
+            .await
+    }
+
+    /// Posts with explicit signature headers (either may be left out).
+    pub async fn post_with(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: String,
+        timestamp: Option<i64>,
+        signature: Option<String>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(ts) = timestamp {
+            request = request.header("x-slack-request-timestamp", ts.to_string());
+        }
+        if let Some(signature) = signature {
+            request = request.header("x-slack-signature", signature);
+        }
+        request.send().await.expect("request reaches the service")
+    }
+
+    /// Sends a signed `/sentry <text>`; returns the response and the id of
+    /// its `response_url` on the fake Slack.
+    pub async fn command(&self, text: &str) -> (reqwest::Response, String) {
+        let (url, id) = self.slack.response_url();
+        let response = self
+            .post_signed(
+                "/slack/commands",
+                "application/x-www-form-urlencoded",
+                Self::command_form(text, &url),
+            )
+            .await;
+        (response, id)
+    }
+
+    /// Everything the service has logged so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+
+    /// Waits until a log line contains `needle`.
+    pub async fn wait_for_log(&self, needle: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !self.logs().contains(needle) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no log line with {needle:?}; logs:\n{}",
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Sends SIGTERM and waits for a clean exit; returns the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("service did not stop within 5 s of SIGTERM");
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

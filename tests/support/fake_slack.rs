@@ -1,0 +1,381 @@
+//! A fake Slack Web API on 127.0.0.1, close enough to the real one for the
+//! bot's clients: bearer-token auth, `ok: false` error bodies, Block Kit
+//! limits enforced with `invalid_blocks`, 429 with `Retry-After` on demand,
+//! and `response_url`s that accept five posts each.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+
+use super::block_kit;
+
+/// How many times Slack accepts posts to one `response_url`.
+pub const RESPONSE_URL_USES: usize = 5;
+
+/// One call the fake received.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// Web API method (`chat.postMessage`) or `response_url`.
+    pub method: String,
+    /// For response_url posts, the URL's id.
+    pub response_id: Option<String>,
+    /// The body as JSON (form bodies are converted).
+    pub body: Value,
+    /// The HTTP status answered.
+    pub status: u16,
+}
+
+#[derive(Default)]
+struct Inner {
+    calls: Vec<Call>,
+    response_uses: HashMap<String, usize>,
+    /// Calls left to answer with 429, and the Retry-After to send.
+    rate_limit: Option<(usize, u64)>,
+    /// Calls left to answer with this 5xx status.
+    server_errors: Option<(usize, u16)>,
+    next_ts: u64,
+}
+
+/// Handle to a running fake Slack.
+#[derive(Clone)]
+pub struct FakeSlack {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    bot_token: String,
+    inner: Arc<Mutex<Inner>>,
+    changed: Arc<Notify>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    bot_token: String,
+    inner: Arc<Mutex<Inner>>,
+    changed: Arc<Notify>,
+}
+
+impl FakeSlack {
+    /// Starts a fake that accepts `bot_token`.
+    pub async fn start(bot_token: &str) -> Self {
+        let inner = Arc::new(Mutex::new(Inner {
+            next_ts: 1_700_000_000_000_100,
+            ..Inner::default()
+        }));
+        let changed = Arc::new(Notify::new());
+        let shared = Shared {
+            bot_token: bot_token.to_string(),
+            inner: inner.clone(),
+            changed: changed.clone(),
+        };
+        let router = Router::new()
+            .route("/api/{method}", get(web_api).post(web_api))
+            .route("/response/{id}", post(response_url))
+            .with_state(shared);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake Slack");
+        let addr = listener.local_addr().expect("local addr");
+        tokio::spawn(async move {
+            axum::serve(listener, router)
+                .await
+                .expect("fake Slack serves");
+        });
+        Self {
+            addr,
+            bot_token: bot_token.to_string(),
+            inner,
+            changed,
+        }
+    }
+
+    /// The Web API base, as `SLACK_API_URL`.
+    pub fn api_url(&self) -> String {
+        format!("http://{}/api", self.addr)
+    }
+
+    /// A fresh `response_url`; returns the URL and its id.
+    pub fn response_url(&self) -> (String, String) {
+        let id = format!("T1/{}/{}", rand_id(), rand_id());
+        let encoded = id.replace('/', "-");
+        (format!("http://{}/response/{encoded}", self.addr), encoded)
+    }
+
+    /// The next `count` calls get 429 with `Retry-After: retry_after_secs`.
+    pub fn rate_limit_next(&self, count: usize, retry_after_secs: u64) {
+        self.inner.lock().unwrap().rate_limit = Some((count, retry_after_secs));
+    }
+
+    /// The next `count` calls get `status` (a 5xx).
+    pub fn fail_next(&self, count: usize, status: u16) {
+        self.inner.lock().unwrap().server_errors = Some((count, status));
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.inner.lock().unwrap().calls.clone()
+    }
+
+    /// Calls other than the start-up `auth.test`: what a request caused.
+    pub fn effects(&self) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method != "auth.test")
+            .collect()
+    }
+
+    /// Successful posts to the response_url with `id`.
+    pub fn responses(&self, id: &str) -> Vec<Value> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.response_id.as_deref() == Some(id) && c.status == 200)
+            .map(|c| c.body)
+            .collect()
+    }
+
+    /// Waits until `pred` holds over the calls, or panics after `timeout`.
+    pub async fn wait_for<F: Fn(&[Call]) -> bool>(
+        &self,
+        timeout: Duration,
+        what: &str,
+        pred: F,
+    ) -> Vec<Call> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.changed.notified();
+            let calls = self.calls();
+            if pred(&calls) {
+                return calls;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("timed out after {timeout:?} waiting for {what}; calls: {calls:#?}");
+            }
+        }
+    }
+
+    /// Waits for `count` successful posts to the response_url `id`.
+    pub async fn wait_for_responses(&self, id: &str, count: usize) -> Vec<Value> {
+        let id_owned = id.to_string();
+        self.wait_for(
+            Duration::from_secs(10),
+            "response_url posts",
+            move |calls| {
+                calls
+                    .iter()
+                    .filter(|c| {
+                        c.response_id.as_deref() == Some(id_owned.as_str()) && c.status == 200
+                    })
+                    .count()
+                    >= count
+            },
+        )
+        .await;
+        self.responses(id)
+    }
+
+    /// The bot token this fake accepts.
+    pub fn bot_token(&self) -> &str {
+        &self.bot_token
+    }
+}
+
+fn rand_id() -> String {
+    use rand::Rng;
+    let n: u64 = rand::thread_rng().gen();
+    format!("{n:016x}")
+}
+
+impl Shared {
+    fn record(&self, call: Call) {
+        self.inner.lock().unwrap().calls.push(call);
+        self.changed.notify_waiters();
+    }
+
+    /// An injected failure for this call, if one is pending.
+    fn injected_failure(&self) -> Option<Response> {
+        let mut inner = self.inner.lock().unwrap();
+        if let Some((left, retry_after)) = inner.rate_limit {
+            inner.rate_limit = (left > 1).then(|| (left - 1, retry_after));
+            let mut headers = HeaderMap::new();
+            headers.insert("retry-after", retry_after.to_string().parse().unwrap());
+            let body = Json(json!({ "ok": false, "error": "ratelimited" }));
+            return Some((StatusCode::TOO_MANY_REQUESTS, headers, body).into_response());
+        }
+        if let Some((left, status)) = inner.server_errors {
+            inner.server_errors = (left > 1).then(|| (left - 1, status));
+            let status = StatusCode::from_u16(status).unwrap();
+            return Some((status, "upstream connect error").into_response());
+        }
+        None
+    }
+}
+
+fn body_as_json(headers: &HeaderMap, body: &Bytes) -> Value {
+    let is_json = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return serde_json::from_slice(body).unwrap_or(Value::Null);
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    let mut map = serde_json::Map::new();
+    for (k, v) in pairs {
+        // Form-encoded Web API calls carry blocks as a JSON string.
+        let value = if k == "blocks" || k == "attachments" || k == "unfurls" {
+            serde_json::from_str(&v).unwrap_or(Value::String(v))
+        } else {
+            Value::String(v)
+        };
+        map.insert(k, value);
+    }
+    Value::Object(map)
+}
+
+async fn web_api(
+    State(shared): State<Shared>,
+    Path(method): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json_body = body_as_json(&headers, &body);
+    let respond = |status: StatusCode, answer: Value| {
+        shared.record(Call {
+            method: method.clone(),
+            response_id: None,
+            body: json_body.clone(),
+            status: status.as_u16(),
+        });
+        (status, Json(answer)).into_response()
+    };
+    if let Some(failure) = shared.injected_failure() {
+        shared.record(Call {
+            method: method.clone(),
+            response_id: None,
+            body: json_body.clone(),
+            status: failure.status().as_u16(),
+        });
+        return failure;
+    }
+    let expected = format!("Bearer {}", shared.bot_token);
+    let authorized = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == expected);
+    if !authorized {
+        let error = if headers.contains_key("authorization") {
+            "invalid_auth"
+        } else {
+            "not_authed"
+        };
+        return respond(StatusCode::OK, json!({ "ok": false, "error": error }));
+    }
+    match method.as_str() {
+        "auth.test" => respond(
+            StatusCode::OK,
+            json!({
+                "ok": true,
+                "url": "https://acme-corp.slack.com/",
+                "team": "Acme Corp",
+                "user": "sentry",
+                "team_id": "T0ACME",
+                "user_id": "U0BOT",
+                "bot_id": "B0BOT",
+                "is_enterprise_install": false
+            }),
+        ),
+        "chat.postMessage" | "chat.update" | "chat.postEphemeral" => {
+            let channel = json_body["channel"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if channel.is_empty() {
+                return respond(
+                    StatusCode::OK,
+                    json!({ "ok": false, "error": "channel_not_found" }),
+                );
+            }
+            let errors = block_kit::violations(&json_body);
+            if !errors.is_empty() {
+                let code = if errors == ["no_text"] {
+                    "no_text"
+                } else {
+                    "invalid_blocks"
+                };
+                return respond(
+                    StatusCode::OK,
+                    json!({ "ok": false, "error": code, "errors": errors }),
+                );
+            }
+            let ts = match json_body["ts"].as_str() {
+                Some(ts) if method == "chat.update" => ts.to_string(),
+                _ => {
+                    let mut inner = shared.inner.lock().unwrap();
+                    inner.next_ts += 1;
+                    let n = inner.next_ts;
+                    format!("{}.{:06}", n / 1_000_000, n % 1_000_000)
+                }
+            };
+            respond(
+                StatusCode::OK,
+                json!({ "ok": true, "channel": channel, "ts": ts, "message": { "text": json_body["text"], "blocks": json_body["blocks"] } }),
+            )
+        }
+        "chat.unfurl" => respond(StatusCode::OK, json!({ "ok": true })),
+        _ => respond(
+            StatusCode::OK,
+            json!({ "ok": false, "error": "unknown_method" }),
+        ),
+    }
+}
+
+async fn response_url(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json_body = body_as_json(&headers, &body);
+    let record = |status: StatusCode| {
+        shared.record(Call {
+            method: "response_url".into(),
+            response_id: Some(id.clone()),
+            body: json_body.clone(),
+            status: status.as_u16(),
+        });
+    };
+    if let Some(failure) = shared.injected_failure() {
+        record(failure.status());
+        return failure;
+    }
+    let uses = {
+        let mut inner = shared.inner.lock().unwrap();
+        let uses = inner.response_uses.entry(id.clone()).or_insert(0);
+        *uses += 1;
+        *uses
+    };
+    if uses > RESPONSE_URL_USES {
+        record(StatusCode::NOT_FOUND);
+        return (StatusCode::NOT_FOUND, "used_url").into_response();
+    }
+    let errors = block_kit::violations(&json_body);
+    if !errors.is_empty() {
+        record(StatusCode::BAD_REQUEST);
+        let code = if errors == ["no_text"] {
+            "no_text"
+        } else {
+            "invalid_blocks"
+        };
+        return (StatusCode::BAD_REQUEST, code).into_response();
+    }
+    record(StatusCode::OK);
+    (StatusCode::OK, "ok").into_response()
+}
