@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod http;
 pub mod render;
+pub mod sentry;
 pub mod slack;
 pub mod store;
 pub mod telemetry;

@@ -1,0 +1,632 @@
+//! The Sentry web API client: bearer auth, timeouts, gzip, typed models,
+//! per-org rate limiting, and bounded retries with jittered backoff for
+//! transient failures. 400/401/403/404 are never retried.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::error::SentryError;
+use super::models::{Event, Issue, Member, Organization, Project, Team};
+use super::pagination::next_cursor;
+use super::ratelimit::RateLimitHeaders;
+use crate::backoff::Backoff;
+use crate::config::Secret;
+
+/// Concurrent requests per org; Sentry's default concurrent limit is higher,
+/// and this keeps one busy org from starving the others.
+pub const MAX_CONCURRENT_PER_ORG: usize = 5;
+/// Longest a call waits in all for a rate limit to clear before failing.
+pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(20);
+/// Largest page Sentry serves.
+pub const MAX_PAGE: u32 = 100;
+/// Pages followed when collecting a whole list (projects, teams).
+const MAX_PAGES: usize = 50;
+
+const RETRY: Backoff = Backoff {
+    base: Duration::from_millis(200),
+    max_delay: Duration::from_secs(4),
+    max_attempts: 4,
+    max_total: Duration::from_secs(15),
+};
+
+/// One page of a list and the cursor of the next, when Sentry has one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Opaque cursor of the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// What to list with [`SentryClient::list_issues`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueQuery {
+    /// Project slug (for the legacy path).
+    pub project_slug: String,
+    /// Project id (for the org path); without it the legacy path is used.
+    pub project_id: Option<String>,
+    /// Sentry search query; always sent.
+    pub query: String,
+    /// `date`, `new`, `freq`, `user`, …
+    pub sort: String,
+    /// Page size, at most [`MAX_PAGE`].
+    pub limit: u32,
+    /// Cursor from a previous page.
+    pub cursor: Option<String>,
+}
+
+/// What an endpoint is, for errors and metrics.
+#[derive(Clone, Copy, Debug)]
+struct Endpoint {
+    name: &'static str,
+    scope: &'static str,
+    not_found: &'static str,
+}
+
+const ORGANIZATIONS: Endpoint = Endpoint {
+    name: "organizations",
+    scope: "org:read",
+    not_found: "organization",
+};
+const PROJECTS: Endpoint = Endpoint {
+    name: "org projects",
+    scope: "project:read",
+    not_found: "organization",
+};
+const ISSUES: Endpoint = Endpoint {
+    name: "org issues",
+    scope: "event:read",
+    not_found: "project",
+};
+const ISSUE: Endpoint = Endpoint {
+    name: "issue",
+    scope: "event:read",
+    not_found: "issue",
+};
+const SHORT_ID: Endpoint = Endpoint {
+    name: "short id",
+    scope: "event:read",
+    not_found: "issue",
+};
+const LATEST_EVENT: Endpoint = Endpoint {
+    name: "latest event",
+    scope: "event:read",
+    not_found: "issue",
+};
+const UPDATE_ISSUE: Endpoint = Endpoint {
+    name: "update issue",
+    scope: "event:write",
+    not_found: "issue",
+};
+const MEMBERS: Endpoint = Endpoint {
+    name: "org members",
+    scope: "member:read",
+    not_found: "organization",
+};
+const PROJECT_MEMBERS: Endpoint = Endpoint {
+    name: "project members",
+    scope: "member:read",
+    not_found: "project",
+};
+const TEAMS: Endpoint = Endpoint {
+    name: "teams",
+    scope: "team:read",
+    not_found: "organization",
+};
+
+/// Per-org admission: a concurrency cap and a pause after rate limits.
+struct OrgGate {
+    permits: Semaphore,
+    hold_until: Mutex<Option<SystemTime>>,
+}
+
+impl OrgGate {
+    fn new() -> Self {
+        Self {
+            permits: Semaphore::new(MAX_CONCURRENT_PER_ORG),
+            hold_until: Mutex::new(None),
+        }
+    }
+
+    fn hold_until(&self) -> Option<SystemTime> {
+        *self.hold_until.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn hold(&self, until: SystemTime) {
+        let mut held = self.hold_until.lock().unwrap_or_else(|e| e.into_inner());
+        if held.is_none_or(|h| h < until) {
+            *held = Some(until);
+        }
+    }
+}
+
+/// A Sentry API client shared by every org; tokens are passed per call.
+#[derive(Clone)]
+pub struct SentryClient {
+    http: reqwest::Client,
+    api_base: String,
+    gates: Arc<Mutex<HashMap<String, Arc<OrgGate>>>>,
+    /// Last `X-Sentry-Rate-Limit-Remaining` per org, for operators.
+    remaining: Arc<Mutex<HashMap<String, u64>>>,
+}
+
+impl std::fmt::Debug for SentryClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentryClient")
+            .field("api_base", &self.api_base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A response that arrived with a success status.
+struct Success {
+    body: bytes::Bytes,
+    link: Option<String>,
+}
+
+enum Attempt {
+    Done(Success),
+    Fail(SentryError),
+    Retry {
+        reason: String,
+        at: Option<SystemTime>,
+    },
+}
+
+impl SentryClient {
+    /// A client for the Sentry at `base` (`SENTRY_URL`).
+    pub fn new(base: &Url) -> Result<Self, SentryError> {
+        let http = reqwest::Client::builder()
+            .user_agent(crate::USER_AGENT)
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .gzip(true)
+            .build()
+            .map_err(|e| SentryError::Setup(e.to_string()))?;
+        Ok(Self {
+            http,
+            api_base: format!("{}/api/0", base.as_str().trim_end_matches('/')),
+            gates: Arc::default(),
+            remaining: Arc::default(),
+        })
+    }
+
+    /// The last `Remaining` header seen for `org`.
+    pub fn last_remaining(&self, org: &str) -> Option<u64> {
+        self.remaining
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(org)
+            .copied()
+    }
+
+    /// Organizations the token can see; an org-scoped token sees exactly one.
+    pub async fn organizations(&self, token: &Secret) -> Result<Vec<Organization>, SentryError> {
+        self.get_json("", token, ORGANIZATIONS, "/organizations/", &[])
+            .await
+    }
+
+    /// Every project of `org`, following pages.
+    pub async fn projects(&self, org: &str, token: &Secret) -> Result<Vec<Project>, SentryError> {
+        let path = format!("/organizations/{org}/projects/");
+        self.collect_pages(org, token, PROJECTS, &path, &[]).await
+    }
+
+    /// One page of a project's issues.
+    pub async fn list_issues(
+        &self,
+        org: &str,
+        token: &Secret,
+        q: &IssueQuery,
+    ) -> Result<Page<Issue>, SentryError> {
+        let limit = q.limit.clamp(1, MAX_PAGE).to_string();
+        let mut params = vec![
+            ("query", q.query.clone()),
+            ("sort", q.sort.clone()),
+            ("limit", limit),
+        ];
+        if let Some(cursor) = &q.cursor {
+            params.push(("cursor", cursor.clone()));
+        }
+        let legacy = format!("/projects/{org}/{}/issues/", q.project_slug);
+        let Some(project_id) = &q.project_id else {
+            return self.get_page(org, token, ISSUES, &legacy, &params).await;
+        };
+        let mut org_params = params.clone();
+        org_params.push(("project", project_id.clone()));
+        match self
+            .get_page(
+                org,
+                token,
+                ISSUES,
+                &format!("/organizations/{org}/issues/"),
+                &org_params,
+            )
+            .await
+        {
+            Err(SentryError::NotFound { .. }) => {
+                self.get_page(org, token, ISSUES, &legacy, &params).await
+            }
+            other => other,
+        }
+    }
+
+    /// An issue by its numeric id.
+    pub async fn issue(&self, org: &str, token: &Secret, id: &str) -> Result<Issue, SentryError> {
+        let scoped = format!("/organizations/{org}/issues/{id}/");
+        match self.get_json(org, token, ISSUE, &scoped, &[]).await {
+            Err(SentryError::NotFound { .. }) => {
+                self.get_json(org, token, ISSUE, &format!("/issues/{id}/"), &[])
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    /// An issue by short ID, like `API-3F`.
+    pub async fn issue_by_short_id(
+        &self,
+        org: &str,
+        token: &Secret,
+        short_id: &str,
+    ) -> Result<Issue, SentryError> {
+        #[derive(Deserialize)]
+        struct Lookup {
+            group: Issue,
+        }
+        let path = format!("/organizations/{org}/shortids/{short_id}/");
+        let lookup: Lookup = self.get_json(org, token, SHORT_ID, &path, &[]).await?;
+        Ok(lookup.group)
+    }
+
+    /// The latest event of an issue.
+    pub async fn latest_event(
+        &self,
+        org: &str,
+        token: &Secret,
+        issue_id: &str,
+    ) -> Result<Event, SentryError> {
+        let scoped = format!("/organizations/{org}/issues/{issue_id}/events/latest/");
+        match self.get_json(org, token, LATEST_EVENT, &scoped, &[]).await {
+            Err(SentryError::NotFound { .. }) => {
+                let legacy = format!("/issues/{issue_id}/events/latest/");
+                self.get_json(org, token, LATEST_EVENT, &legacy, &[]).await
+            }
+            other => other,
+        }
+    }
+
+    /// Changes an issue (`status`, `assignedTo`, …); returns what Sentry echoes.
+    pub async fn update_issue(
+        &self,
+        org: &str,
+        token: &Secret,
+        id: &str,
+        body: &Value,
+    ) -> Result<Value, SentryError> {
+        let scoped = format!("/organizations/{org}/issues/{id}/");
+        let result = self
+            .request(
+                org,
+                token,
+                UPDATE_ISSUE,
+                Method::PUT,
+                &scoped,
+                &[],
+                Some(body),
+            )
+            .await;
+        let success = match result {
+            Err(SentryError::NotFound { .. }) => {
+                self.request(
+                    org,
+                    token,
+                    UPDATE_ISSUE,
+                    Method::PUT,
+                    &format!("/issues/{id}/"),
+                    &[],
+                    Some(body),
+                )
+                .await?
+            }
+            other => other?,
+        };
+        decode(UPDATE_ISSUE, &success.body)
+    }
+
+    /// A page of org members, optionally filtered by Sentry's member `query`.
+    pub async fn org_members(
+        &self,
+        org: &str,
+        token: &Secret,
+        query: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<Page<Member>, SentryError> {
+        let mut params = Vec::new();
+        if let Some(query) = query {
+            params.push(("query", query.to_string()));
+        }
+        if let Some(cursor) = cursor {
+            params.push(("cursor", cursor.to_string()));
+        }
+        self.get_page(
+            org,
+            token,
+            MEMBERS,
+            &format!("/organizations/{org}/members/"),
+            &params,
+        )
+        .await
+    }
+
+    /// Members of a project's teams.
+    pub async fn project_members(
+        &self,
+        org: &str,
+        token: &Secret,
+        project: &str,
+    ) -> Result<Vec<Member>, SentryError> {
+        let path = format!("/projects/{org}/{project}/members/");
+        self.collect_pages(org, token, PROJECT_MEMBERS, &path, &[])
+            .await
+    }
+
+    /// Every team of `org`.
+    pub async fn teams(&self, org: &str, token: &Secret) -> Result<Vec<Team>, SentryError> {
+        self.collect_pages(
+            org,
+            token,
+            TEAMS,
+            &format!("/organizations/{org}/teams/"),
+            &[],
+        )
+        .await
+    }
+
+    async fn collect_pages<T: DeserializeOwned>(
+        &self,
+        org: &str,
+        token: &Secret,
+        endpoint: Endpoint,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<Vec<T>, SentryError> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut page_params = params.to_vec();
+            if let Some(c) = &cursor {
+                page_params.push(("cursor", c.clone()));
+            }
+            let page: Page<T> = self
+                .get_page(org, token, endpoint, path, &page_params)
+                .await?;
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
+                _ => break,
+            }
+        }
+        Ok(items)
+    }
+
+    async fn get_page<T: DeserializeOwned>(
+        &self,
+        org: &str,
+        token: &Secret,
+        endpoint: Endpoint,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<Page<T>, SentryError> {
+        let success = self
+            .request(org, token, endpoint, Method::GET, path, params, None)
+            .await?;
+        Ok(Page {
+            items: decode(endpoint, &success.body)?,
+            next_cursor: success.link.as_deref().and_then(next_cursor),
+        })
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        org: &str,
+        token: &Secret,
+        endpoint: Endpoint,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<T, SentryError> {
+        let success = self
+            .request(org, token, endpoint, Method::GET, path, params, None)
+            .await?;
+        decode(endpoint, &success.body)
+    }
+
+    fn gate(&self, org: &str) -> Arc<OrgGate> {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        gates
+            .entry(org.to_string())
+            .or_insert_with(|| Arc::new(OrgGate::new()))
+            .clone()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn request(
+        &self,
+        org: &str,
+        token: &Secret,
+        endpoint: Endpoint,
+        method: Method,
+        path: &str,
+        params: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Success, SentryError> {
+        let url = format!("{}{path}", self.api_base);
+        let gate = self.gate(org);
+        let started = tokio::time::Instant::now();
+        let mut attempts = 0u32;
+        let mut backoff_waited = Duration::ZERO;
+        loop {
+            // Respect a pause set by a 429 or a nearly spent window.
+            if let Some(until) = gate.hold_until() {
+                if let Ok(wait) = until.duration_since(SystemTime::now()) {
+                    if started.elapsed() + wait > MAX_RATE_LIMIT_WAIT {
+                        return Err(SentryError::RateLimited { until });
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+            }
+            attempts += 1;
+            let outcome = {
+                let _permit = gate
+                    .permits
+                    .acquire()
+                    .await
+                    .map_err(|e| SentryError::Setup(e.to_string()))?;
+                self.attempt(org, token, endpoint, &method, &url, params, body, &gate)
+                    .await
+            };
+            match outcome {
+                Attempt::Done(success) => return Ok(success),
+                Attempt::Fail(error) => return Err(error),
+                Attempt::Retry {
+                    reason,
+                    at: Some(until),
+                } => {
+                    tracing::warn!(org, endpoint = endpoint.name, %reason, "Sentry rate limit; waiting for reset");
+                    gate.hold(until);
+                    let wait = until.duration_since(SystemTime::now()).unwrap_or_default();
+                    if started.elapsed() + wait > MAX_RATE_LIMIT_WAIT
+                        || attempts >= RETRY.max_attempts + 2
+                    {
+                        return Err(SentryError::RateLimited { until });
+                    }
+                }
+                Attempt::Retry { reason, at: None } => {
+                    let wait = RETRY.delay(attempts);
+                    if !RETRY.allows(attempts, backoff_waited, wait) {
+                        return Err(SentryError::Unavailable { reason });
+                    }
+                    tracing::warn!(org, endpoint = endpoint.name, attempt = attempts, %reason, "Sentry call failed; retrying");
+                    tokio::time::sleep(wait).await;
+                    backoff_waited += wait;
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt(
+        &self,
+        org: &str,
+        token: &Secret,
+        endpoint: Endpoint,
+        method: &Method,
+        url: &str,
+        params: &[(&str, String)],
+        body: Option<&Value>,
+        gate: &OrgGate,
+    ) -> Attempt {
+        let mut request = self
+            .http
+            .request(method.clone(), url)
+            .bearer_auth(token.expose())
+            .query(params);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => {
+                let kind = if e.is_timeout() {
+                    "timed out"
+                } else {
+                    "connection failed"
+                };
+                return Attempt::Retry {
+                    reason: format!("{kind}: {e}"),
+                    at: None,
+                };
+            }
+        };
+        let status = response.status();
+        let limits = RateLimitHeaders::from_headers(response.headers());
+        if let Some(remaining) = limits.remaining {
+            self.remaining
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(org.to_string(), remaining);
+        }
+        let link = response
+            .headers()
+            .get(reqwest::header::LINK)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(e) => {
+                return Attempt::Retry {
+                    reason: format!("response cut off: {e}"),
+                    at: None,
+                }
+            }
+        };
+        tracing::debug!(
+            org,
+            endpoint = endpoint.name,
+            status = status.as_u16(),
+            "Sentry call"
+        );
+        match status {
+            s if s.is_success() => {
+                if let Some(until) = limits.slow_down_until(SystemTime::now()) {
+                    gate.hold(until);
+                }
+                Attempt::Done(Success { body, link })
+            }
+            StatusCode::TOO_MANY_REQUESTS => Attempt::Retry {
+                reason: "HTTP 429".into(),
+                at: Some(limits.retry_at(SystemTime::now(), Duration::from_secs(2))),
+            },
+            StatusCode::UNAUTHORIZED => Attempt::Fail(SentryError::Unauthorized),
+            StatusCode::FORBIDDEN => Attempt::Fail(SentryError::Forbidden {
+                scope: endpoint.scope,
+            }),
+            StatusCode::NOT_FOUND => Attempt::Fail(SentryError::NotFound {
+                what: endpoint.not_found,
+            }),
+            s if s.is_server_error() => Attempt::Retry {
+                reason: format!("HTTP {}", s.as_u16()),
+                at: None,
+            },
+            s => Attempt::Fail(SentryError::BadRequest {
+                detail: detail(&body).unwrap_or_else(|| format!("HTTP {}", s.as_u16())),
+            }),
+        }
+    }
+}
+
+fn decode<T: DeserializeOwned>(endpoint: Endpoint, body: &[u8]) -> Result<T, SentryError> {
+    serde_json::from_slice(body).map_err(|e| SentryError::Decode {
+        endpoint: endpoint.name,
+        message: e.to_string(),
+    })
+}
+
+/// Sentry's `{"detail": "…"}` error text, shortened.
+fn detail(body: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let text = match &value["detail"] {
+        Value::String(s) => s.clone(),
+        Value::Null => return None,
+        other => other.to_string(),
+    };
+    Some(text.chars().take(300).collect())
+}

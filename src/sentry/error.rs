@@ -1,0 +1,68 @@
+//! Sentry failures as types that commands can turn into plain words.
+
+use std::time::SystemTime;
+
+/// Why a Sentry call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SentryError {
+    /// 401: the token is invalid, expired or revoked.
+    #[error("Sentry rejected the token (HTTP 401)")]
+    Unauthorized,
+    /// 403: the token lacks a scope the call needs.
+    #[error("Sentry refused: the token lacks the `{scope}` scope (HTTP 403)")]
+    Forbidden {
+        /// The scope the call needs.
+        scope: &'static str,
+    },
+    /// 404: the org, project or issue does not exist (or is hidden from the token).
+    #[error("Sentry has no such {what} (HTTP 404)")]
+    NotFound {
+        /// What was looked up, like `issue`.
+        what: &'static str,
+    },
+    /// 400: Sentry rejected the request, usually the search query.
+    #[error("Sentry rejected the request: {detail}")]
+    BadRequest {
+        /// Sentry's `detail`.
+        detail: String,
+    },
+    /// 429 that did not clear within the retry budget.
+    #[error("Sentry is rate limiting this org")]
+    RateLimited {
+        /// When Sentry will accept requests again.
+        until: SystemTime,
+    },
+    /// Timeouts, connection errors or 5xx that retries did not cure.
+    #[error("Sentry is unavailable: {reason}")]
+    Unavailable {
+        /// What happened on the last attempt.
+        reason: String,
+    },
+    /// The response did not parse.
+    #[error("Sentry's answer from {endpoint} did not parse: {message}")]
+    Decode {
+        /// The endpoint, like `org issues`.
+        endpoint: &'static str,
+        /// The parser's message.
+        message: String,
+    },
+    /// The client could not be built or the URL is invalid.
+    #[error("Sentry client setup failed: {0}")]
+    Setup(String),
+}
+
+impl SentryError {
+    /// Seconds until a retry may succeed, for "try again in N s" messages.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            SentryError::RateLimited { until } => Some(
+                until
+                    .duration_since(SystemTime::now())
+                    .map(|d| d.as_secs().max(1))
+                    .unwrap_or(1),
+            ),
+            SentryError::Unavailable { .. } => Some(30),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Sentry's web API: a lenient, rate-limit-aware client and its models.
+
+pub mod client;
+pub mod error;
+pub mod models;
+pub mod pagination;
+pub mod ratelimit;
+
+pub use client::{IssueQuery, Page, SentryClient};
+pub use error::SentryError;

@@ -1,0 +1,277 @@
+//! Sentry API models, deserialized leniently: only `id` and `title` of an
+//! issue are required, every other field may be missing or `null`, unknown
+//! fields are ignored, and numbers that Sentry sends as strings (`count`)
+//! are accepted either way. Compatible servers omit much of this.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+/// An organization the token can see.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    /// Numeric id, as a string.
+    #[serde(deserialize_with = "string_or_number")]
+    pub id: String,
+    /// URL slug.
+    pub slug: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A project.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    /// Numeric id, as a string.
+    #[serde(deserialize_with = "string_or_number")]
+    pub id: String,
+    /// URL slug.
+    pub slug: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Platform, like `python`.
+    #[serde(default)]
+    pub platform: Option<String>,
+}
+
+/// Who an issue is assigned to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignee {
+    /// `user` or `team`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// The user or team id.
+    #[serde(default, deserialize_with = "opt_string_or_number")]
+    pub id: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Email, for users.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// An issue (a group of events).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Issue {
+    /// Numeric id, as a string.
+    #[serde(deserialize_with = "string_or_number")]
+    pub id: String,
+    /// Title, untrusted text from the crashing program.
+    pub title: String,
+    /// Short ID like `API-3F`.
+    #[serde(default)]
+    pub short_id: Option<String>,
+    /// Where it happened, untrusted.
+    #[serde(default)]
+    pub culprit: Option<String>,
+    /// Link to the issue in Sentry.
+    #[serde(default)]
+    pub permalink: Option<String>,
+    /// `fatal`, `error`, `warning`, `info`, `debug`.
+    #[serde(default)]
+    pub level: Option<String>,
+    /// `unresolved`, `resolved`, `ignored`, …
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `new`, `regressed`, `escalating`, `ongoing`, `archived_*`.
+    #[serde(default)]
+    pub substatus: Option<String>,
+    /// RFC 3339 timestamp of the first event.
+    #[serde(default)]
+    pub first_seen: Option<String>,
+    /// RFC 3339 timestamp of the latest event.
+    #[serde(default)]
+    pub last_seen: Option<String>,
+    /// Events (Sentry sends a string).
+    #[serde(default, deserialize_with = "opt_u64_lenient")]
+    pub count: Option<u64>,
+    /// Users affected.
+    #[serde(default, deserialize_with = "opt_u64_lenient")]
+    pub user_count: Option<u64>,
+    /// The issue's project.
+    #[serde(default)]
+    pub project: Option<IssueProject>,
+    /// Assignee, if any.
+    #[serde(default)]
+    pub assigned_to: Option<Assignee>,
+    /// Type-specific details (exception type and value, …).
+    #[serde(default)]
+    pub metadata: Option<Value>,
+}
+
+/// The project summary embedded in an issue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueProject {
+    /// Numeric id, as a string.
+    #[serde(default, deserialize_with = "opt_string_or_number")]
+    pub id: Option<String>,
+    /// Slug.
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// The latest event of an issue, reduced to what a message shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    /// Event id.
+    #[serde(default, rename = "eventID", alias = "id")]
+    pub event_id: Option<String>,
+    /// Message, when the event has one.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Tags as `{key, value}` pairs.
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    /// Interfaces such as the exception.
+    #[serde(default)]
+    pub entries: Vec<Value>,
+}
+
+/// An event tag.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    /// Key, like `release` or `environment`.
+    pub key: String,
+    /// Value.
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// An org member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Member id (not the user id).
+    #[serde(deserialize_with = "string_or_number")]
+    pub id: String,
+    /// Email.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The user behind the membership; its id is what assignment needs.
+    #[serde(default)]
+    pub user: Option<MemberUser>,
+}
+
+/// The user of a membership.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberUser {
+    /// User id.
+    #[serde(deserialize_with = "string_or_number")]
+    pub id: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Email.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// A team.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    /// Team id.
+    #[serde(deserialize_with = "string_or_number")]
+    pub id: String,
+    /// Slug.
+    pub slug: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl Issue {
+    /// The project slug, when the server sent it.
+    pub fn project_slug(&self) -> Option<&str> {
+        self.project.as_ref().and_then(|p| p.slug.as_deref())
+    }
+}
+
+impl Event {
+    /// The value of tag `key`.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|t| t.key == key)
+            .and_then(|t| t.value.as_deref())
+    }
+}
+
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!(
+            "expected a string or number, got {other}"
+        ))),
+    }
+}
+
+fn opt_string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+fn opt_u64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().map(|f| f.max(0.0) as u64)),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn full_sentry_issue() {
+        let issue: Issue = serde_json::from_value(json!({
+            "id": "4509123456", "shortId": "API-3F", "title": "ZeroDivisionError: division by zero",
+            "culprit": "app.views in divide", "permalink": "https://acme.sentry.io/issues/4509123456/",
+            "level": "error", "status": "unresolved", "substatus": "new",
+            "firstSeen": "2026-11-28T10:00:00Z", "lastSeen": "2026-11-29T00:00:00.123Z",
+            "count": "1234", "userCount": 56,
+            "project": { "id": "42", "slug": "api", "name": "API" },
+            "assignedTo": { "type": "user", "id": "7", "name": "Alice", "email": "alice@acme.test" },
+            "metadata": { "type": "ZeroDivisionError", "value": "division by zero" },
+            "isBookmarked": false, "annotations": []
+        }))
+        .unwrap();
+        assert_eq!(issue.count, Some(1234));
+        assert_eq!(issue.user_count, Some(56));
+        assert_eq!(issue.project_slug(), Some("api"));
+        assert_eq!(issue.assigned_to.unwrap().id.as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn minimal_and_odd_issues_from_compatible_servers() {
+        let issue: Issue = serde_json::from_value(json!({ "id": 17, "title": "boom" })).unwrap();
+        assert_eq!(issue.id, "17");
+        assert_eq!(issue.count, None);
+        let issue: Issue = serde_json::from_value(json!({
+            "id": "1", "title": "t", "culprit": null, "count": 12, "userCount": "3",
+            "assignedTo": null, "project": null, "substatus": null
+        }))
+        .unwrap();
+        assert_eq!(issue.count, Some(12));
+        assert_eq!(issue.user_count, Some(3));
+        assert!(serde_json::from_value::<Issue>(json!({ "id": "1" })).is_err());
+    }
+}
