@@ -5,5 +5,6 @@
 
 pub mod app;
 pub mod block_kit;
+pub mod fake_sentry;
 pub mod fake_slack;
 pub mod signer;

@@ -1,0 +1,637 @@
+//! A fake Sentry web API on 127.0.0.1 that behaves like the real one where
+//! the bot depends on it: org-scoped bearer tokens with scopes (401/403 with
+//! Sentry's `detail` bodies), `Link` pagination with opaque cursors and
+//! `results` flags, `X-Sentry-Rate-Limit-*` headers, 429s until `Reset`,
+//! and injectable faults (5xx, delays, malformed and truncated bodies).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::{json, Value};
+
+/// A fault applied to the next request.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// Answer with this status and a Sentry-style body.
+    Status(u16),
+    /// 429 with `X-Sentry-Rate-Limit-Reset` this many seconds ahead (rounded up).
+    RateLimited { reset_in: Duration },
+    /// Wait this long before answering normally.
+    Delay(Duration),
+    /// A 200 whose body is not JSON.
+    Malformed,
+    /// A 200 whose JSON is cut off.
+    Truncated,
+    /// A 200 with a broken `Link` header.
+    BrokenLink(String),
+}
+
+/// One request the fake received.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// HTTP method.
+    pub method: String,
+    /// Path without the query.
+    pub path: String,
+    /// Query parameters in order.
+    pub query: Vec<(String, String)>,
+    /// Bearer token.
+    pub token: Option<String>,
+    /// JSON body, for PUTs.
+    pub body: Value,
+    /// When it arrived.
+    pub at: SystemTime,
+    /// Status answered.
+    pub status: u16,
+    /// User-Agent.
+    pub user_agent: String,
+}
+
+impl Request {
+    /// The first value of query parameter `key`.
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Default)]
+struct Org {
+    id: String,
+    slug: String,
+    projects: Vec<Value>,
+    issues: Vec<Value>,
+    members: Vec<Value>,
+    teams: Vec<Value>,
+}
+
+#[derive(Default)]
+struct Inner {
+    orgs: Vec<Org>,
+    /// token → (org slug, scopes)
+    tokens: HashMap<String, (String, Vec<String>)>,
+    faults: VecDeque<Fault>,
+    requests: Vec<Request>,
+    /// Window of the simulated rate limit.
+    limit: u64,
+    used_in_window: u64,
+    window_reset: u64,
+    next_id: u64,
+}
+
+/// Handle to a running fake Sentry.
+#[derive(Clone)]
+pub struct FakeSentry {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    inner: Arc<Mutex<Inner>>,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+impl FakeSentry {
+    /// Starts an empty fake.
+    pub async fn start() -> Self {
+        let inner = Arc::new(Mutex::new(Inner {
+            limit: 1000,
+            next_id: 4_509_000_000,
+            ..Inner::default()
+        }));
+        let router = Router::new().fallback(handle).with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake Sentry");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            axum::serve(listener, router)
+                .await
+                .expect("fake Sentry serves");
+        });
+        Self { addr, inner }
+    }
+
+    /// The base URL, as `SENTRY_URL`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Adds an org with projects (`slug`s); returns nothing, ids are assigned.
+    pub fn add_org(&self, slug: &str, projects: &[&str]) {
+        let mut inner = self.inner.lock().unwrap();
+        let id = (inner.orgs.len() + 1).to_string();
+        let projects = projects
+            .iter()
+            .enumerate()
+            .map(|(i, p)| json!({ "id": format!("{id}{:03}", i + 1), "slug": p, "name": p.to_uppercase(), "platform": "python" }))
+            .collect();
+        inner.orgs.push(Org {
+            id,
+            slug: slug.to_string(),
+            projects,
+            ..Org::default()
+        });
+    }
+
+    /// A token for `org` with `scopes`.
+    pub fn add_token(&self, token: &str, org: &str, scopes: &[&str]) {
+        self.inner.lock().unwrap().tokens.insert(
+            token.to_string(),
+            (
+                org.to_string(),
+                scopes.iter().map(|s| s.to_string()).collect(),
+            ),
+        );
+    }
+
+    /// Forgets a token, so it answers 401 from now on.
+    pub fn revoke_token(&self, token: &str) {
+        self.inner.lock().unwrap().tokens.remove(token);
+    }
+
+    /// The id of project `slug` in `org`.
+    pub fn project_id(&self, org: &str, slug: &str) -> String {
+        let inner = self.inner.lock().unwrap();
+        let org = inner.orgs.iter().find(|o| o.slug == org).expect("org");
+        let project = org
+            .projects
+            .iter()
+            .find(|p| p["slug"] == slug)
+            .expect("project");
+        project["id"].as_str().unwrap().to_string()
+    }
+
+    /// Adds an issue to `org/project`; `overrides` replace default fields. Returns its id.
+    pub fn add_issue(&self, org: &str, project: &str, overrides: Value) -> String {
+        let project_id = self.project_id(org, project);
+        let mut inner = self.inner.lock().unwrap();
+        inner.next_id += 1;
+        let id = inner.next_id.to_string();
+        let org_entry = inner.orgs.iter_mut().find(|o| o.slug == org).expect("org");
+        let n = org_entry.issues.len() + 1;
+        let mut issue = json!({
+            "id": id,
+            "shortId": format!("{}-{:X}", project.to_uppercase(), n + 0x20),
+            "title": format!("Error number {n}"),
+            "culprit": "app.handlers in handle",
+            "permalink": format!("https://{org}.sentry.io/issues/{id}/"),
+            "level": "error",
+            "status": "unresolved",
+            "substatus": "new",
+            "firstSeen": "2026-11-28T10:00:00Z",
+            "lastSeen": "2026-11-29T00:00:00Z",
+            "count": "12",
+            "userCount": 3,
+            "project": { "id": project_id, "slug": project, "name": project.to_uppercase() },
+            "assignedTo": null,
+            "metadata": { "type": "Error", "value": format!("number {n}") },
+            "isBookmarked": false,
+        });
+        if let (Some(target), Some(extra)) = (issue.as_object_mut(), overrides.as_object()) {
+            for (k, v) in extra {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+        org_entry.issues.push(issue);
+        id
+    }
+
+    /// Adds `count` members to `org`, named `member{i}`.
+    pub fn add_members(&self, org: &str, count: usize) {
+        let mut inner = self.inner.lock().unwrap();
+        let org_entry = inner.orgs.iter_mut().find(|o| o.slug == org).expect("org");
+        for i in 0..count {
+            let n = org_entry.members.len() + i + 1;
+            org_entry.members.push(json!({
+                "id": format!("m{n}"),
+                "email": format!("member{n}@{org}.test"),
+                "name": format!("Member {n}"),
+                "user": { "id": format!("{}", 100_000 + n), "name": format!("Member {n}"), "email": format!("member{n}@{org}.test") }
+            }));
+        }
+    }
+
+    /// Adds a team to `org`.
+    pub fn add_team(&self, org: &str, slug: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        let org_entry = inner.orgs.iter_mut().find(|o| o.slug == org).expect("org");
+        let id = format!("{}", 500 + org_entry.teams.len());
+        org_entry
+            .teams
+            .push(json!({ "id": id, "slug": slug, "name": slug }));
+    }
+
+    /// Queues faults for the next requests, in order.
+    pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.inner.lock().unwrap().faults.extend(faults);
+    }
+
+    /// Sets the requests allowed per window (the `Limit` header).
+    pub fn set_rate_limit(&self, limit: u64) {
+        self.inner.lock().unwrap().limit = limit;
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.inner.lock().unwrap().requests.clone()
+    }
+
+    /// The stored issue `id` as Sentry would return it.
+    pub fn issue(&self, id: &str) -> Option<Value> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .orgs
+            .iter()
+            .flat_map(|o| o.issues.iter())
+            .find(|i| i["id"] == id)
+            .cloned()
+    }
+}
+
+fn detail(status: StatusCode, detail: &str) -> Response {
+    (status, axum::Json(json!({ "detail": detail }))).into_response()
+}
+
+/// The scope an endpoint needs; `write` scopes include `read`.
+fn required_scope(method: &Method, segments: &[&str]) -> &'static str {
+    match (method, segments) {
+        (&Method::PUT, _) => "event:write",
+        (_, ["organizations"]) => "org:read",
+        (_, ["organizations", _, "projects"]) => "project:read",
+        (_, ["organizations", _, "members"]) | (_, ["projects", _, _, "members"]) => "member:read",
+        (_, ["organizations", _, "teams"]) => "team:read",
+        _ => "event:read",
+    }
+}
+
+fn has_scope(scopes: &[String], needed: &str) -> bool {
+    scopes.iter().any(|s| {
+        s == needed
+            || (needed.ends_with(":read") && s == &needed.replace(":read", ":write"))
+            || (needed.ends_with(":read") && s == &needed.replace(":read", ":admin"))
+    })
+}
+
+async fn handle(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let user_agent = headers
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let fault = inner.lock().unwrap().faults.pop_front();
+    if let Some(Fault::Delay(d)) = &fault {
+        tokio::time::sleep(*d).await;
+    }
+    let mut response = {
+        let mut guard = inner.lock().unwrap();
+        answer(
+            &mut guard,
+            &method,
+            uri.path(),
+            &query,
+            token.as_deref(),
+            &body_json,
+            fault.clone(),
+        )
+    };
+    // Rate-limit headers on every answer, like sentry.io.
+    {
+        let mut guard = inner.lock().unwrap();
+        let now = now_secs();
+        if guard.window_reset <= now {
+            guard.window_reset = now + 1;
+            guard.used_in_window = 0;
+        }
+        guard.used_in_window += 1;
+        let remaining = guard.limit.saturating_sub(guard.used_in_window);
+        let h = response.headers_mut();
+        h.insert("x-sentry-rate-limit-limit", HeaderValue::from(guard.limit));
+        h.insert(
+            "x-sentry-rate-limit-remaining",
+            HeaderValue::from(remaining),
+        );
+        h.entry("x-sentry-rate-limit-reset")
+            .or_insert(HeaderValue::from(guard.window_reset));
+        h.insert("x-sentry-rate-limit-concurrentlimit", HeaderValue::from(25));
+        h.insert(
+            "x-sentry-rate-limit-concurrentremaining",
+            HeaderValue::from(24),
+        );
+        guard.requests.push(Request {
+            method: method.to_string(),
+            path: uri.path().to_string(),
+            query,
+            token,
+            body: body_json,
+            at: SystemTime::now(),
+            status: response.status().as_u16(),
+            user_agent,
+        });
+    }
+    response
+}
+
+fn answer(
+    inner: &mut Inner,
+    method: &Method,
+    path: &str,
+    query: &[(String, String)],
+    token: Option<&str>,
+    body: &Value,
+    fault: Option<Fault>,
+) -> Response {
+    match fault {
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap();
+            return (status, "<html><body>upstream error</body></html>").into_response();
+        }
+        Some(Fault::RateLimited { reset_in }) => {
+            let reset = (SystemTime::now() + reset_in)
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64()
+                .ceil() as u64;
+            let mut response = detail(StatusCode::TOO_MANY_REQUESTS, "You are attempting to use this endpoint too frequently. Limit is 40 requests in 1 seconds");
+            response
+                .headers_mut()
+                .insert("x-sentry-rate-limit-reset", HeaderValue::from(reset));
+            return response;
+        }
+        _ => {}
+    }
+    let param = |key: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let Some(path) = path.strip_prefix("/api/0/") else {
+        return detail(
+            StatusCode::NOT_FOUND,
+            "The requested resource does not exist",
+        );
+    };
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let Some((token_org, scopes)) = token.and_then(|t| inner.tokens.get(t)).cloned() else {
+        return detail(StatusCode::UNAUTHORIZED, "Invalid token");
+    };
+    let needed = required_scope(method, &segments);
+    if !has_scope(&scopes, needed) {
+        return detail(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to perform this action.",
+        );
+    }
+    let org_in_path = match segments.as_slice() {
+        ["organizations", org, ..] | ["projects", org, ..] => Some(*org),
+        _ => None,
+    };
+    if org_in_path.is_some_and(|o| o != token_org) {
+        return detail(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to perform this action.",
+        );
+    }
+    let Some(org) = inner.orgs.iter_mut().find(|o| o.slug == token_org) else {
+        return detail(
+            StatusCode::NOT_FOUND,
+            "The requested resource does not exist",
+        );
+    };
+    let org_summary = json!({ "id": org.id, "slug": org.slug, "name": org.slug.to_uppercase() });
+    let response = match (method, segments.as_slice()) {
+        (&Method::GET, ["organizations"]) => ok_json(json!([org_summary])),
+        (&Method::GET, ["organizations", _, "projects"]) => paginate(&org.projects, query, 100),
+        (&Method::GET, ["organizations", _, "issues"]) => {
+            let Some(project) = param("project") else {
+                return detail(StatusCode::BAD_REQUEST, "project is required by this fake");
+            };
+            list_issues(org, query, |i| i["project"]["id"] == project)
+        }
+        (&Method::GET, ["projects", _, slug, "issues"]) => {
+            if !org.projects.iter().any(|p| p["slug"] == *slug) {
+                return detail(
+                    StatusCode::NOT_FOUND,
+                    "The requested resource does not exist",
+                );
+            }
+            let slug = slug.to_string();
+            list_issues(org, query, |i| i["project"]["slug"] == slug)
+        }
+        (&Method::GET, ["organizations", _, "issues", id]) | (&Method::GET, ["issues", id]) => {
+            match org.issues.iter().find(|i| i["id"] == *id) {
+                Some(issue) => ok_json(issue.clone()),
+                None => detail(
+                    StatusCode::NOT_FOUND,
+                    "The requested resource does not exist",
+                ),
+            }
+        }
+        (&Method::GET, ["organizations", _, "shortids", short]) => {
+            match org.issues.iter().find(|i| {
+                i["shortId"]
+                    .as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(short))
+            }) {
+                Some(issue) => ok_json(json!({
+                    "organizationSlug": org.slug, "projectSlug": issue["project"]["slug"],
+                    "groupId": issue["id"], "shortId": issue["shortId"], "group": issue
+                })),
+                None => detail(StatusCode::NOT_FOUND, "Short ID not found"),
+            }
+        }
+        (&Method::GET, ["organizations", _, "issues", id, "events", "latest"])
+        | (&Method::GET, ["issues", id, "events", "latest"]) => {
+            match org.issues.iter().find(|i| i["id"] == *id) {
+                Some(issue) => ok_json(json!({
+                    "eventID": "9fac2ceed9344f2bbfdd1fdacb0ed9b1",
+                    "title": issue["title"],
+                    "message": issue["metadata"]["value"],
+                    "tags": [{ "key": "environment", "value": "production" }, { "key": "release", "value": "api@1.2.3" }],
+                    "entries": [{ "type": "exception", "data": { "values": [{ "type": issue["metadata"]["type"], "value": issue["metadata"]["value"] }] } }]
+                })),
+                None => detail(
+                    StatusCode::NOT_FOUND,
+                    "The requested resource does not exist",
+                ),
+            }
+        }
+        (&Method::PUT, ["organizations", _, "issues", id]) | (&Method::PUT, ["issues", id]) => {
+            let Some(issue) = org.issues.iter_mut().find(|i| i["id"] == *id) else {
+                return detail(
+                    StatusCode::NOT_FOUND,
+                    "The requested resource does not exist",
+                );
+            };
+            let Some(changes) = body.as_object() else {
+                return detail(StatusCode::BAD_REQUEST, "body must be a JSON object");
+            };
+            for (k, v) in changes {
+                if k == "assignedTo" {
+                    let assignee = v
+                        .as_str()
+                        .and_then(|a| a.split_once(':'))
+                        .map(|(kind, id)| json!({ "type": kind, "id": id, "name": id }));
+                    issue["assignedTo"] = assignee.unwrap_or(Value::Null);
+                } else {
+                    issue[k] = v.clone();
+                }
+            }
+            let mut echo = changes.clone();
+            echo.entry("statusDetails").or_insert(json!({}));
+            ok_json(Value::Object(echo))
+        }
+        (&Method::GET, ["organizations", _, "members"]) => {
+            let needle = param("query").unwrap_or("").to_lowercase();
+            let matches: Vec<Value> = org
+                .members
+                .iter()
+                .filter(|m| {
+                    needle.is_empty()
+                        || m["email"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_lowercase()
+                            .contains(&needle)
+                        || m["name"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_lowercase()
+                            .contains(&needle)
+                })
+                .cloned()
+                .collect();
+            paginate(&matches, query, 100)
+        }
+        (&Method::GET, ["projects", _, _, "members"]) => paginate(&org.members, query, 100),
+        (&Method::GET, ["organizations", _, "teams"]) => paginate(&org.teams, query, 100),
+        _ => detail(
+            StatusCode::NOT_FOUND,
+            "The requested resource does not exist",
+        ),
+    };
+    match fault {
+        Some(Fault::Malformed) => (
+            StatusCode::OK,
+            "<html>Sentry is down for maintenance</html>",
+        )
+            .into_response(),
+        Some(Fault::Truncated) => {
+            let status = response.status();
+            let text = serde_json::to_string(&json!([{ "id": "1", "title": "cut" }])).unwrap();
+            (status, text[..text.len() / 2].to_string()).into_response()
+        }
+        Some(Fault::BrokenLink(link)) => {
+            let mut response = response;
+            response
+                .headers_mut()
+                .insert("link", HeaderValue::from_str(&link).unwrap());
+            response
+        }
+        _ => response,
+    }
+}
+
+fn ok_json(value: Value) -> Response {
+    (StatusCode::OK, axum::Json(value)).into_response()
+}
+
+fn list_issues(
+    org: &Org,
+    query: &[(String, String)],
+    in_project: impl Fn(&Value) -> bool,
+) -> Response {
+    let search = query
+        .iter()
+        .find(|(k, _)| k == "query")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let mut issues: Vec<Value> = org
+        .issues
+        .iter()
+        .filter(|i| in_project(i))
+        .filter(|i| {
+            search
+                .split_whitespace()
+                .all(|term| match term.split_once(':') {
+                    Some(("is", "unresolved")) => i["status"] == "unresolved",
+                    Some(("is", "resolved")) => i["status"] == "resolved",
+                    Some(("level", level)) => i["level"] == level,
+                    _ => true,
+                })
+        })
+        .cloned()
+        .collect();
+    let sort = query
+        .iter()
+        .find(|(k, _)| k == "sort")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("date");
+    let key = if sort == "new" {
+        "firstSeen"
+    } else {
+        "lastSeen"
+    };
+    // Newest first; ties keep the newest-created first.
+    issues.reverse();
+    issues.sort_by(|a, b| b[key].as_str().cmp(&a[key].as_str()));
+    let limit = query
+        .iter()
+        .find(|(k, _)| k == "limit")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(100usize)
+        .min(100);
+    paginate(&issues, query, limit)
+}
+
+/// One page of `items` with a Sentry `Link` header. Cursors look like
+/// Sentry's (`<value>:<offset>:<is_prev>`) and must be passed back verbatim.
+fn paginate(items: &[Value], query: &[(String, String)], limit: usize) -> Response {
+    let offset = query
+        .iter()
+        .find(|(k, _)| k == "cursor")
+        .and_then(|(_, c)| c.split(':').nth(1))
+        .and_then(|o| o.parse::<usize>().ok())
+        .unwrap_or(0);
+    let page: Vec<Value> = items.iter().skip(offset).take(limit).cloned().collect();
+    let has_next = offset + limit < items.len();
+    let prev = offset.saturating_sub(limit);
+    let link = format!(
+        "<http://sentry.invalid/api/0/x/?cursor=1764374400000:{prev}:1>; rel=\"previous\"; results=\"{}\"; cursor=\"1764374400000:{prev}:1\", \
+         <http://sentry.invalid/api/0/x/?cursor=1764374400000:{next}:0>; rel=\"next\"; results=\"{has_next}\"; cursor=\"1764374400000:{next}:0\"",
+        offset > 0,
+        next = offset + limit,
+    );
+    let mut response = ok_json(Value::Array(page));
+    response
+        .headers_mut()
+        .insert("link", HeaderValue::from_str(&link).unwrap());
+    response
+}
