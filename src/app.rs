@@ -10,6 +10,10 @@ use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
+use crate::grants::seal::Sealer;
+use crate::grants::tapauth::{TapAuthClient, TapAuthError};
+use crate::grants::Grants;
+use crate::sentry::{SentryClient, SentryError};
 use crate::slack::response_url::ResponseUrlClient;
 use crate::slack::web::SlackWeb;
 use crate::slack::SlackError;
@@ -26,6 +30,10 @@ pub struct Services {
     pub store: Store,
     /// Slack Web API client.
     pub slack: SlackWeb,
+    /// Sentry API client.
+    pub sentry: SentryClient,
+    /// Org → token registry.
+    pub grants: Grants,
     /// Posts answers to `response_url`s.
     pub responder: ResponseUrlClient,
     /// Verifies inbound Slack requests.
@@ -55,6 +63,12 @@ pub enum AppError {
     /// A Slack client could not be built.
     #[error(transparent)]
     Slack(#[from] SlackError),
+    /// The Sentry client could not be built.
+    #[error(transparent)]
+    Sentry(#[from] SentryError),
+    /// The TapAuth client could not be built.
+    #[error(transparent)]
+    TapAuth(#[from] TapAuthError),
     /// The listen address is unavailable.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -73,6 +87,15 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
     let store = Store::open(&config.database_url).await?;
     let slack = SlackWeb::new(&config.slack_api_base(), &config.slack_bot_token)?;
     let responder = ResponseUrlClient::new()?;
+    let sentry = SentryClient::new(&config.sentry_url)?;
+    let grants = Grants::new(
+        store.clone(),
+        Sealer::new(config.grant_encryption_key.as_ref()),
+        TapAuthClient::new(&config.tapauth_url)?,
+        sentry.clone(),
+        config.static_grant.clone(),
+        config.tapauth_scopes.clone(),
+    );
     let verifier = Arc::new(SlackEventSignatureVerifier::new(&SlackSigningSecret::new(
         config.slack_signing_secret.expose().to_string(),
     )));
@@ -80,6 +103,8 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
         config,
         store,
         slack,
+        sentry,
+        grants,
         responder,
         verifier,
         tasks: TaskTracker::new(),

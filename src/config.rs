@@ -63,6 +63,10 @@ pub struct Config {
     pub static_grant: Option<StaticGrant>,
     /// Grant broker base URL.
     pub tapauth_url: Url,
+    /// Sentry scopes `/sentry link` asks for.
+    pub tapauth_scopes: Vec<String>,
+    /// How often a pending link is polled.
+    pub tapauth_poll_interval: Duration,
     /// Key that encrypts grant secrets at rest, when set.
     pub grant_encryption_key: Option<Secret>,
     /// Slack user IDs allowed to link and unlink orgs besides workspace admins.
@@ -123,6 +127,10 @@ pub mod defaults {
     pub const DATABASE_URL: &str = "sqlite://sentry-slack-bot.db";
     /// Poll interval.
     pub const POLL_INTERVAL: &str = "60s";
+    /// Scopes asked of TapAuth.
+    pub const TAPAUTH_SCOPES: &str = crate::grants::DEFAULT_SCOPES;
+    /// How often a pending link is polled.
+    pub const TAPAUTH_POLL_INTERVAL: &str = "3s";
     /// Listen address.
     pub const BIND: &str = "0.0.0.0:3000";
 }
@@ -154,6 +162,25 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
             self.problem(name, format!("is required ({what})"));
         }
         value
+    }
+
+    fn duration(&mut self, name: &'static str, default: &str, min: Duration) -> Option<Duration> {
+        let raw = self.get(name).unwrap_or_else(|| default.to_string());
+        match humantime::parse_duration(&raw) {
+            Ok(d) if d >= min => Some(d),
+            Ok(_) => {
+                let min = humantime::format_duration(min);
+                self.problem(name, format!("`{raw}` is shorter than {min}"));
+                None
+            }
+            Err(_) => {
+                self.problem(
+                    name,
+                    format!("`{raw}` is not a duration (examples: 500ms, 2s, 5m)"),
+                );
+                None
+            }
+        }
     }
 
     fn url(&mut self, name: &'static str, default: &str) -> Option<Url> {
@@ -240,6 +267,23 @@ impl Config {
             (None, None) => None,
         };
 
+        let tapauth_scopes: Vec<String> = r
+            .get("TAPAUTH_SCOPES")
+            .unwrap_or_else(|| defaults::TAPAUTH_SCOPES.to_string())
+            .split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        if let Some(bad) = tapauth_scopes.iter().find(|s| !is_scope(s)) {
+            let message = format!("`{bad}` is not a Sentry scope (like `event:write`)");
+            r.problem("TAPAUTH_SCOPES", message);
+        }
+        let tapauth_poll_interval = r.duration(
+            "TAPAUTH_POLL_INTERVAL",
+            defaults::TAPAUTH_POLL_INTERVAL,
+            Duration::from_millis(50),
+        );
+
         let grant_encryption_key = r.get("GRANT_ENCRYPTION_KEY");
         if let Some(key) = &grant_encryption_key {
             let decoded = base64::engine::general_purpose::STANDARD.decode(key);
@@ -279,26 +323,11 @@ impl Config {
             r.problem("DATABASE_URL", "must start with `sqlite:` or `postgres://`");
         }
 
-        let poll_raw = r
-            .get("POLL_INTERVAL")
-            .unwrap_or_else(|| defaults::POLL_INTERVAL.to_string());
-        let poll_interval = match humantime::parse_duration(&poll_raw) {
-            Ok(d) if d >= Duration::from_millis(100) => Some(d),
-            Ok(_) => {
-                r.problem(
-                    "POLL_INTERVAL",
-                    format!("`{poll_raw}` is shorter than 100ms"),
-                );
-                None
-            }
-            Err(_) => {
-                r.problem(
-                    "POLL_INTERVAL",
-                    format!("`{poll_raw}` is not a duration (examples: 500ms, 2s, 5m)"),
-                );
-                None
-            }
-        };
+        let poll_interval = r.duration(
+            "POLL_INTERVAL",
+            defaults::POLL_INTERVAL,
+            Duration::from_millis(100),
+        );
 
         let bind = match (r.get("BIND"), r.get("PORT")) {
             (Some(bind), _) => parse_socket_addr(&mut r, "BIND", &bind),
@@ -336,6 +365,7 @@ impl Config {
             sentry_url,
             tapauth_url,
             poll_interval,
+            tapauth_poll_interval,
             bind,
             log_format,
         ) {
@@ -346,6 +376,7 @@ impl Config {
                 Some(sentry_url),
                 Some(tapauth_url),
                 Some(poll_interval),
+                Some(tapauth_poll_interval),
                 Some(bind),
                 Some(log_format),
             ) => Ok(Config {
@@ -355,6 +386,8 @@ impl Config {
                 sentry_url,
                 static_grant,
                 tapauth_url,
+                tapauth_scopes,
+                tapauth_poll_interval,
                 grant_encryption_key: grant_encryption_key.map(Secret::new),
                 admin_slack_users,
                 database_url: Secret::new(database_url),
@@ -405,6 +438,15 @@ pub fn is_slug(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
 }
 
+/// True for Sentry scopes such as `event:write`.
+fn is_scope(s: &str) -> bool {
+    s.split_once(':').is_some_and(|(resource, access)| {
+        !resource.is_empty()
+            && resource.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            && matches!(access, "read" | "write" | "admin")
+    })
+}
+
 fn stdout_is_terminal() -> bool {
     use std::io::IsTerminal;
     std::io::stdout().is_terminal()
@@ -439,6 +481,17 @@ mod tests {
         assert_eq!(c.bind, "0.0.0.0:3000".parse::<SocketAddr>().unwrap());
         assert_eq!(c.log_format, LogFormat::Json);
         assert!(c.static_grant.is_none());
+        assert_eq!(
+            c.tapauth_scopes,
+            [
+                "org:read",
+                "project:read",
+                "team:read",
+                "member:read",
+                "event:write"
+            ]
+        );
+        assert_eq!(c.tapauth_poll_interval, Duration::from_secs(3));
     }
 
     #[test]

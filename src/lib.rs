@@ -9,6 +9,7 @@ pub mod app;
 pub mod backoff;
 pub mod commands;
 pub mod config;
+pub mod grants;
 pub mod http;
 pub mod render;
 pub mod sentry;

@@ -1,7 +1,7 @@
 //! The store on real databases: an SQLite file and the local PostgreSQL server.
 
 use sentry_slack_bot::config::Secret;
-use sentry_slack_bot::store::{Activity, ActivityKind, Backend, Store};
+use sentry_slack_bot::store::{Activity, ActivityKind, Backend, GrantRow, Store};
 
 fn activity(at_ms: i64, subject: &str) -> Activity {
     Activity {
@@ -24,6 +24,28 @@ async fn exercise(store: &Store) {
     let subjects: Vec<&str> = recent.iter().map(|a| a.subject.as_str()).collect();
     assert_eq!(subjects, ["issues", "orgs"]);
     assert_eq!(recent[0], activity(3, "issues"));
+
+    // Grants: one row per org, replaced in one statement.
+    let mut grant = GrantRow {
+        org_slug: "acme".into(),
+        grant_id: "g1".into(),
+        sealed_secret: "plain:s1".into(),
+        api: "v1".into(),
+        scopes: "org:read event:write".into(),
+        health: "ok".into(),
+        linked_by: "U0ADMIN".into(),
+        linked_at_ms: 10,
+    };
+    store.put_grant(&grant).await.unwrap();
+    grant.grant_id = "g2".into();
+    store.put_grant(&grant).await.unwrap();
+    assert_eq!(store.grants().await.unwrap(), [grant.clone()]);
+    assert!(store.set_grant_health("acme", "needs_relink").await.unwrap());
+    assert_eq!(store.grant("acme").await.unwrap().unwrap().health, "needs_relink");
+    assert!(!store.set_grant_health("nope", "ok").await.unwrap());
+    assert!(store.delete_grant("acme").await.unwrap());
+    assert!(!store.delete_grant("acme").await.unwrap());
+    assert_eq!(store.grant("acme").await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -80,7 +102,7 @@ async fn postgres_runs_the_same_migrations() {
     .fetch_all(&mut admin)
     .await
     .unwrap();
-    assert_eq!(tables, ["_sqlx_migrations", "activity"]);
+    assert_eq!(tables, ["_sqlx_migrations", "activity", "grants"]);
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
         .execute(&mut admin)
         .await

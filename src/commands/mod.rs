@@ -1,6 +1,7 @@
 //! The `/sentry` command language: [`parse`] turns text into a [`Command`],
 //! [`run`] decides what to answer at once and what to do afterwards.
 
+pub mod grants;
 pub mod parse;
 pub mod run;
 

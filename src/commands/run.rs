@@ -3,6 +3,8 @@
 //! in a spawned task that answers through `response_url`, so Slack's 3 s
 //! deadline is never at risk.
 
+use crate::app::AppState;
+use crate::commands::grants;
 use crate::commands::parse::{parse, Command, Subcommand};
 use crate::render::{help, usage, Message};
 use crate::slack::Reply;
@@ -76,9 +78,27 @@ pub fn plan(text: &str) -> Plan {
     }
 }
 
+/// Who ran a command, where, and where its answers go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    /// Slack workspace.
+    pub team_id: String,
+    /// Slack user.
+    pub user_id: String,
+    /// Channel.
+    pub channel_id: String,
+    /// Where deferred answers go.
+    pub response_url: String,
+}
+
 /// Runs a deferred command and returns its answer.
-pub async fn execute(command: &Command) -> Reply {
-    Reply::ephemeral(usage::not_available(command.subcommand()))
+pub async fn execute(state: &AppState, command: &Command, who: &Invocation) -> Reply {
+    match command {
+        Command::Link => grants::link(state, who).await,
+        Command::Unlink { org } => grants::unlink(state, who, org).await,
+        Command::Orgs => grants::orgs(state).await,
+        other => Reply::ephemeral(usage::not_available(other.subcommand())),
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use tracing::Instrument;
 
 use crate::app::AppState;
-use crate::commands::run::{self, Outcome, Plan};
+use crate::commands::run::{self, Invocation, Outcome, Plan};
 use crate::commands::Subcommand;
 use crate::store::{now_ms, Activity, ActivityKind};
 
@@ -67,9 +67,15 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
                 tracing::warn!("deferred command without a response_url");
                 return (StatusCode::BAD_REQUEST, "response_url is required").into_response();
             };
+            let who = Invocation {
+                team_id: form.team_id.clone(),
+                user_id: form.user_id.clone(),
+                channel_id: form.channel_id.clone(),
+                response_url: response_url.clone(),
+            };
             let task_state = state.clone();
             let task = async move {
-                let reply = run::execute(&command).await;
+                let reply = run::execute(&task_state, &command, &who).await;
                 let outcome = match task_state.responder.send(&response_url, &reply).await {
                     Ok(()) => Outcome::Answered,
                     Err(e) => {

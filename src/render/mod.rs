@@ -1,7 +1,9 @@
 //! Pure Block Kit builders: plain data in, Slack messages out. Untrusted
 //! text goes through [`escape`] and every builder respects [`limits`].
 
+pub mod errors;
 pub mod escape;
+pub mod grants;
 pub mod help;
 pub mod limits;
 pub mod message;

@@ -66,6 +66,19 @@ impl SlackWeb {
     }
 }
 
+impl SlackWeb {
+    /// Whether the user is a workspace admin or owner (`users.info`).
+    pub async fn user_is_admin(&self, user_id: &str) -> Result<bool, SlackError> {
+        let session = self.client.open_session(&self.token);
+        let request = SlackApiUsersInfoRequest::new(user_id.to_string().into());
+        let response = session.users_info(&request).await.map_err(map_error)?;
+        let flags = &response.user.flags;
+        Ok(flags.is_admin == Some(true)
+            || flags.is_owner == Some(true)
+            || flags.is_primary_owner == Some(true))
+    }
+}
+
 fn map_error(error: SlackClientError) -> SlackError {
     match error {
         SlackClientError::ApiError(e) => SlackError::Api(e.code),

@@ -3,8 +3,10 @@
 //! Both run the same embedded migrations.
 
 mod activity;
+mod grants;
 
 pub use activity::{Activity, ActivityKind};
+pub use grants::GrantRow;
 
 use std::time::Duration;
 

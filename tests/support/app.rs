@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::fake_sentry::FakeSentry;
 use super::fake_slack::FakeSlack;
+use super::fake_tapauth::FakeTapAuth;
 use super::signer;
 
 /// The signing secret every test app uses.
@@ -24,6 +26,10 @@ pub struct TestApp {
     pub addr: SocketAddr,
     /// The fake Slack it calls.
     pub slack: FakeSlack,
+    /// The fake Sentry it calls.
+    pub sentry: FakeSentry,
+    /// The fake TapAuth it calls.
+    pub tapauth: FakeTapAuth,
     /// The SQLite file it uses.
     pub database_path: PathBuf,
     /// Plain HTTP client for requests to the service.
@@ -44,6 +50,8 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the service with `extra` environment variables added.
 pub async fn spawn_app_with(extra: Env) -> TestApp {
     let slack = FakeSlack::start(BOT_TOKEN).await;
+    let sentry = FakeSentry::start().await;
+    let tapauth = FakeTapAuth::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let database_path = dir.path().join("bot.db");
     let mut command = Command::new(env!("CARGO_BIN_EXE_sentry-slack-bot"));
@@ -54,6 +62,9 @@ pub async fn spawn_app_with(extra: Env) -> TestApp {
         .env("SLACK_SIGNING_SECRET", SIGNING_SECRET)
         .env("SLACK_BOT_TOKEN", BOT_TOKEN)
         .env("SLACK_API_URL", slack.api_url())
+        .env("SENTRY_URL", sentry.url())
+        .env("TAPAUTH_URL", tapauth.url())
+        .env("TAPAUTH_POLL_INTERVAL", "100ms")
         .env(
             "DATABASE_URL",
             format!("sqlite://{}", database_path.display()),
@@ -102,6 +113,8 @@ pub async fn spawn_app_with(extra: Env) -> TestApp {
     TestApp {
         addr,
         slack,
+        sentry,
+        tapauth,
         database_path,
         http: reqwest::Client::new(),
         child,
@@ -116,16 +129,21 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// A slash-command form body for `/sentry <text>`.
+    /// A slash-command form body for `/sentry <text>` from Alice.
     pub fn command_form(text: &str, response_url: &str) -> String {
+        Self::command_form_as("U0ALICE", text, response_url)
+    }
+
+    /// A slash-command form body for `/sentry <text>` from `user_id`.
+    pub fn command_form_as(user_id: &str, text: &str, response_url: &str) -> String {
         serde_urlencoded::to_string([
             ("token", "deprecated-verification-token"),
             ("team_id", "T0ACME"),
             ("team_domain", "acme-corp"),
             ("channel_id", "C0ALERTS"),
             ("channel_name", "alerts"),
-            ("user_id", "U0ALICE"),
-            ("user_name", "alice"),
+            ("user_id", user_id),
+            ("user_name", "someone"),
             ("command", "/sentry"),
             ("text", text),
             ("api_app_id", "A0BOT"),
@@ -180,6 +198,19 @@ impl TestApp {
                 "/slack/commands",
                 "application/x-www-form-urlencoded",
                 Self::command_form(text, &url),
+            )
+            .await;
+        (response, id)
+    }
+
+    /// Sends a signed `/sentry <text>` as `user_id`.
+    pub async fn command_as(&self, user_id: &str, text: &str) -> (reqwest::Response, String) {
+        let (url, id) = self.slack.response_url();
+        let response = self
+            .post_signed(
+                "/slack/commands",
+                "application/x-www-form-urlencoded",
+                Self::command_form_as(user_id, text, &url),
             )
             .await;
         (response, id)

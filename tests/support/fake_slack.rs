@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -44,6 +44,16 @@ struct Inner {
     /// Calls left to answer with this 5xx status.
     server_errors: Option<(usize, u16)>,
     next_ts: u64,
+    users: HashMap<String, Value>,
+}
+
+/// A Slack user object as `users.info` returns it.
+fn user(id: &str, name: &str, admin: bool, owner: bool) -> Value {
+    json!({
+        "id": id, "team_id": "T0ACME", "name": name, "real_name": name, "deleted": false,
+        "is_admin": admin, "is_owner": owner, "is_primary_owner": false, "is_bot": false,
+        "profile": { "email": format!("{name}@acme.test"), "display_name": name, "real_name": name }
+    })
 }
 
 /// Handle to a running fake Slack.
@@ -66,8 +76,17 @@ struct Shared {
 impl FakeSlack {
     /// Starts a fake that accepts `bot_token`.
     pub async fn start(bot_token: &str) -> Self {
+        let users = [
+            ("U0ALICE", user("U0ALICE", "alice", false, false)),
+            ("U0ADMIN", user("U0ADMIN", "admin", true, false)),
+            ("U0OWNER", user("U0OWNER", "owner", false, true)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
         let inner = Arc::new(Mutex::new(Inner {
             next_ts: 1_700_000_000_000_100,
+            users,
             ..Inner::default()
         }));
         let changed = Arc::new(Notify::new());
@@ -243,10 +262,22 @@ fn body_as_json(headers: &HeaderMap, body: &Bytes) -> Value {
 async fn web_api(
     State(shared): State<Shared>,
     Path(method): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let json_body = body_as_json(&headers, &body);
+    let mut json_body = body_as_json(&headers, &body);
+    // GET calls carry their arguments in the query string.
+    let query_pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    if !query_pairs.is_empty() {
+        if !json_body.is_object() {
+            json_body = json!({});
+        }
+        for (k, v) in query_pairs {
+            json_body[k] = Value::String(v);
+        }
+    }
     let respond = |status: StatusCode, answer: Value| {
         shared.record(Call {
             method: method.clone(),
@@ -330,6 +361,17 @@ async fn web_api(
             )
         }
         "chat.unfurl" => respond(StatusCode::OK, json!({ "ok": true })),
+        "users.info" => {
+            let user = json_body["user"].as_str().unwrap_or_default().to_string();
+            let found = shared.inner.lock().unwrap().users.get(&user).cloned();
+            match found {
+                Some(user) => respond(StatusCode::OK, json!({ "ok": true, "user": user })),
+                None => respond(
+                    StatusCode::OK,
+                    json!({ "ok": false, "error": "user_not_found" }),
+                ),
+            }
+        }
         _ => respond(
             StatusCode::OK,
             json!({ "ok": false, "error": "unknown_method" }),

@@ -7,4 +7,5 @@ pub mod app;
 pub mod block_kit;
 pub mod fake_sentry;
 pub mod fake_slack;
+pub mod fake_tapauth;
 pub mod signer;

@@ -1,0 +1,156 @@
+//! `/sentry link`, `/sentry unlink` and `/sentry orgs`.
+
+use std::time::Duration;
+
+use tracing::Instrument;
+
+use crate::app::AppState;
+use crate::commands::run::Invocation;
+use crate::grants::tapauth::TapAuthError;
+use crate::grants::{GrantError, LinkPoll};
+use crate::render::{errors, grants as render, Message};
+use crate::slack::Reply;
+
+/// How long a person has to approve before the bot stops polling.
+const APPROVAL_WINDOW: Duration = Duration::from_secs(render::APPROVAL_MINUTES * 60);
+
+/// Who may link and unlink: workspace admins and owners, and `ADMIN_SLACK_USERS`.
+async fn may_manage_orgs(state: &AppState, user_id: &str) -> Result<(), Message> {
+    if state.config.admin_slack_users.iter().any(|u| u == user_id) {
+        return Ok(());
+    }
+    let listed = if state.config.admin_slack_users.is_empty() {
+        String::new()
+    } else {
+        let users: Vec<String> = state
+            .config
+            .admin_slack_users
+            .iter()
+            .map(|u| format!("<@{u}>"))
+            .collect();
+        format!(" and {}", users.join(", "))
+    };
+    match state.slack.user_is_admin(user_id).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Message::mrkdwn(format!(
+            ":lock: Only Slack workspace admins and owners{listed} can link or unlink Sentry orgs. Ask one of them."
+        ))),
+        Err(e) => {
+            tracing::warn!(error = %e, "users.info failed; cannot tell whether the user is an admin");
+            Err(Message::mrkdwn(format!(
+                ":lock: The bot could not check whether you are a workspace admin (Slack said: {}). \
+                 Workspace admins and owners{listed} can link orgs; the bot needs the `users:read` scope to tell.",
+                crate::render::escape::escape_mrkdwn(&e.to_string())
+            )))
+        }
+    }
+}
+
+/// `/sentry link`: an approval link now, the outcome later.
+pub async fn link(state: &AppState, who: &Invocation) -> Reply {
+    if let Err(denied) = may_manage_orgs(state, &who.user_id).await {
+        return Reply::ephemeral(denied);
+    }
+    let created = match state.grants.start_link().await {
+        Ok(created) => created,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not start a TapAuth grant");
+            return Reply::ephemeral(errors::grant_error(&e));
+        }
+    };
+    tracing::info!(grant_id = %created.id, api = created.api.as_str(), "link started; waiting for approval");
+    let approval = render::approval(&created.approve_url, state.grants.requested_scopes());
+    let task_state = state.clone();
+    let task_who = who.clone();
+    state.tasks.spawn(
+        async move {
+            let outcome = await_approval(&task_state, &created, &task_who).await;
+            if let Err(e) = task_state
+                .responder
+                .send(&task_who.response_url, &Reply::ephemeral(outcome))
+                .await
+            {
+                tracing::error!(error = %e, "could not tell the user how linking ended");
+            }
+        }
+        .in_current_span(),
+    );
+    Reply::ephemeral(approval)
+}
+
+/// Polls TapAuth until the grant is approved, refused, or the window closes.
+async fn await_approval(
+    state: &AppState,
+    created: &crate::grants::tapauth::CreatedGrant,
+    who: &Invocation,
+) -> Message {
+    let deadline = tokio::time::Instant::now() + APPROVAL_WINDOW;
+    let interval = state.config.tapauth_poll_interval;
+    loop {
+        tokio::time::sleep(interval).await;
+        if tokio::time::Instant::now() >= deadline {
+            tracing::info!("link not approved in time");
+            return render::link_failed("timeout");
+        }
+        match state.grants.poll_link(created).await {
+            Ok(LinkPoll::Pending) => continue,
+            Ok(LinkPoll::Failed { status }) => {
+                tracing::info!(%status, "link ended without approval");
+                return render::link_failed(&status);
+            }
+            Ok(LinkPoll::Approved {
+                token,
+                scopes,
+                expires_at,
+            }) => {
+                let requested = state.grants.requested_scopes().to_vec();
+                let granted = scopes.unwrap_or_else(|| requested.clone());
+                return match state
+                    .grants
+                    .complete_link(created, &token, &granted, expires_at, &who.user_id)
+                    .await
+                {
+                    Ok(results) => {
+                        let orgs: Vec<&str> = results.iter().map(|r| r.org.as_str()).collect();
+                        tracing::info!(?orgs, "org linked");
+                        render::linked(&results, &granted, &requested)
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "approved grant could not be completed");
+                        errors::grant_error(&e)
+                    }
+                };
+            }
+            // The broker may blink; keep polling until the window closes.
+            Err(GrantError::Broker(TapAuthError::Unavailable(reason))) => {
+                tracing::warn!(%reason, "TapAuth unavailable while waiting for approval");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "polling the grant failed");
+                return errors::grant_error(&e);
+            }
+        }
+    }
+}
+
+/// `/sentry unlink <org>`.
+pub async fn unlink(state: &AppState, who: &Invocation, org: &str) -> Reply {
+    if let Err(denied) = may_manage_orgs(state, &who.user_id).await {
+        return Reply::ephemeral(denied);
+    }
+    match state.grants.unlink(org).await {
+        Ok(outcome) => {
+            tracing::info!(org, ?outcome, "unlink");
+            Reply::ephemeral(render::unlinked(org, outcome))
+        }
+        Err(e) => Reply::ephemeral(errors::grant_error(&e)),
+    }
+}
+
+/// `/sentry orgs`.
+pub async fn orgs(state: &AppState) -> Reply {
+    match state.grants.linked_orgs().await {
+        Ok(orgs) => Reply::ephemeral(render::orgs(&orgs)),
+        Err(e) => Reply::ephemeral(errors::grant_error(&e)),
+    }
+}

@@ -1,0 +1,111 @@
+//! Failures in plain words, each saying what to do next.
+
+use crate::grants::tapauth::TapAuthError;
+use crate::grants::GrantError;
+use crate::render::escape::escape_mrkdwn;
+use crate::render::message::Message;
+use crate::sentry::SentryError;
+
+/// Words for a failure while serving `org`.
+pub fn grant_error(error: &GrantError) -> Message {
+    Message::mrkdwn(match error {
+        GrantError::NotLinked { org } => format!(
+            ":link: The Sentry org *{}* is not linked. A workspace admin can connect it with `/sentry link`; \
+             `/sentry orgs` lists the linked orgs.",
+            escape_mrkdwn(org)
+        ),
+        GrantError::NeedsRelink { org } => format!(
+            ":red_circle: The connection to *{}* no longer works (it was revoked or expired). \
+             A workspace admin can run `/sentry link` to connect it again.",
+            escape_mrkdwn(org)
+        ),
+        GrantError::StaticTokenRejected { org } => format!(
+            ":red_circle: Sentry rejected the SENTRY_AUTH_TOKEN the server uses for *{}*. \
+             Ask whoever runs the bot to replace it.",
+            escape_mrkdwn(org)
+        ),
+        GrantError::Broker(TapAuthError::Unavailable(_)) => {
+            ":hourglass: TapAuth, which holds the Sentry connection, cannot be reached right now. \
+             Try again in a minute."
+                .to_string()
+        }
+        GrantError::Broker(_) => {
+            ":red_circle: TapAuth no longer recognises this connection. A workspace admin can run \
+             `/sentry link` to connect the org again."
+                .to_string()
+        }
+        GrantError::Seal(e) => format!(
+            ":warning: The bot cannot read its stored connection: {}. Ask whoever runs the bot to check \
+             GRANT_ENCRYPTION_KEY.",
+            escape_mrkdwn(&e.to_string())
+        ),
+        GrantError::Store(_) => {
+            ":warning: The bot's database is not answering. Try again in a minute; if it persists, \
+             ask whoever runs the bot to check `/readyz`."
+                .to_string()
+        }
+        GrantError::Sentry(e) => return sentry_error(e),
+    })
+}
+
+/// Words for a Sentry failure.
+pub fn sentry_error(error: &SentryError) -> Message {
+    Message::mrkdwn(match error {
+        SentryError::Unauthorized => {
+            ":red_circle: Sentry rejected the token. A workspace admin can run `/sentry link` to connect the org again."
+                .to_string()
+        }
+        SentryError::Forbidden { scope } => format!(
+            ":no_entry: The Sentry connection lacks the `{scope}` scope this needs. A workspace admin can run \
+             `/sentry link` and approve `{scope}`."
+        ),
+        SentryError::NotFound { what } => format!(
+            ":mag: Sentry has no such {what}, or the connection cannot see it."
+        ),
+        SentryError::BadRequest { detail } => format!(
+            ":warning: Sentry did not accept that: {}",
+            escape_mrkdwn(detail)
+        ),
+        SentryError::RateLimited { .. } => format!(
+            ":hourglass: Sentry is rate limiting this org. Try again in {} s.",
+            error.retry_after_secs().unwrap_or(60)
+        ),
+        SentryError::Unavailable { .. } => {
+            ":hourglass: Sentry is not answering right now. Try again in a minute.".to_string()
+        }
+        SentryError::Decode { endpoint, .. } => format!(
+            ":warning: Sentry's answer ({endpoint}) was not understood. If this Sentry is self-hosted or \
+             compatible, it may be older than the bot expects."
+        ),
+        SentryError::Setup(_) => {
+            ":warning: The bot could not prepare the Sentry request. Ask whoever runs the bot to check SENTRY_URL."
+                .to_string()
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_says_what_to_do_next() {
+        let text = grant_error(&GrantError::NotLinked {
+            org: "<!channel>".into(),
+        })
+        .text;
+        assert!(text.contains("&lt;!channel&gt;"));
+        assert!(text.contains("/sentry link"));
+        let text = sentry_error(&SentryError::Forbidden {
+            scope: "event:write",
+        })
+        .text;
+        assert!(text.contains("`event:write`"));
+        let until = std::time::SystemTime::now() + std::time::Duration::from_secs(30);
+        let text = sentry_error(&SentryError::RateLimited { until }).text;
+        assert!(
+            text.contains("Try again in 30 s") || text.contains("Try again in 29 s"),
+            "{text}"
+        );
+    }
+}
