@@ -40,8 +40,14 @@ async fn exercise(store: &Store) {
     grant.grant_id = "g2".into();
     store.put_grant(&grant).await.unwrap();
     assert_eq!(store.grants().await.unwrap(), [grant.clone()]);
-    assert!(store.set_grant_health("acme", "needs_relink").await.unwrap());
-    assert_eq!(store.grant("acme").await.unwrap().unwrap().health, "needs_relink");
+    assert!(store
+        .set_grant_health("acme", "needs_relink")
+        .await
+        .unwrap());
+    assert_eq!(
+        store.grant("acme").await.unwrap().unwrap().health,
+        "needs_relink"
+    );
     assert!(!store.set_grant_health("nope", "ok").await.unwrap());
     assert!(store.delete_grant("acme").await.unwrap());
     assert!(!store.delete_grant("acme").await.unwrap());
