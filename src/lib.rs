@@ -5,6 +5,7 @@
 //! [`commands`] turns text into work, [`render`] builds Block Kit, [`slack`]
 //! sends it, and [`store`] keeps what must survive a restart.
 
+pub mod actions;
 pub mod app;
 pub mod backoff;
 pub mod commands;
