@@ -34,6 +34,8 @@ pub struct Services {
     pub sentry: SentryClient,
     /// Org → token registry.
     pub grants: Grants,
+    /// Cached project lists.
+    pub catalog: crate::commands::catalog::ProjectCatalog,
     /// Posts answers to `response_url`s.
     pub responder: ResponseUrlClient,
     /// Verifies inbound Slack requests.
@@ -105,6 +107,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
         slack,
         sentry,
         grants,
+        catalog: Default::default(),
         responder,
         verifier,
         tasks: TaskTracker::new(),

@@ -136,7 +136,14 @@ mod tests {
             let action = IssueAction::new(verb, "acme", "4509123456");
             assert_eq!(IssueAction::parse(&action.to_string()), Some(action));
         }
-        for bad in ["", "resolve", "resolve:acme", "explode:acme:1", "resolve:ac me:1", "resolve:acme:1:2"] {
+        for bad in [
+            "",
+            "resolve",
+            "resolve:acme",
+            "explode:acme:1",
+            "resolve:ac me:1",
+            "resolve:acme:1:2",
+        ] {
             assert_eq!(IssueAction::parse(bad), None, "{bad}");
         }
     }

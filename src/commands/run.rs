@@ -6,6 +6,7 @@
 use crate::app::AppState;
 use crate::commands::grants;
 use crate::commands::parse::{parse, Command, Subcommand};
+use crate::commands::sentry::{self, View};
 use crate::render::{help, usage, Message};
 use crate::slack::Reply;
 
@@ -93,10 +94,27 @@ pub struct Invocation {
 
 /// Runs a deferred command and returns its answer.
 pub async fn execute(state: &AppState, command: &Command, who: &Invocation) -> Reply {
+    execute_view(state, command, who, &View::default()).await
+}
+
+/// Runs a command for a particular page, or as a shared copy.
+pub async fn execute_view(
+    state: &AppState,
+    command: &Command,
+    who: &Invocation,
+    view: &View,
+) -> Reply {
     match command {
         Command::Link => grants::link(state, who).await,
         Command::Unlink { org } => grants::unlink(state, who, org).await,
         Command::Orgs => grants::orgs(state).await,
+        Command::Issues { project, query } => {
+            Reply::ephemeral(sentry::issues(state, project, query.as_deref(), view).await)
+        }
+        Command::Issue { issue } => Reply::ephemeral(sentry::issue(state, issue, view).await),
+        Command::Projects { org } => {
+            Reply::ephemeral(sentry::projects(state, org.as_deref()).await)
+        }
         other => Reply::ephemeral(usage::not_available(other.subcommand())),
     }
 }

@@ -1,12 +1,23 @@
 //! `POST /slack/interactions`: buttons, menus and option loads. Always
-//! acknowledged at once; Slack shows an error if it waits over 3 s.
+//! acknowledged at once with an empty 200; the work runs in a spawned task
+//! that answers through the interaction's `response_url`.
 
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
+use tracing::Instrument;
+
+use crate::actions::rerun::Rerun;
+use crate::app::AppState;
+use crate::commands::parse::parse;
+use crate::commands::run::{execute_view, Invocation};
+use crate::commands::sentry::View;
+use crate::render::Message;
+use crate::slack::{Reply, Visibility};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -25,10 +36,14 @@ pub struct InteractionPayload {
     pub user: Option<IdOnly>,
     /// Workspace.
     pub team: Option<IdOnly>,
+    /// Channel of the message.
+    pub channel: Option<IdOnly>,
     /// The actions taken.
     pub actions: Vec<Action>,
     /// `action_id` of an option load.
     pub action_id: Option<String>,
+    /// Where answers go.
+    pub response_url: Option<String>,
 }
 
 /// An object of which only the `id` matters.
@@ -45,10 +60,54 @@ pub struct IdOnly {
 pub struct Action {
     /// The element's `action_id`.
     pub action_id: String,
+    /// A button's value.
+    pub value: Option<String>,
+    /// A menu's chosen option.
+    pub selected_option: Option<SelectedOption>,
 }
 
-/// Acknowledges an interaction.
-pub async fn handle(body: Bytes) -> Response {
+/// The option picked in a menu.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SelectedOption {
+    /// The option's value.
+    pub value: String,
+}
+
+impl Action {
+    /// The button value or the chosen option's value.
+    pub fn chosen_value(&self) -> Option<&str> {
+        self.value
+            .as_deref()
+            .or(self.selected_option.as_ref().map(|o| o.value.as_str()))
+    }
+}
+
+/// What a click asks for.
+enum Intent {
+    /// Show another page (replaces the message).
+    Page(Rerun),
+    /// Post the same answer to the channel.
+    Share(Rerun),
+    /// Change an issue in Sentry.
+    IssueAction,
+    /// A link button or something the bot need not act on.
+    Nothing,
+}
+
+fn intent(action: &Action) -> Intent {
+    let rerun = || action.chosen_value().and_then(Rerun::decode);
+    match action.action_id.as_str() {
+        "issues_next" => rerun().map_or(Intent::Nothing, Intent::Page),
+        "share" => rerun().map_or(Intent::Nothing, Intent::Share),
+        "issue_action" | "issue_select" => Intent::IssueAction,
+        id if id.starts_with("issue_menu:") => Intent::IssueAction,
+        _ => Intent::Nothing,
+    }
+}
+
+/// Acknowledges an interaction and starts its work.
+pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
     let form: InteractionForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let payload: InteractionPayload = match serde_json::from_str(&form.payload) {
         Ok(payload) => payload,
@@ -57,21 +116,78 @@ pub async fn handle(body: Bytes) -> Response {
             return (StatusCode::BAD_REQUEST, "malformed interaction payload").into_response();
         }
     };
+    let who = Invocation {
+        team_id: payload
+            .team
+            .as_ref()
+            .map(|t| t.id.clone())
+            .unwrap_or_default(),
+        user_id: payload
+            .user
+            .as_ref()
+            .map(|u| u.id.clone())
+            .unwrap_or_default(),
+        channel_id: payload
+            .channel
+            .as_ref()
+            .map(|c| c.id.clone())
+            .unwrap_or_default(),
+        response_url: payload.response_url.clone().unwrap_or_default(),
+    };
+    let span = tracing::info_span!("interaction", kind = %payload.kind, team = %who.team_id, user = %who.user_id);
     let actions: Vec<&str> = payload
         .actions
         .iter()
         .map(|a| a.action_id.as_str())
         .collect();
-    tracing::info!(
-        kind = %payload.kind,
-        team = payload.team.as_ref().map_or("", |t| t.id.as_str()),
-        user = payload.user.as_ref().map_or("", |u| u.id.as_str()),
-        actions = ?actions,
-        "interaction received"
-    );
+    span.in_scope(|| tracing::info!(actions = ?actions, "interaction received"));
     match payload.kind.as_str() {
         // Option loads must answer with a list, even an empty one.
-        "block_suggestion" => Json(json!({ "options": [] })).into_response(),
-        _ => StatusCode::OK.into_response(),
+        "block_suggestion" => return Json(json!({ "options": [] })).into_response(),
+        "block_actions" => {}
+        _ => return StatusCode::OK.into_response(),
+    }
+    let Some(action) = payload.actions.first() else {
+        return StatusCode::OK.into_response();
+    };
+    let intent = intent(action);
+    if matches!(intent, Intent::Nothing) || who.response_url.is_empty() {
+        return StatusCode::OK.into_response();
+    }
+    let task_state = state.clone();
+    let task = async move {
+        let reply = run_intent(&task_state, intent, &who).await;
+        if let Err(e) = task_state.responder.send(&who.response_url, &reply).await {
+            tracing::error!(error = %e, "could not deliver the interaction's answer");
+        }
+    };
+    state.tasks.spawn(task.instrument(span));
+    StatusCode::OK.into_response()
+}
+
+async fn run_intent(state: &AppState, intent: Intent, who: &Invocation) -> Reply {
+    match intent {
+        Intent::Page(rerun) => match parse(&rerun.text) {
+            Ok(command) => {
+                let view = View { cursor: rerun.cursor, page: rerun.page, shared_by: None };
+                let mut reply = execute_view(state, &command, who, &view).await;
+                reply.replace_original = true;
+                reply
+            }
+            Err(_) => Reply::ephemeral(Message::mrkdwn("That button is out of date; run the command again.")),
+        },
+        Intent::Share(rerun) => match parse(&rerun.text) {
+            Ok(command) => {
+                let view = View { cursor: rerun.cursor, page: rerun.page, shared_by: Some(who.user_id.clone()) };
+                let mut reply = execute_view(state, &command, who, &view).await;
+                reply.visibility = Visibility::InChannel;
+                reply
+            }
+            Err(_) => Reply::ephemeral(Message::mrkdwn("That button is out of date; run the command again.")),
+        },
+        Intent::IssueAction => Reply::ephemeral(Message::mrkdwn(
+            ":construction: Changing issues from Slack is not available on this server yet. Use *Open in Sentry* for now.",
+        )),
+        Intent::Nothing => Reply::ephemeral(Message::mrkdwn("Nothing to do.")),
     }
 }

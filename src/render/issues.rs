@@ -36,7 +36,11 @@ pub fn level_emoji(level: Option<&str>) -> &'static str {
 pub fn link(url: Option<&str>, label: &str) -> String {
     match url.and_then(|u| url::Url::parse(u).ok()) {
         Some(u) if matches!(u.scheme(), "http" | "https") => {
-            let href = u.as_str().replace('|', "%7C").replace('>', "%3E").replace('<', "%3C");
+            let href = u
+                .as_str()
+                .replace('|', "%7C")
+                .replace('>', "%3E")
+                .replace('<', "%3C");
             format!("<{href}|{label}>")
         }
         _ => label.to_string(),
@@ -49,7 +53,11 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 
 fn assignee(issue: &Issue) -> Option<String> {
     let a = issue.assigned_to.as_ref()?;
-    let name = a.name.as_deref().or(a.email.as_deref()).or(a.id.as_deref())?;
+    let name = a
+        .name
+        .as_deref()
+        .or(a.email.as_deref())
+        .or(a.id.as_deref())?;
     Some(match a.kind.as_deref() {
         Some("team") => format!("#{name}"),
         _ => name.to_string(),
@@ -81,7 +89,10 @@ fn stats(issue: &Issue, now: SystemTime) -> String {
         parts.push(format!("assigned to {}", escape_truncated(&who, 80)));
     }
     if !is_open(issue) {
-        parts.push(format!("_{}_", escape_mrkdwn(issue.status.as_deref().unwrap_or(""))));
+        parts.push(format!(
+            "_{}_",
+            escape_mrkdwn(issue.status.as_deref().unwrap_or(""))
+        ));
     }
     parts.join(" · ")
 }
@@ -101,13 +112,18 @@ fn row_menu(org: &str, issue: &Issue) -> SlackBlockOverflowElement {
             IssueVerb::Unassign,
         ]
     } else {
-        &[IssueVerb::Unresolve, IssueVerb::AssignToMe, IssueVerb::Unassign]
+        &[
+            IssueVerb::Unresolve,
+            IssueVerb::AssignToMe,
+            IssueVerb::Unassign,
+        ]
     };
     let options = verbs
         .iter()
         .map(|v| menu_option(&IssueAction::new(*v, org, &issue.id)))
         .collect();
-    SlackBlockOverflowElement::new(options).with_action_id(format!("issue_menu:{}", issue.id).into())
+    SlackBlockOverflowElement::new(options)
+        .with_action_id(format!("issue_menu:{}", issue.id).into())
 }
 
 /// A page of a project's issues.
@@ -153,7 +169,10 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
     // Header, footer actions and context leave room for the rows.
     for issue in view.issues.iter().take(limits::MAX_BLOCKS - 3) {
         let title = escape_truncated(&issue.title, ROW_TITLE);
-        let id = link(issue.permalink.as_deref(), &format!("*{}*", short_id(issue)));
+        let id = link(
+            issue.permalink.as_deref(),
+            &format!("*{}*", short_id(issue)),
+        );
         let text = format!(
             "{} {id} {title}\n{}",
             level_emoji(issue.level.as_deref()),
@@ -218,7 +237,11 @@ fn event_quote(issue: &Issue, event: Option<&Event>) -> Option<String> {
             .filter(|s| !s.is_empty())
     });
     from_entries
-        .or_else(|| event.and_then(|e| e.message.clone()).filter(|m| !m.is_empty()))
+        .or_else(|| {
+            event
+                .and_then(|e| e.message.clone())
+                .filter(|m| !m.is_empty())
+        })
         .or_else(|| {
             issue
                 .metadata
@@ -237,12 +260,18 @@ pub fn issue_detail(
     now: SystemTime,
 ) -> Message {
     // Slack decodes entities in plain_text too, and the fallback text can ping.
-    let mut blocks = vec![header(&escape_truncated(&issue.title, limits::MAX_HEADER_TEXT))];
+    let mut blocks = vec![header(&escape_truncated(
+        &issue.title,
+        limits::MAX_HEADER_TEXT,
+    ))];
     let project = issue.project_slug().unwrap_or("");
     let mut summary = format!(
         "{} {} · {}",
         level_emoji(issue.level.as_deref()),
-        link(issue.permalink.as_deref(), &format!("*{}*", short_id(issue))),
+        link(
+            issue.permalink.as_deref(),
+            &format!("*{}*", short_id(issue))
+        ),
         escape_mrkdwn(&format!("{org}/{project}"))
     );
     if let Some(culprit) = issue.culprit.as_deref().filter(|c| !c.is_empty()) {
@@ -281,7 +310,10 @@ pub fn issue_detail(
         fields.push(format!("*Release*\n{}", inline_code(release, 200)));
     }
     if let Some(environment) = event.and_then(|e| e.tag("environment")) {
-        fields.push(format!("*Environment*\n{}", escape_truncated(environment, 200)));
+        fields.push(format!(
+            "*Environment*\n{}",
+            escape_truncated(environment, 200)
+        ));
     }
     fields.truncate(10);
     blocks.push(
@@ -330,7 +362,10 @@ fn detail_actions(org: &str, issue: &Issue, share: Option<Rerun>) -> Vec<SlackAc
             ],
         )
     } else {
-        (IssueVerb::Unresolve, &[IssueVerb::AssignToMe, IssueVerb::Unassign])
+        (
+            IssueVerb::Unresolve,
+            &[IssueVerb::AssignToMe, IssueVerb::Unassign],
+        )
     };
     let main_action = IssueAction::new(main, org, &issue.id);
     elements.push(
@@ -349,7 +384,11 @@ fn detail_actions(org: &str, issue: &Issue, share: Option<Rerun>) -> Vec<SlackAc
         .with_placeholder(pt!("More actions…"))
         .with_options(options);
     elements.push(menu.into());
-    if let Some(url) = issue.permalink.as_deref().and_then(|u| url::Url::parse(u).ok()) {
+    if let Some(url) = issue
+        .permalink
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+    {
         elements.push(
             SlackBlockButtonElement::new(pt!("Open in Sentry"))
                 .with_action_id("open_in_sentry".into())
@@ -390,7 +429,11 @@ pub fn projects(orgs: &[(String, Vec<String>)]) -> Message {
             line.push_str("_no projects_");
         }
         blocks.push(section(line.trim_end()));
-        fallback.push_str(&format!(" {}: {}.", escape_mrkdwn(org), escape_mrkdwn(&slugs.join(", "))));
+        fallback.push_str(&format!(
+            " {}: {}.",
+            escape_mrkdwn(org),
+            escape_mrkdwn(&slugs.join(", "))
+        ));
     }
     Message {
         text: truncate_plain(&fallback, limits::MAX_FALLBACK_TEXT),
@@ -427,7 +470,9 @@ mod tests {
 
     #[test]
     fn a_row_has_emoji_link_title_counts_time_assignee_and_menu() {
-        let issues = vec![issue(json!({ "assignedTo": { "type": "user", "name": "Alice" } }))];
+        let issues = vec![issue(
+            json!({ "assignedTo": { "type": "user", "name": "Alice" } }),
+        )];
         let page = issue_page(&IssuePage {
             org: "acme",
             project: "api",
@@ -444,7 +489,10 @@ mod tests {
             ":red_circle: <https://acme.sentry.io/issues/4509123456/|*API-3F*> ZeroDivisionError\n1234 events · 56 users · last seen 3m ago · assigned to Alice"
         );
         assert_eq!(row["accessory"]["type"], "overflow");
-        assert_eq!(row["accessory"]["options"][0]["value"], "resolve:acme:4509123456");
+        assert_eq!(
+            row["accessory"]["options"][0]["value"],
+            "resolve:acme:4509123456"
+        );
         assert!(page.text.contains("API-3F ZeroDivisionError"));
     }
 
@@ -454,7 +502,11 @@ mod tests {
         let issues: Vec<Issue> = (0..60)
             .map(|i| issue(json!({ "id": i.to_string(), "title": title, "culprit": title })))
             .collect();
-        let next = Rerun { text: "issues acme/api".into(), cursor: Some("c".into()), page: 2 };
+        let next = Rerun {
+            text: "issues acme/api".into(),
+            cursor: Some("c".into()),
+            page: 2,
+        };
         let page = issue_page(&IssuePage {
             org: "acme",
             project: "api",
@@ -473,8 +525,16 @@ mod tests {
             assert!(message.blocks.len() <= limits::MAX_BLOCKS);
             for block in blocks_json(&message).as_array().unwrap() {
                 let text = block["text"]["text"].as_str().unwrap_or("");
-                let max = if block["type"] == "header" { limits::MAX_HEADER_TEXT } else { limits::MAX_SECTION_TEXT };
-                assert!(text.chars().count() <= max, "{} chars", text.chars().count());
+                let max = if block["type"] == "header" {
+                    limits::MAX_HEADER_TEXT
+                } else {
+                    limits::MAX_SECTION_TEXT
+                };
+                assert!(
+                    text.chars().count() <= max,
+                    "{} chars",
+                    text.chars().count()
+                );
                 for field in block["fields"].as_array().into_iter().flatten() {
                     assert!(field["text"].as_str().unwrap().chars().count() <= 2000);
                 }
@@ -495,7 +555,9 @@ mod tests {
             share: None,
             now: now(),
         });
-        assert!(page.text.contains("No issues in *acme/api* match `level:fatal`"));
+        assert!(page
+            .text
+            .contains("No issues in *acme/api* match `level:fatal`"));
     }
 
     #[test]
@@ -505,12 +567,33 @@ mod tests {
             "entries": [{ "type": "exception", "data": { "values": [{ "type": "ZeroDivisionError", "value": "division by zero" }] } }]
         }))
         .unwrap();
-        let detail = issue_detail("acme", &issue(json!({ "culprit": "app.views in divide" })), Some(&event), None, now());
+        let detail = issue_detail(
+            "acme",
+            &issue(json!({ "culprit": "app.views in divide" })),
+            Some(&event),
+            None,
+            now(),
+        );
         let json = serde_json::to_string(&detail.blocks).unwrap();
-        for expected in ["unresolved (new)", "api@1.2.3", "production", "> ZeroDivisionError: division by zero", "`app.views in divide`", "\"resolve:acme:4509123456\"", "archive_1w:acme:4509123456", "Open in Sentry"] {
+        for expected in [
+            "unresolved (new)",
+            "api@1.2.3",
+            "production",
+            "> ZeroDivisionError: division by zero",
+            "`app.views in divide`",
+            "\"resolve:acme:4509123456\"",
+            "archive_1w:acme:4509123456",
+            "Open in Sentry",
+        ] {
             assert!(json.contains(expected), "missing {expected}");
         }
-        let resolved = issue_detail("acme", &issue(json!({ "status": "resolved", "substatus": null })), None, None, now());
+        let resolved = issue_detail(
+            "acme",
+            &issue(json!({ "status": "resolved", "substatus": null })),
+            None,
+            None,
+            now(),
+        );
         let json = serde_json::to_string(&resolved.blocks).unwrap();
         assert!(json.contains("\"unresolve:acme:4509123456\""));
         assert!(!json.contains("\"resolve:acme"));

@@ -1,0 +1,439 @@
+//! `/sentry issues`, `issue` and `projects` through signed requests against
+//! the service, with the fake Sentry and fake Slack.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::app::{spawn_app_with, TestApp};
+use support::fake_sentry::Fault;
+use support::fake_tapauth::Step;
+
+const ALL: &[&str] = &[
+    "org:read",
+    "project:read",
+    "team:read",
+    "member:read",
+    "event:write",
+];
+
+/// A service whose static grant covers `acme` (projects api, web).
+async fn acme() -> TestApp {
+    let app = spawn_app_with(vec![
+        ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
+        ("SENTRY_ORG", "acme".into()),
+    ])
+    .await;
+    app.sentry.add_org("acme", &["api", "web", "api-gateway"]);
+    app.sentry.add_token("tok-acme", "acme", ALL);
+    app
+}
+
+async fn answer(app: &TestApp, text: &str) -> Value {
+    let started = Instant::now();
+    let (response, id) = app.command(text).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    app.slack.wait_for_responses(&id, 1).await.remove(0)
+}
+
+fn all_text(reply: &Value) -> String {
+    let mut out = reply["text"].as_str().unwrap_or_default().to_string();
+    for block in reply["blocks"].as_array().into_iter().flatten() {
+        for t in [&block["text"]["text"], &block["elements"][0]["text"]] {
+            if let Some(t) = t.as_str() {
+                out.push('\n');
+                out.push_str(t);
+            }
+        }
+        for field in block["fields"].as_array().into_iter().flatten() {
+            out.push('\n');
+            out.push_str(field["text"].as_str().unwrap_or_default());
+        }
+    }
+    out
+}
+
+fn button<'a>(reply: &'a Value, action_id: &str) -> Option<&'a Value> {
+    reply["blocks"]
+        .as_array()?
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().into_iter().flatten())
+        .find(|e| e["action_id"] == action_id)
+}
+
+async fn click(app: &TestApp, action_id: &str, value: &str) -> (reqwest::Response, String) {
+    let (url, id) = app.slack.response_url();
+    let payload = json!({
+        "type": "block_actions",
+        "user": { "id": "U0ALICE" },
+        "team": { "id": "T0ACME" },
+        "channel": { "id": "C0ALERTS" },
+        "container": { "type": "message", "is_ephemeral": true },
+        "response_url": url,
+        "actions": [{ "action_id": action_id, "type": "button", "value": value }]
+    });
+    let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+    (
+        app.post_signed(
+            "/slack/interactions",
+            "application/x-www-form-urlencoded",
+            body,
+        )
+        .await,
+        id,
+    )
+}
+
+#[tokio::test]
+async fn issues_lists_ten_per_page_with_rows_buttons_and_a_next_page() {
+    let app = acme().await;
+    for i in 0..25 {
+        app.sentry.add_issue(
+            "acme",
+            "api",
+            json!({ "title": format!("TypeError number {i}"), "lastSeen": format!("2026-11-28T10:{i:02}:00Z"), "count": format!("{}", 100 + i) }),
+        );
+    }
+    app.sentry
+        .add_issue("acme", "web", json!({ "title": "not in api" }));
+    app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "resolved one", "status": "resolved" }),
+    );
+
+    let reply = answer(&app, "issues api").await;
+    assert_eq!(reply["response_type"], "ephemeral");
+    let blocks = reply["blocks"].as_array().unwrap();
+    assert_eq!(
+        blocks[0]["text"]["text"],
+        "*acme/api* · `is:unresolved` · page 1"
+    );
+    let rows: Vec<&Value> = blocks
+        .iter()
+        .filter(|b| b["accessory"]["type"] == "overflow")
+        .collect();
+    assert_eq!(rows.len(), 10);
+    // Newest activity first: the last one added was seen last.
+    let first = rows[0]["text"]["text"].as_str().unwrap();
+    let newest = app.sentry.issue(&(4_509_000_025u64).to_string()).unwrap();
+    assert!(
+        first.starts_with(":red_circle: <https://acme.sentry.io/issues/4509000025/|*"),
+        "{first}"
+    );
+    assert!(
+        first.contains(&format!(
+            "*{}*> TypeError number 24",
+            newest["shortId"].as_str().unwrap()
+        )),
+        "{first}"
+    );
+    assert!(
+        first.contains("\n124 events · 3 users · last seen "),
+        "{first}"
+    );
+    assert_eq!(
+        rows[0]["accessory"]["options"][0]["text"]["text"],
+        "Resolve"
+    );
+    assert_eq!(
+        rows[0]["accessory"]["options"][0]["value"],
+        "resolve:acme:4509000025"
+    );
+    assert!(!all_text(&reply).contains("resolved one"));
+    assert!(!all_text(&reply).contains("not in api"));
+
+    let request = app
+        .sentry
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/issues/"))
+        .unwrap();
+    assert_eq!(request.path, "/api/0/organizations/acme/issues/");
+    assert_eq!(request.param("query"), Some("is:unresolved"));
+    assert_eq!(request.param("sort"), Some("date"));
+    assert_eq!(request.param("limit"), Some("10"));
+    assert_eq!(
+        request.param("project"),
+        Some(app.sentry.project_id("acme", "api").as_str())
+    );
+
+    // Next page replaces the message with page 2, passing the cursor back.
+    let next = button(&reply, "issues_next").expect("next page button")["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (response, id) = click(&app, "issues_next", &next).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.text().await.unwrap(),
+        "",
+        "interactions are acked with an empty 200"
+    );
+    let page2 = app.slack.wait_for_responses(&id, 1).await.remove(0);
+    assert_eq!(page2["replace_original"], true);
+    assert_eq!(
+        page2["blocks"][0]["text"]["text"],
+        "*acme/api* · `is:unresolved` · page 2"
+    );
+    assert!(all_text(&page2).contains("TypeError number 14"));
+    let cursors: Vec<Option<String>> = app
+        .sentry
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/issues/"))
+        .map(|r| r.param("cursor").map(str::to_string))
+        .collect();
+    assert_eq!(cursors, [None, Some("1764374400000:10:0".to_string())]);
+
+    // The last page has no Next button.
+    let next = button(&page2, "issues_next").unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, id) = click(&app, "issues_next", &next).await;
+    let page3 = app.slack.wait_for_responses(&id, 1).await.remove(0);
+    assert_eq!(
+        page3["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["accessory"]["type"] == "overflow")
+            .count(),
+        5
+    );
+    assert!(button(&page3, "issues_next").is_none());
+}
+
+#[tokio::test]
+async fn share_posts_the_same_answer_in_the_channel_with_who_shared_it() {
+    let app = acme().await;
+    app.sentry
+        .add_issue("acme", "api", json!({ "title": "Shared problem" }));
+    let reply = answer(&app, "issues api level:error").await;
+    let share = button(&reply, "share").expect("share button")["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, id) = click(&app, "share", &share).await;
+    let shared = app.slack.wait_for_responses(&id, 1).await.remove(0);
+    assert_eq!(shared["response_type"], "in_channel");
+    assert!(shared.get("replace_original").is_none());
+    assert_eq!(
+        shared["blocks"][0]["text"]["text"],
+        "*acme/api* · `level:error` · page 1"
+    );
+    assert!(all_text(&shared).contains("Shared problem"));
+    assert!(all_text(&shared).contains("Shared by <@U0ALICE>"));
+    assert!(button(&shared, "share").is_none());
+}
+
+#[tokio::test]
+async fn zero_results_echo_the_query_and_bad_queries_say_why() {
+    let app = acme().await;
+    let reply = answer(&app, "issues acme/api level:fatal").await;
+    assert!(
+        all_text(&reply).contains("No issues in *acme/api* match `level:fatal`"),
+        "{}",
+        all_text(&reply)
+    );
+}
+
+#[tokio::test]
+async fn ambiguous_unknown_and_unlinked_projects() {
+    let app = acme().await;
+    // A second org linked through TapAuth, also with a `web` project.
+    app.sentry.add_org("globex", &["web", "billing"]);
+    app.sentry.add_token("tok-globex", "globex", ALL);
+    app.tapauth
+        .script_next_grant(vec![Step::active("tok-globex")]);
+    let (_, id) = app.command_as("U0ADMIN", "link").await;
+    assert!(
+        all_text(&app.slack.wait_for_responses(&id, 2).await[1]).contains("Linked org *globex*")
+    );
+
+    let text = all_text(&answer(&app, "issues web").await);
+    assert!(
+        text.contains(
+            "Several linked orgs have a project `web`. Name one: `acme/web`, `globex/web`."
+        ),
+        "{text}"
+    );
+    let text = all_text(&answer(&app, "issues biling").await);
+    assert!(
+        text.contains("No project `biling` in any linked org. Did you mean `globex/billing`?"),
+        "{text}"
+    );
+    let text = all_text(&answer(&app, "issues globex/web").await);
+    assert!(text.contains("No issues in *globex/web*"), "{text}");
+    let text = all_text(&answer(&app, "issues initech/web").await);
+    assert!(
+        text.contains("The Sentry org *initech* is not linked"),
+        "{text}"
+    );
+
+    // Each org's calls use its own token.
+    for request in app.sentry.requests() {
+        if request.path.contains("/globex/") {
+            assert_eq!(request.token.as_deref(), Some("tok-globex"));
+        } else if request.path.contains("/acme/") {
+            assert_eq!(request.token.as_deref(), Some("tok-acme"));
+        }
+    }
+
+    // A project created after the list was cached is found by refreshing it.
+    app.sentry.add_org("acme", &[]);
+    let text = all_text(&answer(&app, "projects").await);
+    assert!(
+        text.contains("*acme* (3)") && text.contains("*globex* (2)"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn hostile_titles_render_escaped_and_within_block_kit_limits() {
+    let app = acme().await;
+    let title = format!("<!channel> <@U123> *bold* & {}", "A".repeat(10_000));
+    let id = app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": title, "culprit": title, "metadata": { "value": title } }),
+    );
+    let list = answer(&app, "issues api").await;
+    let short = app.sentry.issue(&id).unwrap()["shortId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let detail = answer(&app, &format!("issue {short}")).await;
+    for reply in [list, detail] {
+        // The fake Slack accepted it, so every Block Kit limit held.
+        let json = reply.to_string();
+        assert!(!json.contains("<!channel>"), "mention must not survive");
+        assert!(!json.contains("<@U123>"));
+        assert!(json.contains("&lt;!channel&gt; &lt;@U123&gt; *bold* &amp; AAA"));
+        assert!(json.contains("…"));
+    }
+}
+
+#[tokio::test]
+async fn a_slow_sentry_still_gets_an_immediate_ack_and_the_answer_later() {
+    let app = acme().await;
+    app.sentry
+        .add_issue("acme", "api", json!({ "title": "Slow one" }));
+    app.sentry
+        .push_faults([Fault::Delay(Duration::from_secs(5))]);
+    let started = Instant::now();
+    let (response, id) = app.command("issues api").await;
+    let ack = started.elapsed();
+    assert_eq!(response.status().as_u16(), 200);
+    let ack_body: Value = response.json().await.unwrap();
+    assert!(all_text(&ack_body).contains("Working on `/sentry issues`"));
+    // The ack does not wait for Sentry (BENCHMARKS.md has the real latency).
+    assert!(ack < Duration::from_secs(1), "ack took {ack:?}");
+    let answers = app.slack.wait_for_responses(&id, 1).await;
+    assert!(started.elapsed() >= Duration::from_secs(5));
+    assert!(all_text(&answers[0]).contains("Slow one"));
+}
+
+#[tokio::test]
+async fn issue_detail_by_short_id_numeric_id_and_url() {
+    let app = acme().await;
+    let id = app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "ZeroDivisionError: division by zero", "culprit": "app.views in divide", "assignedTo": { "type": "team", "id": "5", "name": "backend" } }),
+    );
+    let short = app.sentry.issue(&id).unwrap()["shortId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for reference in [
+        short.to_lowercase(),
+        id.clone(),
+        format!("https://acme.sentry.io/issues/{id}/?project=1"),
+    ] {
+        let reply = answer(&app, &format!("issue {reference}")).await;
+        assert_eq!(reply["blocks"][0]["type"], "header");
+        assert_eq!(
+            reply["blocks"][0]["text"]["text"],
+            "ZeroDivisionError: division by zero"
+        );
+        let text = all_text(&reply);
+        for expected in [
+            "`app.views in divide`",
+            "*Status*\nunresolved (new)",
+            "*Events*\n12",
+            "*Users*\n3",
+            "*Assignee*\n#backend",
+            "*Release*\n`api@1.2.3`",
+            "*Environment*\nproduction",
+            "> Error: number 1",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{reference}: missing {expected:?} in {text}"
+            );
+        }
+        assert_eq!(
+            button(&reply, "issue_action").unwrap()["value"],
+            format!("resolve:acme:{id}")
+        );
+        assert_eq!(
+            button(&reply, "open_in_sentry").unwrap()["url"],
+            format!("https://acme.sentry.io/issues/{id}/")
+        );
+        assert!(button(&reply, "share").is_some());
+    }
+    let text = all_text(&answer(&app, "issue API-ZZZ").await);
+    assert!(text.contains("No issue `API-ZZZ` in *acme*"), "{text}");
+}
+
+#[tokio::test]
+async fn sentry_errors_are_explained_with_what_to_do_next() {
+    let app = spawn_app_with(vec![
+        ("SENTRY_AUTH_TOKEN", "tok-ro".into()),
+        ("SENTRY_ORG", "acme".into()),
+    ])
+    .await;
+    app.sentry.add_org("acme", &["api"]);
+    app.sentry
+        .add_token("tok-ro", "acme", &["org:read", "project:read"]);
+    let text = all_text(&answer(&app, "issues api").await);
+    assert!(text.contains("lacks the `event:read` scope"), "{text}");
+    assert!(text.contains("/sentry link"));
+
+    app.sentry.add_token("tok-ro", "acme", ALL);
+    app.sentry
+        .push_faults(std::iter::repeat_n(Fault::Status(503), 4));
+    let text = all_text(&answer(&app, "issues api").await);
+    assert!(
+        text.contains("Sentry is not answering right now. Try again in a minute."),
+        "{text}"
+    );
+
+    app.sentry.revoke_token("tok-ro");
+    let text = all_text(&answer(&app, "projects").await);
+    assert!(
+        text.contains("Sentry rejected the SENTRY_AUTH_TOKEN"),
+        "{text}"
+    );
+
+    // A long rate limit is not sat out: the person is told when to retry.
+    app.sentry.add_token("tok-ro", "acme", ALL);
+    app.sentry.push_faults([Fault::RateLimited {
+        reset_in: Duration::from_secs(90),
+    }]);
+    let text = all_text(&answer(&app, "issue 12345").await);
+    assert!(
+        text.contains("Sentry is rate limiting this org. Try again in"),
+        "{text}"
+    );
+    let text = all_text(&answer(&app, "projects").await);
+    assert!(
+        text.contains("Sentry is rate limiting this org"),
+        "later calls wait for the reset too: {text}"
+    );
+}
