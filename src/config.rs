@@ -199,30 +199,61 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
     }
 }
 
+/// What the configuration is for; only the service needs Slack credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// `serve`: Slack settings are required.
+    Serve,
+    /// `command`: runs without Slack.
+    Terminal,
+}
+
 impl Config {
     /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(&|name| std::env::var(name).ok(), stdout_is_terminal())
+    pub fn from_env(purpose: Purpose) -> Result<Self, ConfigError> {
+        Self::from_lookup_for(
+            &|name| std::env::var(name).ok(),
+            stdout_is_terminal(),
+            purpose,
+        )
     }
 
-    /// Reads configuration through `lookup`; `tty` picks the default log format.
+    /// Reads configuration for `serve` through `lookup`; `tty` picks the
+    /// default log format.
     pub fn from_lookup<F: Fn(&str) -> Option<String>>(
         lookup: &F,
         tty: bool,
+    ) -> Result<Self, ConfigError> {
+        Self::from_lookup_for(lookup, tty, Purpose::Serve)
+    }
+
+    /// Reads configuration for `purpose` through `lookup`.
+    pub fn from_lookup_for<F: Fn(&str) -> Option<String>>(
+        lookup: &F,
+        tty: bool,
+        purpose: Purpose,
     ) -> Result<Self, ConfigError> {
         let mut r = Reader {
             lookup,
             problems: Vec::new(),
         };
 
-        let signing_secret = r.required(
-            "SLACK_SIGNING_SECRET",
-            "the Signing Secret from your Slack app's Basic Information page",
-        );
-        let bot_token = r.required(
-            "SLACK_BOT_TOKEN",
-            "the xoxb-… Bot User OAuth Token from your Slack app's OAuth & Permissions page",
-        );
+        let (signing_secret, bot_token) = match purpose {
+            Purpose::Serve => (
+                r.required(
+                    "SLACK_SIGNING_SECRET",
+                    "the Signing Secret from your Slack app's Basic Information page",
+                ),
+                r.required(
+                    "SLACK_BOT_TOKEN",
+                    "the xoxb-… Bot User OAuth Token from your Slack app's OAuth & Permissions page",
+                ),
+            ),
+            Purpose::Terminal => (
+                Some(r.get("SLACK_SIGNING_SECRET").unwrap_or_default()),
+                Some(r.get("SLACK_BOT_TOKEN").unwrap_or_else(|| "xoxb-unused".into())),
+            ),
+        };
         if let Some(token) = &bot_token {
             if !token.starts_with("xoxb-") {
                 r.problem(

@@ -4,7 +4,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use sentry_slack_bot::config::Config;
+use sentry_slack_bot::commands::parse::Command as BotCommand;
+use sentry_slack_bot::commands::run::{execute, plan, Invocation, Outcome, Plan};
+use sentry_slack_bot::config::{Config, Purpose};
+use sentry_slack_bot::render::text::message_to_text;
+use sentry_slack_bot::render::Message;
+use sentry_slack_bot::slack::Reply;
+use sentry_slack_bot::telemetry::{self, LogTarget};
 
 /// Sentry in Slack: slash commands, buttons and channel alerts.
 #[derive(Debug, Parser)]
@@ -23,6 +29,17 @@ struct Cli {
 enum CliCommand {
     /// Run the service: Slack webhooks, health endpoints and background work.
     Serve,
+    /// Run a /sentry command in the terminal with the same grants, without Slack.
+    ///
+    /// Example: sentry-slack-bot command issues api level:error
+    Command {
+        /// Print the Block Kit payload as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The text after `/sentry`, like `issues api level:error`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        text: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -31,7 +48,11 @@ fn main() -> ExitCode {
         eprintln!("{message}");
         return ExitCode::from(2);
     }
-    let config = match Config::from_env() {
+    let purpose = match cli.command {
+        CliCommand::Serve => Purpose::Serve,
+        CliCommand::Command { .. } => Purpose::Terminal,
+    };
+    let config = match Config::from_env(purpose) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("sentry-slack-bot: invalid configuration:");
@@ -41,25 +62,71 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match cli.command {
-        CliCommand::Serve => match run_serve(config) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                tracing::error!(error = %format!("{error:#}"), "service stopped");
-                eprintln!("sentry-slack-bot: {error:#}");
-                ExitCode::FAILURE
-            }
-        },
+    let result = match cli.command {
+        CliCommand::Serve => run_serve(config),
+        CliCommand::Command { json, text } => run_command(config, &text.join(" "), json),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            tracing::error!(error = %format!("{error:#}"), "stopped");
+            eprintln!("sentry-slack-bot: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 
-fn run_serve(config: Config) -> anyhow::Result<()> {
-    sentry_slack_bot::telemetry::init(config.log_format);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?;
-    runtime.block_on(sentry_slack_bot::app::serve(config))?;
-    Ok(())
+        .build()?)
+}
+
+fn run_serve(config: Config) -> anyhow::Result<ExitCode> {
+    telemetry::init(config.log_format, LogTarget::Stdout, "info");
+    runtime()?.block_on(sentry_slack_bot::app::serve(config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_command(config: Config, text: &str, json: bool) -> anyhow::Result<ExitCode> {
+    telemetry::init(config.log_format, LogTarget::Stderr, "warn");
+    let (reply, code) = runtime()?.block_on(async {
+        let state = sentry_slack_bot::app::build(config).await?;
+        let answer = match plan(text) {
+            Plan::Answer { reply, outcome, .. } => {
+                let code = if outcome == Outcome::UsageError { 2 } else { 0 };
+                (reply, code)
+            }
+            Plan::Defer {
+                command: BotCommand::Link | BotCommand::Unlink { .. },
+                ..
+            } => (
+                Reply::ephemeral(Message::mrkdwn(
+                    "Linking and unlinking orgs happens in Slack (`/sentry link`), where an admin approves it. \
+                     In the terminal, set SENTRY_AUTH_TOKEN and SENTRY_ORG to use a token directly.",
+                )),
+                2,
+            ),
+            Plan::Defer { command, .. } => {
+                let who = Invocation {
+                    team_id: "terminal".into(),
+                    user_id: "terminal".into(),
+                    channel_id: "terminal".into(),
+                    response_url: String::new(),
+                };
+                (execute(&state, &command, &who).await, 0)
+            }
+        };
+        state.store.close().await;
+        anyhow::Ok(answer)
+    })?;
+    let payload = serde_json::to_value(&reply)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&payload)?);
+    } else {
+        println!("{}", message_to_text(&payload));
+    }
+    Ok(ExitCode::from(code))
 }
 
 fn load_env_file(explicit: Option<&std::path::Path>) -> Result<(), String> {

@@ -8,6 +8,7 @@ pub mod help;
 pub mod issues;
 pub mod limits;
 pub mod message;
+pub mod text;
 pub mod time;
 pub mod usage;
 
