@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod grants;
+pub mod issue_actions;
 pub mod parse;
 pub mod resolve;
 pub mod run;

@@ -29,6 +29,8 @@ pub struct View {
     pub page: u32,
     /// Set when someone shares the answer in the channel.
     pub shared_by: Option<String>,
+    /// What just happened, shown at the top (already mrkdwn).
+    pub status_line: Option<String>,
 }
 
 fn no_orgs() -> Message {
@@ -216,11 +218,12 @@ pub async fn issues(
             cursor: Some(cursor.clone()),
             page: page_number + 1,
         });
-    let share = (!shared).then(|| Rerun {
+    let this_page = Rerun {
         text,
         cursor: view.cursor.clone(),
         page: page_number,
-    });
+    };
+    let share = (!shared).then(|| this_page.clone());
     with_sharer(
         issue_page(&IssuePage {
             org: &org,
@@ -230,6 +233,8 @@ pub async fn issues(
             page: page_number,
             next,
             share,
+            this_page: Some(this_page),
+            status_line: view.status_line.clone(),
             now: SystemTime::now(),
         }),
         view,
@@ -309,7 +314,14 @@ pub async fn issue(state: &AppState, reference: &IssueRef, view: &View) -> Messa
         page: 1,
     });
     with_sharer(
-        issue_detail(&org, &issue, event.as_ref(), share, SystemTime::now()),
+        issue_detail(
+            &org,
+            &issue,
+            event.as_ref(),
+            share,
+            view.status_line.as_deref(),
+            SystemTime::now(),
+        ),
         view,
     )
 }

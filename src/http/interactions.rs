@@ -11,11 +11,14 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::Instrument;
 
+use crate::actions::issue::IssueAction;
 use crate::actions::rerun::Rerun;
 use crate::app::AppState;
+use crate::commands::issue_actions::{self, ActionRequest, Requested, Surface};
 use crate::commands::parse::parse;
 use crate::commands::run::{execute_view, Invocation};
 use crate::commands::sentry::View;
+use crate::render::issues::{from_detail_block_id, page_from_block_id};
 use crate::render::Message;
 use crate::slack::{Reply, Visibility};
 
@@ -44,6 +47,20 @@ pub struct InteractionPayload {
     pub action_id: Option<String>,
     /// Where answers go.
     pub response_url: Option<String>,
+    /// `block_id` of an option load.
+    pub block_id: Option<String>,
+    /// What was typed into an option load.
+    pub value: Option<String>,
+    /// The message the action came from.
+    pub container: Option<Container>,
+}
+
+/// Where an interaction happened.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Container {
+    /// True for messages only the clicker sees.
+    pub is_ephemeral: bool,
 }
 
 /// An object of which only the `id` matters.
@@ -60,6 +77,8 @@ pub struct IdOnly {
 pub struct Action {
     /// The element's `action_id`.
     pub action_id: String,
+    /// The block the element is in.
+    pub block_id: String,
     /// A button's value.
     pub value: Option<String>,
     /// A menu's chosen option.
@@ -72,6 +91,16 @@ pub struct Action {
 pub struct SelectedOption {
     /// The option's value.
     pub value: String,
+    /// The option's label.
+    pub text: Option<OptionText>,
+}
+
+/// An option's label.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OptionText {
+    /// The label.
+    pub text: String,
 }
 
 impl Action {
@@ -90,18 +119,56 @@ enum Intent {
     /// Post the same answer to the channel.
     Share(Rerun),
     /// Change an issue in Sentry.
-    IssueAction,
+    IssueAction(ActionRequest),
     /// A link button or something the bot need not act on.
     Nothing,
 }
 
-fn intent(action: &Action) -> Intent {
+fn intent(action: &Action, shared: bool) -> Intent {
     let rerun = || action.chosen_value().and_then(Rerun::decode);
+    let verb = |surface: Surface| {
+        action
+            .chosen_value()
+            .and_then(IssueAction::parse)
+            .map_or(Intent::Nothing, |a| {
+                Intent::IssueAction(ActionRequest {
+                    org: a.org,
+                    issue_id: a.issue_id,
+                    requested: Requested::Verb(a.verb),
+                    surface,
+                })
+            })
+    };
     match action.action_id.as_str() {
         "issues_next" => rerun().map_or(Intent::Nothing, Intent::Page),
         "share" => rerun().map_or(Intent::Nothing, Intent::Share),
-        "issue_action" | "issue_select" => Intent::IssueAction,
-        id if id.starts_with("issue_menu:") => Intent::IssueAction,
+        "issue_action" | "issue_select" => verb(Surface::Detail { shared }),
+        id if id.starts_with("issue_menu:") => verb(Surface::ListRow {
+            page: page_from_block_id(&action.block_id),
+        }),
+        "assign" => {
+            let picked = action.selected_option.as_ref();
+            let target = from_detail_block_id(&action.block_id);
+            match (picked, target) {
+                (Some(option), Some((org, _, issue_id)))
+                    if option.value.starts_with("user:") || option.value.starts_with("team:") =>
+                {
+                    Intent::IssueAction(ActionRequest {
+                        org,
+                        issue_id,
+                        requested: Requested::Assign {
+                            actor: option.value.clone(),
+                            name: option
+                                .text
+                                .as_ref()
+                                .map_or(option.value.clone(), |t| t.text.clone()),
+                        },
+                        surface: Surface::Detail { shared },
+                    })
+                }
+                _ => Intent::Nothing,
+            }
+        }
         _ => Intent::Nothing,
     }
 }
@@ -143,14 +210,15 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
     span.in_scope(|| tracing::info!(actions = ?actions, "interaction received"));
     match payload.kind.as_str() {
         // Option loads must answer with a list, even an empty one.
-        "block_suggestion" => return Json(json!({ "options": [] })).into_response(),
+        "block_suggestion" => return suggestions(&state, &payload).instrument(span).await,
         "block_actions" => {}
         _ => return StatusCode::OK.into_response(),
     }
     let Some(action) = payload.actions.first() else {
         return StatusCode::OK.into_response();
     };
-    let intent = intent(action);
+    let shared = payload.container.as_ref().is_some_and(|c| !c.is_ephemeral);
+    let intent = intent(action, shared);
     if matches!(intent, Intent::Nothing) || who.response_url.is_empty() {
         return StatusCode::OK.into_response();
     }
@@ -169,25 +237,53 @@ async fn run_intent(state: &AppState, intent: Intent, who: &Invocation) -> Reply
     match intent {
         Intent::Page(rerun) => match parse(&rerun.text) {
             Ok(command) => {
-                let view = View { cursor: rerun.cursor, page: rerun.page, shared_by: None };
+                let view = View {
+                    cursor: rerun.cursor,
+                    page: rerun.page,
+                    ..View::default()
+                };
                 let mut reply = execute_view(state, &command, who, &view).await;
                 reply.replace_original = true;
                 reply
             }
-            Err(_) => Reply::ephemeral(Message::mrkdwn("That button is out of date; run the command again.")),
+            Err(_) => Reply::ephemeral(Message::mrkdwn(
+                "That button is out of date; run the command again.",
+            )),
         },
         Intent::Share(rerun) => match parse(&rerun.text) {
             Ok(command) => {
-                let view = View { cursor: rerun.cursor, page: rerun.page, shared_by: Some(who.user_id.clone()) };
+                let view = View {
+                    cursor: rerun.cursor,
+                    page: rerun.page,
+                    shared_by: Some(who.user_id.clone()),
+                    ..View::default()
+                };
                 let mut reply = execute_view(state, &command, who, &view).await;
                 reply.visibility = Visibility::InChannel;
                 reply
             }
-            Err(_) => Reply::ephemeral(Message::mrkdwn("That button is out of date; run the command again.")),
+            Err(_) => Reply::ephemeral(Message::mrkdwn(
+                "That button is out of date; run the command again.",
+            )),
         },
-        Intent::IssueAction => Reply::ephemeral(Message::mrkdwn(
-            ":construction: Changing issues from Slack is not available on this server yet. Use *Open in Sentry* for now.",
-        )),
+        Intent::IssueAction(request) => issue_actions::apply(state, who, &request).await,
         Intent::Nothing => Reply::ephemeral(Message::mrkdwn("Nothing to do.")),
     }
+}
+
+/// Answers an option load: the assignee menu searches Sentry as people type.
+async fn suggestions(state: &AppState, payload: &InteractionPayload) -> Response {
+    let target = payload.block_id.as_deref().and_then(from_detail_block_id);
+    let options = match (payload.action_id.as_deref(), target) {
+        (Some("assign"), Some((org, _, _))) => {
+            let query = payload.value.as_deref().unwrap_or_default();
+            issue_actions::assignee_options(state, &org, query).await
+        }
+        _ => Vec::new(),
+    };
+    let options: Vec<serde_json::Value> = options
+        .into_iter()
+        .map(|(text, value)| json!({ "text": { "type": "plain_text", "text": text }, "value": value }))
+        .collect();
+    Json(json!({ "options": options })).into_response()
 }

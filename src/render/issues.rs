@@ -142,9 +142,49 @@ pub struct IssuePage<'a> {
     pub next: Option<Rerun>,
     /// What "Share in channel" re-runs.
     pub share: Option<Rerun>,
+    /// What re-renders this page after a row action.
+    pub this_page: Option<Rerun>,
+    /// A line on what just happened, like "Resolved by @alice just now".
+    pub status_line: Option<String>,
     /// The current time, for "last seen".
     pub now: SystemTime,
 }
+
+/// Block id of list row `index`; carries the page to re-render after an
+/// action when it fits Slack's 255-character limit.
+pub fn row_block_id(index: usize, this_page: Option<&Rerun>) -> String {
+    let plain = format!("r{index}");
+    match this_page.and_then(Rerun::encode) {
+        Some(page) if plain.len() + 1 + page.chars().count() <= MAX_BLOCK_ID => {
+            format!("{plain}|{page}")
+        }
+        _ => plain,
+    }
+}
+
+/// The page a row's block id carries, if any.
+pub fn page_from_block_id(block_id: &str) -> Option<Rerun> {
+    let (_, page) = block_id.split_once('|')?;
+    Rerun::decode(page)
+}
+
+/// Block id of a detail message's actions: `d|org|project|issue`.
+pub fn detail_block_id(org: &str, project: &str, issue_id: &str) -> String {
+    format!("d|{org}|{project}|{issue_id}")
+}
+
+/// (org, project, issue id) from a detail block id.
+pub fn from_detail_block_id(block_id: &str) -> Option<(String, String, String)> {
+    let mut parts = block_id.split('|');
+    (parts.next()? == "d").then_some(())?;
+    let org = parts.next()?.to_string();
+    let project = parts.next()?.to_string();
+    let issue = parts.next()?.to_string();
+    Some((org, project, issue))
+}
+
+/// Slack's limit on `block_id`.
+const MAX_BLOCK_ID: usize = 255;
 
 /// A page of issues with a menu on each row, "Next page" and "Share".
 pub fn issue_page(view: &IssuePage<'_>) -> Message {
@@ -162,12 +202,15 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
         "*{target}* · {query} · page {}",
         view.page
     ))];
+    if let Some(line) = &view.status_line {
+        blocks.push(context(&[line]));
+    }
     let mut fallback = format!(
         "Issues in {target} ({}):",
         escape_truncated(view.query, 300)
     );
-    // Header, footer actions and context leave room for the rows.
-    for issue in view.issues.iter().take(limits::MAX_BLOCKS - 3) {
+    // Header, status line, footer actions and context leave room for the rows.
+    for (index, issue) in view.issues.iter().take(limits::MAX_BLOCKS - 4).enumerate() {
         let title = escape_truncated(&issue.title, ROW_TITLE);
         let id = link(
             issue.permalink.as_deref(),
@@ -180,6 +223,7 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
         );
         blocks.push(
             SlackSectionBlock::new()
+                .with_block_id(row_block_id(index, view.this_page.as_ref()).into())
                 .with_text(md!(text))
                 .with_accessory(row_menu(view.org, issue).into())
                 .into(),
@@ -251,12 +295,13 @@ fn event_quote(issue: &Issue, event: Option<&Event>) -> Option<String> {
         })
 }
 
-/// One issue in detail with its actions.
+/// One issue in detail with its actions; `status_line` says what just happened.
 pub fn issue_detail(
     org: &str,
     issue: &Issue,
     event: Option<&Event>,
     share: Option<Rerun>,
+    status_line: Option<&str>,
     now: SystemTime,
 ) -> Message {
     // Slack decodes entities in plain_text too, and the fallback text can ping.
@@ -264,6 +309,9 @@ pub fn issue_detail(
         &issue.title,
         limits::MAX_HEADER_TEXT,
     ))];
+    if let Some(line) = status_line {
+        blocks.push(context(&[line]));
+    }
     let project = issue.project_slug().unwrap_or("");
     let mut summary = format!(
         "{} {} · {}",
@@ -325,7 +373,11 @@ pub fn issue_detail(
         let quoted = escape_truncated(&quote.replace('\n', " "), QUOTE);
         blocks.push(section(&format!("> {quoted}")));
     }
-    blocks.push(SlackActionsBlock::new(detail_actions(org, issue, share)).into());
+    blocks.push(
+        SlackActionsBlock::new(detail_actions(org, issue, share))
+            .with_block_id(detail_block_id(org, project, &issue.id).into())
+            .into(),
+    );
     blocks.push(context(&[&format!(
         "{} · {}",
         escape_mrkdwn(org),
@@ -384,6 +436,13 @@ fn detail_actions(org: &str, issue: &Issue, share: Option<Rerun>) -> Vec<SlackAc
         .with_placeholder(pt!("More actions…"))
         .with_options(options);
     elements.push(menu.into());
+    elements.push(
+        SlackBlockExternalSelectElement::new()
+            .with_action_id("assign".into())
+            .with_placeholder(pt!("Assign to…"))
+            .with_min_query_length(0)
+            .into(),
+    );
     if let Some(url) = issue
         .permalink
         .as_deref()
@@ -481,6 +540,8 @@ mod tests {
             page: 1,
             next: None,
             share: None,
+            this_page: None,
+            status_line: None,
             now: now(),
         });
         let row = &blocks_json(&page)[1];
@@ -514,10 +575,16 @@ mod tests {
             issues: &issues,
             page: 1,
             next: Some(next.clone()),
-            share: Some(next),
+            share: Some(next.clone()),
+            this_page: Some(next),
+            status_line: Some(
+                "Resolved <!channel>"
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;"),
+            ),
             now: now(),
         });
-        let detail = issue_detail("acme", &issues[0], None, None, now());
+        let detail = issue_detail("acme", &issues[0], None, None, None, now());
         for message in [page, detail] {
             let json = serde_json::to_string(&message.blocks).unwrap();
             assert!(!json.contains("<!channel>") && !json.contains("<@U123>"));
@@ -544,6 +611,30 @@ mod tests {
     }
 
     #[test]
+    fn block_ids_carry_the_page_and_the_issue() {
+        let page = Rerun {
+            text: "issues acme/api level:error".into(),
+            cursor: Some("0:10:0".into()),
+            page: 2,
+        };
+        let id = row_block_id(3, Some(&page));
+        assert!(id.starts_with("r3|"));
+        assert_eq!(page_from_block_id(&id), Some(page));
+        let long = Rerun {
+            text: "x".repeat(300),
+            cursor: None,
+            page: 1,
+        };
+        assert_eq!(row_block_id(0, Some(&long)), "r0");
+        assert_eq!(page_from_block_id("r0"), None);
+        assert_eq!(
+            from_detail_block_id(&detail_block_id("acme", "api", "42")),
+            Some(("acme".into(), "api".into(), "42".into()))
+        );
+        assert_eq!(from_detail_block_id("r1|x"), None);
+    }
+
+    #[test]
     fn empty_pages_echo_the_query() {
         let page = issue_page(&IssuePage {
             org: "acme",
@@ -553,6 +644,8 @@ mod tests {
             page: 1,
             next: None,
             share: None,
+            this_page: None,
+            status_line: None,
             now: now(),
         });
         assert!(page
@@ -571,6 +664,7 @@ mod tests {
             "acme",
             &issue(json!({ "culprit": "app.views in divide" })),
             Some(&event),
+            None,
             None,
             now(),
         );
@@ -592,10 +686,14 @@ mod tests {
             &issue(json!({ "status": "resolved", "substatus": null })),
             None,
             None,
+            Some("Resolved by <@U1> just now"),
             now(),
         );
         let json = serde_json::to_string(&resolved.blocks).unwrap();
         assert!(json.contains("\"unresolve:acme:4509123456\""));
+        assert!(json.contains("Resolved by <@U1> just now"));
+        assert!(json.contains("\"block_id\":\"d|acme|api|4509123456\""));
+        assert!(json.contains("\"external_select\""));
         assert!(!json.contains("\"resolve:acme"));
     }
 }

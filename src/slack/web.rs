@@ -79,6 +79,21 @@ impl SlackWeb {
     }
 }
 
+impl SlackWeb {
+    /// The user's email from `users.info`, when Slack shares it.
+    pub async fn user_email(&self, user_id: &str) -> Result<Option<String>, SlackError> {
+        let session = self.client.open_session(&self.token);
+        let request = SlackApiUsersInfoRequest::new(user_id.to_string().into());
+        let response = session.users_info(&request).await.map_err(map_error)?;
+        Ok(response
+            .user
+            .profile
+            .and_then(|p| p.email)
+            .map(|e| e.to_string())
+            .filter(|e| !e.is_empty()))
+    }
+}
+
 fn map_error(error: SlackClientError) -> SlackError {
     match error {
         SlackClientError::ApiError(e) => SlackError::Api(e.code),

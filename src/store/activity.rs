@@ -9,17 +9,24 @@ use super::{Store, StoreError};
 pub enum ActivityKind {
     /// A slash command.
     Command,
+    /// A button or menu that changed an issue.
+    Action,
 }
 
 impl ActivityKind {
     fn as_str(self) -> &'static str {
         match self {
             ActivityKind::Command => "command",
+            ActivityKind::Action => "action",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
-        (s == "command").then_some(ActivityKind::Command)
+        match s {
+            "command" => Some(ActivityKind::Command),
+            "action" => Some(ActivityKind::Action),
+            _ => None,
+        }
     }
 }
 

@@ -224,6 +224,25 @@ impl FakeSentry {
         }
     }
 
+    /// Adds one member with a Sentry user id and email.
+    pub fn add_member(&self, org: &str, user_id: &str, name: &str, email: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        let org_entry = inner.orgs.iter_mut().find(|o| o.slug == org).expect("org");
+        let n = org_entry.members.len() + 1;
+        org_entry.members.push(json!({
+            "id": format!("m{n}"), "email": email, "name": name,
+            "user": { "id": user_id, "name": name, "email": email }
+        }));
+    }
+
+    /// Removes an issue, as a deletion in Sentry would.
+    pub fn delete_issue(&self, id: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        for org in inner.orgs.iter_mut() {
+            org.issues.retain(|i| i["id"] != id);
+        }
+    }
+
     /// Adds a team to `org`.
     pub fn add_team(&self, org: &str, slug: &str) {
         let mut inner = self.inner.lock().unwrap();

@@ -1,0 +1,347 @@
+//! Buttons and menus that change an issue in Sentry: resolve, archive,
+//! unresolve, assign. The click is acknowledged before any of this runs;
+//! the outcome replaces the message, or, on failure, goes to the clicker
+//! alone and leaves the message as it was.
+
+use std::time::Duration;
+
+use crate::actions::change::{already, done_phrase, request_body, Change};
+use crate::actions::issue::IssueVerb;
+use crate::actions::rerun::Rerun;
+use crate::app::AppState;
+use crate::commands::parse::{parse, IssueRef};
+use crate::commands::run::{execute_view, Invocation};
+use crate::commands::sentry::{issue as render_issue, View};
+use crate::grants::GrantError;
+use crate::render::escape::{escape_mrkdwn, truncate_plain};
+use crate::render::{errors, Message};
+use crate::sentry::models::Issue;
+use crate::sentry::SentryError;
+use crate::slack::{Reply, Visibility};
+use crate::store::{now_ms, Activity, ActivityKind};
+
+/// Where the click happened, which decides how the message is redrawn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Surface {
+    /// A row of an issue list; `page` re-renders the list when known.
+    ListRow {
+        /// The list page the row is on.
+        page: Option<Rerun>,
+    },
+    /// An issue in detail; `shared` when it was posted to the channel.
+    Detail {
+        /// Visible to the channel rather than only the clicker.
+        shared: bool,
+    },
+}
+
+/// What the clicker asked for, before "me" is resolved to a Sentry user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Requested {
+    /// A verb from a button or menu.
+    Verb(IssueVerb),
+    /// A user or team picked in the assignee menu.
+    Assign {
+        /// `user:<id>` or `team:<id>`.
+        actor: String,
+        /// The label the menu showed.
+        name: String,
+    },
+}
+
+/// One click on one issue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionRequest {
+    /// Org slug.
+    pub org: String,
+    /// Numeric issue id.
+    pub issue_id: String,
+    /// What to do.
+    pub requested: Requested,
+    /// Where it was clicked.
+    pub surface: Surface,
+}
+
+fn failure(message: Message) -> Reply {
+    // Ephemeral and not replacing: the message stays as it was.
+    Reply::ephemeral(message)
+}
+
+fn deleted(issue_id: &str) -> Message {
+    Message::mrkdwn(format!(
+        ":mag: Issue {} no longer exists in Sentry (it was deleted or merged).",
+        escape_mrkdwn(issue_id)
+    ))
+}
+
+fn explain(error: &GrantError, issue_id: &str) -> Message {
+    match error {
+        GrantError::Sentry(SentryError::NotFound { .. }) => deleted(issue_id),
+        other => errors::grant_error(other),
+    }
+}
+
+async fn fetch_issue(state: &AppState, org: &str, issue_id: &str) -> Result<Issue, GrantError> {
+    let client = state.sentry.clone();
+    state
+        .grants
+        .with_token(org, |token| {
+            let (client, org, id) = (client.clone(), org.to_string(), issue_id.to_string());
+            async move { client.issue(&org, &token, &id).await }
+        })
+        .await
+}
+
+/// The Sentry user behind a Slack user, matched by email.
+async fn sentry_user_for(state: &AppState, org: &str, slack_user: &str) -> Result<Change, Message> {
+    let email = match state.slack.user_email(slack_user).await {
+        Ok(Some(email)) => email,
+        Ok(None) => {
+            return Err(Message::mrkdwn(
+                ":bust_in_silhouette: Slack did not share your email, so the bot cannot find you in Sentry. \
+                 Pick yourself in *Assign to…* instead.",
+            ))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "users.info failed");
+            return Err(Message::mrkdwn(
+                ":bust_in_silhouette: The bot could not read your Slack profile (it needs `users:read.email`). \
+                 Pick yourself in *Assign to…* instead.",
+            ));
+        }
+    };
+    let client = state.sentry.clone();
+    let page = state
+        .grants
+        .with_token(org, |token| {
+            let (client, org, email) = (client.clone(), org.to_string(), email.clone());
+            async move { client.org_members(&org, &token, Some(&email), None).await }
+        })
+        .await
+        .map_err(|e| errors::grant_error(&e))?;
+    let member = page.items.into_iter().find(|m| {
+        m.email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(&email))
+            || m.user
+                .as_ref()
+                .and_then(|u| u.email.as_deref())
+                .is_some_and(|e| e.eq_ignore_ascii_case(&email))
+    });
+    match member.and_then(|m| m.user.map(|u| (u, m.name))) {
+        Some((user, name)) => Ok(Change::AssignTo {
+            actor: format!("user:{}", user.id),
+            name: name.or(user.name).unwrap_or(email),
+        }),
+        None => Err(Message::mrkdwn(format!(
+            ":bust_in_silhouette: No member of *{}* in Sentry has your Slack email ({}). Pick yourself in *Assign to…* instead.",
+            escape_mrkdwn(org),
+            escape_mrkdwn(&email)
+        ))),
+    }
+}
+
+fn record(state: &AppState, who: &Invocation, request: &ActionRequest, what: &str, outcome: &str) {
+    let activity = Activity {
+        at_ms: now_ms(),
+        team_id: who.team_id.clone(),
+        user_id: who.user_id.clone(),
+        channel_id: who.channel_id.clone(),
+        kind: ActivityKind::Action,
+        subject: format!("{what} {}/{}", request.org, request.issue_id),
+        outcome: outcome.to_string(),
+    };
+    tracing::info!(org = %request.org, issue = %request.issue_id, action = what, outcome, "issue action");
+    let store = state.store.clone();
+    state.tasks.spawn(async move {
+        if let Err(e) = store.record_activity(&activity).await {
+            tracing::warn!(error = %e, "could not record the action");
+        }
+    });
+}
+
+fn action_name(change: &Change) -> String {
+    match change {
+        Change::Verb(verb) => verb.code().to_string(),
+        Change::AssignTo { actor, .. } => format!("assign {actor}"),
+    }
+}
+
+/// Applies a click and returns the answer for its `response_url`.
+pub async fn apply(state: &AppState, who: &Invocation, request: &ActionRequest) -> Reply {
+    let change = match &request.requested {
+        Requested::Verb(IssueVerb::AssignToMe) => {
+            match sentry_user_for(state, &request.org, &who.user_id).await {
+                Ok(change) => change,
+                Err(message) => return failure(message),
+            }
+        }
+        Requested::Verb(verb) => Change::Verb(*verb),
+        Requested::Assign { actor, name } => Change::AssignTo {
+            actor: actor.clone(),
+            name: name.clone(),
+        },
+    };
+    let what = action_name(&change);
+    let issue = match fetch_issue(state, &request.org, &request.issue_id).await {
+        Ok(issue) => issue,
+        Err(e) => {
+            record(state, who, request, &what, &format!("failed: {e}"));
+            return failure(explain(&e, &request.issue_id));
+        }
+    };
+    let name = escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id));
+    if let Some(why) = already(&issue, &change) {
+        record(state, who, request, &what, "unchanged");
+        return failure(Message::mrkdwn(format!(
+            ":information_source: *{name}* {}, so nothing changed.",
+            escape_mrkdwn(&why)
+        )));
+    }
+    let body = request_body(&change);
+    let client = state.sentry.clone();
+    let result = state
+        .grants
+        .with_token(&request.org, |token| {
+            let (client, org, id, body) = (
+                client.clone(),
+                request.org.clone(),
+                request.issue_id.clone(),
+                body.clone(),
+            );
+            async move { client.update_issue(&org, &token, &id, &body).await }
+        })
+        .await;
+    if let Err(e) = result {
+        record(state, who, request, &what, &format!("failed: {e}"));
+        return failure(explain(&e, &request.issue_id));
+    }
+    record(state, who, request, &what, "ok");
+    let phrase = escape_mrkdwn(&done_phrase(&change));
+    let user = escape_mrkdwn(&who.user_id);
+    match &request.surface {
+        Surface::Detail { shared } => {
+            let view = View {
+                status_line: Some(format!(":white_check_mark: {phrase} by <@{user}> just now")),
+                ..View::default()
+            };
+            let mut message =
+                render_issue(state, &IssueRef::Id(request.issue_id.clone()), &view).await;
+            if *shared {
+                // Shared copies have no Share button; drop it from the redraw too.
+                strip_share(&mut message);
+            }
+            Reply {
+                visibility: if *shared {
+                    Visibility::InChannel
+                } else {
+                    Visibility::Ephemeral
+                },
+                text: message.text,
+                blocks: message.blocks,
+                replace_original: true,
+            }
+        }
+        Surface::ListRow { page: Some(page) } => {
+            let Ok(command) = parse(&page.text) else {
+                return confirmation(&name, &phrase, &user);
+            };
+            let view = View {
+                cursor: page.cursor.clone(),
+                page: page.page,
+                status_line: Some(format!(
+                    ":white_check_mark: *{name}*: {phrase} by <@{user}> just now"
+                )),
+                ..View::default()
+            };
+            let mut reply = execute_view(state, &command, who, &view).await;
+            reply.replace_original = true;
+            reply
+        }
+        Surface::ListRow { page: None } => confirmation(&name, &phrase, &user),
+    }
+}
+
+fn confirmation(name: &str, phrase: &str, user: &str) -> Reply {
+    Reply::ephemeral(Message::mrkdwn(format!(
+        ":white_check_mark: *{name}*: {phrase} by <@{user}> just now."
+    )))
+}
+
+fn strip_share(message: &mut Message) {
+    let mut json = serde_json::to_value(&message.blocks).unwrap_or_default();
+    if let Some(blocks) = json.as_array_mut() {
+        for block in blocks {
+            if let Some(elements) = block["elements"].as_array_mut() {
+                elements.retain(|e| e["action_id"] != "share");
+            }
+        }
+    }
+    if let Ok(blocks) = serde_json::from_value(json) {
+        message.blocks = blocks;
+    }
+}
+
+/// How long an assignee search may take before Slack gives up on it.
+const SUGGESTION_BUDGET: Duration = Duration::from_millis(2500);
+
+/// Options for the assignee menu: members matching `query` (searched by
+/// Sentry, so orgs of any size work) and matching teams.
+pub async fn assignee_options(state: &AppState, org: &str, query: &str) -> Vec<(String, String)> {
+    let query = query.trim().to_string();
+    let client = state.sentry.clone();
+    let members = state.grants.with_token(org, |token| {
+        let (client, org, query) = (client.clone(), org.to_string(), query.clone());
+        async move {
+            let q = (!query.is_empty()).then_some(query.as_str());
+            client.org_members(&org, &token, q, None).await
+        }
+    });
+    let teams = state.grants.with_token(org, |token| {
+        let (client, org) = (client.clone(), org.to_string());
+        async move { client.teams(&org, &token).await }
+    });
+    let (members, teams) =
+        match tokio::time::timeout(SUGGESTION_BUDGET, async { tokio::join!(members, teams) }).await
+        {
+            Ok(both) => both,
+            Err(_) => {
+                tracing::warn!(org, "assignee search timed out");
+                return Vec::new();
+            }
+        };
+    let mut options = Vec::new();
+    let needle = query.to_lowercase();
+    match teams {
+        Ok(teams) => {
+            for team in teams
+                .into_iter()
+                .filter(|t| needle.is_empty() || t.slug.to_lowercase().contains(&needle))
+            {
+                options.push((
+                    truncate_plain(&format!("#{}", team.slug), 75),
+                    format!("team:{}", team.id),
+                ));
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "team search failed"),
+    }
+    match members {
+        Ok(page) => {
+            for member in page.items {
+                let Some(user) = member.user else { continue };
+                let name = member.name.or(user.name).unwrap_or_default();
+                let email = member.email.or(user.email).unwrap_or_default();
+                let label = match (name.is_empty(), email.is_empty()) {
+                    (false, false) => format!("{name} ({email})"),
+                    (false, true) => name,
+                    _ => email,
+                };
+                options.push((truncate_plain(&label, 75), format!("user:{}", user.id)));
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "member search failed"),
+    }
+    options.truncate(100);
+    options
+}
