@@ -36,6 +36,8 @@ pub struct Services {
     pub grants: Grants,
     /// Cached project lists.
     pub catalog: crate::commands::catalog::ProjectCatalog,
+    /// Alert poller state.
+    pub poller: crate::poller::PollerState,
     /// Posts answers to `response_url`s.
     pub responder: ResponseUrlClient,
     /// Verifies inbound Slack requests.
@@ -108,6 +110,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
         sentry,
         grants,
         catalog: Default::default(),
+        poller: Default::default(),
         responder,
         verifier,
         tasks: TaskTracker::new(),
@@ -132,10 +135,20 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         .tasks
         .spawn(announce_slack_identity(state.slack.clone()));
 
+    let stop = tokio_util::sync::CancellationToken::new();
+    let poller = tokio::spawn(crate::poller::run(state.clone(), stop.clone()));
+    let stop_on_signal = stop.clone();
     axum::serve(listener, crate::http::router(state.clone()))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            stop_on_signal.cancel();
+        })
         .await
         .map_err(AppError::Serve)?;
+    stop.cancel();
+    if let Err(e) = poller.await {
+        tracing::warn!(error = %e, "poller ended abnormally");
+    }
 
     state.tasks.close();
     if tokio::time::timeout(DRAIN_TIMEOUT, state.tasks.wait())

@@ -98,12 +98,18 @@ fn run_command(config: Config, text: &str, json: bool) -> anyhow::Result<ExitCod
                 (reply, code)
             }
             Plan::Defer {
-                command: BotCommand::Link | BotCommand::Unlink { .. },
+                command:
+                    BotCommand::Link
+                    | BotCommand::Unlink { .. }
+                    | BotCommand::Subscribe { .. }
+                    | BotCommand::Unsubscribe { .. }
+                    | BotCommand::Subscriptions,
                 ..
             } => (
                 Reply::ephemeral(Message::mrkdwn(
-                    "Linking and unlinking orgs happens in Slack (`/sentry link`), where an admin approves it. \
-                     In the terminal, set SENTRY_AUTH_TOKEN and SENTRY_ORG to use a token directly.",
+                    "Linking orgs and subscribing channels happen in Slack, where an admin approves a link and \
+                     alerts have a channel to go to. In the terminal, set SENTRY_AUTH_TOKEN and SENTRY_ORG \
+                     to use a token directly.",
                 )),
                 2,
             ),

@@ -97,20 +97,18 @@ async fn malformed_commands_get_usage_help_that_says_what_was_wrong() {
 async fn commands_that_call_out_are_acked_then_answered_through_response_url() {
     let app = spawn_app().await;
     let started = Instant::now();
-    let (response, response_id) = app.command("subscribe acme/api level:error").await;
+    let (response, response_id) = app.command("projects").await;
     let ack_elapsed = started.elapsed();
     assert_eq!(response.status().as_u16(), 200);
     let ack: Value = response.json().await.unwrap();
     assert_eq!(ack["response_type"], "ephemeral");
-    assert!(all_text(&ack).contains("Working on `/sentry subscribe`"));
+    assert!(all_text(&ack).contains("Working on `/sentry projects`"));
     assert!(ack_elapsed < Duration::from_secs(2));
 
     let answers = app.slack.wait_for_responses(&response_id, 1).await;
     assert_eq!(answers.len(), 1);
     assert_eq!(answers[0]["response_type"], "ephemeral");
-    assert!(
-        all_text(&answers[0]).contains("`/sentry subscribe` is not available on this server yet")
-    );
+    assert!(all_text(&answers[0]).contains("No Sentry org is linked yet"));
 
     // The request is recorded in the store with how it ended.
     app.wait_for_log("deferred command finished").await;
@@ -128,7 +126,7 @@ async fn commands_that_call_out_are_acked_then_answered_through_response_url() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(activity.len(), 1);
-    assert_eq!(activity[0].subject, "subscribe");
+    assert_eq!(activity[0].subject, "projects");
     assert_eq!(activity[0].outcome, "answered");
     assert_eq!(activity[0].user_id, "U0ALICE");
     assert_eq!(activity[0].channel_id, "C0ALERTS");

@@ -1,7 +1,9 @@
 //! The store on real databases: an SQLite file and the local PostgreSQL server.
 
 use sentry_slack_bot::config::Secret;
-use sentry_slack_bot::store::{Activity, ActivityKind, Backend, GrantRow, Store};
+use sentry_slack_bot::store::{
+    Activity, ActivityKind, AlertRow, Backend, GrantRow, Store, SubscriptionRow,
+};
 
 fn activity(at_ms: i64, subject: &str) -> Activity {
     Activity {
@@ -52,6 +54,94 @@ async fn exercise(store: &Store) {
     assert!(store.delete_grant("acme").await.unwrap());
     assert!(!store.delete_grant("acme").await.unwrap());
     assert_eq!(store.grant("acme").await.unwrap(), None);
+
+    // Subscriptions and the outbox: an alert is recorded once.
+    let sub = SubscriptionRow {
+        id: "sub_1".into(),
+        team_id: "T0ACME".into(),
+        channel_id: "C1".into(),
+        org_slug: "acme".into(),
+        project_slug: "api".into(),
+        project_id: "1001".into(),
+        query: "is:unresolved".into(),
+        regressions: true,
+        digest: 5,
+        threads: true,
+        created_by: "U0ALICE".into(),
+        created_at_ms: 1,
+        relink_notified: false,
+    };
+    let (stored, updated) = store.put_subscription(&sub).await.unwrap();
+    assert!(!updated);
+    let changed = SubscriptionRow {
+        id: "sub_other".into(),
+        query: "level:error".into(),
+        ..sub.clone()
+    };
+    let (stored_again, updated) = store.put_subscription(&changed).await.unwrap();
+    assert!(updated);
+    assert_eq!(
+        stored_again.id, stored.id,
+        "one subscription per channel and project"
+    );
+    let alert = AlertRow {
+        subscription_id: stored.id.clone(),
+        issue_id: "42".into(),
+        kind: "new".into(),
+        channel_id: "C1".into(),
+        org_slug: "acme".into(),
+        payload: "{}".into(),
+        state: "pending".into(),
+        thread_ts: None,
+        ts: None,
+        status_snapshot: "unresolved|".into(),
+        attempts: 0,
+        created_at_ms: 5,
+        posted_at_ms: None,
+    };
+    let seen = [("42".to_string(), "unresolved".to_string())];
+    assert_eq!(
+        store
+            .record_tick(&stored.id, &seen, std::slice::from_ref(&alert))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .record_tick(&stored.id, &seen, std::slice::from_ref(&alert))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store.seen_issues(&stored.id).await.unwrap()["42"],
+        "unresolved"
+    );
+    assert_eq!(store.pending_alerts(10).await.unwrap().len(), 1);
+    store
+        .mark_posted(&alert, "1700000000.000100")
+        .await
+        .unwrap();
+    assert!(store.pending_alerts(10).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .alert_ts(&stored.id, "42", "new")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("1700000000.000100")
+    );
+    assert_eq!(
+        store.channel_subscriptions("C1").await.unwrap()[0].query,
+        "level:error"
+    );
+    assert!(store
+        .delete_subscription("C1", "acme", "api")
+        .await
+        .unwrap());
+    assert!(store.subscriptions().await.unwrap().is_empty());
+    assert!(store.alerts_for(&stored.id).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -108,7 +198,17 @@ async fn postgres_runs_the_same_migrations() {
     .fetch_all(&mut admin)
     .await
     .unwrap();
-    assert_eq!(tables, ["_sqlx_migrations", "activity", "grants"]);
+    assert_eq!(
+        tables,
+        [
+            "_sqlx_migrations",
+            "activity",
+            "alerts",
+            "grants",
+            "seen_issues",
+            "subscriptions"
+        ]
+    );
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
         .execute(&mut admin)
         .await

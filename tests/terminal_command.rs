@@ -94,5 +94,5 @@ async fn runs_commands_with_a_sentry_token_and_no_slack_settings() {
 
     let out = run(&sentry, &dir, &["link"]).await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("happens in Slack"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("happen in Slack"));
 }

@@ -115,6 +115,31 @@ pub fn done_phrase(change: &Change) -> String {
     }
 }
 
+/// The `status|assignee` an issue will have after `change`, so alerts changed
+/// from Slack are not reported again as changed in Sentry.
+pub fn snapshot_after(before: &Issue, change: &Change) -> String {
+    let status = before.status.clone().unwrap_or_else(|| "unresolved".into());
+    let assignee = before
+        .assigned_to
+        .as_ref()
+        .and_then(|a| {
+            a.id.as_ref()
+                .map(|id| format!("{}:{id}", a.kind.as_deref().unwrap_or("user")))
+        })
+        .unwrap_or_default();
+    let (status, assignee) = match change {
+        Change::Verb(
+            IssueVerb::Resolve | IssueVerb::ResolveNextRelease | IssueVerb::ResolveCurrentRelease,
+        ) => ("resolved".to_string(), assignee),
+        Change::Verb(IssueVerb::Unresolve) => ("unresolved".to_string(), assignee),
+        Change::Verb(IssueVerb::Unassign) => (status, String::new()),
+        Change::Verb(IssueVerb::AssignToMe) => (status, assignee),
+        Change::Verb(_) => ("ignored".to_string(), assignee),
+        Change::AssignTo { actor, .. } => (status, actor.clone()),
+    };
+    format!("{status}|{assignee}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +199,29 @@ mod tests {
             name: "Alice".into(),
         };
         assert_eq!(request_body(&assign), json!({ "assignedTo": "user:42" }));
+    }
+
+    #[test]
+    fn snapshots_after_a_change() {
+        let open =
+            issue(json!({ "status": "unresolved", "assignedTo": { "type": "user", "id": "42" } }));
+        assert_eq!(
+            snapshot_after(&open, &Change::Verb(IssueVerb::Resolve)),
+            "resolved|user:42"
+        );
+        assert_eq!(
+            snapshot_after(&open, &Change::Verb(IssueVerb::Archive1h)),
+            "ignored|user:42"
+        );
+        assert_eq!(
+            snapshot_after(&open, &Change::Verb(IssueVerb::Unassign)),
+            "unresolved|"
+        );
+        let team = Change::AssignTo {
+            actor: "team:5".into(),
+            name: "#backend".into(),
+        };
+        assert_eq!(snapshot_after(&open, &team), "unresolved|team:5");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::actions::change::{already, done_phrase, request_body, Change};
+use crate::actions::change::{already, done_phrase, request_body, snapshot_after, Change};
 use crate::actions::issue::IssueVerb;
 use crate::actions::rerun::Rerun;
 use crate::app::AppState;
@@ -32,6 +32,8 @@ pub enum Surface {
     Detail {
         /// Visible to the channel rather than only the clicker.
         shared: bool,
+        /// The message's `ts`, for channel messages.
+        message_ts: Option<String>,
     },
 }
 
@@ -217,10 +219,25 @@ pub async fn apply(state: &AppState, who: &Invocation, request: &ActionRequest) 
         return failure(explain(&e, &request.issue_id));
     }
     record(state, who, request, &what, "ok");
+    if let Surface::Detail {
+        message_ts: Some(ts),
+        ..
+    } = &request.surface
+    {
+        // An alert changed from its own buttons is not reported again as changed in Sentry.
+        let snapshot = snapshot_after(&issue, &change);
+        if let Err(e) = state
+            .store
+            .set_snapshot_for_message(&who.channel_id, ts, &snapshot)
+            .await
+        {
+            tracing::warn!(error = %e, "could not record the alert's new state");
+        }
+    }
     let phrase = escape_mrkdwn(&done_phrase(&change));
     let user = escape_mrkdwn(&who.user_id);
     match &request.surface {
-        Surface::Detail { shared } => {
+        Surface::Detail { shared, .. } => {
             let view = View {
                 status_line: Some(format!(":white_check_mark: {phrase} by <@{user}> just now")),
                 ..View::default()

@@ -8,5 +8,6 @@ pub mod parse;
 pub mod resolve;
 pub mod run;
 pub mod sentry;
+pub mod subscriptions;
 
 pub use parse::{parse, Command, ParseError, Subcommand};

@@ -7,6 +7,7 @@ use crate::app::AppState;
 use crate::commands::grants;
 use crate::commands::parse::{parse, Command, Subcommand};
 use crate::commands::sentry::{self, View};
+use crate::commands::subscriptions;
 use crate::render::{help, usage, Message};
 use crate::slack::Reply;
 
@@ -115,7 +116,21 @@ pub async fn execute_view(
         Command::Projects { org } => {
             Reply::ephemeral(sentry::projects(state, org.as_deref()).await)
         }
-        other => Reply::ephemeral(usage::not_available(other.subcommand())),
+        Command::Subscribe {
+            project,
+            query,
+            options,
+        } => Reply::ephemeral(
+            subscriptions::subscribe(state, who, project, query.as_deref(), options).await,
+        ),
+        Command::Unsubscribe { project } => {
+            Reply::ephemeral(subscriptions::unsubscribe(state, who, project).await)
+        }
+        Command::Subscriptions => Reply::ephemeral(subscriptions::list(state, who).await),
+        Command::Help { topic } => Reply::ephemeral(match topic {
+            Some(sub) => help::topic(*sub),
+            None => help::overview(),
+        }),
     }
 }
 

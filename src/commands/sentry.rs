@@ -79,7 +79,7 @@ async fn catalog(
 }
 
 /// Finds which linked org has `target`; returns (org, project slug, project id).
-async fn resolve_project(
+pub(crate) async fn resolve_project(
     state: &AppState,
     target: &ProjectRef,
 ) -> Result<(String, String, String), Message> {

@@ -61,6 +61,8 @@ pub struct InteractionPayload {
 pub struct Container {
     /// True for messages only the clicker sees.
     pub is_ephemeral: bool,
+    /// The message's `ts`.
+    pub message_ts: Option<String>,
 }
 
 /// An object of which only the `id` matters.
@@ -118,13 +120,19 @@ enum Intent {
     Page(Rerun),
     /// Post the same answer to the channel.
     Share(Rerun),
+    /// Show one issue of a digest to the clicker.
+    Expand(Rerun),
     /// Change an issue in Sentry.
     IssueAction(ActionRequest),
     /// A link button or something the bot need not act on.
     Nothing,
 }
 
-fn intent(action: &Action, shared: bool) -> Intent {
+fn intent(action: &Action, shared: bool, message_ts: Option<&str>) -> Intent {
+    let detail = || Surface::Detail {
+        shared,
+        message_ts: message_ts.filter(|_| shared).map(str::to_string),
+    };
     let rerun = || action.chosen_value().and_then(Rerun::decode);
     let verb = |surface: Surface| {
         action
@@ -142,7 +150,8 @@ fn intent(action: &Action, shared: bool) -> Intent {
     match action.action_id.as_str() {
         "issues_next" => rerun().map_or(Intent::Nothing, Intent::Page),
         "share" => rerun().map_or(Intent::Nothing, Intent::Share),
-        "issue_action" | "issue_select" => verb(Surface::Detail { shared }),
+        "issue_action" | "issue_select" => verb(detail()),
+        id if id.starts_with("expand") => rerun().map_or(Intent::Nothing, Intent::Expand),
         id if id.starts_with("issue_menu:") => verb(Surface::ListRow {
             page: page_from_block_id(&action.block_id),
         }),
@@ -163,7 +172,7 @@ fn intent(action: &Action, shared: bool) -> Intent {
                                 .as_ref()
                                 .map_or(option.value.clone(), |t| t.text.clone()),
                         },
-                        surface: Surface::Detail { shared },
+                        surface: detail(),
                     })
                 }
                 _ => Intent::Nothing,
@@ -218,7 +227,11 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
         return StatusCode::OK.into_response();
     };
     let shared = payload.container.as_ref().is_some_and(|c| !c.is_ephemeral);
-    let intent = intent(action, shared);
+    let message_ts = payload
+        .container
+        .as_ref()
+        .and_then(|c| c.message_ts.as_deref());
+    let intent = intent(action, shared, message_ts);
     if matches!(intent, Intent::Nothing) || who.response_url.is_empty() {
         return StatusCode::OK.into_response();
     }
@@ -262,6 +275,12 @@ async fn run_intent(state: &AppState, intent: Intent, who: &Invocation) -> Reply
                 reply.visibility = Visibility::InChannel;
                 reply
             }
+            Err(_) => Reply::ephemeral(Message::mrkdwn(
+                "That button is out of date; run the command again.",
+            )),
+        },
+        Intent::Expand(rerun) => match parse(&rerun.text) {
+            Ok(command) => execute_view(state, &command, who, &View::default()).await,
             Err(_) => Reply::ephemeral(Message::mrkdwn(
                 "That button is out of date; run the command again.",
             )),

@@ -1,6 +1,7 @@
 //! Pure Block Kit builders: plain data in, Slack messages out. Untrusted
 //! text goes through [`escape`] and every builder respects [`limits`].
 
+pub mod alerts;
 pub mod errors;
 pub mod escape;
 pub mod grants;

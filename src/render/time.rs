@@ -7,6 +7,13 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     text.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())
 }
 
+/// Milliseconds since the Unix epoch of an RFC 3339 timestamp.
+pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
+    text.parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_millisecond())
+}
+
 /// `then` (RFC 3339) relative to `now`: "just now", "3m ago", "5h ago", "2d ago".
 pub fn relative(now: SystemTime, then: &str) -> Option<String> {
     let then = parse_rfc3339(then)?;
@@ -47,5 +54,9 @@ mod tests {
             assert_eq!(relative(now, then).as_deref(), Some(expected), "{then}");
         }
         assert_eq!(relative(now, "yesterday"), None);
+        assert_eq!(
+            parse_rfc3339_ms("2025-11-29T00:00:00.250Z"),
+            Some(1_764_374_400_250)
+        );
     }
 }

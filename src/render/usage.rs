@@ -1,7 +1,7 @@
 //! Answers to commands that could not be parsed: what was wrong, the usage
 //! that fixes it, and an example.
 
-use crate::commands::parse::{ParseError, Subcommand};
+use crate::commands::parse::ParseError;
 use crate::render::escape::escape_truncated;
 use crate::render::message::{context, section, Message};
 
@@ -37,15 +37,6 @@ pub fn usage_error(error: &ParseError) -> Message {
         blocks: vec![section(&text), context(&[&hint])],
         text,
     }
-}
-
-/// The answer to a command whose feature this server does not offer yet.
-pub fn not_available(sub: Subcommand) -> Message {
-    Message::mrkdwn(format!(
-        ":construction: `/sentry {}` is not available on this server yet. \
-         `/sentry help` lists the commands.",
-        sub.name()
-    ))
 }
 
 #[cfg(test)]

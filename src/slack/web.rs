@@ -94,6 +94,57 @@ impl SlackWeb {
     }
 }
 
+impl SlackWeb {
+    /// Posts `message` in `channel` (in a thread when `thread_ts` is set,
+    /// also shown in the channel when `broadcast`); returns its `ts`.
+    pub async fn post_message(
+        &self,
+        channel: &str,
+        message: &crate::render::Message,
+        thread_ts: Option<&str>,
+        broadcast: bool,
+    ) -> Result<String, SlackError> {
+        let session = self.client.open_session(&self.token);
+        let content = SlackMessageContent::new()
+            .with_text(message.text.clone())
+            .with_blocks(message.blocks.clone());
+        let mut request = SlackApiChatPostMessageRequest::new(channel.to_string().into(), content)
+            .with_unfurl_links(false)
+            .with_unfurl_media(false);
+        if let Some(ts) = thread_ts {
+            request = request.with_thread_ts(ts.to_string().into());
+            if broadcast {
+                request = request.with_reply_broadcast(true);
+            }
+        }
+        let response = session
+            .chat_post_message(&request)
+            .await
+            .map_err(map_error)?;
+        Ok(response.ts.to_string())
+    }
+
+    /// Replaces the message at `ts` in `channel`.
+    pub async fn update_message(
+        &self,
+        channel: &str,
+        ts: &str,
+        message: &crate::render::Message,
+    ) -> Result<(), SlackError> {
+        let session = self.client.open_session(&self.token);
+        let content = SlackMessageContent::new()
+            .with_text(message.text.clone())
+            .with_blocks(message.blocks.clone());
+        let request = SlackApiChatUpdateRequest::new(
+            channel.to_string().into(),
+            content,
+            ts.to_string().into(),
+        );
+        session.chat_update(&request).await.map_err(map_error)?;
+        Ok(())
+    }
+}
+
 fn map_error(error: SlackClientError) -> SlackError {
     match error {
         SlackClientError::ApiError(e) => SlackError::Api(e.code),

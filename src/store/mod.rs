@@ -3,9 +3,11 @@
 //! Both run the same embedded migrations.
 
 mod activity;
+mod alerts;
 mod grants;
 
 pub use activity::{Activity, ActivityKind};
+pub use alerts::{AlertRow, SubscriptionRow};
 pub use grants::GrantRow;
 
 use std::time::Duration;

@@ -36,6 +36,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     child: Child,
     logs: Arc<Mutex<Vec<String>>>,
+    env: Env,
     _dir: tempfile::TempDir,
 }
 
@@ -54,31 +55,55 @@ pub async fn spawn_app_with(extra: Env) -> TestApp {
     let tapauth = FakeTapAuth::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let database_path = dir.path().join("bot.db");
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let mut env: Env = vec![
+        ("SLACK_API_URL", slack.api_url()),
+        ("SENTRY_URL", sentry.url()),
+        ("TAPAUTH_URL", tapauth.url()),
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}", database_path.display()),
+        ),
+    ];
+    env.extend(extra);
+    let (child, addr) = launch(dir.path(), &env, &logs).await;
+    TestApp {
+        addr,
+        slack,
+        sentry,
+        tapauth,
+        database_path,
+        http: reqwest::Client::new(),
+        child,
+        logs,
+        env,
+        _dir: dir,
+    }
+}
+
+/// Starts `sentry-slack-bot serve` in `dir` and waits until it listens.
+async fn launch(
+    dir: &std::path::Path,
+    env: &Env,
+    logs: &Arc<Mutex<Vec<String>>>,
+) -> (Child, SocketAddr) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sentry-slack-bot"));
     command
         .arg("serve")
-        .current_dir(dir.path())
+        .current_dir(dir)
         .env_clear()
         .env("SLACK_SIGNING_SECRET", SIGNING_SECRET)
         .env("SLACK_BOT_TOKEN", BOT_TOKEN)
-        .env("SLACK_API_URL", slack.api_url())
-        .env("SENTRY_URL", sentry.url())
-        .env("TAPAUTH_URL", tapauth.url())
         .env("TAPAUTH_POLL_INTERVAL", "100ms")
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", database_path.display()),
-        )
         .env("BIND", "127.0.0.1:0")
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for (key, value) in extra {
+    for (key, value) in env {
         command.env(key, value);
     }
     let mut child = command.spawn().expect("start sentry-slack-bot");
-    let logs = Arc::new(Mutex::new(Vec::new()));
     let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
     let stdout = child.stdout.take().expect("stdout");
     let stdout_logs = logs.clone();
@@ -110,17 +135,7 @@ pub async fn spawn_app_with(extra: Env) -> TestApp {
                 logs.lock().unwrap().join("\n")
             )
         });
-    TestApp {
-        addr,
-        slack,
-        sentry,
-        tapauth,
-        database_path,
-        http: reqwest::Client::new(),
-        child,
-        logs,
-        _dir: dir,
-    }
+    (child, addr)
 }
 
 impl TestApp {
@@ -136,11 +151,21 @@ impl TestApp {
 
     /// A slash-command form body for `/sentry <text>` from `user_id`.
     pub fn command_form_as(user_id: &str, text: &str, response_url: &str) -> String {
+        Self::command_form_in("C0ALERTS", user_id, text, response_url)
+    }
+
+    /// A slash-command form body for `/sentry <text>` from `user_id` in `channel_id`.
+    pub fn command_form_in(
+        channel_id: &str,
+        user_id: &str,
+        text: &str,
+        response_url: &str,
+    ) -> String {
         serde_urlencoded::to_string([
             ("token", "deprecated-verification-token"),
             ("team_id", "T0ACME"),
             ("team_domain", "acme-corp"),
-            ("channel_id", "C0ALERTS"),
+            ("channel_id", channel_id),
             ("channel_name", "alerts"),
             ("user_id", user_id),
             ("user_name", "someone"),
@@ -216,6 +241,16 @@ impl TestApp {
         (response, id)
     }
 
+    /// Sends a signed `/sentry <text>` from Alice in `channel_id`.
+    pub async fn command_in(&self, channel_id: &str, text: &str) -> (reqwest::Response, String) {
+        let (url, id) = self.slack.response_url();
+        let form = Self::command_form_in(channel_id, "U0ALICE", text, &url);
+        let response = self
+            .post_signed("/slack/commands", "application/x-www-form-urlencoded", form)
+            .await;
+        (response, id)
+    }
+
     /// Everything the service has logged so far.
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap().join("\n")
@@ -232,6 +267,16 @@ impl TestApp {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Kills the service with SIGKILL and starts it again on the same
+    /// database and fakes, as after a crash.
+    pub async fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, addr) = launch(self._dir.path(), &self.env, &self.logs).await;
+        self.child = child;
+        self.addr = addr;
     }
 
     /// Sends SIGTERM and waits for a clean exit; returns the exit status.

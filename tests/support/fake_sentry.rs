@@ -235,6 +235,18 @@ impl FakeSentry {
         }));
     }
 
+    /// Changes fields of issue `id`, as activity in Sentry would.
+    pub fn update_issue(&self, id: &str, changes: Value) {
+        let mut inner = self.inner.lock().unwrap();
+        for org in inner.orgs.iter_mut() {
+            for issue in org.issues.iter_mut().filter(|i| i["id"] == id) {
+                for (k, v) in changes.as_object().expect("object") {
+                    issue[k] = v.clone();
+                }
+            }
+        }
+    }
+
     /// Removes an issue, as a deletion in Sentry would.
     pub fn delete_issue(&self, id: &str) {
         let mut inner = self.inner.lock().unwrap();

@@ -33,6 +33,8 @@ pub struct Call {
     pub body: Value,
     /// The HTTP status answered.
     pub status: u16,
+    /// When it arrived.
+    pub at: std::time::SystemTime,
 }
 
 #[derive(Default)]
@@ -45,6 +47,7 @@ struct Inner {
     server_errors: Option<(usize, u16)>,
     next_ts: u64,
     users: HashMap<String, Value>,
+    channel_errors: HashMap<String, String>,
 }
 
 /// A Slack user object as `users.info` returns it.
@@ -136,6 +139,26 @@ impl FakeSlack {
     /// The next `count` calls get `status` (a 5xx).
     pub fn fail_next(&self, count: usize, status: u16) {
         self.inner.lock().unwrap().server_errors = Some((count, status));
+    }
+
+    /// Posts to `channel` fail with `error` (`not_in_channel`, `channel_not_found`, …).
+    pub fn refuse_channel(&self, channel: &str, error: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .channel_errors
+            .insert(channel.to_string(), error.to_string());
+    }
+
+    /// Successful `chat.postMessage` calls to `channel`.
+    pub fn posts_in(&self, channel: &str) -> Vec<Value> {
+        self.calls()
+            .into_iter()
+            .filter(|c| {
+                c.method == "chat.postMessage" && c.status == 200 && c.body["channel"] == channel
+            })
+            .map(|c| c.body)
+            .collect()
     }
 
     /// Every call so far.
@@ -284,6 +307,7 @@ async fn web_api(
             response_id: None,
             body: json_body.clone(),
             status: status.as_u16(),
+            at: std::time::SystemTime::now(),
         });
         (status, Json(answer)).into_response()
     };
@@ -293,6 +317,7 @@ async fn web_api(
             response_id: None,
             body: json_body.clone(),
             status: failure.status().as_u16(),
+            at: std::time::SystemTime::now(),
         });
         return failure;
     }
@@ -334,6 +359,16 @@ async fn web_api(
                     json!({ "ok": false, "error": "channel_not_found" }),
                 );
             }
+            let refused = shared
+                .inner
+                .lock()
+                .unwrap()
+                .channel_errors
+                .get(&channel)
+                .cloned();
+            if let Some(error) = refused {
+                return respond(StatusCode::OK, json!({ "ok": false, "error": error }));
+            }
             let errors = block_kit::violations(&json_body);
             if !errors.is_empty() {
                 let code = if errors == ["no_text"] {
@@ -355,9 +390,16 @@ async fn web_api(
                     format!("{}.{:06}", n / 1_000_000, n % 1_000_000)
                 }
             };
+            let mut message = json!({
+                "type": "message", "ts": ts, "text": json_body["text"], "blocks": json_body["blocks"],
+                "user": "U0BOT", "bot_id": "B0BOT", "app_id": "A0BOT"
+            });
+            if let Some(thread) = json_body["thread_ts"].as_str() {
+                message["thread_ts"] = json!(thread);
+            }
             respond(
                 StatusCode::OK,
-                json!({ "ok": true, "channel": channel, "ts": ts, "message": { "text": json_body["text"], "blocks": json_body["blocks"] } }),
+                json!({ "ok": true, "channel": channel, "ts": ts, "message": message }),
             )
         }
         "chat.unfurl" => respond(StatusCode::OK, json!({ "ok": true })),
@@ -392,6 +434,7 @@ async fn response_url(
             response_id: Some(id.clone()),
             body: json_body.clone(),
             status: status.as_u16(),
+            at: std::time::SystemTime::now(),
         });
     };
     if let Some(failure) = shared.injected_failure() {

@@ -1,0 +1,173 @@
+//! `/sentry subscribe`, `/sentry unsubscribe` and `/sentry subscriptions`.
+
+use crate::app::AppState;
+use crate::commands::parse::{ProjectRef, SubscribeOptions};
+use crate::commands::run::Invocation;
+use crate::commands::sentry::{resolve_project, DEFAULT_QUERY};
+use crate::grants::GrantError;
+use crate::render::alerts;
+use crate::render::escape::{escape_mrkdwn, inline_code};
+use crate::render::{errors, Message};
+use crate::sentry::{IssueQuery, SentryError};
+use crate::slack::SlackError;
+use crate::store::{now_ms, SubscriptionRow};
+
+fn random_id() -> String {
+    format!("sub_{:016x}", rand::random::<u64>())
+}
+
+/// `/sentry subscribe <[org/]project> [query] [options]`.
+pub async fn subscribe(
+    state: &AppState,
+    who: &Invocation,
+    target: &ProjectRef,
+    query: Option<&str>,
+    options: &SubscribeOptions,
+) -> Message {
+    let (org, project, project_id) = match resolve_project(state, target).await {
+        Ok(found) => found,
+        Err(message) => return message,
+    };
+    let query = query.unwrap_or(DEFAULT_QUERY).to_string();
+    // Taken before the baseline, so nothing falls between the two.
+    let created_at_ms = now_ms();
+    // The issues that exist now are the baseline: they are never posted.
+    let request = IssueQuery {
+        project_slug: project.clone(),
+        project_id: (!project_id.is_empty()).then(|| project_id.clone()),
+        query: query.clone(),
+        sort: "date".into(),
+        limit: crate::sentry::client::MAX_PAGE,
+        cursor: None,
+    };
+    let client = state.sentry.clone();
+    let baseline = match state
+        .grants
+        .with_token(&org, |token| {
+            let (client, org, request) = (client.clone(), org.clone(), request.clone());
+            async move { client.list_issues(&org, &token, &request).await }
+        })
+        .await
+    {
+        Ok(page) => page.items,
+        Err(GrantError::Sentry(SentryError::BadRequest { detail })) => {
+            return Message::mrkdwn(format!(
+                ":warning: Sentry did not accept the query {}: {}",
+                inline_code(&query, 300),
+                escape_mrkdwn(&detail)
+            ))
+        }
+        Err(e) => return errors::grant_error(&e),
+    };
+    let sub = SubscriptionRow {
+        id: random_id(),
+        team_id: who.team_id.clone(),
+        channel_id: who.channel_id.clone(),
+        org_slug: org,
+        project_slug: project,
+        project_id,
+        query,
+        regressions: options.regressions,
+        digest: options.digest,
+        threads: options.threads,
+        created_by: who.user_id.clone(),
+        created_at_ms,
+        relink_notified: false,
+    };
+    // Posting the notice proves the bot can post here before anything is stored.
+    if let Err(e) = state
+        .slack
+        .post_message(
+            &who.channel_id,
+            &alerts::subscribed_notice(&sub),
+            None,
+            false,
+        )
+        .await
+    {
+        tracing::info!(channel = %who.channel_id, error = %e, "cannot post in the channel");
+        return cannot_post(&e);
+    }
+    let (stored, updated) = match state.store.put_subscription(&sub).await {
+        Ok(result) => result,
+        Err(e) => return errors::grant_error(&GrantError::Store(e)),
+    };
+    let seen: Vec<(String, String)> = baseline
+        .iter()
+        .map(|i| {
+            (
+                i.id.clone(),
+                i.status.clone().unwrap_or_else(|| "unresolved".into()),
+            )
+        })
+        .collect();
+    if let Err(e) = state.store.record_tick(&stored.id, &seen, &[]).await {
+        return errors::grant_error(&GrantError::Store(e));
+    }
+    tracing::info!(subscription = %stored.id, channel = %stored.channel_id, org = %stored.org_slug,
+        project = %stored.project_slug, query = %stored.query, updated, "subscribed");
+    alerts::subscribed(&stored, updated, baseline.len())
+}
+
+fn cannot_post(error: &SlackError) -> Message {
+    let detail = match error {
+        SlackError::Api(code) if code == "not_in_channel" => {
+            "the bot is not a member of this channel. Invite it with `/invite @Sentry` (or give the app the `chat:write.public` scope) and subscribe again."
+                .to_string()
+        }
+        SlackError::Api(code) if code == "channel_not_found" => {
+            "Slack says this channel cannot be found by the bot; for a private channel, invite the bot with `/invite @Sentry` first."
+                .to_string()
+        }
+        SlackError::Api(code) if code == "is_archived" => "this channel is archived.".to_string(),
+        other => format!("Slack refused the post ({}).", escape_mrkdwn(&other.to_string())),
+    };
+    Message::mrkdwn(format!(":no_entry: I can't post alerts here: {detail}"))
+}
+
+/// `/sentry unsubscribe <[org/]project>`.
+pub async fn unsubscribe(state: &AppState, who: &Invocation, target: &ProjectRef) -> Message {
+    let subs = match state.store.channel_subscriptions(&who.channel_id).await {
+        Ok(subs) => subs,
+        Err(e) => return errors::grant_error(&GrantError::Store(e)),
+    };
+    let matching: Vec<&SubscriptionRow> = subs
+        .iter()
+        .filter(|s| {
+            s.project_slug == target.project && target.org.as_ref().is_none_or(|o| *o == s.org_slug)
+        })
+        .collect();
+    match matching.as_slice() {
+        [] => Message::mrkdwn(format!(
+            "This channel is not subscribed to `{}`. `/sentry subscriptions` lists its subscriptions.",
+            escape_mrkdwn(&target.to_string())
+        )),
+        [sub] => match state.store.delete_subscription(&sub.channel_id, &sub.org_slug, &sub.project_slug).await {
+            Ok(_) => {
+                tracing::info!(subscription = %sub.id, "unsubscribed");
+                Message::mrkdwn(format!(
+                    ":no_bell: Unsubscribed this channel from *{}*.",
+                    escape_mrkdwn(&format!("{}/{}", sub.org_slug, sub.project_slug))
+                ))
+            }
+            Err(e) => errors::grant_error(&GrantError::Store(e)),
+        },
+        several => Message::mrkdwn(format!(
+            "Several subscriptions here are for `{}`: name one of {}.",
+            escape_mrkdwn(&target.project),
+            several
+                .iter()
+                .map(|s| format!("`{}`", escape_mrkdwn(&format!("{}/{}", s.org_slug, s.project_slug))))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// `/sentry subscriptions`.
+pub async fn list(state: &AppState, who: &Invocation) -> Message {
+    match state.store.channel_subscriptions(&who.channel_id).await {
+        Ok(subs) => alerts::subscriptions(&subs),
+        Err(e) => errors::grant_error(&GrantError::Store(e)),
+    }
+}

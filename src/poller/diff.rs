@@ -1,0 +1,205 @@
+//! What one poll means for one subscription: which issues are new, which
+//! came back, and what to remember. Pure.
+
+use std::collections::HashMap;
+
+use crate::render::time::parse_rfc3339_ms;
+
+/// Issues first seen this long before a subscription still count as new:
+/// the baseline taken when subscribing holds the older ones, and Sentry's
+/// clock may run behind the bot's.
+pub const CLOCK_GRACE_MS: i64 = 60_000;
+use crate::sentry::models::Issue;
+use crate::store::SubscriptionRow;
+
+/// An alert a poll calls for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Planned {
+    /// A new issue, posted on its own.
+    New(Issue),
+    /// A resolved or archived issue that is unresolved again.
+    Regressed(Issue),
+    /// More new issues than the subscription's digest limit, posted as one.
+    Digest(Vec<Issue>),
+}
+
+/// The outcome of diffing one page of issues against what a subscription saw.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plan {
+    /// Issue id → status to remember.
+    pub seen: Vec<(String, String)>,
+    /// Alerts to post.
+    pub alerts: Vec<Planned>,
+}
+
+/// Status as remembered: Sentry's status, or `regressed` once alerted as such.
+fn status_of(issue: &Issue) -> &str {
+    issue.status.as_deref().unwrap_or("unresolved")
+}
+
+fn is_closed(status: &str) -> bool {
+    matches!(status, "resolved" | "ignored" | "muted")
+}
+
+/// Diffs `page` (newest activity first) against `seen` for `sub`.
+pub fn diff(sub: &SubscriptionRow, seen: &HashMap<String, String>, page: &[Issue]) -> Plan {
+    let mut plan = Plan::default();
+    let mut new_issues = Vec::new();
+    for issue in page {
+        let status = status_of(issue);
+        let regressed_now = issue.substatus.as_deref() == Some("regressed");
+        match seen.get(&issue.id).map(String::as_str) {
+            None => {
+                // Issues that existed before the subscription are its baseline.
+                let first_seen_ms = issue.first_seen.as_deref().and_then(parse_rfc3339_ms);
+                let is_new =
+                    first_seen_ms.is_none_or(|ms| ms >= sub.created_at_ms - CLOCK_GRACE_MS);
+                if is_new && !is_closed(status) {
+                    new_issues.push(issue.clone());
+                }
+                plan.seen.push((issue.id.clone(), status.to_string()));
+            }
+            Some(before) if is_closed(before) && !is_closed(status) => {
+                if sub.regressions {
+                    plan.alerts.push(Planned::Regressed(issue.clone()));
+                }
+                plan.seen.push((issue.id.clone(), "regressed".to_string()));
+            }
+            Some("unresolved") if regressed_now && sub.regressions => {
+                // Resolved and back between two polls, seen only by its substatus.
+                plan.alerts.push(Planned::Regressed(issue.clone()));
+                plan.seen.push((issue.id.clone(), "regressed".to_string()));
+            }
+            Some(before) => {
+                let keep = if before == "regressed" && !is_closed(status) {
+                    before
+                } else {
+                    status
+                };
+                if keep != before {
+                    plan.seen.push((issue.id.clone(), keep.to_string()));
+                }
+            }
+        }
+    }
+    let limit = usize::try_from(sub.digest).unwrap_or(usize::MAX);
+    if new_issues.len() > limit {
+        plan.alerts.push(Planned::Digest(new_issues));
+    } else {
+        // Oldest first, so the channel reads in the order they happened.
+        plan.alerts
+            .extend(new_issues.into_iter().rev().map(Planned::New));
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sub(created_at_ms: i64) -> SubscriptionRow {
+        SubscriptionRow {
+            id: "s1".into(),
+            team_id: "T".into(),
+            channel_id: "C".into(),
+            org_slug: "acme".into(),
+            project_slug: "api".into(),
+            project_id: "1".into(),
+            query: "is:unresolved".into(),
+            regressions: true,
+            digest: 3,
+            threads: true,
+            created_by: "U".into(),
+            created_at_ms,
+            relink_notified: false,
+        }
+    }
+
+    fn issue(id: &str, first_seen: &str, status: &str, substatus: Option<&str>) -> Issue {
+        serde_json::from_value(json!({
+            "id": id, "title": format!("issue {id}"), "firstSeen": first_seen, "status": status, "substatus": substatus
+        }))
+        .unwrap()
+    }
+
+    const CREATED: i64 = 1_764_374_400_000; // 2025-11-29T00:00:00Z
+
+    #[test]
+    fn baseline_issues_are_remembered_not_posted() {
+        let page = [
+            issue("2", "2025-11-29T00:05:00Z", "unresolved", Some("new")),
+            issue("1", "2025-11-20T00:00:00Z", "unresolved", Some("ongoing")),
+        ];
+        let plan = diff(&sub(CREATED), &HashMap::new(), &page);
+        assert_eq!(plan.alerts, [Planned::New(page[0].clone())]);
+        assert_eq!(plan.seen.len(), 2);
+    }
+
+    #[test]
+    fn known_issues_are_not_posted_again() {
+        let page = [issue("2", "2025-11-29T00:05:00Z", "unresolved", None)];
+        let seen = HashMap::from([("2".to_string(), "unresolved".to_string())]);
+        let plan = diff(&sub(CREATED), &seen, &page);
+        assert!(plan.alerts.is_empty());
+        assert!(plan.seen.is_empty(), "nothing changed, nothing to write");
+    }
+
+    #[test]
+    fn regressions_are_alerted_once() {
+        let back = issue("2", "2025-11-29T00:05:00Z", "unresolved", Some("regressed"));
+        let seen = HashMap::from([("2".to_string(), "resolved".to_string())]);
+        let plan = diff(&sub(CREATED), &seen, std::slice::from_ref(&back));
+        assert_eq!(plan.alerts, [Planned::Regressed(back.clone())]);
+        assert_eq!(plan.seen, [("2".to_string(), "regressed".to_string())]);
+        // Next poll: remembered as regressed, nothing more.
+        let seen = HashMap::from([("2".to_string(), "regressed".to_string())]);
+        assert!(diff(&sub(CREATED), &seen, std::slice::from_ref(&back))
+            .alerts
+            .is_empty());
+        // Resolved and back between polls, visible only in the substatus.
+        let seen = HashMap::from([("2".to_string(), "unresolved".to_string())]);
+        assert_eq!(
+            diff(&sub(CREATED), &seen, std::slice::from_ref(&back))
+                .alerts
+                .len(),
+            1
+        );
+        // Opted out.
+        let mut quiet = sub(CREATED);
+        quiet.regressions = false;
+        let seen = HashMap::from([("2".to_string(), "resolved".to_string())]);
+        assert!(diff(&quiet, &seen, &[back]).alerts.is_empty());
+    }
+
+    #[test]
+    fn more_new_issues_than_the_limit_become_one_digest_oldest_last() {
+        let page: Vec<Issue> = (0..5)
+            .map(|i| {
+                issue(
+                    &format!("{}", 10 - i),
+                    "2025-11-29T01:00:00Z",
+                    "unresolved",
+                    None,
+                )
+            })
+            .collect();
+        let plan = diff(&sub(CREATED), &HashMap::new(), &page);
+        assert_eq!(plan.alerts.len(), 1);
+        let Planned::Digest(issues) = &plan.alerts[0] else {
+            panic!("digest expected")
+        };
+        assert_eq!(issues.len(), 5);
+        // At the limit, one message each, oldest first.
+        let plan = diff(&sub(CREATED), &HashMap::new(), &page[..3]);
+        let ids: Vec<&str> = plan
+            .alerts
+            .iter()
+            .map(|a| match a {
+                Planned::New(i) => i.id.as_str(),
+                _ => "?",
+            })
+            .collect();
+        assert_eq!(ids, ["8", "9", "10"]);
+    }
+}

@@ -1,0 +1,260 @@
+//! Channel alert messages: a new issue, a regression, a digest, follow-ups,
+//! and the subscription answers.
+
+use std::time::SystemTime;
+
+use slack_morphism::prelude::*;
+
+use crate::actions::rerun::Rerun;
+use crate::render::escape::{escape_mrkdwn, escape_truncated, inline_code};
+use crate::render::issues::{issue_detail, level_emoji, link};
+use crate::render::limits;
+use crate::render::message::{context, section, Message};
+use crate::sentry::models::Issue;
+use crate::store::SubscriptionRow;
+
+/// Issues listed in one digest message.
+pub const DIGEST_ROWS: usize = 40;
+
+fn target(org: &str, project: &str) -> String {
+    escape_mrkdwn(&format!("{org}/{project}"))
+}
+
+/// A new issue: the full issue with its action buttons.
+pub fn new_issue(org: &str, issue: &Issue, now: SystemTime) -> Message {
+    let project = issue.project_slug().unwrap_or("");
+    let line = format!(":new: New issue in *{}*", target(org, project));
+    issue_detail(org, issue, None, None, Some(&line), now)
+}
+
+/// A regression, posted in the original alert's thread or the channel.
+pub fn regressed(org: &str, issue: &Issue, now: SystemTime) -> Message {
+    let project = issue.project_slug().unwrap_or("");
+    let line = format!(
+        ":repeat: *Regressed* in *{}*: it was resolved and is happening again",
+        target(org, project)
+    );
+    issue_detail(org, issue, None, None, Some(&line), now)
+}
+
+/// Many new issues at once, as one message with a button to expand each.
+pub fn digest(org: &str, project: &str, issues: &[Issue], limit: u32) -> Message {
+    let title = format!(
+        ":package: *{} new issues in {}* — more than this channel's digest limit of {limit}, so here they are in one message.",
+        issues.len(),
+        target(org, project)
+    );
+    let mut blocks = vec![section(&title)];
+    for (i, issue) in issues.iter().take(DIGEST_ROWS).enumerate() {
+        let name = escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id));
+        let text = format!(
+            "{} {} {}",
+            level_emoji(issue.level.as_deref()),
+            link(issue.permalink.as_deref(), &format!("*{name}*")),
+            escape_truncated(&issue.title, 200)
+        );
+        let mut row = SlackSectionBlock::new().with_text(md!(text));
+        let expand = Rerun {
+            text: format!("issue {}", issue.id),
+            cursor: None,
+            page: 1,
+        };
+        if let Some(value) = expand.encode() {
+            row = row.with_accessory(
+                SlackBlockButtonElement::new(pt!("Show"))
+                    .with_action_id(format!("expand:{i}").into())
+                    .with_value(value)
+                    .into(),
+            );
+        }
+        blocks.push(row.into());
+    }
+    if issues.len() > DIGEST_ROWS {
+        blocks.push(context(&[&format!(
+            "and {} more: `/sentry issues {}` lists them",
+            issues.len() - DIGEST_ROWS,
+            target(org, project)
+        )]));
+    }
+    blocks.truncate(limits::MAX_BLOCKS);
+    Message {
+        text: format!("{} new issues in {}", issues.len(), target(org, project)),
+        blocks,
+    }
+}
+
+/// What changed in Sentry since the alert, in words, or `None`.
+pub fn change_phrase(before: &str, after: &str) -> Option<String> {
+    let (old_status, old_assignee) = before.split_once('|').unwrap_or((before, ""));
+    let (new_status, new_assignee) = after.split_once('|').unwrap_or((after, ""));
+    if old_status != new_status {
+        return Some(
+            match new_status {
+                "resolved" => "Resolved in Sentry",
+                "ignored" | "muted" => "Archived in Sentry",
+                "unresolved" => "Unresolved in Sentry",
+                _ => "Status changed in Sentry",
+            }
+            .to_string(),
+        );
+    }
+    if old_assignee != new_assignee {
+        return Some(if new_assignee.is_empty() {
+            "Unassigned in Sentry".to_string()
+        } else {
+            "Assigned in Sentry".to_string()
+        });
+    }
+    None
+}
+
+/// `status|assignee` of an issue, as alerts remember it.
+pub fn snapshot(issue: &Issue) -> String {
+    let assignee = issue
+        .assigned_to
+        .as_ref()
+        .and_then(|a| {
+            a.id.as_ref()
+                .map(|id| format!("{}:{id}", a.kind.as_deref().unwrap_or("user")))
+        })
+        .unwrap_or_default();
+    format!(
+        "{}|{assignee}",
+        issue.status.as_deref().unwrap_or("unresolved")
+    )
+}
+
+/// The alert redrawn after a change made in Sentry.
+pub fn synced(org: &str, issue: &Issue, phrase: &str, now: SystemTime) -> Message {
+    let line = format!(":arrows_counterclockwise: {}", escape_mrkdwn(phrase));
+    issue_detail(org, issue, None, None, Some(&line), now)
+}
+
+/// The thread reply that says what changed.
+pub fn sync_reply(issue: &Issue, phrase: &str) -> Message {
+    let assignee = issue
+        .assigned_to
+        .as_ref()
+        .and_then(|a| a.name.clone().or(a.email.clone()))
+        .map(|n| format!(" ({})", escape_truncated(&n, 80)))
+        .unwrap_or_default();
+    Message::mrkdwn(format!(
+        ":arrows_counterclockwise: {}{assignee}.",
+        escape_mrkdwn(phrase)
+    ))
+}
+
+/// The one message a channel gets when its org's grant stops working.
+pub fn relink_notice(org: &str, project: &str) -> Message {
+    Message::mrkdwn(format!(
+        ":red_circle: Alerts for *{}* are paused: the connection to *{}* no longer works. \
+         A workspace admin can run `/sentry link` to connect it again; alerts resume by themselves.",
+        target(org, project),
+        escape_mrkdwn(org)
+    ))
+}
+
+/// Posted in the channel when it subscribes.
+pub fn subscribed_notice(sub: &SubscriptionRow) -> Message {
+    Message::mrkdwn(format!(
+        ":bell: <@{}> subscribed this channel to new issues in *{}* matching {}.",
+        escape_mrkdwn(&sub.created_by),
+        target(&sub.org_slug, &sub.project_slug),
+        inline_code(&sub.query, 300)
+    ))
+}
+
+fn options(sub: &SubscriptionRow) -> String {
+    format!(
+        "regressions {} · digest above {} · follow-ups {}",
+        if sub.regressions { "on" } else { "off" },
+        sub.digest,
+        if sub.threads {
+            "in threads"
+        } else {
+            "in the channel"
+        }
+    )
+}
+
+/// The answer to `/sentry subscribe`.
+pub fn subscribed(sub: &SubscriptionRow, updated: bool, baseline: usize) -> Message {
+    let what = if updated {
+        "Updated the subscription to"
+    } else {
+        "Subscribed this channel to"
+    };
+    Message::mrkdwn(format!(
+        ":white_check_mark: {what} *{}* matching {} ({}). {baseline} existing issues will not be posted; new and regressed ones will.",
+        target(&sub.org_slug, &sub.project_slug),
+        inline_code(&sub.query, 300),
+        options(sub)
+    ))
+}
+
+/// The answer to `/sentry subscriptions`.
+pub fn subscriptions(subs: &[SubscriptionRow]) -> Message {
+    if subs.is_empty() {
+        return Message::mrkdwn(
+            "This channel has no subscriptions. `/sentry subscribe <project>` adds one.",
+        );
+    }
+    let mut blocks = vec![section(&format!(
+        "*This channel's subscriptions ({})*",
+        subs.len()
+    ))];
+    for sub in subs.iter().take(limits::MAX_BLOCKS - 1) {
+        blocks.push(section(&format!(
+            "*{}* · {}\n{}",
+            target(&sub.org_slug, &sub.project_slug),
+            inline_code(&sub.query, 500),
+            options(sub)
+        )));
+    }
+    Message {
+        text: format!("{} subscriptions", subs.len()),
+        blocks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn digests_stay_within_limits_and_offer_a_button_per_issue() {
+        let issues: Vec<Issue> = (0..60)
+            .map(|i| {
+                serde_json::from_value(json!({ "id": i.to_string(), "title": "<!here> boom" }))
+                    .unwrap()
+            })
+            .collect();
+        let message = digest("acme", "api", &issues, 5);
+        assert!(message.blocks.len() <= limits::MAX_BLOCKS);
+        let json = serde_json::to_string(&message.blocks).unwrap();
+        assert!(!json.contains("<!here>"));
+        assert!(json.contains("expand:39"));
+        assert!(json.contains("and 20 more"));
+    }
+
+    #[test]
+    fn changes_are_named() {
+        assert_eq!(
+            change_phrase("unresolved|", "resolved|").as_deref(),
+            Some("Resolved in Sentry")
+        );
+        assert_eq!(
+            change_phrase("unresolved|", "ignored|").as_deref(),
+            Some("Archived in Sentry")
+        );
+        assert_eq!(
+            change_phrase("unresolved|", "unresolved|user:1").as_deref(),
+            Some("Assigned in Sentry")
+        );
+        assert_eq!(
+            change_phrase("unresolved|user:1", "unresolved|user:1"),
+            None
+        );
+    }
+}

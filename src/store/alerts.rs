@@ -1,0 +1,427 @@
+//! Subscriptions, what each has seen, and the alert outbox.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use super::{now_ms, Store, StoreError};
+
+/// A channel's subscription to one project's issues.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubscriptionRow {
+    /// Random id.
+    pub id: String,
+    /// Slack workspace.
+    pub team_id: String,
+    /// Slack channel.
+    pub channel_id: String,
+    /// Org slug.
+    pub org_slug: String,
+    /// Project slug.
+    pub project_slug: String,
+    /// Project id.
+    pub project_id: String,
+    /// Sentry search query.
+    pub query: String,
+    /// Alert regressions.
+    pub regressions: bool,
+    /// New issues per tick above which a digest is posted.
+    pub digest: u32,
+    /// Follow-ups in threads.
+    pub threads: bool,
+    /// Who subscribed.
+    pub created_by: String,
+    /// When, Unix milliseconds.
+    pub created_at_ms: i64,
+    /// The channel was told the org needs re-linking.
+    pub relink_notified: bool,
+}
+
+/// One message in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertRow {
+    /// Subscription it is for.
+    pub subscription_id: String,
+    /// Issue id (for digests, the first issue's id).
+    pub issue_id: String,
+    /// `new`, `regressed:<lastSeen>`, `digest:<tick>`, `notice:<…>`.
+    pub kind: String,
+    /// Channel to post in.
+    pub channel_id: String,
+    /// Org slug.
+    pub org_slug: String,
+    /// What to render, JSON.
+    pub payload: String,
+    /// `pending`, `posted` or `failed`.
+    pub state: String,
+    /// Thread to reply in.
+    pub thread_ts: Option<String>,
+    /// Slack `ts` once posted.
+    pub ts: Option<String>,
+    /// `status|assignee` when last rendered, for status sync.
+    pub status_snapshot: String,
+    /// Delivery attempts so far.
+    pub attempts: i64,
+    /// When it was planned, Unix milliseconds.
+    pub created_at_ms: i64,
+    /// When it was posted, Unix milliseconds.
+    pub posted_at_ms: Option<i64>,
+}
+
+const SUB_COLUMNS: &str =
+    "id, team_id, channel_id, org_slug, project_slug, project_id, query, regressions, \
+                           digest, threads, created_by, created_at_ms, relink_notified";
+const ALERT_COLUMNS: &str =
+    "subscription_id, issue_id, kind, channel_id, org_slug, payload, state, thread_ts, ts, \
+                             status_snapshot, attempts, created_at_ms, posted_at_ms";
+
+fn sub_from_row(row: &sqlx::any::AnyRow) -> Result<SubscriptionRow, sqlx::Error> {
+    Ok(SubscriptionRow {
+        id: row.try_get("id")?,
+        team_id: row.try_get("team_id")?,
+        channel_id: row.try_get("channel_id")?,
+        org_slug: row.try_get("org_slug")?,
+        project_slug: row.try_get("project_slug")?,
+        project_id: row.try_get("project_id")?,
+        query: row.try_get("query")?,
+        regressions: row.try_get::<i64, _>("regressions")? != 0,
+        digest: u32::try_from(row.try_get::<i64, _>("digest")?).unwrap_or(5),
+        threads: row.try_get::<i64, _>("threads")? != 0,
+        created_by: row.try_get("created_by")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        relink_notified: row.try_get::<i64, _>("relink_notified")? != 0,
+    })
+}
+
+fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<AlertRow, sqlx::Error> {
+    Ok(AlertRow {
+        subscription_id: row.try_get("subscription_id")?,
+        issue_id: row.try_get("issue_id")?,
+        kind: row.try_get("kind")?,
+        channel_id: row.try_get("channel_id")?,
+        org_slug: row.try_get("org_slug")?,
+        payload: row.try_get("payload")?,
+        state: row.try_get("state")?,
+        thread_ts: row.try_get("thread_ts")?,
+        ts: row.try_get("ts")?,
+        status_snapshot: row.try_get("status_snapshot")?,
+        attempts: row.try_get("attempts")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        posted_at_ms: row.try_get("posted_at_ms")?,
+    })
+}
+
+impl Store {
+    /// Creates the subscription, or updates the query and options of the
+    /// channel's existing one for the project. Returns the stored row and
+    /// whether it existed.
+    pub async fn put_subscription(
+        &self,
+        sub: &SubscriptionRow,
+    ) -> Result<(SubscriptionRow, bool), StoreError> {
+        let existing = sqlx::query(&format!(
+            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE channel_id = $1 AND org_slug = $2 AND project_slug = $3"
+        ))
+        .bind(&sub.channel_id)
+        .bind(&sub.org_slug)
+        .bind(&sub.project_slug)
+        .fetch_optional(self.pool())
+        .await?;
+        if let Some(row) = existing {
+            let old = sub_from_row(&row)?;
+            sqlx::query("UPDATE subscriptions SET query = $1, regressions = $2, digest = $3, threads = $4 WHERE id = $5")
+                .bind(&sub.query)
+                .bind(i64::from(sub.regressions))
+                .bind(i64::from(sub.digest))
+                .bind(i64::from(sub.threads))
+                .bind(&old.id)
+                .execute(self.pool())
+                .await?;
+            let updated = SubscriptionRow {
+                id: old.id.clone(),
+                created_at_ms: old.created_at_ms,
+                created_by: old.created_by.clone(),
+                ..sub.clone()
+            };
+            return Ok((updated, true));
+        }
+        sqlx::query(&format!(
+            "INSERT INTO subscriptions ({SUB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ))
+        .bind(&sub.id)
+        .bind(&sub.team_id)
+        .bind(&sub.channel_id)
+        .bind(&sub.org_slug)
+        .bind(&sub.project_slug)
+        .bind(&sub.project_id)
+        .bind(&sub.query)
+        .bind(i64::from(sub.regressions))
+        .bind(i64::from(sub.digest))
+        .bind(i64::from(sub.threads))
+        .bind(&sub.created_by)
+        .bind(sub.created_at_ms)
+        .bind(i64::from(sub.relink_notified))
+        .execute(self.pool())
+        .await?;
+        Ok((sub.clone(), false))
+    }
+
+    /// Removes the channel's subscription to `org/project` and its state.
+    pub async fn delete_subscription(
+        &self,
+        channel_id: &str,
+        org: &str,
+        project: &str,
+    ) -> Result<bool, StoreError> {
+        let id: Option<String> =
+            sqlx::query("SELECT id FROM subscriptions WHERE channel_id = $1 AND org_slug = $2 AND project_slug = $3")
+                .bind(channel_id)
+                .bind(org)
+                .bind(project)
+                .fetch_optional(self.pool())
+                .await?
+                .map(|row| row.try_get("id"))
+                .transpose()?;
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        let mut tx = self.pool().begin().await?;
+        for table in ["alerts", "seen_issues"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE subscription_id = $1"))
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM subscriptions WHERE id = $1")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The channel's subscriptions.
+    pub async fn channel_subscriptions(
+        &self,
+        channel_id: &str,
+    ) -> Result<Vec<SubscriptionRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE channel_id = $1 ORDER BY org_slug, project_slug"
+        ))
+        .bind(channel_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(sub_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Every subscription.
+    pub async fn subscriptions(&self) -> Result<Vec<SubscriptionRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUB_COLUMNS} FROM subscriptions ORDER BY id"
+        ))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(sub_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Records whether the channel was told its org needs re-linking.
+    pub async fn set_relink_notified(
+        &self,
+        subscription_id: &str,
+        notified: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE subscriptions SET relink_notified = $1 WHERE id = $2")
+            .bind(i64::from(notified))
+            .bind(subscription_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Issue id → last known status, for one subscription.
+    pub async fn seen_issues(
+        &self,
+        subscription_id: &str,
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let rows =
+            sqlx::query("SELECT issue_id, status FROM seen_issues WHERE subscription_id = $1")
+                .bind(subscription_id)
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("issue_id")?, row.try_get("status")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::Query)
+    }
+
+    /// Stores what a tick saw and the alerts it planned, in one transaction.
+    /// An alert that is already recorded is left as it is.
+    pub async fn record_tick(
+        &self,
+        subscription_id: &str,
+        seen: &[(String, String)],
+        alerts: &[AlertRow],
+    ) -> Result<usize, StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool().begin().await?;
+        for (issue_id, status) in seen {
+            sqlx::query(
+                "INSERT INTO seen_issues (subscription_id, issue_id, status, updated_at_ms) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (subscription_id, issue_id) DO UPDATE SET status = excluded.status, \
+                 updated_at_ms = excluded.updated_at_ms",
+            )
+            .bind(subscription_id)
+            .bind(issue_id)
+            .bind(status)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut inserted = 0;
+        for alert in alerts {
+            let done = sqlx::query(&format!(
+                "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 ON CONFLICT (subscription_id, issue_id, kind) DO NOTHING"
+            ))
+            .bind(&alert.subscription_id)
+            .bind(&alert.issue_id)
+            .bind(&alert.kind)
+            .bind(&alert.channel_id)
+            .bind(&alert.org_slug)
+            .bind(&alert.payload)
+            .bind(&alert.state)
+            .bind(&alert.thread_ts)
+            .bind(&alert.ts)
+            .bind(&alert.status_snapshot)
+            .bind(alert.attempts)
+            .bind(alert.created_at_ms)
+            .bind(alert.posted_at_ms)
+            .execute(&mut *tx)
+            .await?;
+            inserted += usize::try_from(done.rows_affected()).unwrap_or(0);
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    /// Alerts waiting to be posted, oldest first.
+    pub async fn pending_alerts(&self, limit: i64) -> Result<Vec<AlertRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE state = 'pending' ORDER BY created_at_ms, issue_id LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(alert_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Every alert of a subscription.
+    pub async fn alerts_for(&self, subscription_id: &str) -> Result<Vec<AlertRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE subscription_id = $1 ORDER BY created_at_ms, kind"
+        ))
+        .bind(subscription_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(alert_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Marks an alert posted with its Slack `ts`.
+    pub async fn mark_posted(&self, alert: &AlertRow, ts: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE alerts SET state = 'posted', ts = $1, posted_at_ms = $2, attempts = attempts + 1, error = NULL \
+             WHERE subscription_id = $3 AND issue_id = $4 AND kind = $5",
+        )
+        .bind(ts)
+        .bind(now_ms())
+        .bind(&alert.subscription_id)
+        .bind(&alert.issue_id)
+        .bind(&alert.kind)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt; `permanent` stops further attempts.
+    pub async fn mark_failed(
+        &self,
+        alert: &AlertRow,
+        error: &str,
+        permanent: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE alerts SET state = $1, error = $2, attempts = attempts + 1 \
+             WHERE subscription_id = $3 AND issue_id = $4 AND kind = $5",
+        )
+        .bind(if permanent { "failed" } else { "pending" })
+        .bind(error)
+        .bind(&alert.subscription_id)
+        .bind(&alert.issue_id)
+        .bind(&alert.kind)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Posted `new` alerts since `since_ms`, for status sync.
+    pub async fn recent_posted_alerts(&self, since_ms: i64) -> Result<Vec<AlertRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE state = 'posted' AND kind = 'new' AND posted_at_ms >= $1 \
+             ORDER BY posted_at_ms"
+        ))
+        .bind(since_ms)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(alert_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// The Slack `ts` of a posted alert.
+    pub async fn alert_ts(
+        &self,
+        subscription_id: &str,
+        issue_id: &str,
+        kind: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT ts FROM alerts WHERE subscription_id = $1 AND issue_id = $2 AND kind = $3 AND state = 'posted'",
+        )
+        .bind(subscription_id)
+        .bind(issue_id)
+        .bind(kind)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row
+            .map(|r| r.try_get::<Option<String>, _>("ts"))
+            .transpose()?
+            .flatten())
+    }
+
+    /// Records what the alert posted as `ts` in `channel` now shows, after
+    /// someone changed the issue from its buttons.
+    pub async fn set_snapshot_for_message(
+        &self,
+        channel_id: &str,
+        ts: &str,
+        snapshot: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE alerts SET status_snapshot = $1 WHERE channel_id = $2 AND ts = $3")
+            .bind(snapshot)
+            .bind(channel_id)
+            .bind(ts)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Stores what an alert now shows.
+    pub async fn set_snapshot(&self, alert: &AlertRow, snapshot: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE alerts SET status_snapshot = $1 WHERE subscription_id = $2 AND issue_id = $3 AND kind = $4")
+            .bind(snapshot)
+            .bind(&alert.subscription_id)
+            .bind(&alert.issue_id)
+            .bind(&alert.kind)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,372 @@
+//! Subscriptions and the poller against the running service, the fake Sentry
+//! and the fake Slack, with a short POLL_INTERVAL.
+
+mod support;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+use support::app::{spawn_app_with, TestApp};
+use support::fake_sentry::Fault;
+
+const ALL: &[&str] = &[
+    "org:read",
+    "project:read",
+    "team:read",
+    "member:read",
+    "event:write",
+];
+
+async fn acme() -> TestApp {
+    let app = spawn_app_with(vec![
+        ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
+        ("SENTRY_ORG", "acme".into()),
+        ("POLL_INTERVAL", "300ms".into()),
+    ])
+    .await;
+    app.sentry.add_org("acme", &["api", "web"]);
+    app.sentry.add_token("tok-acme", "acme", ALL);
+    app.wait_for_log("connected to Slack").await;
+    app
+}
+
+fn now_iso() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+fn text(message: &Value) -> String {
+    let mut out = message["text"].as_str().unwrap_or_default().to_string();
+    for block in message["blocks"].as_array().into_iter().flatten() {
+        for t in [&block["text"]["text"], &block["elements"][0]["text"]] {
+            if let Some(t) = t.as_str() {
+                out.push('\n');
+                out.push_str(t);
+            }
+        }
+    }
+    out
+}
+
+async fn subscribe(app: &TestApp, channel: &str, args: &str) -> String {
+    let (response, id) = app.command_in(channel, &format!("subscribe {args}")).await;
+    assert_eq!(response.status().as_u16(), 200);
+    text(&app.slack.wait_for_responses(&id, 1).await[0])
+}
+
+/// Alerts (not the subscribe notice) in `channel` whose text mentions `needle`.
+fn alerts_about(app: &TestApp, channel: &str, needle: &str) -> Vec<Value> {
+    app.slack
+        .posts_in(channel)
+        .into_iter()
+        .filter(|p| text(p).contains(needle) && !text(p).contains(":bell:"))
+        .collect()
+}
+
+async fn wait_until(what: &str, timeout: Duration, check: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn new_issues_are_posted_once_per_subscribed_channel_and_survive_a_restart() {
+    let mut app = acme().await;
+    app.sentry
+        .add_issue("acme", "api", json!({ "title": "Old problem" }));
+    let answer = subscribe(&app, "C1", "api").await;
+    assert!(
+        answer.contains("Subscribed this channel to *acme/api* matching `is:unresolved`"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("1 existing issues will not be posted"),
+        "{answer}"
+    );
+    subscribe(&app, "C2", "acme/api").await;
+    subscribe(&app, "C3", "web").await;
+    assert!(
+        !app.slack.posts_in("C1").is_empty(),
+        "the subscribe notice is posted in the channel"
+    );
+
+    let id = app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Fresh problem", "firstSeen": now_iso(), "lastSeen": now_iso() }),
+    );
+    wait_until("alerts in C1 and C2", Duration::from_secs(10), || {
+        alerts_about(&app, "C1", "Fresh problem").len() == 1
+            && alerts_about(&app, "C2", "Fresh problem").len() == 1
+    })
+    .await;
+    let alert = &alerts_about(&app, "C1", "Fresh problem")[0];
+    assert!(text(alert).contains(":new: New issue in *acme/api*"));
+    let actions = alert["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "actions")
+        .unwrap();
+    assert_eq!(actions["block_id"], format!("d|acme|api|{id}"));
+    assert_eq!(
+        actions["elements"][0]["value"],
+        format!("resolve:acme:{id}")
+    );
+    assert!(
+        alerts_about(&app, "C1", "Old problem").is_empty(),
+        "the baseline is not posted"
+    );
+    assert!(
+        alerts_about(&app, "C3", "Fresh problem").is_empty(),
+        "other projects' channels get nothing"
+    );
+
+    // A crash and restart posts nothing again.
+    app.restart().await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(alerts_about(&app, "C1", "Fresh problem").len(), 1);
+    assert_eq!(alerts_about(&app, "C2", "Fresh problem").len(), 1);
+
+    // Unsubscribing stops alerts for that channel only.
+    let (_, rid) = app.command_in("C2", "unsubscribe api").await;
+    assert!(text(&app.slack.wait_for_responses(&rid, 1).await[0])
+        .contains("Unsubscribed this channel from *acme/api*"));
+    app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Later problem", "firstSeen": now_iso(), "lastSeen": now_iso() }),
+    );
+    wait_until("alert in C1", Duration::from_secs(10), || {
+        alerts_about(&app, "C1", "Later problem").len() == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(alerts_about(&app, "C2", "Later problem").is_empty());
+}
+
+#[tokio::test]
+async fn resolving_and_reopening_gives_a_sync_reply_then_one_regression_in_the_thread() {
+    let app = acme().await;
+    subscribe(&app, "C1", "api").await;
+    let id = app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Flaky problem", "firstSeen": now_iso(), "lastSeen": now_iso() }),
+    );
+    wait_until("the alert", Duration::from_secs(10), || {
+        alerts_about(&app, "C1", "Flaky problem").len() == 1
+    })
+    .await;
+    // Resolved in Sentry: the alert is updated and the thread says so.
+    app.sentry
+        .update_issue(&id, json!({ "status": "resolved", "substatus": null }));
+    wait_until("the status sync", Duration::from_secs(10), || {
+        app.slack
+            .calls()
+            .iter()
+            .any(|c| c.method == "chat.update" && text(&c.body).contains("Resolved in Sentry"))
+    })
+    .await;
+    let update = app
+        .slack
+        .calls()
+        .into_iter()
+        .find(|c| c.method == "chat.update")
+        .unwrap()
+        .body;
+    let original_ts = update["ts"].as_str().unwrap().to_string();
+    wait_until("the thread reply", Duration::from_secs(10), || {
+        app.slack.posts_in("C1").iter().any(|p| {
+            p["thread_ts"] == original_ts.as_str() && text(p).contains("Resolved in Sentry")
+        })
+    })
+    .await;
+
+    // Back again: one regression, in the thread and shown in the channel.
+    app.sentry.update_issue(
+        &id,
+        json!({ "status": "unresolved", "substatus": "regressed", "lastSeen": now_iso() }),
+    );
+    wait_until("the regression", Duration::from_secs(10), || {
+        !alerts_about(&app, "C1", "*Regressed*").is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let regressions = alerts_about(&app, "C1", "*Regressed*");
+    assert_eq!(regressions.len(), 1, "exactly one regression alert");
+    assert_eq!(regressions[0]["thread_ts"], original_ts.as_str());
+    assert_eq!(regressions[0]["reply_broadcast"], true);
+}
+
+#[tokio::test]
+async fn a_burst_of_new_issues_becomes_one_digest() {
+    let app = acme().await;
+    subscribe(&app, "C1", "api").await;
+    for i in 0..12 {
+        app.sentry.add_issue(
+            "acme",
+            "api",
+            json!({ "title": format!("Storm {i}"), "firstSeen": now_iso(), "lastSeen": now_iso() }),
+        );
+    }
+    wait_until("the digest", Duration::from_secs(10), || {
+        !alerts_about(&app, "C1", "12 new issues in acme/api").is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let posts: Vec<Value> = app
+        .slack
+        .posts_in("C1")
+        .into_iter()
+        .filter(|p| !text(p).contains(":bell:"))
+        .collect();
+    assert_eq!(posts.len(), 1, "one digest, not twelve messages");
+    let digest = text(&posts[0]);
+    for i in 0..12 {
+        assert!(digest.contains(&format!("Storm {i}")), "{digest}");
+    }
+    let show = posts[0]["blocks"][1]["accessory"].clone();
+    assert_eq!(show["text"]["text"], "Show");
+}
+
+#[tokio::test]
+async fn a_slack_429_delays_the_alert_until_retry_after() {
+    let app = acme().await;
+    subscribe(&app, "C1", "api").await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    app.slack.rate_limit_next(1, 2);
+    app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Patient problem", "firstSeen": now_iso(), "lastSeen": now_iso() }),
+    );
+    wait_until("the alert", Duration::from_secs(15), || {
+        alerts_about(&app, "C1", "Patient problem").len() == 1
+    })
+    .await;
+    let calls = app.slack.calls();
+    let limited = calls
+        .iter()
+        .find(|c| c.status == 429)
+        .expect("a 429 was answered");
+    let posted = calls
+        .iter()
+        .find(|c| {
+            c.method == "chat.postMessage"
+                && c.status == 200
+                && text(&c.body).contains("Patient problem")
+        })
+        .unwrap();
+    assert!(
+        posted.at.duration_since(limited.at).unwrap() >= Duration::from_secs(2),
+        "waited for Retry-After"
+    );
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        alerts_about(&app, "C1", "Patient problem").len(),
+        1,
+        "posted once"
+    );
+}
+
+#[tokio::test]
+async fn a_sentry_429_pauses_polling_until_the_reset() {
+    let app = acme().await;
+    subscribe(&app, "C1", "api").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    app.sentry.push_faults([Fault::RateLimited {
+        reset_in: Duration::from_secs(2),
+    }]);
+    app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Throttled problem", "firstSeen": now_iso(), "lastSeen": now_iso() }),
+    );
+    wait_until("the alert", Duration::from_secs(15), || {
+        alerts_about(&app, "C1", "Throttled problem").len() == 1
+    })
+    .await;
+    let requests = app.sentry.requests();
+    let limited = requests
+        .iter()
+        .position(|r| r.status == 429)
+        .expect("a 429");
+    let reset_secs = (requests[limited].at + Duration::from_secs(2))
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        .ceil() as u64;
+    let reset = UNIX_EPOCH + Duration::from_secs(reset_secs);
+    assert!(
+        requests[limited + 1..].iter().all(|r| r.at >= reset),
+        "no Sentry call before the reset"
+    );
+}
+
+#[tokio::test]
+async fn fifty_channels_on_one_project_cost_one_sentry_call_per_tick() {
+    let app = acme().await;
+    for i in 0..50 {
+        subscribe(&app, &format!("C{i:02}"), "api level:error").await;
+    }
+    let before = app.sentry.requests().len();
+    let started = SystemTime::now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let window = started.elapsed().unwrap();
+    let lists = app.sentry.requests()[before..]
+        .iter()
+        .filter(|r| r.path.ends_with("/issues/"))
+        .count();
+    let ticks = (window.as_millis() / 300) as usize + 2;
+    assert!(
+        lists >= 1 && lists <= ticks,
+        "{lists} list calls in {window:?} (at most {ticks} ticks)"
+    );
+
+    app.sentry.add_issue("acme", "api", json!({ "title": "Everywhere", "level": "error", "firstSeen": now_iso(), "lastSeen": now_iso() }));
+    wait_until("fifty alerts", Duration::from_secs(20), || {
+        (0..50).all(|i| alerts_about(&app, &format!("C{i:02}"), "Everywhere").len() == 1)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn subscriptions_are_listed_and_channels_the_bot_cannot_post_in_are_refused() {
+    let app = acme().await;
+    let answer = subscribe(
+        &app,
+        "C1",
+        "api level:error !has:assignee --digest 10 --no-threads",
+    )
+    .await;
+    assert!(
+        answer.contains("matching `level:error !has:assignee`"),
+        "{answer}"
+    );
+    assert!(answer.contains("digest above 10"));
+    let (_, id) = app.command_in("C1", "subscriptions").await;
+    let list = text(&app.slack.wait_for_responses(&id, 1).await[0]);
+    assert!(
+        list.contains("*acme/api* · `level:error !has:assignee`"),
+        "{list}"
+    );
+    assert!(
+        list.contains("regressions on · digest above 10 · follow-ups in the channel"),
+        "{list}"
+    );
+
+    app.slack.refuse_channel("CPRIVATE", "not_in_channel");
+    let answer = subscribe(&app, "CPRIVATE", "api").await;
+    assert!(
+        answer.contains("I can't post alerts here: the bot is not a member of this channel"),
+        "{answer}"
+    );
+    let (_, id) = app.command_in("CPRIVATE", "subscriptions").await;
+    assert!(text(&app.slack.wait_for_responses(&id, 1).await[0])
+        .contains("This channel has no subscriptions"));
+}
