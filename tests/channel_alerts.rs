@@ -370,3 +370,88 @@ async fn subscriptions_are_listed_and_channels_the_bot_cannot_post_in_are_refuse
     assert!(text(&app.slack.wait_for_responses(&id, 1).await[0])
         .contains("This channel has no subscriptions"));
 }
+
+#[tokio::test]
+async fn a_grant_that_keeps_failing_gets_one_notice_not_one_per_tick() {
+    let app = acme().await;
+    subscribe(&app, "C1", "api").await;
+    app.sentry.revoke_token("tok-acme");
+    wait_until("the notice", Duration::from_secs(10), || {
+        !alerts_about(&app, "C1", "Alerts for *acme/api* are paused").is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        alerts_about(&app, "C1", "are paused").len(),
+        1,
+        "one notice, not one per tick"
+    );
+    // The failing org is polled less often while it fails.
+    let polls = app
+        .sentry
+        .requests()
+        .iter()
+        .filter(|r| r.status == 401)
+        .count();
+    assert!(
+        polls <= 4,
+        "{polls} polls with a revoked token in ~2 s at a 300 ms interval"
+    );
+}
+
+#[tokio::test]
+async fn buttons_on_an_alert_redraw_it_in_the_channel_without_a_second_sync_notice() {
+    let app = acme().await;
+    subscribe(&app, "C1", "api").await;
+    let id = app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Clickable problem", "firstSeen": now_iso(), "lastSeen": now_iso() }),
+    );
+    wait_until("the alert", Duration::from_secs(10), || {
+        alerts_about(&app, "C1", "Clickable problem").len() == 1
+    })
+    .await;
+    let ts: String = {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&app.database_path);
+        let mut conn = sqlx::ConnectOptions::connect(&options).await.unwrap();
+        sqlx::query_scalar("SELECT ts FROM alerts WHERE kind = 'new' AND issue_id = ?")
+            .bind(&id)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    };
+    let (url, rid) = app.slack.response_url();
+    let payload = json!({
+        "type": "block_actions",
+        "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" }, "channel": { "id": "C1" },
+        "container": { "type": "message", "is_ephemeral": false, "message_ts": ts, "channel_id": "C1" },
+        "response_url": url,
+        "actions": [{ "action_id": "issue_action", "block_id": format!("d|acme|api|{id}"), "type": "button", "value": format!("resolve:acme:{id}") }]
+    });
+    let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+    let response = app
+        .post_signed(
+            "/slack/interactions",
+            "application/x-www-form-urlencoded",
+            body,
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let reply = app.slack.wait_for_responses(&rid, 1).await.remove(0);
+    assert_eq!(reply["replace_original"], true);
+    assert_eq!(reply["response_type"], "in_channel");
+    assert!(text(&reply).contains("Resolved by <@U0ALICE> just now"));
+    assert!(!text(&reply).contains("Share in channel"));
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let updates = app
+        .slack
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "chat.update")
+        .count();
+    assert_eq!(
+        updates, 0,
+        "a change made from Slack is not reported again as a change in Sentry"
+    );
+}
