@@ -27,7 +27,7 @@ use crate::render::Message;
 use crate::sentry::models::Issue;
 use crate::sentry::IssueQuery;
 use crate::slack::SlackError;
-use crate::store::{now_ms, AlertRow, SubscriptionRow};
+use crate::store::{now_ms, AlertRow, Lease, SubscriptionRow};
 use diff::{diff, Planned};
 use pacer::Pacer;
 
@@ -38,23 +38,37 @@ const SYNC_PER_TICK: usize = 50;
 /// Delivery attempts before an alert is given up on.
 const MAX_ATTEMPTS: i64 = 10;
 /// Longest `Retry-After` waited for inside one delivery.
-const MAX_SLACK_WAIT: Duration = Duration::from_secs(60);
+const MAX_SLACK_WAIT: Duration = Duration::from_secs(10);
+
+/// How long a replica may hold a delivery claim; a post (with its retries)
+/// must finish well inside it.
+const CLAIM_TTL: Duration = Duration::from_secs(20);
 
 /// Poller state shared across ticks.
 #[derive(Debug)]
 pub struct PollerState {
     /// One message per second per channel.
     pub pacer: Pacer,
+    /// This replica's name in leases and claims.
+    pub replica: String,
     backoff: Mutex<HashMap<String, (u32, tokio::time::Instant)>>,
 }
 
 impl Default for PollerState {
     fn default() -> Self {
+        let host = std::env::var("FLY_MACHINE_ID")
+            .or_else(|_| std::env::var("HOSTNAME"))
+            .unwrap_or_else(|_| "replica".into());
         Self {
             pacer: Pacer::new(Duration::from_secs(1)),
+            replica: format!("{host}-{:08x}", rand::random::<u32>()),
             backoff: Mutex::new(HashMap::new()),
         }
     }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl PollerState {
@@ -91,6 +105,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
     let interval = state.config.poll_interval;
     tracing::info!(
         interval_ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX),
+        replica = %state.poller.replica,
         "poller started"
     );
     loop {
@@ -194,6 +209,26 @@ async fn poll_group(state: &AppState, key: GroupKey, subs: Vec<SubscriptionRow>)
     let (org, project_slug, project_id, query) = key;
     if state.poller.backing_off(&org) {
         return;
+    }
+    // One replica polls a group at a time; a dead replica's lease expires.
+    let group_key = format!("{org}\u{1f}{project_slug}\u{1f}{project_id}\u{1f}{query}");
+    let ttl = state.config.poll_interval.mul_f32(1.5);
+    match state
+        .store
+        .try_lease(&group_key, &state.poller.replica, millis(ttl))
+        .await
+    {
+        Ok(Lease::HeldElsewhere) => return,
+        Ok(Lease::Acquired {
+            from: Some(previous),
+        }) => {
+            tracing::info!(org = %org, project = %project_slug, %previous, "took over an expired poll lease");
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot take the poll lease");
+            return;
+        }
     }
     let request = IssueQuery {
         project_slug: project_slug.clone(),
@@ -412,6 +447,19 @@ fn is_permanent(error: &SlackError) -> bool {
 }
 
 async fn deliver_one(state: &AppState, alert: &AlertRow) {
+    // Only the replica that claims an alert posts it.
+    match state
+        .store
+        .claim_alert(alert, &state.poller.replica, millis(CLAIM_TTL))
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot claim the alert");
+            return;
+        }
+    }
     let Some(message) = render(alert) else {
         tracing::error!(kind = %alert.kind, "alert payload unreadable; giving up on it");
         let _ = state
@@ -455,11 +503,17 @@ async fn deliver_one(state: &AppState, alert: &AlertRow) {
                 }
                 return;
             }
-            Err(SlackError::RateLimited { retry_after_secs }) if rate_limited < 3 => {
-                rate_limited += 1;
-                let wait = Duration::from_secs(retry_after_secs.max(1)).min(MAX_SLACK_WAIT);
-                tracing::warn!(channel = %alert.channel_id, wait_s = wait.as_secs(), "Slack rate limit; waiting");
+            Err(SlackError::RateLimited { retry_after_secs }) => {
+                let wait = Duration::from_secs(retry_after_secs.max(1));
                 state.poller.pacer.hold(&alert.channel_id, wait);
+                rate_limited += 1;
+                // Long waits go back to the outbox so the claim never outlives its post.
+                if wait > MAX_SLACK_WAIT || rate_limited > 3 {
+                    tracing::warn!(channel = %alert.channel_id, wait_s = wait.as_secs(), "Slack rate limit; retrying on a later tick");
+                    let _ = state.store.release_alert(alert).await;
+                    return;
+                }
+                tracing::warn!(channel = %alert.channel_id, wait_s = wait.as_secs(), "Slack rate limit; waiting");
             }
             Err(e) => {
                 let permanent = is_permanent(&e) || alert.attempts + 1 >= MAX_ATTEMPTS;

@@ -350,8 +350,8 @@ impl Store {
         permanent: bool,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE alerts SET state = $1, error = $2, attempts = attempts + 1 \
-             WHERE subscription_id = $3 AND issue_id = $4 AND kind = $5",
+            "UPDATE alerts SET state = $1, error = $2, attempts = attempts + 1, claimed_by = NULL, \
+             claimed_until_ms = NULL WHERE subscription_id = $3 AND issue_id = $4 AND kind = $5",
         )
         .bind(if permanent { "failed" } else { "pending" })
         .bind(error)

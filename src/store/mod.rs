@@ -5,10 +5,12 @@
 mod activity;
 mod alerts;
 mod grants;
+mod leases;
 
 pub use activity::{Activity, ActivityKind};
 pub use alerts::{AlertRow, SubscriptionRow};
 pub use grants::GrantRow;
+pub use leases::Lease;
 
 use std::time::Duration;
 

@@ -302,3 +302,94 @@ impl Drop for TestApp {
         let _ = self.child.wait();
     }
 }
+
+/// Several `serve` processes sharing one database and the same fakes.
+pub struct Cluster {
+    /// The fake Slack they call.
+    pub slack: FakeSlack,
+    /// The fake Sentry they call.
+    pub sentry: FakeSentry,
+    replicas: Vec<Option<(Child, SocketAddr)>>,
+    logs: Vec<Arc<Mutex<Vec<String>>>>,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// Starts `count` replicas on `database_url` with `extra` environment.
+    pub async fn start(count: usize, database_url: &str, extra: Env) -> Self {
+        let slack = FakeSlack::start(BOT_TOKEN).await;
+        let sentry = FakeSentry::start().await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut env: Env = vec![
+            ("SLACK_API_URL", slack.api_url()),
+            ("SENTRY_URL", sentry.url()),
+            ("TAPAUTH_URL", "http://127.0.0.1:9".into()),
+            ("DATABASE_URL", database_url.to_string()),
+        ];
+        env.extend(extra);
+        let mut replicas = Vec::new();
+        let mut logs = Vec::new();
+        for _ in 0..count {
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let (child, addr) = launch(dir.path(), &env, &log).await;
+            replicas.push(Some((child, addr)));
+            logs.push(log);
+        }
+        Self {
+            slack,
+            sentry,
+            replicas,
+            logs,
+            http: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    /// Kills replica `index` with SIGKILL.
+    pub fn kill(&mut self, index: usize) {
+        if let Some((mut child, _)) = self.replicas[index].take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends a signed `/sentry <text>` to replica `index` from `channel_id`.
+    pub async fn command(&self, index: usize, channel_id: &str, text: &str) -> String {
+        let (_, addr) = self.replicas[index].as_ref().expect("replica alive");
+        let (url, id) = self.slack.response_url();
+        let body = TestApp::command_form_in(channel_id, "U0ALICE", text, &url);
+        let ts = signer::now();
+        let response = self
+            .http
+            .post(format!("http://{addr}/slack/commands"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-slack-request-timestamp", ts.to_string())
+            .header("x-slack-signature", signer::sign(SIGNING_SECRET, ts, &body))
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status().as_u16(), 200);
+        id
+    }
+
+    /// The index of the replica whose poller calls itself `name`.
+    pub fn replica_named(&self, name: &str) -> Option<usize> {
+        let needle = format!("\"replica\":\"{name}\"");
+        (0..self.logs.len()).find(|i| self.logs(*i).contains(&needle))
+    }
+
+    /// Everything replica `index` logged.
+    pub fn logs(&self, index: usize) -> String {
+        self.logs[index].lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for index in 0..self.replicas.len() {
+            self.kill(index);
+        }
+    }
+}
