@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod grants;
 pub mod http;
+pub mod manifest;
 pub mod poller;
 pub mod render;
 pub mod sentry;

@@ -29,6 +29,12 @@ struct Cli {
 enum CliCommand {
     /// Run the service: Slack webhooks, health endpoints and background work.
     Serve,
+    /// Print the Slack app manifest for this deployment.
+    Manifest {
+        /// The public base URL of the service, like https://sentry-bot.fly.dev.
+        #[arg(long)]
+        url: String,
+    },
     /// Run a /sentry command in the terminal with the same grants, without Slack.
     ///
     /// Example: sentry-slack-bot command issues api level:error
@@ -48,9 +54,12 @@ fn main() -> ExitCode {
         eprintln!("{message}");
         return ExitCode::from(2);
     }
+    if let CliCommand::Manifest { url } = &cli.command {
+        return print_manifest(url);
+    }
     let purpose = match cli.command {
         CliCommand::Serve => Purpose::Serve,
-        CliCommand::Command { .. } => Purpose::Terminal,
+        CliCommand::Command { .. } | CliCommand::Manifest { .. } => Purpose::Terminal,
     };
     let config = match Config::from_env(purpose) {
         Ok(config) => config,
@@ -65,6 +74,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         CliCommand::Serve => run_serve(config),
         CliCommand::Command { json, text } => run_command(config, &text.join(" "), json),
+        CliCommand::Manifest { url } => Ok(print_manifest(&url)),
     };
     match result {
         Ok(code) => code,
@@ -133,6 +143,25 @@ fn run_command(config: Config, text: &str, json: bool) -> anyhow::Result<ExitCod
         println!("{}", message_to_text(&payload));
     }
     Ok(ExitCode::from(code))
+}
+
+fn print_manifest(url: &str) -> ExitCode {
+    // Links to the Sentry this deployment uses are the ones worth unfurling.
+    let sentry_host = std::env::var("SENTRY_URL")
+        .ok()
+        .and_then(|u| url::Url::parse(&u).ok())
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "sentry.io".to_string());
+    match sentry_slack_bot::manifest::render(url, &sentry_host) {
+        Ok(manifest) => {
+            print!("{manifest}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sentry-slack-bot: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn load_env_file(explicit: Option<&std::path::Path>) -> Result<(), String> {

@@ -77,3 +77,70 @@ fn env_file_is_read_and_the_environment_wins() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("cannot read --env-file /nonexistent/bot.env"));
 }
+
+#[test]
+fn manifest_parses_and_names_every_url_and_scope() {
+    let out = bot()
+        .args(["manifest", "--url", "https://bot.example.com"])
+        .env("SENTRY_URL", "https://sentry.example.com")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: serde_yaml::Value = serde_yaml::from_slice(&out.stdout).expect("valid YAML");
+    let command = &manifest["features"]["slash_commands"][0];
+    assert_eq!(command["command"], "/sentry");
+    assert_eq!(command["url"], "https://bot.example.com/slack/commands");
+    assert!(command["description"]
+        .as_str()
+        .is_some_and(|d| !d.is_empty()));
+    assert!(command["usage_hint"]
+        .as_str()
+        .is_some_and(|d| d.contains("issues")));
+    let settings = &manifest["settings"];
+    assert_eq!(
+        settings["interactivity"]["request_url"],
+        "https://bot.example.com/slack/interactions"
+    );
+    assert_eq!(
+        settings["interactivity"]["message_menu_options_url"],
+        "https://bot.example.com/slack/interactions"
+    );
+    assert_eq!(
+        settings["event_subscriptions"]["request_url"],
+        "https://bot.example.com/slack/events"
+    );
+    assert_eq!(
+        settings["event_subscriptions"]["bot_events"][0],
+        "link_shared"
+    );
+    assert_eq!(
+        manifest["features"]["unfurl_domains"][0],
+        "sentry.example.com"
+    );
+    let scopes: Vec<&str> = manifest["oauth_config"]["scopes"]["bot"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    for scope in [
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "links:read",
+        "links:write",
+        "users:read",
+        "users:read.email",
+    ] {
+        assert!(scopes.contains(&scope), "missing {scope}");
+    }
+    let out = bot()
+        .args(["manifest", "--url", "http://insecure"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
