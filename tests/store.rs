@@ -2,7 +2,7 @@
 
 use sentry_slack_bot::config::Secret;
 use sentry_slack_bot::store::{
-    Activity, ActivityKind, AlertRow, Backend, GrantRow, Store, SubscriptionRow,
+    Activity, ActivityKind, AlertRow, Backend, GrantRow, Lease, Store, SubscriptionRow,
 };
 
 fn activity(at_ms: i64, subject: &str) -> Activity {
@@ -119,10 +119,63 @@ async fn exercise(store: &Store) {
         "unresolved"
     );
     assert_eq!(store.pending_alerts(10).await.unwrap().len(), 1);
+    // Only one replica can claim a pending alert.
+    assert!(store
+        .claim_alert(&alert, "replica-a", 60_000)
+        .await
+        .unwrap());
+    assert!(!store
+        .claim_alert(&alert, "replica-b", 60_000)
+        .await
+        .unwrap());
+    assert!(
+        store
+            .claim_alert(&alert, "replica-a", 60_000)
+            .await
+            .unwrap(),
+        "the holder may renew"
+    );
+    store.release_alert(&alert).await.unwrap();
+    assert!(store
+        .claim_alert(&alert, "replica-b", 60_000)
+        .await
+        .unwrap());
     store
         .mark_posted(&alert, "1700000000.000100")
         .await
         .unwrap();
+    assert!(
+        !store
+            .claim_alert(&alert, "replica-a", 60_000)
+            .await
+            .unwrap(),
+        "posted alerts stay posted"
+    );
+
+    // Leases: one holder until it expires.
+    assert_eq!(
+        store.try_lease("g", "replica-a", 60_000).await.unwrap(),
+        Lease::Acquired { from: None }
+    );
+    assert_eq!(
+        store.try_lease("g", "replica-b", 60_000).await.unwrap(),
+        Lease::HeldElsewhere
+    );
+    assert_eq!(
+        store.try_lease("g", "replica-a", 60_000).await.unwrap(),
+        Lease::Renewed
+    );
+    assert_eq!(
+        store.try_lease("h", "replica-b", -1).await.unwrap(),
+        Lease::Acquired { from: None }
+    );
+    assert_eq!(
+        store.try_lease("h", "replica-a", 60_000).await.unwrap(),
+        Lease::Acquired {
+            from: Some("replica-b".into())
+        },
+        "an expired lease is taken over"
+    );
     assert!(store.pending_alerts(10).await.unwrap().is_empty());
     assert_eq!(
         store
@@ -205,6 +258,7 @@ async fn postgres_runs_the_same_migrations() {
             "activity",
             "alerts",
             "grants",
+            "poll_leases",
             "seen_issues",
             "subscriptions"
         ]
