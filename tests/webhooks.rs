@@ -112,3 +112,38 @@ async fn health_and_readiness() {
     );
     assert!(app.logs().contains("\"stopped\""));
 }
+
+#[tokio::test]
+async fn sentry_links_of_linked_orgs_are_unfurled_with_buttons() {
+    let app = support::app::spawn_app_with(vec![("SENTRY_AUTH_TOKEN", "tok-acme".into()), ("SENTRY_ORG", "acme".into())]).await;
+    app.sentry.add_org("acme", &["api"]);
+    app.sentry.add_token("tok-acme", "acme", &["org:read", "project:read", "event:write"]);
+    let id = app.sentry.add_issue("acme", "api", json!({ "title": "Unfurl me <!here>" }));
+    let linked = format!("https://acme.sentry.io/issues/{id}/");
+    let other = "https://globex.sentry.io/issues/77/".to_string();
+    let event = json!({
+        "type": "event_callback",
+        "team_id": "T0ACME",
+        "event_id": "Ev1",
+        "event": {
+            "type": "link_shared", "channel": "C0ALERTS", "user": "U0ALICE", "message_ts": "1700000000.000200",
+            "links": [{ "domain": "acme.sentry.io", "url": linked }, { "domain": "globex.sentry.io", "url": other }]
+        }
+    });
+    let response = app.post_signed("/slack/events", "application/json", event.to_string()).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let calls = app
+        .slack
+        .wait_for(std::time::Duration::from_secs(10), "chat.unfurl", |calls| calls.iter().any(|c| c.method == "chat.unfurl"))
+        .await;
+    let unfurl = calls.iter().find(|c| c.method == "chat.unfurl").unwrap();
+    assert_eq!(unfurl.status, 200);
+    assert_eq!(unfurl.body["channel"], "C0ALERTS");
+    assert_eq!(unfurl.body["ts"], "1700000000.000200");
+    let unfurls = unfurl.body["unfurls"].as_object().unwrap();
+    assert_eq!(unfurls.len(), 1, "the unlinked org's URL is left alone");
+    let blocks = unfurls[&linked]["blocks"].to_string();
+    assert!(blocks.contains("Unfurl me &lt;!here&gt;"), "{blocks}");
+    assert!(blocks.contains(&format!("resolve:acme:{id}")));
+    assert!(!app.sentry.requests().iter().any(|r| r.path.contains("globex")));
+}

@@ -9,5 +9,6 @@ pub mod resolve;
 pub mod run;
 pub mod sentry;
 pub mod subscriptions;
+pub mod unfurl;
 
 pub use parse::{parse, Command, ParseError, Subcommand};

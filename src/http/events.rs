@@ -2,11 +2,15 @@
 //! handshake Slack performs when the request URL is saved.
 
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
+
+use crate::app::AppState;
+use crate::commands::unfurl::unfurl;
 
 #[derive(Debug, Deserialize)]
 struct EventEnvelope {
@@ -24,10 +28,22 @@ struct EventEnvelope {
 struct InnerEvent {
     #[serde(rename = "type", default)]
     kind: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    message_ts: String,
+    #[serde(default)]
+    links: Vec<SharedLink>,
 }
 
-/// Answers the handshake and acknowledges events.
-pub async fn handle(body: Bytes) -> Response {
+#[derive(Debug, Deserialize)]
+struct SharedLink {
+    #[serde(default)]
+    url: String,
+}
+
+/// Answers the handshake and acknowledges events; unfurls run afterwards.
+pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
     let envelope: EventEnvelope = match serde_json::from_slice(&body) {
         Ok(envelope) => envelope,
         Err(e) => {
@@ -50,6 +66,13 @@ pub async fn handle(body: Bytes) -> Response {
                 event = envelope.event.as_ref().map_or("", |e| e.kind.as_str()),
                 "event received"
             );
+            if let Some(event) = envelope.event.filter(|e| e.kind == "link_shared") {
+                let urls: Vec<String> = event.links.into_iter().map(|l| l.url).collect();
+                let task_state = state.clone();
+                state.tasks.spawn(async move {
+                    unfurl(&task_state, &event.channel, &event.message_ts, &urls).await;
+                });
+            }
             StatusCode::OK.into_response()
         }
         other => {

@@ -145,6 +145,29 @@ impl SlackWeb {
     }
 }
 
+impl SlackWeb {
+    /// Unfurls links in the message at `ts` in `channel`: URL → blocks.
+    pub async fn unfurl(
+        &self,
+        channel: &str,
+        ts: &str,
+        unfurls: Vec<(String, crate::render::Message)>,
+    ) -> Result<(), SlackError> {
+        let session = self.client.open_session(&self.token);
+        let map = unfurls
+            .into_iter()
+            .map(|(url, message)| (url, SlackApiChatUnfurlMapItemV2::new(message.blocks)))
+            .collect();
+        let id = SlackUnfurlRequestId::ChannelTs(SlackChannelTs::new(
+            channel.to_string().into(),
+            ts.to_string().into(),
+        ));
+        let request = SlackApiChatUnfurlRequestV3::new(id, map);
+        session.chat_unfurl_v3(&request).await.map_err(map_error)?;
+        Ok(())
+    }
+}
+
 fn map_error(error: SlackClientError) -> SlackError {
     match error {
         SlackClientError::ApiError(e) => SlackError::Api(e.code),

@@ -402,7 +402,22 @@ async fn web_api(
                 json!({ "ok": true, "channel": channel, "ts": ts, "message": message }),
             )
         }
-        "chat.unfurl" => respond(StatusCode::OK, json!({ "ok": true })),
+        "chat.unfurl" => {
+            let addressed = (json_body["channel"].is_string() && json_body["ts"].is_string())
+                || (json_body["unfurl_id"].is_string() && json_body["source"].is_string());
+            if !addressed {
+                return respond(StatusCode::OK, json!({ "ok": false, "error": "invalid_arguments" }));
+            }
+            let Some(unfurls) = json_body["unfurls"].as_object().filter(|u| !u.is_empty()) else {
+                return respond(StatusCode::OK, json!({ "ok": false, "error": "invalid_unfurls_format" }));
+            };
+            for unfurl in unfurls.values() {
+                if !block_kit::violations(unfurl).is_empty() {
+                    return respond(StatusCode::OK, json!({ "ok": false, "error": "invalid_blocks" }));
+                }
+            }
+            respond(StatusCode::OK, json!({ "ok": true }))
+        }
         "users.info" => {
             let user = json_body["user"].as_str().unwrap_or_default().to_string();
             let found = shared.inner.lock().unwrap().users.get(&user).cloned();

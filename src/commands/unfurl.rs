@@ -1,0 +1,53 @@
+//! Link unfurls: a Sentry issue URL pasted in a channel becomes the issue's
+//! summary with its buttons, using the grant of the org in the URL. URLs of
+//! orgs that are not linked are left alone.
+
+use std::time::SystemTime;
+
+use crate::app::AppState;
+use crate::commands::parse::{parse_issue_ref, IssueRef};
+use crate::render::issues::issue_detail;
+use crate::render::Message;
+
+/// Unfurls the Sentry issue links among `urls` in the message at `ts`.
+pub async fn unfurl(state: &AppState, channel: &str, ts: &str, urls: &[String]) {
+    let linked: Vec<String> = match state.grants.linked_orgs().await {
+        Ok(orgs) => orgs.into_iter().map(|o| o.org).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list linked orgs for unfurling");
+            return;
+        }
+    };
+    let mut unfurls: Vec<(String, Message)> = Vec::new();
+    for url in urls {
+        let Ok(IssueRef::Url { org: Some(org), id }) = parse_issue_ref(url) else {
+            continue;
+        };
+        if !linked.contains(&org) {
+            tracing::debug!(%org, "link to an org that is not linked; left alone");
+            continue;
+        }
+        let client = state.sentry.clone();
+        let issue = state
+            .grants
+            .with_token(&org, |token| {
+                let (client, org, id) = (client.clone(), org.clone(), id.clone());
+                async move { client.issue(&org, &token, &id).await }
+            })
+            .await;
+        match issue {
+            Ok(issue) => {
+                unfurls.push((url.clone(), issue_detail(&org, &issue, None, None, None, SystemTime::now())));
+            }
+            Err(e) => tracing::info!(%org, issue = %id, error = %e, "cannot unfurl"),
+        }
+    }
+    if unfurls.is_empty() {
+        return;
+    }
+    let count = unfurls.len();
+    match state.slack.unfurl(channel, ts, unfurls).await {
+        Ok(()) => tracing::info!(channel, count, "links unfurled"),
+        Err(e) => tracing::warn!(channel, error = %e, "chat.unfurl failed"),
+    }
+}
