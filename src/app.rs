@@ -44,6 +44,8 @@ pub struct Services {
     pub verifier: Arc<SlackEventSignatureVerifier>,
     /// Work spawned by handlers, awaited at shutdown.
     pub tasks: TaskTracker,
+    /// Prometheus exposition, when the recorder is installed.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl std::fmt::Debug for Services {
@@ -114,6 +116,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
         responder,
         verifier,
         tasks: TaskTracker::new(),
+        metrics: crate::meters::install(),
     }))
 }
 
@@ -146,9 +149,7 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         .await
         .map_err(AppError::Serve)?;
     stop.cancel();
-    if let Err(e) = poller.await {
-        tracing::warn!(error = %e, "poller ended abnormally");
-    }
+    drain_alerts(&state, poller).await;
 
     state.tasks.close();
     if tokio::time::timeout(DRAIN_TIMEOUT, state.tasks.wait())
@@ -163,6 +164,26 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
     state.store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Lets the current tick finish, then posts what is still queued, each bounded.
+async fn drain_alerts(state: &AppState, mut poller: tokio::task::JoinHandle<()>) {
+    match tokio::time::timeout(DRAIN_TIMEOUT, &mut poller).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "poller ended abnormally"),
+        Err(_) => {
+            tracing::warn!("the last poll did not finish in time; stopping it");
+            poller.abort();
+        }
+    }
+    if tokio::time::timeout(DRAIN_TIMEOUT, crate::poller::deliver(state))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "shutdown before every queued alert was posted; they are posted after restart"
+        );
+    }
 }
 
 /// Logs who the bot token belongs to, so a wrong token shows at start.

@@ -13,6 +13,7 @@ pub mod config;
 pub mod grants;
 pub mod http;
 pub mod manifest;
+pub mod meters;
 pub mod poller;
 pub mod render;
 pub mod sentry;

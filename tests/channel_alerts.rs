@@ -455,3 +455,29 @@ async fn buttons_on_an_alert_redraw_it_in_the_channel_without_a_second_sync_noti
         "a change made from Slack is not reported again as a change in Sentry"
     );
 }
+
+#[tokio::test]
+async fn sigterm_posts_queued_alerts_before_exiting() {
+    let mut app = acme().await;
+    subscribe(&app, "C1", "api").await;
+    for i in 0..4 {
+        app.sentry.add_issue("acme", "api", json!({ "title": format!("Queued {i}"), "firstSeen": now_iso(), "lastSeen": now_iso() }));
+    }
+    // Four alerts for one channel take about four seconds at one per second.
+    app.wait_for_log("alerts planned").await;
+    let status = tokio::task::spawn_blocking(move || {
+        let status = app.terminate();
+        (status, app)
+    })
+    .await
+    .unwrap();
+    let (status, app) = status;
+    assert!(status.success(), "{status:?}");
+    for i in 0..4 {
+        assert_eq!(
+            alerts_about(&app, "C1", &format!("Queued {i}")).len(),
+            1,
+            "Queued {i} was posted before exit"
+        );
+    }
+}

@@ -115,10 +115,20 @@ async fn health_and_readiness() {
 
 #[tokio::test]
 async fn sentry_links_of_linked_orgs_are_unfurled_with_buttons() {
-    let app = support::app::spawn_app_with(vec![("SENTRY_AUTH_TOKEN", "tok-acme".into()), ("SENTRY_ORG", "acme".into())]).await;
+    let app = support::app::spawn_app_with(vec![
+        ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
+        ("SENTRY_ORG", "acme".into()),
+    ])
+    .await;
     app.sentry.add_org("acme", &["api"]);
-    app.sentry.add_token("tok-acme", "acme", &["org:read", "project:read", "event:write"]);
-    let id = app.sentry.add_issue("acme", "api", json!({ "title": "Unfurl me <!here>" }));
+    app.sentry.add_token(
+        "tok-acme",
+        "acme",
+        &["org:read", "project:read", "event:write"],
+    );
+    let id = app
+        .sentry
+        .add_issue("acme", "api", json!({ "title": "Unfurl me <!here>" }));
     let linked = format!("https://acme.sentry.io/issues/{id}/");
     let other = "https://globex.sentry.io/issues/77/".to_string();
     let event = json!({
@@ -130,11 +140,15 @@ async fn sentry_links_of_linked_orgs_are_unfurled_with_buttons() {
             "links": [{ "domain": "acme.sentry.io", "url": linked }, { "domain": "globex.sentry.io", "url": other }]
         }
     });
-    let response = app.post_signed("/slack/events", "application/json", event.to_string()).await;
+    let response = app
+        .post_signed("/slack/events", "application/json", event.to_string())
+        .await;
     assert_eq!(response.status().as_u16(), 200);
     let calls = app
         .slack
-        .wait_for(std::time::Duration::from_secs(10), "chat.unfurl", |calls| calls.iter().any(|c| c.method == "chat.unfurl"))
+        .wait_for(std::time::Duration::from_secs(10), "chat.unfurl", |calls| {
+            calls.iter().any(|c| c.method == "chat.unfurl")
+        })
         .await;
     let unfurl = calls.iter().find(|c| c.method == "chat.unfurl").unwrap();
     assert_eq!(unfurl.status, 200);
@@ -145,5 +159,9 @@ async fn sentry_links_of_linked_orgs_are_unfurled_with_buttons() {
     let blocks = unfurls[&linked]["blocks"].to_string();
     assert!(blocks.contains("Unfurl me &lt;!here&gt;"), "{blocks}");
     assert!(blocks.contains(&format!("resolve:acme:{id}")));
-    assert!(!app.sentry.requests().iter().any(|r| r.path.contains("globex")));
+    assert!(!app
+        .sentry
+        .requests()
+        .iter()
+        .any(|r| r.path.contains("globex")));
 }

@@ -37,7 +37,10 @@ pub async fn unfurl(state: &AppState, channel: &str, ts: &str, urls: &[String]) 
             .await;
         match issue {
             Ok(issue) => {
-                unfurls.push((url.clone(), issue_detail(&org, &issue, None, None, None, SystemTime::now())));
+                unfurls.push((
+                    url.clone(),
+                    issue_detail(&org, &issue, None, None, None, SystemTime::now()),
+                ));
             }
             Err(e) => tracing::info!(%org, issue = %id, error = %e, "cannot unfurl"),
         }

@@ -109,10 +109,8 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         "poller started"
     );
     loop {
-        tokio::select! {
-            () = tick(&state) => {}
-            () = shutdown.cancelled() => break,
-        }
+        // A tick runs to the end, so no post is cut off between Slack and its record.
+        tick(&state).await;
         tokio::select! {
             () = tokio::time::sleep(interval) => {}
             () = shutdown.cancelled() => break,
@@ -151,6 +149,10 @@ pub async fn tick(state: &AppState) {
     )
     .await;
     deliver(state).await;
+    metrics::histogram!(crate::meters::POLL_TICK_SECONDS).record(started.elapsed().as_secs_f64());
+    if let Ok(waiting) = state.store.pending_count().await {
+        metrics::gauge!(crate::meters::OUTBOUND_QUEUE).set(waiting as f64);
+    }
     tracing::debug!(
         groups = group_count,
         elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(0),
@@ -498,6 +500,8 @@ async fn deliver_one(state: &AppState, alert: &AlertRow) {
         {
             Ok(ts) => {
                 tracing::info!(channel = %alert.channel_id, kind = %alert.kind, issue = %alert.issue_id, %ts, "alert posted");
+                let kind = alert.kind.split(':').next().unwrap_or_default().to_string();
+                metrics::counter!(crate::meters::ALERTS_POSTED, "kind" => kind).increment(1);
                 if let Err(e) = state.store.mark_posted(alert, &ts).await {
                     tracing::error!(error = %e, "alert posted but not recorded; it may be posted once more after a restart");
                 }
@@ -517,6 +521,7 @@ async fn deliver_one(state: &AppState, alert: &AlertRow) {
             }
             Err(e) => {
                 let permanent = is_permanent(&e) || alert.attempts + 1 >= MAX_ATTEMPTS;
+                metrics::counter!(crate::meters::ALERTS_FAILED, "permanent" => permanent.to_string()).increment(1);
                 tracing::error!(channel = %alert.channel_id, kind = %alert.kind, error = %e, permanent, "alert not posted");
                 let _ = state
                     .store

@@ -550,6 +550,12 @@ impl SentryClient {
                 } else {
                     "connection failed"
                 };
+                metrics::counter!(
+                    crate::meters::SENTRY_CALLS,
+                    "endpoint" => endpoint.name,
+                    "outcome" => "unreachable"
+                )
+                .increment(1);
                 return Attempt::Retry {
                     reason: format!("{kind}: {e}"),
                     at: None,
@@ -557,8 +563,21 @@ impl SentryClient {
             }
         };
         let status = response.status();
+        let outcome = match status.as_u16() {
+            200..=299 => "ok",
+            401 => "unauthorized",
+            403 => "forbidden",
+            404 => "not_found",
+            429 => "rate_limited",
+            500..=599 => "server_error",
+            _ => "client_error",
+        };
+        metrics::counter!(crate::meters::SENTRY_CALLS, "endpoint" => endpoint.name, "outcome" => outcome)
+            .increment(1);
         let limits = RateLimitHeaders::from_headers(response.headers());
         if let Some(remaining) = limits.remaining {
+            metrics::gauge!(crate::meters::SENTRY_REMAINING, "org" => org.to_string())
+                .set(remaining as f64);
             self.remaining
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())

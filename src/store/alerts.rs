@@ -315,6 +315,14 @@ impl Store {
         Ok(rows.iter().map(alert_from_row).collect::<Result<_, _>>()?)
     }
 
+    /// How many alerts wait to be posted.
+    pub async fn pending_count(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM alerts WHERE state = 'pending'")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// Every alert of a subscription.
     pub async fn alerts_for(&self, subscription_id: &str) -> Result<Vec<AlertRow>, StoreError> {
         let rows = sqlx::query(&format!(

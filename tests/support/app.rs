@@ -286,13 +286,13 @@ impl TestApp {
             .args(["-TERM", &pid])
             .status()
             .expect("kill runs");
-        for _ in 0..200 {
+        for _ in 0..1200 {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 return status;
             }
             std::thread::sleep(Duration::from_millis(25));
         }
-        panic!("service did not stop within 5 s of SIGTERM");
+        panic!("service did not stop within 30 s of SIGTERM");
     }
 }
 

@@ -406,14 +406,23 @@ async fn web_api(
             let addressed = (json_body["channel"].is_string() && json_body["ts"].is_string())
                 || (json_body["unfurl_id"].is_string() && json_body["source"].is_string());
             if !addressed {
-                return respond(StatusCode::OK, json!({ "ok": false, "error": "invalid_arguments" }));
+                return respond(
+                    StatusCode::OK,
+                    json!({ "ok": false, "error": "invalid_arguments" }),
+                );
             }
             let Some(unfurls) = json_body["unfurls"].as_object().filter(|u| !u.is_empty()) else {
-                return respond(StatusCode::OK, json!({ "ok": false, "error": "invalid_unfurls_format" }));
+                return respond(
+                    StatusCode::OK,
+                    json!({ "ok": false, "error": "invalid_unfurls_format" }),
+                );
             };
             for unfurl in unfurls.values() {
                 if !block_kit::violations(unfurl).is_empty() {
-                    return respond(StatusCode::OK, json!({ "ok": false, "error": "invalid_blocks" }));
+                    return respond(
+                        StatusCode::OK,
+                        json!({ "ok": false, "error": "invalid_blocks" }),
+                    );
                 }
             }
             respond(StatusCode::OK, json!({ "ok": true }))

@@ -1,0 +1,59 @@
+//! Prometheus metrics: the recorder, the `/metrics` text, and the names of
+//! every series, in one place.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Requests by route and status.
+pub const HTTP_REQUESTS: &str = "http_requests_total";
+/// Time to answer Slack (commands, interactions, events), seconds.
+pub const ACK_SECONDS: &str = "slack_ack_seconds";
+/// Sentry calls by endpoint and outcome.
+pub const SENTRY_CALLS: &str = "sentry_calls_total";
+/// Last `X-Sentry-Rate-Limit-Remaining` per org.
+pub const SENTRY_REMAINING: &str = "sentry_rate_limit_remaining";
+/// Alerts posted by kind.
+pub const ALERTS_POSTED: &str = "alerts_posted_total";
+/// Alerts that could not be posted, by whether retrying can help.
+pub const ALERTS_FAILED: &str = "alerts_failed_total";
+/// Duration of one poll tick, seconds.
+pub const POLL_TICK_SECONDS: &str = "poll_tick_seconds";
+/// Alerts waiting to be posted.
+pub const OUTBOUND_QUEUE: &str = "outbound_queue_depth";
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the process-wide recorder once; later calls reuse it.
+pub fn install() -> Option<PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full(ACK_SECONDS.into()),
+                    &[
+                        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 3.0,
+                    ],
+                )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full(POLL_TICK_SECONDS.into()),
+                        &[0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0],
+                    )
+                });
+            match builder.and_then(|b| b.install_recorder().map_err(Into::into)) {
+                Ok(handle) => Some(handle),
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics recorder not installed");
+                    None
+                }
+            }
+        })
+        .clone()
+}
+
+/// Records a Slack answer's latency.
+pub fn ack(route: &str, elapsed: Duration) {
+    metrics::histogram!(ACK_SECONDS, "route" => route.to_string()).record(elapsed.as_secs_f64());
+}
