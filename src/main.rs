@@ -29,6 +29,8 @@ struct Cli {
 enum CliCommand {
     /// Run the service: Slack webhooks, health endpoints and background work.
     Serve,
+    /// Check the configuration, Slack, the store and every org's grant.
+    Check,
     /// Print the Slack app manifest for this deployment.
     Manifest {
         /// The public base URL of the service, like https://sentry-bot.fly.dev.
@@ -58,7 +60,7 @@ fn main() -> ExitCode {
         return print_manifest(url);
     }
     let purpose = match cli.command {
-        CliCommand::Serve => Purpose::Serve,
+        CliCommand::Serve | CliCommand::Check => Purpose::Serve,
         CliCommand::Command { .. } | CliCommand::Manifest { .. } => Purpose::Terminal,
     };
     let config = match Config::from_env(purpose) {
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
         CliCommand::Serve => run_serve(config),
         CliCommand::Command { json, text } => run_command(config, &text.join(" "), json),
         CliCommand::Manifest { url } => Ok(print_manifest(&url)),
+        CliCommand::Check => run_check(config),
     };
     match result {
         Ok(code) => code,
@@ -143,6 +146,31 @@ fn run_command(config: Config, text: &str, json: bool) -> anyhow::Result<ExitCod
         println!("{}", message_to_text(&payload));
     }
     Ok(ExitCode::from(code))
+}
+
+fn run_check(config: Config) -> anyhow::Result<ExitCode> {
+    telemetry::init(config.log_format, LogTarget::Stderr, "error");
+    let checks = runtime()?.block_on(async {
+        let state = sentry_slack_bot::app::build(config).await?;
+        let checks = sentry_slack_bot::doctor::run(&state).await;
+        state.store.close().await;
+        anyhow::Ok(checks)
+    });
+    let checks = match checks {
+        Ok(checks) => checks,
+        Err(e) => {
+            println!("✗ {e:#}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    for check in &checks {
+        println!("{check}");
+    }
+    Ok(if checks.iter().all(|c| c.ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn print_manifest(url: &str) -> ExitCode {

@@ -144,3 +144,103 @@ fn manifest_parses_and_names_every_url_and_scope() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+mod support;
+
+fn check_with(env: &[(&str, String)]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = bot();
+    command.arg("check").env("SLACK_SIGNING_SECRET", "s").env(
+        "DATABASE_URL",
+        format!("sqlite://{}", dir.path().join("check.db").display()),
+    );
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_reports_each_problem_with_its_fix() {
+    let slack = support::fake_slack::FakeSlack::start("xoxb-good").await;
+    let sentry = support::fake_sentry::FakeSentry::start().await;
+    sentry.add_org("acme", &["api"]);
+    sentry.add_token(
+        "tok-ro",
+        "acme",
+        &[
+            "org:read",
+            "project:read",
+            "event:read",
+            "member:read",
+            "team:read",
+        ],
+    );
+    sentry.add_token(
+        "tok-all",
+        "acme",
+        &[
+            "org:read",
+            "project:read",
+            "event:write",
+            "member:read",
+            "team:read",
+        ],
+    );
+    let base = |bot_token: &str, sentry_token: &str| {
+        vec![
+            ("SLACK_BOT_TOKEN", bot_token.to_string()),
+            ("SLACK_API_URL", slack.api_url()),
+            ("SENTRY_URL", sentry.url()),
+            ("SENTRY_AUTH_TOKEN", sentry_token.to_string()),
+            ("SENTRY_ORG", "acme".to_string()),
+        ]
+    };
+
+    let env = base("xoxb-wrong", "tok-ro");
+    let out = tokio::task::spawn_blocking(move || check_with(&env))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("✓ configuration is valid"), "{stdout}");
+    assert!(stdout.contains("✓ store answers"), "{stdout}");
+    assert!(
+        stdout.contains("✗ Slack rejected the bot token"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("fix: set SLACK_BOT_TOKEN to the Bot User OAuth Token"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "✗ org acme: token lacks event:write (buttons that resolve, archive and assign)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("fix: replace SENTRY_AUTH_TOKEN with a token that has these scopes"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("tok-ro") && !stdout.contains("xoxb-wrong"),
+        "no secrets printed"
+    );
+
+    let env = base("xoxb-good", "tok-all");
+    let out = tokio::task::spawn_blocking(move || check_with(&env))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("✓ Slack bot token works (workspace Acme Corp"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("✓ org acme: token works with every scope the bot uses"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('✗'));
+}

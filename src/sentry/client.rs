@@ -71,6 +71,11 @@ struct Endpoint {
     not_found: &'static str,
 }
 
+const API_ROOT: Endpoint = Endpoint {
+    name: "api root",
+    scope: "org:read",
+    not_found: "API",
+};
 const ORGANIZATIONS: Endpoint = Endpoint {
     name: "organizations",
     scope: "org:read",
@@ -212,6 +217,22 @@ impl SentryClient {
     pub async fn organizations(&self, token: &Secret) -> Result<Vec<Organization>, SentryError> {
         self.get_json("", token, ORGANIZATIONS, "/organizations/", &[])
             .await
+    }
+
+    /// The scopes of `token`, from the API root (`auth.scopes`).
+    pub async fn token_scopes(&self, token: &Secret) -> Result<Vec<String>, SentryError> {
+        #[derive(Deserialize)]
+        struct Root {
+            #[serde(default)]
+            auth: Option<Auth>,
+        }
+        #[derive(Deserialize)]
+        struct Auth {
+            #[serde(default)]
+            scopes: Vec<String>,
+        }
+        let root: Root = self.get_json("", token, API_ROOT, "/", &[]).await?;
+        Ok(root.auth.map(|a| a.scopes).unwrap_or_default())
     }
 
     /// Every project of `org`, following pages.

@@ -433,6 +433,10 @@ fn answer(
     let Some((token_org, scopes)) = token.and_then(|t| inner.tokens.get(t)).cloned() else {
         return detail(StatusCode::UNAUTHORIZED, "Invalid token");
     };
+    if segments == [""] {
+        // The API root tells a token its own scopes.
+        return ok_json(json!({ "version": "0", "auth": { "scopes": scopes }, "user": null }));
+    }
     let needed = required_scope(method, &segments);
     if !has_scope(&scopes, needed) {
         return detail(

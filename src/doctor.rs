@@ -1,0 +1,135 @@
+//! `sentry-slack-bot check`: one ✓/✗ line per check, each ✗ with its fix.
+
+use std::fmt;
+
+use crate::app::Services;
+use crate::grants::GrantKind;
+use crate::render::grants::covers;
+
+/// The scopes each feature needs, for the doctor's advice.
+const FEATURE_SCOPES: &[(&str, &str)] = &[
+    ("org:read", "linking orgs"),
+    ("project:read", "resolving project names"),
+    ("event:read", "listing issues and alerts"),
+    ("event:write", "buttons that resolve, archive and assign"),
+    ("member:read", "the assignee search"),
+    ("team:read", "assigning to teams"),
+];
+
+/// One check's result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// Passed.
+    pub ok: bool,
+    /// What was checked and what was found.
+    pub what: String,
+    /// How to fix it, for failures.
+    pub fix: Option<String>,
+}
+
+impl Check {
+    fn pass(what: impl Into<String>) -> Self {
+        Self {
+            ok: true,
+            what: what.into(),
+            fix: None,
+        }
+    }
+
+    fn fail(what: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            ok: false,
+            what: what.into(),
+            fix: Some(fix.into()),
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.ok, &self.fix) {
+            (true, _) | (false, None) => {
+                write!(f, "{} {}", if self.ok { "✓" } else { "✗" }, self.what)
+            }
+            (false, Some(fix)) => write!(f, "✗ {}\n    fix: {fix}", self.what),
+        }
+    }
+}
+
+/// Runs every check against the built services.
+pub async fn run(state: &Services) -> Vec<Check> {
+    let mut checks = vec![Check::pass("configuration is valid")];
+    checks.push(match state.store.ping().await {
+        Ok(()) => Check::pass(format!("store answers ({:?})", state.store.backend())),
+        Err(e) => Check::fail(
+            format!("store: {e}"),
+            "check DATABASE_URL and that the database is reachable",
+        ),
+    });
+    checks.push(match state.slack.auth_test().await {
+        Ok(identity) => Check::pass(format!(
+            "Slack bot token works (workspace {}, bot user {})",
+            identity.team, identity.user_id
+        )),
+        Err(e) => Check::fail(
+            format!("Slack rejected the bot token or cannot be reached: {e}"),
+            "set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page, \
+             and check SLACK_API_URL",
+        ),
+    });
+    let orgs = match state.grants.linked_orgs().await {
+        Ok(orgs) => orgs,
+        Err(e) => {
+            checks.push(Check::fail(
+                format!("cannot list linked orgs: {e}"),
+                "check the store",
+            ));
+            return checks;
+        }
+    };
+    if orgs.is_empty() {
+        checks.push(Check::pass(
+            "no Sentry org linked yet (run /sentry link in Slack, or set SENTRY_AUTH_TOKEN and SENTRY_ORG)",
+        ));
+    }
+    for org in orgs {
+        checks.push(check_org(state, &org.org, org.kind).await);
+    }
+    checks
+}
+
+async fn check_org(state: &Services, org: &str, kind: GrantKind) -> Check {
+    let relink = match kind {
+        GrantKind::Static => {
+            "replace SENTRY_AUTH_TOKEN with a token that has these scopes".to_string()
+        }
+        GrantKind::TapAuth => "run /sentry link in Slack and approve these scopes".to_string(),
+    };
+    let client = state.sentry.clone();
+    let scopes = state
+        .grants
+        .with_token(org, |token| {
+            let client = client.clone();
+            async move { client.token_scopes(&token).await }
+        })
+        .await;
+    let scopes = match scopes {
+        Ok(scopes) => scopes,
+        Err(e) => return Check::fail(format!("org {org}: {e}"), relink),
+    };
+    let missing: Vec<String> = FEATURE_SCOPES
+        .iter()
+        .filter(|(scope, _)| !covers(&scopes, scope))
+        .map(|(scope, feature)| format!("{scope} ({feature})"))
+        .collect();
+    if missing.is_empty() {
+        Check::pass(format!(
+            "org {org}: token works with every scope the bot uses"
+        ))
+    } else {
+        Check::fail(
+            format!("org {org}: token lacks {}", missing.join(", ")),
+            relink,
+        )
+    }
+}
