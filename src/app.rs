@@ -140,6 +140,11 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
 
     let stop = tokio_util::sync::CancellationToken::new();
     let poller = tokio::spawn(crate::poller::run(state.clone(), stop.clone()));
+    let socket = state
+        .config
+        .slack_app_token
+        .clone()
+        .map(|token| tokio::spawn(crate::socket::run(state.clone(), token, stop.clone())));
     let stop_on_signal = stop.clone();
     axum::serve(listener, crate::http::router(state.clone()))
         .with_graceful_shutdown(async move {
@@ -149,6 +154,9 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         .await
         .map_err(AppError::Serve)?;
     stop.cancel();
+    if let Some(socket) = socket {
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT, socket).await;
+    }
     drain_alerts(&state, poller).await;
 
     state.tasks.close();

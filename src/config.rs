@@ -57,6 +57,8 @@ pub struct Config {
     pub slack_bot_token: Secret,
     /// Base of the Slack Web API, without a trailing slash.
     pub slack_api_url: Url,
+    /// `xapp-…` app-level token: when set, Slack events arrive over Socket Mode.
+    pub slack_app_token: Option<Secret>,
     /// Base of the Sentry web API.
     pub sentry_url: Url,
     /// Optional static grant for one org.
@@ -263,6 +265,16 @@ impl Config {
             }
         }
         let slack_api_url = r.url("SLACK_API_URL", defaults::SLACK_API_URL);
+        let slack_app_token = r.get("SLACK_APP_TOKEN");
+        if slack_app_token
+            .as_ref()
+            .is_some_and(|t| !t.starts_with("xapp-"))
+        {
+            r.problem(
+                "SLACK_APP_TOKEN",
+                "must be an app-level token starting with `xapp-` (Basic Information → App-Level Tokens, scope connections:write)",
+            );
+        }
         let sentry_url = r.url("SENTRY_URL", defaults::SENTRY_URL);
         let tapauth_url = r.url("TAPAUTH_URL", defaults::TAPAUTH_URL);
 
@@ -414,6 +426,7 @@ impl Config {
                 slack_signing_secret: Secret::new(signing_secret),
                 slack_bot_token: Secret::new(bot_token),
                 slack_api_url,
+                slack_app_token: slack_app_token.map(Secret::new),
                 sentry_url,
                 static_grant,
                 tapauth_url,

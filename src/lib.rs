@@ -19,6 +19,7 @@ pub mod poller;
 pub mod render;
 pub mod sentry;
 pub mod slack;
+pub mod socket;
 pub mod store;
 pub mod telemetry;
 

@@ -40,6 +40,18 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
             return (StatusCode::BAD_REQUEST, "malformed slash command form").into_response();
         }
     };
+    match answer(&state, form) {
+        Ok(reply) => Json(reply).into_response(),
+        Err(problem) => (StatusCode::BAD_REQUEST, problem).into_response(),
+    }
+}
+
+/// The immediate answer to a command, whichever way it arrived; work that
+/// calls out is spawned and answers through `response_url`.
+pub fn answer(
+    state: &AppState,
+    form: SlashCommandForm,
+) -> Result<crate::slack::Reply, &'static str> {
     let span = tracing::info_span!(
         "slash_command",
         team = %form.team_id,
@@ -57,15 +69,15 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
         } => {
             span.record("subcommand", subcommand.map_or("unknown", Subcommand::name));
             tracing::info!(outcome = outcome.as_str(), "answered at once");
-            record(&state, &form, subcommand, outcome);
-            Json(reply).into_response()
+            record(state, &form, subcommand, outcome);
+            Ok(reply)
         }
         Plan::Defer { ack, command } => {
             let subcommand = command.subcommand();
             span.record("subcommand", subcommand.name());
             let Some(response_url) = form.response_url.clone().filter(|u| !u.is_empty()) else {
                 tracing::warn!("deferred command without a response_url");
-                return (StatusCode::BAD_REQUEST, "response_url is required").into_response();
+                return Err("response_url is required");
             };
             let who = Invocation {
                 team_id: form.team_id.clone(),
@@ -87,7 +99,7 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
                 record(&task_state, &form, Some(subcommand), outcome);
             };
             state.tasks.spawn(task.instrument(span.clone()));
-            Json(ack).into_response()
+            Ok(ack)
         }
     }
 }

@@ -12,8 +12,9 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::commands::unfurl::unfurl;
 
+/// An Events API envelope, as much as the bot reads.
 #[derive(Debug, Deserialize)]
-struct EventEnvelope {
+pub struct EventEnvelope {
     #[serde(rename = "type")]
     kind: String,
     #[serde(default)]
@@ -51,33 +52,36 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
             return (StatusCode::BAD_REQUEST, "malformed event payload").into_response();
         }
     };
-    match envelope.kind.as_str() {
-        "url_verification" => match envelope.challenge {
+    if envelope.kind == "url_verification" {
+        return match envelope.challenge {
             Some(challenge) => Json(json!({ "challenge": challenge })).into_response(),
             None => (
                 StatusCode::BAD_REQUEST,
                 "url_verification without a challenge",
             )
                 .into_response(),
-        },
-        "event_callback" => {
-            tracing::info!(
-                event_id = envelope.event_id.as_deref().unwrap_or(""),
-                event = envelope.event.as_ref().map_or("", |e| e.kind.as_str()),
-                "event received"
-            );
-            if let Some(event) = envelope.event.filter(|e| e.kind == "link_shared") {
-                let urls: Vec<String> = event.links.into_iter().map(|l| l.url).collect();
-                let task_state = state.clone();
-                state.tasks.spawn(async move {
-                    unfurl(&task_state, &event.channel, &event.message_ts, &urls).await;
-                });
-            }
-            StatusCode::OK.into_response()
-        }
-        other => {
-            tracing::info!(kind = other, "ignored event envelope");
-            StatusCode::OK.into_response()
-        }
+        };
+    }
+    dispatch(&state, envelope);
+    StatusCode::OK.into_response()
+}
+
+/// Starts the work an event calls for, whichever way it arrived.
+pub fn dispatch(state: &AppState, envelope: EventEnvelope) {
+    if envelope.kind != "event_callback" {
+        tracing::info!(kind = %envelope.kind, "ignored event envelope");
+        return;
+    }
+    tracing::info!(
+        event_id = envelope.event_id.as_deref().unwrap_or(""),
+        event = envelope.event.as_ref().map_or("", |e| e.kind.as_str()),
+        "event received"
+    );
+    if let Some(event) = envelope.event.filter(|e| e.kind == "link_shared") {
+        let urls: Vec<String> = event.links.into_iter().map(|l| l.url).collect();
+        let task_state = state.clone();
+        state.tasks.spawn(async move {
+            unfurl(&task_state, &event.channel, &event.message_ts, &urls).await;
+        });
     }
 }

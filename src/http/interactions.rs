@@ -192,6 +192,15 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
             return (StatusCode::BAD_REQUEST, "malformed interaction payload").into_response();
         }
     };
+    match answer(&state, payload).await {
+        Some(body) => Json(body).into_response(),
+        None => StatusCode::OK.into_response(),
+    }
+}
+
+/// The immediate answer to an interaction (an option list, or nothing),
+/// whichever way it arrived; the work is spawned.
+pub async fn answer(state: &AppState, payload: InteractionPayload) -> Option<serde_json::Value> {
     let who = Invocation {
         team_id: payload
             .team
@@ -219,13 +228,11 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
     span.in_scope(|| tracing::info!(actions = ?actions, "interaction received"));
     match payload.kind.as_str() {
         // Option loads must answer with a list, even an empty one.
-        "block_suggestion" => return suggestions(&state, &payload).instrument(span).await,
+        "block_suggestion" => return Some(suggestions(state, &payload).instrument(span).await),
         "block_actions" => {}
-        _ => return StatusCode::OK.into_response(),
+        _ => return None,
     }
-    let Some(action) = payload.actions.first() else {
-        return StatusCode::OK.into_response();
-    };
+    let action = payload.actions.first()?;
     let shared = payload.container.as_ref().is_some_and(|c| !c.is_ephemeral);
     let message_ts = payload
         .container
@@ -233,7 +240,7 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
         .and_then(|c| c.message_ts.as_deref());
     let intent = intent(action, shared, message_ts);
     if matches!(intent, Intent::Nothing) || who.response_url.is_empty() {
-        return StatusCode::OK.into_response();
+        return None;
     }
     let task_state = state.clone();
     let task = async move {
@@ -243,7 +250,7 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
         }
     };
     state.tasks.spawn(task.instrument(span));
-    StatusCode::OK.into_response()
+    None
 }
 
 async fn run_intent(state: &AppState, intent: Intent, who: &Invocation) -> Reply {
@@ -291,7 +298,7 @@ async fn run_intent(state: &AppState, intent: Intent, who: &Invocation) -> Reply
 }
 
 /// Answers an option load: the assignee menu searches Sentry as people type.
-async fn suggestions(state: &AppState, payload: &InteractionPayload) -> Response {
+async fn suggestions(state: &AppState, payload: &InteractionPayload) -> serde_json::Value {
     let target = payload.block_id.as_deref().and_then(from_detail_block_id);
     let options = match (payload.action_id.as_deref(), target) {
         (Some("assign"), Some((org, _, _))) => {
@@ -304,5 +311,5 @@ async fn suggestions(state: &AppState, payload: &InteractionPayload) -> Response
         .into_iter()
         .map(|(text, value)| json!({ "text": { "type": "plain_text", "text": text }, "value": value }))
         .collect();
-    Json(json!({ "options": options })).into_response()
+    json!({ "options": options })
 }

@@ -11,7 +11,8 @@ use slack_morphism::prelude::*;
 use crate::config::Secret;
 use crate::slack::SlackError;
 
-type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
+/// The HTTP(S) connector the Slack client uses.
+pub type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
 
 /// Who the bot token belongs to, from `auth.test`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +53,11 @@ impl SlackWeb {
             client: Arc::new(SlackClient::new(connector)),
             token: SlackApiToken::new(bot_token.expose().to_string().into()),
         })
+    }
+
+    /// The underlying slack-morphism client, for Socket Mode.
+    pub fn client(&self) -> Arc<SlackClient<Connector>> {
+        self.client.clone()
     }
 
     /// Calls `auth.test` to learn who the token belongs to.

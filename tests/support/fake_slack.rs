@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -48,7 +49,12 @@ struct Inner {
     next_ts: u64,
     users: HashMap<String, Value>,
     channel_errors: HashMap<String, String>,
+    socket_acks: Vec<Value>,
+    socket_connections: usize,
 }
+
+/// The app-level token the fake accepts for Socket Mode.
+pub const APP_TOKEN: &str = "xapp-1-test-app-token";
 
 /// A Slack user object as `users.info` returns it.
 fn user(id: &str, name: &str, admin: bool, owner: bool) -> Value {
@@ -67,6 +73,7 @@ pub struct FakeSlack {
     bot_token: String,
     inner: Arc<Mutex<Inner>>,
     changed: Arc<Notify>,
+    socket_in: tokio::sync::mpsc::UnboundedSender<Value>,
 }
 
 #[derive(Clone)]
@@ -74,6 +81,8 @@ struct Shared {
     bot_token: String,
     inner: Arc<Mutex<Inner>>,
     changed: Arc<Notify>,
+    socket_out: Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Value>>>,
+    addr: Arc<Mutex<Option<SocketAddr>>>,
 }
 
 impl FakeSlack {
@@ -93,19 +102,25 @@ impl FakeSlack {
             ..Inner::default()
         }));
         let changed = Arc::new(Notify::new());
+        let (socket_in, socket_out) = tokio::sync::mpsc::unbounded_channel();
+        let addr_cell = Arc::new(Mutex::new(None));
         let shared = Shared {
             bot_token: bot_token.to_string(),
             inner: inner.clone(),
             changed: changed.clone(),
+            socket_out: Arc::new(tokio::sync::Mutex::new(socket_out)),
+            addr: addr_cell.clone(),
         };
         let router = Router::new()
             .route("/api/{method}", get(web_api).post(web_api))
             .route("/response/{id}", post(response_url))
+            .route("/socket", get(socket))
             .with_state(shared);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind fake Slack");
         let addr = listener.local_addr().expect("local addr");
+        *addr_cell.lock().unwrap() = Some(addr);
         tokio::spawn(async move {
             axum::serve(listener, router)
                 .await
@@ -116,6 +131,7 @@ impl FakeSlack {
             bot_token: bot_token.to_string(),
             inner,
             changed,
+            socket_in,
         }
     }
 
@@ -159,6 +175,21 @@ impl FakeSlack {
             })
             .map(|c| c.body)
             .collect()
+    }
+
+    /// Delivers a Socket Mode envelope to the connected client.
+    pub fn socket_send(&self, envelope: Value) {
+        self.socket_in.send(envelope).expect("socket channel open");
+    }
+
+    /// Acknowledgements the client sent back over Socket Mode.
+    pub fn socket_acks(&self) -> Vec<Value> {
+        self.inner.lock().unwrap().socket_acks.clone()
+    }
+
+    /// Socket Mode connections opened so far.
+    pub fn socket_connections(&self) -> usize {
+        self.inner.lock().unwrap().socket_connections
     }
 
     /// Every call so far.
@@ -320,6 +351,22 @@ async fn web_api(
             at: std::time::SystemTime::now(),
         });
         return failure;
+    }
+    if method == "apps.connections.open" {
+        let wanted = format!("Bearer {APP_TOKEN}");
+        let app_auth =
+            headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(wanted.as_str());
+        if !app_auth {
+            return respond(
+                StatusCode::OK,
+                json!({ "ok": false, "error": "invalid_auth" }),
+            );
+        }
+        let addr = shared.addr.lock().unwrap().expect("bound");
+        return respond(
+            StatusCode::OK,
+            json!({ "ok": true, "url": format!("ws://{addr}/socket") }),
+        );
     }
     let expected = format!("Bearer {}", shared.bot_token);
     let authorized = headers
@@ -487,4 +534,55 @@ async fn response_url(
     }
     record(StatusCode::OK);
     (StatusCode::OK, "ok").into_response()
+}
+
+/// The Socket Mode WebSocket: says hello, forwards queued envelopes, and
+/// records the client's acknowledgements.
+async fn socket(State(shared): State<Shared>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(move |ws| serve_socket(shared, ws))
+}
+
+async fn serve_socket(shared: Shared, mut ws: WebSocket) {
+    shared.inner.lock().unwrap().socket_connections += 1;
+    shared.changed.notify_waiters();
+    let hello = json!({
+        "type": "hello", "num_connections": 1,
+        "debug_info": { "host": "fake-socket", "build_number": 1, "approximate_connection_time": 18060 },
+        "connection_info": { "app_id": "A0BOT" }
+    });
+    if ws
+        .send(WsMessage::Text(hello.to_string().into()))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let mut outgoing = shared.socket_out.lock().await;
+    loop {
+        tokio::select! {
+            next = outgoing.recv() => {
+                let Some(envelope) = next else { return };
+                if ws.send(WsMessage::Text(envelope.to_string().into())).await.is_err() {
+                    return;
+                }
+            }
+            incoming = ws.recv() => {
+                match incoming {
+                    Some(Ok(WsMessage::Text(text))) => {
+                        if let Ok(value) = serde_json::from_str::<Value>(&text) {
+                            if value.get("envelope_id").is_some() {
+                                shared.inner.lock().unwrap().socket_acks.push(value);
+                                shared.changed.notify_waiters();
+                            }
+                        }
+                    }
+                    Some(Ok(WsMessage::Ping(data))) => {
+                        let _ = ws.send(WsMessage::Pong(data)).await;
+                    }
+                    Some(Ok(_)) => {}
+                    _ => return,
+                }
+            }
+        }
+    }
 }
