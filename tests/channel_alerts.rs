@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::message_text as text;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
@@ -32,19 +34,6 @@ async fn acme() -> TestApp {
 
 fn now_iso() -> String {
     jiff::Timestamp::now().to_string()
-}
-
-fn text(message: &Value) -> String {
-    let mut out = message["text"].as_str().unwrap_or_default().to_string();
-    for block in message["blocks"].as_array().into_iter().flatten() {
-        for t in [&block["text"]["text"], &block["elements"][0]["text"]] {
-            if let Some(t) = t.as_str() {
-                out.push('\n');
-                out.push_str(t);
-            }
-        }
-    }
-    out
 }
 
 async fn subscribe(app: &TestApp, channel: &str, args: &str) -> String {

@@ -3,23 +3,12 @@
 
 mod support;
 
+use support::message_text as all_text;
+
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::app::spawn_app;
-
-fn all_text(reply: &Value) -> String {
-    let mut text = reply["text"].as_str().unwrap_or_default().to_string();
-    for block in reply["blocks"].as_array().into_iter().flatten() {
-        text.push('\n');
-        text.push_str(block["text"]["text"].as_str().unwrap_or_default());
-        for element in block["elements"].as_array().into_iter().flatten() {
-            text.push('\n');
-            text.push_str(element["text"].as_str().unwrap_or_default());
-        }
-    }
-    text
-}
 
 #[tokio::test]
 async fn signed_help_returns_every_command_at_once() {

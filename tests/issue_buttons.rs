@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::message_text as all_text;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -26,19 +28,6 @@ async fn acme(scopes: &[&str]) -> TestApp {
     app.sentry.add_org("acme", &["api"]);
     app.sentry.add_token("tok-acme", "acme", scopes);
     app
-}
-
-fn all_text(reply: &Value) -> String {
-    let mut out = reply["text"].as_str().unwrap_or_default().to_string();
-    for block in reply["blocks"].as_array().into_iter().flatten() {
-        for t in [&block["text"]["text"], &block["elements"][0]["text"]] {
-            if let Some(t) = t.as_str() {
-                out.push('\n');
-                out.push_str(t);
-            }
-        }
-    }
-    out
 }
 
 async fn interact(app: &TestApp, payload: Value) -> (Duration, reqwest::Response) {

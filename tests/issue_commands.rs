@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::message_text as all_text;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -36,23 +38,6 @@ async fn answer(app: &TestApp, text: &str) -> Value {
     assert_eq!(response.status().as_u16(), 200);
     assert!(started.elapsed() < Duration::from_secs(2));
     app.slack.wait_for_responses(&id, 1).await.remove(0)
-}
-
-fn all_text(reply: &Value) -> String {
-    let mut out = reply["text"].as_str().unwrap_or_default().to_string();
-    for block in reply["blocks"].as_array().into_iter().flatten() {
-        for t in [&block["text"]["text"], &block["elements"][0]["text"]] {
-            if let Some(t) = t.as_str() {
-                out.push('\n');
-                out.push_str(t);
-            }
-        }
-        for field in block["fields"].as_array().into_iter().flatten() {
-            out.push('\n');
-            out.push_str(field["text"].as_str().unwrap_or_default());
-        }
-    }
-    out
 }
 
 fn button<'a>(reply: &'a Value, action_id: &str) -> Option<&'a Value> {

@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::message_text as text;
+
 use serde_json::Value;
 use support::app::{spawn_app, spawn_app_with, TestApp};
 use support::fake_tapauth::Step;
@@ -15,15 +17,6 @@ const ALL: &[&str] = &[
     "event:write",
 ];
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-
-fn text(reply: &Value) -> String {
-    let mut out = reply["text"].as_str().unwrap_or_default().to_string();
-    for block in reply["blocks"].as_array().into_iter().flatten() {
-        out.push('\n');
-        out.push_str(block["text"]["text"].as_str().unwrap_or_default());
-    }
-    out
-}
 
 async fn stored_grants(app: &TestApp) -> Vec<(String, String, String)> {
     let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&app.database_path);

@@ -15,7 +15,6 @@ use crate::commands::sentry::{issue as render_issue, View};
 use crate::grants::GrantError;
 use crate::render::escape::{escape_mrkdwn, truncate_plain};
 use crate::render::{errors, Message};
-use crate::sentry::models::Issue;
 use crate::sentry::SentryError;
 use crate::slack::{Reply, Visibility};
 use crate::store::{now_ms, Activity, ActivityKind};
@@ -81,17 +80,6 @@ fn explain(error: &GrantError, issue_id: &str) -> Message {
         GrantError::Sentry(SentryError::NotFound { .. }) => deleted(issue_id),
         other => errors::grant_error(other),
     }
-}
-
-async fn fetch_issue(state: &AppState, org: &str, issue_id: &str) -> Result<Issue, GrantError> {
-    let client = state.sentry.clone();
-    state
-        .grants
-        .with_token(org, |token| {
-            let (client, org, id) = (client.clone(), org.to_string(), issue_id.to_string());
-            async move { client.issue(&org, &token, &id).await }
-        })
-        .await
 }
 
 /// The Sentry user behind a Slack user, matched by email.
@@ -185,7 +173,7 @@ pub async fn apply(state: &AppState, who: &Invocation, request: &ActionRequest) 
         },
     };
     let what = action_name(&change);
-    let issue = match fetch_issue(state, &request.org, &request.issue_id).await {
+    let issue = match state.grants.issue(&request.org, &request.issue_id).await {
         Ok(issue) => issue,
         Err(e) => {
             record(state, who, request, &what, &format!("failed: {e}"));

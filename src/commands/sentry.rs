@@ -187,14 +187,7 @@ pub async fn issues(
         limit: PAGE_SIZE,
         cursor: view.cursor.clone(),
     };
-    let client = state.sentry.clone();
-    let result = state
-        .grants
-        .with_token(&org, |token| {
-            let (client, request, org) = (client.clone(), request.clone(), org.clone());
-            async move { client.list_issues(&org, &token, &request).await }
-        })
-        .await;
+    let result = state.grants.list_issues(&org, &request).await;
     let page = match result {
         Ok(page) => page,
         Err(GrantError::Sentry(SentryError::BadRequest { detail })) => {

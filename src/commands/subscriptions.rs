@@ -40,15 +40,7 @@ pub async fn subscribe(
         limit: crate::sentry::client::MAX_PAGE,
         cursor: None,
     };
-    let client = state.sentry.clone();
-    let baseline = match state
-        .grants
-        .with_token(&org, |token| {
-            let (client, org, request) = (client.clone(), org.clone(), request.clone());
-            async move { client.list_issues(&org, &token, &request).await }
-        })
-        .await
-    {
+    let baseline = match state.grants.list_issues(&org, &request).await {
         Ok(page) => page.items,
         Err(GrantError::Sentry(SentryError::BadRequest { detail })) => {
             return Message::mrkdwn(format!(

@@ -27,14 +27,7 @@ pub async fn unfurl(state: &AppState, channel: &str, ts: &str, urls: &[String]) 
             tracing::debug!(%org, "link to an org that is not linked; left alone");
             continue;
         }
-        let client = state.sentry.clone();
-        let issue = state
-            .grants
-            .with_token(&org, |token| {
-                let (client, org, id) = (client.clone(), org.clone(), id.clone());
-                async move { client.issue(&org, &token, &id).await }
-            })
-            .await;
+        let issue = state.grants.issue(&org, &id).await;
         match issue {
             Ok(issue) => {
                 unfurls.push((

@@ -356,6 +356,30 @@ impl Grants {
         }
     }
 
+    /// One page of a project's issues, with the org's grant.
+    pub async fn list_issues(
+        &self,
+        org: &str,
+        request: &crate::sentry::IssueQuery,
+    ) -> Result<crate::sentry::Page<crate::sentry::models::Issue>, GrantError> {
+        self.with_token(org, |token| async move {
+            self.sentry.list_issues(org, &token, request).await
+        })
+        .await
+    }
+
+    /// One issue by numeric id, with the org's grant.
+    pub async fn issue(
+        &self,
+        org: &str,
+        id: &str,
+    ) -> Result<crate::sentry::models::Issue, GrantError> {
+        self.with_token(org, |token| async move {
+            self.sentry.issue(org, &token, id).await
+        })
+        .await
+    }
+
     /// Starts a link: a new TapAuth grant waiting for approval.
     pub async fn start_link(&self) -> Result<CreatedGrant, GrantError> {
         Ok(self

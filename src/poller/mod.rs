@@ -240,14 +240,7 @@ async fn poll_group(state: &AppState, key: GroupKey, subs: Vec<SubscriptionRow>)
         limit: crate::sentry::client::MAX_PAGE,
         cursor: None,
     };
-    let client = state.sentry.clone();
-    let result = state
-        .grants
-        .with_token(&org, |token| {
-            let (client, org, request) = (client.clone(), org.clone(), request.clone());
-            async move { client.list_issues(&org, &token, &request).await }
-        })
-        .await;
+    let result = state.grants.list_issues(&org, &request).await;
     let page = match result {
         Ok(page) => page,
         Err(e) => {
@@ -326,15 +319,7 @@ async fn sync_statuses(state: &AppState, org: &str, subs: &[SubscriptionRow]) {
     issue_ids.sort_unstable();
     issue_ids.dedup();
     for issue_id in issue_ids.into_iter().rev().take(SYNC_PER_TICK) {
-        let client = state.sentry.clone();
-        let issue = match state
-            .grants
-            .with_token(org, |token| {
-                let (client, org, id) = (client.clone(), org.to_string(), issue_id.to_string());
-                async move { client.issue(&org, &token, &id).await }
-            })
-            .await
-        {
+        let issue = match state.grants.issue(org, issue_id).await {
             Ok(issue) => issue,
             Err(e) => {
                 tracing::debug!(issue = issue_id, error = %e, "status sync skipped");

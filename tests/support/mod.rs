@@ -9,3 +9,26 @@ pub mod fake_sentry;
 pub mod fake_slack;
 pub mod fake_tapauth;
 pub mod signer;
+
+/// All the text a person would read in a Slack message JSON: the fallback,
+/// block texts, fields and element labels, one per line.
+pub fn message_text(message: &serde_json::Value) -> String {
+    let mut out = message["text"].as_str().unwrap_or_default().to_string();
+    for block in message["blocks"].as_array().into_iter().flatten() {
+        let mut parts = vec![&block["text"]["text"]];
+        for field in block["fields"].as_array().into_iter().flatten() {
+            parts.push(&field["text"]);
+        }
+        for element in block["elements"].as_array().into_iter().flatten() {
+            parts.push(&element["text"]);
+            parts.push(&element["text"]["text"]);
+        }
+        for part in parts {
+            if let Some(text) = part.as_str() {
+                out.push('\n');
+                out.push_str(text);
+            }
+        }
+    }
+    out
+}
