@@ -228,14 +228,11 @@ pub async fn apply(state: &AppState, who: &Invocation, request: &ActionRequest) 
         Surface::Detail { shared, .. } => {
             let view = View {
                 status_line: Some(format!(":white_check_mark: {phrase} by <@{user}> just now")),
+                // A message already in the channel has nothing to share.
+                in_channel: *shared,
                 ..View::default()
             };
-            let mut message =
-                render_issue(state, &IssueRef::Id(request.issue_id.clone()), &view).await;
-            if *shared {
-                // Shared copies have no Share button; drop it from the redraw too.
-                strip_share(&mut message);
-            }
+            let message = render_issue(state, &IssueRef::Id(request.issue_id.clone()), &view).await;
             Reply {
                 visibility: if *shared {
                     Visibility::InChannel
@@ -271,20 +268,6 @@ fn confirmation(name: &str, phrase: &str, user: &str) -> Reply {
     Reply::ephemeral(Message::mrkdwn(format!(
         ":white_check_mark: *{name}*: {phrase} by <@{user}> just now."
     )))
-}
-
-fn strip_share(message: &mut Message) {
-    let mut json = serde_json::to_value(&message.blocks).unwrap_or_default();
-    if let Some(blocks) = json.as_array_mut() {
-        for block in blocks {
-            if let Some(elements) = block["elements"].as_array_mut() {
-                elements.retain(|e| e["action_id"] != "share");
-            }
-        }
-    }
-    if let Ok(blocks) = serde_json::from_value(json) {
-        message.blocks = blocks;
-    }
 }
 
 /// How long an assignee search may take before Slack gives up on it.

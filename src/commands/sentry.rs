@@ -31,6 +31,8 @@ pub struct View {
     pub shared_by: Option<String>,
     /// What just happened, shown at the top (already mrkdwn).
     pub status_line: Option<String>,
+    /// The answer is drawn in a channel message, so there is nothing to share.
+    pub in_channel: bool,
 }
 
 fn no_orgs() -> Message {
@@ -301,7 +303,7 @@ pub async fn issue(state: &AppState, reference: &IssueRef, view: &View) -> Messa
         .await
         .map_err(|e| tracing::info!(error = %e, "latest event unavailable"))
         .ok();
-    let share = view.shared_by.is_none().then(|| Rerun {
+    let share = (view.shared_by.is_none() && !view.in_channel).then(|| Rerun {
         text: format!("issue {}", issue.short_id.as_deref().unwrap_or(&issue.id)),
         cursor: None,
         page: 1,
