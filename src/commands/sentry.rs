@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::commands::parse::{IssueRef, ProjectRef};
 use crate::commands::resolve::{resolve, Resolution};
 use crate::grants::{GrantError, LinkedOrg};
-use crate::render::escape::{escape_mrkdwn, inline_code};
+use crate::render::escape::escape_mrkdwn;
 use crate::render::issues::{
     issue_detail, issue_page, projects as render_projects, IssuePage, PAGE_SIZE,
 };
@@ -181,25 +181,16 @@ pub async fn issues(
         Err(message) => return message,
     };
     let query = query.unwrap_or(DEFAULT_QUERY).to_string();
-    let request = IssueQuery {
-        project_slug: project.clone(),
-        project_id: (!project_id.is_empty()).then_some(project_id),
-        query: query.clone(),
-        sort: "date".into(),
-        limit: PAGE_SIZE,
-        cursor: view.cursor.clone(),
-    };
-    let result = state.grants.list_issues(&org, &request).await;
-    let page = match result {
+    let request = IssueQuery::by_activity(
+        &project,
+        &project_id,
+        &query,
+        PAGE_SIZE,
+        view.cursor.clone(),
+    );
+    let page = match state.grants.list_issues(&org, &request).await {
         Ok(page) => page,
-        Err(GrantError::Sentry(SentryError::BadRequest { detail })) => {
-            return Message::mrkdwn(format!(
-                ":warning: Sentry did not accept the query {}: {}",
-                inline_code(&query, 300),
-                escape_mrkdwn(&detail)
-            ))
-        }
-        Err(e) => return errors::grant_error(&e),
+        Err(e) => return errors::list_error(&query, &e),
     };
     let text = format!("issues {org}/{project} {query}");
     let page_number = view.page.max(1);

@@ -6,9 +6,10 @@ use crate::commands::run::Invocation;
 use crate::commands::sentry::{resolve_project, DEFAULT_QUERY};
 use crate::grants::GrantError;
 use crate::render::alerts;
-use crate::render::escape::{escape_mrkdwn, inline_code};
+use crate::render::escape::escape_mrkdwn;
 use crate::render::{errors, Message};
-use crate::sentry::{IssueQuery, SentryError};
+use crate::sentry::client::MAX_PAGE;
+use crate::sentry::IssueQuery;
 use crate::slack::SlackError;
 use crate::store::{now_ms, SubscriptionRow};
 
@@ -32,24 +33,10 @@ pub async fn subscribe(
     // Taken before the baseline, so nothing falls between the two.
     let created_at_ms = now_ms();
     // The issues that exist now are the baseline: they are never posted.
-    let request = IssueQuery {
-        project_slug: project.clone(),
-        project_id: (!project_id.is_empty()).then(|| project_id.clone()),
-        query: query.clone(),
-        sort: "date".into(),
-        limit: crate::sentry::client::MAX_PAGE,
-        cursor: None,
-    };
+    let request = IssueQuery::by_activity(&project, &project_id, &query, MAX_PAGE, None);
     let baseline = match state.grants.list_issues(&org, &request).await {
         Ok(page) => page.items,
-        Err(GrantError::Sentry(SentryError::BadRequest { detail })) => {
-            return Message::mrkdwn(format!(
-                ":warning: Sentry did not accept the query {}: {}",
-                inline_code(&query, 300),
-                escape_mrkdwn(&detail)
-            ))
-        }
-        Err(e) => return errors::grant_error(&e),
+        Err(e) => return errors::list_error(&query, &e),
     };
     let sub = SubscriptionRow {
         id: random_id(),

@@ -24,6 +24,7 @@ use crate::app::AppState;
 use crate::grants::GrantError;
 use crate::render::alerts;
 use crate::render::Message;
+use crate::sentry::client::MAX_PAGE;
 use crate::sentry::models::Issue;
 use crate::sentry::IssueQuery;
 use crate::slack::SlackError;
@@ -232,14 +233,7 @@ async fn poll_group(state: &AppState, key: GroupKey, subs: Vec<SubscriptionRow>)
             return;
         }
     }
-    let request = IssueQuery {
-        project_slug: project_slug.clone(),
-        project_id: (!project_id.is_empty()).then_some(project_id),
-        query,
-        sort: "date".into(),
-        limit: crate::sentry::client::MAX_PAGE,
-        cursor: None,
-    };
+    let request = IssueQuery::by_activity(&project_slug, &project_id, &query, MAX_PAGE, None);
     let result = state.grants.list_issues(&org, &request).await;
     let page = match result {
         Ok(page) => page,

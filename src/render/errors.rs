@@ -48,6 +48,18 @@ pub fn grant_error(error: &GrantError) -> Message {
     })
 }
 
+/// Words for a failed issue list: a rejected search query is quoted back.
+pub fn list_error(query: &str, error: &GrantError) -> Message {
+    match error {
+        GrantError::Sentry(SentryError::BadRequest { detail }) => Message::mrkdwn(format!(
+            ":warning: Sentry did not accept the query {}: {}",
+            crate::render::escape::inline_code(query, 300),
+            escape_mrkdwn(detail)
+        )),
+        other => grant_error(other),
+    }
+}
+
 /// Words for a Sentry failure.
 pub fn sentry_error(error: &SentryError) -> Message {
     Message::mrkdwn(match error {

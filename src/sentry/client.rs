@@ -46,6 +46,26 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl IssueQuery {
+    /// A project's issues matching `query`, most recent activity first.
+    pub fn by_activity(
+        project_slug: &str,
+        project_id: &str,
+        query: &str,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Self {
+        Self {
+            project_slug: project_slug.to_string(),
+            project_id: (!project_id.is_empty()).then(|| project_id.to_string()),
+            query: query.to_string(),
+            sort: "date".into(),
+            limit,
+            cursor,
+        }
+    }
+}
+
 /// What to list with [`SentryClient::list_issues`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssueQuery {
