@@ -65,10 +65,7 @@ fn archive_for(minutes: u32) -> Value {
 /// Why a change would do nothing, in words, or `None` if it would change the issue.
 pub fn already(issue: &Issue, change: &Change) -> Option<String> {
     let status = issue.status.as_deref().unwrap_or("unresolved");
-    let assigned = issue.assigned_to.as_ref().and_then(|a| {
-        let kind = a.kind.as_deref().unwrap_or("user");
-        a.id.as_ref().map(|id| format!("{kind}:{id}"))
-    });
+    let assigned = issue.assignee_actor();
     match change {
         Change::Verb(
             IssueVerb::Resolve | IssueVerb::ResolveNextRelease | IssueVerb::ResolveCurrentRelease,
@@ -119,14 +116,7 @@ pub fn done_phrase(change: &Change) -> String {
 /// from Slack are not reported again as changed in Sentry.
 pub fn snapshot_after(before: &Issue, change: &Change) -> String {
     let status = before.status.clone().unwrap_or_else(|| "unresolved".into());
-    let assignee = before
-        .assigned_to
-        .as_ref()
-        .and_then(|a| {
-            a.id.as_ref()
-                .map(|id| format!("{}:{id}", a.kind.as_deref().unwrap_or("user")))
-        })
-        .unwrap_or_default();
+    let assignee = before.assignee_actor().unwrap_or_default();
     let (status, assignee) = match change {
         Change::Verb(
             IssueVerb::Resolve | IssueVerb::ResolveNextRelease | IssueVerb::ResolveCurrentRelease,

@@ -110,14 +110,7 @@ pub fn change_phrase(before: &str, after: &str) -> Option<String> {
 
 /// `status|assignee` of an issue, as alerts remember it.
 pub fn snapshot(issue: &Issue) -> String {
-    let assignee = issue
-        .assigned_to
-        .as_ref()
-        .and_then(|a| {
-            a.id.as_ref()
-                .map(|id| format!("{}:{id}", a.kind.as_deref().unwrap_or("user")))
-        })
-        .unwrap_or_default();
+    let assignee = issue.assignee_actor().unwrap_or_default();
     format!(
         "{}|{assignee}",
         issue.status.as_deref().unwrap_or("unresolved")

@@ -193,6 +193,13 @@ pub struct Team {
 }
 
 impl Issue {
+    /// The assignee as Sentry names actors in updates: `user:<id>` or `team:<id>`.
+    pub fn assignee_actor(&self) -> Option<String> {
+        let a = self.assigned_to.as_ref()?;
+        let id = a.id.as_ref()?;
+        Some(format!("{}:{id}", a.kind.as_deref().unwrap_or("user")))
+    }
+
     /// The project slug, when the server sent it.
     pub fn project_slug(&self) -> Option<&str> {
         self.project.as_ref().and_then(|p| p.slug.as_deref())
