@@ -105,13 +105,13 @@ async fn check_org(state: &Services, org: &str, kind: GrantKind) -> Check {
         }
         GrantKind::TapAuth => "run /sentry link in Slack and approve these scopes".to_string(),
     };
-    let client = state.sentry.clone();
+    let sentry = &state.sentry;
     let scopes = state
         .grants
-        .with_token(org, |token| {
-            let client = client.clone();
-            async move { client.token_scopes(&token).await }
-        })
+        .with_token(
+            org,
+            |token| async move { sentry.token_scopes(&token).await },
+        )
         .await;
     let scopes = match scopes {
         Ok(scopes) => scopes,

@@ -33,12 +33,12 @@ impl ProjectCatalog {
                 }
             }
         }
-        let client = grants.sentry().clone();
+        let sentry = grants.sentry();
         let projects = grants
-            .with_token(org, |token| {
-                let client = client.clone();
-                async move { client.projects(org, &token).await }
-            })
+            .with_token(
+                org,
+                |token| async move { sentry.projects(org, &token).await },
+            )
             .await?;
         self.cache
             .lock()

@@ -100,12 +100,11 @@ async fn sentry_user_for(state: &AppState, org: &str, slack_user: &str) -> Resul
             ));
         }
     };
-    let client = state.sentry.clone();
+    let (sentry, wanted) = (&state.sentry, email.as_str());
     let page = state
         .grants
-        .with_token(org, |token| {
-            let (client, org, email) = (client.clone(), org.to_string(), email.clone());
-            async move { client.org_members(&org, &token, Some(&email), None).await }
+        .with_token(org, |token| async move {
+            sentry.org_members(org, &token, Some(wanted), None).await
         })
         .await
         .map_err(|e| errors::grant_error(&e))?;
@@ -189,17 +188,13 @@ pub async fn apply(state: &AppState, who: &Invocation, request: &ActionRequest) 
         )));
     }
     let body = request_body(&change);
-    let client = state.sentry.clone();
+    let (sentry, body) = (&state.sentry, &body);
     let result = state
         .grants
-        .with_token(&request.org, |token| {
-            let (client, org, id, body) = (
-                client.clone(),
-                request.org.clone(),
-                request.issue_id.clone(),
-                body.clone(),
-            );
-            async move { client.update_issue(&org, &token, &id, &body).await }
+        .with_token(&request.org, |token| async move {
+            sentry
+                .update_issue(&request.org, &token, &request.issue_id, body)
+                .await
         })
         .await;
     if let Err(e) = result {
@@ -276,19 +271,15 @@ const SUGGESTION_BUDGET: Duration = Duration::from_millis(2500);
 /// Options for the assignee menu: members matching `query` (searched by
 /// Sentry, so orgs of any size work) and matching teams.
 pub async fn assignee_options(state: &AppState, org: &str, query: &str) -> Vec<(String, String)> {
-    let query = query.trim().to_string();
-    let client = state.sentry.clone();
-    let members = state.grants.with_token(org, |token| {
-        let (client, org, query) = (client.clone(), org.to_string(), query.clone());
-        async move {
-            let q = (!query.is_empty()).then_some(query.as_str());
-            client.org_members(&org, &token, q, None).await
-        }
+    let query = query.trim();
+    let sentry = &state.sentry;
+    let members = state.grants.with_token(org, |token| async move {
+        let q = (!query.is_empty()).then_some(query);
+        sentry.org_members(org, &token, q, None).await
     });
-    let teams = state.grants.with_token(org, |token| {
-        let (client, org) = (client.clone(), org.to_string());
-        async move { client.teams(&org, &token).await }
-    });
+    let teams = state
+        .grants
+        .with_token(org, |token| async move { sentry.teams(org, &token).await });
     let (members, teams) =
         match tokio::time::timeout(SUGGESTION_BUDGET, async { tokio::join!(members, teams) }).await
         {

@@ -235,19 +235,14 @@ async fn find_issue(state: &AppState, reference: &IssueRef) -> Result<(String, I
     };
     let mut first_error: Option<GrantError> = None;
     for org in &orgs {
-        let client = state.sentry.clone();
+        let sentry = &state.sentry;
         let result = state
             .grants
-            .with_token(org, |token| {
-                let (client, org, reference) = (client.clone(), org.clone(), reference.clone());
-                async move {
-                    match &reference {
-                        IssueRef::ShortId(short) => {
-                            client.issue_by_short_id(&org, &token, short).await
-                        }
-                        IssueRef::Id(id) | IssueRef::Url { id, .. } => {
-                            client.issue(&org, &token, id).await
-                        }
+            .with_token(org, |token| async move {
+                match reference {
+                    IssueRef::ShortId(short) => sentry.issue_by_short_id(org, &token, short).await,
+                    IssueRef::Id(id) | IssueRef::Url { id, .. } => {
+                        sentry.issue(org, &token, id).await
                     }
                 }
             })
@@ -283,13 +278,13 @@ pub async fn issue(state: &AppState, reference: &IssueRef, view: &View) -> Messa
         Ok(found) => found,
         Err(message) => return message,
     };
-    let client = state.sentry.clone();
+    let (sentry, id) = (&state.sentry, &issue.id);
     // The latest event adds detail; the issue is still worth showing without it.
     let event = state
         .grants
         .with_token(&org, |token| {
-            let (client, org, id) = (client.clone(), org.clone(), issue.id.clone());
-            async move { client.latest_event(&org, &token, &id).await }
+            let org = org.as_str();
+            async move { sentry.latest_event(org, &token, id).await }
         })
         .await
         .map_err(|e| tracing::info!(error = %e, "latest event unavailable"))
