@@ -112,15 +112,7 @@ impl FakeSentry {
             ..Inner::default()
         }));
         let router = Router::new().fallback(handle).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake Sentry");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            axum::serve(listener, router)
-                .await
-                .expect("fake Sentry serves");
-        });
+        let addr = super::serve_on_loopback(router, "fake Sentry").await;
         Self { addr, inner }
     }
 

@@ -116,16 +116,8 @@ impl FakeSlack {
             .route("/response/{id}", post(response_url))
             .route("/socket", get(socket))
             .with_state(shared);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake Slack");
-        let addr = listener.local_addr().expect("local addr");
+        let addr = super::serve_on_loopback(router, "fake Slack").await;
         *addr_cell.lock().unwrap() = Some(addr);
-        tokio::spawn(async move {
-            axum::serve(listener, router)
-                .await
-                .expect("fake Slack serves");
-        });
         Self {
             addr,
             bot_token: bot_token.to_string(),

@@ -86,15 +86,7 @@ impl FakeTapAuth {
     pub async fn start() -> Self {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let router = Router::new().fallback(handle).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake TapAuth");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            axum::serve(listener, router)
-                .await
-                .expect("fake TapAuth serves");
-        });
+        let addr = super::serve_on_loopback(router, "fake TapAuth").await;
         Self { addr, inner }
     }
 

@@ -10,6 +10,21 @@ pub mod fake_slack;
 pub mod fake_tapauth;
 pub mod signer;
 
+/// Serves `router` on an ephemeral loopback port in the background.
+pub async fn serve_on_loopback(router: axum::Router, name: &str) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind {name}: {e}"));
+    let addr = listener.local_addr().expect("local addr");
+    let name = name.to_string();
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .await
+            .unwrap_or_else(|e| panic!("{name} stopped: {e}"));
+    });
+    addr
+}
+
 /// All the text a person would read in a Slack message JSON: the fallback,
 /// block texts, fields and element labels, one per line.
 pub fn message_text(message: &serde_json::Value) -> String {
