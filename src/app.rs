@@ -93,7 +93,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
     let store = Store::open(&config.database_url).await?;
     let slack = SlackWeb::new(&config.slack_api_base(), &config.slack_bot_token)?;
     let responder = ResponseUrlClient::new()?;
-    let sentry = SentryClient::new(&config.sentry_url)?;
+    let sentry = SentryClient::new(&config.sentry_url, config.sentry_timeout)?;
     let grants = Grants::new(
         store.clone(),
         Sealer::new(config.grant_encryption_key.as_ref()),

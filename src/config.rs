@@ -61,6 +61,8 @@ pub struct Config {
     pub slack_app_token: Option<Secret>,
     /// Base of the Sentry web API.
     pub sentry_url: Url,
+    /// Longest one Sentry request may take before it is retried.
+    pub sentry_timeout: Duration,
     /// Optional static grant for one org.
     pub static_grant: Option<StaticGrant>,
     /// Grant broker base URL.
@@ -123,6 +125,8 @@ pub mod defaults {
     pub const SLACK_API_URL: &str = "https://slack.com/api";
     /// Sentry SaaS.
     pub const SENTRY_URL: &str = "https://sentry.io";
+    /// Per-request Sentry timeout.
+    pub const SENTRY_TIMEOUT: &str = "20s";
     /// TapAuth grant broker.
     pub const TAPAUTH_URL: &str = "https://tapauth.ai";
     /// SQLite file in the working directory.
@@ -371,6 +375,11 @@ impl Config {
             defaults::POLL_INTERVAL,
             Duration::from_millis(100),
         );
+        let sentry_timeout = r.duration(
+            "SENTRY_TIMEOUT",
+            defaults::SENTRY_TIMEOUT,
+            Duration::from_millis(100),
+        );
 
         let bind = match (r.get("BIND"), r.get("PORT")) {
             (Some(bind), _) => parse_socket_addr(&mut r, "BIND", &bind),
@@ -409,6 +418,7 @@ impl Config {
             tapauth_url,
             poll_interval,
             tapauth_poll_interval,
+            sentry_timeout,
             bind,
             log_format,
         ) {
@@ -420,6 +430,7 @@ impl Config {
                 Some(tapauth_url),
                 Some(poll_interval),
                 Some(tapauth_poll_interval),
+                Some(sentry_timeout),
                 Some(bind),
                 Some(log_format),
             ) => Ok(Config {
@@ -428,6 +439,7 @@ impl Config {
                 slack_api_url,
                 slack_app_token: slack_app_token.map(Secret::new),
                 sentry_url,
+                sentry_timeout,
                 static_grant,
                 tapauth_url,
                 tapauth_scopes,

@@ -8,59 +8,8 @@ use support::message_text as text;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use support::app::{spawn_app_with, TestApp};
+use support::alerts::{acme, alerts_about, now_iso, subscribe, wait_until};
 use support::fake_sentry::Fault;
-
-const ALL: &[&str] = &[
-    "org:read",
-    "project:read",
-    "team:read",
-    "member:read",
-    "event:write",
-];
-
-async fn acme() -> TestApp {
-    let app = spawn_app_with(vec![
-        ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
-        ("SENTRY_ORG", "acme".into()),
-        ("POLL_INTERVAL", "300ms".into()),
-    ])
-    .await;
-    app.sentry.add_org("acme", &["api", "web"]);
-    app.sentry.add_token("tok-acme", "acme", ALL);
-    app.wait_for_log("connected to Slack").await;
-    app
-}
-
-fn now_iso() -> String {
-    jiff::Timestamp::now().to_string()
-}
-
-async fn subscribe(app: &TestApp, channel: &str, args: &str) -> String {
-    let (response, id) = app.command_in(channel, &format!("subscribe {args}")).await;
-    assert_eq!(response.status().as_u16(), 200);
-    text(&app.slack.wait_for_responses(&id, 1).await[0])
-}
-
-/// Alerts (not the subscribe notice) in `channel` whose text mentions `needle`.
-fn alerts_about(app: &TestApp, channel: &str, needle: &str) -> Vec<Value> {
-    app.slack
-        .posts_in(channel)
-        .into_iter()
-        .filter(|p| text(p).contains(needle) && !text(p).contains(":bell:"))
-        .collect()
-}
-
-async fn wait_until(what: &str, timeout: Duration, check: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + timeout;
-    while !check() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test]
 async fn new_issues_are_posted_once_per_subscribed_channel_and_survive_a_restart() {

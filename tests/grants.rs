@@ -40,7 +40,11 @@ async fn setup(static_grant: Option<StaticGrant>) -> Setup {
     )))
     .await
     .unwrap();
-    let sentry_client = SentryClient::new(&sentry.url().parse().unwrap()).unwrap();
+    let sentry_client = SentryClient::new(
+        &sentry.url().parse().unwrap(),
+        std::time::Duration::from_secs(20),
+    )
+    .unwrap();
     let grants = Grants::new(
         store.clone(),
         Sealer::new(None),

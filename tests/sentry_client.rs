@@ -22,7 +22,11 @@ async fn setup() -> (FakeSentry, SentryClient, Secret) {
     let sentry = FakeSentry::start().await;
     sentry.add_org("acme", &["api", "web"]);
     sentry.add_token("tok-acme", "acme", ALL_SCOPES);
-    let client = SentryClient::new(&sentry.url().parse().unwrap()).unwrap();
+    let client = SentryClient::new(
+        &sentry.url().parse().unwrap(),
+        std::time::Duration::from_secs(20),
+    )
+    .unwrap();
     (sentry, client, Secret::new("tok-acme"))
 }
 
@@ -89,7 +93,11 @@ async fn whole_lists_follow_every_page() {
     let refs: Vec<&str> = slugs.iter().map(String::as_str).collect();
     sentry.add_org("big", &refs);
     sentry.add_token("tok", "big", ALL_SCOPES);
-    let client = SentryClient::new(&sentry.url().parse().unwrap()).unwrap();
+    let client = SentryClient::new(
+        &sentry.url().parse().unwrap(),
+        std::time::Duration::from_secs(20),
+    )
+    .unwrap();
     let projects = client.projects("big", &Secret::new("tok")).await.unwrap();
     assert_eq!(projects.len(), 250);
     assert_eq!(sentry.requests().len(), 3);

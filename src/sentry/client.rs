@@ -206,13 +206,30 @@ enum Attempt {
     },
 }
 
+/// `error` and its causes, so a log says why a request failed (reqwest's
+/// own message stops at "error sending request").
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 impl SentryClient {
-    /// A client for the Sentry at `base` (`SENTRY_URL`).
-    pub fn new(base: &Url) -> Result<Self, SentryError> {
+    /// A client for the Sentry at `base` (`SENTRY_URL`) whose requests give
+    /// up after `timeout` (`SENTRY_TIMEOUT`) and are retried.
+    pub fn new(base: &Url, timeout: Duration) -> Result<Self, SentryError> {
         let http = reqwest::Client::builder()
             .user_agent(crate::USER_AGENT)
             .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(20))
+            .timeout(timeout)
             .gzip(true)
             .build()
             .map_err(|e| SentryError::Setup(e.to_string()))?;
@@ -598,7 +615,7 @@ impl SentryClient {
                 )
                 .increment(1);
                 return Attempt::Retry {
-                    reason: format!("{kind}: {e}"),
+                    reason: format!("{kind}: {}", with_causes(&e)),
                     at: None,
                 };
             }
@@ -633,7 +650,7 @@ impl SentryClient {
             Ok(body) => body,
             Err(e) => {
                 return Attempt::Retry {
-                    reason: format!("response cut off: {e}"),
+                    reason: format!("response cut off: {}", with_causes(&e)),
                     at: None,
                 }
             }

@@ -31,6 +31,8 @@ pub enum Fault {
     Truncated,
     /// A 200 with a broken `Link` header.
     BrokenLink(String),
+    /// The connection drops after the status line, mid-body.
+    Reset,
 }
 
 /// One request the fake received.
@@ -574,6 +576,17 @@ fn answer(
             let status = response.status();
             let text = serde_json::to_string(&json!([{ "id": "1", "title": "cut" }])).unwrap();
             (status, text[..text.len() / 2].to_string()).into_response()
+        }
+        Some(Fault::Reset) => {
+            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+                Ok(Bytes::from_static(b"[{\"id\": ")),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "connection reset by peer",
+                )),
+            ];
+            let body = axum::body::Body::from_stream(futures_util::stream::iter(chunks));
+            (StatusCode::OK, body).into_response()
         }
         Some(Fault::BrokenLink(link)) => {
             let mut response = response;

@@ -51,6 +51,8 @@ struct Inner {
     channel_errors: HashMap<String, String>,
     socket_acks: Vec<Value>,
     socket_connections: usize,
+    /// Network time before a `chat.postMessage` reaches Slack.
+    post_delay: Option<std::time::Duration>,
 }
 
 /// The app-level token the fake accepts for Socket Mode.
@@ -147,6 +149,12 @@ impl FakeSlack {
     /// The next `count` calls get `status` (a 5xx).
     pub fn fail_next(&self, count: usize, status: u16) {
         self.inner.lock().unwrap().server_errors = Some((count, status));
+    }
+
+    /// Every `chat.postMessage` takes `delay` before Slack answers; like the
+    /// real Slack, a post still lands when its caller dies meanwhile.
+    pub fn delay_posts(&self, delay: std::time::Duration) {
+        self.inner.lock().unwrap().post_delay = Some(delay);
     }
 
     /// Posts to `channel` fail with `error` (`not_in_channel`, `channel_not_found`, …).
@@ -312,6 +320,12 @@ async fn web_api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if method == "chat.postMessage" {
+        let delay = shared.inner.lock().unwrap().post_delay;
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+    }
     let mut json_body = body_as_json(&headers, &body);
     // GET calls carry their arguments in the query string.
     let query_pairs: Vec<(String, String)> =

@@ -3,6 +3,7 @@
 //! real `sentry-slack-bot serve` binary against them.
 #![allow(dead_code)]
 
+pub mod alerts;
 pub mod app;
 pub mod block_kit;
 pub mod fake_sentry;

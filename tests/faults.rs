@@ -1,0 +1,261 @@
+//! The fault suite for channel alerts: Slack and Sentry misbehave, or the
+//! process dies mid-tick, and every alert still arrives once or is stored
+//! as failed with the reason. Each case is bounded by its own deadline.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::alerts::{acme, acme_with, alerts_about, now_iso, subscribe, wait_until};
+use support::app::TestApp;
+use support::fake_sentry::Fault;
+
+/// `(channel, state, error, attempts)` of every `new` alert, by channel.
+async fn stored_alerts(app: &TestApp) -> Vec<(String, String, Option<String>, i64)> {
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&app.database_path);
+    let mut conn = sqlx::ConnectOptions::connect(&options).await.unwrap();
+    sqlx::query_as(
+        "SELECT channel_id, state, error, attempts FROM alerts WHERE kind = 'new' ORDER BY channel_id",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+}
+
+fn post_attempts_in(app: &TestApp, channel: &str) -> usize {
+    app.slack
+        .calls()
+        .iter()
+        .filter(|c| c.method == "chat.postMessage" && c.body["channel"] == channel)
+        .count()
+}
+
+#[tokio::test]
+async fn a_slack_5xx_is_retried_and_each_channel_gets_the_alert_once() {
+    let app = acme().await;
+    subscribe(&app, "C1", "api").await;
+    subscribe(&app, "C2", "api").await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    app.slack.fail_next(2, 503);
+    app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Flaky Slack problem", "firstSeen": now_iso(), "lastSeen": now_iso() }),
+    );
+    wait_until(
+        "the alert in both channels",
+        Duration::from_secs(15),
+        || {
+            alerts_about(&app, "C1", "Flaky Slack problem").len() == 1
+                && alerts_about(&app, "C2", "Flaky Slack problem").len() == 1
+        },
+    )
+    .await;
+    let failed: Vec<_> = app
+        .slack
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "chat.postMessage" && c.status == 503)
+        .collect();
+    assert_eq!(failed.len(), 2, "both 503s were answered to posts");
+    let logs = app.logs();
+    assert!(
+        logs.contains("alert not posted") && logs.contains("\"permanent\":false"),
+        "a transient failure is logged as such:\n{logs}"
+    );
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(alerts_about(&app, "C1", "Flaky Slack problem").len(), 1);
+    assert_eq!(alerts_about(&app, "C2", "Flaky Slack problem").len(), 1);
+    let stored = stored_alerts(&app).await;
+    assert!(
+        stored
+            .iter()
+            .all(|(_, state, error, _)| state == "posted" && error.is_none()),
+        "{stored:?}"
+    );
+    assert!(!logs.contains("panicked"));
+}
+
+#[tokio::test]
+async fn slack_errors_that_retrying_cannot_fix_are_stored_and_spare_other_channels() {
+    let app = acme().await;
+    for channel in ["C1", "C2", "C3", "C4"] {
+        subscribe(&app, channel, "api").await;
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Each breaks after the bot joined: deleted, blocks rejected, bot removed.
+    app.slack.refuse_channel("C1", "channel_not_found");
+    app.slack.refuse_channel("C2", "invalid_blocks");
+    app.slack.refuse_channel("C4", "not_in_channel");
+    let before = [
+        ("C1", post_attempts_in(&app, "C1")),
+        ("C2", post_attempts_in(&app, "C2")),
+        ("C4", post_attempts_in(&app, "C4")),
+    ];
+    app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Unlucky problem", "firstSeen": now_iso(), "lastSeen": now_iso() }),
+    );
+    wait_until("the alert in C3", Duration::from_secs(10), || {
+        alerts_about(&app, "C3", "Unlucky problem").len() == 1
+    })
+    .await;
+    wait_until("three stored failures", Duration::from_secs(10), || {
+        app.logs().matches("\"permanent\":true").count() >= 3
+    })
+    .await;
+    // Several more ticks: nothing is tried again.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    for (channel, attempts) in before {
+        assert_eq!(
+            post_attempts_in(&app, channel),
+            attempts + 1,
+            "{channel}: one attempt, no retries"
+        );
+    }
+    let stored = stored_alerts(&app).await;
+    let row = |channel: &str| stored.iter().find(|r| r.0 == channel).unwrap().clone();
+    for (channel, error) in [
+        ("C1", "channel_not_found"),
+        ("C2", "invalid_blocks"),
+        ("C4", "not_in_channel"),
+    ] {
+        let (_, state, stored_error, attempts) = row(channel);
+        assert_eq!(state, "failed", "{channel}");
+        assert!(
+            stored_error.as_deref().unwrap_or_default().contains(error),
+            "{channel}: {stored_error:?}"
+        );
+        assert_eq!(attempts, 1);
+    }
+    assert_eq!(row("C3").1, "posted");
+    let logs = app.logs();
+    for error in ["channel_not_found", "invalid_blocks", "not_in_channel"] {
+        assert!(
+            logs.lines()
+                .any(|l| l.contains("alert not posted") && l.contains(error)),
+            "a log line names {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sentry_timeouts_and_connection_resets_back_off_then_the_alert_arrives_once() {
+    let app = acme_with(vec![("SENTRY_TIMEOUT", "300ms".into())]).await;
+    subscribe(&app, "C1", "api").await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Two whole polls fail (four attempts each), then Sentry recovers.
+    app.sentry.push_faults([
+        Fault::Delay(Duration::from_secs(1)),
+        Fault::Reset,
+        Fault::Delay(Duration::from_secs(1)),
+        Fault::Reset,
+        Fault::Reset,
+        Fault::Delay(Duration::from_secs(1)),
+        Fault::Reset,
+        Fault::Delay(Duration::from_secs(1)),
+    ]);
+    app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Patient problem", "firstSeen": now_iso(), "lastSeen": now_iso() }),
+    );
+    wait_until("the alert", Duration::from_secs(40), || {
+        alerts_about(&app, "C1", "Patient problem").len() == 1
+    })
+    .await;
+    let logs = app.logs();
+    assert!(logs.contains("timed out"), "timeouts are logged");
+    assert!(
+        logs.contains("connection closed before message completed"),
+        "resets are logged:\n{}",
+        logs.lines()
+            .filter(|l| l.contains("retrying"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        logs.contains("poll failed; backing off this org"),
+        "the org backs off"
+    );
+    assert!(!logs.contains("panicked"));
+    // Each failed poll tried four times, then the org waited.
+    assert!(logs.matches("Sentry call failed; retrying").count() >= 6);
+    assert!(logs.matches("poll failed; backing off this org").count() >= 2);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(
+        alerts_about(&app, "C1", "Patient problem").len(),
+        1,
+        "no duplicate after recovery"
+    );
+}
+
+#[tokio::test]
+async fn kill_9_during_a_poll_or_a_delivery_loses_and_doubles_nothing() {
+    let mut app = acme().await;
+    subscribe(&app, "C1", "api").await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+
+    // Killed while a poll waits on Sentry.
+    app.sentry
+        .push_faults([Fault::Delay(Duration::from_secs(3))]);
+    app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Mid-poll problem", "firstSeen": now_iso(), "lastSeen": now_iso() }),
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(alerts_about(&app, "C1", "Mid-poll problem").is_empty());
+    app.restart().await;
+    wait_until("the mid-poll alert", Duration::from_secs(15), || {
+        alerts_about(&app, "C1", "Mid-poll problem").len() == 1
+    })
+    .await;
+
+    // Killed while posts are on their way to Slack.
+    app.slack.delay_posts(Duration::from_millis(1200));
+    for i in 0..4 {
+        app.sentry.add_issue(
+            "acme",
+            "api",
+            json!({ "title": format!("Mid-delivery problem {i}"), "firstSeen": now_iso(), "lastSeen": now_iso() }),
+        );
+    }
+    wait_until("the first delivery", Duration::from_secs(15), || {
+        !alerts_about(&app, "C1", "Mid-delivery problem").is_empty()
+    })
+    .await;
+    let delivered_before_kill = alerts_about(&app, "C1", "Mid-delivery problem").len();
+    assert!(delivered_before_kill < 4, "the kill lands mid-delivery");
+    app.restart().await;
+    // A post that was on the wire when the process died stays claimed by the
+    // dead process until the claim expires (20 s), then it is posted again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(45);
+    loop {
+        let stored = stored_alerts(&app).await;
+        if stored.len() == 5 && stored.iter().all(|r| r.1 == "posted") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not all delivered: {stored:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut doubled = Vec::new();
+    for i in 0..4 {
+        let title = format!("Mid-delivery problem {i}");
+        match alerts_about(&app, "C1", &title).len() {
+            1 => {}
+            2 => doubled.push(title),
+            n => panic!("{title} posted {n} times"),
+        }
+    }
+    // Slack may have taken the post the process died waiting on: that one
+    // alert is the documented at-least-once window; no other is doubled.
+    assert!(doubled.len() <= 1, "doubled: {doubled:?}");
+    assert_eq!(alerts_about(&app, "C1", "Mid-poll problem").len(), 1);
+}

@@ -1,0 +1,73 @@
+//! Helpers for tests of subscriptions and the poller: an app with one
+//! statically linked org and a short poll interval, and ways to wait for
+//! alerts in the fake Slack.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::app::{spawn_app_with, Env, TestApp};
+use super::message_text as text;
+
+/// Every scope the bot uses.
+pub const ALL_SCOPES: &[&str] = &[
+    "org:read",
+    "project:read",
+    "team:read",
+    "member:read",
+    "event:write",
+];
+
+/// The service with org `acme` (projects `api` and `web`) linked by a
+/// static token and a 300 ms poll interval.
+pub async fn acme() -> TestApp {
+    acme_with(Vec::new()).await
+}
+
+/// [`acme`] with `extra` environment variables added.
+pub async fn acme_with(extra: Env) -> TestApp {
+    let mut env: Env = vec![
+        ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
+        ("SENTRY_ORG", "acme".into()),
+        ("POLL_INTERVAL", "300ms".into()),
+    ];
+    env.extend(extra);
+    let app = spawn_app_with(env).await;
+    app.sentry.add_org("acme", &["api", "web"]);
+    app.sentry.add_token("tok-acme", "acme", ALL_SCOPES);
+    app.wait_for_log("connected to Slack").await;
+    app
+}
+
+/// Now as Sentry writes timestamps.
+pub fn now_iso() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+/// Runs `/sentry subscribe <args>` in `channel`; returns the answer's text.
+pub async fn subscribe(app: &TestApp, channel: &str, args: &str) -> String {
+    let (response, id) = app.command_in(channel, &format!("subscribe {args}")).await;
+    assert_eq!(response.status().as_u16(), 200);
+    text(&app.slack.wait_for_responses(&id, 1).await[0])
+}
+
+/// Alerts (not the subscribe notice) in `channel` whose text mentions `needle`.
+pub fn alerts_about(app: &TestApp, channel: &str, needle: &str) -> Vec<Value> {
+    app.slack
+        .posts_in(channel)
+        .into_iter()
+        .filter(|p| text(p).contains(needle) && !text(p).contains(":bell:"))
+        .collect()
+}
+
+/// Polls `check` every 50 ms; fails the test after `timeout`.
+pub async fn wait_until(what: &str, timeout: Duration, check: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
