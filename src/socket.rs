@@ -52,7 +52,7 @@ async fn on_interaction(
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackInteractionResponse> {
     let state = app_state(&states).await.ok_or("no application state")?;
-    let payload: interactions::InteractionPayload =
+    let payload: crate::http::interaction_payload::InteractionPayload =
         reshape(&event).ok_or("unreadable interaction")?;
     // Only option loads answer with a body; everything else is a bare ack.
     Ok(match interactions::answer(&state, payload).await {

@@ -4,7 +4,12 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use proptest::prelude::*;
+use sentry_slack_bot::actions::issue::{IssueAction, IssueVerb};
+use sentry_slack_bot::actions::rerun::Rerun;
+use sentry_slack_bot::commands::issue_actions::Requested;
 use sentry_slack_bot::commands::parse::parse;
+use sentry_slack_bot::config::is_slug;
+use sentry_slack_bot::http::interaction_payload::{intent, parse_form, Intent};
 use sentry_slack_bot::render::escape::{escape_mrkdwn, escape_truncated};
 use sentry_slack_bot::render::issues::{issue_detail, issue_page, IssuePage};
 use sentry_slack_bot::sentry::models::Issue;
@@ -20,8 +25,101 @@ fn hostile() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Button and menu values: well-formed ones the bot writes, near misses and noise.
+fn action_value() -> impl Strategy<Value = String> {
+    let verb = proptest::sample::select(IssueVerb::ALL.to_vec());
+    prop_oneof![
+        (verb, "[a-z0-9-]{0,12}", "[0-9A-Za-z]{0,12}")
+            .prop_map(|(v, org, id)| format!("{}:{org}:{id}", v.code())),
+        (".{0,40}", proptest::option::of("[0-9:]{0,20}"), 0u32..5).prop_map(
+            |(text, cursor, page)| { Rerun { text, cursor, page }.encode().unwrap_or_default() }
+        ),
+        "(user|team):[a-z0-9]{0,8}",
+        "[a-z]{0,8}:[a-z0-9<>@!:]{0,16}",
+        ".{0,120}",
+    ]
+}
+
+fn action_id() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("issue_action".to_string()),
+        Just("issue_select".to_string()),
+        Just("issues_next".to_string()),
+        Just("share".to_string()),
+        Just("assign".to_string()),
+        "expand(:[0-9]{1,2})?",
+        "issue_menu:[0-9a-z|]{0,12}",
+        ".{0,24}",
+    ]
+}
+
+/// A `/slack/interactions` body carrying one action.
+fn click_body(action: &Value, shared: bool) -> String {
+    let payload = json!({
+        "type": "block_actions",
+        "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" }, "channel": { "id": "C1" },
+        "response_url": "http://127.0.0.1:9/response",
+        "container": { "type": "message", "is_ephemeral": !shared, "message_ts": "1.2" },
+        "actions": [action],
+    });
+    serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn the_interaction_body_parser_never_panics(body in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let _ = parse_form(&body);
+    }
+
+    #[test]
+    fn any_payload_text_parses_or_is_refused(payload in ".{0,300}", cut in 0usize..400) {
+        let body = serde_urlencoded::to_string([("payload", &payload)]).unwrap();
+        let _ = parse_form(body.as_bytes());
+        let valid = click_body(&json!({ "action_id": "share", "value": payload }), true);
+        let damaged = &valid.as_bytes()[..cut.min(valid.len())];
+        let _ = parse_form(damaged);
+    }
+
+    #[test]
+    fn a_click_asks_only_for_what_its_value_says(
+        action_id in action_id(),
+        value in action_value(),
+        block_id in ".{0,60}",
+        as_menu in any::<bool>(),
+        shared in any::<bool>(),
+    ) {
+        let action = if as_menu {
+            json!({ "action_id": action_id, "block_id": block_id,
+                    "selected_option": { "value": value, "text": { "type": "plain_text", "text": "Pick" } } })
+        } else {
+            json!({ "action_id": action_id, "block_id": block_id, "value": value })
+        };
+        let payload = parse_form(click_body(&action, shared).as_bytes()).unwrap();
+        prop_assert_eq!(payload.actions.len(), 1);
+        match intent(&payload.actions[0], shared, Some("1.2")) {
+            Intent::IssueAction(request) => {
+                prop_assert!(is_slug(&request.org), "org {:?}", request.org);
+                prop_assert!(!request.issue_id.is_empty() && request.issue_id.chars().all(|c| c.is_ascii_alphanumeric()));
+                match request.requested {
+                    Requested::Verb(verb) => {
+                        let parsed = IssueAction::parse(&value).unwrap();
+                        prop_assert_eq!(parsed, IssueAction::new(verb, &request.org, &request.issue_id));
+                    }
+                    Requested::Assign { actor, .. } => {
+                        prop_assert!(as_menu && action_id == "assign");
+                        prop_assert_eq!(&actor, &value);
+                        prop_assert!(actor.starts_with("user:") || actor.starts_with("team:"));
+                    }
+                }
+            }
+            Intent::Page(rerun) | Intent::Share(rerun) | Intent::Expand(rerun) => {
+                prop_assert_eq!(Some(rerun), Rerun::decode(&value));
+            }
+            Intent::Nothing => {}
+        }
+    }
 
     #[test]
     fn the_command_parser_never_panics(text in ".{0,300}") {

@@ -33,7 +33,8 @@ pub enum IssueVerb {
 }
 
 impl IssueVerb {
-    const ALL: [IssueVerb; 12] = [
+    /// Every verb.
+    pub const ALL: [IssueVerb; 12] = [
         IssueVerb::Resolve,
         IssueVerb::ResolveNextRelease,
         IssueVerb::ResolveCurrentRelease,

@@ -3,6 +3,7 @@
 pub mod commands;
 pub mod events;
 pub mod health;
+pub mod interaction_payload;
 pub mod interactions;
 pub mod verify;
 
