@@ -44,6 +44,8 @@ pub struct Services {
     pub verifier: Arc<SlackEventSignatureVerifier>,
     /// Work spawned by handlers, awaited at shutdown.
     pub tasks: TaskTracker,
+    /// Bound on answers in progress.
+    pub deferred: crate::deferred::DeferredWork,
     /// Prometheus exposition, when the recorder is installed.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
@@ -116,6 +118,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
         responder,
         verifier,
         tasks: TaskTracker::new(),
+        deferred: Default::default(),
         metrics: crate::meters::install(),
     }))
 }

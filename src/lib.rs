@@ -10,6 +10,7 @@ pub mod app;
 pub mod backoff;
 pub mod commands;
 pub mod config;
+pub mod deferred;
 pub mod doctor;
 pub mod grants;
 pub mod http;

@@ -22,6 +22,8 @@ pub const ALERTS_FAILED: &str = "alerts_failed_total";
 pub const POLL_TICK_SECONDS: &str = "poll_tick_seconds";
 /// Alerts waiting to be posted.
 pub const OUTBOUND_QUEUE: &str = "outbound_queue_depth";
+/// Counter: requests told the bot is busy because too many answers were in progress.
+pub const ANSWERS_SHED: &str = "answers_shed_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 

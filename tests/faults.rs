@@ -259,3 +259,56 @@ async fn kill_9_during_a_poll_or_a_delivery_loses_and_doubles_nothing() {
     assert!(doubled.len() <= 1, "doubled: {doubled:?}");
     assert_eq!(alerts_about(&app, "C1", "Mid-poll problem").len(), 1);
 }
+
+#[tokio::test]
+async fn a_flood_while_sentry_is_slow_is_told_to_retry_instead_of_queueing_forever() {
+    let app = acme().await;
+    app.sentry
+        .add_issue("acme", "api", json!({ "title": "Slow problem" }));
+    app.sentry.set_latency(Duration::from_secs(3));
+    let sends = (0..520).map(|_| {
+        let app = &app;
+        async move {
+            let (url, _) = app.slack.response_url();
+            let body = TestApp::command_form("issues api", &url);
+            let response = app
+                .post_signed("/slack/commands", "application/x-www-form-urlencoded", body)
+                .await;
+            assert_eq!(response.status().as_u16(), 200, "every request is acked");
+            response.text().await.unwrap()
+        }
+    });
+    let acks = futures_util::future::join_all(sends).await;
+    let busy = acks
+        .iter()
+        .filter(|a| a.contains("Too many requests are waiting on Sentry"))
+        .count();
+    assert!(
+        (20..=60).contains(&busy),
+        "500 answers in progress at most; {busy} of 520 were told to retry"
+    );
+    // Once Sentry is quick again the backlog drains and commands are taken.
+    app.sentry.set_latency(Duration::ZERO);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (response, id) = app.command("issues api").await;
+        let ack = response.text().await.unwrap();
+        if !ack.contains("Too many requests") {
+            let answer = &app.slack.wait_for_responses(&id, 1).await[0];
+            assert!(support::message_text(answer).contains("Slow problem"));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the backlog drained");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("answers_shed_total"), "{metrics}");
+}

@@ -11,6 +11,7 @@ use tracing::Instrument;
 use crate::app::AppState;
 use crate::commands::run::{self, Invocation, Outcome, Plan};
 use crate::commands::Subcommand;
+use crate::render::errors;
 use crate::store::{now_ms, Activity, ActivityKind};
 
 /// The fields of Slack's slash-command form that the bot uses.
@@ -79,6 +80,10 @@ pub fn answer(
                 tracing::warn!("deferred command without a response_url");
                 return Err("response_url is required");
             };
+            // Under overload nothing is written, not even the activity log.
+            let Some(slot) = state.deferred.admit() else {
+                return Ok(crate::slack::Reply::ephemeral(errors::busy()));
+            };
             let who = Invocation {
                 team_id: form.team_id.clone(),
                 user_id: form.user_id.clone(),
@@ -87,6 +92,7 @@ pub fn answer(
             };
             let task_state = state.clone();
             let task = async move {
+                let _slot = slot;
                 let reply = run::execute(&task_state, &command, &who).await;
                 let outcome = match task_state.responder.send(&response_url, &reply).await {
                     Ok(()) => Outcome::Answered,

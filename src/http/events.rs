@@ -79,8 +79,13 @@ pub fn dispatch(state: &AppState, envelope: EventEnvelope) {
     );
     if let Some(event) = envelope.event.filter(|e| e.kind == "link_shared") {
         let urls: Vec<String> = event.links.into_iter().map(|l| l.url).collect();
+        // A skipped unfurl leaves the plain link, which is harmless.
+        let Some(slot) = state.deferred.admit() else {
+            return;
+        };
         let task_state = state.clone();
         state.tasks.spawn(async move {
+            let _slot = slot;
             unfurl(&task_state, &event.channel, &event.message_ts, &urls).await;
         });
     }

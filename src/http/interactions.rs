@@ -80,7 +80,19 @@ pub async fn answer(state: &AppState, payload: InteractionPayload) -> Option<ser
         return None;
     }
     let task_state = state.clone();
+    let Some(slot) = state.deferred.admit() else {
+        // Telling the clicker costs one post and no Sentry call.
+        let busy = async move {
+            let reply = Reply::ephemeral(crate::render::errors::busy());
+            if let Err(e) = task_state.responder.send(&who.response_url, &reply).await {
+                tracing::warn!(error = %e, "could not say the bot is busy");
+            }
+        };
+        state.tasks.spawn(busy.instrument(span));
+        return None;
+    };
     let task = async move {
+        let _slot = slot;
         let reply = run_intent(&task_state, intent, &who).await;
         if let Err(e) = task_state.responder.send(&who.response_url, &reply).await {
             tracing::error!(error = %e, "could not deliver the interaction's answer");

@@ -96,6 +96,14 @@ pub fn sentry_error(error: &SentryError) -> Message {
     })
 }
 
+/// Too many answers are in progress; nothing was done.
+pub fn busy() -> Message {
+    Message::mrkdwn(
+        ":hourglass: Too many requests are waiting on Sentry right now, so this one was not started. \
+         Nothing was changed; try again in a minute.",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

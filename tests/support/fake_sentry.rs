@@ -85,6 +85,8 @@ struct Inner {
     requests: Vec<Request>,
     /// Window of the simulated rate limit.
     limit: u64,
+    /// Time every answer takes.
+    latency: Duration,
     used_in_window: u64,
     window_reset: u64,
     next_id: u64,
@@ -259,6 +261,11 @@ impl FakeSentry {
             .push(json!({ "id": id, "slug": slug, "name": slug }));
     }
 
+    /// Every answer from now on takes `latency` (a slow Sentry).
+    pub fn set_latency(&self, latency: Duration) {
+        self.inner.lock().unwrap().latency = latency;
+    }
+
     /// Queues faults for the next requests, in order.
     pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
         self.inner.lock().unwrap().faults.extend(faults);
@@ -330,7 +337,13 @@ async fn handle(
         .unwrap_or("")
         .to_string();
     let body_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let fault = inner.lock().unwrap().faults.pop_front();
+    let (fault, latency) = {
+        let mut guard = inner.lock().unwrap();
+        (guard.faults.pop_front(), guard.latency)
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     if let Some(Fault::Delay(d)) = &fault {
         tokio::time::sleep(*d).await;
     }
