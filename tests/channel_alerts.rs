@@ -100,6 +100,16 @@ async fn resolving_and_reopening_gives_a_sync_reply_then_one_regression_in_the_t
         alerts_about(&app, "C1", "Flaky problem").len() == 1
     })
     .await;
+    let detail_reads = || {
+        app.sentry
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with(&format!("/issues/{id}/")))
+            .count()
+    };
+    // While the issue is on the poll's list, watching it costs no extra call.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(detail_reads(), 0, "listed issues are synced from the list");
     // Resolved in Sentry: the alert is updated and the thread says so.
     app.sentry
         .update_issue(&id, json!({ "status": "resolved", "substatus": null }));
@@ -124,6 +134,15 @@ async fn resolving_and_reopening_gives_a_sync_reply_then_one_regression_in_the_t
         })
     })
     .await;
+    // Once the alert shows it resolved, it is not read again every tick.
+    let reads_after_sync = detail_reads();
+    assert!(reads_after_sync >= 1);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(
+        detail_reads(),
+        reads_after_sync,
+        "no reads while it stays resolved"
+    );
 
     // Back again: one regression, in the thread and shown in the channel.
     app.sentry.update_issue(

@@ -12,7 +12,7 @@
 pub mod diff;
 pub mod pacer;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -143,10 +143,12 @@ pub async fn tick(state: &AppState) {
         groups.entry(key).or_default().push(sub);
     }
     let group_count = groups.len();
+    // Read once per tick, not once per group: the window may hold many alerts.
+    let posted = posted_alerts_by_subscription(state).await;
     join_all(
         groups
             .into_iter()
-            .map(|(key, subs)| poll_group(state, key, subs)),
+            .map(|(key, subs)| poll_group(state, key, subs, &posted)),
     )
     .await;
     deliver(state).await;
@@ -208,7 +210,30 @@ fn planned_rows(sub: &SubscriptionRow, planned: Vec<Planned>) -> Vec<AlertRow> {
         .collect()
 }
 
-async fn poll_group(state: &AppState, key: GroupKey, subs: Vec<SubscriptionRow>) {
+/// Alerts posted within the status-sync window, by subscription.
+async fn posted_alerts_by_subscription(state: &AppState) -> HashMap<String, Vec<AlertRow>> {
+    let since = now_ms() - i64::try_from(SYNC_WINDOW.as_millis()).unwrap_or(i64::MAX);
+    let mut by_subscription: HashMap<String, Vec<AlertRow>> = HashMap::new();
+    match state.store.recent_posted_alerts(since).await {
+        Ok(alerts) => {
+            for alert in alerts {
+                by_subscription
+                    .entry(alert.subscription_id.clone())
+                    .or_default()
+                    .push(alert);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read posted alerts"),
+    }
+    by_subscription
+}
+
+async fn poll_group(
+    state: &AppState,
+    key: GroupKey,
+    subs: Vec<SubscriptionRow>,
+    posted: &HashMap<String, Vec<AlertRow>>,
+) {
     let (org, project_slug, project_id, query) = key;
     if state.poller.backing_off(&org) {
         return;
@@ -276,7 +301,12 @@ async fn poll_group(state: &AppState, key: GroupKey, subs: Vec<SubscriptionRow>)
             Err(e) => tracing::warn!(error = %e, "cannot record the poll"),
         }
     }
-    sync_statuses(state, &org, &subs).await;
+    let alerts: Vec<&AlertRow> = subs
+        .iter()
+        .filter_map(|s| posted.get(&s.id))
+        .flatten()
+        .collect();
+    sync_statuses(state, &org, &subs, &alerts, &page.items).await;
 }
 
 /// Tells each subscribed channel once that the org must be linked again.
@@ -296,28 +326,38 @@ async fn notify_relink(state: &AppState, subs: &[SubscriptionRow]) {
 }
 
 /// Updates alerts whose issue changed in Sentry since they were posted.
-async fn sync_statuses(state: &AppState, org: &str, subs: &[SubscriptionRow]) {
-    let since = now_ms() - i64::try_from(SYNC_WINDOW.as_millis()).unwrap_or(i64::MAX);
-    let sub_ids: HashSet<&str> = subs.iter().map(|s| s.id.as_str()).collect();
-    let alerts = match state.store.recent_posted_alerts(since).await {
-        Ok(alerts) => alerts
-            .into_iter()
-            .filter(|a| sub_ids.contains(a.subscription_id.as_str()))
-            .collect::<Vec<_>>(),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read posted alerts");
-            return;
-        }
-    };
+/// Issues on this tick's list (`listed`) cost no call. An issue gone from
+/// the list is read while its alerts still show it open, because leaving
+/// the list usually means it was resolved or archived; once they show it
+/// closed it is not read again, since reopening puts it back on the list.
+async fn sync_statuses(
+    state: &AppState,
+    org: &str,
+    subs: &[SubscriptionRow],
+    alerts: &[&AlertRow],
+    listed: &[Issue],
+) {
     let mut issue_ids: Vec<&str> = alerts.iter().map(|a| a.issue_id.as_str()).collect();
     issue_ids.sort_unstable();
     issue_ids.dedup();
-    for issue_id in issue_ids.into_iter().rev().take(SYNC_PER_TICK) {
-        let issue = match state.grants.issue(org, issue_id).await {
-            Ok(issue) => issue,
-            Err(e) => {
-                tracing::debug!(issue = issue_id, error = %e, "status sync skipped");
+    let mut reads = 0;
+    for issue_id in issue_ids.into_iter().rev() {
+        let issue = if let Some(issue) = listed.iter().find(|i| i.id == issue_id) {
+            issue.clone()
+        } else {
+            let shown_open = alerts
+                .iter()
+                .any(|a| a.issue_id == issue_id && alerts::snapshot_is_open(&a.status_snapshot));
+            if !shown_open || reads >= SYNC_PER_TICK {
                 continue;
+            }
+            reads += 1;
+            match state.grants.issue(org, issue_id).await {
+                Ok(issue) => issue,
+                Err(e) => {
+                    tracing::debug!(issue = issue_id, error = %e, "status sync skipped");
+                    continue;
+                }
             }
         };
         let after = alerts::snapshot(&issue);

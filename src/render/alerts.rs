@@ -117,6 +117,11 @@ pub fn snapshot(issue: &Issue) -> String {
     )
 }
 
+/// Whether a snapshot from [`snapshot`] shows the issue unresolved.
+pub fn snapshot_is_open(snapshot: &str) -> bool {
+    snapshot.split('|').next() == Some("unresolved")
+}
+
 /// The alert redrawn after a change made in Sentry.
 pub fn synced(org: &str, issue: &Issue, phrase: &str, now: SystemTime) -> Message {
     let line = format!(":arrows_counterclockwise: {}", escape_mrkdwn(phrase));
@@ -249,5 +254,14 @@ mod tests {
             change_phrase("unresolved|user:1", "unresolved|user:1"),
             None
         );
+    }
+
+    #[test]
+    fn snapshots_say_whether_the_issue_is_open() {
+        let open: Issue = serde_json::from_value(json!({ "id": "1", "title": "t" })).unwrap();
+        assert!(snapshot_is_open(&snapshot(&open)));
+        assert!(snapshot_is_open("unresolved|user:1"));
+        assert!(!snapshot_is_open("resolved|"));
+        assert!(!snapshot_is_open("ignored|team:2"));
     }
 }

@@ -1,0 +1,214 @@
+//! How the alert poller grows with subscriptions.
+//!
+//! `cargo bench --bench poller_scale` starts the real `sentry-slack-bot
+//! serve` binary (SQLite) against the fake Sentry, Slack and TapAuth, links
+//! 5 orgs (one static token, four TapAuth grants), stores 10, 1,000 and
+//! 10,000 subscriptions over 10, 100 and 1,000 projects with two queries
+//! each, one alert per subscription already posted and watched for status
+//! changes, and reads steady ticks (nothing new to post): Sentry calls per
+//! tick, tick duration, the service's CPU time per tick and its peak memory.
+//! Bounded: a few ticks per scale, loopback only.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use common::{cpu_time, mib, ms, status_kib};
+use sentry_slack_bot::config::Secret;
+use sentry_slack_bot::grants::seal::Sealer;
+use sentry_slack_bot::store::{AlertRow, GrantRow, Store, SubscriptionRow};
+use serde_json::{json, Value};
+use support::app::{spawn_app_with, TestApp};
+use support::fake_tapauth::Step;
+
+const ORGS: usize = 5;
+const QUERIES: [&str; 2] = ["is:unresolved", "is:unresolved level:error"];
+const SCALES: &[(usize, usize)] = &[(10, 10), (1_000, 100), (10_000, 1_000)];
+/// Steady ticks measured per scale.
+const TICKS: usize = 4;
+const SCOPES: &[&str] = &["org:read", "project:read", "event:write"];
+
+fn org(i: usize) -> String {
+    format!("org{i}")
+}
+
+/// Links the orgs and stores the subscriptions, straight into the database.
+async fn populate(app: &TestApp, subscriptions: usize, projects: usize) {
+    let per_org = projects / ORGS;
+    let hour_ago = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1)).to_string();
+    let mut first_issue = HashMap::new();
+    for o in 0..ORGS {
+        let slugs: Vec<String> = (0..per_org).map(|p| format!("p{p}")).collect();
+        let refs: Vec<&str> = slugs.iter().map(String::as_str).collect();
+        app.sentry.add_org(&org(o), &refs);
+        app.sentry.add_token(&format!("tok-{o}"), &org(o), SCOPES);
+        for slug in &slugs {
+            for n in 0..3 {
+                let id = app.sentry.add_issue(
+                    &org(o),
+                    slug,
+                    json!({ "title": format!("Known problem {n}"), "firstSeen": hour_ago, "lastSeen": hour_ago }),
+                );
+                first_issue.entry((org(o), slug.clone())).or_insert(id);
+            }
+        }
+    }
+    let store = Store::open(&Secret::new(format!(
+        "sqlite://{}",
+        app.database_path.display()
+    )))
+    .await
+    .expect("store");
+    // org0 is the static grant; the others come through TapAuth.
+    for o in 1..ORGS {
+        let (id, secret) = (format!("grant-{o}"), format!("secret-{o}"));
+        app.tapauth
+            .add_grant(&id, &secret, vec![Step::active(&format!("tok-{o}"))]);
+        store
+            .put_grant(&GrantRow {
+                org_slug: org(o),
+                grant_id: id,
+                sealed_secret: Sealer::new(None).seal(&Secret::new(secret)),
+                api: "v1".into(),
+                scopes: SCOPES.join(" "),
+                health: "ok".into(),
+                linked_by: "U0ADMIN".into(),
+                linked_at_ms: sentry_slack_bot::store::now_ms(),
+            })
+            .await
+            .expect("grant");
+    }
+    for i in 0..subscriptions {
+        let project = i % projects;
+        let (o, p) = (project % ORGS, project / ORGS);
+        let slug = format!("p{p}");
+        let id = format!("sub-{i}");
+        store
+            .put_subscription(&SubscriptionRow {
+                id: id.clone(),
+                team_id: "T0ACME".into(),
+                channel_id: format!("C{i}"),
+                org_slug: org(o),
+                project_slug: slug.clone(),
+                project_id: app.sentry.project_id(&org(o), &slug),
+                query: QUERIES[(i / projects) % QUERIES.len()].into(),
+                regressions: true,
+                digest: 5,
+                threads: true,
+                created_by: "U0ALICE".into(),
+                created_at_ms: sentry_slack_bot::store::now_ms(),
+                relink_notified: false,
+            })
+            .await
+            .expect("subscription");
+        // One alert posted earlier today, so status sync has work to check.
+        let posted = AlertRow {
+            subscription_id: id.clone(),
+            issue_id: first_issue[&(org(o), slug.clone())].clone(),
+            kind: "new".into(),
+            channel_id: format!("C{i}"),
+            org_slug: org(o),
+            payload: "{}".into(),
+            state: "posted".into(),
+            thread_ts: None,
+            ts: Some(format!("1700000000.{i:06}")),
+            status_snapshot: "unresolved|".into(),
+            attempts: 1,
+            created_at_ms: sentry_slack_bot::store::now_ms(),
+            posted_at_ms: Some(sentry_slack_bot::store::now_ms()),
+        };
+        store.record_tick(&id, &[], &[posted]).await.expect("alert");
+    }
+    store.close().await;
+}
+
+/// `(log time, elapsed)` of every finished tick so far.
+fn ticks(app: &TestApp) -> Vec<(SystemTime, Duration)> {
+    app.logs()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["message"] == "tick done")
+        .filter_map(|e| {
+            let at: jiff::Timestamp = e["timestamp"].as_str()?.parse().ok()?;
+            let elapsed = Duration::from_millis(e["elapsed_ms"].as_u64()?);
+            Some((SystemTime::from(at), elapsed))
+        })
+        .collect()
+}
+
+async fn wait_for_ticks(app: &TestApp, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while ticks(app).len() < count {
+        assert!(Instant::now() < deadline, "ticks did not come");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn scale(subscriptions: usize, projects: usize) {
+    let app = spawn_app_with(vec![
+        ("SENTRY_AUTH_TOKEN", "tok-0".into()),
+        ("SENTRY_ORG", org(0)),
+        ("POLL_INTERVAL", "2s".into()),
+        (
+            "RUST_LOG",
+            "warn,sentry_slack_bot::app=info,sentry_slack_bot::poller=debug".into(),
+        ),
+    ])
+    .await;
+    app.sentry.set_rate_limit(1_000_000);
+    let started = Instant::now();
+    populate(&app, subscriptions, projects).await;
+    let populated_in = started.elapsed();
+    // The tick under way may have seen only part of the rows, and the next
+    // one records each subscription's baseline; measure the ones after.
+    let skip = ticks(&app).len() + 2;
+    wait_for_ticks(&app, skip).await;
+    let pid = app.pid();
+    let mut calls = Vec::new();
+    let mut durations = Vec::new();
+    let mut cpu = Vec::new();
+    for n in skip..skip + TICKS {
+        let cpu_before = cpu_time(pid);
+        wait_for_ticks(&app, n + 1).await;
+        let cpu_after = cpu_time(pid);
+        let (end, elapsed) = ticks(&app)[n];
+        let start = end - elapsed - Duration::from_millis(5);
+        calls.push(
+            app.sentry
+                .requests()
+                .iter()
+                .filter(|r| r.at >= start && r.at <= end)
+                .count(),
+        );
+        durations.push(elapsed);
+        cpu.push(cpu_after - cpu_before);
+    }
+    calls.sort();
+    durations.sort();
+    cpu.sort();
+    let groups = subscriptions.min(projects * QUERIES.len());
+    println!(
+        "| {subscriptions} | {projects} | {groups} | {} | {} | {} | {} | {:.1} s |",
+        calls[TICKS / 2],
+        ms(durations[TICKS / 2]),
+        ms(cpu[TICKS / 2]),
+        mib(status_kib(pid, "VmHWM")),
+        populated_in.as_secs_f64(),
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    println!(
+        "Steady ticks (nothing new to post), median of {TICKS}; 5 orgs, 3 issues per project, one alert per subscription posted earlier and watched for changes.\n"
+    );
+    println!("| subscriptions | projects | (org, project, query) groups | Sentry calls per tick | tick duration | CPU per tick | peak RSS | rows stored in |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for &(subscriptions, projects) in SCALES {
+        scale(subscriptions, projects).await;
+    }
+}
