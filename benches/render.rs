@@ -1,0 +1,105 @@
+//! Rendering throughput: Sentry issues to Slack Block Kit JSON.
+//!
+//! `cargo bench --bench render` (criterion) times a typical 10-row page, the
+//! worst case of 50 rows with maximal hostile titles, a 50-issue digest and
+//! one channel alert, each rendered and serialized as it is sent to Slack.
+
+use std::hint::black_box;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use sentry_slack_bot::actions::rerun::Rerun;
+use sentry_slack_bot::render::alerts;
+use sentry_slack_bot::render::issues::{issue_page, IssuePage};
+use sentry_slack_bot::render::Message;
+use sentry_slack_bot::sentry::models::Issue;
+use serde_json::json;
+
+fn issue(i: usize, title: String) -> Issue {
+    serde_json::from_value(json!({
+        "id": (4_509_000_000u64 + i as u64).to_string(),
+        "shortId": format!("API-{i:X}"),
+        "title": title,
+        "culprit": "app.handlers.checkout in process_payment",
+        "permalink": format!("https://acme.sentry.io/issues/{}/", 4_509_000_000u64 + i as u64),
+        "level": "error",
+        "status": "unresolved",
+        "count": "1234",
+        "userCount": 56,
+        "firstSeen": "2026-11-28T10:00:00Z",
+        "lastSeen": "2026-11-29T03:00:00Z",
+        "assignedTo": { "type": "user", "id": "7", "name": "Alice", "email": "alice@acme.test" },
+        "project": { "id": "1001", "slug": "api", "name": "api" }
+    }))
+    .expect("issue")
+}
+
+/// Titles as crashing programs write them: long, with mentions and markup.
+fn hostile_title(i: usize) -> String {
+    let unit = format!("<!channel> <@U{i}> *bold* _it_ `code` &amp; <https://evil.test|click> ");
+    unit.repeat(10_000 / unit.len() + 1)
+}
+
+/// The JSON sent to Slack: fallback text and blocks.
+fn wire(message: &Message) -> String {
+    serde_json::to_string(&json!({ "text": message.text, "blocks": message.blocks })).expect("json")
+}
+
+fn page(issues: &[Issue]) -> String {
+    let rerun = Rerun {
+        text: "issues acme/api level:error".into(),
+        cursor: Some("1764374400000:10:0".into()),
+        page: 2,
+    };
+    let message = issue_page(&IssuePage {
+        org: "acme",
+        project: "api",
+        query: "is:unresolved level:error",
+        issues,
+        page: 1,
+        next: Some(rerun.clone()),
+        share: Some(rerun.clone()),
+        this_page: Some(rerun),
+        status_line: None,
+        now: UNIX_EPOCH + Duration::from_secs(1_764_385_200),
+    });
+    wire(&message)
+}
+
+fn rendering(c: &mut Criterion) {
+    let typical: Vec<Issue> = (0..10)
+        .map(|i| {
+            issue(
+                i,
+                format!("TypeError: Cannot read properties of undefined (reading 'id{i}')"),
+            )
+        })
+        .collect();
+    let worst: Vec<Issue> = (0..50).map(|i| issue(i, hostile_title(i))).collect();
+    let mut group = c.benchmark_group("render");
+    group.throughput(Throughput::Elements(10));
+    group.bench_function("issues page, 10 typical rows", |b| {
+        b.iter(|| page(black_box(&typical)))
+    });
+    group.throughput(Throughput::Elements(50));
+    group.bench_function("issues page, 50 rows of 10,000-char hostile titles", |b| {
+        b.iter(|| page(black_box(&worst)))
+    });
+    group.bench_function("digest, 50 hostile issues", |b| {
+        b.iter(|| {
+            let message = alerts::digest("acme", "api", black_box(&worst), 5);
+            wire(&message)
+        })
+    });
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("new-issue alert, hostile title", |b| {
+        b.iter(|| {
+            let message = alerts::new_issue("acme", black_box(&worst[0]), SystemTime::now());
+            wire(&message)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, rendering);
+criterion_main!(benches);
