@@ -3,8 +3,7 @@
 //! bot is busy, instead of queueing behind a slow Sentry until its
 //! `response_url` has expired and memory has grown without limit.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -20,9 +19,7 @@ const WARN_EVERY: Duration = Duration::from_secs(10);
 pub struct DeferredWork {
     slots: Arc<Semaphore>,
     limit: usize,
-    started: Instant,
-    /// Milliseconds after `started` of the last warning, plus one (0: never).
-    last_warning_ms: Arc<AtomicU64>,
+    last_warning: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Default for DeferredWork {
@@ -37,8 +34,7 @@ impl DeferredWork {
         Self {
             slots: Arc::new(Semaphore::new(limit)),
             limit,
-            started: Instant::now(),
-            last_warning_ms: Arc::default(),
+            last_warning: Arc::default(),
         }
     }
 
@@ -53,15 +49,9 @@ impl DeferredWork {
     }
 
     fn warn_now_and_then(&self) {
-        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX) + 1;
-        let last = self.last_warning_ms.load(Ordering::Relaxed);
-        let due = last == 0 || now.saturating_sub(last) >= WARN_EVERY.as_millis() as u64;
-        if due
-            && self
-                .last_warning_ms
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
+        let mut last = self.last_warning.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
+            *last = Some(Instant::now());
             tracing::warn!(
                 limit = self.limit,
                 "too many answers in progress; new requests are asked to retry (see answers_shed_total)"
