@@ -114,10 +114,18 @@ async fn exercise(store: &Store) {
             .unwrap(),
         0
     );
-    assert_eq!(
-        store.seen_issues(&stored.id).await.unwrap()["42"],
-        "unresolved"
-    );
+    let seen_now = store
+        .seen_of(&[stored.id.as_str(), "other-sub"], &["42", "43"])
+        .await
+        .unwrap();
+    assert_eq!(seen_now[&stored.id]["42"], "unresolved");
+    assert_eq!(seen_now[&stored.id].len(), 1, "43 was never seen");
+    assert!(!seen_now.contains_key("other-sub"));
+    assert!(store
+        .seen_of(&[stored.id.as_str()], &["7"])
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(store.pending_alerts(10).await.unwrap().len(), 1);
     // Only one replica can claim a pending alert.
     assert!(store

@@ -277,18 +277,22 @@ async fn poll_group(
         }
     };
     state.poller.succeeded(&org);
+    let sub_ids: Vec<&str> = subs.iter().map(|s| s.id.as_str()).collect();
+    let issue_ids: Vec<&str> = page.items.iter().map(|i| i.id.as_str()).collect();
+    let seen_by_sub = match state.store.seen_of(&sub_ids, &issue_ids).await {
+        Ok(seen) => seen,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read what the subscriptions have seen");
+            return;
+        }
+    };
+    let nothing_seen = HashMap::new();
     for sub in &subs {
         if sub.relink_notified {
             let _ = state.store.set_relink_notified(&sub.id, false).await;
         }
-        let seen = match state.store.seen_issues(&sub.id).await {
-            Ok(seen) => seen,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read what the subscription has seen");
-                continue;
-            }
-        };
-        let plan = diff(sub, &seen, &page.items);
+        let seen = seen_by_sub.get(&sub.id).unwrap_or(&nothing_seen);
+        let plan = diff(sub, seen, &page.items);
         if plan.seen.is_empty() && plan.alerts.is_empty() {
             continue;
         }

@@ -238,20 +238,35 @@ impl Store {
         Ok(())
     }
 
-    /// Issue id → last known status, for one subscription.
-    pub async fn seen_issues(
+    /// What each of `subscription_ids` remembers of `issue_ids` (issue →
+    /// status), by subscription: one query for a poll group, reading only
+    /// the issues on the page being diffed however many were seen before.
+    pub async fn seen_of(
         &self,
-        subscription_id: &str,
-    ) -> Result<HashMap<String, String>, StoreError> {
-        let rows =
-            sqlx::query("SELECT issue_id, status FROM seen_issues WHERE subscription_id = $1")
-                .bind(subscription_id)
-                .fetch_all(self.pool())
-                .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("issue_id")?, row.try_get("status")?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::Query)
+        subscription_ids: &[&str],
+        issue_ids: &[&str],
+    ) -> Result<HashMap<String, HashMap<String, String>>, StoreError> {
+        if subscription_ids.is_empty() || issue_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT subscription_id, issue_id, status FROM seen_issues \
+             WHERE subscription_id IN ({}) AND issue_id IN ({})",
+            placeholders(1, subscription_ids.len()),
+            placeholders(subscription_ids.len() + 1, issue_ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in subscription_ids.iter().chain(issue_ids) {
+            query = query.bind(*id);
+        }
+        let mut seen: HashMap<String, HashMap<String, String>> = HashMap::new();
+        for row in query.fetch_all(self.pool()).await? {
+            let subscription: String = row.try_get("subscription_id")?;
+            seen.entry(subscription)
+                .or_default()
+                .insert(row.try_get("issue_id")?, row.try_get("status")?);
+        }
+        Ok(seen)
     }
 
     /// Stores what a tick saw and the alerts it planned, in one transaction.
@@ -432,4 +447,12 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// `$first, …, $(first + count - 1)`: numbered parameters for an `IN` list.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
