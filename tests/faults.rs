@@ -142,7 +142,7 @@ async fn slack_errors_that_retrying_cannot_fix_are_stored_and_spare_other_channe
 }
 
 #[tokio::test]
-async fn sentry_timeouts_and_connection_resets_back_off_then_the_alert_arrives_once() {
+async fn sentry_timeouts_resets_and_5xx_back_off_then_the_alert_arrives_once() {
     let app = acme_with(vec![("SENTRY_TIMEOUT", "300ms".into())]).await;
     subscribe(&app, "C1", "api").await;
     tokio::time::sleep(Duration::from_millis(700)).await;
@@ -151,7 +151,7 @@ async fn sentry_timeouts_and_connection_resets_back_off_then_the_alert_arrives_o
         Fault::Delay(Duration::from_secs(1)),
         Fault::Reset,
         Fault::Delay(Duration::from_secs(1)),
-        Fault::Reset,
+        Fault::Status(502),
         Fault::Reset,
         Fault::Delay(Duration::from_secs(1)),
         Fault::Reset,
@@ -176,6 +176,7 @@ async fn sentry_timeouts_and_connection_resets_back_off_then_the_alert_arrives_o
             .collect::<Vec<_>>()
             .join("\n")
     );
+    assert!(logs.contains("HTTP 502"), "5xx answers are logged");
     assert!(
         logs.contains("poll failed; backing off this org"),
         "the org backs off"
@@ -286,6 +287,31 @@ async fn a_flood_while_sentry_is_slow_is_told_to_retry_instead_of_queueing_forev
     assert!(
         (20..=60).contains(&busy),
         "500 answers in progress at most; {busy} of 520 were told to retry"
+    );
+    // A click while every slot is taken is acked and told the same, privately.
+    let (url, id) = app.slack.response_url();
+    let click = serde_json::json!({
+        "type": "block_actions",
+        "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" }, "channel": { "id": "C1" },
+        "container": { "type": "message", "message_ts": "1.2", "is_ephemeral": false },
+        "response_url": url,
+        "actions": [{ "action_id": "issue_action", "block_id": "d|acme|api|1", "value": "resolve:acme:1" }]
+    });
+    let body = serde_urlencoded::to_string([("payload", click.to_string())]).unwrap();
+    let response = app
+        .post_signed(
+            "/slack/interactions",
+            "application/x-www-form-urlencoded",
+            body,
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let answer = &app.slack.wait_for_responses(&id, 1).await[0];
+    assert!(support::message_text(answer).contains("Too many requests are waiting on Sentry"));
+    assert_eq!(answer["response_type"], "ephemeral");
+    assert!(
+        !app.sentry.requests().iter().any(|r| r.method == "PUT"),
+        "nothing was changed in Sentry"
     );
     // Once Sentry is quick again the backlog drains and commands are taken.
     app.sentry.set_latency(Duration::ZERO);
