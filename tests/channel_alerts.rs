@@ -161,6 +161,43 @@ async fn resolving_and_reopening_gives_a_sync_reply_then_one_regression_in_the_t
 }
 
 #[tokio::test]
+async fn a_deleted_issue_is_read_once_by_status_sync_not_every_tick() {
+    let app = acme().await;
+    subscribe(&app, "C1", "api").await;
+    let id = app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Doomed problem", "firstSeen": now_iso(), "lastSeen": now_iso() }),
+    );
+    wait_until("the alert", Duration::from_secs(10), || {
+        alerts_about(&app, "C1", "Doomed problem").len() == 1
+    })
+    .await;
+    app.sentry.delete_issue(&id);
+    let detail_reads = || {
+        app.sentry
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with(&format!("/issues/{id}/")))
+            .count()
+    };
+    wait_until(
+        "the read that finds it gone",
+        Duration::from_secs(10),
+        || detail_reads() >= 1,
+    )
+    .await;
+    // One read: the org path, then the legacy path on its 404.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let reads = detail_reads();
+    assert!(reads <= 2, "{reads}");
+    // Several more ticks.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(detail_reads(), reads, "a 404 is remembered");
+    assert_eq!(alerts_about(&app, "C1", "Doomed problem").len(), 1);
+}
+
+#[tokio::test]
 async fn a_burst_of_new_issues_becomes_one_digest() {
     let app = acme().await;
     subscribe(&app, "C1", "api").await;

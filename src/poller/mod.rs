@@ -26,7 +26,7 @@ use crate::render::alerts;
 use crate::render::Message;
 use crate::sentry::client::MAX_PAGE;
 use crate::sentry::models::Issue;
-use crate::sentry::IssueQuery;
+use crate::sentry::{IssueQuery, SentryError};
 use crate::slack::SlackError;
 use crate::store::{now_ms, AlertRow, Lease, SubscriptionRow};
 use diff::{diff, Planned};
@@ -358,6 +358,13 @@ async fn sync_statuses(
             reads += 1;
             match state.grants.issue(org, issue_id).await {
                 Ok(issue) => issue,
+                Err(GrantError::Sentry(SentryError::NotFound { .. })) => {
+                    // Deleted or merged: remember it, so it is not read every tick.
+                    for alert in alerts.iter().filter(|a| a.issue_id == issue_id) {
+                        let _ = state.store.set_snapshot(alert, alerts::DELETED).await;
+                    }
+                    continue;
+                }
                 Err(e) => {
                     tracing::debug!(issue = issue_id, error = %e, "status sync skipped");
                     continue;

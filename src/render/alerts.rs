@@ -117,6 +117,9 @@ pub fn snapshot(issue: &Issue) -> String {
     )
 }
 
+/// The snapshot of an alert whose issue no longer exists in Sentry.
+pub const DELETED: &str = "deleted|";
+
 /// Whether a snapshot from [`snapshot`] shows the issue unresolved.
 pub fn snapshot_is_open(snapshot: &str) -> bool {
     snapshot.split('|').next() == Some("unresolved")
@@ -263,5 +266,6 @@ mod tests {
         assert!(snapshot_is_open("unresolved|user:1"));
         assert!(!snapshot_is_open("resolved|"));
         assert!(!snapshot_is_open("ignored|team:2"));
+        assert!(!snapshot_is_open(DELETED));
     }
 }
