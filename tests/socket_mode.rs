@@ -1,18 +1,20 @@
-//! Socket Mode: with SLACK_APP_TOKEN set, a slash command delivered over a
-//! (fake) Socket Mode WebSocket is acknowledged with the same answer as
-//! over HTTP, and deferred work still answers through `response_url`.
+//! Socket Mode: with SLACK_APP_TOKEN set, slash commands, clicks and events
+//! delivered over a (fake) Socket Mode WebSocket are acknowledged and
+//! handled as over HTTP; deferred work still answers through `response_url`.
 
 mod support;
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::app::spawn_app_with;
+use support::app::{spawn_app_with, TestApp};
 use support::fake_slack::APP_TOKEN;
 
-#[tokio::test]
-async fn a_slash_command_over_socket_mode_is_acknowledged_with_the_answer() {
-    let app = spawn_app_with(vec![("SLACK_APP_TOKEN", APP_TOKEN.into())]).await;
+/// The service connected over Socket Mode, with `extra` environment.
+async fn socket_app(extra: Vec<(&'static str, String)>) -> TestApp {
+    let mut env = vec![("SLACK_APP_TOKEN", APP_TOKEN.to_string())];
+    env.extend(extra);
+    let app = spawn_app_with(env).await;
     app.wait_for_log("connected to Slack over Socket Mode")
         .await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -24,6 +26,25 @@ async fn a_slash_command_over_socket_mode_is_acknowledged_with_the_answer() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    app
+}
+
+async fn wait_for_acks(app: &TestApp, count: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while app.slack.socket_acks().len() < count {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no ack; logs:\n{}",
+            app.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.slack.socket_acks()
+}
+
+#[tokio::test]
+async fn a_slash_command_over_socket_mode_is_acknowledged_with_the_answer() {
+    let app = socket_app(Vec::new()).await;
 
     let (response_url, response_id) = app.slack.response_url();
     let command = |envelope_id: &str, text: &str| {
@@ -42,16 +63,7 @@ async fn a_slash_command_over_socket_mode_is_acknowledged_with_the_answer() {
     app.slack.socket_send(command("env-help", "help"));
     app.slack.socket_send(command("env-orgs", "orgs"));
 
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while app.slack.socket_acks().len() < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no ack; logs:\n{}",
-            app.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let acks = app.slack.socket_acks();
+    let acks = wait_for_acks(&app, 2).await;
     let ack = |id: &str| -> Value {
         acks.iter()
             .find(|a| a["envelope_id"] == id)
@@ -79,4 +91,89 @@ async fn a_slash_command_over_socket_mode_is_acknowledged_with_the_answer() {
         .as_str()
         .unwrap()
         .contains("No Sentry org is linked yet"));
+}
+
+#[tokio::test]
+async fn a_click_and_a_link_over_socket_mode_act_on_sentry_and_unfurl() {
+    let app = socket_app(vec![
+        ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
+        ("SENTRY_ORG", "acme".into()),
+    ])
+    .await;
+    app.sentry.add_org("acme", &["api"]);
+    app.sentry.add_token(
+        "tok-acme",
+        "acme",
+        &["org:read", "project:read", "event:write"],
+    );
+    let id = app
+        .sentry
+        .add_issue("acme", "api", json!({ "title": "Socket problem" }));
+
+    let (response_url, response_id) = app.slack.response_url();
+    app.slack.socket_send(json!({
+        "envelope_id": "env-click",
+        "type": "interactive",
+        "accepts_response_payload": false,
+        "payload": {
+            "type": "block_actions",
+            "token": "unused",
+            "api_app_id": "A0BOT",
+            "trigger_id": "1.2.3",
+            "team": { "id": "T0ACME", "domain": "acme" },
+            "user": { "id": "U0ALICE", "username": "alice", "name": "alice", "team_id": "T0ACME" },
+            "channel": { "id": "C0ALERTS", "name": "alerts" },
+            "container": { "type": "message", "message_ts": "1700000000.000100", "channel_id": "C0ALERTS", "is_ephemeral": false },
+            "response_url": response_url,
+            "actions": [{
+                "type": "button", "action_id": "issue_action", "block_id": format!("d|acme|api|{id}"),
+                "value": format!("resolve:acme:{id}"), "action_ts": "1700000001.000200",
+                "text": { "type": "plain_text", "text": "Resolve" }
+            }]
+        }
+    }));
+    let link = format!("https://acme.sentry.io/issues/{id}/");
+    app.slack.socket_send(json!({
+        "envelope_id": "env-link",
+        "type": "events_api",
+        "accepts_response_payload": false,
+        "payload": {
+            "type": "event_callback", "token": "unused", "team_id": "T0ACME", "api_app_id": "A0BOT",
+            "event_id": "Ev2", "event_time": 1_700_000_000,
+            "event": {
+                "type": "link_shared", "channel": "C0ALERTS", "user": "U0ALICE",
+                "message_ts": "1700000000.000300", "event_ts": "1700000000.000300",
+                "links": [{ "domain": "acme.sentry.io", "url": link }]
+            }
+        }
+    }));
+    let acks = wait_for_acks(&app, 2).await;
+    for envelope in ["env-click", "env-link"] {
+        assert!(
+            acks.iter().any(|a| a["envelope_id"] == envelope),
+            "{envelope} acked: {acks:?}"
+        );
+    }
+
+    // The click resolved the issue and redrew the message.
+    let answers = app.slack.wait_for_responses(&response_id, 1).await;
+    assert!(
+        support::message_text(&answers[0]).contains("Resolved by <@U0ALICE>"),
+        "{}",
+        answers[0]
+    );
+    assert_eq!(app.sentry.issue(&id).unwrap()["status"], "resolved");
+
+    // The link was unfurled.
+    let calls = app
+        .slack
+        .wait_for(Duration::from_secs(10), "chat.unfurl", |calls| {
+            calls.iter().any(|c| c.method == "chat.unfurl")
+        })
+        .await;
+    let unfurl = calls.iter().find(|c| c.method == "chat.unfurl").unwrap();
+    assert_eq!(unfurl.status, 200);
+    assert!(unfurl.body["unfurls"][&link]["blocks"]
+        .to_string()
+        .contains("Socket problem"));
 }
