@@ -46,6 +46,8 @@ pub struct Services {
     pub tasks: TaskTracker,
     /// Bound on answers in progress.
     pub deferred: crate::deferred::DeferredWork,
+    /// Slack event ids already handled.
+    pub recent_events: crate::recent_ids::RecentIds,
     /// Prometheus exposition, when the recorder is installed.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
@@ -119,6 +121,7 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
         verifier,
         tasks: TaskTracker::new(),
         deferred: Default::default(),
+        recent_events: Default::default(),
         metrics: crate::meters::install(),
     }))
 }

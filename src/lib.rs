@@ -17,6 +17,7 @@ pub mod http;
 pub mod manifest;
 pub mod meters;
 pub mod poller;
+pub mod recent_ids;
 pub mod render;
 pub mod sentry;
 pub mod slack;

@@ -164,4 +164,21 @@ async fn sentry_links_of_linked_orgs_are_unfurled_with_buttons() {
         .requests()
         .iter()
         .any(|r| r.path.contains("globex")));
+
+    // Slack delivers the same event again (a retry): it is acked, not redone.
+    let sentry_calls = app.sentry.requests().len();
+    let response = app
+        .post_signed("/slack/events", "application/json", event.to_string())
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let unfurls = app
+        .slack
+        .calls()
+        .iter()
+        .filter(|c| c.method == "chat.unfurl")
+        .count();
+    assert_eq!(unfurls, 1, "one unfurl per event id");
+    assert_eq!(app.sentry.requests().len(), sentry_calls);
+    assert!(app.logs().contains("event already handled"));
 }

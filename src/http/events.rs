@@ -72,11 +72,16 @@ pub fn dispatch(state: &AppState, envelope: EventEnvelope) {
         tracing::info!(kind = %envelope.kind, "ignored event envelope");
         return;
     }
+    let event_id = envelope.event_id.as_deref().unwrap_or("");
     tracing::info!(
-        event_id = envelope.event_id.as_deref().unwrap_or(""),
+        event_id,
         event = envelope.event.as_ref().map_or("", |e| e.kind.as_str()),
         "event received"
     );
+    if !event_id.is_empty() && !state.recent_events.first_time(event_id) {
+        tracing::info!(event_id, "event already handled; Slack delivered it again");
+        return;
+    }
     if let Some(event) = envelope.event.filter(|e| e.kind == "link_shared") {
         let urls: Vec<String> = event.links.into_iter().map(|l| l.url).collect();
         // A skipped unfurl leaves the plain link, which is harmless.
