@@ -423,14 +423,7 @@ async fn buttons_on_an_alert_redraw_it_in_the_channel_without_a_second_sync_noti
         "response_url": url,
         "actions": [{ "action_id": "issue_action", "block_id": format!("d|acme|api|{id}"), "type": "button", "value": format!("resolve:acme:{id}") }]
     });
-    let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
-    let response = app
-        .post_signed(
-            "/slack/interactions",
-            "application/x-www-form-urlencoded",
-            body,
-        )
-        .await;
+    let response = app.interact(&payload).await;
     assert_eq!(response.status().as_u16(), 200);
     let reply = app.slack.wait_for_responses(&rid, 1).await.remove(0);
     assert_eq!(reply["replace_original"], true);

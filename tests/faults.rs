@@ -297,14 +297,7 @@ async fn a_flood_while_sentry_is_slow_is_told_to_retry_instead_of_queueing_forev
         "response_url": url,
         "actions": [{ "action_id": "issue_action", "block_id": "d|acme|api|1", "value": "resolve:acme:1" }]
     });
-    let body = serde_urlencoded::to_string([("payload", click.to_string())]).unwrap();
-    let response = app
-        .post_signed(
-            "/slack/interactions",
-            "application/x-www-form-urlencoded",
-            body,
-        )
-        .await;
+    let response = app.interact(&click).await;
     assert_eq!(response.status().as_u16(), 200);
     let answer = &app.slack.wait_for_responses(&id, 1).await[0];
     assert!(support::message_text(answer).contains("Too many requests are waiting on Sentry"));

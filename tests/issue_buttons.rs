@@ -31,15 +31,8 @@ async fn acme(scopes: &[&str]) -> TestApp {
 }
 
 async fn interact(app: &TestApp, payload: Value) -> (Duration, reqwest::Response) {
-    let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
     let started = Instant::now();
-    let response = app
-        .post_signed(
-            "/slack/interactions",
-            "application/x-www-form-urlencoded",
-            body,
-        )
-        .await;
+    let response = app.interact(&payload).await;
     (started.elapsed(), response)
 }
 

@@ -60,16 +60,7 @@ async fn click(app: &TestApp, action_id: &str, value: &str) -> (reqwest::Respons
         "response_url": url,
         "actions": [{ "action_id": action_id, "type": "button", "value": value }]
     });
-    let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
-    (
-        app.post_signed(
-            "/slack/interactions",
-            "application/x-www-form-urlencoded",
-            body,
-        )
-        .await,
-        id,
-    )
+    (app.interact(&payload).await, id)
 }
 
 #[tokio::test]

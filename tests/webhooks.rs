@@ -52,14 +52,7 @@ async fn interactions_are_acknowledged_and_option_loads_get_a_list() {
         "actions": [{ "action_id": "resolve", "value": "acme:123" }],
         "response_url": "http://127.0.0.1:9/unused"
     });
-    let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
-    let response = app
-        .post_signed(
-            "/slack/interactions",
-            "application/x-www-form-urlencoded",
-            body,
-        )
-        .await;
+    let response = app.interact(&payload).await;
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.text().await.unwrap(), "");
 

@@ -191,6 +191,18 @@ impl TestApp {
             .await
     }
 
+    /// Posts an interaction `payload` (a click, a menu choice) signed now.
+    pub async fn interact(&self, payload: &Value) -> reqwest::Response {
+        let body =
+            serde_urlencoded::to_string([("payload", payload.to_string())]).expect("encodes");
+        self.post_signed(
+            "/slack/interactions",
+            "application/x-www-form-urlencoded",
+            body,
+        )
+        .await
+    }
+
     /// Posts with explicit signature headers (either may be left out).
     pub async fn post_with(
         &self,
