@@ -53,7 +53,7 @@ async fn lease_holder(url: &str) -> String {
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
         .await
         .unwrap();
-    sqlx::query_scalar("SELECT holder FROM poll_leases LIMIT 1")
+    sqlx::query_scalar("SELECT holder FROM poll_leases WHERE group_key LIKE 'acme%' LIMIT 1")
         .fetch_one(&mut conn)
         .await
         .unwrap()
@@ -182,4 +182,67 @@ async fn one_replica_on_sqlite_does_the_same() {
     )
     .await;
     run(cluster, Kill::Nobody).await;
+}
+
+/// Gaps between successive alert posts in `channel`, in the order they came.
+fn post_gaps(cluster: &Cluster, channel: &str) -> Vec<Duration> {
+    let mut sent: Vec<_> = cluster
+        .slack
+        .calls()
+        .into_iter()
+        .filter(|c| {
+            c.method == "chat.postMessage"
+                && c.body["channel"] == channel
+                && !c.body.to_string().contains(":bell:")
+        })
+        .map(|c| c.at)
+        .collect();
+    sent.sort();
+    sent.windows(2)
+        .map(|pair| pair[1].duration_since(pair[0]).unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_post_to_a_channel_at_most_once_a_second() {
+    let url = postgres_schema().await;
+    let cluster = Cluster::start(
+        3,
+        &url,
+        vec![
+            ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
+            ("SENTRY_ORG", "acme".into()),
+            ("POLL_INTERVAL", "300ms".into()),
+        ],
+    )
+    .await;
+    cluster.sentry.add_org("acme", &["api"]);
+    cluster.sentry.add_token("tok-acme", "acme", ALL);
+    let id = cluster.command(0, "CA", "subscribe api --digest 20").await;
+    cluster.slack.wait_for_responses(&id, 1).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // Eight separate alerts pending at once, and three replicas delivering.
+    for n in 0..8 {
+        let now = jiff::Timestamp::now().to_string();
+        cluster.sentry.add_issue(
+            "acme",
+            "api",
+            json!({ "title": title(n), "firstSeen": now, "lastSeen": now }),
+        );
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        let counts = mention_counts(&cluster);
+        if (0..8).all(|n| counts.contains_key(&("CA".to_string(), n))) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "all eight alerts");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let gaps = post_gaps(&cluster, "CA");
+    assert_eq!(gaps.len(), 7, "eight posts, one each");
+    assert!(
+        gaps.iter().all(|gap| *gap >= Duration::from_millis(900)),
+        "at most one alert a second across replicas: {gaps:?}"
+    );
 }

@@ -44,6 +44,8 @@ const MAX_SLACK_WAIT: Duration = Duration::from_secs(10);
 /// How long a replica may hold a delivery claim; a post (with its retries)
 /// must finish well inside it.
 const CLAIM_TTL: Duration = Duration::from_secs(20);
+/// At most one message per this long per channel.
+const CHANNEL_GAP: Duration = Duration::from_secs(1);
 
 /// Poller state shared across ticks.
 #[derive(Debug)]
@@ -61,7 +63,7 @@ impl Default for PollerState {
             .or_else(|_| std::env::var("HOSTNAME"))
             .unwrap_or_else(|_| "replica".into());
         Self {
-            pacer: Pacer::new(Duration::from_secs(1)),
+            pacer: Pacer::new(CHANNEL_GAP),
             replica: format!("{host}-{:08x}", rand::random::<u32>()),
             backoff: Mutex::new(HashMap::new()),
         }
@@ -429,12 +431,46 @@ pub async fn deliver(state: &AppState) {
             .or_default()
             .push(alert);
     }
-    join_all(by_channel.into_values().map(|alerts| async move {
-        for alert in alerts {
-            deliver_one(state, &alert).await;
-        }
-    }))
+    join_all(
+        by_channel
+            .into_iter()
+            .map(|(channel, alerts)| deliver_to_channel(state, channel, alerts)),
+    )
     .await;
+}
+
+/// Posts one channel's alerts in order. One replica at a time delivers to a
+/// channel (a lease renewed before each post), so the one-a-second pace
+/// holds across replicas; the lease lingers one gap after the last post.
+async fn deliver_to_channel(state: &AppState, channel: String, alerts: Vec<AlertRow>) {
+    let lease_key = format!("deliver\u{1f}{channel}");
+    let replica = &state.poller.replica;
+    let mut delivered = false;
+    for alert in alerts {
+        match state
+            .store
+            .try_lease(&lease_key, replica, millis(CLAIM_TTL))
+            .await
+        {
+            Ok(Lease::HeldElsewhere) => break,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot take the channel's delivery lease");
+                break;
+            }
+        }
+        delivered = true;
+        deliver_one(state, &alert).await;
+    }
+    if delivered {
+        if let Err(e) = state
+            .store
+            .release_lease(&lease_key, replica, millis(CHANNEL_GAP))
+            .await
+        {
+            tracing::warn!(error = %e, "cannot release the channel's delivery lease");
+        }
+    }
 }
 
 fn render(alert: &AlertRow) -> Option<Message> {

@@ -55,6 +55,25 @@ impl Store {
         })
     }
 
+    /// Lets `holder`'s lease on `group_key` run out `linger_ms` from now,
+    /// so another replica may take it then.
+    pub async fn release_lease(
+        &self,
+        group_key: &str,
+        holder: &str,
+        linger_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE poll_leases SET expires_at_ms = $1 WHERE group_key = $2 AND holder = $3",
+        )
+        .bind(now_ms() + linger_ms)
+        .bind(group_key)
+        .bind(holder)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Claims a pending alert for `holder` for `ttl_ms`; true when this
     /// replica may post it. Claims of replicas that died expire.
     pub async fn claim_alert(
