@@ -407,8 +407,7 @@ async fn buttons_on_an_alert_redraw_it_in_the_channel_without_a_second_sync_noti
     })
     .await;
     let ts: String = {
-        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&app.database_path);
-        let mut conn = sqlx::ConnectOptions::connect(&options).await.unwrap();
+        let mut conn = app.database().await;
         sqlx::query_scalar("SELECT ts FROM alerts WHERE kind = 'new' AND issue_id = ?")
             .bind(&id)
             .fetch_one(&mut conn)

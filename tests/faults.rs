@@ -13,8 +13,7 @@ use support::fake_sentry::Fault;
 
 /// `(channel, state, error, attempts)` of every `new` alert, by channel.
 async fn stored_alerts(app: &TestApp) -> Vec<(String, String, Option<String>, i64)> {
-    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&app.database_path);
-    let mut conn = sqlx::ConnectOptions::connect(&options).await.unwrap();
+    let mut conn = app.database().await;
     sqlx::query_as(
         "SELECT channel_id, state, error, attempts FROM alerts WHERE kind = 'new' ORDER BY channel_id",
     )

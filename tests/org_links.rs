@@ -19,8 +19,7 @@ const ALL: &[&str] = &[
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 async fn stored_grants(app: &TestApp) -> Vec<(String, String, String)> {
-    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&app.database_path);
-    let mut conn = sqlx::ConnectOptions::connect(&options).await.unwrap();
+    let mut conn = app.database().await;
     sqlx::query_as("SELECT org_slug, grant_id, grant_secret FROM grants ORDER BY org_slug")
         .fetch_all(&mut conn)
         .await

@@ -151,8 +151,9 @@ fn mention_counts(cluster: &Cluster) -> HashMap<(String, usize), usize> {
     counts
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_replicas_on_postgres_share_the_work_and_survive_a_kill() {
+/// Three replicas on a fresh PostgreSQL schema with `acme` linked by a
+/// static token, polling every `poll_interval`; and the database URL.
+async fn postgres_cluster(poll_interval: &str) -> (Cluster, String) {
     let url = postgres_schema().await;
     let cluster = Cluster::start(
         3,
@@ -160,10 +161,16 @@ async fn three_replicas_on_postgres_share_the_work_and_survive_a_kill() {
         vec![
             ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
             ("SENTRY_ORG", "acme".into()),
-            ("POLL_INTERVAL", "1s".into()),
+            ("POLL_INTERVAL", poll_interval.into()),
         ],
     )
     .await;
+    (cluster, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_on_postgres_share_the_work_and_survive_a_kill() {
+    let (cluster, url) = postgres_cluster("1s").await;
     run(cluster, Kill::LeaseHolder(url)).await;
 }
 
@@ -205,17 +212,7 @@ fn post_gaps(cluster: &Cluster, channel: &str) -> Vec<Duration> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_post_to_a_channel_at_most_once_a_second() {
-    let url = postgres_schema().await;
-    let cluster = Cluster::start(
-        3,
-        &url,
-        vec![
-            ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
-            ("SENTRY_ORG", "acme".into()),
-            ("POLL_INTERVAL", "300ms".into()),
-        ],
-    )
-    .await;
+    let (cluster, _) = postgres_cluster("300ms").await;
     cluster.sentry.add_org("acme", &["api"]);
     cluster.sentry.add_token("tok-acme", "acme", ALL);
     let id = cluster.command(0, "CA", "subscribe api --digest 20").await;

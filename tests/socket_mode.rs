@@ -7,14 +7,12 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use support::alerts::acme_with;
 use support::app::{spawn_app_with, TestApp};
 use support::fake_slack::APP_TOKEN;
 
-/// The service connected over Socket Mode, with `extra` environment.
-async fn socket_app(extra: Vec<(&'static str, String)>) -> TestApp {
-    let mut env = vec![("SLACK_APP_TOKEN", APP_TOKEN.to_string())];
-    env.extend(extra);
-    let app = spawn_app_with(env).await;
+/// Waits until `app` holds its Socket Mode connection.
+async fn wait_for_socket(app: &TestApp) {
     app.wait_for_log("connected to Slack over Socket Mode")
         .await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -26,7 +24,6 @@ async fn socket_app(extra: Vec<(&'static str, String)>) -> TestApp {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    app
 }
 
 async fn wait_for_acks(app: &TestApp, count: usize) -> Vec<Value> {
@@ -44,7 +41,8 @@ async fn wait_for_acks(app: &TestApp, count: usize) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_slash_command_over_socket_mode_is_acknowledged_with_the_answer() {
-    let app = socket_app(Vec::new()).await;
+    let app = spawn_app_with(vec![("SLACK_APP_TOKEN", APP_TOKEN.into())]).await;
+    wait_for_socket(&app).await;
 
     let (response_url, response_id) = app.slack.response_url();
     let command = |envelope_id: &str, text: &str| {
@@ -95,17 +93,8 @@ async fn a_slash_command_over_socket_mode_is_acknowledged_with_the_answer() {
 
 #[tokio::test]
 async fn a_click_and_a_link_over_socket_mode_act_on_sentry_and_unfurl() {
-    let app = socket_app(vec![
-        ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
-        ("SENTRY_ORG", "acme".into()),
-    ])
-    .await;
-    app.sentry.add_org("acme", &["api"]);
-    app.sentry.add_token(
-        "tok-acme",
-        "acme",
-        &["org:read", "project:read", "event:write"],
-    );
+    let app = acme_with(vec![("SLACK_APP_TOKEN", APP_TOKEN.into())]).await;
+    wait_for_socket(&app).await;
     let id = app
         .sentry
         .add_issue("acme", "api", json!({ "title": "Socket problem" }));

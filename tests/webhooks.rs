@@ -108,17 +108,7 @@ async fn health_and_readiness() {
 
 #[tokio::test]
 async fn sentry_links_of_linked_orgs_are_unfurled_with_buttons() {
-    let app = support::app::spawn_app_with(vec![
-        ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
-        ("SENTRY_ORG", "acme".into()),
-    ])
-    .await;
-    app.sentry.add_org("acme", &["api"]);
-    app.sentry.add_token(
-        "tok-acme",
-        "acme",
-        &["org:read", "project:read", "event:write"],
-    );
+    let app = support::alerts::acme().await;
     let id = app
         .sentry
         .add_issue("acme", "api", json!({ "title": "Unfurl me <!here>" }));

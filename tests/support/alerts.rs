@@ -1,6 +1,6 @@
-//! Helpers for tests of subscriptions and the poller: an app with one
-//! statically linked org and a short poll interval, and ways to wait for
-//! alerts in the fake Slack.
+//! An app with one statically linked org and a short poll interval (for
+//! any test that needs a linked org), and helpers for tests of
+//! subscriptions and the poller that wait for alerts in the fake Slack.
 
 use std::time::Duration;
 

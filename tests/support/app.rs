@@ -291,6 +291,14 @@ impl TestApp {
         self.addr = addr;
     }
 
+    /// A connection to the service's SQLite file, to read what it stored.
+    pub async fn database(&self) -> sqlx::SqliteConnection {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&self.database_path);
+        sqlx::ConnectOptions::connect(&options)
+            .await
+            .expect("the service's database opens")
+    }
+
     /// The service's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
