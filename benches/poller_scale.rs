@@ -110,6 +110,7 @@ async fn populate(app: &TestApp, subscriptions: usize, projects: usize) {
             subscription_id: id.clone(),
             issue_id: first_issue[&(org(o), slug.clone())].clone(),
             kind: "new".into(),
+            dedup_key: String::new(),
             channel_id: format!("C{i}"),
             org_slug: org(o),
             payload: "{}".into(),

@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use sentry_slack_bot::actions::rerun::Rerun;
+use sentry_slack_bot::interactions::codec::Rerun;
 use sentry_slack_bot::render::alerts;
 use sentry_slack_bot::render::issues::{issue_page, IssuePage};
 use sentry_slack_bot::render::Message;

@@ -9,10 +9,14 @@ use slack_morphism::signature_verifier::SlackEventSignatureVerifier;
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 
+use crate::commands;
 use crate::config::Config;
 use crate::grants::seal::Sealer;
 use crate::grants::tapauth::{TapAuthClient, TapAuthError};
 use crate::grants::Grants;
+use crate::http::HttpState;
+use crate::issues::IssueService;
+use crate::poller;
 use crate::sentry::{SentryClient, SentryError};
 use crate::slack::response_url::ResponseUrlClient;
 use crate::slack::web::SlackWeb;
@@ -22,34 +26,20 @@ use crate::store::{Store, StoreError};
 /// How long shutdown waits for spawned answers to finish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Everything a request handler may need.
+/// The built service: each part gets only what it uses.
 pub struct Services {
     /// The configuration the service started with.
     pub config: Config,
     /// Persistent state.
     pub store: Store,
-    /// Slack Web API client.
-    pub slack: SlackWeb,
-    /// Sentry API client.
-    pub sentry: SentryClient,
-    /// Org → token registry.
-    pub grants: Grants,
-    /// Cached project lists.
-    pub catalog: crate::commands::catalog::ProjectCatalog,
-    /// Alert poller state.
-    pub poller: crate::poller::PollerState,
-    /// Posts answers to `response_url`s.
-    pub responder: ResponseUrlClient,
-    /// Verifies inbound Slack requests.
-    pub verifier: Arc<SlackEventSignatureVerifier>,
-    /// Work spawned by handlers, awaited at shutdown.
-    pub tasks: TaskTracker,
-    /// Bound on answers in progress.
-    pub deferred: crate::deferred::DeferredWork,
-    /// Slack event ids already handled.
-    pub recent_events: crate::recent_ids::RecentIds,
-    /// Prometheus exposition, when the recorder is installed.
-    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Sentry for everyone, through the orgs' grants.
+    pub issues: Arc<IssueService>,
+    /// Answers commands, clicks and unfurls.
+    pub requests: commands::Context,
+    /// The alert poller's context.
+    pub poller: poller::Context,
+    /// What the HTTP routes and Socket Mode need.
+    pub http: HttpState,
 }
 
 impl std::fmt::Debug for Services {
@@ -60,9 +50,6 @@ impl std::fmt::Debug for Services {
             .finish_non_exhaustive()
     }
 }
-
-/// Shared handle to [`Services`].
-pub type AppState = Arc<Services>;
 
 /// Why the service could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +80,7 @@ pub enum AppError {
 }
 
 /// Builds every service from the configuration.
-pub async fn build(config: Config) -> Result<AppState, AppError> {
+pub async fn build(config: Config) -> Result<Services, AppError> {
     let store = Store::open(&config.database_url).await?;
     let slack = SlackWeb::new(&config.slack_api_base(), &config.slack_bot_token)?;
     let responder = ResponseUrlClient::new()?;
@@ -102,57 +89,74 @@ pub async fn build(config: Config) -> Result<AppState, AppError> {
         store.clone(),
         Sealer::new(config.grant_encryption_key.as_ref()),
         TapAuthClient::new(&config.tapauth_url)?,
-        sentry.clone(),
         config.static_grant.clone(),
         config.tapauth_scopes.clone(),
     );
+    let issues = Arc::new(IssueService::new(grants, sentry));
     let verifier = Arc::new(SlackEventSignatureVerifier::new(&SlackSigningSecret::new(
         config.slack_signing_secret.expose().to_string(),
     )));
-    Ok(Arc::new(Services {
-        config,
-        store,
-        slack,
-        sentry,
-        grants,
-        catalog: Default::default(),
-        poller: Default::default(),
+    let requests = commands::Context {
+        issues: issues.clone(),
+        store: store.clone(),
+        slack: slack.clone(),
         responder,
-        verifier,
         tasks: TaskTracker::new(),
         deferred: Default::default(),
+        admins: config.admin_slack_users.clone().into(),
+        link_poll_interval: config.tapauth_poll_interval,
+    };
+    let poller = poller::Context {
+        issues: issues.clone(),
+        store: store.clone(),
+        slack,
+        interval: config.poll_interval,
+        state: Default::default(),
+    };
+    let http = HttpState {
+        requests: requests.clone(),
         recent_events: Default::default(),
+        verifier,
         metrics: crate::meters::install(),
-    }))
+    };
+    Ok(Services {
+        config,
+        store,
+        issues,
+        requests,
+        poller,
+        http,
+    })
 }
 
 /// Runs the service until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), AppError> {
     let bind = config.bind;
-    let state = build(config).await?;
+    let services = build(config).await?;
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|source| AppError::Bind { addr: bind, source })?;
     let addr = listener.local_addr().map_err(AppError::Serve)?;
     tracing::info!(
         %addr,
-        store = ?state.store.backend(),
+        store = ?services.store.backend(),
         version = env!("CARGO_PKG_VERSION"),
         "listening"
     );
-    state
-        .tasks
-        .spawn(announce_slack_identity(state.slack.clone()));
+    let tasks = services.requests.tasks.clone();
+    tasks.spawn(announce_slack_identity(services.requests.slack.clone()));
 
     let stop = tokio_util::sync::CancellationToken::new();
-    let poller = tokio::spawn(crate::poller::run(state.clone(), stop.clone()));
-    let socket = state
-        .config
-        .slack_app_token
-        .clone()
-        .map(|token| tokio::spawn(crate::socket::run(state.clone(), token, stop.clone())));
+    let poller = tokio::spawn(poller::run(services.poller.clone(), stop.clone()));
+    let socket = services.config.slack_app_token.clone().map(|token| {
+        tokio::spawn(crate::socket::run(
+            services.http.clone(),
+            token,
+            stop.clone(),
+        ))
+    });
     let stop_on_signal = stop.clone();
-    axum::serve(listener, crate::http::router(state.clone()))
+    axum::serve(listener, crate::http::router(services.http.clone()))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             stop_on_signal.cancel();
@@ -163,25 +167,25 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
     if let Some(socket) = socket {
         let _ = tokio::time::timeout(DRAIN_TIMEOUT, socket).await;
     }
-    drain_alerts(&state, poller).await;
+    drain_alerts(&services.poller, poller).await;
 
-    state.tasks.close();
-    if tokio::time::timeout(DRAIN_TIMEOUT, state.tasks.wait())
+    tasks.close();
+    if tokio::time::timeout(DRAIN_TIMEOUT, tasks.wait())
         .await
         .is_err()
     {
         tracing::warn!(
-            pending = state.tasks.len(),
+            pending = tasks.len(),
             "shutdown before every answer was sent"
         );
     }
-    state.store.close().await;
+    services.store.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
 /// Lets the current tick finish, then posts what is still queued, each bounded.
-async fn drain_alerts(state: &AppState, mut poller: tokio::task::JoinHandle<()>) {
+async fn drain_alerts(ctx: &poller::Context, mut poller: tokio::task::JoinHandle<()>) {
     match tokio::time::timeout(DRAIN_TIMEOUT, &mut poller).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "poller ended abnormally"),
@@ -190,7 +194,7 @@ async fn drain_alerts(state: &AppState, mut poller: tokio::task::JoinHandle<()>)
             poller.abort();
         }
     }
-    if tokio::time::timeout(DRAIN_TIMEOUT, crate::poller::deliver(state))
+    if tokio::time::timeout(DRAIN_TIMEOUT, poller::deliver(ctx))
         .await
         .is_err()
     {

@@ -119,6 +119,10 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// The Sentry scopes the bot asks for by default: enough to list and change
+/// issues and to search members and teams for assignment.
+pub const DEFAULT_SCOPES: &str = "org:read project:read team:read member:read event:write";
+
 /// Default values from the configuration contract.
 pub mod defaults {
     /// Slack Web API base.
@@ -134,7 +138,7 @@ pub mod defaults {
     /// Poll interval.
     pub const POLL_INTERVAL: &str = "60s";
     /// Scopes asked of TapAuth.
-    pub const TAPAUTH_SCOPES: &str = crate::grants::DEFAULT_SCOPES;
+    pub const TAPAUTH_SCOPES: &str = super::DEFAULT_SCOPES;
     /// How often a pending link is polled.
     pub const TAPAUTH_POLL_INTERVAL: &str = "3s";
     /// Listen address.

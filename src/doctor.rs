@@ -66,7 +66,7 @@ pub async fn run(state: &Services) -> Vec<Check> {
             "check DATABASE_URL and that the database is reachable",
         ),
     });
-    checks.push(match state.slack.auth_test().await {
+    checks.push(match state.requests.slack.auth_test().await {
         Ok(identity) => Check::pass(format!(
             "Slack bot token works (workspace {}, bot user {})",
             identity.team, identity.user_id
@@ -77,7 +77,7 @@ pub async fn run(state: &Services) -> Vec<Check> {
              and check SLACK_API_URL",
         ),
     });
-    let orgs = match state.grants.linked_orgs().await {
+    let orgs = match state.issues.linked_orgs().await {
         Ok(orgs) => orgs,
         Err(e) => {
             checks.push(Check::fail(
@@ -105,14 +105,7 @@ async fn check_org(state: &Services, org: &str, kind: GrantKind) -> Check {
         }
         GrantKind::TapAuth => "run /sentry link in Slack and approve these scopes".to_string(),
     };
-    let sentry = &state.sentry;
-    let scopes = state
-        .grants
-        .with_token(
-            org,
-            |token| async move { sentry.token_scopes(&token).await },
-        )
-        .await;
+    let scopes = state.issues.token_scopes(org).await;
     let scopes = match scopes {
         Ok(scopes) => scopes,
         Err(e) => return Check::fail(format!("org {org}: {e}"), relink),

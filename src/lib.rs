@@ -5,20 +5,22 @@
 //! [`commands`] turns text into work, [`render`] builds Block Kit, [`slack`]
 //! sends it, and [`store`] keeps what must survive a restart.
 
-pub mod actions;
 pub mod app;
-pub mod backoff;
 pub mod commands;
 pub mod config;
 pub mod deferred;
 pub mod doctor;
+pub mod events;
 pub mod grants;
 pub mod http;
+pub mod interactions;
+pub mod issues;
 pub mod manifest;
 pub mod meters;
 pub mod poller;
 pub mod recent_ids;
 pub mod render;
+pub mod retry;
 pub mod sentry;
 pub mod slack;
 pub mod socket;

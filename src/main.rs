@@ -133,7 +133,7 @@ fn run_command(config: Config, text: &str, json: bool) -> anyhow::Result<ExitCod
                     channel_id: "terminal".into(),
                     response_url: String::new(),
                 };
-                (execute(&state, &command, &who).await, 0)
+                (execute(&state.requests, &command, &who).await, 0)
             }
         };
         state.store.close().await;

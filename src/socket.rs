@@ -8,16 +8,18 @@ use std::sync::Arc;
 use slack_morphism::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::AppState;
+use crate::commands::inbound::{self, SlashCommandForm};
 use crate::config::Secret;
-use crate::http::{commands, events, interactions};
+use crate::http::HttpState;
+use crate::interactions::payload::InteractionPayload;
 use crate::slack::web::Connector;
 use crate::slack::Visibility;
+use crate::{events, interactions};
 
 type Client = Arc<SlackClient<Connector>>;
 
-async fn app_state(states: &SlackClientEventsUserState) -> Option<AppState> {
-    states.read().await.get_user_state::<AppState>().cloned()
+async fn app_state(states: &SlackClientEventsUserState) -> Option<HttpState> {
+    states.read().await.get_user_state::<HttpState>().cloned()
 }
 
 /// Converts one slack-morphism model into the bot's own lenient one by
@@ -34,8 +36,8 @@ async fn on_command(
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackCommandEventResponse> {
     let state = app_state(&states).await.ok_or("no application state")?;
-    let form: commands::SlashCommandForm = reshape(&event).ok_or("unreadable command")?;
-    let reply = commands::answer(&state, form)?;
+    let form: SlashCommandForm = reshape(&event).ok_or("unreadable command")?;
+    let reply = inbound::answer(&state.requests, form)?;
     let content = SlackMessageContent::new()
         .with_text(reply.text)
         .with_blocks(reply.blocks);
@@ -52,10 +54,9 @@ async fn on_interaction(
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackInteractionResponse> {
     let state = app_state(&states).await.ok_or("no application state")?;
-    let payload: crate::http::interaction_payload::InteractionPayload =
-        reshape(&event).ok_or("unreadable interaction")?;
+    let payload: InteractionPayload = reshape(&event).ok_or("unreadable interaction")?;
     // Only option loads answer with a body; everything else is a bare ack.
-    Ok(match interactions::answer(&state, payload).await {
+    Ok(match interactions::answer(&state.requests, payload).await {
         Some(options) => {
             SlackInteractionResponse::BlockSuggestion(serde_json::from_value(options)?)
         }
@@ -72,13 +73,13 @@ async fn on_event(
     let mut value = serde_json::to_value(&event)?;
     value["type"] = serde_json::json!("event_callback");
     let envelope: events::EventEnvelope = serde_json::from_value(value)?;
-    events::dispatch(&state, envelope);
+    events::dispatch(&state.requests, &state.recent_events, envelope);
     Ok(())
 }
 
 /// Connects over Socket Mode and serves until `stop` is cancelled.
-pub async fn run(state: AppState, app_token: Secret, stop: CancellationToken) {
-    let client = state.slack.client();
+pub async fn run(state: HttpState, app_token: Secret, stop: CancellationToken) {
+    let client = state.requests.slack.client();
     let callbacks = SlackSocketModeListenerCallbacks::new()
         .with_command_events(on_command)
         .with_interaction_events(on_interaction)

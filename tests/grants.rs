@@ -24,6 +24,7 @@ const ALL: &[&str] = &[
 
 struct Setup {
     grants: Grants,
+    client: SentryClient,
     sentry: FakeSentry,
     tapauth: FakeTapAuth,
     store: Store,
@@ -49,12 +50,12 @@ async fn setup(static_grant: Option<StaticGrant>) -> Setup {
         store.clone(),
         Sealer::new(None),
         TapAuthClient::new(&tapauth.url().parse().unwrap()).unwrap(),
-        sentry_client,
         static_grant,
         ALL.iter().map(|s| s.to_string()).collect(),
     );
     Setup {
         grants,
+        client: sentry_client,
         sentry,
         tapauth,
         store,
@@ -108,7 +109,7 @@ async fn each_org_uses_its_own_token_and_tokens_are_cached() {
     )
     .await;
     link_org(&s, "globex", "g-globex", vec![Step::active("tok-globex")]).await;
-    let client = s.grants.sentry().clone();
+    let client = s.client.clone();
     for _ in 0..3 {
         for org in ["acme", "globex"] {
             let projects = s
@@ -157,7 +158,7 @@ async fn a_401_fetches_a_fresh_token_once_and_retries() {
         vec![Step::active("tok-old"), Step::active("tok-new")],
     )
     .await;
-    let client = s.grants.sentry().clone();
+    let client = s.client.clone();
     let call = |org: &'static str| {
         let client = client.clone();
         move |token: Secret| {
@@ -243,7 +244,7 @@ async fn a_static_token_is_used_as_is_and_its_401_is_explained() {
     }))
     .await;
     s.sentry.add_org("globex", &["web"]);
-    let client = s.grants.sentry().clone();
+    let client = s.client.clone();
     let error = s
         .grants
         .with_token("globex", |token| {

@@ -4,12 +4,11 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use proptest::prelude::*;
-use sentry_slack_bot::actions::issue::{IssueAction, IssueVerb};
-use sentry_slack_bot::actions::rerun::Rerun;
-use sentry_slack_bot::commands::issue_actions::Requested;
 use sentry_slack_bot::commands::parse::parse;
 use sentry_slack_bot::config::is_slug;
-use sentry_slack_bot::http::interaction_payload::{intent, parse_form, Intent};
+use sentry_slack_bot::interactions::click::Requested;
+use sentry_slack_bot::interactions::codec::{IssueAction, IssueVerb, Rerun};
+use sentry_slack_bot::interactions::payload::{intent, parse_form, Intent};
 use sentry_slack_bot::render::escape::{escape_mrkdwn, escape_truncated};
 use sentry_slack_bot::render::issues::{issue_detail, issue_page, IssuePage};
 use sentry_slack_bot::sentry::models::Issue;

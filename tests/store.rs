@@ -88,6 +88,7 @@ async fn exercise(store: &Store) {
         subscription_id: stored.id.clone(),
         issue_id: "42".into(),
         kind: "new".into(),
+        dedup_key: String::new(),
         channel_id: "C1".into(),
         org_slug: "acme".into(),
         payload: "{}".into(),

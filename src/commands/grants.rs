@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use tracing::Instrument;
 
-use crate::app::AppState;
-use crate::commands::run::Invocation;
+use super::run::Invocation;
+use super::Context;
 use crate::grants::tapauth::TapAuthError;
 use crate::grants::{GrantError, LinkPoll};
 use crate::render::{errors, grants as render, Message};
@@ -15,22 +15,17 @@ use crate::slack::Reply;
 const APPROVAL_WINDOW: Duration = Duration::from_secs(render::APPROVAL_MINUTES * 60);
 
 /// Who may link and unlink: workspace admins and owners, and `ADMIN_SLACK_USERS`.
-async fn may_manage_orgs(state: &AppState, user_id: &str) -> Result<(), Message> {
-    if state.config.admin_slack_users.iter().any(|u| u == user_id) {
+async fn may_manage_orgs(ctx: &Context, user_id: &str) -> Result<(), Message> {
+    if ctx.admins.iter().any(|u| u == user_id) {
         return Ok(());
     }
-    let listed = if state.config.admin_slack_users.is_empty() {
+    let listed = if ctx.admins.is_empty() {
         String::new()
     } else {
-        let users: Vec<String> = state
-            .config
-            .admin_slack_users
-            .iter()
-            .map(|u| format!("<@{u}>"))
-            .collect();
+        let users: Vec<String> = ctx.admins.iter().map(|u| format!("<@{u}>")).collect();
         format!(" and {}", users.join(", "))
     };
-    match state.slack.user_is_admin(user_id).await {
+    match ctx.slack.user_is_admin(user_id).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(Message::mrkdwn(format!(
             ":lock: Only Slack workspace admins and owners{listed} can link or unlink Sentry orgs. Ask one of them."
@@ -47,11 +42,11 @@ async fn may_manage_orgs(state: &AppState, user_id: &str) -> Result<(), Message>
 }
 
 /// `/sentry link`: an approval link now, the outcome later.
-pub async fn link(state: &AppState, who: &Invocation) -> Reply {
-    if let Err(denied) = may_manage_orgs(state, &who.user_id).await {
+pub async fn link(ctx: &Context, who: &Invocation) -> Reply {
+    if let Err(denied) = may_manage_orgs(ctx, &who.user_id).await {
         return Reply::ephemeral(denied);
     }
-    let created = match state.grants.start_link().await {
+    let created = match ctx.issues.grants().start_link().await {
         Ok(created) => created,
         Err(e) => {
             tracing::warn!(error = %e, "could not start a TapAuth grant");
@@ -59,13 +54,13 @@ pub async fn link(state: &AppState, who: &Invocation) -> Reply {
         }
     };
     tracing::info!(grant_id = %created.id, api = created.api.as_str(), "link started; waiting for approval");
-    let approval = render::approval(&created.approve_url, state.grants.requested_scopes());
-    let task_state = state.clone();
+    let approval = render::approval(&created.approve_url, ctx.issues.grants().requested_scopes());
+    let task_ctx = ctx.clone();
     let task_who = who.clone();
-    state.tasks.spawn(
+    ctx.tasks.spawn(
         async move {
-            let outcome = await_approval(&task_state, &created, &task_who).await;
-            if let Err(e) = task_state
+            let outcome = await_approval(&task_ctx, &created, &task_who).await;
+            if let Err(e) = task_ctx
                 .responder
                 .send(&task_who.response_url, &Reply::ephemeral(outcome))
                 .await
@@ -80,19 +75,19 @@ pub async fn link(state: &AppState, who: &Invocation) -> Reply {
 
 /// Polls TapAuth until the grant is approved, refused, or the window closes.
 async fn await_approval(
-    state: &AppState,
+    ctx: &Context,
     created: &crate::grants::tapauth::CreatedGrant,
     who: &Invocation,
 ) -> Message {
     let deadline = tokio::time::Instant::now() + APPROVAL_WINDOW;
-    let interval = state.config.tapauth_poll_interval;
+    let interval = ctx.link_poll_interval;
     loop {
         tokio::time::sleep(interval).await;
         if tokio::time::Instant::now() >= deadline {
             tracing::info!("link not approved in time");
             return render::link_failed("timeout");
         }
-        match state.grants.poll_link(created).await {
+        match ctx.issues.grants().poll_link(created).await {
             Ok(LinkPoll::Pending) => continue,
             Ok(LinkPoll::Failed { status }) => {
                 tracing::info!(%status, "link ended without approval");
@@ -103,10 +98,10 @@ async fn await_approval(
                 scopes,
                 expires_at,
             }) => {
-                let requested = state.grants.requested_scopes().to_vec();
+                let requested = ctx.issues.grants().requested_scopes().to_vec();
                 let granted = scopes.unwrap_or_else(|| requested.clone());
-                return match state
-                    .grants
+                return match ctx
+                    .issues
                     .complete_link(created, &token, &granted, expires_at, &who.user_id)
                     .await
                 {
@@ -134,11 +129,11 @@ async fn await_approval(
 }
 
 /// `/sentry unlink <org>`.
-pub async fn unlink(state: &AppState, who: &Invocation, org: &str) -> Reply {
-    if let Err(denied) = may_manage_orgs(state, &who.user_id).await {
+pub async fn unlink(ctx: &Context, who: &Invocation, org: &str) -> Reply {
+    if let Err(denied) = may_manage_orgs(ctx, &who.user_id).await {
         return Reply::ephemeral(denied);
     }
-    match state.grants.unlink(org).await {
+    match ctx.issues.unlink(org).await {
         Ok(outcome) => {
             tracing::info!(org, ?outcome, "unlink");
             Reply::ephemeral(render::unlinked(org, outcome))
@@ -148,8 +143,8 @@ pub async fn unlink(state: &AppState, who: &Invocation, org: &str) -> Reply {
 }
 
 /// `/sentry orgs`.
-pub async fn orgs(state: &AppState) -> Reply {
-    match state.grants.linked_orgs().await {
+pub async fn orgs(ctx: &Context) -> Reply {
+    match ctx.issues.linked_orgs().await {
         Ok(orgs) => Reply::ephemeral(render::orgs(&orgs)),
         Err(e) => Reply::ephemeral(errors::grant_error(&e)),
     }

@@ -1,14 +1,49 @@
 //! The `/sentry` command language: [`parse`] turns text into a [`Command`],
-//! [`run`] decides what to answer at once and what to do afterwards.
+//! [`run`] decides what to answer at once and what to do afterwards, and
+//! [`inbound`] takes a verified request from a transport (HTTP or Socket
+//! Mode) and answers it within Slack's deadline.
 
-pub mod catalog;
 pub mod grants;
-pub mod issue_actions;
+pub mod help;
+pub mod inbound;
 pub mod parse;
 pub mod resolve;
 pub mod run;
 pub mod sentry;
 pub mod subscriptions;
-pub mod unfurl;
+pub mod usage;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::task::TaskTracker;
+
+use crate::deferred::DeferredWork;
+use crate::issues::IssueService;
+use crate::slack::response_url::ResponseUrlClient;
+use crate::slack::web::SlackWeb;
+use crate::store::Store;
 
 pub use parse::{parse, Command, ParseError, Subcommand};
+
+/// What answering a person needs: commands, clicks and unfurls all run on
+/// it. Cheap to clone; spawned answers take their own copy.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// Sentry, through the org's grant.
+    pub issues: Arc<IssueService>,
+    /// Subscriptions, alerts, activity.
+    pub store: Store,
+    /// Slack Web API.
+    pub slack: SlackWeb,
+    /// Answers through `response_url`s.
+    pub responder: ResponseUrlClient,
+    /// Work spawned by handlers, awaited at shutdown.
+    pub tasks: TaskTracker,
+    /// Bound on answers in progress.
+    pub deferred: DeferredWork,
+    /// `ADMIN_SLACK_USERS`: may link and unlink besides workspace admins.
+    pub admins: Arc<[String]>,
+    /// How often a pending `/sentry link` is polled.
+    pub link_poll_interval: Duration,
+}

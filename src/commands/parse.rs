@@ -189,21 +189,7 @@ impl fmt::Display for ProjectRef {
     }
 }
 
-/// How an issue is named in `/sentry issue`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum IssueRef {
-    /// A short ID such as `API-3F` (upper-cased).
-    ShortId(String),
-    /// Sentry's numeric issue id.
-    Id(String),
-    /// An issue URL; the org comes from its host or path when present.
-    Url {
-        /// Org slug found in the URL.
-        org: Option<String>,
-        /// Numeric issue id from the URL.
-        id: String,
-    },
-}
+pub use crate::issues::IssueRef;
 
 /// Options of `/sentry subscribe`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

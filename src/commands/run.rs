@@ -3,12 +3,10 @@
 //! in a spawned task that answers through `response_url`, so Slack's 3 s
 //! deadline is never at risk.
 
-use crate::app::AppState;
-use crate::commands::grants;
-use crate::commands::parse::{parse, Command, Subcommand};
-use crate::commands::sentry::{self, View};
-use crate::commands::subscriptions;
-use crate::render::{help, usage, Message};
+use super::parse::{parse, Command, Subcommand};
+use super::sentry::{self, View};
+use super::{grants, help, subscriptions, usage, Context};
+use crate::render::Message;
 use crate::slack::Reply;
 
 /// How a command is answered.
@@ -94,39 +92,37 @@ pub struct Invocation {
 }
 
 /// Runs a deferred command and returns its answer.
-pub async fn execute(state: &AppState, command: &Command, who: &Invocation) -> Reply {
-    execute_view(state, command, who, &View::default()).await
+pub async fn execute(ctx: &Context, command: &Command, who: &Invocation) -> Reply {
+    execute_view(ctx, command, who, &View::default()).await
 }
 
 /// Runs a command for a particular page, or as a shared copy.
 pub async fn execute_view(
-    state: &AppState,
+    ctx: &Context,
     command: &Command,
     who: &Invocation,
     view: &View,
 ) -> Reply {
     match command {
-        Command::Link => grants::link(state, who).await,
-        Command::Unlink { org } => grants::unlink(state, who, org).await,
-        Command::Orgs => grants::orgs(state).await,
+        Command::Link => grants::link(ctx, who).await,
+        Command::Unlink { org } => grants::unlink(ctx, who, org).await,
+        Command::Orgs => grants::orgs(ctx).await,
         Command::Issues { project, query } => {
-            Reply::ephemeral(sentry::issues(state, project, query.as_deref(), view).await)
+            Reply::ephemeral(sentry::issues(ctx, project, query.as_deref(), view).await)
         }
-        Command::Issue { issue } => Reply::ephemeral(sentry::issue(state, issue, view).await),
-        Command::Projects { org } => {
-            Reply::ephemeral(sentry::projects(state, org.as_deref()).await)
-        }
+        Command::Issue { issue } => Reply::ephemeral(sentry::issue(ctx, issue, view).await),
+        Command::Projects { org } => Reply::ephemeral(sentry::projects(ctx, org.as_deref()).await),
         Command::Subscribe {
             project,
             query,
             options,
         } => Reply::ephemeral(
-            subscriptions::subscribe(state, who, project, query.as_deref(), options).await,
+            subscriptions::subscribe(ctx, who, project, query.as_deref(), options).await,
         ),
         Command::Unsubscribe { project } => {
-            Reply::ephemeral(subscriptions::unsubscribe(state, who, project).await)
+            Reply::ephemeral(subscriptions::unsubscribe(ctx, who, project).await)
         }
-        Command::Subscriptions => Reply::ephemeral(subscriptions::list(state, who).await),
+        Command::Subscriptions => Reply::ephemeral(subscriptions::list(ctx, who).await),
         Command::Help { topic } => Reply::ephemeral(match topic {
             Some(sub) => help::topic(*sub),
             None => help::overview(),

@@ -3,11 +3,12 @@
 
 use std::time::SystemTime;
 
-use crate::actions::rerun::Rerun;
-use crate::app::AppState;
-use crate::commands::parse::{IssueRef, ProjectRef};
-use crate::commands::resolve::{resolve, Resolution};
+use super::parse::ProjectRef;
+use super::resolve::{resolve, Resolution};
+use super::Context;
 use crate::grants::{GrantError, LinkedOrg};
+use crate::interactions::codec::Rerun;
+use crate::issues::{is_not_found, IssueRef};
 use crate::render::escape::escape_mrkdwn;
 use crate::render::issues::{
     issue_detail, issue_page, projects as render_projects, IssuePage, PAGE_SIZE,
@@ -15,7 +16,7 @@ use crate::render::issues::{
 use crate::render::message::context;
 use crate::render::{errors, Message};
 use crate::sentry::models::Issue;
-use crate::sentry::{IssueQuery, SentryError};
+use crate::sentry::IssueQuery;
 
 /// The query used when none is given.
 pub const DEFAULT_QUERY: &str = "is:unresolved";
@@ -41,9 +42,9 @@ fn no_orgs() -> Message {
     )
 }
 
-async fn linked(state: &AppState) -> Result<Vec<LinkedOrg>, Message> {
-    let orgs = state
-        .grants
+async fn linked(ctx: &Context) -> Result<Vec<LinkedOrg>, Message> {
+    let orgs = ctx
+        .issues
         .linked_orgs()
         .await
         .map_err(|e| errors::grant_error(&e))?;
@@ -55,14 +56,14 @@ async fn linked(state: &AppState) -> Result<Vec<LinkedOrg>, Message> {
 
 /// The project lists of `orgs`; orgs that fail are left out unless all fail.
 async fn catalog(
-    state: &AppState,
+    ctx: &Context,
     orgs: &[String],
     refresh: bool,
 ) -> Result<Vec<(String, Vec<String>, Vec<String>)>, Message> {
     let mut lists = Vec::new();
     let mut first_error: Option<GrantError> = None;
     for org in orgs {
-        match state.catalog.projects(&state.grants, org, refresh).await {
+        match ctx.issues.projects(org, refresh).await {
             Ok(projects) => {
                 let slugs = projects.iter().map(|p| p.slug.clone()).collect();
                 let ids = projects.iter().map(|p| p.id.clone()).collect();
@@ -82,10 +83,10 @@ async fn catalog(
 
 /// Finds which linked org has `target`; returns (org, project slug, project id).
 pub(crate) async fn resolve_project(
-    state: &AppState,
+    ctx: &Context,
     target: &ProjectRef,
 ) -> Result<(String, String, String), Message> {
-    let orgs: Vec<String> = linked(state).await?.into_iter().map(|o| o.org).collect();
+    let orgs: Vec<String> = linked(ctx).await?.into_iter().map(|o| o.org).collect();
     if let Some(org) = &target.org {
         if !orgs.contains(org) {
             return Err(errors::grant_error(&GrantError::NotLinked {
@@ -103,7 +104,7 @@ pub(crate) async fn resolve_project(
     let mut lists = Vec::new();
     // Cached lists first; on a miss, fetch them again in case the project is new.
     for refresh in [false, true] {
-        lists = catalog(state, &scope, refresh).await?;
+        lists = catalog(ctx, &scope, refresh).await?;
         let pairs: Vec<(String, Vec<String>)> = lists
             .iter()
             .map(|(o, s, _)| (o.clone(), s.clone()))
@@ -171,12 +172,12 @@ fn with_sharer(mut message: Message, view: &View) -> Message {
 
 /// `/sentry issues <[org/]project> [query]`.
 pub async fn issues(
-    state: &AppState,
+    ctx: &Context,
     target: &ProjectRef,
     query: Option<&str>,
     view: &View,
 ) -> Message {
-    let (org, project, project_id) = match resolve_project(state, target).await {
+    let (org, project, project_id) = match resolve_project(ctx, target).await {
         Ok(found) => found,
         Err(message) => return message,
     };
@@ -188,7 +189,7 @@ pub async fn issues(
         PAGE_SIZE,
         view.cursor.clone(),
     );
-    let page = match state.grants.list_issues(&org, &request).await {
+    let page = match ctx.issues.list(&org, &request).await {
         Ok(page) => page,
         Err(e) => return errors::list_error(&query, &e),
     };
@@ -227,29 +228,18 @@ pub async fn issues(
     )
 }
 
-/// Looks an issue up in the org that has it.
-async fn find_issue(state: &AppState, reference: &IssueRef) -> Result<(String, Issue), Message> {
-    let orgs: Vec<String> = match reference {
-        IssueRef::Url { org: Some(org), .. } => vec![org.clone()],
-        _ => linked(state).await?.into_iter().map(|o| o.org).collect(),
+/// Looks an issue up in the org that has it: the org a URL names, else
+/// each linked org in turn.
+async fn find_issue(ctx: &Context, reference: &IssueRef) -> Result<(String, Issue), Message> {
+    let orgs: Vec<String> = match reference.org() {
+        Some(org) => vec![org.to_string()],
+        None => linked(ctx).await?.into_iter().map(|o| o.org).collect(),
     };
     let mut first_error: Option<GrantError> = None;
     for org in &orgs {
-        let sentry = &state.sentry;
-        let result = state
-            .grants
-            .with_token(org, |token| async move {
-                match reference {
-                    IssueRef::ShortId(short) => sentry.issue_by_short_id(org, &token, short).await,
-                    IssueRef::Id(id) | IssueRef::Url { id, .. } => {
-                        sentry.issue(org, &token, id).await
-                    }
-                }
-            })
-            .await;
-        match result {
+        match ctx.issues.find(org, reference).await {
             Ok(issue) => return Ok((org.clone(), issue)),
-            Err(GrantError::Sentry(SentryError::NotFound { .. })) => continue,
+            Err(e) if is_not_found(&e) => continue,
             Err(e) => {
                 first_error.get_or_insert(e);
             }
@@ -258,34 +248,42 @@ async fn find_issue(state: &AppState, reference: &IssueRef) -> Result<(String, I
     if let Some(e) = first_error {
         return Err(errors::grant_error(&e));
     }
-    let name = match reference {
-        IssueRef::ShortId(s) | IssueRef::Id(s) | IssueRef::Url { id: s, .. } => s.clone(),
-    };
     let places: Vec<String> = orgs
         .iter()
         .map(|o| format!("*{}*", escape_mrkdwn(o)))
         .collect();
     Err(Message::mrkdwn(format!(
         ":mag: No issue `{}` in {}. Check the ID, or paste the issue's URL from Sentry.",
-        escape_mrkdwn(&name),
+        escape_mrkdwn(reference.name()),
         places.join(", ")
     )))
 }
 
 /// `/sentry issue <ref>`.
-pub async fn issue(state: &AppState, reference: &IssueRef, view: &View) -> Message {
-    let (org, issue) = match find_issue(state, reference).await {
-        Ok(found) => found,
-        Err(message) => return message,
-    };
-    let (sentry, id) = (&state.sentry, &issue.id);
+pub async fn issue(ctx: &Context, reference: &IssueRef, view: &View) -> Message {
+    match find_issue(ctx, reference).await {
+        Ok((org, issue)) => show_issue(ctx, &org, &issue, view).await,
+        Err(message) => message,
+    }
+}
+
+/// One issue of one org in detail, as redrawn after a click.
+pub async fn issue_in_org(ctx: &Context, org: &str, id: &str, view: &View) -> Message {
+    match ctx.issues.get(org, id).await {
+        Ok(issue) => show_issue(ctx, org, &issue, view).await,
+        Err(e) if is_not_found(&e) => Message::mrkdwn(format!(
+            ":mag: Issue {} no longer exists in Sentry (it was deleted or merged).",
+            escape_mrkdwn(id)
+        )),
+        Err(e) => errors::grant_error(&e),
+    }
+}
+
+async fn show_issue(ctx: &Context, org: &str, issue: &Issue, view: &View) -> Message {
     // The latest event adds detail; the issue is still worth showing without it.
-    let event = state
-        .grants
-        .with_token(&org, |token| {
-            let org = org.as_str();
-            async move { sentry.latest_event(org, &token, id).await }
-        })
+    let event = ctx
+        .issues
+        .latest_event(org, &issue.id)
         .await
         .map_err(|e| tracing::info!(error = %e, "latest event unavailable"))
         .ok();
@@ -296,8 +294,8 @@ pub async fn issue(state: &AppState, reference: &IssueRef, view: &View) -> Messa
     });
     with_sharer(
         issue_detail(
-            &org,
-            &issue,
+            org,
+            issue,
             event.as_ref(),
             share,
             view.status_line.as_deref(),
@@ -308,8 +306,8 @@ pub async fn issue(state: &AppState, reference: &IssueRef, view: &View) -> Messa
 }
 
 /// `/sentry projects [org]`.
-pub async fn projects(state: &AppState, org: Option<&str>) -> Message {
-    let orgs: Vec<String> = match linked(state).await {
+pub async fn projects(ctx: &Context, org: Option<&str>) -> Message {
+    let orgs: Vec<String> = match linked(ctx).await {
         Ok(orgs) => orgs.into_iter().map(|o| o.org).collect(),
         Err(message) => return message,
     };
@@ -322,7 +320,7 @@ pub async fn projects(state: &AppState, org: Option<&str>) -> Message {
         }
         None => orgs,
     };
-    match catalog(state, &scope, true).await {
+    match catalog(ctx, &scope, true).await {
         Ok(lists) => render_projects(
             &lists
                 .into_iter()

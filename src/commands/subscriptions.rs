@@ -1,9 +1,9 @@
 //! `/sentry subscribe`, `/sentry unsubscribe` and `/sentry subscriptions`.
 
-use crate::app::AppState;
-use crate::commands::parse::{ProjectRef, SubscribeOptions};
-use crate::commands::run::Invocation;
-use crate::commands::sentry::{resolve_project, DEFAULT_QUERY};
+use super::parse::{ProjectRef, SubscribeOptions};
+use super::run::Invocation;
+use super::sentry::{resolve_project, DEFAULT_QUERY};
+use super::Context;
 use crate::grants::GrantError;
 use crate::render::alerts;
 use crate::render::escape::escape_mrkdwn;
@@ -19,13 +19,13 @@ fn random_id() -> String {
 
 /// `/sentry subscribe <[org/]project> [query] [options]`.
 pub async fn subscribe(
-    state: &AppState,
+    ctx: &Context,
     who: &Invocation,
     target: &ProjectRef,
     query: Option<&str>,
     options: &SubscribeOptions,
 ) -> Message {
-    let (org, project, project_id) = match resolve_project(state, target).await {
+    let (org, project, project_id) = match resolve_project(ctx, target).await {
         Ok(found) => found,
         Err(message) => return message,
     };
@@ -34,7 +34,7 @@ pub async fn subscribe(
     let created_at_ms = now_ms();
     // The issues that exist now are the baseline: they are never posted.
     let request = IssueQuery::by_activity(&project, &project_id, &query, MAX_PAGE, None);
-    let baseline = match state.grants.list_issues(&org, &request).await {
+    let baseline = match ctx.issues.list(&org, &request).await {
         Ok(page) => page.items,
         Err(e) => return errors::list_error(&query, &e),
     };
@@ -54,7 +54,7 @@ pub async fn subscribe(
         relink_notified: false,
     };
     // Posting the notice proves the bot can post here before anything is stored.
-    if let Err(e) = state
+    if let Err(e) = ctx
         .slack
         .post_message(
             &who.channel_id,
@@ -67,7 +67,7 @@ pub async fn subscribe(
         tracing::info!(channel = %who.channel_id, error = %e, "cannot post in the channel");
         return cannot_post(&e);
     }
-    let (stored, updated) = match state.store.put_subscription(&sub).await {
+    let (stored, updated) = match ctx.store.put_subscription(&sub).await {
         Ok(result) => result,
         Err(e) => return errors::grant_error(&GrantError::Store(e)),
     };
@@ -80,7 +80,7 @@ pub async fn subscribe(
             )
         })
         .collect();
-    if let Err(e) = state.store.record_tick(&stored.id, &seen, &[]).await {
+    if let Err(e) = ctx.store.record_tick(&stored.id, &seen, &[]).await {
         return errors::grant_error(&GrantError::Store(e));
     }
     tracing::info!(subscription = %stored.id, channel = %stored.channel_id, org = %stored.org_slug,
@@ -105,8 +105,8 @@ fn cannot_post(error: &SlackError) -> Message {
 }
 
 /// `/sentry unsubscribe <[org/]project>`.
-pub async fn unsubscribe(state: &AppState, who: &Invocation, target: &ProjectRef) -> Message {
-    let subs = match state.store.channel_subscriptions(&who.channel_id).await {
+pub async fn unsubscribe(ctx: &Context, who: &Invocation, target: &ProjectRef) -> Message {
+    let subs = match ctx.store.channel_subscriptions(&who.channel_id).await {
         Ok(subs) => subs,
         Err(e) => return errors::grant_error(&GrantError::Store(e)),
     };
@@ -121,7 +121,7 @@ pub async fn unsubscribe(state: &AppState, who: &Invocation, target: &ProjectRef
             "This channel is not subscribed to `{}`. `/sentry subscriptions` lists its subscriptions.",
             escape_mrkdwn(&target.to_string())
         )),
-        [sub] => match state.store.delete_subscription(&sub.channel_id, &sub.org_slug, &sub.project_slug).await {
+        [sub] => match ctx.store.delete_subscription(&sub.channel_id, &sub.org_slug, &sub.project_slug).await {
             Ok(_) => {
                 tracing::info!(subscription = %sub.id, "unsubscribed");
                 Message::mrkdwn(format!(
@@ -144,8 +144,8 @@ pub async fn unsubscribe(state: &AppState, who: &Invocation, target: &ProjectRef
 }
 
 /// `/sentry subscriptions`.
-pub async fn list(state: &AppState, who: &Invocation) -> Message {
-    match state.store.channel_subscriptions(&who.channel_id).await {
+pub async fn list(ctx: &Context, who: &Invocation) -> Message {
+    match ctx.store.channel_subscriptions(&who.channel_id).await {
         Ok(subs) => alerts::subscriptions(&subs),
         Err(e) => errors::grant_error(&GrantError::Store(e)),
     }

@@ -6,22 +6,20 @@
 pub mod seal;
 pub mod tapauth;
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use moka::future::Cache;
+
 use crate::config::{Secret, StaticGrant};
-use crate::sentry::{SentryClient, SentryError};
+use crate::sentry::SentryError;
 use crate::store::{now_ms, GrantRow, Store, StoreError};
 use seal::{SealError, Sealer};
 use tapauth::{CreatedGrant, GrantState, TapAuthApi, TapAuthClient, TapAuthError};
 
 /// Tokens are fetched again this long before they expire.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(120);
-
-/// The scopes the bot asks for by default.
-pub const DEFAULT_SCOPES: &str = "org:read project:read team:read member:read event:write";
 
 /// How an org is connected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,6 +104,24 @@ pub enum GrantError {
     /// Sentry failed.
     #[error(transparent)]
     Sentry(#[from] SentryError),
+    /// A failure of a load another request was waiting on, as text.
+    #[error("{0}")]
+    Shared(String),
+}
+
+impl GrantError {
+    /// The error of a load that several requests shared: the variants a
+    /// person acts on are kept, the rest carried as their message.
+    pub fn from_shared(error: Arc<GrantError>) -> GrantError {
+        Arc::try_unwrap(error).unwrap_or_else(|shared| match &*shared {
+            GrantError::NotLinked { org } => GrantError::NotLinked { org: org.clone() },
+            GrantError::NeedsRelink { org } => GrantError::NeedsRelink { org: org.clone() },
+            GrantError::StaticTokenRejected { org } => {
+                GrantError::StaticTokenRejected { org: org.clone() }
+            }
+            other => GrantError::Shared(other.to_string()),
+        })
+    }
 }
 
 /// One poll of a pending link.
@@ -157,15 +173,32 @@ struct CachedToken {
     expires_at: Option<SystemTime>,
 }
 
+/// A cached token lives until [`EXPIRY_MARGIN`] before TapAuth's expiry.
+struct UntilExpiry;
+
+impl moka::Expiry<String, CachedToken> for UntilExpiry {
+    fn expire_after_create(
+        &self,
+        _org: &String,
+        cached: &CachedToken,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        cached.expires_at.map(|at| {
+            at.duration_since(SystemTime::now() + EXPIRY_MARGIN)
+                .unwrap_or(Duration::ZERO)
+        })
+    }
+}
+
 /// The org → token registry.
 pub struct Grants {
     store: Store,
     sealer: Sealer,
     tapauth: TapAuthClient,
-    sentry: SentryClient,
     static_grant: Option<StaticGrant>,
     requested_scopes: Vec<String>,
-    cache: Mutex<HashMap<String, CachedToken>>,
+    /// Tokens by org; concurrent misses for one org share one TapAuth fetch.
+    cache: Cache<String, CachedToken>,
 }
 
 impl std::fmt::Debug for Grants {
@@ -183,7 +216,6 @@ impl Grants {
         store: Store,
         sealer: Sealer,
         tapauth: TapAuthClient,
-        sentry: SentryClient,
         static_grant: Option<StaticGrant>,
         requested_scopes: Vec<String>,
     ) -> Self {
@@ -191,21 +223,18 @@ impl Grants {
             store,
             sealer,
             tapauth,
-            sentry,
             static_grant,
             requested_scopes,
-            cache: Mutex::new(HashMap::new()),
+            cache: Cache::builder()
+                .max_capacity(100_000)
+                .expire_after(UntilExpiry)
+                .build(),
         }
     }
 
     /// The scopes `/sentry link` asks for.
     pub fn requested_scopes(&self) -> &[String] {
         &self.requested_scopes
-    }
-
-    /// The Sentry client the grants are for.
-    pub fn sentry(&self) -> &SentryClient {
-        &self.sentry
     }
 
     /// Every linked org, the static one first.
@@ -239,27 +268,14 @@ impl Grants {
         self.static_grant.as_ref().is_some_and(|g| g.org == org)
     }
 
-    fn cached(&self, org: &str) -> Option<Secret> {
-        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = cache.get(org)?;
-        let fresh = entry
-            .expires_at
-            .is_none_or(|at| at > SystemTime::now() + EXPIRY_MARGIN);
-        fresh.then(|| entry.token.clone())
+    async fn remember(&self, org: &str, token: Secret, expires_at: Option<SystemTime>) {
+        self.cache
+            .insert(org.to_string(), CachedToken { token, expires_at })
+            .await;
     }
 
-    fn remember(&self, org: &str, token: Secret, expires_at: Option<SystemTime>) {
-        self.cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(org.to_string(), CachedToken { token, expires_at });
-    }
-
-    fn forget(&self, org: &str) {
-        self.cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(org);
+    async fn forget(&self, org: &str) {
+        self.cache.invalidate(org).await;
     }
 
     /// A token for `org`, from the cache or fetched from TapAuth.
@@ -267,14 +283,21 @@ impl Grants {
         if let Some(grant) = self.static_grant.as_ref().filter(|g| g.org == org) {
             return Ok(grant.token.clone());
         }
-        if let Some(token) = self.cached(org) {
-            return Ok(token);
-        }
-        self.fetch(org).await
+        self.cache
+            .try_get_with(org.to_string(), self.fetch(org))
+            .await
+            .map(|cached| cached.token)
+            .map_err(GrantError::from_shared)
     }
 
-    /// Fetches a fresh token for `org` from TapAuth.
-    async fn fetch(&self, org: &str) -> Result<Secret, GrantError> {
+    /// Fetches a fresh token for `org` from TapAuth and caches it.
+    async fn fetch_fresh(&self, org: &str) -> Result<Secret, GrantError> {
+        self.forget(org).await;
+        self.token(org).await
+    }
+
+    /// Reads a token for `org` from TapAuth.
+    async fn fetch(&self, org: &str) -> Result<CachedToken, GrantError> {
         let row = self
             .store
             .grant(org)
@@ -301,16 +324,12 @@ impl Grants {
         match state {
             GrantState::Active {
                 token, expires_at, ..
-            } => {
-                self.remember(org, token.clone(), expires_at);
-                Ok(token)
-            }
+            } => Ok(CachedToken { token, expires_at }),
             GrantState::Pending { .. } | GrantState::Expired | GrantState::Ended { .. } => {
                 tracing::warn!(org, state = ?redacted(&state), "grant no longer usable; marking it for re-link");
                 self.store
                     .set_grant_health(org, Health::NeedsRelink.as_str())
                     .await?;
-                self.forget(org);
                 Err(GrantError::NeedsRelink {
                     org: org.to_string(),
                 })
@@ -337,14 +356,13 @@ impl Grants {
                     org,
                     "Sentry rejected the cached token; fetching a fresh one"
                 );
-                self.forget(org);
-                let token = self.fetch(org).await?;
+                let token = self.fetch_fresh(org).await?;
                 match call(token).await {
                     Err(SentryError::Unauthorized) => {
                         self.store
                             .set_grant_health(org, Health::NeedsRelink.as_str())
                             .await?;
-                        self.forget(org);
+                        self.forget(org).await;
                         Err(GrantError::NeedsRelink {
                             org: org.to_string(),
                         })
@@ -354,30 +372,6 @@ impl Grants {
             }
             other => Ok(other?),
         }
-    }
-
-    /// One page of a project's issues, with the org's grant.
-    pub async fn list_issues(
-        &self,
-        org: &str,
-        request: &crate::sentry::IssueQuery,
-    ) -> Result<crate::sentry::Page<crate::sentry::models::Issue>, GrantError> {
-        self.with_token(org, |token| async move {
-            self.sentry.list_issues(org, &token, request).await
-        })
-        .await
-    }
-
-    /// One issue by numeric id, with the org's grant.
-    pub async fn issue(
-        &self,
-        org: &str,
-        id: &str,
-    ) -> Result<crate::sentry::models::Issue, GrantError> {
-        self.with_token(org, |token| async move {
-            self.sentry.issue(org, &token, id).await
-        })
-        .await
     }
 
     /// Starts a link: a new TapAuth grant waiting for approval.
@@ -414,20 +408,21 @@ impl Grants {
         )
     }
 
-    /// Finishes an approved link: asks Sentry which org the token covers and
-    /// stores the grant for it, replacing any previous one in one write.
-    pub async fn complete_link(
+    /// Finishes an approved link: stores the grant for each org the token
+    /// covers (`org_slugs`, as Sentry listed them), replacing any previous
+    /// one in one write.
+    pub async fn store_link(
         &self,
+        org_slugs: &[String],
         grant: &CreatedGrant,
         token: &Secret,
         scopes: &[String],
         expires_at: Option<SystemTime>,
         linked_by: &str,
     ) -> Result<Vec<LinkedResult>, GrantError> {
-        let orgs = self.sentry.organizations(token).await?;
         let mut results = Vec::new();
-        for org in orgs {
-            let slug = org.slug.to_lowercase();
+        for org in org_slugs {
+            let slug = org.to_lowercase();
             if self.is_static(&slug) {
                 results.push(LinkedResult {
                     org: slug,
@@ -449,7 +444,7 @@ impl Grants {
                     linked_at_ms: now_ms(),
                 })
                 .await?;
-            self.remember(&slug, token.clone(), expires_at);
+            self.remember(&slug, token.clone(), expires_at).await;
             results.push(LinkedResult {
                 org: slug,
                 replaced,
@@ -464,7 +459,7 @@ impl Grants {
         if self.is_static(org) {
             return Ok(Unlinked::Static);
         }
-        self.forget(org);
+        self.forget(org).await;
         Ok(if self.store.delete_grant(org).await? {
             Unlinked::Removed
         } else {

@@ -10,13 +10,13 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::backoff::Backoff;
 use crate::config::Secret;
+use crate::retry::RetryPolicy;
 
-const RETRY: Backoff = Backoff {
-    base: Duration::from_millis(200),
+const RETRY: RetryPolicy = RetryPolicy {
+    first_delay: Duration::from_millis(200),
     max_delay: Duration::from_secs(2),
-    max_attempts: 3,
+    max_retries: 2,
     max_total: Duration::from_secs(5),
 };
 
@@ -205,10 +205,8 @@ impl TapAuthClient {
         &self,
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<(StatusCode, String), TapAuthError> {
-        let mut attempts = 0;
-        let mut waited = Duration::ZERO;
+        let mut schedule = RETRY.schedule();
         loop {
-            attempts += 1;
             let reason = match build().send().await {
                 Ok(response) if !response.status().is_server_error() => {
                     let status = response.status();
@@ -221,12 +219,10 @@ impl TapAuthClient {
                 Ok(response) => format!("HTTP {}", response.status().as_u16()),
                 Err(e) => e.to_string(),
             };
-            let wait = RETRY.delay(attempts);
-            if !RETRY.allows(attempts, waited, wait) {
+            let Some(wait) = schedule.next() else {
                 return Err(TapAuthError::Unavailable(reason));
-            }
+            };
             tokio::time::sleep(wait).await;
-            waited += wait;
         }
     }
 }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
+use super::HttpState;
 
 /// The process is up.
 pub async fn healthz() -> &'static str {
@@ -15,8 +15,8 @@ pub async fn healthz() -> &'static str {
 }
 
 /// The store answers; 503 with the reason otherwise.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.store.ping().await {
+pub async fn readyz(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
+    match state.requests.store.ping().await {
         Ok(()) => (
             StatusCode::OK,
             Json(json!({ "status": "ready", "store": "ok" })),
@@ -32,7 +32,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
 }
 
 /// Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(State(state): State<HttpState>) -> Response {
     match &state.metrics {
         Some(handle) => (
             [("content-type", "text/plain; version=0.0.4")],

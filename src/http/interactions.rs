@@ -1,27 +1,18 @@
-//! `POST /slack/interactions`: buttons, menus and option loads. Always
-//! acknowledged at once with an empty 200; the work runs in a spawned task
-//! that answers through the interaction's `response_url`.
+//! `POST /slack/interactions`: decodes the form and hands the payload to
+//! [`interactions`](crate::interactions). Always acknowledged at once.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
-use tracing::Instrument;
 
-use super::interaction_payload::{intent, parse_form, Intent, InteractionPayload};
-use crate::app::AppState;
-use crate::commands::issue_actions;
-use crate::commands::parse::parse;
-use crate::commands::run::{execute_view, Invocation};
-use crate::commands::sentry::View;
-use crate::render::issues::from_detail_block_id;
-use crate::render::Message;
-use crate::slack::{Reply, Visibility};
+use super::HttpState;
+use crate::interactions::answer;
+use crate::interactions::payload::parse_form;
 
 /// Acknowledges an interaction and starts its work.
-pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
+pub async fn handle(State(state): State<HttpState>, body: Bytes) -> Response {
     let payload = match parse_form(&body) {
         Ok(payload) => payload,
         Err(e) => {
@@ -29,136 +20,8 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Response {
             return (StatusCode::BAD_REQUEST, "malformed interaction payload").into_response();
         }
     };
-    match answer(&state, payload).await {
+    match answer(&state.requests, payload).await {
         Some(body) => Json(body).into_response(),
         None => StatusCode::OK.into_response(),
     }
-}
-
-/// The immediate answer to an interaction (an option list, or nothing),
-/// whichever way it arrived; the work is spawned.
-pub async fn answer(state: &AppState, payload: InteractionPayload) -> Option<serde_json::Value> {
-    let who = Invocation {
-        team_id: payload
-            .team
-            .as_ref()
-            .map(|t| t.id.clone())
-            .unwrap_or_default(),
-        user_id: payload
-            .user
-            .as_ref()
-            .map(|u| u.id.clone())
-            .unwrap_or_default(),
-        channel_id: payload
-            .channel
-            .as_ref()
-            .map(|c| c.id.clone())
-            .unwrap_or_default(),
-        response_url: payload.response_url.clone().unwrap_or_default(),
-    };
-    let span = tracing::info_span!("interaction", kind = %payload.kind, team = %who.team_id, user = %who.user_id);
-    let actions: Vec<&str> = payload
-        .actions
-        .iter()
-        .map(|a| a.action_id.as_str())
-        .collect();
-    span.in_scope(|| tracing::info!(actions = ?actions, "interaction received"));
-    match payload.kind.as_str() {
-        // Option loads must answer with a list, even an empty one.
-        "block_suggestion" => return Some(suggestions(state, &payload).instrument(span).await),
-        "block_actions" => {}
-        _ => return None,
-    }
-    let action = payload.actions.first()?;
-    let shared = payload.container.as_ref().is_some_and(|c| !c.is_ephemeral);
-    let message_ts = payload
-        .container
-        .as_ref()
-        .and_then(|c| c.message_ts.as_deref());
-    let intent = intent(action, shared, message_ts);
-    if matches!(intent, Intent::Nothing) || who.response_url.is_empty() {
-        return None;
-    }
-    let task_state = state.clone();
-    let Some(slot) = state.deferred.admit() else {
-        // Telling the clicker costs one post and no Sentry call.
-        let busy = async move {
-            let reply = Reply::ephemeral(crate::render::errors::busy());
-            if let Err(e) = task_state.responder.send(&who.response_url, &reply).await {
-                tracing::warn!(error = %e, "could not say the bot is busy");
-            }
-        };
-        state.tasks.spawn(busy.instrument(span));
-        return None;
-    };
-    let task = async move {
-        let _slot = slot;
-        let reply = run_intent(&task_state, intent, &who).await;
-        if let Err(e) = task_state.responder.send(&who.response_url, &reply).await {
-            tracing::error!(error = %e, "could not deliver the interaction's answer");
-        }
-    };
-    state.tasks.spawn(task.instrument(span));
-    None
-}
-
-async fn run_intent(state: &AppState, intent: Intent, who: &Invocation) -> Reply {
-    match intent {
-        Intent::Page(rerun) => match parse(&rerun.text) {
-            Ok(command) => {
-                let view = View {
-                    cursor: rerun.cursor,
-                    page: rerun.page,
-                    ..View::default()
-                };
-                let mut reply = execute_view(state, &command, who, &view).await;
-                reply.replace_original = true;
-                reply
-            }
-            Err(_) => Reply::ephemeral(Message::mrkdwn(
-                "That button is out of date; run the command again.",
-            )),
-        },
-        Intent::Share(rerun) => match parse(&rerun.text) {
-            Ok(command) => {
-                let view = View {
-                    cursor: rerun.cursor,
-                    page: rerun.page,
-                    shared_by: Some(who.user_id.clone()),
-                    ..View::default()
-                };
-                let mut reply = execute_view(state, &command, who, &view).await;
-                reply.visibility = Visibility::InChannel;
-                reply
-            }
-            Err(_) => Reply::ephemeral(Message::mrkdwn(
-                "That button is out of date; run the command again.",
-            )),
-        },
-        Intent::Expand(rerun) => match parse(&rerun.text) {
-            Ok(command) => execute_view(state, &command, who, &View::default()).await,
-            Err(_) => Reply::ephemeral(Message::mrkdwn(
-                "That button is out of date; run the command again.",
-            )),
-        },
-        Intent::IssueAction(request) => issue_actions::apply(state, who, &request).await,
-        Intent::Nothing => Reply::ephemeral(Message::mrkdwn("Nothing to do.")),
-    }
-}
-
-/// Answers an option load: the assignee menu searches Sentry as people type.
-async fn suggestions(state: &AppState, payload: &InteractionPayload) -> serde_json::Value {
-    let target = payload.block_id.as_deref().and_then(from_detail_block_id);
-    let options = match (payload.action_id.as_deref(), target) {
-        (Some("assign"), Some((org, _, _))) => {
-            let query = payload.value.as_deref().unwrap_or_default();
-            issue_actions::assignee_options(state, &org, query).await
-        }
-        _ => Vec::new(),
-    };
-    let options: Vec<serde_json::Value> = options
-        .into_iter()
-        .map(|(text, value)| json!({ "text": { "type": "plain_text", "text": text }, "value": value }))
-        .collect();
-    json!({ "options": options })
 }

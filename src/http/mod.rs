@@ -1,21 +1,40 @@
-//! Inbound HTTP: Slack's signed webhooks and the health endpoints.
+//! Inbound HTTP: Slack's signed webhooks and the health endpoints. A
+//! transport only: it verifies and decodes, then hands the request to
+//! [`commands`](crate::commands), [`interactions`](crate::interactions) or
+//! [`events`](crate::events).
 
 pub mod commands;
 pub mod events;
 pub mod health;
-pub mod interaction_payload;
 pub mod interactions;
 pub mod verify;
+
+use std::sync::Arc;
+
+use slack_morphism::signature_verifier::SlackEventSignatureVerifier;
 
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::app::AppState;
+use crate::recent_ids::RecentIds;
+
+/// What the routes need.
+#[derive(Clone)]
+pub struct HttpState {
+    /// Answers commands, clicks and unfurls.
+    pub requests: crate::commands::Context,
+    /// Slack event ids already handled.
+    pub recent_events: Arc<RecentIds>,
+    /// Verifies inbound Slack requests.
+    pub verifier: Arc<SlackEventSignatureVerifier>,
+    /// Prometheus exposition, when the recorder is installed.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
 
 /// The service's routes. Every `/slack/*` route is behind signature verification.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: HttpState) -> Router {
     let verifier = state.verifier.clone();
     Router::new()
         .route("/slack/commands", post(commands::handle))

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use slack_morphism::prelude::*;
 
-use crate::actions::rerun::Rerun;
+use crate::interactions::codec::Rerun;
 use crate::render::escape::{escape_mrkdwn, escape_truncated, inline_code};
 use crate::render::issues::{issue_detail, level_emoji, link};
 use crate::render::limits;

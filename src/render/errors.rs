@@ -44,6 +44,10 @@ pub fn grant_error(error: &GrantError) -> Message {
              ask whoever runs the bot to check `/readyz`."
                 .to_string()
         }
+        GrantError::Shared(reason) => format!(
+            ":warning: The Sentry connection could not be used right now ({}). Try again in a minute.",
+            escape_mrkdwn(reason)
+        ),
         GrantError::Sentry(e) => return sentry_error(e),
     })
 }

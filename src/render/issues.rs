@@ -4,8 +4,7 @@ use std::time::SystemTime;
 
 use slack_morphism::prelude::*;
 
-use crate::actions::issue::{IssueAction, IssueVerb};
-use crate::actions::rerun::Rerun;
+use crate::interactions::codec::{detail_block_id, row_block_id, IssueAction, IssueVerb, Rerun};
 use crate::render::escape::{escape_mrkdwn, escape_truncated, inline_code, truncate_plain};
 use crate::render::limits;
 use crate::render::message::{context, header, section, Message};
@@ -149,42 +148,6 @@ pub struct IssuePage<'a> {
     /// The current time, for "last seen".
     pub now: SystemTime,
 }
-
-/// Block id of list row `index`; carries the page to re-render after an
-/// action when it fits Slack's 255-character limit.
-pub fn row_block_id(index: usize, this_page: Option<&Rerun>) -> String {
-    let plain = format!("r{index}");
-    match this_page.and_then(Rerun::encode) {
-        Some(page) if plain.len() + 1 + page.chars().count() <= MAX_BLOCK_ID => {
-            format!("{plain}|{page}")
-        }
-        _ => plain,
-    }
-}
-
-/// The page a row's block id carries, if any.
-pub fn page_from_block_id(block_id: &str) -> Option<Rerun> {
-    let (_, page) = block_id.split_once('|')?;
-    Rerun::decode(page)
-}
-
-/// Block id of a detail message's actions: `d|org|project|issue`.
-pub fn detail_block_id(org: &str, project: &str, issue_id: &str) -> String {
-    format!("d|{org}|{project}|{issue_id}")
-}
-
-/// (org, project, issue id) from a detail block id.
-pub fn from_detail_block_id(block_id: &str) -> Option<(String, String, String)> {
-    let mut parts = block_id.split('|');
-    (parts.next()? == "d").then_some(())?;
-    let org = parts.next()?.to_string();
-    let project = parts.next()?.to_string();
-    let issue = parts.next()?.to_string();
-    Some((org, project, issue))
-}
-
-/// Slack's limit on `block_id`.
-const MAX_BLOCK_ID: usize = 255;
 
 /// A page of issues with a menu on each row, "Next page" and "Share".
 pub fn issue_page(view: &IssuePage<'_>) -> Message {
@@ -608,30 +571,6 @@ mod tests {
             }
             assert!(!message.text.is_empty());
         }
-    }
-
-    #[test]
-    fn block_ids_carry_the_page_and_the_issue() {
-        let page = Rerun {
-            text: "issues acme/api level:error".into(),
-            cursor: Some("0:10:0".into()),
-            page: 2,
-        };
-        let id = row_block_id(3, Some(&page));
-        assert!(id.starts_with("r3|"));
-        assert_eq!(page_from_block_id(&id), Some(page));
-        let long = Rerun {
-            text: "x".repeat(300),
-            cursor: None,
-            page: 1,
-        };
-        assert_eq!(row_block_id(0, Some(&long)), "r0");
-        assert_eq!(page_from_block_id("r0"), None);
-        assert_eq!(
-            from_detail_block_id(&detail_block_id("acme", "api", "42")),
-            Some(("acme".into(), "api".into(), "42".into()))
-        );
-        assert_eq!(from_detail_block_id("r1|x"), None);
     }
 
     #[test]

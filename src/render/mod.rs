@@ -5,12 +5,10 @@ pub mod alerts;
 pub mod errors;
 pub mod escape;
 pub mod grants;
-pub mod help;
 pub mod issues;
 pub mod limits;
 pub mod message;
 pub mod text;
 pub mod time;
-pub mod usage;
 
 pub use message::Message;

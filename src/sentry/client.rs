@@ -17,8 +17,8 @@ use super::error::SentryError;
 use super::models::{Event, Issue, Member, Organization, Project, Team};
 use super::pagination::next_cursor;
 use super::ratelimit::RateLimitHeaders;
-use crate::backoff::Backoff;
 use crate::config::Secret;
+use crate::retry::RetryPolicy;
 
 /// Concurrent requests per org; Sentry's default concurrent limit is higher,
 /// and this keeps one busy org from starving the others.
@@ -30,12 +30,14 @@ pub const MAX_PAGE: u32 = 100;
 /// Pages followed when collecting a whole list (projects, teams).
 const MAX_PAGES: usize = 50;
 
-const RETRY: Backoff = Backoff {
-    base: Duration::from_millis(200),
+const RETRY: RetryPolicy = RetryPolicy {
+    first_delay: Duration::from_millis(200),
     max_delay: Duration::from_secs(4),
-    max_attempts: 4,
+    max_retries: 3,
     max_total: Duration::from_secs(15),
 };
+/// Rate-limit waits allowed per call, on top of the retries.
+const MAX_RATE_LIMIT_RETRIES: u32 = 5;
 
 /// One page of a list and the cursor of the next, when Sentry has one.
 #[derive(Clone, Debug, PartialEq)]
@@ -136,11 +138,6 @@ const MEMBERS: Endpoint = Endpoint {
     scope: "member:read",
     not_found: "organization",
 };
-const PROJECT_MEMBERS: Endpoint = Endpoint {
-    name: "project members",
-    scope: "member:read",
-    not_found: "project",
-};
 const TEAMS: Endpoint = Endpoint {
     name: "teams",
     scope: "team:read",
@@ -150,6 +147,9 @@ const TEAMS: Endpoint = Endpoint {
 /// Per-org admission: a concurrency cap and a pause after rate limits.
 struct OrgGate {
     permits: Semaphore,
+    /// The cap in force: [`MAX_CONCURRENT_PER_ORG`], lowered once to the
+    /// server's `ConcurrentLimit` when that is smaller.
+    cap: Mutex<usize>,
     hold_until: Mutex<Option<SystemTime>>,
 }
 
@@ -157,7 +157,21 @@ impl OrgGate {
     fn new() -> Self {
         Self {
             permits: Semaphore::new(MAX_CONCURRENT_PER_ORG),
+            cap: Mutex::new(MAX_CONCURRENT_PER_ORG),
             hold_until: Mutex::new(None),
+        }
+    }
+
+    /// Lowers the concurrency cap to what the server allows this org, so
+    /// our own requests never trip Sentry's concurrent-request limit.
+    fn limit_concurrency(&self, server_limit: u64) {
+        let wanted = usize::try_from(server_limit)
+            .unwrap_or(usize::MAX)
+            .clamp(1, MAX_CONCURRENT_PER_ORG);
+        let mut cap = self.cap.lock().unwrap_or_else(|e| e.into_inner());
+        if wanted < *cap {
+            let removed = self.permits.forget_permits(*cap - wanted);
+            *cap -= removed;
         }
     }
 
@@ -425,18 +439,6 @@ impl SentryClient {
         .await
     }
 
-    /// Members of a project's teams.
-    pub async fn project_members(
-        &self,
-        org: &str,
-        token: &Secret,
-        project: &str,
-    ) -> Result<Vec<Member>, SentryError> {
-        let path = format!("/projects/{org}/{project}/members/");
-        self.collect_pages(org, token, PROJECT_MEMBERS, &path, &[])
-            .await
-    }
-
     /// Every team of `org`.
     pub async fn teams(&self, org: &str, token: &Secret) -> Result<Vec<Team>, SentryError> {
         self.collect_pages(
@@ -530,7 +532,7 @@ impl SentryClient {
         let gate = self.gate(org);
         let started = tokio::time::Instant::now();
         let mut attempts = 0u32;
-        let mut backoff_waited = Duration::ZERO;
+        let mut schedule = RETRY.schedule();
         loop {
             // Respect a pause set by a 429 or a nearly spent window.
             if let Some(until) = gate.hold_until() {
@@ -562,19 +564,17 @@ impl SentryClient {
                     gate.hold(until);
                     let wait = until.duration_since(SystemTime::now()).unwrap_or_default();
                     if started.elapsed() + wait > MAX_RATE_LIMIT_WAIT
-                        || attempts >= RETRY.max_attempts + 2
+                        || attempts > MAX_RATE_LIMIT_RETRIES
                     {
                         return Err(SentryError::RateLimited { until });
                     }
                 }
                 Attempt::Retry { reason, at: None } => {
-                    let wait = RETRY.delay(attempts);
-                    if !RETRY.allows(attempts, backoff_waited, wait) {
+                    let Some(wait) = schedule.next() else {
                         return Err(SentryError::Unavailable { reason });
-                    }
+                    };
                     tracing::warn!(org, endpoint = endpoint.name, attempt = attempts, %reason, "Sentry call failed; retrying");
                     tokio::time::sleep(wait).await;
-                    backoff_waited += wait;
                 }
             }
         }
@@ -633,6 +633,9 @@ impl SentryClient {
         metrics::counter!(crate::meters::SENTRY_CALLS, "endpoint" => endpoint.name, "outcome" => outcome)
             .increment(1);
         let limits = RateLimitHeaders::from_headers(response.headers());
+        if let Some(server_limit) = limits.concurrent_limit {
+            gate.limit_concurrency(server_limit);
+        }
         if let Some(remaining) = limits.remaining {
             metrics::gauge!(crate::meters::SENTRY_REMAINING, "org" => org.to_string())
                 .set(remaining as f64);

@@ -6,13 +6,13 @@
 
 use std::time::Duration;
 
-use crate::backoff::Backoff;
+use crate::retry::RetryPolicy;
 use crate::slack::{Reply, SlackError};
 
-const SCHEDULE: Backoff = Backoff {
-    base: Duration::from_millis(250),
+const RETRY: RetryPolicy = RetryPolicy {
+    first_delay: Duration::from_millis(250),
     max_delay: Duration::from_secs(5),
-    max_attempts: 4,
+    max_retries: 3,
     max_total: Duration::from_secs(30),
 };
 
@@ -36,6 +36,7 @@ impl ResponseUrlClient {
 
     /// Posts `reply` to `url`, retrying transient failures.
     pub async fn send(&self, url: &str, reply: &Reply) -> Result<(), SlackError> {
+        let mut schedule = RETRY.schedule();
         let mut attempts = 0u32;
         let mut waited = Duration::ZERO;
         loop {
@@ -45,8 +46,12 @@ impl ResponseUrlClient {
                 Err(Attempt::Final(error)) => return Err(error),
                 Err(Attempt::Retry { error, after }) => (error, after),
             };
-            let wait = after.unwrap_or_else(|| SCHEDULE.delay(attempts));
-            if !SCHEDULE.allows(attempts, waited, wait) {
+            let Some(backoff) = schedule.next() else {
+                return Err(error);
+            };
+            // Slack's Retry-After wins over our own schedule.
+            let wait = after.unwrap_or(backoff);
+            if waited + wait > RETRY.max_total {
                 return Err(error);
             }
             tracing::warn!(

@@ -44,8 +44,11 @@ pub struct AlertRow {
     pub subscription_id: String,
     /// Issue id (for digests, the first issue's id).
     pub issue_id: String,
-    /// `new`, `regressed:<lastSeen>`, `digest:<tick>`, `notice:<…>`.
+    /// `new`, `regressed`, `digest` or `notice`.
     pub kind: String,
+    /// What makes this kind's alert unique for the issue: a regression's
+    /// lastSeen, a digest's first issue, a notice's reason; empty for `new`.
+    pub dedup_key: String,
     /// Channel to post in.
     pub channel_id: String,
     /// Org slug.
@@ -72,8 +75,32 @@ const SUB_COLUMNS: &str =
     "id, team_id, channel_id, org_slug, project_slug, project_id, query, regressions, \
                            digest, threads, created_by, created_at_ms, relink_notified";
 const ALERT_COLUMNS: &str =
-    "subscription_id, issue_id, kind, channel_id, org_slug, payload, state, thread_ts, ts, \
+    "subscription_id, issue_id, kind, dedup_key, channel_id, org_slug, payload, state, thread_ts, ts, \
                              status_snapshot, attempts, created_at_ms, posted_at_ms";
+
+/// `WHERE` clause naming one alert by its key, with parameters numbered
+/// from `first`; bind with [`bind_key`].
+pub(super) fn key_clause(first: usize) -> String {
+    format!(
+        "subscription_id = ${} AND issue_id = ${} AND kind = ${} AND dedup_key = ${}",
+        first,
+        first + 1,
+        first + 2,
+        first + 3
+    )
+}
+
+/// Binds an alert's key in [`key_clause`] order.
+pub(super) fn bind_key<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    alert: &'q AlertRow,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(&alert.subscription_id)
+        .bind(&alert.issue_id)
+        .bind(&alert.kind)
+        .bind(&alert.dedup_key)
+}
 
 fn sub_from_row(row: &sqlx::any::AnyRow) -> Result<SubscriptionRow, sqlx::Error> {
     Ok(SubscriptionRow {
@@ -98,6 +125,7 @@ fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<AlertRow, sqlx::Error> {
         subscription_id: row.try_get("subscription_id")?,
         issue_id: row.try_get("issue_id")?,
         kind: row.try_get("kind")?,
+        dedup_key: row.try_get("dedup_key")?,
         channel_id: row.try_get("channel_id")?,
         org_slug: row.try_get("org_slug")?,
         payload: row.try_get("payload")?,
@@ -295,12 +323,13 @@ impl Store {
         let mut inserted = 0;
         for alert in alerts {
             let done = sqlx::query(&format!(
-                "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-                 ON CONFLICT (subscription_id, issue_id, kind) DO NOTHING"
+                "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                 ON CONFLICT (subscription_id, issue_id, kind, dedup_key) DO NOTHING"
             ))
             .bind(&alert.subscription_id)
             .bind(&alert.issue_id)
             .bind(&alert.kind)
+            .bind(&alert.dedup_key)
             .bind(&alert.channel_id)
             .bind(&alert.org_slug)
             .bind(&alert.payload)
@@ -351,17 +380,14 @@ impl Store {
 
     /// Marks an alert posted with its Slack `ts`.
     pub async fn mark_posted(&self, alert: &AlertRow, ts: &str) -> Result<(), StoreError> {
-        sqlx::query(
+        let sql = format!(
             "UPDATE alerts SET state = 'posted', ts = $1, posted_at_ms = $2, attempts = attempts + 1, error = NULL \
-             WHERE subscription_id = $3 AND issue_id = $4 AND kind = $5",
-        )
-        .bind(ts)
-        .bind(now_ms())
-        .bind(&alert.subscription_id)
-        .bind(&alert.issue_id)
-        .bind(&alert.kind)
-        .execute(self.pool())
-        .await?;
+             WHERE {}",
+            key_clause(3)
+        );
+        bind_key(sqlx::query(&sql).bind(ts).bind(now_ms()), alert)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -372,17 +398,15 @@ impl Store {
         error: &str,
         permanent: bool,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let sql = format!(
             "UPDATE alerts SET state = $1, error = $2, attempts = attempts + 1, claimed_by = NULL, \
-             claimed_until_ms = NULL WHERE subscription_id = $3 AND issue_id = $4 AND kind = $5",
-        )
-        .bind(if permanent { "failed" } else { "pending" })
-        .bind(error)
-        .bind(&alert.subscription_id)
-        .bind(&alert.issue_id)
-        .bind(&alert.kind)
-        .execute(self.pool())
-        .await?;
+             claimed_until_ms = NULL WHERE {}",
+            key_clause(3)
+        );
+        let state = if permanent { "failed" } else { "pending" };
+        bind_key(sqlx::query(&sql).bind(state).bind(error), alert)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -438,11 +462,11 @@ impl Store {
 
     /// Stores what an alert now shows.
     pub async fn set_snapshot(&self, alert: &AlertRow, snapshot: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE alerts SET status_snapshot = $1 WHERE subscription_id = $2 AND issue_id = $3 AND kind = $4")
-            .bind(snapshot)
-            .bind(&alert.subscription_id)
-            .bind(&alert.issue_id)
-            .bind(&alert.kind)
+        let sql = format!(
+            "UPDATE alerts SET status_snapshot = $1 WHERE {}",
+            key_clause(2)
+        );
+        bind_key(sqlx::query(&sql).bind(snapshot), alert)
             .execute(self.pool())
             .await?;
         Ok(())

@@ -4,6 +4,7 @@
 
 use sqlx::Row;
 
+use super::alerts::{bind_key, key_clause};
 use super::{now_ms, AlertRow, Store, StoreError};
 
 /// What happened when a replica asked for a lease.
@@ -83,33 +84,26 @@ impl Store {
         ttl_ms: i64,
     ) -> Result<bool, StoreError> {
         let now = now_ms();
-        let done = sqlx::query(
+        let sql = format!(
             "UPDATE alerts SET claimed_by = $1, claimed_until_ms = $2 \
-             WHERE subscription_id = $3 AND issue_id = $4 AND kind = $5 AND state = 'pending' \
-             AND (claimed_until_ms IS NULL OR claimed_until_ms < $6 OR claimed_by = $1)",
-        )
-        .bind(holder)
-        .bind(now + ttl_ms)
-        .bind(&alert.subscription_id)
-        .bind(&alert.issue_id)
-        .bind(&alert.kind)
-        .bind(now)
-        .execute(self.pool())
-        .await?;
+             WHERE {} AND state = 'pending' \
+             AND (claimed_until_ms IS NULL OR claimed_until_ms < $3 OR claimed_by = $1)",
+            key_clause(4)
+        );
+        let query = sqlx::query(&sql).bind(holder).bind(now + ttl_ms).bind(now);
+        let done = bind_key(query, alert).execute(self.pool()).await?;
         Ok(done.rows_affected() > 0)
     }
 
     /// Gives a claim back so any replica may retry the alert at once.
     pub async fn release_alert(&self, alert: &AlertRow) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE alerts SET claimed_by = NULL, claimed_until_ms = NULL \
-             WHERE subscription_id = $1 AND issue_id = $2 AND kind = $3",
-        )
-        .bind(&alert.subscription_id)
-        .bind(&alert.issue_id)
-        .bind(&alert.kind)
-        .execute(self.pool())
-        .await?;
+        let sql = format!(
+            "UPDATE alerts SET claimed_by = NULL, claimed_until_ms = NULL WHERE {}",
+            key_clause(1)
+        );
+        bind_key(sqlx::query(&sql), alert)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 }

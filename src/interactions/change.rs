@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::actions::issue::IssueVerb;
+use super::codec::IssueVerb;
 use crate::sentry::models::Issue;
 
 /// A change to an issue: a verb, or an assignment to a user or team.

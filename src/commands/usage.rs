@@ -1,7 +1,7 @@
 //! Answers to commands that could not be parsed: what was wrong, the usage
 //! that fixes it, and an example.
 
-use crate::commands::parse::ParseError;
+use super::parse::ParseError;
 use crate::render::escape::escape_truncated;
 use crate::render::message::{context, section, Message};
 

@@ -4,14 +4,15 @@
 
 use std::time::SystemTime;
 
-use crate::app::AppState;
-use crate::commands::parse::{parse_issue_ref, IssueRef};
+use crate::commands::parse::parse_issue_ref;
+use crate::commands::Context;
+use crate::issues::IssueRef;
 use crate::render::issues::issue_detail;
 use crate::render::Message;
 
 /// Unfurls the Sentry issue links among `urls` in the message at `ts`.
-pub async fn unfurl(state: &AppState, channel: &str, ts: &str, urls: &[String]) {
-    let linked: Vec<String> = match state.grants.linked_orgs().await {
+pub async fn unfurl(ctx: &Context, channel: &str, ts: &str, urls: &[String]) {
+    let linked: Vec<String> = match ctx.issues.linked_orgs().await {
         Ok(orgs) => orgs.into_iter().map(|o| o.org).collect(),
         Err(e) => {
             tracing::warn!(error = %e, "cannot list linked orgs for unfurling");
@@ -27,7 +28,7 @@ pub async fn unfurl(state: &AppState, channel: &str, ts: &str, urls: &[String]) 
             tracing::debug!(%org, "link to an org that is not linked; left alone");
             continue;
         }
-        let issue = state.grants.issue(&org, &id).await;
+        let issue = ctx.issues.get(&org, &id).await;
         match issue {
             Ok(issue) => {
                 unfurls.push((
@@ -42,7 +43,7 @@ pub async fn unfurl(state: &AppState, channel: &str, ts: &str, urls: &[String]) 
         return;
     }
     let count = unfurls.len();
-    match state.slack.unfurl(channel, ts, unfurls).await {
+    match ctx.slack.unfurl(channel, ts, unfurls).await {
         Ok(()) => tracing::info!(channel, count, "links unfurled"),
         Err(e) => tracing::warn!(channel, error = %e, "chat.unfurl failed"),
     }

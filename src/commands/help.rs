@@ -1,6 +1,6 @@
 //! `/sentry help`: every command with an example, or one command in detail.
 
-use crate::commands::parse::Subcommand;
+use super::parse::Subcommand;
 use crate::render::message::{context, header, section, Message};
 
 const SEARCH_DOCS: &str = "https://docs.sentry.io/concepts/search/";

@@ -5,17 +5,16 @@
 
 use std::time::Duration;
 
-use crate::actions::change::{already, done_phrase, request_body, snapshot_after, Change};
-use crate::actions::issue::IssueVerb;
-use crate::actions::rerun::Rerun;
-use crate::app::AppState;
-use crate::commands::parse::{parse, IssueRef};
+use super::change::{already, done_phrase, request_body, snapshot_after, Change};
+use super::codec::{IssueVerb, Rerun};
+use crate::commands::parse::parse;
 use crate::commands::run::{execute_view, Invocation};
-use crate::commands::sentry::{issue as render_issue, View};
+use crate::commands::sentry::{issue_in_org, View};
+use crate::commands::Context;
 use crate::grants::GrantError;
+use crate::issues::is_not_found;
 use crate::render::escape::{escape_mrkdwn, truncate_plain};
 use crate::render::{errors, Message};
-use crate::sentry::SentryError;
 use crate::slack::{Reply, Visibility};
 use crate::store::{now_ms, Activity, ActivityKind};
 
@@ -76,15 +75,16 @@ fn deleted(issue_id: &str) -> Message {
 }
 
 fn explain(error: &GrantError, issue_id: &str) -> Message {
-    match error {
-        GrantError::Sentry(SentryError::NotFound { .. }) => deleted(issue_id),
-        other => errors::grant_error(other),
+    if is_not_found(error) {
+        deleted(issue_id)
+    } else {
+        errors::grant_error(error)
     }
 }
 
 /// The Sentry user behind a Slack user, matched by email.
-async fn sentry_user_for(state: &AppState, org: &str, slack_user: &str) -> Result<Change, Message> {
-    let email = match state.slack.user_email(slack_user).await {
+async fn sentry_user_for(ctx: &Context, org: &str, slack_user: &str) -> Result<Change, Message> {
+    let email = match ctx.slack.user_email(slack_user).await {
         Ok(Some(email)) => email,
         Ok(None) => {
             return Err(Message::mrkdwn(
@@ -100,15 +100,12 @@ async fn sentry_user_for(state: &AppState, org: &str, slack_user: &str) -> Resul
             ));
         }
     };
-    let (sentry, wanted) = (&state.sentry, email.as_str());
-    let page = state
-        .grants
-        .with_token(org, |token| async move {
-            sentry.org_members(org, &token, Some(wanted), None).await
-        })
+    let members = ctx
+        .issues
+        .members(org, Some(&email))
         .await
         .map_err(|e| errors::grant_error(&e))?;
-    let member = page.items.into_iter().find(|m| {
+    let member = members.into_iter().find(|m| {
         m.email
             .as_deref()
             .is_some_and(|e| e.eq_ignore_ascii_case(&email))
@@ -130,7 +127,7 @@ async fn sentry_user_for(state: &AppState, org: &str, slack_user: &str) -> Resul
     }
 }
 
-fn record(state: &AppState, who: &Invocation, request: &ActionRequest, what: &str, outcome: &str) {
+fn record(ctx: &Context, who: &Invocation, request: &ActionRequest, what: &str, outcome: &str) {
     let activity = Activity {
         at_ms: now_ms(),
         team_id: who.team_id.clone(),
@@ -141,8 +138,8 @@ fn record(state: &AppState, who: &Invocation, request: &ActionRequest, what: &st
         outcome: outcome.to_string(),
     };
     tracing::info!(org = %request.org, issue = %request.issue_id, action = what, outcome, "issue action");
-    let store = state.store.clone();
-    state.tasks.spawn(async move {
+    let store = ctx.store.clone();
+    ctx.tasks.spawn(async move {
         if let Err(e) = store.record_activity(&activity).await {
             tracing::warn!(error = %e, "could not record the action");
         }
@@ -157,10 +154,10 @@ fn action_name(change: &Change) -> String {
 }
 
 /// Applies a click and returns the answer for its `response_url`.
-pub async fn apply(state: &AppState, who: &Invocation, request: &ActionRequest) -> Reply {
+pub async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> Reply {
     let change = match &request.requested {
         Requested::Verb(IssueVerb::AssignToMe) => {
-            match sentry_user_for(state, &request.org, &who.user_id).await {
+            match sentry_user_for(ctx, &request.org, &who.user_id).await {
                 Ok(change) => change,
                 Err(message) => return failure(message),
             }
@@ -172,36 +169,31 @@ pub async fn apply(state: &AppState, who: &Invocation, request: &ActionRequest) 
         },
     };
     let what = action_name(&change);
-    let issue = match state.grants.issue(&request.org, &request.issue_id).await {
+    let issue = match ctx.issues.get(&request.org, &request.issue_id).await {
         Ok(issue) => issue,
         Err(e) => {
-            record(state, who, request, &what, &format!("failed: {e}"));
+            record(ctx, who, request, &what, &format!("failed: {e}"));
             return failure(explain(&e, &request.issue_id));
         }
     };
     let name = escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id));
     if let Some(why) = already(&issue, &change) {
-        record(state, who, request, &what, "unchanged");
+        record(ctx, who, request, &what, "unchanged");
         return failure(Message::mrkdwn(format!(
             ":information_source: *{name}* {}, so nothing changed.",
             escape_mrkdwn(&why)
         )));
     }
     let body = request_body(&change);
-    let (sentry, body) = (&state.sentry, &body);
-    let result = state
-        .grants
-        .with_token(&request.org, |token| async move {
-            sentry
-                .update_issue(&request.org, &token, &request.issue_id, body)
-                .await
-        })
+    let result = ctx
+        .issues
+        .update(&request.org, &request.issue_id, &body)
         .await;
     if let Err(e) = result {
-        record(state, who, request, &what, &format!("failed: {e}"));
+        record(ctx, who, request, &what, &format!("failed: {e}"));
         return failure(explain(&e, &request.issue_id));
     }
-    record(state, who, request, &what, "ok");
+    record(ctx, who, request, &what, "ok");
     if let Surface::Detail {
         message_ts: Some(ts),
         ..
@@ -209,7 +201,7 @@ pub async fn apply(state: &AppState, who: &Invocation, request: &ActionRequest) 
     {
         // An alert changed from its own buttons is not reported again as changed in Sentry.
         let snapshot = snapshot_after(&issue, &change);
-        if let Err(e) = state
+        if let Err(e) = ctx
             .store
             .set_snapshot_for_message(&who.channel_id, ts, &snapshot)
             .await
@@ -227,7 +219,8 @@ pub async fn apply(state: &AppState, who: &Invocation, request: &ActionRequest) 
                 in_channel: *shared,
                 ..View::default()
             };
-            let message = render_issue(state, &IssueRef::Id(request.issue_id.clone()), &view).await;
+            // The redraw reads the issue from the org the click named, and no other.
+            let message = issue_in_org(ctx, &request.org, &request.issue_id, &view).await;
             Reply {
                 visibility: if *shared {
                     Visibility::InChannel
@@ -251,7 +244,7 @@ pub async fn apply(state: &AppState, who: &Invocation, request: &ActionRequest) 
                 )),
                 ..View::default()
             };
-            let mut reply = execute_view(state, &command, who, &view).await;
+            let mut reply = execute_view(ctx, &command, who, &view).await;
             reply.replace_original = true;
             reply
         }
@@ -270,16 +263,12 @@ const SUGGESTION_BUDGET: Duration = Duration::from_millis(2500);
 
 /// Options for the assignee menu: members matching `query` (searched by
 /// Sentry, so orgs of any size work) and matching teams.
-pub async fn assignee_options(state: &AppState, org: &str, query: &str) -> Vec<(String, String)> {
+pub async fn assignee_options(ctx: &Context, org: &str, query: &str) -> Vec<(String, String)> {
     let query = query.trim();
-    let sentry = &state.sentry;
-    let members = state.grants.with_token(org, |token| async move {
-        let q = (!query.is_empty()).then_some(query);
-        sentry.org_members(org, &token, q, None).await
-    });
-    let teams = state
-        .grants
-        .with_token(org, |token| async move { sentry.teams(org, &token).await });
+    let members = ctx
+        .issues
+        .members(org, (!query.is_empty()).then_some(query));
+    let teams = ctx.issues.teams(org);
     let (members, teams) =
         match tokio::time::timeout(SUGGESTION_BUDGET, async { tokio::join!(members, teams) }).await
         {
@@ -306,8 +295,8 @@ pub async fn assignee_options(state: &AppState, org: &str, query: &str) -> Vec<(
         Err(e) => tracing::warn!(error = %e, "team search failed"),
     }
     match members {
-        Ok(page) => {
-            for member in page.items {
+        Ok(members) => {
+            for member in members {
                 let Some(user) = member.user else { continue };
                 let name = member.name.or(user.name).unwrap_or_default();
                 let email = member.email.or(user.email).unwrap_or_default();

@@ -3,10 +3,8 @@
 
 use serde::Deserialize;
 
-use crate::actions::issue::IssueAction;
-use crate::actions::rerun::Rerun;
-use crate::commands::issue_actions::{ActionRequest, Requested, Surface};
-use crate::render::issues::{from_detail_block_id, page_from_block_id};
+use super::click::{ActionRequest, Requested, Surface};
+use super::codec::{from_detail_block_id, page_from_block_id, IssueAction, Rerun};
 
 /// Why an interaction body could not be read.
 #[derive(Debug, thiserror::Error)]

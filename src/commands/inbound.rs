@@ -1,0 +1,117 @@
+//! A verified slash command, from whichever transport: answered at once
+//! when no I/O is needed, otherwise acknowledged and finished in a spawned
+//! task that answers through `response_url`.
+
+use serde::Deserialize;
+use tracing::Instrument;
+
+use super::run::{self, Invocation, Outcome, Plan};
+use super::{Context, Subcommand};
+use crate::render::errors;
+use crate::slack::Reply;
+use crate::store::{now_ms, Activity, ActivityKind};
+
+/// The fields of Slack's slash-command form that the bot uses.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SlashCommandForm {
+    /// The command, like `/sentry`.
+    pub command: String,
+    /// What was typed after it.
+    pub text: String,
+    /// Workspace.
+    pub team_id: String,
+    /// Who typed it.
+    pub user_id: String,
+    /// Where.
+    pub channel_id: String,
+    /// Where deferred answers go.
+    pub response_url: Option<String>,
+}
+
+/// The immediate answer to a command, whichever way it arrived; work that
+/// calls out is spawned and answers through `response_url`.
+pub fn answer(ctx: &Context, form: SlashCommandForm) -> Result<Reply, &'static str> {
+    let span = tracing::info_span!(
+        "slash_command",
+        team = %form.team_id,
+        user = %form.user_id,
+        channel = %form.channel_id,
+        command = %form.command,
+        subcommand = tracing::field::Empty,
+    );
+    let _entered = span.enter();
+    match run::plan(&form.text) {
+        Plan::Answer {
+            reply,
+            outcome,
+            subcommand,
+        } => {
+            span.record("subcommand", subcommand.map_or("unknown", Subcommand::name));
+            tracing::info!(outcome = outcome.as_str(), "answered at once");
+            record(ctx, &form, subcommand, outcome);
+            Ok(reply)
+        }
+        Plan::Defer { ack, command } => {
+            let subcommand = command.subcommand();
+            span.record("subcommand", subcommand.name());
+            let Some(response_url) = form.response_url.clone().filter(|u| !u.is_empty()) else {
+                tracing::warn!("deferred command without a response_url");
+                return Err("response_url is required");
+            };
+            // Under overload nothing is written, not even the activity log.
+            let Some(slot) = ctx.deferred.admit() else {
+                return Ok(Reply::ephemeral(errors::busy()));
+            };
+            let who = Invocation {
+                team_id: form.team_id.clone(),
+                user_id: form.user_id.clone(),
+                channel_id: form.channel_id.clone(),
+                response_url: response_url.clone(),
+            };
+            let task_ctx = ctx.clone();
+            let task = async move {
+                let _slot = slot;
+                let reply = run::execute(&task_ctx, &command, &who).await;
+                let outcome = match task_ctx.responder.send(&response_url, &reply).await {
+                    Ok(()) => Outcome::Answered,
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not deliver the answer to response_url");
+                        Outcome::DeliveryFailed
+                    }
+                };
+                tracing::info!(outcome = outcome.as_str(), "deferred command finished");
+                record(&task_ctx, &form, Some(subcommand), outcome);
+            };
+            ctx.tasks.spawn(task.instrument(span.clone()));
+            Ok(ack)
+        }
+    }
+}
+
+/// Appends to the activity log off the request path.
+fn record(
+    ctx: &Context,
+    form: &SlashCommandForm,
+    subcommand: Option<Subcommand>,
+    outcome: Outcome,
+) {
+    let activity = Activity {
+        at_ms: now_ms(),
+        team_id: form.team_id.clone(),
+        user_id: form.user_id.clone(),
+        channel_id: form.channel_id.clone(),
+        kind: ActivityKind::Command,
+        subject: subcommand.map_or("unknown", Subcommand::name).to_string(),
+        outcome: outcome.as_str().to_string(),
+    };
+    let store = ctx.store.clone();
+    ctx.tasks.spawn(
+        async move {
+            if let Err(e) = store.record_activity(&activity).await {
+                tracing::warn!(error = %e, "could not record activity");
+            }
+        }
+        .in_current_span(),
+    );
+}

@@ -1,0 +1,226 @@
+//! The issue service: the one place that talks to Sentry for commands,
+//! clicks, unfurls and the poller. It owns the grants (org → token), the
+//! HTTP client and the project cache, and every lookup is pinned to one org,
+//! so a click on an issue of `acme` never asks another org about it.
+
+pub mod catalog;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::grants::{GrantError, Grants, LinkedOrg, LinkedResult};
+use crate::sentry::models::{Event, Issue, Member, Project, Team};
+use crate::sentry::{IssueQuery, Page, SentryClient, SentryError};
+use catalog::ProjectCatalog;
+
+/// How an issue is named by a person: `/sentry issue`, a pasted URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IssueRef {
+    /// A short ID such as `API-3F` (upper-cased).
+    ShortId(String),
+    /// Sentry's numeric issue id.
+    Id(String),
+    /// An issue URL; the org comes from its host or path when present.
+    Url {
+        /// Org slug found in the URL.
+        org: Option<String>,
+        /// Numeric issue id from the URL.
+        id: String,
+    },
+}
+
+impl IssueRef {
+    /// The id or short ID as the person wrote it.
+    pub fn name(&self) -> &str {
+        match self {
+            IssueRef::ShortId(s) | IssueRef::Id(s) | IssueRef::Url { id: s, .. } => s,
+        }
+    }
+
+    /// The org the reference itself names (only URLs do).
+    pub fn org(&self) -> Option<&str> {
+        match self {
+            IssueRef::Url { org, .. } => org.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// What the bot does with Sentry, for every org it is linked to.
+pub struct IssueService {
+    grants: Grants,
+    sentry: SentryClient,
+    projects: ProjectCatalog,
+}
+
+impl std::fmt::Debug for IssueService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssueService")
+            .field("grants", &self.grants)
+            .field("sentry", &self.sentry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IssueService {
+    /// A service over `grants` that calls Sentry with `sentry`.
+    pub fn new(grants: Grants, sentry: SentryClient) -> Self {
+        Self {
+            grants,
+            sentry,
+            projects: ProjectCatalog::default(),
+        }
+    }
+
+    /// The org → token registry (link, unlink, health).
+    pub fn grants(&self) -> &Grants {
+        &self.grants
+    }
+
+    /// Every linked org, the static one first.
+    pub async fn linked_orgs(&self) -> Result<Vec<LinkedOrg>, GrantError> {
+        self.grants.linked_orgs().await
+    }
+
+    /// One page of a project's issues.
+    pub async fn list(&self, org: &str, query: &IssueQuery) -> Result<Page<Issue>, GrantError> {
+        let sentry = &self.sentry;
+        self.grants
+            .with_token(org, |token| async move {
+                sentry.list_issues(org, &token, query).await
+            })
+            .await
+    }
+
+    /// One issue by numeric id.
+    pub async fn get(&self, org: &str, id: &str) -> Result<Issue, GrantError> {
+        let sentry = &self.sentry;
+        self.grants
+            .with_token(
+                org,
+                |token| async move { sentry.issue(org, &token, id).await },
+            )
+            .await
+    }
+
+    /// One issue of `org` by short ID, numeric id or URL.
+    pub async fn find(&self, org: &str, reference: &IssueRef) -> Result<Issue, GrantError> {
+        match reference {
+            IssueRef::ShortId(short) => {
+                let sentry = &self.sentry;
+                self.grants
+                    .with_token(org, |token| async move {
+                        sentry.issue_by_short_id(org, &token, short).await
+                    })
+                    .await
+            }
+            IssueRef::Id(id) | IssueRef::Url { id, .. } => self.get(org, id).await,
+        }
+    }
+
+    /// Changes an issue (`status`, `assignedTo`, …); returns what Sentry echoes.
+    pub async fn update(&self, org: &str, id: &str, body: &Value) -> Result<Value, GrantError> {
+        let sentry = &self.sentry;
+        self.grants
+            .with_token(org, |token| async move {
+                sentry.update_issue(org, &token, id, body).await
+            })
+            .await
+    }
+
+    /// The latest event of an issue.
+    pub async fn latest_event(&self, org: &str, id: &str) -> Result<Event, GrantError> {
+        let sentry = &self.sentry;
+        self.grants
+            .with_token(org, |token| async move {
+                sentry.latest_event(org, &token, id).await
+            })
+            .await
+    }
+
+    /// Org members matching Sentry's member `query` (one page).
+    pub async fn members(&self, org: &str, query: Option<&str>) -> Result<Vec<Member>, GrantError> {
+        let sentry = &self.sentry;
+        self.grants
+            .with_token(org, |token| async move {
+                sentry.org_members(org, &token, query, None).await
+            })
+            .await
+            .map(|page| page.items)
+    }
+
+    /// Every team of `org`.
+    pub async fn teams(&self, org: &str) -> Result<Vec<Team>, GrantError> {
+        let sentry = &self.sentry;
+        self.grants
+            .with_token(org, |token| async move { sentry.teams(org, &token).await })
+            .await
+    }
+
+    /// The org's projects, cached; `refresh` reads them from Sentry again.
+    pub async fn projects(
+        &self,
+        org: &str,
+        refresh: bool,
+    ) -> Result<Arc<Vec<Project>>, GrantError> {
+        let sentry = &self.sentry;
+        let load =
+            self.grants.with_token(
+                org,
+                |token| async move { sentry.projects(org, &token).await },
+            );
+        self.projects
+            .projects(org, refresh, load)
+            .await
+            .map_err(GrantError::from_shared)
+    }
+
+    /// The scopes the org's token carries (from the API root).
+    pub async fn token_scopes(&self, org: &str) -> Result<Vec<String>, GrantError> {
+        let sentry = &self.sentry;
+        self.grants
+            .with_token(
+                org,
+                |token| async move { sentry.token_scopes(&token).await },
+            )
+            .await
+    }
+
+    /// The last rate-limit budget Sentry reported for `org`.
+    pub fn rate_budget(&self, org: &str) -> Option<u64> {
+        self.sentry.last_remaining(org)
+    }
+
+    /// Finishes an approved link: asks Sentry which org the token covers and
+    /// stores the grant for it.
+    pub async fn complete_link(
+        &self,
+        grant: &crate::grants::tapauth::CreatedGrant,
+        token: &crate::config::Secret,
+        scopes: &[String],
+        expires_at: Option<std::time::SystemTime>,
+        linked_by: &str,
+    ) -> Result<Vec<LinkedResult>, GrantError> {
+        let orgs = self
+            .sentry
+            .organizations(token)
+            .await
+            .map_err(GrantError::Sentry)?;
+        let slugs: Vec<String> = orgs.into_iter().map(|o| o.slug).collect();
+        self.grants
+            .store_link(&slugs, grant, token, scopes, expires_at, linked_by)
+            .await
+    }
+
+    /// Forgets the org's grant and cached projects.
+    pub async fn unlink(&self, org: &str) -> Result<crate::grants::Unlinked, GrantError> {
+        self.projects.forget(org).await;
+        self.grants.unlink(org).await
+    }
+}
+
+/// Whether an error means the issue does not exist in that org.
+pub fn is_not_found(error: &GrantError) -> bool {
+    matches!(error, GrantError::Sentry(SentryError::NotFound { .. }))
+}
