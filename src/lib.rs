@@ -1,9 +1,11 @@
 //! sentry-slack-bot: Sentry in Slack. Slash commands list and act on issues,
 //! buttons change them in place, and a poller posts channel alerts.
 //!
-//! The flow runs one way: [`http`] verifies and parses Slack's requests,
-//! [`commands`] turns text into work, [`render`] builds Block Kit, [`slack`]
-//! sends it, and [`store`] keeps what must survive a restart.
+//! The flow runs one way: [`http`] and [`socket`] verify and decode Slack's
+//! requests and hand them to [`commands`], [`interactions`] or [`events`];
+//! those ask Sentry through the one [`issues`] service, [`render`] builds
+//! Block Kit, [`slack`] sends it, and [`store`] keeps what must survive a
+//! restart. The [`poller`] runs beside them on the same services.
 
 pub mod app;
 pub mod commands;
@@ -17,10 +19,10 @@ pub mod interactions;
 pub mod issues;
 pub mod manifest;
 pub mod meters;
+pub mod outbound;
 pub mod poller;
 pub mod recent_ids;
 pub mod render;
-pub mod retry;
 pub mod sentry;
 pub mod slack;
 pub mod socket;

@@ -14,13 +14,7 @@ use sentry_slack_bot::store::{GrantRow, Store};
 use support::fake_sentry::FakeSentry;
 use support::fake_tapauth::{FakeTapAuth, Step};
 
-const ALL: &[&str] = &[
-    "org:read",
-    "project:read",
-    "team:read",
-    "member:read",
-    "event:write",
-];
+use support::ALL_SCOPES as ALL;
 
 struct Setup {
     grants: Grants,
@@ -268,4 +262,18 @@ async fn a_static_token_is_used_as_is_and_its_401_is_explained() {
         .await;
     assert_eq!(result.unwrap().len(), 1);
     assert!(s.tapauth.requests().is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_misses_for_one_org_share_one_tapauth_fetch() {
+    let s = setup(None).await;
+    s.sentry.add_org("acme", &["api"]);
+    s.sentry.add_token("tok-acme", "acme", ALL);
+    link_org(&s, "acme", "g-acme", vec![Step::active("tok-acme")]).await;
+    // The first tick after a start asks for the same org's token once per group at once.
+    let tokens = futures_util::future::join_all((0..200).map(|_| s.grants.token("acme"))).await;
+    assert!(tokens
+        .iter()
+        .all(|t| t.as_ref().is_ok_and(|t| t.expose() == "tok-acme")));
+    assert_eq!(s.tapauth.fetches("g-acme"), 1);
 }

@@ -11,13 +11,7 @@ use serde_json::{json, Value};
 use support::app::{spawn_app_with, TestApp};
 use support::fake_sentry::Fault;
 
-const ALL: &[&str] = &[
-    "org:read",
-    "project:read",
-    "team:read",
-    "member:read",
-    "event:write",
-];
+use support::ALL_SCOPES as ALL;
 
 async fn acme(scopes: &[&str]) -> TestApp {
     let app = spawn_app_with(vec![
@@ -451,4 +445,50 @@ async fn a_row_menu_in_a_list_redraws_the_page_with_a_status_line() {
         "the resolved issue leaves the unresolved list: {text}"
     );
     assert!(text.contains("Second problem"));
+}
+
+#[tokio::test]
+async fn a_click_asks_only_the_org_its_button_names() {
+    let app = acme(ALL).await;
+    // A second org, linked through TapAuth after the static one.
+    app.sentry.add_org("globex", &["web"]);
+    app.sentry.add_token("tok-globex", "globex", ALL);
+    app.tapauth
+        .script_next_grant(vec![support::fake_tapauth::Step::active("tok-globex")]);
+    let (_, id) = app.command_as("U0ADMIN", "link").await;
+    assert!(
+        all_text(&app.slack.wait_for_responses(&id, 2).await[1]).contains("Linked org *globex*")
+    );
+
+    let issue = app.sentry.add_issue("globex", "web", json!({}));
+    let before = app.sentry.requests().len();
+    let response_id = click_detail(
+        &app,
+        "U0ALICE",
+        select(
+            &format!("d|globex|web|{issue}"),
+            &format!("resolve:globex:{issue}"),
+        ),
+    )
+    .await;
+    let reply = app
+        .slack
+        .wait_for_responses(&response_id, 1)
+        .await
+        .remove(0);
+    assert!(
+        all_text(&reply).contains("Resolved by <@U0ALICE>"),
+        "{reply}"
+    );
+    let after: Vec<_> = app.sentry.requests().into_iter().skip(before).collect();
+    assert!(!after.is_empty());
+    for request in &after {
+        assert_eq!(
+            request.token.as_deref(),
+            Some("tok-globex"),
+            "{}",
+            request.path
+        );
+        assert!(!request.path.contains("/acme/"), "{}", request.path);
+    }
 }

@@ -12,13 +12,7 @@ use support::app::{spawn_app_with, TestApp};
 use support::fake_sentry::Fault;
 use support::fake_tapauth::Step;
 
-const ALL: &[&str] = &[
-    "org:read",
-    "project:read",
-    "team:read",
-    "member:read",
-    "event:write",
-];
+use support::ALL_SCOPES as ALL;
 
 /// A service whose static grant covers `acme` (projects api, web).
 async fn acme() -> TestApp {

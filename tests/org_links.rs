@@ -9,13 +9,7 @@ use serde_json::Value;
 use support::app::{spawn_app, spawn_app_with, TestApp};
 use support::fake_tapauth::Step;
 
-const ALL: &[&str] = &[
-    "org:read",
-    "project:read",
-    "team:read",
-    "member:read",
-    "event:write",
-];
+use support::ALL_SCOPES as ALL;
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 async fn stored_grants(app: &TestApp) -> Vec<(String, String, String)> {

@@ -10,29 +10,9 @@ use std::time::Duration;
 use serde_json::json;
 use support::app::Cluster;
 
-const ALL: &[&str] = &[
-    "org:read",
-    "project:read",
-    "team:read",
-    "member:read",
-    "event:write",
-];
+use support::ALL_SCOPES as ALL;
 const ISSUES: usize = 200;
 const CHANNELS: [&str; 2] = ["CA", "CB"];
-
-async fn postgres_schema() -> String {
-    let admin_url = std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("replicas_{}", rand::random::<u32>());
-    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
-        .await
-        .expect("PostgreSQL on 127.0.0.1:5432 (bash .ci/run starts it)");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    format!("{admin_url}?options=-c%20search_path%3D{schema}")
-}
 
 fn title(n: usize) -> String {
     format!("Load-{n:03}-end")
@@ -154,7 +134,7 @@ fn mention_counts(cluster: &Cluster) -> HashMap<(String, usize), usize> {
 /// Three replicas on a fresh PostgreSQL schema with `acme` linked by a
 /// static token, polling every `poll_interval`; and the database URL.
 async fn postgres_cluster(poll_interval: &str) -> (Cluster, String) {
-    let url = postgres_schema().await;
+    let url = support::postgres::fresh_schema("replicas").await.url;
     let cluster = Cluster::start(
         3,
         &url,

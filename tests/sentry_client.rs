@@ -10,13 +10,7 @@ use sentry_slack_bot::sentry::{IssueQuery, SentryClient, SentryError};
 use serde_json::json;
 use support::fake_sentry::{FakeSentry, Fault};
 
-const ALL_SCOPES: &[&str] = &[
-    "org:read",
-    "project:read",
-    "team:read",
-    "member:read",
-    "event:write",
-];
+use support::ALL_SCOPES;
 
 async fn setup() -> (FakeSentry, SentryClient, Secret) {
     let sentry = FakeSentry::start().await;

@@ -1,5 +1,7 @@
 //! The store on real databases: an SQLite file and the local PostgreSQL server.
 
+mod support;
+
 use sentry_slack_bot::config::Secret;
 use sentry_slack_bot::store::{
     Activity, ActivityKind, AlertRow, Backend, GrantRow, Lease, Store, SubscriptionRow,
@@ -233,18 +235,8 @@ async fn sqlite_file_is_created_in_wal_mode_and_migrations_are_idempotent() {
 
 #[tokio::test]
 async fn postgres_runs_the_same_migrations() {
-    let admin_url = std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("t_{}", rand::random::<u64>());
-    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
-        .await
-        .expect("PostgreSQL on 127.0.0.1:5432 (bash .ci/run starts it)");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-
-    let url = format!("{admin_url}?options=-c%20search_path%3D{schema}");
+    let mut schema = support::postgres::fresh_schema("t").await;
+    let url = schema.url.clone();
     let store = Store::open(&Secret::new(url.clone())).await.unwrap();
     assert_eq!(store.backend(), Backend::Postgres);
     exercise(&store).await;
@@ -253,13 +245,7 @@ async fn postgres_runs_the_same_migrations() {
     assert_eq!(store.recent_activity(10).await.unwrap().len(), 3);
     store.close().await;
 
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
-    )
-    .bind(&schema)
-    .fetch_all(&mut admin)
-    .await
-    .unwrap();
+    let tables = schema.tables().await;
     assert_eq!(
         tables,
         [
@@ -272,8 +258,81 @@ async fn postgres_runs_the_same_migrations() {
             "subscriptions"
         ]
     );
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&mut admin)
+    schema.drop().await;
+}
+
+/// Rows written before alert kinds were typed (`regressed:<lastSeen>`,
+/// `digest:<first>`, `notice:relink:<ms>`) are split into kind and dedup key
+/// by the migration, on SQLite and PostgreSQL.
+async fn old_alert_kinds_are_split_by_the_migration(url: &str) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let mut before_typed_kinds = sqlx::migrate!("src/store/migrations");
+    before_typed_kinds.migrations = before_typed_kinds
+        .migrations
+        .iter()
+        .filter(|m| m.version < 5)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before_typed_kinds.run(&pool).await.unwrap();
+    for (kind, state) in [
+        ("new", "posted"),
+        ("regressed:2026-11-29T10:00:00Z", "pending"),
+        ("digest:42", "posted"),
+        ("notice:relink:1764374400000", "pending"),
+    ] {
+        sqlx::query(
+            "INSERT INTO alerts (subscription_id, issue_id, kind, channel_id, org_slug, payload, state, \
+             status_snapshot, created_at_ms) VALUES ('sub_1', '42', $1, 'C1', 'acme', '{}', $2, '', 1)",
+        )
+        .bind(kind)
+        .bind(state)
+        .execute(&pool)
         .await
         .unwrap();
+    }
+    pool.close().await;
+
+    let store = Store::open(&Secret::new(url.to_string())).await.unwrap();
+    let mut rows: Vec<(String, String, String)> = store
+        .alerts_for("sub_1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.kind, a.dedup_key, a.state))
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        [
+            ("digest".into(), "42".into(), "posted".into()),
+            ("new".into(), String::new(), "posted".into()),
+            (
+                "notice".into(),
+                "relink:1764374400000".into(),
+                "pending".into()
+            ),
+            (
+                "regressed".into(),
+                "2026-11-29T10:00:00Z".into(),
+                "pending".into()
+            ),
+        ]
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn old_alert_kinds_are_split_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+    old_alert_kinds_are_split_by_the_migration(&url).await;
+}
+
+#[tokio::test]
+async fn old_alert_kinds_are_split_on_postgres() {
+    let schema = support::postgres::fresh_schema("migrate").await;
+    old_alert_kinds_are_split_by_the_migration(&schema.url).await;
+    schema.drop().await;
 }

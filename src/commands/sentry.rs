@@ -160,6 +160,34 @@ pub(crate) async fn resolve_project(
     }
 }
 
+/// A project named in a command, found in a linked org, and the search
+/// query to run on it.
+pub(crate) struct Target {
+    /// Org slug.
+    pub org: String,
+    /// Project slug.
+    pub project: String,
+    /// Project id.
+    pub project_id: String,
+    /// The query as given, or [`DEFAULT_QUERY`].
+    pub query: String,
+}
+
+/// Resolves `target` and settles the query, or says why not.
+pub(crate) async fn resolve_target(
+    ctx: &Context,
+    target: &ProjectRef,
+    query: Option<&str>,
+) -> Result<Target, Message> {
+    let (org, project, project_id) = resolve_project(ctx, target).await?;
+    Ok(Target {
+        org,
+        project,
+        project_id,
+        query: query.unwrap_or(DEFAULT_QUERY).to_string(),
+    })
+}
+
 /// Adds "Shared by" to a shared copy.
 fn with_sharer(mut message: Message, view: &View) -> Message {
     if let Some(user) = &view.shared_by {
@@ -177,11 +205,10 @@ pub async fn issues(
     query: Option<&str>,
     view: &View,
 ) -> Message {
-    let (org, project, project_id) = match resolve_project(ctx, target).await {
-        Ok(found) => found,
+    let (org, project, project_id, query) = match resolve_target(ctx, target, query).await {
+        Ok(found) => (found.org, found.project, found.project_id, found.query),
         Err(message) => return message,
     };
-    let query = query.unwrap_or(DEFAULT_QUERY).to_string();
     let request = IssueQuery::by_activity(
         &project,
         &project_id,

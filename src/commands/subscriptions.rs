@@ -2,7 +2,7 @@
 
 use super::parse::{ProjectRef, SubscribeOptions};
 use super::run::Invocation;
-use super::sentry::{resolve_project, DEFAULT_QUERY};
+use super::sentry::resolve_target;
 use super::Context;
 use crate::grants::GrantError;
 use crate::render::alerts;
@@ -25,11 +25,10 @@ pub async fn subscribe(
     query: Option<&str>,
     options: &SubscribeOptions,
 ) -> Message {
-    let (org, project, project_id) = match resolve_project(ctx, target).await {
-        Ok(found) => found,
+    let (org, project, project_id, query) = match resolve_target(ctx, target, query).await {
+        Ok(found) => (found.org, found.project, found.project_id, found.query),
         Err(message) => return message,
     };
-    let query = query.unwrap_or(DEFAULT_QUERY).to_string();
     // Taken before the baseline, so nothing falls between the two.
     let created_at_ms = now_ms();
     // The issues that exist now are the baseline: they are never posted.

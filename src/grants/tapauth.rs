@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::config::Secret;
-use crate::retry::RetryPolicy;
+use crate::outbound::{http_client, RetryPolicy};
 
 const RETRY: RetryPolicy = RetryPolicy {
     first_delay: Duration::from_millis(200),
@@ -114,10 +114,7 @@ pub struct TapAuthClient {
 impl TapAuthClient {
     /// A client for the broker at `base` (`TAPAUTH_URL`).
     pub fn new(base: &url::Url) -> Result<Self, TapAuthError> {
-        let http = reqwest::Client::builder()
-            .user_agent(crate::USER_AGENT)
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15))
+        let http = http_client(Duration::from_secs(15))
             .build()
             .map_err(|e| TapAuthError::Unavailable(e.to_string()))?;
         Ok(Self {
@@ -405,38 +402,35 @@ pub fn parse_legacy_state(status: u16, text: &str) -> Result<GrantState, TapAuth
 mod tests {
     use super::*;
 
+    /// 2025-11-29T00:00:00Z, the expiry both test answers give.
+    fn nov_29_2025() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_764_374_400)
+    }
+
+    /// The token, expiry and scopes of an `active` v1 answer.
+    fn active(text: &str) -> (Secret, Option<SystemTime>, Option<Vec<String>>) {
+        match parse_v1_state(200, text).unwrap() {
+            GrantState::Active {
+                token,
+                expires_at,
+                scopes,
+            } => (token, expires_at, scopes),
+            other => panic!("expected active, got {other:?}"),
+        }
+    }
+
     #[test]
     fn active_v1_answers_with_base64_or_plain_tokens_and_either_expiry() {
         let text = "TAPAUTH_STATUS=active\nTAPAUTH_TOKEN_B64=c250cnlzX2FiYw==\nTAPAUTH_EXPIRES=1764374400\n";
-        let GrantState::Active {
-            token,
-            expires_at,
-            scopes,
-        } = parse_v1_state(200, text).unwrap()
-        else {
-            panic!("active")
-        };
+        let (token, expires_at, scopes) = active(text);
         assert_eq!(token.expose(), "sntrys_abc");
-        assert_eq!(
-            expires_at,
-            Some(UNIX_EPOCH + Duration::from_secs(1_764_374_400))
-        );
+        assert_eq!(expires_at, Some(nov_29_2025()));
         assert_eq!(scopes, None);
 
         let text = "TAPAUTH_STATUS=active\nTAPAUTH_TOKEN=sntrys_plain\nTAPAUTH_EXPIRES=2025-11-29T00:00:00Z\nTAPAUTH_SCOPES=org:read event:write";
-        let GrantState::Active {
-            token,
-            expires_at,
-            scopes,
-        } = parse_v1_state(200, text).unwrap()
-        else {
-            panic!("active")
-        };
+        let (token, expires_at, scopes) = active(text);
         assert_eq!(token.expose(), "sntrys_plain");
-        assert_eq!(
-            expires_at,
-            Some(UNIX_EPOCH + Duration::from_secs(1_764_374_400))
-        );
+        assert_eq!(expires_at, Some(nov_29_2025()));
         assert_eq!(scopes.unwrap(), ["org:read", "event:write"]);
         assert_eq!(
             parse_expiry("2025-11-29T01:00:00+01:00"),

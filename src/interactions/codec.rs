@@ -271,5 +271,15 @@ mod tests {
             Some(("acme".into(), "api".into(), "42".into()))
         );
         assert_eq!(from_detail_block_id("r1|x"), None);
+        // Forged block ids name nothing to act on.
+        for forged in [
+            "d|ac me|api|42",
+            "d|acme|api|42|extra",
+            "d|acme|api|4 2",
+            "d|acme|api|",
+            "d||api|42",
+        ] {
+            assert_eq!(from_detail_block_id(forged), None, "{forged}");
+        }
     }
 }

@@ -12,7 +12,7 @@ use crate::sentry::models::Project;
 const TTL: Duration = Duration::from_secs(600);
 
 /// Cached project lists by org.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ProjectCatalog {
     cache: Cache<String, Arc<Vec<Project>>>,
 }
@@ -25,14 +25,6 @@ impl Default for ProjectCatalog {
                 .time_to_live(TTL)
                 .build(),
         }
-    }
-}
-
-impl std::fmt::Debug for ProjectCatalog {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProjectCatalog")
-            .field("orgs", &self.cache.entry_count())
-            .finish()
     }
 }
 

@@ -48,19 +48,11 @@ impl IssueRef {
 }
 
 /// What the bot does with Sentry, for every org it is linked to.
+#[derive(Debug)]
 pub struct IssueService {
     grants: Grants,
     sentry: SentryClient,
     projects: ProjectCatalog,
-}
-
-impl std::fmt::Debug for IssueService {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssueService")
-            .field("grants", &self.grants)
-            .field("sentry", &self.sentry)
-            .finish_non_exhaustive()
-    }
 }
 
 impl IssueService {

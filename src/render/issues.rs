@@ -360,26 +360,18 @@ pub fn issue_detail(
 /// Buttons under an issue: the main action, a menu of the others, a link.
 fn detail_actions(org: &str, issue: &Issue, share: Option<Rerun>) -> Vec<SlackActionBlockElement> {
     let mut elements: Vec<SlackActionBlockElement> = Vec::new();
-    let (main, others): (IssueVerb, &[IssueVerb]) = if is_open(issue) {
-        (
-            IssueVerb::Resolve,
-            &[
-                IssueVerb::ResolveNextRelease,
-                IssueVerb::ResolveCurrentRelease,
-                IssueVerb::ArchiveUntilEscalating,
-                IssueVerb::Archive1h,
-                IssueVerb::Archive24h,
-                IssueVerb::Archive1w,
-                IssueVerb::Archive100Events,
-                IssueVerb::ArchiveForever,
-                IssueVerb::AssignToMe,
-                IssueVerb::Unassign,
-            ],
-        )
+    // An open issue offers every other verb in the menu; a closed one only
+    // reopening (the main button) and assignment.
+    let (main, others): (IssueVerb, Vec<IssueVerb>) = if is_open(issue) {
+        let others = IssueVerb::ALL
+            .into_iter()
+            .filter(|v| !matches!(v, IssueVerb::Resolve | IssueVerb::Unresolve))
+            .collect();
+        (IssueVerb::Resolve, others)
     } else {
         (
             IssueVerb::Unresolve,
-            &[IssueVerb::AssignToMe, IssueVerb::Unassign],
+            vec![IssueVerb::AssignToMe, IssueVerb::Unassign],
         )
     };
     let main_action = IssueAction::new(main, org, &issue.id);
@@ -490,23 +482,28 @@ mod tests {
         serde_json::to_value(&message.blocks).unwrap()
     }
 
-    #[test]
-    fn a_row_has_emoji_link_title_counts_time_assignee_and_menu() {
-        let issues = vec![issue(
-            json!({ "assignedTo": { "type": "user", "name": "Alice" } }),
-        )];
-        let page = issue_page(&IssuePage {
+    /// The first page of `acme/api` for `query`, with no buttons to carry.
+    fn first_page<'a>(query: &'a str, issues: &'a [Issue]) -> IssuePage<'a> {
+        IssuePage {
             org: "acme",
             project: "api",
-            query: "is:unresolved",
-            issues: &issues,
+            query,
+            issues,
             page: 1,
             next: None,
             share: None,
             this_page: None,
             status_line: None,
             now: now(),
-        });
+        }
+    }
+
+    #[test]
+    fn a_row_has_emoji_link_title_counts_time_assignee_and_menu() {
+        let issues = vec![issue(
+            json!({ "assignedTo": { "type": "user", "name": "Alice" } }),
+        )];
+        let page = issue_page(&first_page("is:unresolved", &issues));
         let row = &blocks_json(&page)[1];
         assert_eq!(
             row["text"]["text"],
@@ -532,11 +529,6 @@ mod tests {
             page: 2,
         };
         let page = issue_page(&IssuePage {
-            org: "acme",
-            project: "api",
-            query: &title,
-            issues: &issues,
-            page: 1,
             next: Some(next.clone()),
             share: Some(next.clone()),
             this_page: Some(next),
@@ -545,7 +537,7 @@ mod tests {
                     .replace('<', "&lt;")
                     .replace('>', "&gt;"),
             ),
-            now: now(),
+            ..first_page(&title, &issues)
         });
         let detail = issue_detail("acme", &issues[0], None, None, None, now());
         for message in [page, detail] {
@@ -575,18 +567,7 @@ mod tests {
 
     #[test]
     fn empty_pages_echo_the_query() {
-        let page = issue_page(&IssuePage {
-            org: "acme",
-            project: "api",
-            query: "level:fatal",
-            issues: &[],
-            page: 1,
-            next: None,
-            share: None,
-            this_page: None,
-            status_line: None,
-            now: now(),
-        });
+        let page = issue_page(&first_page("level:fatal", &[]));
         assert!(page
             .text
             .contains("No issues in *acme/api* match `level:fatal`"));

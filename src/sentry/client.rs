@@ -18,7 +18,7 @@ use super::models::{Event, Issue, Member, Organization, Project, Team};
 use super::pagination::next_cursor;
 use super::ratelimit::RateLimitHeaders;
 use crate::config::Secret;
-use crate::retry::RetryPolicy;
+use crate::outbound::{http_client, RetryPolicy};
 
 /// Concurrent requests per org; Sentry's default concurrent limit is higher,
 /// and this keeps one busy org from starving the others.
@@ -85,7 +85,8 @@ pub struct IssueQuery {
     pub cursor: Option<String>,
 }
 
-/// What an endpoint is, for errors and metrics.
+/// What an endpoint is, for errors and metrics: its name, the scope a 403
+/// means is missing, and what a 404 means is missing.
 #[derive(Clone, Copy, Debug)]
 struct Endpoint {
     name: &'static str,
@@ -93,56 +94,26 @@ struct Endpoint {
     not_found: &'static str,
 }
 
-const API_ROOT: Endpoint = Endpoint {
-    name: "api root",
-    scope: "org:read",
-    not_found: "API",
-};
-const ORGANIZATIONS: Endpoint = Endpoint {
-    name: "organizations",
-    scope: "org:read",
-    not_found: "organization",
-};
-const PROJECTS: Endpoint = Endpoint {
-    name: "org projects",
-    scope: "project:read",
-    not_found: "organization",
-};
-const ISSUES: Endpoint = Endpoint {
-    name: "org issues",
-    scope: "event:read",
-    not_found: "project",
-};
-const ISSUE: Endpoint = Endpoint {
-    name: "issue",
-    scope: "event:read",
-    not_found: "issue",
-};
-const SHORT_ID: Endpoint = Endpoint {
-    name: "short id",
-    scope: "event:read",
-    not_found: "issue",
-};
-const LATEST_EVENT: Endpoint = Endpoint {
-    name: "latest event",
-    scope: "event:read",
-    not_found: "issue",
-};
-const UPDATE_ISSUE: Endpoint = Endpoint {
-    name: "update issue",
-    scope: "event:write",
-    not_found: "issue",
-};
-const MEMBERS: Endpoint = Endpoint {
-    name: "org members",
-    scope: "member:read",
-    not_found: "organization",
-};
-const TEAMS: Endpoint = Endpoint {
-    name: "teams",
-    scope: "team:read",
-    not_found: "organization",
-};
+impl Endpoint {
+    const fn new(name: &'static str, scope: &'static str, not_found: &'static str) -> Self {
+        Self {
+            name,
+            scope,
+            not_found,
+        }
+    }
+}
+
+const API_ROOT: Endpoint = Endpoint::new("api root", "org:read", "API");
+const ORGANIZATIONS: Endpoint = Endpoint::new("organizations", "org:read", "organization");
+const PROJECTS: Endpoint = Endpoint::new("org projects", "project:read", "organization");
+const ISSUES: Endpoint = Endpoint::new("org issues", "event:read", "project");
+const ISSUE: Endpoint = Endpoint::new("issue", "event:read", "issue");
+const SHORT_ID: Endpoint = Endpoint::new("short id", "event:read", "issue");
+const LATEST_EVENT: Endpoint = Endpoint::new("latest event", "event:read", "issue");
+const UPDATE_ISSUE: Endpoint = Endpoint::new("update issue", "event:write", "issue");
+const MEMBERS: Endpoint = Endpoint::new("org members", "member:read", "organization");
+const TEAMS: Endpoint = Endpoint::new("teams", "team:read", "organization");
 
 /// Per-org admission: a concurrency cap and a pause after rate limits.
 struct OrgGate {
@@ -240,10 +211,7 @@ impl SentryClient {
     /// A client for the Sentry at `base` (`SENTRY_URL`) whose requests give
     /// up after `timeout` (`SENTRY_TIMEOUT`) and are retried.
     pub fn new(base: &Url, timeout: Duration) -> Result<Self, SentryError> {
-        let http = reqwest::Client::builder()
-            .user_agent(crate::USER_AGENT)
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(timeout)
+        let http = http_client(timeout)
             .gzip(true)
             .build()
             .map_err(|e| SentryError::Setup(e.to_string()))?;

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::retry::RetryPolicy;
+use crate::outbound::{http_client, RetryPolicy};
 use crate::slack::{Reply, SlackError};
 
 const RETRY: RetryPolicy = RetryPolicy {
@@ -25,10 +25,7 @@ pub struct ResponseUrlClient {
 impl ResponseUrlClient {
     /// A client with its own connection pool and timeouts.
     pub fn new() -> Result<Self, SlackError> {
-        let http = reqwest::Client::builder()
-            .user_agent(crate::USER_AGENT)
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
+        let http = http_client(Duration::from_secs(10))
             .build()
             .map_err(|e| SlackError::Setup(e.to_string()))?;
         Ok(Self { http })

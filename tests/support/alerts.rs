@@ -9,15 +9,6 @@ use serde_json::Value;
 use super::app::{spawn_app_with, Env, TestApp};
 use super::message_text as text;
 
-/// Every scope the bot uses.
-pub const ALL_SCOPES: &[&str] = &[
-    "org:read",
-    "project:read",
-    "team:read",
-    "member:read",
-    "event:write",
-];
-
 /// The service with org `acme` (projects `api` and `web`) linked by a
 /// static token and a 300 ms poll interval.
 pub async fn acme() -> TestApp {
@@ -34,7 +25,7 @@ pub async fn acme_with(extra: Env) -> TestApp {
     env.extend(extra);
     let app = spawn_app_with(env).await;
     app.sentry.add_org("acme", &["api", "web"]);
-    app.sentry.add_token("tok-acme", "acme", ALL_SCOPES);
+    app.sentry.add_token("tok-acme", "acme", super::ALL_SCOPES);
     app.wait_for_log("connected to Slack").await;
     app
 }

@@ -9,7 +9,17 @@ pub mod block_kit;
 pub mod fake_sentry;
 pub mod fake_slack;
 pub mod fake_tapauth;
+pub mod postgres;
 pub mod signer;
+
+/// Every scope the bot asks for by default, as the fake Sentry grants them.
+pub const ALL_SCOPES: &[&str] = &[
+    "org:read",
+    "project:read",
+    "team:read",
+    "member:read",
+    "event:write",
+];
 
 /// Serves `router` on an ephemeral loopback port in the background.
 pub async fn serve_on_loopback(router: axum::Router, name: &str) -> std::net::SocketAddr {

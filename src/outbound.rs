@@ -1,10 +1,22 @@
-//! The one retry policy of every outbound client (Sentry, TapAuth,
-//! `response_url`): jittered exponential delays, bounded in retries and in
-//! total waiting time. The schedule itself comes from `backon`.
+//! How every outbound client (Sentry, TapAuth, `response_url`) calls out:
+//! one HTTP client shape (our User-Agent, connect and total timeouts) and
+//! one retry policy, jittered exponential delays bounded in retries and in
+//! total waiting time, whose schedule comes from `backon`.
 
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
+
+/// How long a connection may take to open.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An HTTP client with our User-Agent whose requests give up after `timeout`.
+pub fn http_client(timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(crate::USER_AGENT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(timeout)
+}
 
 /// How a client retries transient failures.
 #[derive(Clone, Copy, Debug)]
