@@ -5,6 +5,7 @@ use std::fmt;
 use crate::app::Services;
 use crate::grants::GrantKind;
 use crate::render::grants::covers;
+use crate::sentry::capabilities::summary;
 
 /// The scopes each feature needs, for the doctor's advice.
 const FEATURE_SCOPES: &[(&str, &str)] = &[
@@ -110,6 +111,12 @@ async fn check_org(state: &Services, org: &str, kind: GrantKind) -> Check {
         Ok(scopes) => scopes,
         Err(e) => return Check::fail(format!("org {org}: {e}"), relink),
     };
+    let server = match state.issues.probe(org).await {
+        Ok(gaps) => summary(&gaps)
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default(),
+        Err(e) => format!(" (could not probe the server: {e})"),
+    };
     let missing: Vec<String> = FEATURE_SCOPES
         .iter()
         .filter(|(scope, _)| !covers(&scopes, scope))
@@ -117,11 +124,11 @@ async fn check_org(state: &Services, org: &str, kind: GrantKind) -> Check {
         .collect();
     if missing.is_empty() {
         Check::pass(format!(
-            "org {org}: token works with every scope the bot uses"
+            "org {org}: token works with every scope the bot uses{server}"
         ))
     } else {
         Check::fail(
-            format!("org {org}: token lacks {}", missing.join(", ")),
+            format!("org {org}: token lacks {}{server}", missing.join(", ")),
             relink,
         )
     }

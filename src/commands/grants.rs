@@ -145,7 +145,16 @@ pub async fn unlink(ctx: &Context, who: &Invocation, org: &str) -> Reply {
 /// `/sentry orgs`.
 pub async fn orgs(ctx: &Context) -> Reply {
     match ctx.issues.linked_orgs().await {
-        Ok(orgs) => Reply::ephemeral(render::orgs(&orgs)),
+        Ok(orgs) => {
+            let orgs: Vec<_> = orgs
+                .into_iter()
+                .map(|o| {
+                    let gaps = ctx.issues.gaps(&o.org);
+                    (o, gaps)
+                })
+                .collect();
+            Reply::ephemeral(render::orgs(&orgs))
+        }
         Err(e) => Reply::ephemeral(errors::grant_error(&e)),
     }
 }

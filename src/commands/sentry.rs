@@ -9,6 +9,7 @@ use super::Context;
 use crate::grants::{GrantError, LinkedOrg};
 use crate::interactions::codec::Rerun;
 use crate::issues::{is_not_found, IssueRef};
+use crate::render::capabilities::for_server;
 use crate::render::escape::escape_mrkdwn;
 use crate::render::issues::{
     issue_detail, issue_page, projects as render_projects, IssuePage, PAGE_SIZE,
@@ -238,7 +239,7 @@ pub async fn issues(
         page: page_number,
     };
     let share = (!shared).then(|| this_page.clone());
-    with_sharer(
+    let page = with_sharer(
         issue_page(&IssuePage {
             org: &org,
             project: &project,
@@ -252,7 +253,8 @@ pub async fn issues(
             now: SystemTime::now(),
         }),
         view,
-    )
+    );
+    for_server(page, &ctx.issues.gaps(&org))
 }
 
 /// Looks an issue up in the org that has it: the org a URL names, else
@@ -319,7 +321,7 @@ async fn show_issue(ctx: &Context, org: &str, issue: &Issue, view: &View) -> Mes
         cursor: None,
         page: 1,
     });
-    with_sharer(
+    let detail = with_sharer(
         issue_detail(
             org,
             issue,
@@ -329,7 +331,8 @@ async fn show_issue(ctx: &Context, org: &str, issue: &Issue, view: &View) -> Mes
             SystemTime::now(),
         ),
         view,
-    )
+    );
+    for_server(detail, &ctx.issues.gaps(org))
 }
 
 /// `/sentry projects [org]`.

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use crate::commands::parse::parse_issue_ref;
 use crate::commands::Context;
 use crate::issues::IssueRef;
+use crate::render::capabilities::for_server;
 use crate::render::issues::issue_detail;
 use crate::render::Message;
 
@@ -33,7 +34,10 @@ pub async fn unfurl(ctx: &Context, channel: &str, ts: &str, urls: &[String]) {
             Ok(issue) => {
                 unfurls.push((
                     url.clone(),
-                    issue_detail(&org, &issue, None, None, None, SystemTime::now()),
+                    for_server(
+                        issue_detail(&org, &issue, None, None, None, SystemTime::now()),
+                        &ctx.issues.gaps(&org),
+                    ),
                 ));
             }
             Err(e) => tracing::info!(%org, issue = %id, error = %e, "cannot unfurl"),

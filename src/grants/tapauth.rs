@@ -268,21 +268,29 @@ fn split_scopes(raw: &str) -> Vec<String> {
 }
 
 fn parse_created(text: &str, api: TapAuthApi) -> Result<CreatedGrant, TapAuthError> {
+    // Each name is its own field (not a serde alias): some answers carry
+    // both `id` and `grant_id`, or both `approve_url` and `approval_url`.
     #[derive(Deserialize)]
     struct Created {
-        #[serde(alias = "id")]
-        grant_id: String,
-        grant_secret: String,
-        #[serde(alias = "approval_url")]
-        approve_url: String,
+        grant_id: Option<String>,
+        id: Option<String>,
+        grant_secret: Option<String>,
+        approve_url: Option<String>,
+        approval_url: Option<String>,
     }
     if let Ok(created) = serde_json::from_str::<Created>(text) {
-        return Ok(CreatedGrant {
-            id: created.grant_id,
-            secret: Secret::new(created.grant_secret),
-            approve_url: created.approve_url,
-            api,
-        });
+        if let (Some(id), Some(secret), Some(url)) = (
+            created.grant_id.or(created.id),
+            created.grant_secret,
+            created.approve_url.or(created.approval_url),
+        ) {
+            return Ok(CreatedGrant {
+                id,
+                secret: Secret::new(secret),
+                approve_url: url,
+                api,
+            });
+        }
     }
     let pairs = parse_lines(text);
     match (
@@ -467,6 +475,16 @@ mod tests {
 
     #[test]
     fn creation_answers_in_json_or_lines() {
+        let both = r#"{"id":"g2","grant_id":"g2","grant_secret":"s2","approve_url":"https://t/approve/g2","approval_url":"https://t/approve/g2","status":"pending"}"#;
+        let created = parse_created(both, TapAuthApi::V1).unwrap();
+        assert_eq!(
+            (created.id.as_str(), created.approve_url.as_str()),
+            ("g2", "https://t/approve/g2")
+        );
+        assert!(matches!(
+            parse_created(r#"{"grant_id":"g"}"#, TapAuthApi::V1),
+            Err(TapAuthError::Decode(_))
+        ));
         let json = r#"{"grant_id":"g1","grant_secret":"s1","approval_url":"https://t/approve/g1"}"#;
         let created = parse_created(json, TapAuthApi::V1).unwrap();
         assert_eq!((created.id.as_str(), created.secret.expose()), ("g1", "s1"));

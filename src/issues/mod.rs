@@ -10,8 +10,14 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::grants::{GrantError, Grants, LinkedOrg, LinkedResult};
+use crate::sentry::capabilities::Gap;
+use crate::sentry::client::MAX_PAGE;
 use crate::sentry::models::{Event, Issue, Member, Project, Team};
 use crate::sentry::{IssueQuery, Page, SentryClient, SentryError};
+
+/// Pages of a project read when searching for a short ID on a server
+/// without short-ID lookup.
+const SHORT_ID_SEARCH_PAGES: usize = 10;
 use catalog::ProjectCatalog;
 
 /// How an issue is named by a person: `/sentry issue`, a pasted URL.
@@ -99,19 +105,95 @@ impl IssueService {
     /// One issue of `org` by short ID, numeric id or URL.
     pub async fn find(&self, org: &str, reference: &IssueRef) -> Result<Issue, GrantError> {
         match reference {
-            IssueRef::ShortId(short) => {
-                let sentry = &self.sentry;
-                self.grants
-                    .with_token(org, |token| async move {
-                        sentry.issue_by_short_id(org, &token, short).await
-                    })
-                    .await
-            }
+            IssueRef::ShortId(short) => self.find_short_id(org, short).await,
             IssueRef::Id(id) | IssueRef::Url { id, .. } => self.get(org, id).await,
         }
     }
 
-    /// Changes an issue (`status`, `assignedTo`, …); returns what Sentry echoes.
+    /// Sentry's short-ID lookup; where the server has none, a search of
+    /// the project the short ID names.
+    async fn find_short_id(&self, org: &str, short: &str) -> Result<Issue, GrantError> {
+        let caps = self.sentry.capabilities();
+        if !caps.lacks(org, Gap::ShortIdLookup) {
+            let sentry = &self.sentry;
+            let found = self
+                .grants
+                .with_token(org, |token| async move {
+                    sentry.issue_by_short_id(org, &token, short).await
+                })
+                .await;
+            match found {
+                Err(GrantError::Sentry(e)) if e.means_missing() && !is_plain_not_found(&e) => {
+                    if caps.learn(org, Gap::ShortIdLookup) {
+                        tracing::info!(org, first_answer = %e, "Sentry server has no short-ID lookup; searching projects instead");
+                    }
+                }
+                other => return other,
+            }
+        }
+        self.search_short_id(org, short).await
+    }
+
+    /// Finds `short` (`API-3F`) among the issues of the project whose slug
+    /// it starts with, reading at most [`SHORT_ID_SEARCH_PAGES`] pages.
+    async fn search_short_id(&self, org: &str, short: &str) -> Result<Issue, GrantError> {
+        let not_found = || GrantError::Sentry(SentryError::NotFound { what: "issue" });
+        let Some((prefix, _)) = short.rsplit_once('-') else {
+            return Err(not_found());
+        };
+        let projects = self.projects(org, false).await?;
+        let Some(project) = projects
+            .iter()
+            .find(|p| p.slug.eq_ignore_ascii_case(prefix))
+        else {
+            return Err(not_found());
+        };
+        let mut cursor = None;
+        for _ in 0..SHORT_ID_SEARCH_PAGES {
+            // An empty query lists every status: the issue may be resolved.
+            let query = IssueQuery::by_activity(&project.slug, &project.id, "", MAX_PAGE, cursor);
+            let page = self.list(org, &query).await?;
+            if let Some(issue) = page.items.into_iter().find(|i| {
+                i.short_id
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(short))
+            }) {
+                return Ok(issue);
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        Err(not_found())
+    }
+
+    /// Asks `org`'s server the calls the bot relies on (a list, an issue,
+    /// its latest event, a short-ID lookup) so its gaps are learned, and
+    /// returns them. Assignment is not probed: it would change an issue.
+    pub async fn probe(&self, org: &str) -> Result<Vec<Gap>, GrantError> {
+        let projects = self.projects(org, false).await?;
+        if let Some(project) = projects.first() {
+            let query = IssueQuery::by_activity(&project.slug, &project.id, "", 1, None);
+            let listed = self.list(org, &query).await?;
+            if let Some(issue) = listed.items.first() {
+                self.get(org, &issue.id).await?;
+                // Either path may lack the event; the gap is what matters here.
+                let _ = self.latest_event(org, &issue.id).await;
+                if let Some(short) = &issue.short_id {
+                    self.find_short_id(org, short).await?;
+                }
+            }
+        }
+        Ok(self.gaps(org))
+    }
+
+    /// What `org`'s server is known to lack, learned from fallbacks.
+    pub fn gaps(&self, org: &str) -> Vec<Gap> {
+        self.sentry.capabilities().gaps(org)
+    }
+
+    /// Changes an issue (`status`, `assignedTo`, …).
     pub async fn update(&self, org: &str, id: &str, body: &Value) -> Result<Value, GrantError> {
         let sentry = &self.sentry;
         self.grants
@@ -215,4 +297,9 @@ impl IssueService {
 /// Whether an error means the issue does not exist in that org.
 pub fn is_not_found(error: &GrantError) -> bool {
     matches!(error, GrantError::Sentry(SentryError::NotFound { .. }))
+}
+
+/// A 404 that is Sentry's own "no such thing" rather than a missing route.
+fn is_plain_not_found(error: &SentryError) -> bool {
+    matches!(error, SentryError::NotFound { .. })
 }

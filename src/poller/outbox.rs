@@ -9,6 +9,7 @@ use futures_util::future::join_all;
 
 use super::alert::{Alert, AlertKind};
 use super::{millis, Context, CHANNEL_GAP};
+use crate::render::capabilities::for_server;
 use crate::slack::SlackError;
 use crate::store::{AlertRow, Lease};
 
@@ -109,7 +110,10 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) {
             return;
         }
     };
-    let message = alert.render(&row.org_slug, SystemTime::now());
+    let message = for_server(
+        alert.render(&row.org_slug, SystemTime::now()),
+        &ctx.issues.gaps(&row.org_slug),
+    );
     // A regression replies in the original alert's thread when there is one.
     let thread = match &alert {
         Alert::Regressed { threads: true, .. } => ctx

@@ -14,6 +14,7 @@ use super::schedule::Group;
 use super::Context;
 use crate::issues::is_not_found;
 use crate::render::alerts;
+use crate::render::capabilities::for_server;
 use crate::sentry::models::Issue;
 use crate::store::{now_ms, AlertRow, SubscriptionRow};
 
@@ -110,7 +111,10 @@ async fn redraw_if_changed(
     let pacer = &ctx.state.pacer;
     tracing::info!(issue = %issue.id, channel = %alert.channel_id, change = %phrase, "issue changed in Sentry");
     pacer.wait_turn(&alert.channel_id).await;
-    let redrawn = alerts::synced(org, issue, &phrase, SystemTime::now());
+    let redrawn = for_server(
+        alerts::synced(org, issue, &phrase, SystemTime::now()),
+        &ctx.issues.gaps(org),
+    );
     if let Err(e) = ctx
         .slack
         .update_message(&alert.channel_id, ts, &redrawn)

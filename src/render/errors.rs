@@ -29,6 +29,11 @@ pub fn grant_error(error: &GrantError) -> Message {
              Try again in a minute."
                 .to_string()
         }
+        GrantError::Broker(TapAuthError::Decode(_)) => {
+            ":warning: TapAuth answered in a form this version of the bot does not understand. \
+             Ask whoever runs the bot to check TAPAUTH_URL and update the bot."
+                .to_string()
+        }
         GrantError::Broker(_) => {
             ":red_circle: TapAuth no longer recognises this connection. A workspace admin can run \
              `/sentry link` to connect the org again."
@@ -78,6 +83,12 @@ pub fn sentry_error(error: &SentryError) -> Message {
         SentryError::NotFound { what } => format!(
             ":mag: Sentry has no such {what}, or the connection cannot see it."
         ),
+        SentryError::EndpointMissing { endpoint, .. } => format!(
+            ":warning: This Sentry server has no {endpoint} endpoint, so this cannot be shown here."
+        ),
+        SentryError::Unsupported { what } => {
+            format!(":information_source: This Sentry server does not support {what}.")
+        }
         SentryError::BadRequest { detail } => format!(
             ":warning: Sentry did not accept that: {}",
             escape_mrkdwn(detail)

@@ -1,5 +1,6 @@
 //! Messages about linking orgs: the approval link, the outcome, `/sentry orgs`.
 
+use crate::sentry::capabilities::{summary, Gap};
 use slack_morphism::prelude::*;
 
 use crate::grants::{GrantKind, Health, LinkedOrg, LinkedResult, Unlinked};
@@ -133,7 +134,7 @@ pub fn unlinked(org: &str, outcome: Unlinked) -> Message {
 }
 
 /// The answer to `/sentry orgs`.
-pub fn orgs(orgs: &[LinkedOrg]) -> Message {
+pub fn orgs(orgs: &[(LinkedOrg, Vec<Gap>)]) -> Message {
     if orgs.is_empty() {
         return Message::mrkdwn(
             "No Sentry org is linked yet. A workspace admin can run `/sentry link` to connect one.",
@@ -141,7 +142,7 @@ pub fn orgs(orgs: &[LinkedOrg]) -> Message {
     }
     let mut blocks = vec![section(&format!("*Linked Sentry orgs ({})*", orgs.len()))];
     let mut text = String::from("Linked Sentry orgs:");
-    for org in orgs.iter().take(limits::MAX_BLOCKS - 2) {
+    for (org, gaps) in orgs.iter().take(limits::MAX_BLOCKS - 2) {
         let kind = match org.kind {
             GrantKind::TapAuth => "TapAuth (OAuth)",
             GrantKind::Static => "static token (SENTRY_AUTH_TOKEN)",
@@ -161,8 +162,11 @@ pub fn orgs(orgs: &[LinkedOrg]) -> Message {
             .map(|u| format!(" · linked by <@{}>", escape_mrkdwn(u)))
             .unwrap_or_default();
         let name = escape_mrkdwn(&org.org);
+        let server = summary(gaps)
+            .map(|s| format!("\n:jigsaw: {}", escape_mrkdwn(&s)))
+            .unwrap_or_default();
         blocks.push(section(&format!(
-            "*{name}* — {kind}\n{health} · scopes: {scopes}{by}"
+            "*{name}* — {kind}\n{health} · scopes: {scopes}{by}{server}"
         )));
         text.push_str(&format!(" {} ({kind});", org.org));
     }
@@ -229,10 +233,14 @@ mod tests {
                 linked_by: Some("U1".into()),
             })
             .collect();
+        let mut many: Vec<(LinkedOrg, Vec<Gap>)> =
+            many.into_iter().map(|o| (o, Vec::new())).collect();
+        many[1].1 = vec![Gap::ShortIdLookup, Gap::Assignment];
         let message = orgs(&many);
         assert!(message.blocks.len() <= limits::MAX_BLOCKS);
         let json = serde_json::to_string(&message.blocks).unwrap();
         assert!(json.contains("needs re-link"));
         assert!(json.contains("and 12 more"));
+        assert!(json.contains("compatible server: no short-ID lookup, no assignment"));
     }
 }

@@ -2,6 +2,7 @@
 //! text goes through [`escape`] and every builder respects [`limits`].
 
 pub mod alerts;
+pub mod capabilities;
 pub mod errors;
 pub mod escape;
 pub mod grants;

@@ -13,6 +13,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use url::Url;
 
+use super::capabilities::{Capabilities, Gap};
 use super::error::SentryError;
 use super::models::{Event, Issue, Member, Organization, Project, Team};
 use super::pagination::next_cursor;
@@ -92,6 +93,10 @@ struct Endpoint {
     name: &'static str,
     scope: &'static str,
     not_found: &'static str,
+    /// A 5xx means "not served here" rather than "try again": set where
+    /// another path exists and routing layers of compatible servers answer
+    /// unknown routes with an HTML 500.
+    server_error_means_missing: bool,
 }
 
 impl Endpoint {
@@ -100,6 +105,14 @@ impl Endpoint {
             name,
             scope,
             not_found,
+            server_error_means_missing: false,
+        }
+    }
+
+    const fn missing_on_server_error(self) -> Self {
+        Self {
+            server_error_means_missing: true,
+            ..self
         }
     }
 }
@@ -111,7 +124,10 @@ const ISSUES: Endpoint = Endpoint::new("org issues", "event:read", "project");
 const ISSUE: Endpoint = Endpoint::new("issue", "event:read", "issue");
 const SHORT_ID: Endpoint = Endpoint::new("short id", "event:read", "issue");
 const LATEST_EVENT: Endpoint = Endpoint::new("latest event", "event:read", "issue");
+const ORG_LATEST_EVENT: Endpoint = LATEST_EVENT.missing_on_server_error();
 const UPDATE_ISSUE: Endpoint = Endpoint::new("update issue", "event:write", "issue");
+const ASSIGN_ISSUE: Endpoint =
+    Endpoint::new("assignment", "event:write", "issue").missing_on_server_error();
 const MEMBERS: Endpoint = Endpoint::new("org members", "member:read", "organization");
 const TEAMS: Endpoint = Endpoint::new("teams", "team:read", "organization");
 
@@ -166,6 +182,8 @@ pub struct SentryClient {
     gates: Arc<Mutex<HashMap<String, Arc<OrgGate>>>>,
     /// Last `X-Sentry-Rate-Limit-Remaining` per org, for operators.
     remaining: Arc<Mutex<HashMap<String, u64>>>,
+    /// What each org's server lacks, learned from fallbacks.
+    capabilities: Arc<Capabilities>,
 }
 
 impl std::fmt::Debug for SentryClient {
@@ -220,7 +238,38 @@ impl SentryClient {
             api_base: format!("{}/api/0", base.as_str().trim_end_matches('/')),
             gates: Arc::default(),
             remaining: Arc::default(),
+            capabilities: Arc::default(),
         })
+    }
+
+    /// What each org's server is known to lack.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    /// Runs the `documented` call unless `org`'s server is known to lack
+    /// it; when it answers "not here", runs `other` and, if that works,
+    /// remembers the gap so later calls go straight to `other`.
+    async fn with_fallback<T>(
+        &self,
+        org: &str,
+        gap: Gap,
+        documented: impl std::future::Future<Output = Result<T, SentryError>>,
+        other: impl std::future::Future<Output = Result<T, SentryError>>,
+    ) -> Result<T, SentryError> {
+        if self.capabilities.lacks(org, gap) {
+            return other.await;
+        }
+        match documented.await {
+            Err(e) if e.means_missing() => {
+                let result = other.await;
+                if result.is_ok() && self.capabilities.learn(org, gap) {
+                    tracing::info!(org, gap = ?gap, first_answer = %e, "Sentry server lacks the documented endpoint; using the other path from now on");
+                }
+                result
+            }
+            result => result,
+        }
     }
 
     /// The last `Remaining` header seen for `org`.
@@ -260,55 +309,71 @@ impl SentryClient {
         self.collect_pages(org, token, PROJECTS, &path, &[]).await
     }
 
-    /// One page of a project's issues.
+    /// One page of a project's issues. Tries the org endpoint, then the
+    /// project endpoint; a server that rejects `sort=date` is asked again
+    /// without `sort` (its default order is the same, last seen first).
     pub async fn list_issues(
         &self,
         org: &str,
         token: &Secret,
         q: &IssueQuery,
     ) -> Result<Page<Issue>, SentryError> {
-        let limit = q.limit.clamp(1, MAX_PAGE).to_string();
+        let sorted = !self.capabilities.lacks(org, Gap::SortByDate);
+        match self.list_issues_sorted(org, token, q, sorted).await {
+            Err(SentryError::BadRequest { detail })
+                if sorted && detail.to_ascii_lowercase().contains("sort") =>
+            {
+                let result = self.list_issues_sorted(org, token, q, false).await;
+                if result.is_ok() && self.capabilities.learn(org, Gap::SortByDate) {
+                    tracing::info!(org, sort = %q.sort, %detail, "Sentry server rejects the sort; listing without it from now on");
+                }
+                result
+            }
+            result => result,
+        }
+    }
+
+    async fn list_issues_sorted(
+        &self,
+        org: &str,
+        token: &Secret,
+        q: &IssueQuery,
+        sorted: bool,
+    ) -> Result<Page<Issue>, SentryError> {
         let mut params = vec![
             ("query", q.query.clone()),
-            ("sort", q.sort.clone()),
-            ("limit", limit),
+            ("limit", q.limit.clamp(1, MAX_PAGE).to_string()),
         ];
+        if sorted {
+            params.push(("sort", q.sort.clone()));
+        }
         if let Some(cursor) = &q.cursor {
             params.push(("cursor", cursor.clone()));
         }
-        let legacy = format!("/projects/{org}/{}/issues/", q.project_slug);
+        let legacy_path = format!("/projects/{org}/{}/issues/", q.project_slug);
+        let legacy = self.get_page(org, token, ISSUES, &legacy_path, &params);
         let Some(project_id) = &q.project_id else {
-            return self.get_page(org, token, ISSUES, &legacy, &params).await;
+            return legacy.await;
         };
         let mut org_params = params.clone();
         org_params.push(("project", project_id.clone()));
-        match self
-            .get_page(
-                org,
-                token,
-                ISSUES,
-                &format!("/organizations/{org}/issues/"),
-                &org_params,
-            )
+        let org_path = format!("/organizations/{org}/issues/");
+        let documented = self.get_page(org, token, ISSUES, &org_path, &org_params);
+        self.with_fallback(org, Gap::OrgIssueList, documented, legacy)
             .await
-        {
-            Err(SentryError::NotFound { .. }) => {
-                self.get_page(org, token, ISSUES, &legacy, &params).await
-            }
-            other => other,
-        }
     }
 
     /// An issue by its numeric id.
     pub async fn issue(&self, org: &str, token: &Secret, id: &str) -> Result<Issue, SentryError> {
         let scoped = format!("/organizations/{org}/issues/{id}/");
-        match self.get_json(org, token, ISSUE, &scoped, &[]).await {
-            Err(SentryError::NotFound { .. }) => {
-                self.get_json(org, token, ISSUE, &format!("/issues/{id}/"), &[])
-                    .await
-            }
-            other => other,
-        }
+        let legacy = format!("/issues/{id}/");
+        self.with_fallback(
+            org,
+            Gap::OrgIssue,
+            self.get_json(org, token, ISSUE, &scoped, &[]),
+            self.get_json(org, token, ISSUE, &legacy, &[]),
+        )
+        .await
     }
 
     /// An issue by short ID, like `API-3F`.
@@ -327,7 +392,9 @@ impl SentryClient {
         Ok(lookup.group)
     }
 
-    /// The latest event of an issue.
+    /// The latest event of an issue. A server error on the org path goes
+    /// straight to the legacy path: routing layers of compatible servers
+    /// answer unknown routes with an HTML 500 that retries cannot cure.
     pub async fn latest_event(
         &self,
         org: &str,
@@ -335,16 +402,20 @@ impl SentryClient {
         issue_id: &str,
     ) -> Result<Event, SentryError> {
         let scoped = format!("/organizations/{org}/issues/{issue_id}/events/latest/");
-        match self.get_json(org, token, LATEST_EVENT, &scoped, &[]).await {
-            Err(SentryError::NotFound { .. }) => {
-                let legacy = format!("/issues/{issue_id}/events/latest/");
-                self.get_json(org, token, LATEST_EVENT, &legacy, &[]).await
-            }
-            other => other,
-        }
+        let legacy = format!("/issues/{issue_id}/events/latest/");
+        self.with_fallback(
+            org,
+            Gap::OrgLatestEvent,
+            self.get_json(org, token, ORG_LATEST_EVENT, &scoped, &[]),
+            self.get_json(org, token, LATEST_EVENT, &legacy, &[]),
+        )
+        .await
     }
 
-    /// Changes an issue (`status`, `assignedTo`, …); returns what Sentry echoes.
+    /// Changes an issue (`status`, `assignedTo`, …) and returns what Sentry
+    /// echoes, or `Null` when the echo is not JSON: compatible servers answer
+    /// partially or in other shapes, so callers read the issue again to show
+    /// it and a change never fails on its answer.
     pub async fn update_issue(
         &self,
         org: &str,
@@ -352,34 +423,34 @@ impl SentryClient {
         id: &str,
         body: &Value,
     ) -> Result<Value, SentryError> {
-        let scoped = format!("/organizations/{org}/issues/{id}/");
+        let assigns = body.get("assignedTo").is_some();
+        if assigns && self.capabilities.lacks(org, Gap::Assignment) {
+            return Err(SentryError::Unsupported { what: "assignment" });
+        }
+        let endpoint = if assigns { ASSIGN_ISSUE } else { UPDATE_ISSUE };
+        let put = |path: String| async move {
+            self.request(org, token, endpoint, Method::PUT, &path, &[], Some(body))
+                .await
+        };
         let result = self
-            .request(
+            .with_fallback(
                 org,
-                token,
-                UPDATE_ISSUE,
-                Method::PUT,
-                &scoped,
-                &[],
-                Some(body),
+                Gap::OrgIssueUpdate,
+                put(format!("/organizations/{org}/issues/{id}/")),
+                put(format!("/issues/{id}/")),
             )
             .await;
-        let success = match result {
-            Err(SentryError::NotFound { .. }) => {
-                self.request(
-                    org,
-                    token,
-                    UPDATE_ISSUE,
-                    Method::PUT,
-                    &format!("/issues/{id}/"),
-                    &[],
-                    Some(body),
-                )
-                .await?
+        match result {
+            Ok(success) => Ok(serde_json::from_slice(&success.body).unwrap_or(Value::Null)),
+            // Both paths exist but neither takes an assignee: the server has no assignment.
+            Err(SentryError::EndpointMissing { status, .. }) if assigns && status >= 500 => {
+                if self.capabilities.learn(org, Gap::Assignment) {
+                    tracing::info!(org, status, "Sentry server does not support assignment");
+                }
+                Err(SentryError::Unsupported { what: "assignment" })
             }
-            other => other?,
-        };
-        decode(UPDATE_ISSUE, &success.body)
+            Err(e) => Err(e),
+        }
     }
 
     /// A page of org members, optionally filtered by Sentry's member `query`.
@@ -647,9 +718,27 @@ impl SentryClient {
             StatusCode::FORBIDDEN => Attempt::Fail(SentryError::Forbidden {
                 scope: endpoint.scope,
             }),
+            StatusCode::NOT_FOUND if looks_like_html(&body) => {
+                Attempt::Fail(SentryError::EndpointMissing {
+                    endpoint: endpoint.name,
+                    status: 404,
+                })
+            }
             StatusCode::NOT_FOUND => Attempt::Fail(SentryError::NotFound {
                 what: endpoint.not_found,
             }),
+            StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED => {
+                Attempt::Fail(SentryError::EndpointMissing {
+                    endpoint: endpoint.name,
+                    status: status.as_u16(),
+                })
+            }
+            s if s.is_server_error() && endpoint.server_error_means_missing => {
+                Attempt::Fail(SentryError::EndpointMissing {
+                    endpoint: endpoint.name,
+                    status: s.as_u16(),
+                })
+            }
             s if s.is_server_error() => Attempt::Retry {
                 reason: format!("HTTP {}", s.as_u16()),
                 at: None,
@@ -665,7 +754,18 @@ fn decode<T: DeserializeOwned>(endpoint: Endpoint, body: &[u8]) -> Result<T, Sen
     serde_json::from_slice(body).map_err(|e| SentryError::Decode {
         endpoint: endpoint.name,
         message: e.to_string(),
+        // A web page where the API should be: maybe the route is not an API here.
+        html: looks_like_html(body),
     })
+}
+
+/// Whether a body is an HTML page rather than JSON.
+fn looks_like_html(body: &[u8]) -> bool {
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
+    body[start..].first() == Some(&b'<')
 }
 
 /// Sentry's `{"detail": "…"}` error text, shortened.

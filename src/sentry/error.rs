@@ -20,6 +20,22 @@ pub enum SentryError {
         /// What was looked up, like `issue`.
         what: &'static str,
     },
+    /// The server has no such endpoint (404 with HTML, 405, 501, or HTML
+    /// where JSON was expected): a Sentry-compatible server or an older
+    /// self-hosted Sentry; the other documented path may work.
+    #[error("this Sentry server has no {endpoint} endpoint (HTTP {status})")]
+    EndpointMissing {
+        /// The endpoint, like `latest event`.
+        endpoint: &'static str,
+        /// The status it answered.
+        status: u16,
+    },
+    /// The server does not support a feature at all.
+    #[error("this Sentry server does not support {what}")]
+    Unsupported {
+        /// The feature, like `assignment`.
+        what: &'static str,
+    },
     /// 400: Sentry rejected the request, usually the search query.
     #[error("Sentry rejected the request: {detail}")]
     BadRequest {
@@ -45,6 +61,8 @@ pub enum SentryError {
         endpoint: &'static str,
         /// The parser's message.
         message: String,
+        /// The body was an HTML page, not broken JSON.
+        html: bool,
     },
     /// The client could not be built or the URL is invalid.
     #[error("Sentry client setup failed: {0}")]
@@ -52,6 +70,17 @@ pub enum SentryError {
 }
 
 impl SentryError {
+    /// Whether the answer means "not here": the resource or the endpoint is
+    /// missing, so the other documented path is worth one try.
+    pub fn means_missing(&self) -> bool {
+        matches!(
+            self,
+            SentryError::NotFound { .. }
+                | SentryError::EndpointMissing { .. }
+                | SentryError::Decode { html: true, .. }
+        )
+    }
+
     /// Seconds until a retry may succeed, for "try again in N s" messages.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {

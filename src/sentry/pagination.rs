@@ -18,7 +18,7 @@ pub struct PageLink {
 
 /// Every link in a `Link` header, in order.
 pub fn parse_link_header(header: &str) -> Vec<PageLink> {
-    split_links(header)
+    split_links(unwrap_set(header))
         .into_iter()
         .filter_map(|part| parse_link(&part))
         .collect()
@@ -30,6 +30,28 @@ pub fn next_cursor(header: &str) -> Option<String> {
         .into_iter()
         .find(|link| link.rel == "next" && link.results && !link.cursor.is_empty())
         .map(|link| link.cursor)
+}
+
+/// Some compatible servers send the whole value as a stringified set,
+/// `{'<…>; rel="next"; …'}`: the links are what is inside.
+fn unwrap_set(header: &str) -> &str {
+    let trimmed = header.trim();
+    let Some(inner) = trimmed
+        .strip_prefix('{')
+        .and_then(|rest| rest.strip_suffix('}'))
+    else {
+        return trimmed;
+    };
+    let inner = inner.trim();
+    for quote in ['\'', '"'] {
+        if let Some(unquoted) = inner
+            .strip_prefix(quote)
+            .and_then(|rest| rest.strip_suffix(quote))
+        {
+            return unquoted;
+        }
+    }
+    inner
 }
 
 /// Splits on commas that are outside `<…>` and quotes (URLs and cursors may contain commas).
@@ -171,6 +193,15 @@ mod tests {
         for (header, expected) in cases {
             assert_eq!(next_cursor(header).as_deref(), Some(expected), "{header}");
         }
+        // The whole value wrapped as a stringified set, with opaque base64 cursors.
+        let wrapped = r#"{'<http://h/api/0/projects/acme/api/issues/?cursor=eyJvZmZzZXQiOjB9>; rel="previous"; results="false"; cursor="eyJvZmZzZXQiOjB9", <http://h/api/0/projects/acme/api/issues/?cursor=eyJvZmZzZXQiOjEwMH0=>; rel="next"; results="true"; cursor="eyJvZmZzZXQiOjEwMH0="'}"#;
+        assert_eq!(
+            next_cursor(wrapped).as_deref(),
+            Some("eyJvZmZzZXQiOjEwMH0=")
+        );
+        assert_eq!(parse_link_header(wrapped)[0].rel, "previous");
+        let last = wrapped.replace(r#"results="true""#, r#"results="false""#);
+        assert_eq!(next_cursor(&last), None);
         // A cursor only in the URL.
         let url_only =
             r#"<https://sentry.io/api/0/x/?cursor=1735689600000:0:0>; rel="next"; results="true""#;

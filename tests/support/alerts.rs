@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::app::{spawn_app_with, Env, TestApp};
+use super::app::{spawn_app_in, Env, TestApp};
+use super::fake_sentry::Mode;
 use super::message_text as text;
 
 /// The service with org `acme` (projects `api` and `web`) linked by a
@@ -17,13 +18,18 @@ pub async fn acme() -> TestApp {
 
 /// [`acme`] with `extra` environment variables added.
 pub async fn acme_with(extra: Env) -> TestApp {
+    acme_in(Mode::SentryIo, extra).await
+}
+
+/// [`acme_with`] against a fake Sentry playing `mode`.
+pub async fn acme_in(mode: Mode, extra: Env) -> TestApp {
     let mut env: Env = vec![
         ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
         ("SENTRY_ORG", "acme".into()),
         ("POLL_INTERVAL", "300ms".into()),
     ];
     env.extend(extra);
-    let app = spawn_app_with(env).await;
+    let app = spawn_app_in(mode, env).await;
     app.sentry.add_org("acme", &["api", "web"]);
     app.sentry.add_token("tok-acme", "acme", super::ALL_SCOPES);
     app.wait_for_log("connected to Slack").await;

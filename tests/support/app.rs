@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::fake_sentry::FakeSentry;
+use super::fake_sentry::{FakeSentry, Mode};
 use super::fake_slack::FakeSlack;
 use super::fake_tapauth::FakeTapAuth;
 use super::signer;
@@ -50,8 +50,13 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the service with `extra` environment variables added.
 pub async fn spawn_app_with(extra: Env) -> TestApp {
+    spawn_app_in(Mode::SentryIo, extra).await
+}
+
+/// Starts the service against a fake Sentry playing `mode`.
+pub async fn spawn_app_in(mode: Mode, extra: Env) -> TestApp {
     let slack = FakeSlack::start(BOT_TOKEN).await;
-    let sentry = FakeSentry::start().await;
+    let sentry = FakeSentry::start_in(mode).await;
     let tapauth = FakeTapAuth::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let database_path = dir.path().join("bot.db");

@@ -3,6 +3,15 @@
 //! Sentry's `detail` bodies), `Link` pagination with opaque cursors and
 //! `results` flags, `X-Sentry-Rate-Limit-*` headers, 429s until `Reset`,
 //! and injectable faults (5xx, delays, malformed and truncated bodies).
+//!
+//! In [`Mode::Compatible`] it plays a Sentry-compatible server (or an older
+//! self-hosted Sentry) that strays from the docs in the ways seen in the
+//! wild: `sort=date` rejected with 422, GET on org-scoped issue paths
+//! answering 405 with HTML, a `Link` header wrapped as a stringified set,
+//! opaque base64 cursors, no short-ID endpoint, an HTML 500 from the
+//! org-scoped latest event, issues without `assignedTo`/`substatus`/
+//! `priority`/`statusDetails`, partial snake_case PUT answers, assignment
+//! answering 500, `[]` for unknown projects, and no rate-limit headers.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -15,6 +24,18 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
+
+/// Which server the fake plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// sentry.io as documented.
+    SentryIo,
+    /// A Sentry-compatible server that strays from the docs.
+    Compatible,
+}
+
+/// Sorts a compatible server accepts.
+const COMPATIBLE_SORTS: [&str; 5] = ["last_seen", "-last_seen", "first_seen", "count", "priority"];
 
 /// A fault applied to the next request.
 #[derive(Clone, Debug)]
@@ -76,8 +97,8 @@ struct Org {
     teams: Vec<Value>,
 }
 
-#[derive(Default)]
 struct Inner {
+    mode: Mode,
     orgs: Vec<Org>,
     /// token → (org slug, scopes)
     tokens: HashMap<String, (String, Vec<String>)>,
@@ -108,12 +129,24 @@ fn now_secs() -> u64 {
 }
 
 impl FakeSentry {
-    /// Starts an empty fake.
+    /// Starts an empty fake playing sentry.io.
     pub async fn start() -> Self {
+        Self::start_in(Mode::SentryIo).await
+    }
+
+    /// Starts an empty fake playing `mode`.
+    pub async fn start_in(mode: Mode) -> Self {
         let inner = Arc::new(Mutex::new(Inner {
+            mode,
+            orgs: Vec::new(),
+            tokens: HashMap::new(),
+            faults: VecDeque::new(),
+            requests: Vec::new(),
             limit: 1000,
+            latency: Duration::ZERO,
+            used_in_window: 0,
+            window_reset: 0,
             next_id: 4_509_000_000,
-            ..Inner::default()
         }));
         let router = Router::new().fallback(handle).with_state(inner.clone());
         let addr = super::serve_on_loopback(router, "fake Sentry").await;
@@ -359,9 +392,10 @@ async fn handle(
             fault.clone(),
         )
     };
-    // Rate-limit headers on every answer, like sentry.io.
+    // Rate-limit headers on every answer, like sentry.io (compatible servers send none).
     {
         let mut guard = inner.lock().unwrap();
+        let compatible = guard.mode == Mode::Compatible;
         let now = now_secs();
         if guard.window_reset <= now {
             guard.window_reset = now + 1;
@@ -370,18 +404,9 @@ async fn handle(
         guard.used_in_window += 1;
         let remaining = guard.limit.saturating_sub(guard.used_in_window);
         let h = response.headers_mut();
-        h.insert("x-sentry-rate-limit-limit", HeaderValue::from(guard.limit));
-        h.insert(
-            "x-sentry-rate-limit-remaining",
-            HeaderValue::from(remaining),
-        );
-        h.entry("x-sentry-rate-limit-reset")
-            .or_insert(HeaderValue::from(guard.window_reset));
-        h.insert("x-sentry-rate-limit-concurrentlimit", HeaderValue::from(25));
-        h.insert(
-            "x-sentry-rate-limit-concurrentremaining",
-            HeaderValue::from(24),
-        );
+        if !compatible {
+            rate_limit_headers(h, guard.limit, remaining, guard.window_reset);
+        }
         guard.requests.push(Request {
             method: method.to_string(),
             path: uri.path().to_string(),
@@ -394,6 +419,22 @@ async fn handle(
         });
     }
     response
+}
+
+/// The `X-Sentry-Rate-Limit-*` headers sentry.io sends on every answer.
+fn rate_limit_headers(h: &mut HeaderMap, limit: u64, remaining: u64, reset: u64) {
+    h.insert("x-sentry-rate-limit-limit", HeaderValue::from(limit));
+    h.insert(
+        "x-sentry-rate-limit-remaining",
+        HeaderValue::from(remaining),
+    );
+    h.entry("x-sentry-rate-limit-reset")
+        .or_insert(HeaderValue::from(reset));
+    h.insert("x-sentry-rate-limit-concurrentlimit", HeaderValue::from(25));
+    h.insert(
+        "x-sentry-rate-limit-concurrentremaining",
+        HeaderValue::from(24),
+    );
 }
 
 fn answer(
@@ -461,6 +502,12 @@ fn answer(
             "You do not have permission to perform this action.",
         );
     }
+    let compatible = inner.mode == Mode::Compatible;
+    if compatible {
+        if let Some(response) = compatible_deviation(method, &segments, query, body) {
+            return response;
+        }
+    }
     let Some(org) = inner.orgs.iter_mut().find(|o| o.slug == token_org) else {
         return detail(
             StatusCode::NOT_FOUND,
@@ -470,26 +517,31 @@ fn answer(
     let org_summary = json!({ "id": org.id, "slug": org.slug, "name": org.slug.to_uppercase() });
     let response = match (method, segments.as_slice()) {
         (&Method::GET, ["organizations"]) => ok_json(json!([org_summary])),
-        (&Method::GET, ["organizations", _, "projects"]) => paginate(&org.projects, query, 100),
+        (&Method::GET, ["organizations", _, "projects"]) => {
+            paginate(&org.projects, query, 100, compatible)
+        }
         (&Method::GET, ["organizations", _, "issues"]) => {
             let Some(project) = param("project") else {
                 return detail(StatusCode::BAD_REQUEST, "project is required by this fake");
             };
-            list_issues(org, query, |i| i["project"]["id"] == project)
+            list_issues(org, query, compatible, |i| i["project"]["id"] == project)
         }
         (&Method::GET, ["projects", _, slug, "issues"]) => {
             if !org.projects.iter().any(|p| p["slug"] == *slug) {
+                if compatible {
+                    return ok_json(json!([]));
+                }
                 return detail(
                     StatusCode::NOT_FOUND,
                     "The requested resource does not exist",
                 );
             }
             let slug = slug.to_string();
-            list_issues(org, query, |i| i["project"]["slug"] == slug)
+            list_issues(org, query, compatible, |i| i["project"]["slug"] == slug)
         }
         (&Method::GET, ["organizations", _, "issues", id]) | (&Method::GET, ["issues", id]) => {
             match org.issues.iter().find(|i| i["id"] == *id) {
-                Some(issue) => ok_json(issue.clone()),
+                Some(issue) => ok_json(as_served(issue, compatible)),
                 None => detail(
                     StatusCode::NOT_FOUND,
                     "The requested resource does not exist",
@@ -546,6 +598,10 @@ fn answer(
                     issue[k] = v.clone();
                 }
             }
+            if compatible {
+                // Partial and snake_case, as some compatible servers answer.
+                return ok_json(json!({ "status": issue["status"], "status_details": {} }));
+            }
             let mut echo = changes.clone();
             echo.entry("statusDetails").or_insert(json!({}));
             ok_json(Value::Object(echo))
@@ -570,10 +626,14 @@ fn answer(
                 })
                 .cloned()
                 .collect();
-            paginate(&matches, query, 100)
+            paginate(&matches, query, 100, compatible)
         }
-        (&Method::GET, ["projects", _, _, "members"]) => paginate(&org.members, query, 100),
-        (&Method::GET, ["organizations", _, "teams"]) => paginate(&org.teams, query, 100),
+        (&Method::GET, ["projects", _, _, "members"]) => {
+            paginate(&org.members, query, 100, compatible)
+        }
+        (&Method::GET, ["organizations", _, "teams"]) => {
+            paginate(&org.teams, query, 100, compatible)
+        }
         _ => detail(
             StatusCode::NOT_FOUND,
             "The requested resource does not exist",
@@ -616,9 +676,78 @@ fn ok_json(value: Value) -> Response {
     (StatusCode::OK, axum::Json(value)).into_response()
 }
 
+/// What a compatible server answers differently from sentry.io, before
+/// the request reaches the documented behaviour.
+fn compatible_deviation(
+    method: &Method,
+    segments: &[&str],
+    query: &[(String, String)],
+    body: &Value,
+) -> Option<Response> {
+    let html = |status: StatusCode| {
+        (
+            status,
+            [("content-type", "text/html")],
+            "<!doctype html><html><body><h1>Not here</h1></body></html>",
+        )
+            .into_response()
+    };
+    let lists_issues = matches!(
+        (method, segments),
+        (&Method::GET, ["organizations", _, "issues"])
+            | (&Method::GET, ["projects", _, _, "issues"])
+    );
+    let sort = query
+        .iter()
+        .find(|(k, _)| k == "sort")
+        .map(|(_, v)| v.as_str());
+    if lists_issues && sort.is_some_and(|s| !COMPATIBLE_SORTS.contains(&s)) {
+        return Some(
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::Json(json!({ "detail": [{
+                    "loc": ["query", "sort"],
+                    "msg": format!("value is not a valid enumeration member; permitted: {}", COMPATIBLE_SORTS.join(", ")),
+                    "type": "type_error.enum"
+                }] })),
+            )
+                .into_response(),
+        );
+    }
+    match (method, segments) {
+        (&Method::GET, ["organizations", _, "issues", _]) => {
+            let mut response = html(StatusCode::METHOD_NOT_ALLOWED);
+            response
+                .headers_mut()
+                .insert("allow", HeaderValue::from_static("PUT"));
+            Some(response)
+        }
+        (&Method::GET, ["organizations", _, "shortids", _]) => Some(html(StatusCode::NOT_FOUND)),
+        (&Method::GET, ["organizations", _, "issues", _, "events", "latest"]) => {
+            Some(html(StatusCode::INTERNAL_SERVER_ERROR))
+        }
+        (&Method::PUT, _) if body.get("assignedTo").is_some() => {
+            Some(html(StatusCode::INTERNAL_SERVER_ERROR))
+        }
+        _ => None,
+    }
+}
+
+/// An issue as the server sends it: compatible servers leave fields out.
+fn as_served(issue: &Value, compatible: bool) -> Value {
+    let mut issue = issue.clone();
+    if let (true, Some(fields)) = (compatible, issue.as_object_mut()) {
+        for key in ["assignedTo", "substatus", "priority", "statusDetails"] {
+            fields.remove(key);
+        }
+    }
+    issue
+}
+
 fn list_issues(
     org: &Org,
     query: &[(String, String)],
+    compatible: bool,
     in_project: impl Fn(&Value) -> bool,
 ) -> Response {
     let search = query
@@ -630,6 +759,7 @@ fn list_issues(
         .issues
         .iter()
         .filter(|i| in_project(i))
+        .map(|i| as_served(i, compatible))
         .filter(|i| {
             search
                 .split_whitespace()
@@ -640,14 +770,13 @@ fn list_issues(
                     _ => true,
                 })
         })
-        .cloned()
         .collect();
     let sort = query
         .iter()
         .find(|(k, _)| k == "sort")
         .map(|(_, v)| v.as_str())
         .unwrap_or("date");
-    let key = if sort == "new" {
+    let key = if sort == "new" || sort == "first_seen" {
         "firstSeen"
     } else {
         "lastSeen"
@@ -661,27 +790,54 @@ fn list_issues(
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(100usize)
         .min(100);
-    paginate(&issues, query, limit)
+    paginate(&issues, query, limit, compatible)
 }
 
 /// One page of `items` with a Sentry `Link` header. Cursors look like
-/// Sentry's (`<value>:<offset>:<is_prev>`) and must be passed back verbatim.
-fn paginate(items: &[Value], query: &[(String, String)], limit: usize) -> Response {
+/// Sentry's (`<value>:<offset>:<is_prev>`), or opaque base64 on a compatible
+/// server whose header is wrapped as a stringified set; either way they must
+/// be passed back verbatim.
+fn paginate(
+    items: &[Value],
+    query: &[(String, String)],
+    limit: usize,
+    compatible: bool,
+) -> Response {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let cursor = |offset: usize, prev: bool| {
+        if compatible {
+            b64.encode(format!("{{\"offset\":{offset},\"prev\":{prev}}}"))
+        } else {
+            format!("1764374400000:{offset}:{}", u8::from(prev))
+        }
+    };
     let offset = query
         .iter()
         .find(|(k, _)| k == "cursor")
-        .and_then(|(_, c)| c.split(':').nth(1))
-        .and_then(|o| o.parse::<usize>().ok())
+        .and_then(|(_, c)| {
+            if compatible {
+                let decoded: Value = serde_json::from_slice(&b64.decode(c).ok()?).ok()?;
+                decoded["offset"].as_u64().map(|o| o as usize)
+            } else {
+                c.split(':').nth(1)?.parse::<usize>().ok()
+            }
+        })
         .unwrap_or(0);
     let page: Vec<Value> = items.iter().skip(offset).take(limit).cloned().collect();
     let has_next = offset + limit < items.len();
-    let prev = offset.saturating_sub(limit);
-    let link = format!(
-        "<http://sentry.invalid/api/0/x/?cursor=1764374400000:{prev}:1>; rel=\"previous\"; results=\"{}\"; cursor=\"1764374400000:{prev}:1\", \
-         <http://sentry.invalid/api/0/x/?cursor=1764374400000:{next}:0>; rel=\"next\"; results=\"{has_next}\"; cursor=\"1764374400000:{next}:0\"",
-        offset > 0,
-        next = offset + limit,
+    let (prev, next) = (
+        cursor(offset.saturating_sub(limit), true),
+        cursor(offset + limit, false),
     );
+    let mut link = format!(
+        "<http://sentry.invalid/api/0/x/?cursor={prev}>; rel=\"previous\"; results=\"{}\"; cursor=\"{prev}\", \
+         <http://sentry.invalid/api/0/x/?cursor={next}>; rel=\"next\"; results=\"{has_next}\"; cursor=\"{next}\"",
+        offset > 0,
+    );
+    if compatible {
+        link = format!("{{'{link}'}}");
+    }
     let mut response = ok_json(Value::Array(page));
     response
         .headers_mut()

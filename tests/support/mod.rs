@@ -58,3 +58,23 @@ pub fn message_text(message: &serde_json::Value) -> String {
     }
     out
 }
+
+/// Runs the async test body `$body(mode)` twice, as two tests in module
+/// `$name`: against sentry.io as documented, and against a Sentry-compatible
+/// server that strays from the docs.
+#[macro_export]
+macro_rules! both_modes {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sentry_io() {
+                super::$body(super::support::fake_sentry::Mode::SentryIo).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn compatible_server() {
+                super::$body(super::support::fake_sentry::Mode::Compatible).await
+            }
+        }
+    };
+}

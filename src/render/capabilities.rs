@@ -1,0 +1,98 @@
+//! Messages for servers that lack a feature: controls that would only fail
+//! are left out. Pure.
+
+use serde_json::Value;
+
+use super::Message;
+use crate::interactions::codec::IssueVerb;
+use crate::sentry::capabilities::Gap;
+
+/// `message` as the org's server can act on it, given what it lacks.
+pub fn for_server(message: Message, gaps: &[Gap]) -> Message {
+    if gaps.contains(&Gap::Assignment) {
+        without_assignment(message)
+    } else {
+        message
+    }
+}
+
+/// `message` without its assignment controls: the assignee menu and the
+/// "Assign to me" / "Unassign" options, for a server without assignment.
+pub fn without_assignment(message: Message) -> Message {
+    let Ok(Value::Array(mut blocks)) = serde_json::to_value(&message.blocks) else {
+        return message;
+    };
+    for block in &mut blocks {
+        strip_assignment(&mut block["accessory"]);
+        if let Some(elements) = block["elements"].as_array_mut() {
+            elements.retain(|e| e["action_id"] != "assign");
+            elements.iter_mut().for_each(strip_assignment);
+        }
+    }
+    match serde_json::from_value(Value::Array(blocks)) {
+        Ok(blocks) => Message { blocks, ..message },
+        Err(_) => message,
+    }
+}
+
+/// Drops assignment options from a menu element.
+fn strip_assignment(element: &mut Value) {
+    let Some(options) = element["options"].as_array_mut() else {
+        return;
+    };
+    let assignment = [IssueVerb::AssignToMe.code(), IssueVerb::Unassign.code()];
+    options.retain(|option| {
+        let code = option["value"]
+            .as_str()
+            .and_then(|v| v.split(':').next())
+            .unwrap_or("");
+        !assignment.contains(&code)
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::issues::{issue_detail, issue_page, IssuePage};
+    use crate::sentry::models::Issue;
+
+    fn issue() -> Issue {
+        serde_json::from_value(serde_json::json!({
+            "id": "42", "shortId": "API-1", "title": "Boom", "status": "unresolved",
+            "permalink": "https://acme.sentry.io/issues/42/", "project": { "id": "1", "slug": "api" }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn detail_and_rows_lose_only_their_assignment_controls() {
+        let now = std::time::UNIX_EPOCH;
+        let detail = issue_detail("acme", &issue(), None, None, None, now);
+        let issues = [issue()];
+        let page = issue_page(&IssuePage {
+            org: "acme",
+            project: "api",
+            query: "is:unresolved",
+            issues: &issues,
+            page: 1,
+            next: None,
+            share: None,
+            this_page: None,
+            status_line: None,
+            now,
+        });
+        for message in [detail, page] {
+            let before = serde_json::to_string(&message.blocks).unwrap();
+            assert!(before.contains("assign_me:acme:42"));
+            let stripped = without_assignment(message);
+            let after = serde_json::to_string(&stripped.blocks).unwrap();
+            assert!(!after.contains("assign_me:"), "{after}");
+            assert!(!after.contains("unassign:"), "{after}");
+            assert!(!after.contains("\"action_id\":\"assign\""), "{after}");
+            assert!(
+                after.contains("resolve:acme:42"),
+                "other actions stay: {after}"
+            );
+        }
+    }
+}
