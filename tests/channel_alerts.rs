@@ -8,12 +8,15 @@ use support::message_text as text;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use support::alerts::{acme, alerts_about, now_iso, subscribe, wait_until};
-use support::fake_sentry::Fault;
+use support::alerts::{acme, acme_in, alerts_about, now_iso, subscribe, wait_until};
+use support::fake_sentry::{Fault, Mode};
 
-#[tokio::test]
-async fn new_issues_are_posted_once_per_subscribed_channel_and_survive_a_restart() {
-    let mut app = acme().await;
+both_modes!(
+    new_issues_are_posted_once_per_subscribed_channel_and_survive_a_restart,
+    new_issues_are_posted_once_and_survive_a_restart
+);
+async fn new_issues_are_posted_once_and_survive_a_restart(mode: Mode) {
+    let mut app = acme_in(mode, Vec::new()).await;
     app.sentry
         .add_issue("acme", "api", json!({ "title": "Old problem" }));
     let answer = subscribe(&app, "C1", "api").await;
@@ -87,9 +90,12 @@ async fn new_issues_are_posted_once_per_subscribed_channel_and_survive_a_restart
     assert!(alerts_about(&app, "C2", "Later problem").is_empty());
 }
 
-#[tokio::test]
-async fn resolving_and_reopening_gives_a_sync_reply_then_one_regression_in_the_thread() {
-    let app = acme().await;
+both_modes!(
+    resolving_and_reopening_gives_a_sync_reply_then_one_regression_in_the_thread,
+    resolving_and_reopening
+);
+async fn resolving_and_reopening(mode: Mode) {
+    let app = acme_in(mode, Vec::new()).await;
     subscribe(&app, "C1", "api").await;
     let id = app.sentry.add_issue(
         "acme",

@@ -8,16 +8,23 @@ use support::message_text as all_text;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::app::{spawn_app_with, TestApp};
-use support::fake_sentry::Fault;
+use support::app::{spawn_app_in, TestApp};
+use support::fake_sentry::{Fault, Mode};
 
 use support::ALL_SCOPES as ALL;
 
 async fn acme(scopes: &[&str]) -> TestApp {
-    let app = spawn_app_with(vec![
-        ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
-        ("SENTRY_ORG", "acme".into()),
-    ])
+    acme_in(Mode::SentryIo, scopes).await
+}
+
+async fn acme_in(mode: Mode, scopes: &[&str]) -> TestApp {
+    let app = spawn_app_in(
+        mode,
+        vec![
+            ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
+            ("SENTRY_ORG", "acme".into()),
+        ],
+    )
     .await;
     app.sentry.add_org("acme", &["api"]);
     app.sentry.add_token("tok-acme", "acme", scopes);
@@ -64,9 +71,12 @@ fn puts(app: &TestApp) -> Vec<Value> {
         .collect()
 }
 
-#[tokio::test]
-async fn every_option_sends_exactly_the_documented_body_and_redraws_the_message() {
-    let app = acme(ALL).await;
+both_modes!(
+    every_option_sends_exactly_the_documented_body_and_redraws_the_message,
+    every_option_sends_its_body_and_redraws
+);
+async fn every_option_sends_its_body_and_redraws(mode: Mode) {
+    let app = acme_in(mode, ALL).await;
     let cases = [
         (
             "resolve",

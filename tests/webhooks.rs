@@ -106,9 +106,12 @@ async fn health_and_readiness() {
     assert!(app.logs().contains("\"stopped\""));
 }
 
-#[tokio::test]
-async fn sentry_links_of_linked_orgs_are_unfurled_with_buttons() {
-    let app = support::alerts::acme().await;
+both_modes!(
+    sentry_links_of_linked_orgs_are_unfurled_with_buttons,
+    links_of_linked_orgs_are_unfurled
+);
+async fn links_of_linked_orgs_are_unfurled(mode: support::fake_sentry::Mode) {
+    let app = support::alerts::acme_in(mode, Vec::new()).await;
     let id = app
         .sentry
         .add_issue("acme", "api", json!({ "title": "Unfurl me <!here>" }));
