@@ -244,3 +244,49 @@ async fn check_reports_each_problem_with_its_fix() {
     );
     assert!(!stdout.contains('✗'));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_names_what_a_compatible_server_lacks() {
+    use support::fake_sentry::{FakeSentry, Mode};
+    let slack = support::fake_slack::FakeSlack::start("xoxb-good").await;
+    for mode in [Mode::SentryIo, Mode::Compatible] {
+        let sentry = FakeSentry::start_in(mode).await;
+        sentry.add_org("acme", &["api"]);
+        sentry.add_token("tok-all", "acme", support::ALL_SCOPES);
+        sentry.add_issue("acme", "api", serde_json::json!({}));
+        let env = vec![
+            ("SLACK_BOT_TOKEN", "xoxb-good".to_string()),
+            ("SLACK_API_URL", slack.api_url()),
+            ("SENTRY_URL", sentry.url()),
+            ("SENTRY_AUTH_TOKEN", "tok-all".to_string()),
+            ("SENTRY_ORG", "acme".to_string()),
+        ];
+        let out = tokio::task::spawn_blocking(move || check_with(&env))
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{mode:?}: {stdout}");
+        let line = stdout
+            .lines()
+            .find(|l| l.contains("org acme:"))
+            .unwrap_or_default()
+            .to_string();
+        match mode {
+            Mode::SentryIo => assert!(!line.contains("compatible server"), "{line}"),
+            Mode::Compatible => {
+                for gap in [
+                    "compatible server:",
+                    "issues read by id only",
+                    "latest events by issue id only",
+                    "no sort=date",
+                    "no short-ID lookup",
+                ] {
+                    assert!(line.contains(gap), "{gap}: {line}");
+                }
+                // Assignment is never probed: that would change an issue.
+                assert!(!line.contains("assignment"), "{line}");
+                assert!(sentry.requests().iter().all(|r| r.method == "GET"));
+            }
+        }
+    }
+}

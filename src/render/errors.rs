@@ -124,6 +124,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_tapauth_answer_that_does_not_parse_is_called_that() {
+        let text = grant_error(&GrantError::Broker(TapAuthError::Decode("x".into()))).text;
+        assert!(text.contains("does not understand"), "{text}");
+        assert!(!text.contains("no longer recognises"), "{text}");
+    }
+
+    #[test]
     fn each_error_says_what_to_do_next() {
         let text = grant_error(&GrantError::NotLinked {
             org: "<!channel>".into(),
