@@ -111,7 +111,9 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         store: store.clone(),
         slack,
         interval: config.poll_interval,
+        retention: config.retention,
         state: Default::default(),
+        stop_posting: Default::default(),
     };
     let http = HttpState {
         requests: requests.clone(),
@@ -184,20 +186,26 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Lets the current tick finish, then posts what is still queued, each bounded.
-async fn drain_alerts(ctx: &poller::Context, mut poller: tokio::task::JoinHandle<()>) {
-    match tokio::time::timeout(DRAIN_TIMEOUT, &mut poller).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::warn!(error = %e, "poller ended abnormally"),
-        Err(_) => {
-            tracing::warn!("the last poll did not finish in time; stopping it");
-            poller.abort();
+/// Lets the current tick finish, then posts what is still queued. When
+/// time runs out no new post starts, and the one in flight may finish (a
+/// Slack call is bounded by its timeout), so no post is cut off between
+/// Slack and its record.
+async fn drain_alerts(ctx: &poller::Context, poller: tokio::task::JoinHandle<()>) {
+    let stop_posting = ctx.stop_posting.clone();
+    let deadline = tokio::spawn(async move {
+        tokio::time::sleep(DRAIN_TIMEOUT).await;
+        stop_posting.cancel();
+    });
+    let in_flight_limit = DRAIN_TIMEOUT + crate::slack::web::SLACK_TIMEOUT * 2;
+    let drained = tokio::time::timeout(in_flight_limit, async {
+        if let Err(e) = poller.await {
+            tracing::warn!(error = %e, "poller ended abnormally");
         }
-    }
-    if tokio::time::timeout(DRAIN_TIMEOUT, poller::deliver(ctx))
-        .await
-        .is_err()
-    {
+        poller::deliver(ctx).await;
+    })
+    .await;
+    deadline.abort();
+    if drained.is_err() || ctx.stop_posting.is_cancelled() {
         tracing::warn!(
             "shutdown before every queued alert was posted; they are posted after restart"
         );

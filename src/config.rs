@@ -79,6 +79,8 @@ pub struct Config {
     pub database_url: Secret,
     /// How often the poller looks for new issues.
     pub poll_interval: Duration,
+    /// Posted alerts and activity older than this are pruned.
+    pub retention: Duration,
     /// Listen address.
     pub bind: SocketAddr,
     /// Log output format.
@@ -137,6 +139,8 @@ pub mod defaults {
     pub const DATABASE_URL: &str = "sqlite://sentry-slack-bot.db";
     /// Poll interval.
     pub const POLL_INTERVAL: &str = "60s";
+    /// How long posted alerts and activity are kept.
+    pub const RETENTION: &str = "30d";
     /// Scopes asked of TapAuth.
     pub const TAPAUTH_SCOPES: &str = super::DEFAULT_SCOPES;
     /// How often a pending link is polled.
@@ -384,6 +388,7 @@ impl Config {
             defaults::SENTRY_TIMEOUT,
             Duration::from_millis(100),
         );
+        let retention = r.duration("RETENTION", defaults::RETENTION, Duration::from_secs(1));
 
         let bind = match (r.get("BIND"), r.get("PORT")) {
             (Some(bind), _) => parse_socket_addr(&mut r, "BIND", &bind),
@@ -413,6 +418,7 @@ impl Config {
                 problems: r.problems,
             });
         }
+        let retention = retention.unwrap_or(Duration::from_secs(30 * 24 * 3600));
         // Every `None` above recorded a problem, so these are all present.
         match (
             signing_secret,
@@ -452,6 +458,7 @@ impl Config {
                 admin_slack_users,
                 database_url: Secret::new(database_url),
                 poll_interval,
+                retention,
                 bind,
                 log_format,
             }),

@@ -24,6 +24,10 @@ pub const POLL_TICK_SECONDS: &str = "poll_tick_seconds";
 pub const OUTBOUND_QUEUE: &str = "outbound_queue_depth";
 /// Counter: requests told the bot is busy because too many answers were in progress.
 pub const ANSWERS_SHED: &str = "answers_shed_total";
+/// Counter: poller work that panicked and was recovered from, by task.
+pub const POLLER_PANICS: &str = "poller_panics_total";
+/// Counter: alert and activity rows deleted past `RETENTION`.
+pub const PRUNED_ROWS: &str = "pruned_rows_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 

@@ -131,35 +131,52 @@ async fn exercise(store: &Store) {
         .is_empty());
     assert_eq!(store.pending_alerts(10).await.unwrap().len(), 1);
     // Only one replica can claim a pending alert.
-    assert!(store
+    let first = store
         .claim_alert(&alert, "replica-a", 60_000)
         .await
-        .unwrap());
-    assert!(!store
+        .unwrap()
+        .expect("replica-a claims it");
+    assert!(store
         .claim_alert(&alert, "replica-b", 60_000)
+        .await
+        .unwrap()
+        .is_none());
+    let renewed = store
+        .claim_alert(&alert, "replica-a", 60_000)
+        .await
+        .unwrap();
+    assert!(renewed.is_some(), "the holder may renew");
+    let renewed = renewed.unwrap();
+    // Claims are fenced: the superseded claim can neither extend nor release.
+    assert!(!store.extend_claim(&alert, &first, 60_000).await.unwrap());
+    store.release_alert(&alert, &first).await.unwrap();
+    assert!(store
+        .claim_alert(&alert, "replica-b", 60_000)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.extend_claim(&alert, &renewed, 60_000).await.unwrap());
+    store.release_alert(&alert, &renewed).await.unwrap();
+    let taken = store
+        .claim_alert(&alert, "replica-b", 60_000)
+        .await
+        .unwrap()
+        .expect("released: anyone may claim");
+    // A replica whose claim was taken over cannot mark the alert.
+    assert!(!store
+        .mark_posted(&alert, &renewed, "1700000000.000099")
+        .await
+        .unwrap());
+    assert!(store
+        .mark_posted(&alert, &taken, "1700000000.000100")
         .await
         .unwrap());
     assert!(
         store
             .claim_alert(&alert, "replica-a", 60_000)
             .await
-            .unwrap(),
-        "the holder may renew"
-    );
-    store.release_alert(&alert).await.unwrap();
-    assert!(store
-        .claim_alert(&alert, "replica-b", 60_000)
-        .await
-        .unwrap());
-    store
-        .mark_posted(&alert, "1700000000.000100")
-        .await
-        .unwrap();
-    assert!(
-        !store
-            .claim_alert(&alert, "replica-a", 60_000)
-            .await
-            .unwrap(),
+            .unwrap()
+            .is_none(),
         "posted alerts stay posted"
     );
 

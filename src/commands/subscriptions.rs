@@ -5,7 +5,8 @@ use super::run::Invocation;
 use super::sentry::resolve_target;
 use super::Context;
 use crate::grants::GrantError;
-use crate::render::alerts;
+use crate::issues::MAX_PAGES_PER_READ;
+use crate::render::alerts::{self, Baseline};
 use crate::render::escape::escape_mrkdwn;
 use crate::render::{errors, Message};
 use crate::sentry::client::MAX_PAGE;
@@ -33,10 +34,21 @@ pub async fn subscribe(
     let created_at_ms = now_ms();
     // The issues that exist now are the baseline: they are never posted.
     let request = IssueQuery::by_activity(&project, &project_id, &query, MAX_PAGE, None);
-    let baseline = match ctx.issues.list(&org, &request).await {
-        Ok(page) => page.items,
+    let listed = match ctx
+        .issues
+        .list_pages(&org, &request, MAX_PAGES_PER_READ)
+        .await
+    {
+        Ok(listed) => listed,
         Err(e) => return errors::list_error(&query, &e),
     };
+    let read = listed.items.len() as u64;
+    let baseline_count = match (listed.cut_short, listed.total) {
+        (false, _) => Baseline::Exactly(read),
+        (true, Some(total)) => Baseline::Exactly(total.max(read)),
+        (true, None) => Baseline::AtLeast(read),
+    };
+    let baseline = listed.items;
     let sub = SubscriptionRow {
         id: random_id(),
         team_id: who.team_id.clone(),
@@ -84,7 +96,7 @@ pub async fn subscribe(
     }
     tracing::info!(subscription = %stored.id, channel = %stored.channel_id, org = %stored.org_slug,
         project = %stored.project_slug, query = %stored.query, updated, "subscribed");
-    alerts::subscribed(&stored, updated, baseline.len())
+    alerts::subscribed(&stored, updated, baseline_count)
 }
 
 fn cannot_post(error: &SlackError) -> Message {

@@ -15,10 +15,25 @@ use crate::sentry::client::MAX_PAGE;
 use crate::sentry::models::{Event, Issue, Member, Project, Team};
 use crate::sentry::{IssueQuery, Page, SentryClient, SentryError};
 
+/// Pages of one list read at most in one go (by the poller per group, and
+/// for a subscription's baseline): 1,000 issues at Sentry's page size.
+pub const MAX_PAGES_PER_READ: usize = 10;
+
 /// Pages of a project read when searching for a short ID on a server
 /// without short-ID lookup.
 const SHORT_ID_SEARCH_PAGES: usize = 10;
 use catalog::ProjectCatalog;
+
+/// The pages of a list that were read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Listed {
+    /// Every issue read.
+    pub items: Vec<Issue>,
+    /// More pages exist past the ones read.
+    pub cut_short: bool,
+    /// How many issues match in all, when the list was cut short and the server says.
+    pub total: Option<u64>,
+}
 
 /// How an issue is named by a person: `/sentry issue`, a pasted URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,6 +104,31 @@ impl IssueService {
                 sentry.list_issues(org, &token, query).await
             })
             .await
+    }
+
+    /// Every page of a list up to `max_pages`; also how many issues match
+    /// in all when the list was cut short and the server says (`X-Hits`).
+    pub async fn list_pages(
+        &self,
+        org: &str,
+        query: &IssueQuery,
+        max_pages: usize,
+    ) -> Result<Listed, GrantError> {
+        let mut listed = Listed::default();
+        let mut query = query.clone();
+        for page_number in 1..=max_pages {
+            let page = self.list(org, &query).await?;
+            listed.items.extend(page.items);
+            match page.next_cursor {
+                Some(next) if page_number < max_pages => query.cursor = Some(next),
+                Some(_) => {
+                    listed.cut_short = true;
+                    listed.total = page.total;
+                }
+                None => break,
+            }
+        }
+        Ok(listed)
     }
 
     /// One issue by numeric id.

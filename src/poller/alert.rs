@@ -5,7 +5,8 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::render::{alerts, Message};
+use crate::render::alerts::{self, Beyond};
+use crate::render::Message;
 use crate::sentry::models::Issue;
 
 /// One message the poller will post.
@@ -44,6 +45,9 @@ pub struct Digest {
     /// The subscription's digest limit.
     #[serde(default = "default_limit")]
     pub limit: u32,
+    /// Issues matching past the pages the poll read.
+    #[serde(default)]
+    pub beyond: Beyond,
 }
 
 fn default_limit() -> u32 {
@@ -172,12 +176,14 @@ impl Alert {
         match self {
             Alert::New { issue } => alerts::new_issue(org, issue, now),
             Alert::Regressed { issue, .. } => alerts::regressed(org, issue, now),
-            Alert::Digest(digest) => {
-                let mut message =
-                    alerts::digest(org, &digest.project, &digest.issues, digest.limit);
-                message.text = format!("{} new issues in {org}/{}", digest.total, digest.project);
-                message
-            }
+            Alert::Digest(digest) => alerts::digest_counted(
+                org,
+                &digest.project,
+                &digest.issues,
+                digest.total,
+                digest.beyond,
+                digest.limit,
+            ),
             Alert::RelinkNotice { project } => alerts::relink_notice(org, project),
         }
     }
@@ -205,6 +211,7 @@ mod tests {
                 total: 12,
                 project: "api".into(),
                 limit: 5,
+                beyond: Beyond::Count(3),
             }),
             Alert::RelinkNotice {
                 project: "api".into(),

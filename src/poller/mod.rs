@@ -24,10 +24,11 @@ pub mod plan;
 pub mod schedule;
 pub mod sync;
 
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::future::join_all;
+use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::issues::IssueService;
@@ -38,6 +39,13 @@ use schedule::Backoffs;
 
 /// At most one message per this long per channel.
 const CHANNEL_GAP: Duration = Duration::from_secs(1);
+/// Groups polled at once: enough to overlap Sentry's latency, few enough
+/// that the store's pool (4 connections on SQLite) never times a group out.
+const GROUPS_AT_ONCE: usize = 32;
+/// How often rows past `RETENTION` are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// Rows deleted per statement when pruning.
+const PRUNE_BATCH: i64 = 500;
 
 /// What the poller works with. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -50,8 +58,13 @@ pub struct Context {
     pub slack: SlackWeb,
     /// `POLL_INTERVAL`.
     pub interval: Duration,
+    /// `RETENTION`: posted alerts and activity older than this are pruned.
+    pub retention: Duration,
     /// State kept across ticks.
     pub state: Arc<PollerState>,
+    /// Cancelled when shutdown can wait no longer: the post in flight
+    /// finishes, no new one starts.
+    pub stop_posting: CancellationToken,
 }
 
 /// Poller state shared across ticks.
@@ -63,6 +76,8 @@ pub struct PollerState {
     pub replica: String,
     /// Orgs whose polls failed, and until when they wait.
     backoffs: Backoffs,
+    /// When rows past retention were last pruned.
+    last_prune: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl Default for PollerState {
@@ -74,6 +89,7 @@ impl Default for PollerState {
             pacer: Pacer::new(CHANNEL_GAP),
             replica: format!("{host}-{:08x}", rand::random::<u32>()),
             backoffs: Backoffs::default(),
+            last_prune: Mutex::new(None),
         }
     }
 }
@@ -92,7 +108,8 @@ pub async fn run(ctx: Context, shutdown: CancellationToken) {
     );
     loop {
         // A tick runs to the end, so no post is cut off between Slack and its record.
-        tick(&ctx).await;
+        supervised("tick", tick(ctx.clone())).await;
+        supervised("prune", prune_if_due(ctx.clone())).await;
         tokio::select! {
             () = tokio::time::sleep(ctx.interval) => {}
             () = shutdown.cancelled() => break,
@@ -101,8 +118,64 @@ pub async fn run(ctx: Context, shutdown: CancellationToken) {
     tracing::info!("poller stopped");
 }
 
+/// Runs `work` as its own task, so a panic in it is logged, counted and
+/// survived: the poller goes on with the next tick instead of stopping
+/// alerts silently. Returns whether it completed.
+pub async fn supervised(
+    task: &'static str,
+    work: impl Future<Output = ()> + Send + 'static,
+) -> bool {
+    match tokio::spawn(work).await {
+        Ok(()) => true,
+        Err(e) if e.is_panic() => {
+            metrics::counter!(crate::meters::POLLER_PANICS, "task" => task).increment(1);
+            let panic = e.into_panic();
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(task, %message, "poller task panicked; carrying on with the next tick");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(task, error = %e, "poller task was cancelled");
+            false
+        }
+    }
+}
+
+/// Deletes alerts and activity past `RETENTION`, at most once per [`PRUNE_EVERY`].
+async fn prune_if_due(ctx: Context) {
+    {
+        let mut last = ctx
+            .state
+            .last_prune
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|at| at.elapsed() < PRUNE_EVERY) {
+            return;
+        }
+        *last = Some(tokio::time::Instant::now());
+    }
+    let before = crate::store::now_ms() - millis(ctx.retention);
+    match ctx.store.prune(before, PRUNE_BATCH).await {
+        Ok(0) => {}
+        Ok(deleted) => {
+            metrics::counter!(crate::meters::PRUNED_ROWS).increment(deleted);
+            tracing::info!(
+                deleted,
+                retention_s = ctx.retention.as_secs(),
+                "pruned rows past retention"
+            );
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot prune rows past retention"),
+    }
+}
+
 /// One poll of every group, then delivery.
-pub async fn tick(ctx: &Context) {
+pub async fn tick(ctx: Context) {
+    let ctx = &ctx;
     let started = std::time::Instant::now();
     let groups = match schedule::due_groups(ctx).await {
         Some(groups) => groups,
@@ -111,12 +184,13 @@ pub async fn tick(ctx: &Context) {
     let group_count = groups.len();
     // Read once per tick, not once per group: the window may hold many alerts.
     let posted = &sync::posted_alerts_by_subscription(ctx).await;
-    join_all(groups.into_iter().map(|group| async move {
-        if let Some(page) = plan::poll_group(ctx, &group).await {
-            sync::sync_group(ctx, &group, posted, &page).await;
-        }
-    }))
-    .await;
+    futures_util::stream::iter(groups)
+        .for_each_concurrent(GROUPS_AT_ONCE, |group| async move {
+            if let Some(page) = plan::poll_group(ctx, &group).await {
+                sync::sync_group(ctx, &group, posted, &page).await;
+            }
+        })
+        .await;
     outbox::deliver(ctx).await;
     metrics::histogram!(crate::meters::POLL_TICK_SECONDS).record(started.elapsed().as_secs_f64());
     if let Ok(waiting) = ctx.store.pending_count().await {
@@ -130,3 +204,25 @@ pub async fn tick(ctx: &Context) {
 }
 
 pub use outbox::deliver;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn a_panicking_tick_is_survived_and_the_next_one_runs() {
+        let ticks = Arc::new(AtomicUsize::new(0));
+        for round in 0..3 {
+            let counter = ticks.clone();
+            let completed = supervised("tick", async move {
+                if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                    panic!("one bad payload");
+                }
+            })
+            .await;
+            assert_eq!(completed, round > 0, "only the first tick panicked");
+        }
+        assert_eq!(ticks.load(Ordering::SeqCst), 3, "the poller kept ticking");
+    }
+}

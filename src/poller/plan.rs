@@ -9,7 +9,7 @@ use super::diff::{diff, Planned};
 use super::schedule::{take_turn, Group};
 use super::Context;
 use crate::grants::GrantError;
-use crate::render::alerts;
+use crate::render::alerts::{self, Beyond};
 use crate::sentry::client::MAX_PAGE;
 use crate::sentry::models::Issue;
 use crate::sentry::IssueQuery;
@@ -49,8 +49,20 @@ pub fn outbox_row(
     }
 }
 
-/// The outbox rows for what a diff planned. Pure but for the clock.
-pub fn planned_rows(sub: &SubscriptionRow, planned: Vec<Planned>) -> Vec<AlertRow> {
+/// Pages a poll reads at most per group: a burst larger than this is
+/// posted as a digest that counts what lies past it.
+pub const MAX_POLL_PAGES: usize = crate::issues::MAX_PAGES_PER_READ;
+
+/// The outbox rows for what a diff planned. When the poll stopped at
+/// [`MAX_POLL_PAGES`] with more to read (`beyond`), every new issue goes
+/// into one digest that also counts the rest, so none is dropped silently.
+/// Pure but for the clock.
+pub fn planned_rows(sub: &SubscriptionRow, planned: Vec<Planned>, beyond: Beyond) -> Vec<AlertRow> {
+    let planned = if beyond == Beyond::Nothing {
+        planned
+    } else {
+        into_one_digest(planned)
+    };
     planned
         .into_iter()
         .map(|p| match p {
@@ -77,6 +89,7 @@ pub fn planned_rows(sub: &SubscriptionRow, planned: Vec<Planned>) -> Vec<AlertRo
                     total,
                     project: sub.project_slug.clone(),
                     limit: sub.digest,
+                    beyond,
                 });
                 outbox_row(sub, &first, &alert, String::new())
             }
@@ -84,22 +97,96 @@ pub fn planned_rows(sub: &SubscriptionRow, planned: Vec<Planned>) -> Vec<AlertRo
         .collect()
 }
 
-/// Polls `group` when it is this replica's turn; returns the page listed,
+/// New issues gathered into one digest; regressions stay on their own.
+fn into_one_digest(planned: Vec<Planned>) -> Vec<Planned> {
+    let mut new = Vec::new();
+    let mut rest = Vec::new();
+    for p in planned {
+        match p {
+            Planned::New(issue) => new.push(issue),
+            Planned::Digest(issues) => new.extend(issues),
+            regressed @ Planned::Regressed(_) => rest.push(regressed),
+        }
+    }
+    rest.push(Planned::Digest(new));
+    rest
+}
+
+/// One group's issues as far as this poll read them.
+struct Listing {
+    items: Vec<Issue>,
+    /// What each subscription has seen of `items`.
+    seen: HashMap<String, HashMap<String, String>>,
+    beyond: Beyond,
+}
+
+/// Reads the group's pages, newest activity first, while a page still
+/// holds an issue some subscription has not seen, up to [`MAX_POLL_PAGES`].
+/// A steady tick reads one page.
+async fn read_pages(ctx: &Context, group: &Group) -> Result<Option<Listing>, GrantError> {
+    let sub_ids: Vec<&str> = group.subs.iter().map(|s| s.id.as_str()).collect();
+    let mut listing = Listing {
+        items: Vec::new(),
+        seen: HashMap::new(),
+        beyond: Beyond::Nothing,
+    };
+    let mut cursor = None;
+    for page_number in 1..=MAX_POLL_PAGES {
+        let request = IssueQuery::by_activity(
+            &group.project_slug,
+            &group.project_id,
+            &group.query,
+            MAX_PAGE,
+            cursor.take(),
+        );
+        let page = ctx.issues.list(&group.org, &request).await?;
+        let issue_ids: Vec<&str> = page.items.iter().map(|i| i.id.as_str()).collect();
+        let seen = match ctx.store.seen_of(&sub_ids, &issue_ids).await {
+            Ok(seen) => seen,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read what the subscriptions have seen");
+                return Ok(None);
+            }
+        };
+        let unseen_here = group.subs.iter().any(|sub| {
+            let known = seen.get(&sub.id);
+            page.items
+                .iter()
+                .any(|i| known.is_none_or(|k| !k.contains_key(&i.id)))
+        });
+        let read = listing.items.len() + page.items.len();
+        listing.items.extend(page.items);
+        for (sub, issues) in seen {
+            listing.seen.entry(sub).or_default().extend(issues);
+        }
+        match page.next_cursor {
+            Some(next) if unseen_here && page_number < MAX_POLL_PAGES => cursor = Some(next),
+            Some(_) if unseen_here => {
+                listing.beyond = match page.total {
+                    Some(total) if total > read as u64 => Beyond::Count(total - read as u64),
+                    _ => Beyond::Unknown,
+                };
+                tracing::warn!(org = %group.org, project = %group.project_slug, read, beyond = ?listing.beyond, "more new issues than one poll reads; the digest counts the rest");
+            }
+            _ => {}
+        }
+        if cursor.is_none() {
+            break;
+        }
+    }
+    Ok(Some(listing))
+}
+
+/// Polls `group` when it is this replica's turn; returns the issues listed,
 /// for status sync, or `None` when the group was not polled.
 pub async fn poll_group(ctx: &Context, group: &Group) -> Option<Vec<Issue>> {
     if !take_turn(ctx, group).await {
         return None;
     }
     let org = &group.org;
-    let request = IssueQuery::by_activity(
-        &group.project_slug,
-        &group.project_id,
-        &group.query,
-        MAX_PAGE,
-        None,
-    );
-    let page = match ctx.issues.list(org, &request).await {
-        Ok(page) => page,
+    let listing = match read_pages(ctx, group).await {
+        Ok(Some(listing)) => listing,
+        Ok(None) => return None,
         Err(e) => {
             tracing::warn!(org = %org, project = %group.project_slug, error = %e, "poll failed; backing off this org");
             ctx.state.backoffs.failed(org, ctx.interval);
@@ -115,26 +202,22 @@ pub async fn poll_group(ctx: &Context, group: &Group) -> Option<Vec<Issue>> {
         }
     };
     ctx.state.backoffs.succeeded(org);
-    let sub_ids: Vec<&str> = group.subs.iter().map(|s| s.id.as_str()).collect();
-    let issue_ids: Vec<&str> = page.items.iter().map(|i| i.id.as_str()).collect();
-    let seen_by_sub = match ctx.store.seen_of(&sub_ids, &issue_ids).await {
-        Ok(seen) => seen,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read what the subscriptions have seen");
-            return None;
-        }
-    };
+    // Reading many pages takes time: write only while the lease is still ours.
+    if !take_turn(ctx, group).await {
+        tracing::warn!(org = %org, project = %group.project_slug, "poll lease lost while reading; leaving the group to its new holder");
+        return None;
+    }
     let nothing_seen = HashMap::new();
     for sub in &group.subs {
         if sub.relink_notified {
             let _ = ctx.store.set_relink_notified(&sub.id, false).await;
         }
-        let seen = seen_by_sub.get(&sub.id).unwrap_or(&nothing_seen);
-        let plan = diff(sub, seen, &page.items);
+        let seen = listing.seen.get(&sub.id).unwrap_or(&nothing_seen);
+        let plan = diff(sub, seen, &listing.items);
         if plan.seen.is_empty() && plan.alerts.is_empty() {
             continue;
         }
-        let rows = planned_rows(sub, plan.alerts);
+        let rows = planned_rows(sub, plan.alerts, listing.beyond);
         match ctx.store.record_tick(&sub.id, &plan.seen, &rows).await {
             Ok(planned) if planned > 0 => {
                 tracing::info!(subscription = %sub.id, channel = %sub.channel_id, planned, "alerts planned");
@@ -143,7 +226,7 @@ pub async fn poll_group(ctx: &Context, group: &Group) -> Option<Vec<Issue>> {
             Err(e) => tracing::warn!(error = %e, "cannot record the poll"),
         }
     }
-    Some(page.items)
+    Some(listing.items)
 }
 
 /// Tells each subscribed channel once that the org must be linked again.

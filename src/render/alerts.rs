@@ -3,6 +3,7 @@
 
 use std::time::SystemTime;
 
+use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 
 use crate::interactions::codec::Rerun;
@@ -37,11 +38,42 @@ pub fn regressed(org: &str, issue: &Issue, now: SystemTime) -> Message {
     issue_detail(org, issue, None, None, Some(&line), now)
 }
 
+/// Issues matching a subscription beyond the pages one poll reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Beyond {
+    /// Every page was read.
+    #[default]
+    Nothing,
+    /// This many more issues match (from `X-Hits`).
+    Count(u64),
+    /// More pages exist; the server does not say how many issues.
+    Unknown,
+}
+
 /// Many new issues at once, as one message with a button to expand each.
 pub fn digest(org: &str, project: &str, issues: &[Issue], limit: u32) -> Message {
+    digest_counted(org, project, issues, issues.len(), Beyond::Nothing, limit)
+}
+
+/// A digest of `total` new issues of which `shown` are listed, and what
+/// lies beyond the pages read: every issue is either listed or counted.
+pub fn digest_counted(
+    org: &str,
+    project: &str,
+    shown: &[Issue],
+    total: usize,
+    beyond: Beyond,
+    limit: u32,
+) -> Message {
+    let issues = &shown[..shown.len().min(total)];
+    let past_bound = match beyond {
+        Beyond::Nothing => String::new(),
+        Beyond::Count(n) => format!(", and {n} more matching issues past the pages read"),
+        Beyond::Unknown => ", and more matching issues past the pages read".to_string(),
+    };
     let title = format!(
-        ":package: *{} new issues in {}* — more than this channel's digest limit of {limit}, so here they are in one message.",
-        issues.len(),
+        ":package: *{total} new issues in {}*{past_bound} — more than this channel's digest limit of {limit}, so here they are in one message.",
         target(org, project)
     );
     let mut blocks = vec![section(&title)];
@@ -69,16 +101,26 @@ pub fn digest(org: &str, project: &str, issues: &[Issue], limit: u32) -> Message
         }
         blocks.push(row.into());
     }
-    if issues.len() > DIGEST_ROWS {
+    let listed = issues.len().min(DIGEST_ROWS);
+    if total > listed || beyond != Beyond::Nothing {
+        let unlisted = total - listed;
+        let more = match beyond {
+            Beyond::Nothing => format!("and {unlisted} more"),
+            Beyond::Count(n) => format!(
+                "and {} more ({unlisted} new, {n} past the pages read)",
+                unlisted as u64 + n
+            ),
+            Beyond::Unknown => format!("and {unlisted} more, plus those past the pages read"),
+        };
+        blocks.truncate(limits::MAX_BLOCKS - 1);
         blocks.push(context(&[&format!(
-            "and {} more: `/sentry issues {}` lists them",
-            issues.len() - DIGEST_ROWS,
+            "{more}: `/sentry issues {}` lists them",
             target(org, project)
         )]));
     }
     blocks.truncate(limits::MAX_BLOCKS);
     Message {
-        text: format!("{} new issues in {}", issues.len(), target(org, project)),
+        text: format!("{total} new issues in {}", target(org, project)),
         blocks,
     }
 }
@@ -178,8 +220,26 @@ fn options(sub: &SubscriptionRow) -> String {
     )
 }
 
+/// How many issues existed when a channel subscribed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Baseline {
+    /// Exactly this many.
+    Exactly(u64),
+    /// At least this many (the server did not say how many lie past the pages read).
+    AtLeast(u64),
+}
+
+impl std::fmt::Display for Baseline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Baseline::Exactly(n) => write!(f, "{n}"),
+            Baseline::AtLeast(n) => write!(f, "{n}+"),
+        }
+    }
+}
+
 /// The answer to `/sentry subscribe`.
-pub fn subscribed(sub: &SubscriptionRow, updated: bool, baseline: usize) -> Message {
+pub fn subscribed(sub: &SubscriptionRow, updated: bool, baseline: Baseline) -> Message {
     let what = if updated {
         "Updated the subscription to"
     } else {
@@ -237,6 +297,34 @@ mod tests {
         assert!(!json.contains("<!here>"));
         assert!(json.contains("expand:39"));
         assert!(json.contains("and 20 more"));
+    }
+
+    #[test]
+    fn a_digest_counts_what_it_does_not_list() {
+        let issues: Vec<Issue> = (0..40)
+            .map(|i| {
+                serde_json::from_value(json!({ "id": i.to_string(), "title": "boom" })).unwrap()
+            })
+            .collect();
+        let message = digest_counted("acme", "api", &issues, 1000, Beyond::Count(50), 5);
+        let json = serde_json::to_string(&message.blocks).unwrap();
+        assert!(
+            json.contains(
+                "*1000 new issues in acme/api*, and 50 more matching issues past the pages read"
+            ),
+            "{json}"
+        );
+        assert!(
+            json.contains("and 1010 more (960 new, 50 past the pages read)"),
+            "{json}"
+        );
+        assert_eq!(message.text, "1000 new issues in acme/api");
+        let unknown = digest_counted("acme", "api", &issues, 1000, Beyond::Unknown, 5);
+        let json = serde_json::to_string(&unknown.blocks).unwrap();
+        assert!(
+            json.contains("and 960 more, plus those past the pages read"),
+            "{json}"
+        );
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Opaque cursor of the next page.
     pub next_cursor: Option<String>,
+    /// How many items match in all (`X-Hits`), when the server says.
+    pub total: Option<u64>,
 }
 
 impl IssueQuery {
@@ -198,6 +200,8 @@ impl std::fmt::Debug for SentryClient {
 struct Success {
     body: bytes::Bytes,
     link: Option<String>,
+    /// `X-Hits`: how many items match in all, when the server says.
+    hits: Option<u64>,
 }
 
 enum Attempt {
@@ -530,6 +534,7 @@ impl SentryClient {
             .await?;
         Ok(Page {
             items: decode(endpoint, &success.body)?,
+            total: success.hits,
             next_cursor: success.link.as_deref().and_then(next_cursor),
         })
     }
@@ -688,6 +693,11 @@ impl SentryClient {
             .get(reqwest::header::LINK)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        let hits = response
+            .headers()
+            .get("x-hits")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
         let body = match response.bytes().await {
             Ok(body) => body,
             Err(e) => {
@@ -708,7 +718,7 @@ impl SentryClient {
                 if let Some(until) = limits.slow_down_until(SystemTime::now()) {
                     gate.hold(until);
                 }
-                Attempt::Done(Success { body, link })
+                Attempt::Done(Success { body, link, hits })
             }
             StatusCode::TOO_MANY_REQUESTS => Attempt::Retry {
                 reason: "HTTP 429".into(),

@@ -2,6 +2,7 @@
 //! as well as `https://` so `SLACK_API_URL` can point at a local server.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -63,7 +64,7 @@ impl SlackWeb {
     /// Calls `auth.test` to learn who the token belongs to.
     pub async fn auth_test(&self) -> Result<BotIdentity, SlackError> {
         let session = self.client.open_session(&self.token);
-        let response = session.auth_test().await.map_err(map_error)?;
+        let response = bounded(session.auth_test()).await?;
         Ok(BotIdentity {
             team: response.team,
             team_id: response.team_id.to_string(),
@@ -77,7 +78,7 @@ impl SlackWeb {
     pub async fn user_is_admin(&self, user_id: &str) -> Result<bool, SlackError> {
         let session = self.client.open_session(&self.token);
         let request = SlackApiUsersInfoRequest::new(user_id.to_string().into());
-        let response = session.users_info(&request).await.map_err(map_error)?;
+        let response = bounded(session.users_info(&request)).await?;
         let flags = &response.user.flags;
         Ok(flags.is_admin == Some(true)
             || flags.is_owner == Some(true)
@@ -90,7 +91,7 @@ impl SlackWeb {
     pub async fn user_email(&self, user_id: &str) -> Result<Option<String>, SlackError> {
         let session = self.client.open_session(&self.token);
         let request = SlackApiUsersInfoRequest::new(user_id.to_string().into());
-        let response = session.users_info(&request).await.map_err(map_error)?;
+        let response = bounded(session.users_info(&request)).await?;
         Ok(response
             .user
             .profile
@@ -123,10 +124,7 @@ impl SlackWeb {
                 request = request.with_reply_broadcast(true);
             }
         }
-        let response = session
-            .chat_post_message(&request)
-            .await
-            .map_err(map_error)?;
+        let response = bounded(session.chat_post_message(&request)).await?;
         Ok(response.ts.to_string())
     }
 
@@ -146,7 +144,7 @@ impl SlackWeb {
             content,
             ts.to_string().into(),
         );
-        session.chat_update(&request).await.map_err(map_error)?;
+        bounded(session.chat_update(&request)).await?;
         Ok(())
     }
 }
@@ -169,8 +167,25 @@ impl SlackWeb {
             ts.to_string().into(),
         ));
         let request = SlackApiChatUnfurlRequestV3::new(id, map);
-        session.chat_unfurl_v3(&request).await.map_err(map_error)?;
+        bounded(session.chat_unfurl_v3(&request)).await?;
         Ok(())
+    }
+}
+
+/// Longest a Slack Web API call may take; a post that hangs must not
+/// outlive the claim it is made under.
+pub const SLACK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs a Slack call within [`SLACK_TIMEOUT`].
+async fn bounded<T>(
+    call: impl std::future::Future<Output = Result<T, SlackClientError>>,
+) -> Result<T, SlackError> {
+    match tokio::time::timeout(SLACK_TIMEOUT, call).await {
+        Ok(result) => result.map_err(map_error),
+        Err(_) => Err(SlackError::Unreachable(format!(
+            "no answer within {} s",
+            SLACK_TIMEOUT.as_secs()
+        ))),
     }
 }
 

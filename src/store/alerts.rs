@@ -378,42 +378,13 @@ impl Store {
         Ok(rows.iter().map(alert_from_row).collect::<Result<_, _>>()?)
     }
 
-    /// Marks an alert posted with its Slack `ts`.
-    pub async fn mark_posted(&self, alert: &AlertRow, ts: &str) -> Result<(), StoreError> {
-        let sql = format!(
-            "UPDATE alerts SET state = 'posted', ts = $1, posted_at_ms = $2, attempts = attempts + 1, error = NULL \
-             WHERE {}",
-            key_clause(3)
-        );
-        bind_key(sqlx::query(&sql).bind(ts).bind(now_ms()), alert)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    /// Records a failed attempt; `permanent` stops further attempts.
-    pub async fn mark_failed(
-        &self,
-        alert: &AlertRow,
-        error: &str,
-        permanent: bool,
-    ) -> Result<(), StoreError> {
-        let sql = format!(
-            "UPDATE alerts SET state = $1, error = $2, attempts = attempts + 1, claimed_by = NULL, \
-             claimed_until_ms = NULL WHERE {}",
-            key_clause(3)
-        );
-        let state = if permanent { "failed" } else { "pending" };
-        bind_key(sqlx::query(&sql).bind(state).bind(error), alert)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
     /// Posted `new` alerts since `since_ms`, for status sync.
+    /// Their payloads are left out (read as empty): a redraw reads the issue
+    /// itself, and the window may hold many alerts.
     pub async fn recent_posted_alerts(&self, since_ms: i64) -> Result<Vec<AlertRow>, StoreError> {
+        let columns = ALERT_COLUMNS.replace("payload,", "'' AS payload,");
         let rows = sqlx::query(&format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts WHERE state = 'posted' AND kind = 'new' AND posted_at_ms >= $1 \
+            "SELECT {columns} FROM alerts WHERE state = 'posted' AND kind = 'new' AND posted_at_ms >= $1 \
              ORDER BY posted_at_ms"
         ))
         .bind(since_ms)
@@ -470,6 +441,38 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Deletes alerts (other than pending ones) and activity rows created
+    /// before `before_ms`, at most `batch` rows per statement so a large
+    /// backlog never holds the database for long. What each subscription
+    /// has seen is kept, so nothing pruned is ever posted again. Returns the
+    /// rows deleted.
+    pub async fn prune(&self, before_ms: i64, batch: i64) -> Result<u64, StoreError> {
+        let statements = [
+            "DELETE FROM alerts WHERE (subscription_id, issue_id, kind, dedup_key) IN \
+             (SELECT subscription_id, issue_id, kind, dedup_key FROM alerts \
+              WHERE state <> 'pending' AND created_at_ms < $1 LIMIT $2)",
+            "DELETE FROM activity WHERE at_ms IN \
+             (SELECT at_ms FROM activity WHERE at_ms < $1 ORDER BY at_ms LIMIT $2)",
+        ];
+        let mut deleted = 0;
+        for sql in statements {
+            loop {
+                let done = sqlx::query(sql)
+                    .bind(before_ms)
+                    .bind(batch)
+                    .execute(self.pool())
+                    .await?;
+                deleted += done.rows_affected();
+                if done.rows_affected() == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(deleted)
     }
 }
 

@@ -10,7 +10,7 @@ mod leases;
 pub use activity::{Activity, ActivityKind};
 pub use alerts::{AlertRow, SubscriptionRow};
 pub use grants::GrantRow;
-pub use leases::Lease;
+pub use leases::{Claim, Lease};
 
 use std::time::Duration;
 

@@ -211,31 +211,30 @@ impl FakeSentry {
         let id = inner.next_id.to_string();
         let org_entry = inner.orgs.iter_mut().find(|o| o.slug == org).expect("org");
         let n = org_entry.issues.len() + 1;
-        let mut issue = json!({
-            "id": id,
-            "shortId": format!("{}-{:X}", project.to_uppercase(), n + 0x20),
-            "title": format!("Error number {n}"),
-            "culprit": "app.handlers in handle",
-            "permalink": format!("https://{org}.sentry.io/issues/{id}/"),
-            "level": "error",
-            "status": "unresolved",
-            "substatus": "new",
-            "firstSeen": "2026-11-28T10:00:00Z",
-            "lastSeen": "2026-11-29T00:00:00Z",
-            "count": "12",
-            "userCount": 3,
-            "project": { "id": project_id, "slug": project, "name": project.to_uppercase() },
-            "assignedTo": null,
-            "metadata": { "type": "Error", "value": format!("number {n}") },
-            "isBookmarked": false,
-        });
-        if let (Some(target), Some(extra)) = (issue.as_object_mut(), overrides.as_object()) {
-            for (k, v) in extra {
-                target.insert(k.clone(), v.clone());
-            }
-        }
+        let mut issue = default_issue(org, project, &project_id, &id, n);
+        merge(&mut issue, &overrides);
         org_entry.issues.push(issue);
         id
+    }
+
+    /// Adds many issues at once, as a burst between two polls: no request
+    /// sees only some of them. Returns their ids.
+    pub fn add_issues(&self, org: &str, project: &str, overrides: Vec<Value>) -> Vec<String> {
+        let project_id = self.project_id(org, project);
+        // One lock for the whole burst keeps it atomic for readers.
+        let mut inner = self.inner.lock().unwrap();
+        let mut ids = Vec::new();
+        for extra in overrides {
+            inner.next_id += 1;
+            let id = inner.next_id.to_string();
+            let org_entry = inner.orgs.iter_mut().find(|o| o.slug == org).expect("org");
+            let n = org_entry.issues.len() + 1;
+            let mut issue = default_issue(org, project, &project_id, &id, n);
+            merge(&mut issue, &extra);
+            org_entry.issues.push(issue);
+            ids.push(id);
+        }
+        ids
     }
 
     /// Adds `count` members to `org`, named `member{i}`.
@@ -323,6 +322,37 @@ impl FakeSentry {
             .flat_map(|o| o.issues.iter())
             .find(|i| i["id"] == id)
             .cloned()
+    }
+}
+
+/// An issue as sentry.io lists it, numbered `n` in its org.
+fn default_issue(org: &str, project: &str, project_id: &str, id: &str, n: usize) -> Value {
+    json!({
+        "id": id,
+        "shortId": format!("{}-{:X}", project.to_uppercase(), n + 0x20),
+        "title": format!("Error number {n}"),
+        "culprit": "app.handlers in handle",
+        "permalink": format!("https://{org}.sentry.io/issues/{id}/"),
+        "level": "error",
+        "status": "unresolved",
+        "substatus": "new",
+        "firstSeen": "2026-11-28T10:00:00Z",
+        "lastSeen": "2026-11-29T00:00:00Z",
+        "count": "12",
+        "userCount": 3,
+        "project": { "id": project_id, "slug": project, "name": project.to_uppercase() },
+        "assignedTo": null,
+        "metadata": { "type": "Error", "value": format!("number {n}") },
+        "isBookmarked": false,
+    })
+}
+
+/// Replaces `issue`'s fields with those of `overrides`.
+fn merge(issue: &mut Value, overrides: &Value) {
+    if let (Some(target), Some(extra)) = (issue.as_object_mut(), overrides.as_object()) {
+        for (k, v) in extra {
+            target.insert(k.clone(), v.clone());
+        }
     }
 }
 
@@ -790,7 +820,14 @@ fn list_issues(
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(100usize)
         .min(100);
-    paginate(&issues, query, limit, compatible)
+    let mut response = paginate(&issues, query, limit, compatible);
+    if !compatible {
+        // sentry.io counts every match of an issue search.
+        response
+            .headers_mut()
+            .insert("x-hits", HeaderValue::from(issues.len()));
+    }
+    response
 }
 
 /// One page of `items` with a Sentry `Link` header. Cursors look like
