@@ -36,8 +36,53 @@ fn org(i: usize) -> String {
     format!("org{i}")
 }
 
+/// The fields a real issue carries beyond the fake's defaults, so lists and
+/// stored alerts are as large as the API's answers: about 2.5 KB of JSON.
+fn realistic(n: usize, seen: &str) -> Value {
+    let hour = 3600;
+    let now = 1_764_374_400u64;
+    let stats: Vec<Value> = (0..24)
+        .map(|h| json!([now - (24 - h) * hour, (h as usize * 7 + n) % 40]))
+        .collect();
+    json!({
+        "title": format!("Known problem {n}: TypeError: Cannot read properties of undefined (reading 'user')"),
+        "culprit": "app/components/checkout/PaymentForm.tsx in handleSubmit",
+        "firstSeen": seen,
+        "lastSeen": seen,
+        "shareId": null,
+        "logger": null,
+        "type": "error",
+        "numComments": 0,
+        "isPublic": false,
+        "isSubscribed": false,
+        "hasSeen": true,
+        "isUnhandled": true,
+        "priority": "high",
+        "platform": "javascript",
+        "issueType": "error",
+        "issueCategory": "error",
+        "annotations": [],
+        "subscriptionDetails": null,
+        "statusDetails": {},
+        "metadata": {
+            "type": "TypeError",
+            "value": "Cannot read properties of undefined (reading 'user')",
+            "filename": "app/components/checkout/PaymentForm.tsx",
+            "function": "handleSubmit",
+            "display_title_with_tree_label": false,
+            "in_app_frame_mix": "in-app-only",
+            "sdk": { "name": "sentry.javascript.react", "name_normalized": "sentry.javascript.react" },
+            "initial_priority": 75
+        },
+        "stats": { "24h": stats },
+        "lifetime": { "count": "1234", "userCount": 56, "firstSeen": seen, "lastSeen": seen },
+        "filtered": null,
+    })
+}
+
 /// Links the orgs and stores the subscriptions, straight into the database.
-async fn populate(app: &TestApp, subscriptions: usize, projects: usize) {
+/// Returns the size of one stored alert payload in bytes.
+async fn populate(app: &TestApp, subscriptions: usize, projects: usize) -> usize {
     let per_org = projects / ORGS;
     let hour_ago = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1)).to_string();
     let mut first_issue = HashMap::new();
@@ -48,11 +93,7 @@ async fn populate(app: &TestApp, subscriptions: usize, projects: usize) {
         app.sentry.add_token(&format!("tok-{o}"), &org(o), SCOPES);
         for slug in &slugs {
             for n in 0..3 {
-                let id = app.sentry.add_issue(
-                    &org(o),
-                    slug,
-                    json!({ "title": format!("Known problem {n}"), "firstSeen": hour_ago, "lastSeen": hour_ago }),
-                );
+                let id = app.sentry.add_issue(&org(o), slug, realistic(n, &hour_ago));
                 first_issue.entry((org(o), slug.clone())).or_insert(id);
             }
         }
@@ -82,6 +123,7 @@ async fn populate(app: &TestApp, subscriptions: usize, projects: usize) {
             .await
             .expect("grant");
     }
+    let mut payload_bytes = 0;
     for i in 0..subscriptions {
         let project = i % projects;
         let (o, p) = (project % ORGS, project / ORGS);
@@ -105,15 +147,18 @@ async fn populate(app: &TestApp, subscriptions: usize, projects: usize) {
             })
             .await
             .expect("subscription");
-        // One alert posted earlier today, so status sync has work to check.
+        // One alert posted earlier today, so status sync has work to check;
+        // its payload is the issue as the API returned it.
+        let issue_id = first_issue[&(org(o), slug.clone())].clone();
+        let issue = app.sentry.issue(&issue_id).expect("issue");
         let posted = AlertRow {
             subscription_id: id.clone(),
-            issue_id: first_issue[&(org(o), slug.clone())].clone(),
+            issue_id,
             kind: "new".into(),
             dedup_key: String::new(),
             channel_id: format!("C{i}"),
             org_slug: org(o),
-            payload: "{}".into(),
+            payload: json!({ "issue": issue }).to_string(),
             state: "posted".into(),
             thread_ts: None,
             ts: Some(format!("1700000000.{i:06}")),
@@ -122,9 +167,11 @@ async fn populate(app: &TestApp, subscriptions: usize, projects: usize) {
             created_at_ms: sentry_slack_bot::store::now_ms(),
             posted_at_ms: Some(sentry_slack_bot::store::now_ms()),
         };
+        payload_bytes = posted.payload.len();
         store.record_tick(&id, &[], &[posted]).await.expect("alert");
     }
     store.close().await;
+    payload_bytes
 }
 
 /// `(log time, elapsed)` of every finished tick so far.
@@ -162,7 +209,8 @@ async fn scale(subscriptions: usize, projects: usize) {
     .await;
     app.sentry.set_rate_limit(1_000_000);
     let started = Instant::now();
-    populate(&app, subscriptions, projects).await;
+    let populate_size = populate(&app, subscriptions, projects).await;
+    let payload_bytes = populate_size;
     let populated_in = started.elapsed();
     // The tick under way may have seen only part of the rows, and the next
     // one records each subscription's baseline; measure the ones after.
@@ -193,10 +241,12 @@ async fn scale(subscriptions: usize, projects: usize) {
     cpu.sort();
     let groups = subscriptions.min(projects * QUERIES.len());
     println!(
-        "| {subscriptions} | {projects} | {groups} | {} | {} | {} | {} | {:.1} s |",
+        "| {subscriptions} | {projects} | {groups} | {:.1} KB | {} | {} | {} | {:.3} ms | {} | {:.1} s |",
+        payload_bytes as f64 / 1024.0,
         calls[TICKS / 2],
         ms(durations[TICKS / 2]),
         ms(cpu[TICKS / 2]),
+        cpu[TICKS / 2].as_secs_f64() * 1000.0 / subscriptions as f64,
         mib(status_kib(pid, "VmHWM")),
         populated_in.as_secs_f64(),
     );
@@ -205,10 +255,10 @@ async fn scale(subscriptions: usize, projects: usize) {
 #[tokio::main]
 async fn main() {
     println!(
-        "Steady ticks (nothing new to post), median of {TICKS}; 5 orgs, 3 issues per project, one alert per subscription posted earlier and watched for changes.\n"
+        "Steady ticks (nothing new to post), median of {TICKS}; 5 orgs, 3 issues per project served as full issue JSON, one alert per subscription posted earlier with that issue as its payload and watched for changes.\n"
     );
-    println!("| subscriptions | projects | (org, project, query) groups | Sentry calls per tick | tick duration | CPU per tick | peak RSS | rows stored in |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| subscriptions | projects | (org, project, query) groups | issue JSON / stored payload | Sentry calls per tick | tick duration | CPU per tick | CPU per subscription | peak RSS | rows stored in |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &(subscriptions, projects) in SCALES {
         scale(subscriptions, projects).await;
     }
