@@ -37,7 +37,7 @@ fn org(i: usize) -> String {
 }
 
 /// The fields a real issue carries beyond the fake's defaults, so lists and
-/// stored alerts are as large as the API's answers: about 2.5 KB of JSON.
+/// stored alerts are as large as the API's answers: about 2.5–3 KB of JSON.
 fn realistic(n: usize, seen: &str) -> Value {
     let hour = 3600;
     let now = 1_764_374_400u64;
@@ -66,10 +66,10 @@ fn realistic(n: usize, seen: &str) -> Value {
         "statusDetails": {},
         "metadata": {
             "type": "TypeError",
-            "value": "Cannot read properties of undefined (reading 'user')",
+            "value": "Cannot read properties of undefined (reading 'user') while rendering <PaymentForm> in <CheckoutPage> (session 7f3c2a9e, cart 18 items, locale en-GB); the component tree above it was: App > Router > Layout > CheckoutPage > PaymentForm > CardFields > ValidatedInput",
+            "display_title_with_tree_label": false,
             "filename": "app/components/checkout/PaymentForm.tsx",
             "function": "handleSubmit",
-            "display_title_with_tree_label": false,
             "in_app_frame_mix": "in-app-only",
             "sdk": { "name": "sentry.javascript.react", "name_normalized": "sentry.javascript.react" },
             "initial_priority": 75
@@ -77,6 +77,17 @@ fn realistic(n: usize, seen: &str) -> Value {
         "stats": { "24h": stats },
         "lifetime": { "count": "1234", "userCount": 56, "firstSeen": seen, "lastSeen": seen },
         "filtered": null,
+        "pluginActions": [],
+        "pluginIssues": [],
+        "pluginContexts": [],
+        "integrationIssues": [],
+        "sentryAppIssues": [],
+        "owners": [{ "type": "codeowners", "owner": "team:1234567", "date_added": seen }],
+        "seerFixabilityScore": 0.42,
+        "seerAutofixLastTriggered": null,
+        "userReportCount": 0,
+        "participants": [],
+        "activity": [{ "id": "0", "type": "first_seen", "data": { "priority": "high" }, "dateCreated": seen, "user": null }],
     })
 }
 

@@ -41,7 +41,7 @@ use schedule::Backoffs;
 const CHANNEL_GAP: Duration = Duration::from_secs(1);
 /// Groups polled at once: enough to overlap Sentry's latency, few enough
 /// that the store's pool (4 connections on SQLite) never times a group out.
-const GROUPS_AT_ONCE: usize = 32;
+const GROUPS_AT_ONCE: usize = 16;
 /// How often rows past `RETENTION` are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Rows deleted per statement when pruning.

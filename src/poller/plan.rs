@@ -183,6 +183,7 @@ pub async fn poll_group(ctx: &Context, group: &Group) -> Option<Vec<Issue>> {
     if !take_turn(ctx, group).await {
         return None;
     }
+    let started = tokio::time::Instant::now();
     let org = &group.org;
     let listing = match read_pages(ctx, group).await {
         Ok(Some(listing)) => listing,
@@ -203,7 +204,7 @@ pub async fn poll_group(ctx: &Context, group: &Group) -> Option<Vec<Issue>> {
     };
     ctx.state.backoffs.succeeded(org);
     // Reading many pages takes time: write only while the lease is still ours.
-    if !take_turn(ctx, group).await {
+    if started.elapsed() > ctx.interval / 2 && !take_turn(ctx, group).await {
         tracing::warn!(org = %org, project = %group.project_slug, "poll lease lost while reading; leaving the group to its new holder");
         return None;
     }

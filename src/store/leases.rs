@@ -59,6 +59,20 @@ impl Store {
         holder: &str,
         ttl_ms: i64,
     ) -> Result<Lease, StoreError> {
+        let now = self.now_sql();
+        // The steady case, one statement: this replica renews its own lease.
+        let renew = format!(
+            "UPDATE poll_leases SET expires_at_ms = {now} + $1 WHERE group_key = $2 AND holder = $3"
+        );
+        let renewed = sqlx::query(&renew)
+            .bind(ttl_ms)
+            .bind(group_key)
+            .bind(holder)
+            .execute(self.pool())
+            .await?;
+        if renewed.rows_affected() > 0 {
+            return Ok(Lease::Renewed);
+        }
         let previous: Option<String> =
             sqlx::query("SELECT holder FROM poll_leases WHERE group_key = $1")
                 .bind(group_key)
@@ -66,7 +80,6 @@ impl Store {
                 .await?
                 .map(|row| row.try_get("holder"))
                 .transpose()?;
-        let now = self.now_sql();
         let sql = format!(
             "INSERT INTO poll_leases (group_key, holder, expires_at_ms) VALUES ($1, $2, {now} + $3) \
              ON CONFLICT (group_key) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms \
