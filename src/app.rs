@@ -91,6 +91,8 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         TapAuthClient::new(&config.tapauth_url)?,
         config.static_grant.clone(),
         config.tapauth_scopes.clone(),
+        // Unlinking on one replica reaches the others within a poll interval.
+        config.poll_interval.min(Duration::from_secs(60)),
     );
     let issues = Arc::new(IssueService::new(grants, sentry));
     let verifier = Arc::new(SlackEventSignatureVerifier::new(&SlackSigningSecret::new(
@@ -105,6 +107,8 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         deferred: Default::default(),
         admins: config.admin_slack_users.clone().into(),
         link_poll_interval: config.tapauth_poll_interval,
+        action_policy: config.action_policy,
+        sentry_notes: config.sentry_notes,
     };
     let poller = poller::Context {
         issues: issues.clone(),

@@ -39,6 +39,18 @@ pub enum LogFormat {
     Json,
 }
 
+/// Who may change issues and subscriptions from Slack (`ACTION_POLICY`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ActionPolicy {
+    /// People whose Slack email belongs to a member of the issue's Sentry org.
+    #[default]
+    Members,
+    /// Anyone in the workspace.
+    Anyone,
+    /// Workspace admins and owners, and `ADMIN_SLACK_USERS`.
+    Admins,
+}
+
 /// The static grant configured by `SENTRY_AUTH_TOKEN` + `SENTRY_ORG`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StaticGrant {
@@ -75,6 +87,10 @@ pub struct Config {
     pub grant_encryption_key: Option<Secret>,
     /// Slack user IDs allowed to link and unlink orgs besides workspace admins.
     pub admin_slack_users: Vec<String>,
+    /// Who may change issues and subscriptions from Slack.
+    pub action_policy: ActionPolicy,
+    /// Leave a note on the issue in Sentry naming who acted from Slack.
+    pub sentry_notes: bool,
     /// `sqlite://…` or `postgres://…`.
     pub database_url: Secret,
     /// How often the poller looks for new issues.
@@ -368,6 +384,37 @@ impl Config {
             r.problem("ADMIN_SLACK_USERS", message);
         }
 
+        let action_policy = match r
+            .get("ACTION_POLICY")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+        {
+            None => ActionPolicy::Members,
+            Some(v) if v == "members" => ActionPolicy::Members,
+            Some(v) if v == "anyone" => ActionPolicy::Anyone,
+            Some(v) if v == "admins" => ActionPolicy::Admins,
+            Some(v) => {
+                r.problem(
+                    "ACTION_POLICY",
+                    format!("`{v}` is not `members`, `anyone` or `admins`"),
+                );
+                ActionPolicy::Members
+            }
+        };
+        let sentry_notes = match r
+            .get("SENTRY_NOTES")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+        {
+            None => true,
+            Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "on") => true,
+            Some(v) if matches!(v.as_str(), "false" | "0" | "no" | "off") => false,
+            Some(v) => {
+                r.problem("SENTRY_NOTES", format!("`{v}` is not `true` or `false`"));
+                true
+            }
+        };
+
         let database_url = r
             .get("DATABASE_URL")
             .unwrap_or_else(|| defaults::DATABASE_URL.to_string());
@@ -456,6 +503,8 @@ impl Config {
                 tapauth_poll_interval,
                 grant_encryption_key: grant_encryption_key.map(Secret::new),
                 admin_slack_users,
+                action_policy,
+                sentry_notes,
                 database_url: Secret::new(database_url),
                 poll_interval,
                 retention,

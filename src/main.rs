@@ -145,6 +145,7 @@ fn run_command(config: Config, text: &str, json: bool) -> anyhow::Result<ExitCod
                     team_id: "terminal".into(),
                     user_id: "terminal".into(),
                     channel_id: "terminal".into(),
+                    channel_name: None,
                     response_url: String::new(),
                 };
                 (execute(&state.requests, &command, &who).await, 0)

@@ -160,6 +160,7 @@ both_modes!(
 
 async fn buttons_change_the_issue(mode: Mode) {
     let app = acme_in(mode, Vec::new()).await;
+    app.sentry.add_members("acme", 1);
     let cases = [
         ("resolve", "resolved", "Resolved by <@U0ALICE>"),
         ("unresolve", "unresolved", "Unresolved by <@U0ALICE>"),

@@ -46,6 +46,7 @@ async fn setup(static_grant: Option<StaticGrant>) -> Setup {
         TapAuthClient::new(&tapauth.url().parse().unwrap()).unwrap(),
         static_grant,
         ALL.iter().map(|s| s.to_string()).collect(),
+        std::time::Duration::from_secs(60),
     );
     Setup {
         grants,

@@ -25,6 +25,8 @@ pub struct SlashCommandForm {
     pub user_id: String,
     /// Where.
     pub channel_id: String,
+    /// The channel's name.
+    pub channel_name: Option<String>,
     /// Where deferred answers go.
     pub response_url: Option<String>,
 }
@@ -67,6 +69,7 @@ pub fn answer(ctx: &Context, form: SlashCommandForm) -> Result<Reply, &'static s
                 team_id: form.team_id.clone(),
                 user_id: form.user_id.clone(),
                 channel_id: form.channel_id.clone(),
+                channel_name: form.channel_name.clone(),
                 response_url: response_url.clone(),
             };
             let task_ctx = ctx.clone();

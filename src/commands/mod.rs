@@ -3,6 +3,7 @@
 //! [`inbound`] takes a verified request from a transport (HTTP or Socket
 //! Mode) and answers it within Slack's deadline.
 
+pub mod access;
 pub mod grants;
 pub mod help;
 pub mod inbound;
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 use tokio_util::task::TaskTracker;
 
+use crate::config::ActionPolicy;
 use crate::deferred::DeferredWork;
 use crate::issues::IssueService;
 use crate::slack::response_url::ResponseUrlClient;
@@ -46,4 +48,8 @@ pub struct Context {
     pub admins: Arc<[String]>,
     /// How often a pending `/sentry link` is polled.
     pub link_poll_interval: Duration,
+    /// Who may change issues and subscriptions.
+    pub action_policy: ActionPolicy,
+    /// Leave a note in Sentry naming who acted from Slack.
+    pub sentry_notes: bool,
 }

@@ -87,6 +87,8 @@ pub struct Invocation {
     pub user_id: String,
     /// Channel.
     pub channel_id: String,
+    /// The channel's name without `#`, when Slack sent it.
+    pub channel_name: Option<String>,
     /// Where deferred answers go.
     pub response_url: String,
 }

@@ -1,5 +1,6 @@
 //! `/sentry subscribe`, `/sentry unsubscribe` and `/sentry subscriptions`.
 
+use super::access::authorize;
 use super::parse::{ProjectRef, SubscribeOptions};
 use super::run::Invocation;
 use super::sentry::resolve_target;
@@ -30,6 +31,9 @@ pub async fn subscribe(
         Ok(found) => (found.org, found.project, found.project_id, found.query),
         Err(message) => return message,
     };
+    if let Err(refused) = authorize(ctx, &org, &who.user_id).await {
+        return refused;
+    }
     // Taken before the baseline, so nothing falls between the two.
     let created_at_ms = now_ms();
     // The issues that exist now are the baseline: they are never posted.
@@ -132,7 +136,9 @@ pub async fn unsubscribe(ctx: &Context, who: &Invocation, target: &ProjectRef) -
             "This channel is not subscribed to `{}`. `/sentry subscriptions` lists its subscriptions.",
             escape_mrkdwn(&target.to_string())
         )),
-        [sub] => match ctx.store.delete_subscription(&sub.channel_id, &sub.org_slug, &sub.project_slug).await {
+        [sub] => match authorize(ctx, &sub.org_slug, &who.user_id).await {
+            Err(refused) => refused,
+            Ok(_) => match ctx.store.delete_subscription(&sub.channel_id, &sub.org_slug, &sub.project_slug).await {
             Ok(_) => {
                 tracing::info!(subscription = %sub.id, "unsubscribed");
                 Message::mrkdwn(format!(
@@ -141,6 +147,7 @@ pub async fn unsubscribe(ctx: &Context, who: &Invocation, target: &ProjectRef) -
                 ))
             }
             Err(e) => errors::grant_error(&GrantError::Store(e)),
+            },
         },
         several => Message::mrkdwn(format!(
             "Several subscriptions here are for `{}`: name one of {}.",

@@ -171,6 +171,10 @@ pub enum Unlinked {
 struct CachedToken {
     token: Secret,
     expires_at: Option<SystemTime>,
+    /// The grant the token came from, to notice a re-link elsewhere.
+    grant_id: String,
+    /// When the store last confirmed the grant (unlink on any replica removes it).
+    confirmed_at: std::time::Instant,
 }
 
 /// A cached token lives until [`EXPIRY_MARGIN`] before TapAuth's expiry.
@@ -199,6 +203,8 @@ pub struct Grants {
     requested_scopes: Vec<String>,
     /// Tokens by org; concurrent misses for one org share one TapAuth fetch.
     cache: Cache<String, CachedToken>,
+    /// How often a cached grant is confirmed in the store.
+    recheck_every: Duration,
 }
 
 impl std::fmt::Debug for Grants {
@@ -218,6 +224,7 @@ impl Grants {
         tapauth: TapAuthClient,
         static_grant: Option<StaticGrant>,
         requested_scopes: Vec<String>,
+        recheck_every: Duration,
     ) -> Self {
         Self {
             store,
@@ -229,6 +236,7 @@ impl Grants {
                 .max_capacity(100_000)
                 .expire_after(UntilExpiry)
                 .build(),
+            recheck_every,
         }
     }
 
@@ -268,10 +276,20 @@ impl Grants {
         self.static_grant.as_ref().is_some_and(|g| g.org == org)
     }
 
-    async fn remember(&self, org: &str, token: Secret, expires_at: Option<SystemTime>) {
-        self.cache
-            .insert(org.to_string(), CachedToken { token, expires_at })
-            .await;
+    async fn remember(
+        &self,
+        org: &str,
+        token: Secret,
+        expires_at: Option<SystemTime>,
+        grant_id: &str,
+    ) {
+        let cached = CachedToken {
+            token,
+            expires_at,
+            grant_id: grant_id.to_string(),
+            confirmed_at: std::time::Instant::now(),
+        };
+        self.cache.insert(org.to_string(), cached).await;
     }
 
     async fn forget(&self, org: &str) {
@@ -283,11 +301,44 @@ impl Grants {
         if let Some(grant) = self.static_grant.as_ref().filter(|g| g.org == org) {
             return Ok(grant.token.clone());
         }
-        self.cache
+        let cached = self
+            .cache
             .try_get_with(org.to_string(), self.fetch(org))
             .await
-            .map(|cached| cached.token)
-            .map_err(GrantError::from_shared)
+            .map_err(GrantError::from_shared)?;
+        if cached.confirmed_at.elapsed() < self.recheck_every {
+            return Ok(cached.token);
+        }
+        // Another replica may have unlinked or re-linked the org: ask the store.
+        match self.store.grant(org).await? {
+            Some(row)
+                if row.grant_id == cached.grant_id && Health::parse(&row.health) == Health::Ok =>
+            {
+                let confirmed = CachedToken {
+                    confirmed_at: std::time::Instant::now(),
+                    ..cached
+                };
+                let token = confirmed.token.clone();
+                self.cache.insert(org.to_string(), confirmed).await;
+                Ok(token)
+            }
+            Some(_) => {
+                tracing::info!(org, "grant changed on another replica; fetching its token");
+                self.forget(org).await;
+                self.cache
+                    .try_get_with(org.to_string(), self.fetch(org))
+                    .await
+                    .map(|fresh| fresh.token)
+                    .map_err(GrantError::from_shared)
+            }
+            None => {
+                tracing::info!(org, "grant removed on another replica; no longer using it");
+                self.forget(org).await;
+                Err(GrantError::NotLinked {
+                    org: org.to_string(),
+                })
+            }
+        }
     }
 
     /// Fetches a fresh token for `org` from TapAuth and caches it.
@@ -324,7 +375,12 @@ impl Grants {
         match state {
             GrantState::Active {
                 token, expires_at, ..
-            } => Ok(CachedToken { token, expires_at }),
+            } => Ok(CachedToken {
+                token,
+                expires_at,
+                grant_id: row.grant_id.clone(),
+                confirmed_at: std::time::Instant::now(),
+            }),
             GrantState::Pending { .. } | GrantState::Expired | GrantState::Ended { .. } => {
                 tracing::warn!(org, state = ?redacted(&state), "grant no longer usable; marking it for re-link");
                 self.store
@@ -444,7 +500,8 @@ impl Grants {
                     linked_at_ms: now_ms(),
                 })
                 .await?;
-            self.remember(&slug, token.clone(), expires_at).await;
+            self.remember(&slug, token.clone(), expires_at, &grant.id)
+                .await;
             results.push(LinkedResult {
                 org: slug,
                 replaced,

@@ -210,11 +210,11 @@ impl TapAuthClient {
                     let text = response
                         .text()
                         .await
-                        .map_err(|e| TapAuthError::Unavailable(e.to_string()))?;
+                        .map_err(|e| TapAuthError::Unavailable(e.without_url().to_string()))?;
                     return Ok((status, text));
                 }
                 Ok(response) => format!("HTTP {}", response.status().as_u16()),
-                Err(e) => e.to_string(),
+                Err(e) => e.without_url().to_string(),
             };
             let Some(wait) = schedule.next() else {
                 return Err(TapAuthError::Unavailable(reason));

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::change::{already, done_phrase, request_body, snapshot_after, Change};
 use super::codec::{IssueVerb, Rerun};
+use crate::commands::access::{authorize, Actor};
 use crate::commands::parse::parse;
 use crate::commands::run::{execute_view, Invocation};
 use crate::commands::sentry::{issue_in_org, View};
@@ -155,6 +156,32 @@ fn action_name(change: &Change) -> String {
 
 /// Applies a click and returns the answer for its `response_url`.
 pub async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> Reply {
+    // A button names an org; only linked ones are acted on, and only for
+    // people the policy allows. Nothing reaches Sentry otherwise.
+    match ctx.issues.linked_orgs().await {
+        Ok(orgs) if orgs.iter().any(|o| o.org == request.org) => {}
+        Ok(_) => {
+            record(ctx, who, request, "click", "refused: org not linked");
+            return failure(Message::mrkdwn(format!(
+                ":no_entry: That button is for the Sentry org *{}*, which is not linked here. Nothing was changed.",
+                escape_mrkdwn(&request.org)
+            )));
+        }
+        Err(e) => return failure(errors::grant_error(&e)),
+    }
+    let actor = match authorize(ctx, &request.org, &who.user_id).await {
+        Ok(actor) => actor,
+        Err(message) => {
+            record(ctx, who, request, "click", "refused: policy");
+            return failure(message);
+        }
+    };
+    if let Requested::Assign { actor: target, .. } = &request.requested {
+        if let Err(message) = assignable(ctx, &request.org, target).await {
+            record(ctx, who, request, "assign", "refused: not a member");
+            return failure(message);
+        }
+    }
     let change = match &request.requested {
         Requested::Verb(IssueVerb::AssignToMe) => {
             match sentry_user_for(ctx, &request.org, &who.user_id).await {
@@ -194,6 +221,9 @@ pub async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> 
         return failure(explain(&e, &request.issue_id));
     }
     record(ctx, who, request, &what, "ok");
+    if ctx.sentry_notes {
+        leave_note(ctx, who, request, &actor, &change).await;
+    }
     if let Surface::Detail {
         message_ts: Some(ts),
         ..
@@ -249,6 +279,77 @@ pub async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> 
             reply
         }
         Surface::ListRow { page: None } => confirmation(&name, &phrase, &user),
+    }
+}
+
+/// Leaves a note on the issue naming who changed it from Slack, so Sentry's
+/// activity shows the person and not only the token's owner. A note that
+/// cannot be left is logged; the change stands.
+async fn leave_note(
+    ctx: &Context,
+    who: &Invocation,
+    request: &ActionRequest,
+    actor: &Actor,
+    change: &Change,
+) {
+    let place = who
+        .channel_name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .map_or_else(
+            || format!("channel {}", who.channel_id),
+            |n| format!("#{n}"),
+        );
+    let text = format!(
+        "{} from Slack by {} in {place}",
+        done_phrase(change),
+        actor.label()
+    );
+    if let Err(e) = ctx
+        .issues
+        .add_note(&request.org, &request.issue_id, &text)
+        .await
+    {
+        tracing::warn!(org = %request.org, issue = %request.issue_id, error = %e, "could not leave the note in Sentry; the change stands");
+    }
+}
+
+/// Whether `target` (`user:<id>` or `team:<id>`) belongs to `org`.
+async fn assignable(ctx: &Context, org: &str, target: &str) -> Result<(), Message> {
+    let known = match target.split_once(':') {
+        Some(("user", id)) => {
+            let mut found = false;
+            for refresh in [false, true] {
+                let members = ctx
+                    .issues
+                    .org_members(org, refresh)
+                    .await
+                    .map_err(|e| errors::grant_error(&e))?;
+                found = members
+                    .iter()
+                    .any(|m| m.user.as_ref().is_some_and(|u| u.id == id));
+                if found {
+                    break;
+                }
+            }
+            found
+        }
+        Some(("team", id)) => ctx
+            .issues
+            .teams(org)
+            .await
+            .map_err(|e| errors::grant_error(&e))?
+            .iter()
+            .any(|t| t.id == id),
+        _ => false,
+    };
+    if known {
+        Ok(())
+    } else {
+        Err(Message::mrkdwn(format!(
+            ":no_entry: That assignee is not a member or team of *{}* in Sentry. Nothing was changed.",
+            escape_mrkdwn(org)
+        )))
     }
 }
 

@@ -16,6 +16,7 @@ use crate::commands::parse::parse;
 use crate::commands::run::{execute_view, Invocation};
 use crate::commands::sentry::View;
 use crate::commands::Context;
+use crate::render::limits::MAX_BUTTON_VALUE;
 use crate::render::Message;
 use crate::slack::{Reply, Visibility};
 use codec::from_detail_block_id;
@@ -40,6 +41,7 @@ pub async fn answer(ctx: &Context, payload: InteractionPayload) -> Option<serde_
             .as_ref()
             .map(|c| c.id.clone())
             .unwrap_or_default(),
+        channel_name: payload.channel.as_ref().and_then(|c| c.name.clone()),
         response_url: payload.response_url.clone().unwrap_or_default(),
     };
     let span = tracing::info_span!("interaction", kind = %payload.kind, team = %who.team_id, user = %who.user_id);
@@ -56,6 +58,26 @@ pub async fn answer(ctx: &Context, payload: InteractionPayload) -> Option<serde_
         _ => return None,
     }
     let action = payload.actions.first()?;
+    // Our values are at most Slack's 2,000 characters; a longer one is forged.
+    if action
+        .chosen_value()
+        .is_some_and(|v| v.chars().count() > MAX_BUTTON_VALUE)
+    {
+        span.in_scope(|| tracing::warn!("interaction value over the limit; refused"));
+        let refusal = Reply::ephemeral(Message::mrkdwn(
+            ":no_entry: That button did not come from the bot, so nothing was done.",
+        ));
+        let task_ctx = ctx.clone();
+        let response_url = who.response_url.clone();
+        if !response_url.is_empty() {
+            ctx.tasks.spawn(async move {
+                if let Err(e) = task_ctx.responder.send(&response_url, &refusal).await {
+                    tracing::warn!(error = %e, "could not refuse the forged click");
+                }
+            });
+        }
+        return None;
+    }
     let shared = payload.container.as_ref().is_some_and(|c| !c.is_ephemeral);
     let message_ts = payload
         .container

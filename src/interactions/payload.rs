@@ -67,12 +67,14 @@ pub struct Container {
     pub message_ts: Option<String>,
 }
 
-/// An object of which only the `id` matters.
+/// A user, team or channel: its id, and its name when Slack sends one.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct IdOnly {
     /// Slack ID.
     pub id: String,
+    /// Name (channels: without `#`).
+    pub name: Option<String>,
 }
 
 /// One action of a `block_actions` payload.

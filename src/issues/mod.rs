@@ -68,12 +68,17 @@ impl IssueRef {
     }
 }
 
+/// How long an org's member list is trusted before it is read again.
+const MEMBERS_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// What the bot does with Sentry, for every org it is linked to.
 #[derive(Debug)]
 pub struct IssueService {
     grants: Grants,
     sentry: SentryClient,
     projects: ProjectCatalog,
+    /// Every member of each org, for deciding who may act.
+    members: moka::future::Cache<String, Arc<Vec<Member>>>,
 }
 
 impl IssueService {
@@ -83,6 +88,10 @@ impl IssueService {
             grants,
             sentry,
             projects: ProjectCatalog::default(),
+            members: moka::future::Cache::builder()
+                .max_capacity(1_000)
+                .time_to_live(MEMBERS_TTL)
+                .build(),
         }
     }
 
@@ -262,6 +271,54 @@ impl IssueService {
             })
             .await
             .map(|page| page.items)
+    }
+
+    /// Every member of `org`, cached for [`MEMBERS_TTL`]; `refresh` reads
+    /// the list again (after a miss, someone may just have joined).
+    pub async fn org_members(
+        &self,
+        org: &str,
+        refresh: bool,
+    ) -> Result<Arc<Vec<Member>>, GrantError> {
+        if refresh {
+            self.members.invalidate(org).await;
+        }
+        let sentry = &self.sentry;
+        let load =
+            self.grants.with_token(
+                org,
+                |token| async move { sentry.all_members(org, &token).await },
+            );
+        self.members
+            .try_get_with(org.to_string(), async move { load.await.map(Arc::new) })
+            .await
+            .map_err(GrantError::from_shared)
+    }
+
+    /// The member of `org` whose email is `email`, reading the list again
+    /// once when the cached one has nobody with it.
+    pub async fn member_with_email(
+        &self,
+        org: &str,
+        email: &str,
+    ) -> Result<Option<Member>, GrantError> {
+        for refresh in [false, true] {
+            let members = self.org_members(org, refresh).await?;
+            if let Some(member) = members.iter().find(|m| m.has_email(email)) {
+                return Ok(Some(member.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Leaves `text` as a note on the issue, naming who acted from Slack.
+    pub async fn add_note(&self, org: &str, id: &str, text: &str) -> Result<(), GrantError> {
+        let sentry = &self.sentry;
+        self.grants
+            .with_token(org, |token| async move {
+                sentry.add_note(org, &token, id, text).await
+            })
+            .await
     }
 
     /// Every team of `org`.

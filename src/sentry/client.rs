@@ -131,6 +131,7 @@ const UPDATE_ISSUE: Endpoint = Endpoint::new("update issue", "event:write", "iss
 const ASSIGN_ISSUE: Endpoint =
     Endpoint::new("assignment", "event:write", "issue").missing_on_server_error();
 const MEMBERS: Endpoint = Endpoint::new("org members", "member:read", "organization");
+const NOTE: Endpoint = Endpoint::new("issue note", "event:write", "issue");
 const TEAMS: Endpoint = Endpoint::new("teams", "team:read", "organization");
 
 /// Per-org admission: a concurrency cap and a pause after rate limits.
@@ -482,6 +483,27 @@ impl SentryClient {
         .await
     }
 
+    /// Every member of `org`, following pages.
+    pub async fn all_members(&self, org: &str, token: &Secret) -> Result<Vec<Member>, SentryError> {
+        let path = format!("/organizations/{org}/members/");
+        self.collect_pages(org, token, MEMBERS, &path, &[]).await
+    }
+
+    /// Leaves a note on an issue (its activity shows it).
+    pub async fn add_note(
+        &self,
+        org: &str,
+        token: &Secret,
+        issue_id: &str,
+        text: &str,
+    ) -> Result<(), SentryError> {
+        let path = format!("/issues/{issue_id}/comments/");
+        let body = serde_json::json!({ "text": text });
+        self.request(org, token, NOTE, Method::POST, &path, &[], Some(&body))
+            .await
+            .map(|_| ())
+    }
+
     /// Every team of `org`.
     pub async fn teams(&self, org: &str, token: &Secret) -> Result<Vec<Team>, SentryError> {
         self.collect_pages(
@@ -659,7 +681,7 @@ impl SentryClient {
                 )
                 .increment(1);
                 return Attempt::Retry {
-                    reason: format!("{kind}: {}", with_causes(&e)),
+                    reason: format!("{kind}: {}", with_causes(&e.without_url())),
                     at: None,
                 };
             }
@@ -702,7 +724,7 @@ impl SentryClient {
             Ok(body) => body,
             Err(e) => {
                 return Attempt::Retry {
-                    reason: format!("response cut off: {}", with_causes(&e)),
+                    reason: format!("response cut off: {}", with_causes(&e.without_url())),
                     at: None,
                 }
             }

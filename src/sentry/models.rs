@@ -165,6 +165,23 @@ pub struct Member {
     pub user: Option<MemberUser>,
 }
 
+impl Member {
+    /// Whether the member's email (or their user's) is `email`, ignoring case.
+    pub fn has_email(&self, email: &str) -> bool {
+        let matches =
+            |e: &Option<String>| e.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email));
+        matches(&self.email) || self.user.as_ref().is_some_and(|u| matches(&u.email))
+    }
+
+    /// The name to show for the member.
+    pub fn display_name(&self) -> Option<&str> {
+        self.name
+            .as_deref()
+            .or(self.user.as_ref().and_then(|u| u.name.as_deref()))
+            .or(self.email.as_deref())
+    }
+}
+
 /// The user of a membership.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberUser {

@@ -70,7 +70,8 @@ impl ResponseUrlClient {
                 .send()
                 .await
                 .map_err(|e| Attempt::Retry {
-                    error: SlackError::Unreachable(e.to_string()),
+                    // The URL is a capability to post in the channel: never in errors.
+                    error: SlackError::Unreachable(e.without_url().to_string()),
                     after: None,
                 })?;
         let status = response.status();

@@ -89,16 +89,44 @@ impl SlackWeb {
 impl SlackWeb {
     /// The user's email from `users.info`, when Slack shares it.
     pub async fn user_email(&self, user_id: &str) -> Result<Option<String>, SlackError> {
+        Ok(self.user_profile(user_id).await?.email)
+    }
+
+    /// The user's name and email (when Slack shares it) from `users.info`.
+    pub async fn user_profile(&self, user_id: &str) -> Result<SlackProfile, SlackError> {
         let session = self.client.open_session(&self.token);
         let request = SlackApiUsersInfoRequest::new(user_id.to_string().into());
         let response = bounded(session.users_info(&request)).await?;
-        Ok(response
-            .user
-            .profile
-            .and_then(|p| p.email)
+        let user = response.user;
+        let flags = &user.flags;
+        let admin = flags.is_admin == Some(true)
+            || flags.is_owner == Some(true)
+            || flags.is_primary_owner == Some(true);
+        let profile = user.profile;
+        let email = profile
+            .as_ref()
+            .and_then(|p| p.email.as_ref())
             .map(|e| e.to_string())
-            .filter(|e| !e.is_empty()))
+            .filter(|e| !e.is_empty());
+        let name = profile
+            .as_ref()
+            .and_then(|p| p.real_name.clone().or(p.display_name.clone()))
+            .filter(|n| !n.is_empty())
+            .or(user.name.clone())
+            .unwrap_or_else(|| user_id.to_string());
+        Ok(SlackProfile { name, email, admin })
     }
+}
+
+/// Who a Slack user is, as the bot needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlackProfile {
+    /// Real or display name.
+    pub name: String,
+    /// Profile email, when Slack shares it (`users:read.email`).
+    pub email: Option<String>,
+    /// Workspace admin or owner.
+    pub admin: bool,
 }
 
 impl SlackWeb {

@@ -65,6 +65,8 @@ pub async fn spawn_app_in(mode: Mode, extra: Env) -> TestApp {
         ("SLACK_API_URL", slack.api_url()),
         ("SENTRY_URL", sentry.url()),
         ("TAPAUTH_URL", tapauth.url()),
+        // Tests of other features click as anyone; the policy tests set it.
+        ("ACTION_POLICY", "anyone".into()),
         (
             "DATABASE_URL",
             format!("sqlite://{}", database_path.display()),
@@ -339,6 +341,8 @@ pub struct Cluster {
     pub slack: FakeSlack,
     /// The fake Sentry they call.
     pub sentry: FakeSentry,
+    /// The fake TapAuth they call.
+    pub tapauth: FakeTapAuth,
     replicas: Vec<Option<(Child, SocketAddr)>>,
     logs: Vec<Arc<Mutex<Vec<String>>>>,
     http: reqwest::Client,
@@ -350,12 +354,14 @@ impl Cluster {
     pub async fn start(count: usize, database_url: &str, extra: Env) -> Self {
         let slack = FakeSlack::start(BOT_TOKEN).await;
         let sentry = FakeSentry::start().await;
+        let tapauth = FakeTapAuth::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
         let mut env: Env = vec![
             ("SLACK_API_URL", slack.api_url()),
             ("SENTRY_URL", sentry.url()),
-            ("TAPAUTH_URL", "http://127.0.0.1:9".into()),
+            ("TAPAUTH_URL", tapauth.url()),
             ("DATABASE_URL", database_url.to_string()),
+            ("ACTION_POLICY", "anyone".into()),
         ];
         env.extend(extra);
         let mut replicas = Vec::new();
@@ -369,6 +375,7 @@ impl Cluster {
         Self {
             slack,
             sentry,
+            tapauth,
             replicas,
             logs,
             http: reqwest::Client::new(),

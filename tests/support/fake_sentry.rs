@@ -93,12 +93,16 @@ struct Org {
     slug: String,
     projects: Vec<Value>,
     issues: Vec<Value>,
+    /// Notes left on issues: (issue id, text).
+    notes: Vec<(String, String)>,
     members: Vec<Value>,
     teams: Vec<Value>,
 }
 
 struct Inner {
     mode: Mode,
+    /// Notes are refused with a 500.
+    fail_notes: bool,
     orgs: Vec<Org>,
     /// token → (org slug, scopes)
     tokens: HashMap<String, (String, Vec<String>)>,
@@ -138,6 +142,7 @@ impl FakeSentry {
     pub async fn start_in(mode: Mode) -> Self {
         let inner = Arc::new(Mutex::new(Inner {
             mode,
+            fail_notes: false,
             orgs: Vec::new(),
             tokens: HashMap::new(),
             faults: VecDeque::new(),
@@ -311,6 +316,23 @@ impl FakeSentry {
     /// Every request so far.
     pub fn requests(&self) -> Vec<Request> {
         self.inner.lock().unwrap().requests.clone()
+    }
+
+    /// Refuses notes with a 500 from now on (or accepts them again).
+    pub fn fail_notes(&self, fail: bool) {
+        self.inner.lock().unwrap().fail_notes = fail;
+    }
+
+    /// The notes left on issue `id`, oldest first.
+    pub fn notes(&self, id: &str) -> Vec<String> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .orgs
+            .iter()
+            .flat_map(|o| o.notes.iter())
+            .filter(|(issue, _)| issue == id)
+            .map(|(_, text)| text.clone())
+            .collect()
     }
 
     /// The stored issue `id` as Sentry would return it.
@@ -635,6 +657,24 @@ fn answer(
             let mut echo = changes.clone();
             echo.entry("statusDetails").or_insert(json!({}));
             ok_json(Value::Object(echo))
+        }
+        (&Method::POST, ["issues", _, "comments"]) if inner.fail_notes => {
+            detail(StatusCode::INTERNAL_SERVER_ERROR, "Internal Error")
+        }
+        (&Method::POST, ["issues", id, "comments"]) => {
+            if !org.issues.iter().any(|i| i["id"] == *id) {
+                return detail(
+                    StatusCode::NOT_FOUND,
+                    "The requested resource does not exist",
+                );
+            }
+            let text = body["text"].as_str().unwrap_or_default().to_string();
+            org.notes.push((id.to_string(), text.clone()));
+            (
+                StatusCode::CREATED,
+                axum::Json(json!({ "id": org.notes.len().to_string(), "type": "note", "data": { "text": text } })),
+            )
+                .into_response()
         }
         (&Method::GET, ["organizations", _, "members"]) => {
             let needle = param("query").unwrap_or("").to_lowercase();
