@@ -79,6 +79,20 @@ async fn members_may_act_and_others_are_told_why_not() {
     // Alice can.
     let answer = subscribe(&app, "C0ALERTS", "api").await;
     assert!(answer.contains("Subscribed"), "{answer}");
+
+    // Each person can see whom they act as.
+    let (_, rid) = app.command_as("U0ALICE", "whoami").await;
+    let me = text(&app.slack.wait_for_responses(&rid, 1).await[0]);
+    assert!(
+        me.contains("*acme*: you are *Alice Liddell* (alice@acme.test) in Sentry; you may act"),
+        "{me}"
+    );
+    let (_, rid) = app.command_as("U0OWNER", "whoami").await;
+    let owner = text(&app.slack.wait_for_responses(&rid, 1).await[0]);
+    assert!(
+        owner.contains("*acme*: Your Slack email owner@acme.test is not a member"),
+        "{owner}"
+    );
 }
 
 #[tokio::test]

@@ -34,11 +34,13 @@ pub enum Subcommand {
     Unsubscribe,
     /// `subscriptions`
     Subscriptions,
+    /// `whoami`
+    Whoami,
 }
 
 impl Subcommand {
     /// Every subcommand, in help order.
-    pub const ALL: [Subcommand; 10] = [
+    pub const ALL: [Subcommand; 11] = [
         Subcommand::Issues,
         Subcommand::Issue,
         Subcommand::Projects,
@@ -48,6 +50,7 @@ impl Subcommand {
         Subcommand::Subscriptions,
         Subcommand::Link,
         Subcommand::Unlink,
+        Subcommand::Whoami,
         Subcommand::Help,
     ];
 
@@ -64,6 +67,7 @@ impl Subcommand {
             Subcommand::Subscribe => "subscribe",
             Subcommand::Unsubscribe => "unsubscribe",
             Subcommand::Subscriptions => "subscriptions",
+            Subcommand::Whoami => "whoami",
         }
     }
 
@@ -74,7 +78,10 @@ impl Subcommand {
             Subcommand::Issues => "<[org/]project> [search query]",
             Subcommand::Issue => "<SHORT-ID | issue id | issue URL>",
             Subcommand::Projects => "[org]",
-            Subcommand::Orgs | Subcommand::Link | Subcommand::Subscriptions => "",
+            Subcommand::Orgs
+            | Subcommand::Link
+            | Subcommand::Subscriptions
+            | Subcommand::Whoami => "",
             Subcommand::Unlink => "<org>",
             Subcommand::Subscribe => {
                 "<[org/]project> [search query] [--no-regressions] [--digest N] [--no-threads]"
@@ -100,6 +107,9 @@ impl Subcommand {
             }
             Subcommand::Unsubscribe => "Stop this channel's alerts for a project.",
             Subcommand::Subscriptions => "List this channel's subscriptions and their filters.",
+            Subcommand::Whoami => {
+                "Show which Sentry member you act as in each linked org, and whether you may act."
+            }
         }
     }
 
@@ -126,6 +136,7 @@ impl Subcommand {
             ],
             Subcommand::Unsubscribe => &["unsubscribe api"],
             Subcommand::Subscriptions => &["subscriptions"],
+            Subcommand::Whoami => &["whoami"],
         }
     }
 
@@ -265,6 +276,8 @@ pub enum Command {
     },
     /// List the channel's subscriptions.
     Subscriptions,
+    /// Who the person acts as in each linked org.
+    Whoami,
 }
 
 impl Command {
@@ -281,6 +294,7 @@ impl Command {
             Command::Subscribe { .. } => Subcommand::Subscribe,
             Command::Unsubscribe { .. } => Subcommand::Unsubscribe,
             Command::Subscriptions => Subcommand::Subscriptions,
+            Command::Whoami => Subcommand::Whoami,
         }
     }
 }
@@ -443,6 +457,7 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
         Subcommand::Orgs => no_arguments(sub, &args, Command::Orgs),
         Subcommand::Link => no_arguments(sub, &args, Command::Link),
         Subcommand::Subscriptions => no_arguments(sub, &args, Command::Subscriptions),
+        Subcommand::Whoami => no_arguments(sub, &args, Command::Whoami),
         Subcommand::Unlink => match args.as_slice() {
             [] => Err(ParseError::MissingArgument {
                 command: sub,

@@ -5,7 +5,7 @@
 
 use super::parse::{parse, Command, Subcommand};
 use super::sentry::{self, View};
-use super::{grants, help, subscriptions, usage, Context};
+use super::{access, grants, help, subscriptions, usage, Context};
 use crate::render::Message;
 use crate::slack::Reply;
 
@@ -125,6 +125,7 @@ pub async fn execute_view(
             Reply::ephemeral(subscriptions::unsubscribe(ctx, who, project).await)
         }
         Command::Subscriptions => Reply::ephemeral(subscriptions::list(ctx, who).await),
+        Command::Whoami => Reply::ephemeral(access::whoami(ctx, who).await),
         Command::Help { topic } => Reply::ephemeral(match topic {
             Some(sub) => help::topic(*sub),
             None => help::overview(),
