@@ -429,3 +429,58 @@ async fn sentry_errors_are_explained_with_what_to_do_next() {
         "later calls wait for the reset too: {text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_lists_in_an_incident_are_answered_from_one_sentry_call() {
+    let app = acme().await;
+    app.sentry
+        .add_issue("acme", "api", json!({ "title": "Everyone looks at this" }));
+    app.sentry.set_latency(Duration::from_millis(200));
+    // 200 people run the same command within a second.
+    let ids: Vec<String> = futures_util::future::join_all((0..200).map(|_| async {
+        let (response, id) = app.command("issues api").await;
+        assert_eq!(response.status().as_u16(), 200);
+        id
+    }))
+    .await;
+    for id in &ids {
+        let reply = app.slack.wait_for_responses(id, 1).await.remove(0);
+        assert!(all_text(&reply).contains("Everyone looks at this"));
+    }
+    let lists = app
+        .sentry
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/issues/"))
+        .count();
+    assert!(
+        lists <= 2,
+        "{lists} Sentry list calls for 200 identical commands"
+    );
+
+    // A change is never hidden by the shared page: a row click redraws from Sentry.
+    let reply = answer(&app, "issues api").await;
+    let row = reply["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["accessory"]["type"] == "overflow")
+        .unwrap()
+        .clone();
+    let (url, rid) = app.slack.response_url();
+    let payload = json!({
+        "type": "block_actions", "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" },
+        "channel": { "id": "C0ALERTS" }, "container": { "type": "message", "is_ephemeral": true },
+        "response_url": url,
+        "actions": [{ "action_id": row["accessory"]["action_id"], "block_id": row["block_id"], "type": "overflow",
+                      "selected_option": row["accessory"]["options"][0].clone() }]
+    });
+    app.interact(&payload).await;
+    let redrawn = app.slack.wait_for_responses(&rid, 1).await.remove(0);
+    let text = all_text(&redrawn);
+    assert!(text.contains("Resolved by <@U0ALICE>"), "{text}");
+    assert!(
+        !text.contains("Everyone looks at this"),
+        "the resolved issue left the unresolved list: {text}"
+    );
+}

@@ -35,6 +35,9 @@ pub struct View {
     pub status_line: Option<String>,
     /// The answer is drawn in a channel message, so there is nothing to share.
     pub in_channel: bool,
+    /// Read Sentry afresh, not a list another person just asked for (a
+    /// redraw after a change).
+    pub fresh: bool,
 }
 
 fn no_orgs() -> Message {
@@ -217,7 +220,7 @@ pub async fn issues(
         PAGE_SIZE,
         view.cursor.clone(),
     );
-    let page = match ctx.issues.list(&org, &request).await {
+    let page = match ctx.issues.list_shared(&org, &request, view.fresh).await {
         Ok(page) => page,
         Err(e) => return errors::list_error(&query, &e),
     };

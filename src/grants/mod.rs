@@ -119,6 +119,8 @@ impl GrantError {
             GrantError::StaticTokenRejected { org } => {
                 GrantError::StaticTokenRejected { org: org.clone() }
             }
+            GrantError::Sentry(e) => GrantError::Sentry(e.clone()),
+            GrantError::Broker(e) => GrantError::Broker(e.clone()),
             other => GrantError::Shared(other.to_string()),
         })
     }

@@ -88,7 +88,7 @@ pub enum GrantState {
 }
 
 /// Why a TapAuth call failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum TapAuthError {
     /// 401: the grant secret is wrong.
     #[error("TapAuth rejected the grant secret")]

@@ -272,6 +272,7 @@ pub async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> 
                 status_line: Some(format!(
                     ":white_check_mark: *{name}*: {phrase} by <@{user}> just now"
                 )),
+                fresh: true,
                 ..View::default()
             };
             let mut reply = execute_view(ctx, &command, who, &view).await;

@@ -68,6 +68,10 @@ impl IssueRef {
     }
 }
 
+/// Identical list requests within this window share one Sentry call: in
+/// the first minutes of an incident many people run the same command.
+const SHARED_LIST_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How long an org's member list is trusted before it is read again.
 const MEMBERS_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -79,6 +83,8 @@ pub struct IssueService {
     projects: ProjectCatalog,
     /// Every member of each org, for deciding who may act.
     members: moka::future::Cache<String, Arc<Vec<Member>>>,
+    /// Recent list pages by (org, query, cursor), shared by identical requests.
+    shared_lists: moka::future::Cache<String, Arc<Page<Issue>>>,
 }
 
 impl IssueService {
@@ -91,6 +97,10 @@ impl IssueService {
             members: moka::future::Cache::builder()
                 .max_capacity(1_000)
                 .time_to_live(MEMBERS_TTL)
+                .build(),
+            shared_lists: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(SHARED_LIST_TTL)
                 .build(),
         }
     }
@@ -113,6 +123,38 @@ impl IssueService {
                 sentry.list_issues(org, &token, query).await
             })
             .await
+    }
+
+    /// One page for a person's list command: requests for the same page
+    /// within a few seconds make one Sentry call and share its answer
+    /// (while it is in flight, and for [`SHARED_LIST_TTL`] after). With
+    /// `fresh` (a redraw after a change) Sentry is asked again and the
+    /// shared page replaced.
+    pub async fn list_shared(
+        &self,
+        org: &str,
+        query: &IssueQuery,
+        fresh: bool,
+    ) -> Result<Page<Issue>, GrantError> {
+        let key = format!(
+            "{org}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            query.project_slug,
+            query.project_id.as_deref().unwrap_or(""),
+            query.query,
+            query.sort,
+            query.limit,
+            query.cursor.as_deref().unwrap_or("")
+        );
+        if fresh {
+            let page = self.list(org, query).await?;
+            self.shared_lists.insert(key, Arc::new(page.clone())).await;
+            return Ok(page);
+        }
+        self.shared_lists
+            .try_get_with(key, async { self.list(org, query).await.map(Arc::new) })
+            .await
+            .map(|page| (*page).clone())
+            .map_err(GrantError::from_shared)
     }
 
     /// Every page of a list up to `max_pages`; also how many issues match

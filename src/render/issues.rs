@@ -159,7 +159,11 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
         } else {
             format!(":tada: No issues in *{target}* match {query}.")
         };
-        return Message::mrkdwn(text);
+        // After a row action emptied the page, still say what just happened.
+        return Message::mrkdwn(match &view.status_line {
+            Some(line) => format!("{line}\n{text}"),
+            None => text,
+        });
     }
     let mut blocks = vec![section(&format!(
         "*{target}* · {query} · page {}",

@@ -3,7 +3,7 @@
 use std::time::SystemTime;
 
 /// Why a Sentry call failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum SentryError {
     /// 401: the token is invalid, expired or revoked.
     #[error("Sentry rejected the token (HTTP 401)")]
