@@ -267,10 +267,11 @@ async fn no_capability_reaches_the_log_on_any_failure_path() {
             reset_in: Duration::from_secs(1),
         },
     ]);
-    let (_, id) = app.command("issues api").await;
+    // Each its own list: identical ones within seconds share one answer.
+    let (_, id) = app.command("issues api level:error").await;
     app.slack.wait_for_responses(&id, 1).await;
     app.sentry.revoke_token("tok-acme");
-    let (_, id) = app.command("issues api").await;
+    let (_, id) = app.command("issues api level:warning").await;
     app.slack.wait_for_responses(&id, 1).await;
     // Slack failing while the bot token is in use.
     app.slack.fail_next(3, 503);

@@ -368,17 +368,27 @@ impl SentryClient {
             .await
     }
 
+    /// GETs the org-scoped `path` (under `/organizations/{org}`), or the
+    /// same `path` at the API root where the server lacks the org-scoped one.
+    async fn get_org_or_root<T: DeserializeOwned>(
+        &self,
+        org: &str,
+        token: &Secret,
+        gap: Gap,
+        (scoped, root): (Endpoint, Endpoint),
+        path: &str,
+    ) -> Result<T, SentryError> {
+        let org_path = format!("/organizations/{org}{path}");
+        let documented = self.get_json(org, token, scoped, &org_path, &[]);
+        let other = self.get_json(org, token, root, path, &[]);
+        self.with_fallback(org, gap, documented, other).await
+    }
+
     /// An issue by its numeric id.
     pub async fn issue(&self, org: &str, token: &Secret, id: &str) -> Result<Issue, SentryError> {
-        let scoped = format!("/organizations/{org}/issues/{id}/");
-        let legacy = format!("/issues/{id}/");
-        self.with_fallback(
-            org,
-            Gap::OrgIssue,
-            self.get_json(org, token, ISSUE, &scoped, &[]),
-            self.get_json(org, token, ISSUE, &legacy, &[]),
-        )
-        .await
+        let path = format!("/issues/{id}/");
+        self.get_org_or_root(org, token, Gap::OrgIssue, (ISSUE, ISSUE), &path)
+            .await
     }
 
     /// An issue by short ID, like `API-3F`.
@@ -406,15 +416,10 @@ impl SentryClient {
         token: &Secret,
         issue_id: &str,
     ) -> Result<Event, SentryError> {
-        let scoped = format!("/organizations/{org}/issues/{issue_id}/events/latest/");
-        let legacy = format!("/issues/{issue_id}/events/latest/");
-        self.with_fallback(
-            org,
-            Gap::OrgLatestEvent,
-            self.get_json(org, token, ORG_LATEST_EVENT, &scoped, &[]),
-            self.get_json(org, token, LATEST_EVENT, &legacy, &[]),
-        )
-        .await
+        let path = format!("/issues/{issue_id}/events/latest/");
+        let endpoints = (ORG_LATEST_EVENT, LATEST_EVENT);
+        self.get_org_or_root(org, token, Gap::OrgLatestEvent, endpoints, &path)
+            .await
     }
 
     /// Changes an issue (`status`, `assignedTo`, …) and returns what Sentry
