@@ -189,11 +189,26 @@ impl moka::Expiry<String, CachedToken> for UntilExpiry {
         cached: &CachedToken,
         _created_at: std::time::Instant,
     ) -> Option<Duration> {
-        cached.expires_at.map(|at| {
-            at.duration_since(SystemTime::now() + EXPIRY_MARGIN)
-                .unwrap_or(Duration::ZERO)
-        })
+        until_expiry(cached)
     }
+
+    fn expire_after_update(
+        &self,
+        _org: &String,
+        cached: &CachedToken,
+        _updated_at: std::time::Instant,
+        _remaining: Option<Duration>,
+    ) -> Option<Duration> {
+        // A re-linked grant's token lives by its own expiry, not the old one's.
+        until_expiry(cached)
+    }
+}
+
+fn until_expiry(cached: &CachedToken) -> Option<Duration> {
+    cached.expires_at.map(|at| {
+        at.duration_since(SystemTime::now() + EXPIRY_MARGIN)
+            .unwrap_or(Duration::ZERO)
+    })
 }
 
 /// The org → token registry.

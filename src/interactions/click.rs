@@ -321,6 +321,9 @@ async fn assignable(ctx: &Context, org: &str, target: &str) -> Result<(), Messag
         Some(("user", id)) => {
             let mut found = false;
             for refresh in [false, true] {
+                if refresh && !ctx.issues.may_refresh_members(org) {
+                    break;
+                }
                 let members = ctx
                     .issues
                     .org_members(org, refresh)

@@ -72,6 +72,9 @@ impl IssueRef {
 /// the first minutes of an incident many people run the same command.
 const SHARED_LIST_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// Least time between two reads of an org's member list after a miss.
+const MEMBERS_REFRESH_GAP: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How long an org's member list is trusted before it is read again.
 const MEMBERS_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -83,6 +86,8 @@ pub struct IssueService {
     projects: ProjectCatalog,
     /// Every member of each org, for deciding who may act.
     members: moka::future::Cache<String, Arc<Vec<Member>>>,
+    /// When each org's member list was last read again after a miss.
+    members_refreshed: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
     /// Recent list pages by (org, query, cursor), shared by identical requests.
     shared_lists: moka::future::Cache<String, Arc<Page<Issue>>>,
 }
@@ -98,6 +103,7 @@ impl IssueService {
                 .max_capacity(1_000)
                 .time_to_live(MEMBERS_TTL)
                 .build(),
+            members_refreshed: Default::default(),
             shared_lists: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(SHARED_LIST_TTL)
@@ -337,16 +343,40 @@ impl IssueService {
             .map_err(GrantError::from_shared)
     }
 
-    /// The member of `org` whose email is `email`, reading the list again
-    /// once when the cached one has nobody with it.
+    /// Whether a miss may read `org`'s member list again now: at most once
+    /// a minute per org, so refused clicks cannot spend the org's rate limit.
+    pub fn may_refresh_members(&self, org: &str) -> bool {
+        let mut refreshed = self
+            .members_refreshed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        match refreshed.get(org) {
+            Some(at) if now.duration_since(*at) < MEMBERS_REFRESH_GAP => false,
+            _ => {
+                refreshed.insert(org.to_string(), now);
+                true
+            }
+        }
+    }
+
+    /// The member of `org` (someone who joined, not an open invitation)
+    /// whose email is `email`, reading the list again on a miss when
+    /// [`Self::may_refresh_members`] allows.
     pub async fn member_with_email(
         &self,
         org: &str,
         email: &str,
     ) -> Result<Option<Member>, GrantError> {
         for refresh in [false, true] {
+            if refresh && !self.may_refresh_members(org) {
+                break;
+            }
             let members = self.org_members(org, refresh).await?;
-            if let Some(member) = members.iter().find(|m| m.has_email(email)) {
+            if let Some(member) = members
+                .iter()
+                .find(|m| m.has_joined() && m.has_email(email))
+            {
                 return Ok(Some(member.clone()));
             }
         }

@@ -195,7 +195,7 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) {
                         tracing::error!(channel = %row.channel_id, issue = %row.issue_id, "alert posted after its claim was taken over; it may show twice")
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, "alert posted but not recorded; it may be posted once more after a restart")
+                        tracing::error!(error = %e, "alert posted but not recorded; it may be posted once more")
                     }
                 }
                 return;
@@ -204,8 +204,9 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) {
                 let wait = Duration::from_secs(retry_after_secs.max(1));
                 pacer.hold(&row.channel_id, wait);
                 rate_limited += 1;
-                // Long waits go back to the outbox rather than hold a delivery slot.
-                if wait > MAX_SLACK_WAIT || rate_limited > 3 {
+                // Long waits go back to the outbox rather than hold a delivery
+                // slot; so does any wait once shutdown can wait no longer.
+                if wait > MAX_SLACK_WAIT || rate_limited > 3 || ctx.stop_posting.is_cancelled() {
                     tracing::warn!(channel = %row.channel_id, wait_s = wait.as_secs(), "Slack rate limit; retrying on a later tick");
                     let _ = ctx.store.release_alert(row, &claim).await;
                     return;

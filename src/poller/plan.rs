@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::alert::{Alert, Digest};
 use super::diff::{diff, Planned};
-use super::schedule::{take_turn, Group};
+use super::schedule::{still_ours, take_turn, Group};
 use super::Context;
 use crate::grants::GrantError;
 use crate::render::alerts::{self, Beyond};
@@ -108,7 +108,9 @@ fn into_one_digest(planned: Vec<Planned>) -> Vec<Planned> {
             regressed @ Planned::Regressed(_) => rest.push(regressed),
         }
     }
-    rest.push(Planned::Digest(new));
+    if !new.is_empty() {
+        rest.push(Planned::Digest(new));
+    }
     rest
 }
 
@@ -204,7 +206,7 @@ pub async fn poll_group(ctx: &Context, group: &Group) -> Option<Vec<Issue>> {
     };
     ctx.state.backoffs.succeeded(org);
     // Reading many pages takes time: write only while the lease is still ours.
-    if started.elapsed() > ctx.interval / 2 && !take_turn(ctx, group).await {
+    if started.elapsed() > ctx.interval / 2 && !still_ours(ctx, group).await {
         tracing::warn!(org = %org, project = %group.project_slug, "poll lease lost while reading; leaving the group to its new holder");
         return None;
     }

@@ -101,6 +101,18 @@ pub async fn take_turn(ctx: &Context, group: &Group) -> bool {
     }
 }
 
+/// Renews the group's lease after a long read; false when another replica
+/// took it over meanwhile (then this replica writes nothing for it).
+pub async fn still_ours(ctx: &Context, group: &Group) -> bool {
+    let ttl = ctx.interval.mul_f32(1.5);
+    matches!(
+        ctx.store
+            .try_lease(&group.lease_key(), &ctx.state.replica, millis(ttl))
+            .await,
+        Ok(Lease::Renewed)
+    )
+}
+
 /// Failing orgs, each waiting longer after every failure.
 #[derive(Debug, Default)]
 pub struct Backoffs {

@@ -22,10 +22,14 @@ pub fn without_assignment(message: Message) -> Message {
     let Ok(Value::Array(mut blocks)) = serde_json::to_value(&message.blocks) else {
         return message;
     };
+    // `get_mut`, not indexing: indexing a JSON object inserts missing keys,
+    // and a section with a stray `accessory` is a block Slack refuses.
     for block in &mut blocks {
-        strip_assignment(&mut block["accessory"]);
-        if let Some(elements) = block["elements"].as_array_mut() {
-            elements.retain(|e| e["action_id"] != "assign");
+        if let Some(accessory) = block.get_mut("accessory") {
+            strip_assignment(accessory);
+        }
+        if let Some(elements) = block.get_mut("elements").and_then(Value::as_array_mut) {
+            elements.retain(|e| e.get("action_id").and_then(Value::as_str) != Some("assign"));
             elements.iter_mut().for_each(strip_assignment);
         }
     }
@@ -37,7 +41,7 @@ pub fn without_assignment(message: Message) -> Message {
 
 /// Drops assignment options from a menu element.
 fn strip_assignment(element: &mut Value) {
-    let Some(options) = element["options"].as_array_mut() else {
+    let Some(options) = element.get_mut("options").and_then(Value::as_array_mut) else {
         return;
     };
     let assignment = [IssueVerb::AssignToMe.code(), IssueVerb::Unassign.code()];
@@ -93,6 +97,14 @@ mod tests {
                 after.contains("resolve:acme:42"),
                 "other actions stay: {after}"
             );
+            assert!(!after.contains("null"), "no keys invented: {after}");
+            // Every block is still one Slack knows, not raw JSON.
+            for block in &stripped.blocks {
+                assert!(
+                    !matches!(block, slack_morphism::prelude::SlackBlock::Unknown(_)),
+                    "{block:?}"
+                );
+            }
         }
     }
 }

@@ -268,7 +268,10 @@ impl SentryClient {
         match documented.await {
             Err(e) if e.means_missing() => {
                 let result = other.await;
-                if result.is_ok() && self.capabilities.learn(org, gap) {
+                // Only a missing route teaches a gap: a plain 404 is Sentry
+                // saying "no such issue", which the other path may echo.
+                if result.is_ok() && e.means_missing_endpoint() && self.capabilities.learn(org, gap)
+                {
                     tracing::info!(org, gap = ?gap, first_answer = %e, "Sentry server lacks the documented endpoint; using the other path from now on");
                 }
                 result
@@ -452,8 +455,20 @@ impl SentryClient {
             .await;
         match result {
             Ok(success) => Ok(serde_json::from_slice(&success.body).unwrap_or(Value::Null)),
-            // Both paths exist but neither takes an assignee: the server has no assignment.
+            // Both paths exist but neither takes an assignee. On a server
+            // already known to stray from the docs that means no assignment;
+            // elsewhere (sentry.io) it is an outage, not a missing feature.
             Err(SentryError::EndpointMissing { status, .. }) if assigns && status >= 500 => {
+                let compatible = self
+                    .capabilities
+                    .gaps(org)
+                    .iter()
+                    .any(|g| *g != Gap::Assignment);
+                if !compatible {
+                    return Err(SentryError::Unavailable {
+                        reason: format!("HTTP {status} on assignment"),
+                    });
+                }
                 if self.capabilities.learn(org, Gap::Assignment) {
                     tracing::info!(org, status, "Sentry server does not support assignment");
                 }

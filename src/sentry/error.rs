@@ -70,6 +70,14 @@ pub enum SentryError {
 }
 
 impl SentryError {
+    /// Whether the answer says the route itself is missing (not a resource).
+    pub fn means_missing_endpoint(&self) -> bool {
+        matches!(
+            self,
+            SentryError::EndpointMissing { .. } | SentryError::Decode { html: true, .. }
+        )
+    }
+
     /// Whether the answer means "not here": the resource or the endpoint is
     /// missing, so the other documented path is worth one try.
     pub fn means_missing(&self) -> bool {

@@ -163,9 +163,20 @@ pub struct Member {
     /// The user behind the membership; its id is what assignment needs.
     #[serde(default)]
     pub user: Option<MemberUser>,
+    /// An invitation not accepted yet.
+    #[serde(default)]
+    pub pending: bool,
+    /// An invitation that expired.
+    #[serde(default)]
+    pub expired: bool,
 }
 
 impl Member {
+    /// Whether this is someone who joined: a user, not an open invitation.
+    pub fn has_joined(&self) -> bool {
+        self.user.is_some() && !self.pending && !self.expired
+    }
+
     /// Whether the member's email (or their user's) is `email`, ignoring case.
     pub fn has_email(&self, email: &str) -> bool {
         let matches =

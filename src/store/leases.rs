@@ -133,10 +133,14 @@ impl Store {
         let sql = format!(
             "UPDATE alerts SET claimed_by = $1, claimed_until_ms = {now} + $2 \
              WHERE {} AND state = 'pending' \
-             AND (claimed_until_ms IS NULL OR claimed_until_ms < {now} OR claimed_by LIKE $3)",
+             AND (claimed_until_ms IS NULL OR claimed_until_ms < {now} OR claimed_by LIKE $3 ESCAPE '\\')",
             key_clause(4)
         );
-        let mine = format!("{}#%", holder.replace(['%', '_'], ""));
+        let escaped = holder
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let mine = format!("{escaped}#%");
         let query = sqlx::query(&sql).bind(&claim.token).bind(ttl_ms).bind(mine);
         let done = bind_key(query, alert).execute(self.pool()).await?;
         Ok((done.rows_affected() > 0).then_some(claim))
