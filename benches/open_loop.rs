@@ -1,0 +1,163 @@
+//! Answers under an open-loop load, the way a workspace sends commands.
+//!
+//! `cargo bench --bench open_loop` starts the real `sentry-slack-bot serve`
+//! binary (SQLite, one org linked by a static token) against the fake Slack
+//! and a fake Sentry answering every call after 200 ms, then after 2 s. At
+//! 20, 100 and 400 commands per second for 30 s it sends signed
+//! `/sentry issues api <distinct query>` commands on a fixed schedule,
+//! whatever the service does (open loop), each with its own `response_url`.
+//! Per level it reports admitted and shed requests separately, the ack p99,
+//! answer latency (ack → the answer reaching `response_url`) p50 / p99 for
+//! admitted requests, how many admitted requests were still unanswered 30 s
+//! after sending stopped, and peak RSS. A fresh service per level.
+//! Bounded: 30 s of sending plus at most 30 s of waiting per level.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use common::{mib, ms, percentile, status_kib};
+use support::app::{spawn_app_with, TestApp, SIGNING_SECRET};
+use support::signer;
+
+const RATES: [u64; 3] = [20, 100, 400];
+const LATENCIES: [Duration; 2] = [Duration::from_millis(200), Duration::from_secs(2)];
+const SENDING: Duration = Duration::from_secs(30);
+const WAITING: Duration = Duration::from_secs(30);
+
+/// One request's fate.
+struct Sent {
+    response_id: String,
+    acked_at: SystemTime,
+    ack: Duration,
+    shed: bool,
+}
+
+async fn linked_app() -> TestApp {
+    let app = spawn_app_with(vec![
+        ("SENTRY_AUTH_TOKEN", "tok-acme".to_string()),
+        ("SENTRY_ORG", "acme".to_string()),
+        ("POLL_INTERVAL", "60s".to_string()),
+        ("RUST_LOG", "warn,sentry_slack_bot::app=info".to_string()),
+    ])
+    .await;
+    app.sentry.add_org("acme", &["api"]);
+    app.sentry.add_token("tok-acme", "acme", support::ALL_SCOPES);
+    for i in 0..20 {
+        app.sentry.add_issue(
+            "acme",
+            "api",
+            serde_json::json!({ "title": format!("Problem {i}") }),
+        );
+    }
+    app.wait_for_log("listening").await;
+    app
+}
+
+async fn send(client: reqwest::Client, base: String, url: String, id: String, n: u64) -> Option<Sent> {
+    // Distinct queries: identical lists within seconds would share one Sentry call.
+    let body = TestApp::command_form(&format!("issues api release:v{n}"), &url);
+    let ts = signer::now();
+    let signature = signer::sign(SIGNING_SECRET, ts, &body);
+    let started = Instant::now();
+    let response = client
+        .post(format!("{base}/slack/commands"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", ts.to_string())
+        .header("x-slack-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .ok()?;
+    let ack = started.elapsed();
+    let text = response.text().await.ok()?;
+    Some(Sent {
+        response_id: id,
+        acked_at: SystemTime::now(),
+        ack,
+        shed: text.contains("Too many requests are waiting"),
+    })
+}
+
+async fn level(latency: Duration, rate: u64) {
+    let app = linked_app().await;
+    app.sentry.set_latency(latency);
+    let base = format!("http://{}", app.addr);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(512)
+        .build()
+        .expect("client");
+    let total = rate * SENDING.as_secs();
+    let urls: Vec<(String, String)> = (0..total).map(|_| app.slack.response_url()).collect();
+    let results = Arc::new(Mutex::new(Vec::new()));
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut tasks = Vec::new();
+    for (n, (url, id)) in urls.into_iter().enumerate() {
+        ticker.tick().await;
+        let (client, base, results) = (client.clone(), base.clone(), results.clone());
+        tasks.push(tokio::spawn(async move {
+            if let Some(sent) = send(client, base, url, id, n as u64).await {
+                results.lock().unwrap().push(sent);
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let sent: Vec<Sent> = std::mem::take(&mut *results.lock().unwrap());
+    let admitted: Vec<&Sent> = sent.iter().filter(|s| !s.shed).collect();
+    // Wait for the admitted answers, up to WAITING after sending stopped.
+    let deadline = Instant::now() + WAITING;
+    let answered_at = |app: &TestApp| {
+        let calls = app.slack.calls();
+        admitted
+            .iter()
+            .filter_map(|s| {
+                calls
+                    .iter()
+                    .find(|c| c.response_id.as_deref() == Some(s.response_id.as_str()))
+                    .map(|c| c.at.duration_since(s.acked_at).unwrap_or_default())
+            })
+            .collect::<Vec<Duration>>()
+    };
+    let mut answers = answered_at(&app);
+    while answers.len() < admitted.len() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        answers = answered_at(&app);
+    }
+    let mut acks: Vec<Duration> = sent.iter().map(|s| s.ack).collect();
+    acks.sort();
+    answers.sort();
+    println!(
+        "| {} | {rate}/s | {} | {} | {} | {} | {} | {} | {} | {} |",
+        ms(latency),
+        sent.len(),
+        admitted.len(),
+        sent.len() - admitted.len(),
+        ms(percentile(&acks, 0.99)),
+        ms(percentile(&answers, 0.5)),
+        ms(percentile(&answers, 0.99)),
+        admitted.len() - answers.len(),
+        mib(status_kib(app.pid(), "VmHWM")),
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    println!(
+        "Open loop: `/sentry issues api <distinct query>` at a fixed rate for {} s, one org, fresh service per level.\n",
+        SENDING.as_secs()
+    );
+    println!("| Sentry latency | offered | sent | admitted | shed (told busy) | ack p99 | answer p50 (admitted) | answer p99 (admitted) | admitted, unanswered {} s after sending stopped | peak RSS |", WAITING.as_secs());
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for latency in LATENCIES {
+        for rate in RATES {
+            level(latency, rate).await;
+        }
+    }
+}
