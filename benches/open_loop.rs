@@ -46,7 +46,8 @@ async fn linked_app() -> TestApp {
     ])
     .await;
     app.sentry.add_org("acme", &["api"]);
-    app.sentry.add_token("tok-acme", "acme", support::ALL_SCOPES);
+    app.sentry
+        .add_token("tok-acme", "acme", support::ALL_SCOPES);
     for i in 0..20 {
         app.sentry.add_issue(
             "acme",
@@ -58,7 +59,13 @@ async fn linked_app() -> TestApp {
     app
 }
 
-async fn send(client: reqwest::Client, base: String, url: String, id: String, n: u64) -> Option<Sent> {
+async fn send(
+    client: reqwest::Client,
+    base: String,
+    url: String,
+    id: String,
+    n: u64,
+) -> Option<Sent> {
     // Distinct queries: identical lists within seconds would share one Sentry call.
     let body = TestApp::command_form(&format!("issues api release:v{n}"), &url);
     let ts = signer::now();
