@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use common::{mib, ms, percentile, status_kib};
 use serde_json::json;
-use support::app::{spawn_app_with, TestApp, SIGNING_SECRET};
+use support::app::{spawn_app_with, TestApp};
 use support::signer;
 
 /// Slack gives up on an ack after this long.
@@ -68,18 +68,9 @@ async fn send(client: &reqwest::Client, target: &Target, n: usize) -> Option<Dur
             click_body(response_url, &target.issue_id),
         )
     };
-    let ts = signer::now();
-    let signature = signer::sign(SIGNING_SECRET, ts, &body);
+    let request = signer::signed_form(client, &format!("{}{path}", target.base), body);
     let started = Instant::now();
-    let response = client
-        .post(format!("{}{path}", target.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-slack-request-timestamp", ts.to_string())
-        .header("x-slack-signature", signature)
-        .body(body)
-        .send()
-        .await
-        .ok()?;
+    let response = request.send().await.ok()?;
     let ok = response.status().is_success();
     response.bytes().await.ok()?;
     ok.then(|| started.elapsed())

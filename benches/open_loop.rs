@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use common::{mib, ms, percentile, status_kib};
-use support::app::{spawn_app_with, TestApp, SIGNING_SECRET};
+use support::app::{spawn_app_with, TestApp};
 use support::signer;
 
 const RATES: [u64; 3] = [20, 100, 400];
@@ -68,18 +68,9 @@ async fn send(
 ) -> Option<Sent> {
     // Distinct queries: identical lists within seconds would share one Sentry call.
     let body = TestApp::command_form(&format!("issues api release:v{n}"), &url);
-    let ts = signer::now();
-    let signature = signer::sign(SIGNING_SECRET, ts, &body);
+    let request = signer::signed_form(&client, &format!("{base}/slack/commands"), body);
     let started = Instant::now();
-    let response = client
-        .post(format!("{base}/slack/commands"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-slack-request-timestamp", ts.to_string())
-        .header("x-slack-signature", signature)
-        .body(body)
-        .send()
-        .await
-        .ok()?;
+    let response = request.send().await.ok()?;
     let ack = started.elapsed();
     let text = response.text().await.ok()?;
     Some(Sent {

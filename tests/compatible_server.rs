@@ -2,13 +2,14 @@
 //! Sentry-compatible server that strays from the docs (see the fake's
 //! `Mode::Compatible`): the same test body runs in both modes and people see
 //! the same messages. Fallbacks cost one extra call per endpoint per org,
-//! once.
+//! once. (Unfurls run in both modes in `webhooks.rs`.)
 
 mod support;
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use support::action_element as element;
 use support::alerts::{acme_in, alerts_about, now_iso, subscribe, wait_until};
 use support::app::TestApp;
 use support::fake_sentry::Mode;
@@ -18,15 +19,6 @@ async fn answer(app: &TestApp, command: &str) -> Value {
     let (response, id) = app.command(command).await;
     assert_eq!(response.status().as_u16(), 200);
     app.slack.wait_for_responses(&id, 1).await.remove(0)
-}
-
-fn element<'a>(reply: &'a Value, action_id: &str) -> Option<&'a Value> {
-    reply["blocks"]
-        .as_array()?
-        .iter()
-        .filter(|b| b["type"] == "actions")
-        .flat_map(|b| b["elements"].as_array().into_iter().flatten())
-        .find(|e| e["action_id"] == action_id)
 }
 
 fn rows(reply: &Value) -> Vec<String> {
@@ -265,34 +257,6 @@ async fn subscribe_then_alert(mode: Mode) {
     assert!(alerts_about(&app, "C1", "Old problem").is_empty());
 }
 both_modes!(subscriptions, subscribe_then_alert);
-
-async fn unfurl_an_issue_link(mode: Mode) {
-    let app = acme_in(mode, Vec::new()).await;
-    let id = app
-        .sentry
-        .add_issue("acme", "api", json!({ "title": "Unfurled problem" }));
-    let url = format!("https://acme.sentry.io/issues/{id}/");
-    let event = json!({
-        "type": "event_callback", "team_id": "T0ACME", "event_id": "Ev-compat",
-        "event": { "type": "link_shared", "channel": "C0ALERTS", "user": "U0ALICE",
-                   "message_ts": "1700000000.000300", "links": [{ "domain": "acme.sentry.io", "url": url }] }
-    });
-    let response = app
-        .post_signed("/slack/events", "application/json", event.to_string())
-        .await;
-    assert_eq!(response.status().as_u16(), 200);
-    let calls = app
-        .slack
-        .wait_for(Duration::from_secs(10), "chat.unfurl", |calls| {
-            calls.iter().any(|c| c.method == "chat.unfurl")
-        })
-        .await;
-    let unfurl = calls.iter().find(|c| c.method == "chat.unfurl").unwrap();
-    let blocks = unfurl.body["unfurls"][&url]["blocks"].to_string();
-    assert!(blocks.contains("Unfurled problem"), "{blocks}");
-    assert!(blocks.contains(&format!("resolve:acme:{id}")), "{blocks}");
-}
-both_modes!(unfurls, unfurl_an_issue_link);
 
 /// Each fallback costs one extra call per endpoint per org, the first time;
 /// against sentry.io nothing falls back.

@@ -3,6 +3,7 @@
 
 mod support;
 
+use support::action_element as button;
 use support::message_text as all_text;
 
 use std::time::{Duration, Instant};
@@ -39,15 +40,6 @@ async fn answer(app: &TestApp, text: &str) -> Value {
     assert_eq!(response.status().as_u16(), 200);
     assert!(started.elapsed() < Duration::from_secs(2));
     app.slack.wait_for_responses(&id, 1).await.remove(0)
-}
-
-fn button<'a>(reply: &'a Value, action_id: &str) -> Option<&'a Value> {
-    reply["blocks"]
-        .as_array()?
-        .iter()
-        .filter(|b| b["type"] == "actions")
-        .flat_map(|b| b["elements"].as_array().into_iter().flatten())
-        .find(|e| e["action_id"] == action_id)
 }
 
 async fn click(app: &TestApp, action_id: &str, value: &str) -> (reqwest::Response, String) {

@@ -396,17 +396,11 @@ impl Cluster {
         let (_, addr) = self.replicas[index].as_ref().expect("replica alive");
         let (url, id) = self.slack.response_url();
         let body = TestApp::command_form_in(channel_id, "U0ALICE", text, &url);
-        let ts = signer::now();
-        let response = self
-            .http
-            .post(format!("http://{addr}/slack/commands"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-slack-request-timestamp", ts.to_string())
-            .header("x-slack-signature", signer::sign(SIGNING_SECRET, ts, &body))
-            .body(body)
-            .send()
-            .await
-            .expect("request");
+        let response =
+            signer::signed_form(&self.http, &format!("http://{addr}/slack/commands"), body)
+                .send()
+                .await
+                .expect("request");
         assert_eq!(response.status().as_u16(), 200);
         id
     }

@@ -36,6 +36,19 @@ pub async fn serve_on_loopback(router: axum::Router, name: &str) -> std::net::So
     addr
 }
 
+/// The element with `action_id` in a message's actions blocks.
+pub fn action_element<'a>(
+    reply: &'a serde_json::Value,
+    action_id: &str,
+) -> Option<&'a serde_json::Value> {
+    reply["blocks"]
+        .as_array()?
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().into_iter().flatten())
+        .find(|e| e["action_id"] == action_id)
+}
+
 /// All the text a person would read in a Slack message JSON: the fallback,
 /// block texts, fields and element labels, one per line.
 pub fn message_text(message: &serde_json::Value) -> String {

@@ -19,3 +19,16 @@ pub fn now() -> i64 {
         .expect("clock after 1970")
         .as_secs() as i64
 }
+
+/// A form POST of `body` to `url`, signed now with the test signing secret,
+/// as Slack sends commands and interactions.
+pub fn signed_form(client: &reqwest::Client, url: &str, body: String) -> reqwest::RequestBuilder {
+    let ts = now();
+    let signature = sign(super::app::SIGNING_SECRET, ts, &body);
+    client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", ts.to_string())
+        .header("x-slack-signature", signature)
+        .body(body)
+}
