@@ -207,7 +207,17 @@ async fn wait_for_ticks(app: &TestApp, count: usize) {
     }
 }
 
-async fn scale(subscriptions: usize, projects: usize) {
+/// Whether every page changes before each measured tick.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pages {
+    /// Lists as the tick before (events may reorder them): the common tick.
+    Steady,
+    /// Every issue's first-seen time moves (no alert, no redraw), so every
+    /// group takes the full path: diff, seen query, posted-alert query.
+    AllChanged,
+}
+
+async fn scale(subscriptions: usize, projects: usize, pages: Pages) {
     let app = spawn_app_with(vec![
         ("SENTRY_AUTH_TOKEN", "tok-0".into()),
         ("SENTRY_ORG", org(0)),
@@ -220,18 +230,24 @@ async fn scale(subscriptions: usize, projects: usize) {
     .await;
     app.sentry.set_rate_limit(1_000_000);
     let started = Instant::now();
-    let populate_size = populate(&app, subscriptions, projects).await;
-    let payload_bytes = populate_size;
+    let payload_bytes = populate(&app, subscriptions, projects).await;
     let populated_in = started.elapsed();
     // The tick under way may have seen only part of the rows, and the next
     // one records each subscription's baseline; measure the ones after.
+    let pid = app.pid();
     let skip = ticks(&app).len() + 2;
     wait_for_ticks(&app, skip).await;
-    let pid = app.pid();
     let mut calls = Vec::new();
     let mut durations = Vec::new();
     let mut cpu = Vec::new();
     for n in skip..skip + TICKS {
+        if pages == Pages::AllChanged {
+            // Right after a tick, while the poller sleeps before the next.
+            let moved = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(2)
+                + jiff::SignedDuration::from_secs(n as i64))
+            .to_string();
+            app.sentry.update_all_issues(json!({ "firstSeen": moved }));
+        }
         let cpu_before = cpu_time(pid);
         wait_for_ticks(&app, n + 1).await;
         let cpu_after = cpu_time(pid);
@@ -251,8 +267,12 @@ async fn scale(subscriptions: usize, projects: usize) {
     durations.sort();
     cpu.sort();
     let groups = subscriptions.min(projects * QUERIES.len());
+    let label = match pages {
+        Pages::Steady => "steady",
+        Pages::AllChanged => "every page changed",
+    };
     println!(
-        "| {subscriptions} | {projects} | {groups} | {:.1} KB | {} | {} | {} | {:.3} ms | {} | {:.1} s |",
+        "| {subscriptions} | {label} | {projects} | {groups} | {:.1} KB | {} | {} | {} | {:.3} ms | {} | {:.1} s |",
         payload_bytes as f64 / 1024.0,
         calls[TICKS / 2],
         ms(durations[TICKS / 2]),
@@ -266,11 +286,21 @@ async fn scale(subscriptions: usize, projects: usize) {
 #[tokio::main]
 async fn main() {
     println!(
-        "Steady ticks (nothing new to post), median of {TICKS}; 5 orgs, 3 issues per project served as full issue JSON, one alert per subscription posted earlier with that issue as its payload and watched for changes.\n"
+        "Ticks with nothing new to post, median of {TICKS}: steady pages, and (last row) every page changed; 5 orgs, 3 issues per project served as full issue JSON, one alert per subscription posted earlier with that issue as its payload and watched for changes.\n"
     );
-    println!("| subscriptions | projects | (org, project, query) groups | issue JSON / stored payload | Sentry calls per tick | tick duration | CPU per tick | CPU per subscription | peak RSS | rows stored in |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| subscriptions | pages | projects | (org, project, query) groups | issue JSON / stored payload | Sentry calls per tick | tick duration | CPU per tick | CPU per subscription | peak RSS | rows stored in |");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    // `POLLER_SCALE_ONLY=10000` runs one scale, for profiling.
+    let only: Option<usize> = std::env::var("POLLER_SCALE_ONLY")
+        .ok()
+        .and_then(|v| v.parse().ok());
     for &(subscriptions, projects) in SCALES {
-        scale(subscriptions, projects).await;
+        if only.is_some_and(|n| n != subscriptions) {
+            continue;
+        }
+        scale(subscriptions, projects, Pages::Steady).await;
+    }
+    if only.is_none_or(|n| n == 10_000) {
+        scale(10_000, 1_000, Pages::AllChanged).await;
     }
 }

@@ -22,6 +22,7 @@ use crate::slack::response_url::ResponseUrlClient;
 use crate::slack::web::SlackWeb;
 use crate::slack::SlackError;
 use crate::store::{Store, StoreError};
+use crate::webhooks;
 
 /// How long shutdown waits for spawned answers to finish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -119,10 +120,22 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         state: Default::default(),
         stop_posting: Default::default(),
     };
+    let webhooks = webhooks::Context {
+        alerts: poller.clone(),
+        secrets: webhooks::Secrets {
+            from_environment: config
+                .static_grant
+                .as_ref()
+                .zip(config.sentry_webhook_secret.clone())
+                .map(|(grant, secret)| (grant.org.clone(), secret)),
+            sealer: Sealer::new(config.grant_encryption_key.as_ref()),
+        },
+    };
     let http = HttpState {
         requests: requests.clone(),
         recent_events: Default::default(),
         verifier,
+        webhooks,
         metrics: crate::meters::install(),
     };
     Ok(Services {

@@ -77,6 +77,9 @@ pub struct Config {
     pub sentry_timeout: Duration,
     /// Optional static grant for one org.
     pub static_grant: Option<StaticGrant>,
+    /// `SENTRY_WEBHOOK_SECRET`: the client secret of the static org's
+    /// internal integration, which signs its webhooks.
+    pub sentry_webhook_secret: Option<Secret>,
     /// Grant broker base URL.
     pub tapauth_url: Url,
     /// Sentry scopes `/sentry link` asks for.
@@ -337,6 +340,13 @@ impl Config {
             }
             (None, None) => None,
         };
+        let sentry_webhook_secret = r.get("SENTRY_WEBHOOK_SECRET").map(Secret::new);
+        if sentry_webhook_secret.is_some() && static_grant.is_none() {
+            r.problem(
+                "SENTRY_WEBHOOK_SECRET",
+                "is the static grant's webhook secret: set SENTRY_AUTH_TOKEN and SENTRY_ORG too",
+            );
+        }
 
         let tapauth_scopes: Vec<String> = r
             .get("TAPAUTH_SCOPES")
@@ -498,6 +508,7 @@ impl Config {
                 sentry_url,
                 sentry_timeout,
                 static_grant,
+                sentry_webhook_secret,
                 tapauth_url,
                 tapauth_scopes,
                 tapauth_poll_interval,

@@ -28,6 +28,7 @@ pub mod slack;
 pub mod socket;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;
 
 /// `User-Agent` for outbound calls.
 pub const USER_AGENT: &str = concat!("sentry-slack-bot/", env!("CARGO_PKG_VERSION"));

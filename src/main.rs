@@ -54,17 +54,24 @@ enum CliCommand {
 /// per core); with tokio's workers and one thread per SQLite connection the
 /// freed memory of a poll tick stays spread over many arenas and peak RSS
 /// grows with it. Two arenas keep it close to what is really in use.
-fn limit_malloc_arenas() {
+///
+/// glibc also raises its mmap threshold each time a large block is freed,
+/// so a tick's big buffers (every subscription, a page of issues) end up
+/// inside the arenas and leave holes there; a fixed threshold keeps them
+/// in their own mappings, returned to the system when freed.
+fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator tunable; it is called first
+    // SAFETY: mallopt only sets allocator tunables; it is called first
     // thing in main, before any other thread exists.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 * 1024);
     }
 }
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
+    tune_malloc();
     let cli = Cli::parse();
     if let Err(message) = load_env_file(cli.env_file.as_deref()) {
         eprintln!("{message}");

@@ -28,6 +28,9 @@ pub const ANSWERS_SHED: &str = "answers_shed_total";
 pub const POLLER_PANICS: &str = "poller_panics_total";
 /// Counter: alert and activity rows deleted past `RETENTION`.
 pub const PRUNED_ROWS: &str = "pruned_rows_total";
+/// Counter: Sentry webhook deliveries, by outcome (acted, replayed,
+/// ignored, unauthorized, malformed, failed).
+pub const SENTRY_WEBHOOKS: &str = "sentry_webhooks_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 

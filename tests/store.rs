@@ -204,6 +204,43 @@ async fn exercise(store: &Store) {
         },
         "an expired lease is taken over"
     );
+    // A webhook's Request-ID is acted on once, unless given back.
+    assert!(store.claim_webhook("req-1", "acme").await.unwrap());
+    assert!(!store.claim_webhook("req-1", "acme").await.unwrap());
+    store.release_webhook("req-1").await.unwrap();
+    assert!(store.claim_webhook("req-1", "acme").await.unwrap());
+    assert_eq!(store.webhook_secret("acme").await.unwrap(), None);
+    store.webhook_arrived("acme").await.unwrap();
+    store
+        .put_webhook_secret("acme", "sealed", "U1")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.webhook_secret("acme").await.unwrap().as_deref(),
+        Some("sealed")
+    );
+    assert!(store.webhook_arrivals().await.unwrap().contains_key("acme"));
+    // Batch renewal touches only the holder's own leases.
+    let keys: Vec<String> = ["g", "h", "never-taken"].map(String::from).to_vec();
+    let renewed = store
+        .renew_leases(&keys, "replica-a", 60_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        renewed,
+        ["g", "h"].map(String::from).into_iter().collect(),
+        "replica-a renews what it holds and nothing else"
+    );
+    assert!(store
+        .renew_leases(&keys, "replica-b", 60_000)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.try_lease("g", "replica-b", 60_000).await.unwrap(),
+        Lease::HeldElsewhere,
+        "a renewed lease still keeps others out"
+    );
     assert!(store.pending_alerts(10).await.unwrap().is_empty());
     assert_eq!(
         store
@@ -274,7 +311,9 @@ async fn postgres_runs_the_same_migrations() {
             "grants",
             "poll_leases",
             "seen_issues",
-            "subscriptions"
+            "subscriptions",
+            "webhook_orgs",
+            "webhook_requests"
         ]
     );
     schema.drop().await;

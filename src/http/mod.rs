@@ -7,6 +7,7 @@ pub mod commands;
 pub mod events;
 pub mod health;
 pub mod interactions;
+pub mod sentry_webhooks;
 pub mod verify;
 
 use std::sync::Arc;
@@ -29,6 +30,8 @@ pub struct HttpState {
     pub recent_events: Arc<RecentIds>,
     /// Verifies inbound Slack requests.
     pub verifier: Arc<SlackEventSignatureVerifier>,
+    /// Receives Sentry's signed webhooks.
+    pub webhooks: crate::webhooks::Context,
     /// Prometheus exposition, when the recorder is installed.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
@@ -44,6 +47,8 @@ pub fn router(state: HttpState) -> Router {
             verifier,
             verify::verify_slack,
         ))
+        // Signed by Sentry, not Slack: verified in the receiver, per org.
+        .route("/sentry/webhooks/{org}", post(sentry_webhooks::handle))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -21,6 +21,7 @@ pub mod diff;
 pub mod outbox;
 pub mod pacer;
 pub mod plan;
+pub mod quiet;
 pub mod schedule;
 pub mod sync;
 
@@ -78,6 +79,8 @@ pub struct PollerState {
     backoffs: Backoffs,
     /// When rows past retention were last pruned.
     last_prune: Mutex<Option<tokio::time::Instant>>,
+    /// Each group's page at its last complete poll.
+    pub(crate) page_prints: quiet::PagePrints,
 }
 
 impl Default for PollerState {
@@ -90,6 +93,7 @@ impl Default for PollerState {
             replica: format!("{host}-{:08x}", rand::random::<u32>()),
             backoffs: Backoffs::default(),
             last_prune: Mutex::new(None),
+            page_prints: quiet::PagePrints::default(),
         }
     }
 }
@@ -182,12 +186,15 @@ pub async fn tick(ctx: Context) {
         None => return,
     };
     let group_count = groups.len();
-    // Read once per tick, not once per group: the window may hold many alerts.
-    let posted = &sync::posted_alerts_by_subscription(ctx).await;
+    let renewed = &schedule::renew_held(ctx, &groups).await;
     futures_util::stream::iter(groups)
         .for_each_concurrent(GROUPS_AT_ONCE, |group| async move {
-            if let Some(page) = plan::poll_group(ctx, &group).await {
-                sync::sync_group(ctx, &group, posted, &page).await;
+            let Some(polled) = plan::poll_group(ctx, &group, renewed).await else {
+                return;
+            };
+            // A quiet page shows every issue as the last complete sync saw it.
+            if !polled.quiet && !sync::sync_group(ctx, &group, &polled.items).await {
+                ctx.state.page_prints.forget(&group.lease_key());
             }
         })
         .await;

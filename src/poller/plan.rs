@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use super::alert::{Alert, Digest};
 use super::diff::{diff, Planned};
-use super::schedule::{still_ours, take_turn, Group};
+use super::quiet;
+use super::schedule::{still_ours, take_turn, Group, Renewed, Turn};
 use super::Context;
 use crate::grants::GrantError;
 use crate::render::alerts::{self, Beyond};
@@ -120,17 +121,27 @@ struct Listing {
     /// What each subscription has seen of `items`.
     seen: HashMap<String, HashMap<String, String>>,
     beyond: Beyond,
+    /// The first page's [`quiet::print`], when it was the only page read.
+    one_page_print: Option<u64>,
+    /// The page is as it was at the last complete poll: nothing to diff.
+    quiet: bool,
 }
 
 /// Reads the group's pages, newest activity first, while a page still
 /// holds an issue some subscription has not seen, up to [`MAX_POLL_PAGES`].
 /// A steady tick reads one page.
-async fn read_pages(ctx: &Context, group: &Group) -> Result<Option<Listing>, GrantError> {
+async fn read_pages(
+    ctx: &Context,
+    group: &Group,
+    turn: Turn,
+) -> Result<Option<Listing>, GrantError> {
     let sub_ids: Vec<&str> = group.subs.iter().map(|s| s.id.as_str()).collect();
     let mut listing = Listing {
         items: Vec::new(),
         seen: HashMap::new(),
         beyond: Beyond::Nothing,
+        one_page_print: None,
+        quiet: false,
     };
     let mut cursor = None;
     for page_number in 1..=MAX_POLL_PAGES {
@@ -142,6 +153,18 @@ async fn read_pages(ctx: &Context, group: &Group) -> Result<Option<Listing>, Gra
             cursor.take(),
         );
         let page = ctx.issues.list(&group.org, &request).await?;
+        if page_number == 1 {
+            let print = quiet::print(group, &page.items);
+            listing.one_page_print = Some(print);
+            if turn == Turn::Continued && ctx.state.page_prints.unchanged(&group.lease_key(), print)
+            {
+                listing.items = page.items;
+                listing.quiet = true;
+                return Ok(Some(listing));
+            }
+        } else {
+            listing.one_page_print = None;
+        }
         let issue_ids: Vec<&str> = page.items.iter().map(|i| i.id.as_str()).collect();
         let seen = match ctx.store.seen_of(&sub_ids, &issue_ids).await {
             Ok(seen) => seen,
@@ -179,15 +202,26 @@ async fn read_pages(ctx: &Context, group: &Group) -> Result<Option<Listing>, Gra
     Ok(Some(listing))
 }
 
-/// Polls `group` when it is this replica's turn; returns the issues listed,
-/// for status sync, or `None` when the group was not polled.
-pub async fn poll_group(ctx: &Context, group: &Group) -> Option<Vec<Issue>> {
-    if !take_turn(ctx, group).await {
-        return None;
-    }
+/// What a poll of one group listed, for status sync.
+#[derive(Debug)]
+pub struct Polled {
+    /// The issues listed.
+    pub items: Vec<Issue>,
+    /// The page is as it was at the group's last complete poll and sync.
+    pub quiet: bool,
+}
+
+/// Polls `group` when it is this replica's turn; returns what it listed,
+/// or `None` when the group was not polled.
+pub async fn poll_group(ctx: &Context, group: &Group, renewed: &Renewed) -> Option<Polled> {
+    let turn = take_turn(ctx, group, renewed).await?;
     let started = tokio::time::Instant::now();
     let org = &group.org;
-    let listing = match read_pages(ctx, group).await {
+    let key = group.lease_key();
+    if turn == Turn::Fresh {
+        ctx.state.page_prints.forget(&key);
+    }
+    let listing = match read_pages(ctx, group, turn).await {
         Ok(Some(listing)) => listing,
         Ok(None) => return None,
         Err(e) => {
@@ -205,12 +239,19 @@ pub async fn poll_group(ctx: &Context, group: &Group) -> Option<Vec<Issue>> {
         }
     };
     ctx.state.backoffs.succeeded(org);
+    if listing.quiet {
+        return Some(Polled {
+            items: listing.items,
+            quiet: true,
+        });
+    }
     // Reading many pages takes time: write only while the lease is still ours.
     if started.elapsed() > ctx.interval / 2 && !still_ours(ctx, group).await {
         tracing::warn!(org = %org, project = %group.project_slug, "poll lease lost while reading; leaving the group to its new holder");
         return None;
     }
     let nothing_seen = HashMap::new();
+    let mut recorded_all = listing.beyond == Beyond::Nothing;
     for sub in &group.subs {
         if sub.relink_notified {
             let _ = ctx.store.set_relink_notified(&sub.id, false).await;
@@ -226,10 +267,20 @@ pub async fn poll_group(ctx: &Context, group: &Group) -> Option<Vec<Issue>> {
                 tracing::info!(subscription = %sub.id, channel = %sub.channel_id, planned, "alerts planned");
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot record the poll"),
+            Err(e) => {
+                recorded_all = false;
+                tracing::warn!(error = %e, "cannot record the poll");
+            }
         }
     }
-    Some(listing.items)
+    match listing.one_page_print {
+        Some(print) if recorded_all => ctx.state.page_prints.remember(key, print),
+        _ => ctx.state.page_prints.forget(&key),
+    }
+    Some(Polled {
+        items: listing.items,
+        quiet: false,
+    })
 }
 
 /// Tells each subscribed channel once that the org must be linked again.

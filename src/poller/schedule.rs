@@ -3,7 +3,7 @@
 //! it; orgs that failed wait on their own schedule; and a lease per group
 //! so one replica polls it at a time (a dead replica's lease expires).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -74,29 +74,91 @@ pub async fn due_groups(ctx: &Context) -> Option<Vec<Group>> {
     }
 }
 
-/// Whether this replica should poll `group` now: its org is not backing
-/// off and the group's lease is ours.
-pub async fn take_turn(ctx: &Context, group: &Group) -> bool {
-    if ctx.state.backoffs.backing_off(&group.org) {
-        return false;
+/// The leases this replica renewed at the start of a tick, all at once.
+#[derive(Debug)]
+pub struct Renewed {
+    keys: HashSet<String>,
+    at: tokio::time::Instant,
+}
+
+impl Renewed {
+    /// Nothing renewed: every group asks for its own lease.
+    pub fn none() -> Self {
+        Self {
+            keys: HashSet::new(),
+            at: tokio::time::Instant::now(),
+        }
     }
-    let ttl = ctx.interval.mul_f32(1.5);
+
+    /// Whether `group`'s lease was renewed recently enough to poll on it:
+    /// within half an interval, so a long tick asks again for late groups.
+    fn covers(&self, group: &Group, interval: Duration) -> bool {
+        self.at.elapsed() < interval / 2 && self.keys.contains(&group.lease_key())
+    }
+}
+
+/// Renews, in a few statements, the leases this replica already holds on
+/// `groups`; a group not renewed here takes its own turn in [`take_turn`].
+pub async fn renew_held(ctx: &Context, groups: &[Group]) -> Renewed {
+    let keys: Vec<String> = groups.iter().map(Group::lease_key).collect();
+    ctx.state
+        .page_prints
+        .keep_only(keys.iter().map(String::as_str));
+    let at = tokio::time::Instant::now();
+    match ctx
+        .store
+        .renew_leases(&keys, &ctx.state.replica, millis(lease_ttl(ctx)))
+        .await
+    {
+        Ok(keys) => Renewed { keys, at },
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot renew poll leases; asking group by group");
+            Renewed::none()
+        }
+    }
+}
+
+fn lease_ttl(ctx: &Context) -> Duration {
+    ctx.interval.mul_f32(1.5)
+}
+
+/// Whether this replica holds a group's lease since its last poll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Turn {
+    /// It held the lease before, so nothing but this replica's polls (and
+    /// webhooks, which only add to what was seen) touched the group since.
+    Continued,
+    /// It has just taken the lease; another replica may have polled since.
+    Fresh,
+}
+
+/// This replica's turn at `group`, or `None` when its org is backing off
+/// or another replica holds the lease.
+pub async fn take_turn(ctx: &Context, group: &Group, renewed: &Renewed) -> Option<Turn> {
+    if ctx.state.backoffs.backing_off(&group.org) {
+        return None;
+    }
+    if renewed.covers(group, ctx.interval) {
+        return Some(Turn::Continued);
+    }
+    let ttl = lease_ttl(ctx);
     match ctx
         .store
         .try_lease(&group.lease_key(), &ctx.state.replica, millis(ttl))
         .await
     {
-        Ok(Lease::HeldElsewhere) => false,
+        Ok(Lease::HeldElsewhere) => None,
         Ok(Lease::Acquired {
             from: Some(previous),
         }) => {
             tracing::info!(org = %group.org, project = %group.project_slug, %previous, "took over an expired poll lease");
-            true
+            Some(Turn::Fresh)
         }
-        Ok(_) => true,
+        Ok(Lease::Acquired { from: None }) => Some(Turn::Fresh),
+        Ok(Lease::Renewed) => Some(Turn::Continued),
         Err(e) => {
             tracing::warn!(error = %e, "cannot take the poll lease");
-            false
+            None
         }
     }
 }
@@ -104,7 +166,7 @@ pub async fn take_turn(ctx: &Context, group: &Group) -> bool {
 /// Renews the group's lease after a long read; false when another replica
 /// took it over meanwhile (then this replica writes nothing for it).
 pub async fn still_ours(ctx: &Context, group: &Group) -> bool {
-    let ttl = ctx.interval.mul_f32(1.5);
+    let ttl = lease_ttl(ctx);
     matches!(
         ctx.store
             .try_lease(&group.lease_key(), &ctx.state.replica, millis(ttl))

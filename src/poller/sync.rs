@@ -7,7 +7,6 @@
 //! usually means it was resolved or archived; once they show it closed it
 //! is not read again, since reopening puts it back on the list.
 
-use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use super::schedule::Group;
@@ -23,38 +22,22 @@ const SYNC_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Issues re-read per group per tick for status sync.
 const SYNC_PER_TICK: usize = 50;
 
-/// Alerts posted within the status-sync window, by subscription.
-pub async fn posted_alerts_by_subscription(ctx: &Context) -> HashMap<String, Vec<AlertRow>> {
-    let since = now_ms() - i64::try_from(SYNC_WINDOW.as_millis()).unwrap_or(i64::MAX);
-    let mut by_subscription: HashMap<String, Vec<AlertRow>> = HashMap::new();
-    match ctx.store.recent_posted_alerts(since).await {
-        Ok(alerts) => {
-            for alert in alerts {
-                by_subscription
-                    .entry(alert.subscription_id.clone())
-                    .or_default()
-                    .push(alert);
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "cannot read posted alerts"),
-    }
-    by_subscription
-}
-
 /// Updates the group's alerts whose issue changed since they were posted;
-/// `listed` is the page this tick listed for the group.
-pub async fn sync_group(
-    ctx: &Context,
-    group: &Group,
-    posted: &HashMap<String, Vec<AlertRow>>,
-    listed: &[Issue],
-) {
-    let alerts: Vec<&AlertRow> = group
-        .subs
-        .iter()
-        .filter_map(|s| posted.get(&s.id))
-        .flatten()
-        .collect();
+/// `listed` is the page this tick listed for the group. Returns whether
+/// every alert was checked (false when a read failed or was left for the
+/// next tick), so a quiet next tick knows it may skip the group.
+pub async fn sync_group(ctx: &Context, group: &Group, listed: &[Issue]) -> bool {
+    let since = now_ms() - i64::try_from(SYNC_WINDOW.as_millis()).unwrap_or(i64::MAX);
+    let sub_ids: Vec<&str> = group.subs.iter().map(|s| s.id.as_str()).collect();
+    let posted = match ctx.store.posted_alerts_of(&sub_ids, since).await {
+        Ok(posted) => posted,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read posted alerts");
+            return false;
+        }
+    };
+    let alerts: Vec<&AlertRow> = posted.iter().collect();
+    let mut complete = true;
     let mut issue_ids: Vec<&str> = alerts.iter().map(|a| a.issue_id.as_str()).collect();
     issue_ids.sort_unstable();
     issue_ids.dedup();
@@ -66,7 +49,11 @@ pub async fn sync_group(
             let shown_open = alerts
                 .iter()
                 .any(|a| a.issue_id == issue_id && alerts::snapshot_is_open(&a.status_snapshot));
-            if !shown_open || reads >= SYNC_PER_TICK {
+            if !shown_open {
+                continue;
+            }
+            if reads >= SYNC_PER_TICK {
+                complete = false;
                 continue;
             }
             reads += 1;
@@ -81,30 +68,35 @@ pub async fn sync_group(
                 }
                 Err(e) => {
                     tracing::debug!(issue = issue_id, error = %e, "status sync skipped");
+                    complete = false;
                     continue;
                 }
             }
         };
         for alert in alerts.iter().filter(|a| a.issue_id == issue_id) {
             if let Some(sub) = group.subs.iter().find(|s| s.id == alert.subscription_id) {
-                redraw_if_changed(ctx, &group.org, sub, alert, &issue).await;
+                redraw_if_changed(ctx, &group.org, sub, alert, &issue, None).await;
             }
         }
     }
+    complete
 }
 
-/// Redraws one alert when its issue no longer looks as the alert shows it.
-async fn redraw_if_changed(
+/// Redraws one alert when its issue no longer looks as the alert shows it;
+/// `actor` is who changed it in Sentry, when a webhook said.
+pub(crate) async fn redraw_if_changed(
     ctx: &Context,
     org: &str,
     sub: &SubscriptionRow,
     alert: &AlertRow,
     issue: &Issue,
+    actor: Option<&str>,
 ) {
     let after = alerts::snapshot(issue);
     let Some(phrase) = alerts::change_phrase(&alert.status_snapshot, &after) else {
         return;
     };
+    let phrase = alerts::by_actor(&phrase, actor);
     let Some(ts) = &alert.ts else {
         return;
     };

@@ -150,6 +150,21 @@ pub fn change_phrase(before: &str, after: &str) -> Option<String> {
     None
 }
 
+/// A change phrase that names who acted: "Resolved by Ann in Sentry".
+/// The name is untrusted; it is escaped where the phrase is rendered. Pure.
+pub fn by_actor(phrase: &str, actor: Option<&str>) -> String {
+    match actor.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(name) => {
+            let name: String = name.chars().take(80).collect();
+            match phrase.strip_suffix(" in Sentry") {
+                Some(what) => format!("{what} by {name} in Sentry"),
+                None => format!("{phrase} (by {name})"),
+            }
+        }
+        None => phrase.to_string(),
+    }
+}
+
 /// `status|assignee` of an issue, as alerts remember it.
 pub fn snapshot(issue: &Issue) -> String {
     let assignee = issue.assignee_actor().unwrap_or_default();
@@ -281,6 +296,21 @@ pub fn subscriptions(subs: &[SubscriptionRow]) -> Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_names_who_made_it() {
+        assert_eq!(
+            by_actor("Resolved in Sentry", Some("Ann Lee")),
+            "Resolved by Ann Lee in Sentry"
+        );
+        assert_eq!(
+            by_actor("Resolved in Sentry", Some("  ")),
+            "Resolved in Sentry"
+        );
+        assert_eq!(by_actor("Resolved in Sentry", None), "Resolved in Sentry");
+        let long = "x".repeat(500);
+        assert!(by_actor("Archived in Sentry", Some(&long)).len() < 120);
+    }
     use serde_json::json;
 
     #[test]

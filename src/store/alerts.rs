@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use futures_util::TryStreamExt;
 use sqlx::Row;
 
 use super::{now_ms, Store, StoreError};
@@ -244,9 +245,32 @@ impl Store {
 
     /// Every subscription.
     pub async fn subscriptions(&self) -> Result<Vec<SubscriptionRow>, StoreError> {
+        let sql = format!("SELECT {SUB_COLUMNS} FROM subscriptions ORDER BY id");
+        // Converted row by row: every tick reads every subscription, and
+        // holding all the raw rows at once would double the tick's peak.
+        let mut rows = sqlx::query(&sql).fetch(self.pool());
+        let mut subs = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            subs.push(sub_from_row(&row)?);
+        }
+        Ok(subs)
+    }
+
+    /// The subscriptions of one project of `org_slug`, by id or slug (a
+    /// webhook's issue may carry either).
+    pub async fn subscriptions_of_project(
+        &self,
+        org_slug: &str,
+        project_id: Option<&str>,
+        project_slug: Option<&str>,
+    ) -> Result<Vec<SubscriptionRow>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {SUB_COLUMNS} FROM subscriptions ORDER BY id"
+            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE org_slug = $1 \
+             AND (project_id = $2 OR project_slug = $3) ORDER BY id"
         ))
+        .bind(org_slug)
+        .bind(project_id.unwrap_or(""))
+        .bind(project_slug.unwrap_or(""))
         .fetch_all(self.pool())
         .await?;
         Ok(rows.iter().map(sub_from_row).collect::<Result<_, _>>()?)
@@ -378,18 +402,32 @@ impl Store {
         Ok(rows.iter().map(alert_from_row).collect::<Result<_, _>>()?)
     }
 
-    /// Posted `new` alerts since `since_ms`, for status sync.
-    /// Their payloads are left out (read as empty): a redraw reads the issue
-    /// itself, and the window may hold many alerts.
-    pub async fn recent_posted_alerts(&self, since_ms: i64) -> Result<Vec<AlertRow>, StoreError> {
+    /// Alerts of `subscription_ids` posted since `since_ms` and watched by
+    /// status sync, without their payloads (a redraw needs only the keys,
+    /// the message and the snapshot).
+    pub async fn posted_alerts_of(
+        &self,
+        subscription_ids: &[&str],
+        since_ms: i64,
+    ) -> Result<Vec<AlertRow>, StoreError> {
+        if subscription_ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let columns = ALERT_COLUMNS.replace("payload,", "'' AS payload,");
-        let rows = sqlx::query(&format!(
-            "SELECT {columns} FROM alerts WHERE state = 'posted' AND kind = 'new' AND posted_at_ms >= $1 \
-             ORDER BY posted_at_ms"
-        ))
-        .bind(since_ms)
-        .fetch_all(self.pool())
-        .await?;
+        let sql = format!(
+            // The expressions keep SQLite's planner on the primary key (a
+            // few rows per group) instead of an index on kind, state or
+            // time, which would walk every posted alert for each group.
+            "SELECT {columns} FROM alerts WHERE subscription_id IN ({}) \
+             AND state || '' = 'posted' AND kind || '' = 'new' AND posted_at_ms + 0 >= $1 \
+             ORDER BY posted_at_ms",
+            placeholders(2, subscription_ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(since_ms);
+        for id in subscription_ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
         Ok(rows.iter().map(alert_from_row).collect::<Result<_, _>>()?)
     }
 
@@ -457,6 +495,8 @@ impl Store {
               WHERE state <> 'pending' AND created_at_ms < $1 LIMIT $2)",
             "DELETE FROM activity WHERE at_ms IN \
              (SELECT at_ms FROM activity WHERE at_ms < $1 ORDER BY at_ms LIMIT $2)",
+            "DELETE FROM webhook_requests WHERE request_id IN \
+             (SELECT request_id FROM webhook_requests WHERE received_at_ms < $1 LIMIT $2)",
         ];
         let mut deleted = 0;
         for sql in statements {
@@ -477,7 +517,7 @@ impl Store {
 }
 
 /// `$first, …, $(first + count - 1)`: numbered parameters for an `IN` list.
-fn placeholders(first: usize, count: usize) -> String {
+pub(super) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|n| format!("${n}"))
         .collect::<Vec<_>>()

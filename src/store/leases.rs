@@ -9,6 +9,8 @@
 //! claim in force. A replica whose claim expired (and was taken over)
 //! cannot overwrite what the new holder did.
 
+use std::collections::HashSet;
+
 use sqlx::Row;
 
 use super::alerts::{bind_key, key_clause};
@@ -96,6 +98,36 @@ impl Store {
             (_, Some(before)) if before == holder => Lease::Renewed,
             (_, before) => Lease::Acquired { from: before },
         })
+    }
+
+    /// Renews, in a few statements, every lease among `group_keys` that
+    /// `holder` holds; returns the keys renewed. A steady tick renews all
+    /// its groups this way instead of writing once per group, which on
+    /// SQLite also spares every other connection a flushed page cache.
+    pub async fn renew_leases(
+        &self,
+        group_keys: &[String],
+        holder: &str,
+        ttl_ms: i64,
+    ) -> Result<HashSet<String>, StoreError> {
+        const KEYS_PER_STATEMENT: usize = 500;
+        let now = self.now_sql();
+        let mut renewed = HashSet::new();
+        for keys in group_keys.chunks(KEYS_PER_STATEMENT) {
+            let sql = format!(
+                "UPDATE poll_leases SET expires_at_ms = {now} + $1 \
+                 WHERE holder = $2 AND group_key IN ({}) RETURNING group_key",
+                super::alerts::placeholders(3, keys.len())
+            );
+            let mut query = sqlx::query(&sql).bind(ttl_ms).bind(holder);
+            for key in keys {
+                query = query.bind(key);
+            }
+            for row in query.fetch_all(self.pool()).await? {
+                renewed.insert(row.try_get("group_key")?);
+            }
+        }
+        Ok(renewed)
     }
 
     /// Lets `holder`'s lease on `group_key` run out `linger_ms` from now,

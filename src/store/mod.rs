@@ -6,6 +6,7 @@ mod activity;
 mod alerts;
 mod grants;
 mod leases;
+mod webhooks;
 
 pub use activity::{Activity, ActivityKind};
 pub use alerts::{AlertRow, SubscriptionRow};
@@ -81,6 +82,10 @@ impl Store {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        // 1 MiB of page cache per connection instead of 2:
+                        // the file is in the OS cache anyway, and every write
+                        // on another connection empties this one.
+                        conn.execute("PRAGMA cache_size = -1024").await?;
                     }
                     Ok(())
                 })

@@ -281,6 +281,17 @@ impl FakeSentry {
     }
 
     /// Removes an issue, as a deletion in Sentry would.
+    /// Applies `changes` to every issue of every org.
+    #[allow(dead_code)]
+    pub fn update_all_issues(&self, changes: Value) {
+        let mut inner = self.inner.lock().unwrap();
+        for issue in inner.orgs.iter_mut().flat_map(|org| org.issues.iter_mut()) {
+            for (k, v) in changes.as_object().expect("object") {
+                issue[k] = v.clone();
+            }
+        }
+    }
+
     pub fn delete_issue(&self, id: &str) {
         let mut inner = self.inner.lock().unwrap();
         for org in inner.orgs.iter_mut() {

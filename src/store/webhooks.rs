@@ -1,0 +1,97 @@
+//! Sentry webhook bookkeeping: Request-IDs already acted on, each org's
+//! sealed client secret, and when its webhooks last arrived.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use super::{now_ms, Store, StoreError};
+
+impl Store {
+    /// Claims a webhook's `Request-ID`; false when some replica already did.
+    pub async fn claim_webhook(
+        &self,
+        request_id: &str,
+        org_slug: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO webhook_requests (request_id, org_slug, received_at_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (request_id) DO NOTHING",
+        )
+        .bind(request_id)
+        .bind(org_slug)
+        .bind(now_ms())
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Gives a claimed `Request-ID` back, so Sentry's retry is acted on.
+    pub async fn release_webhook(&self, request_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM webhook_requests WHERE request_id = $1")
+            .bind(request_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Records that a verified webhook of `org_slug` arrived now.
+    pub async fn webhook_arrived(&self, org_slug: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO webhook_orgs (org_slug, last_received_ms) VALUES ($1, $2) \
+             ON CONFLICT (org_slug) DO UPDATE SET last_received_ms = excluded.last_received_ms",
+        )
+        .bind(org_slug)
+        .bind(now_ms())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Stores the org's webhook client secret, sealed.
+    pub async fn put_webhook_secret(
+        &self,
+        org_slug: &str,
+        sealed_secret: &str,
+        set_by: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO webhook_orgs (org_slug, sealed_secret, set_by, set_at_ms) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (org_slug) DO UPDATE SET sealed_secret = excluded.sealed_secret, \
+             set_by = excluded.set_by, set_at_ms = excluded.set_at_ms",
+        )
+        .bind(org_slug)
+        .bind(sealed_secret)
+        .bind(set_by)
+        .bind(now_ms())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The org's sealed webhook secret, when one was stored.
+    pub async fn webhook_secret(&self, org_slug: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT sealed_secret FROM webhook_orgs WHERE org_slug = $1")
+            .bind(org_slug)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row
+            .map(|r| r.try_get::<Option<String>, _>("sealed_secret"))
+            .transpose()?
+            .flatten())
+    }
+
+    /// When each org's webhooks last arrived, Unix milliseconds.
+    pub async fn webhook_arrivals(&self) -> Result<HashMap<String, i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT org_slug, last_received_ms FROM webhook_orgs WHERE last_received_ms IS NOT NULL",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut arrivals = HashMap::new();
+        for row in rows {
+            arrivals.insert(row.try_get("org_slug")?, row.try_get("last_received_ms")?);
+        }
+        Ok(arrivals)
+    }
+}

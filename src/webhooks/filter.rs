@@ -1,0 +1,103 @@
+//! Whether a subscription's Sentry search query admits an issue, decided
+//! from the issue alone where that is possible. Pure.
+//!
+//! Only terms whose meaning the issue payload fully carries are judged
+//! here; any other term (environment, release, free text, dates, …) makes
+//! the answer [`Verdict::Unknown`], and the issue is left to the poller,
+//! whose list call runs the query on Sentry's side. So a webhook never
+//! posts an issue the subscription's query excludes.
+
+use crate::sentry::models::Issue;
+
+/// The outcome for one query and one issue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every term holds.
+    Admits,
+    /// Some term fails.
+    Excludes,
+    /// A term cannot be judged from the payload.
+    Unknown,
+}
+
+/// Judges `query` against `issue`.
+pub fn judge(query: &str, issue: &Issue) -> Verdict {
+    let mut verdict = Verdict::Admits;
+    for term in query.split_whitespace() {
+        let (negated, term) = match term.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, term),
+        };
+        let Some(holds) = term_holds(term, issue) else {
+            return Verdict::Unknown;
+        };
+        if holds == negated {
+            verdict = Verdict::Excludes;
+        }
+    }
+    verdict
+}
+
+fn term_holds(term: &str, issue: &Issue) -> Option<bool> {
+    let (key, value) = term.split_once(':')?;
+    let status = issue.status.as_deref().unwrap_or("unresolved");
+    match (key, value) {
+        ("is", "unresolved") => Some(status == "unresolved"),
+        ("is", "resolved") => Some(status == "resolved"),
+        ("is", "ignored" | "archived") => Some(status == "ignored"),
+        ("is", "unassigned") => Some(issue.assigned_to.is_none()),
+        ("is", "assigned") => Some(issue.assigned_to.is_some()),
+        ("level", level) if !level.is_empty() && level.chars().all(|c| c.is_ascii_alphabetic()) => {
+            Some(issue.level.as_deref() == Some(level))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issue(extra: serde_json::Value) -> Issue {
+        let mut base =
+            serde_json::json!({"id": "1", "title": "t", "status": "unresolved", "level": "error"});
+        for (k, v) in extra.as_object().expect("object") {
+            base[k] = v.clone();
+        }
+        serde_json::from_value(base).expect("issue")
+    }
+
+    #[test]
+    fn terms_the_payload_carries_are_judged() {
+        let error = issue(serde_json::json!({}));
+        assert_eq!(judge("", &error), Verdict::Admits);
+        assert_eq!(judge("is:unresolved", &error), Verdict::Admits);
+        assert_eq!(judge("is:unresolved level:error", &error), Verdict::Admits);
+        assert_eq!(
+            judge("is:unresolved level:fatal", &error),
+            Verdict::Excludes
+        );
+        assert_eq!(judge("!level:error", &error), Verdict::Excludes);
+        assert_eq!(judge("is:assigned", &error), Verdict::Excludes);
+        assert_eq!(judge("is:unassigned", &error), Verdict::Admits);
+        let assigned =
+            issue(serde_json::json!({"assignedTo": {"type": "user", "id": "9", "name": "Ann"}}));
+        assert_eq!(judge("is:assigned", &assigned), Verdict::Admits);
+        let resolved = issue(serde_json::json!({"status": "resolved"}));
+        assert_eq!(judge("is:unresolved", &resolved), Verdict::Excludes);
+    }
+
+    #[test]
+    fn anything_else_is_left_to_the_poller() {
+        let error = issue(serde_json::json!({}));
+        for query in [
+            "is:unresolved environment:production",
+            "level:error release:1.2.3",
+            "TypeError",
+            "level:[error,fatal]",
+            "firstSeen:-1h",
+        ] {
+            assert_eq!(judge(query, &error), Verdict::Unknown, "{query}");
+        }
+    }
+}

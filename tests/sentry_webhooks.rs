@@ -1,0 +1,263 @@
+//! Sentry's signed issue webhooks: a new issue reaches the channel at once
+//! and exactly once (the poller, seeing it later, posts nothing more),
+//! status changes redraw the alert, and anything unsigned, oversized or
+//! malformed is refused without a trace in Slack.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha256;
+use support::alerts::{acme_in, alerts_about, now_iso, subscribe, wait_until};
+use support::app::TestApp;
+use support::fake_sentry::Mode;
+use support::message_text as text;
+
+const SECRET: &str = "whsec-acme-client-secret";
+
+fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+async fn app_in(mode: Mode, poll_interval: &str) -> TestApp {
+    acme_in(
+        mode,
+        vec![
+            ("SENTRY_WEBHOOK_SECRET", SECRET.into()),
+            ("POLL_INTERVAL", poll_interval.into()),
+        ],
+    )
+    .await
+}
+
+/// The body Sentry sends for `action` on the issue as the fake serves it.
+fn issue_body(app: &TestApp, action: &str, issue_id: &str, actor: &str) -> Vec<u8> {
+    let issue = app.sentry.issue(issue_id).expect("issue");
+    serde_json::to_vec(&json!({
+        "action": action,
+        "installation": { "uuid": "0d1f3c2e-7a4b-4c2e-9d1f-3c2e7a4b4c2e" },
+        "data": { "issue": issue },
+        "actor": { "type": "user", "id": "1", "name": actor },
+    }))
+    .expect("json")
+}
+
+async fn deliver(
+    app: &TestApp,
+    org: &str,
+    resource: &str,
+    request_id: &str,
+    body: Vec<u8>,
+    signature: Option<String>,
+) -> u16 {
+    let mut request = app
+        .http
+        .post(app.url(&format!("/sentry/webhooks/{org}")))
+        .header("content-type", "application/json")
+        .header("sentry-hook-resource", resource)
+        .header("sentry-hook-timestamp", "1764400000")
+        .header("request-id", request_id);
+    if let Some(signature) = signature {
+        request = request.header("sentry-hook-signature", signature);
+    }
+    request
+        .body(body)
+        .send()
+        .await
+        .expect("webhook")
+        .status()
+        .as_u16()
+}
+
+async fn signed(app: &TestApp, resource: &str, request_id: &str, body: Vec<u8>) -> u16 {
+    let signature = sign(SECRET, &body);
+    deliver(app, "acme", resource, request_id, body, Some(signature)).await
+}
+
+fn new_issue(app: &TestApp, title: &str, level: &str) -> String {
+    let now = now_iso();
+    app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": title, "level": level, "firstSeen": now, "lastSeen": now }),
+    )
+}
+
+async fn a_created_webhook_is_posted_at_once_and_once(mode: Mode) {
+    let app = app_in(mode, "2s").await;
+    subscribe(&app, "C1", "api").await;
+    let id = new_issue(&app, "PushedOverWebhook", "error");
+    let sent = Instant::now();
+    let body = issue_body(&app, "created", &id, "Sentry");
+    assert_eq!(signed(&app, "issue", "req-1", body).await, 200);
+    wait_until("the pushed alert", Duration::from_secs(5), || {
+        !alerts_about(&app, "C1", "PushedOverWebhook").is_empty()
+    })
+    .await;
+    let latency = sent.elapsed();
+    // The next polls list the same issue and find it already seen.
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    assert_eq!(
+        alerts_about(&app, "C1", "PushedOverWebhook").len(),
+        1,
+        "posted once, though both the webhook and the poller saw it"
+    );
+    assert!(
+        app.logs().contains("alerts planned from a webhook"),
+        "the webhook, not a poll, planned it (posted after {latency:?})"
+    );
+}
+both_modes!(
+    a_signed_created_webhook_posts_at_once_and_the_poll_does_not_repeat_it,
+    a_created_webhook_is_posted_at_once_and_once
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_stale_secret_oversized_and_malformed_webhooks_are_refused() {
+    let app = app_in(Mode::SentryIo, "1h").await;
+    subscribe(&app, "C1", "api").await;
+    let id = new_issue(&app, "ShouldNeverPost", "error");
+    let body = issue_body(&app, "created", &id, "Sentry");
+    assert_eq!(
+        deliver(&app, "acme", "issue", "r1", body.clone(), None).await,
+        401,
+        "unsigned"
+    );
+    let stale = sign("the-secret-before-rotation", &body);
+    assert_eq!(
+        deliver(&app, "acme", "issue", "r2", body.clone(), Some(stale)).await,
+        401,
+        "signed with another secret"
+    );
+    let tampered = sign(SECRET, b"{}");
+    assert_eq!(
+        deliver(&app, "acme", "issue", "r3", body.clone(), Some(tampered)).await,
+        401,
+        "signature of another body"
+    );
+    let elsewhere = sign(SECRET, &body);
+    assert_eq!(
+        deliver(
+            &app,
+            "other-org",
+            "issue",
+            "r4",
+            body.clone(),
+            Some(elsewhere)
+        )
+        .await,
+        401,
+        "an org without a secret"
+    );
+    let huge = vec![b' '; 2 * 1024 * 1024];
+    let huge_signature = sign(SECRET, &huge);
+    assert_eq!(
+        deliver(&app, "acme", "issue", "r5", huge, Some(huge_signature)).await,
+        413
+    );
+    assert_eq!(
+        signed(&app, "issue", "r6", b"<html>not json</html>".to_vec()).await,
+        400
+    );
+    assert_eq!(
+        signed(
+            &app,
+            "issue",
+            "r7",
+            br#"{"action":"created","data":{}}"#.to_vec()
+        )
+        .await,
+        400,
+        "JSON without an issue"
+    );
+    assert_eq!(
+        signed(
+            &app,
+            "metric_alert",
+            "r8",
+            br#"{"action":"critical"}"#.to_vec()
+        )
+        .await,
+        200,
+        "resources the bot does not use are acknowledged"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(alerts_about(&app, "C1", "ShouldNeverPost").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_request_id_is_acted_on_once_and_status_webhooks_redraw_the_alert() {
+    let app = app_in(Mode::SentryIo, "1h").await;
+    subscribe(&app, "C1", "api").await;
+    let id = new_issue(&app, "ReplayedIssue", "error");
+    let body = issue_body(&app, "created", &id, "Sentry");
+    assert_eq!(signed(&app, "issue", "same-id", body.clone()).await, 200);
+    assert_eq!(signed(&app, "issue", "same-id", body).await, 200);
+    wait_until("the alert", Duration::from_secs(5), || {
+        !alerts_about(&app, "C1", "ReplayedIssue").is_empty()
+    })
+    .await;
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(r#"sentry_webhooks_total{outcome="replayed"} 1"#),
+        "{metrics}"
+    );
+
+    // Resolved in Sentry by a person: the alert says so within seconds.
+    app.sentry
+        .update_issue(&id, json!({ "status": "resolved" }));
+    let body = issue_body(&app, "resolved", &id, "Ann <!channel> Lee");
+    assert_eq!(signed(&app, "issue", "resolve-1", body).await, 200);
+    let redrawn = || {
+        app.slack
+            .calls()
+            .into_iter()
+            .find(|c| c.method == "chat.update" && text(&c.body).contains("Resolved by Ann"))
+            .map(|c| c.body)
+    };
+    wait_until("the redraw", Duration::from_secs(5), || redrawn().is_some()).await;
+    let update = redrawn().expect("update");
+    assert!(
+        !text(&update).contains("<!channel>"),
+        "the actor's name is escaped: {}",
+        text(&update)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_never_posts_what_the_subscription_query_excludes() {
+    let app = app_in(Mode::SentryIo, "1h").await;
+    subscribe(&app, "C1", "api level:fatal").await;
+    subscribe(&app, "C2", "api environment:production").await;
+    let id = new_issue(&app, "OnlyAnError", "error");
+    let body = issue_body(&app, "created", &id, "Sentry");
+    assert_eq!(signed(&app, "issue", "filtered-1", body).await, 200);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        alerts_about(&app, "C1", "OnlyAnError").is_empty(),
+        "level:fatal excludes an error"
+    );
+    assert!(
+        alerts_about(&app, "C2", "OnlyAnError").is_empty(),
+        "environment cannot be judged from the payload: left to the poller"
+    );
+    let fatal = new_issue(&app, "AFatalOne", "fatal");
+    let body = issue_body(&app, "created", &fatal, "Sentry");
+    assert_eq!(signed(&app, "issue", "filtered-2", body).await, 200);
+    wait_until("the fatal alert", Duration::from_secs(5), || {
+        !alerts_about(&app, "C1", "AFatalOne").is_empty()
+    })
+    .await;
+}
