@@ -261,3 +261,56 @@ async fn a_webhook_never_posts_what_the_subscription_query_excludes() {
     })
     .await;
 }
+
+/// List calls since `since`, for the group with or without an environment term.
+fn polls_since(app: &TestApp, since: std::time::SystemTime, environment: bool) -> usize {
+    app.sentry
+        .requests()
+        .iter()
+        .filter(|r| r.at >= since && r.method == "GET" && r.path.ends_with("/issues/"))
+        .filter(|r| {
+            r.query
+                .iter()
+                .any(|(k, v)| k == "query" && v.contains("environment:") == environment)
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_webhooks_arrive_the_org_is_polled_at_the_backstop_pace() {
+    let app = app_in(Mode::SentryIo, "200ms").await;
+    subscribe(&app, "C1", "api").await;
+    subscribe(&app, "C2", "api environment:production").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = std::time::SystemTime::now();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let polling = polls_since(&app, before, false);
+    assert!(polling >= 3, "every 200 ms: {polling} lists in 1 s");
+
+    // Any verified delivery shows webhooks are live, an installation ping included.
+    assert_eq!(
+        signed(
+            &app,
+            "installation",
+            "ping-1",
+            br#"{"action":"created"}"#.to_vec()
+        )
+        .await,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let live_since = std::time::SystemTime::now();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let pushed = polls_since(&app, live_since, false);
+    let by_environment = polls_since(&app, live_since, true);
+    // The group webhooks serve waits for the backstop (10 intervals, 2 s);
+    // the environment query still needs the poller every tick.
+    assert!(
+        pushed <= 1,
+        "{pushed} lists in 1 s with webhooks live, {polling} before"
+    );
+    assert!(
+        by_environment >= 3,
+        "{by_environment} lists of the environment group"
+    );
+}

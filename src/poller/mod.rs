@@ -17,6 +17,7 @@
 //! marked posted right after Slack answers.
 
 pub mod alert;
+pub mod backstop;
 pub mod diff;
 pub mod outbox;
 pub mod pacer;
@@ -81,6 +82,8 @@ pub struct PollerState {
     last_prune: Mutex<Option<tokio::time::Instant>>,
     /// Each group's page at its last complete poll.
     pub(crate) page_prints: quiet::PagePrints,
+    /// When each group was last polled, for orgs whose webhooks are live.
+    backstop: backstop::Backstop,
 }
 
 impl Default for PollerState {
@@ -94,6 +97,7 @@ impl Default for PollerState {
             backoffs: Backoffs::default(),
             last_prune: Mutex::new(None),
             page_prints: quiet::PagePrints::default(),
+            backstop: backstop::Backstop::default(),
         }
     }
 }
@@ -185,8 +189,36 @@ pub async fn tick(ctx: Context) {
         Some(groups) => groups,
         None => return,
     };
+    ctx.state.page_prints.keep_only(
+        groups
+            .iter()
+            .map(|g| g.lease_key())
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str),
+    );
+    // Orgs whose webhooks are live are polled at the backstop pace.
+    let arrivals = match ctx.store.webhook_arrivals().await {
+        Ok(arrivals) => Some(arrivals),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read webhook arrivals; polling every org in full");
+            None
+        }
+    };
+    let live = arrivals
+        .as_ref()
+        .map(|a| backstop::live_orgs(a, crate::store::now_ms()))
+        .unwrap_or_default();
+    let groups: Vec<schedule::Group> = groups
+        .into_iter()
+        .filter(|g| ctx.state.backstop.due(g, &live, ctx.interval))
+        .collect();
     let group_count = groups.len();
-    let renewed = &schedule::renew_held(ctx, &groups).await;
+    // Unknown arrivals: no page counts as quiet this tick.
+    let renewed = &match arrivals {
+        Some(arrivals) => schedule::renew_held(ctx, &groups, arrivals).await,
+        None => schedule::Renewed::none(),
+    };
     futures_util::stream::iter(groups)
         .for_each_concurrent(GROUPS_AT_ONCE, |group| async move {
             let Some(polled) = plan::poll_group(ctx, &group, renewed).await else {

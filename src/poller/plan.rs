@@ -134,6 +134,7 @@ async fn read_pages(
     ctx: &Context,
     group: &Group,
     turn: Turn,
+    renewed: &Renewed,
 ) -> Result<Option<Listing>, GrantError> {
     let sub_ids: Vec<&str> = group.subs.iter().map(|s| s.id.as_str()).collect();
     let mut listing = Listing {
@@ -156,7 +157,12 @@ async fn read_pages(
         if page_number == 1 {
             let print = quiet::print(group, &page.items);
             listing.one_page_print = Some(print);
-            if turn == Turn::Continued && ctx.state.page_prints.unchanged(&group.lease_key(), print)
+            let arrival = renewed.webhook_arrival(&group.org);
+            if turn == Turn::Continued
+                && ctx
+                    .state
+                    .page_prints
+                    .unchanged(&group.lease_key(), print, arrival)
             {
                 listing.items = page.items;
                 listing.quiet = true;
@@ -221,7 +227,7 @@ pub async fn poll_group(ctx: &Context, group: &Group, renewed: &Renewed) -> Opti
     if turn == Turn::Fresh {
         ctx.state.page_prints.forget(&key);
     }
-    let listing = match read_pages(ctx, group, turn).await {
+    let listing = match read_pages(ctx, group, turn, renewed).await {
         Ok(Some(listing)) => listing,
         Ok(None) => return None,
         Err(e) => {
@@ -239,6 +245,7 @@ pub async fn poll_group(ctx: &Context, group: &Group, renewed: &Renewed) -> Opti
         }
     };
     ctx.state.backoffs.succeeded(org);
+    ctx.state.backstop.polled(key.clone());
     if listing.quiet {
         return Some(Polled {
             items: listing.items,

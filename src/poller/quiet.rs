@@ -6,9 +6,10 @@
 //! plan nothing, and status sync, which compares the same issues with what
 //! their alerts show, would redraw nothing: the poll skips both.
 //!
-//! Webhooks only ever add to what was seen, with fresher issue states, so
-//! they never make a skipped diff miss an alert. A changed page — a new
-//! issue, a status, a substatus — always takes the full path.
+//! A webhook of the group's org since the page was remembered also forces
+//! the full path, since it may have changed what was seen or shown. A
+//! changed page — a new issue, a status, a substatus, an assignee — always
+//! takes the full path.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -21,18 +22,24 @@ use crate::sentry::models::Issue;
 /// The last fully recorded page of each group this replica polls.
 #[derive(Debug, Default)]
 pub struct PagePrints {
-    by_group: Mutex<HashMap<String, u64>>,
+    /// Group → (print, Unix ms when remembered).
+    by_group: Mutex<HashMap<String, (u64, i64)>>,
 }
 
 impl PagePrints {
-    /// Whether `group`'s page has the same print as at its last complete poll.
-    pub fn unchanged(&self, group_key: &str, print: u64) -> bool {
-        self.lock().get(group_key) == Some(&print)
+    /// Whether `group`'s page has the same print as at its last complete
+    /// poll, and no webhook of its org arrived since (`webhook_arrival`,
+    /// Unix ms): a webhook may have changed what was seen or shown.
+    pub fn unchanged(&self, group_key: &str, print: u64, webhook_arrival: Option<i64>) -> bool {
+        self.lock().get(group_key).is_some_and(|(known, at)| {
+            *known == print && webhook_arrival.is_none_or(|arrival| arrival < *at)
+        })
     }
 
     /// Remembers a page whose diff was recorded in full.
     pub fn remember(&self, group_key: String, print: u64) {
-        self.lock().insert(group_key, print);
+        self.lock()
+            .insert(group_key, (print, crate::store::now_ms()));
     }
 
     /// Forgets a group, so its next poll diffs in full.
@@ -46,7 +53,7 @@ impl PagePrints {
         self.lock().retain(|key, _| keep.contains(key.as_str()));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, i64)>> {
         self.by_group.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -146,15 +153,18 @@ mod tests {
     #[test]
     fn a_remembered_print_matches_until_forgotten() {
         let prints = PagePrints::default();
-        assert!(!prints.unchanged("g", 7));
+        assert!(!prints.unchanged("g", 7, None));
         prints.remember("g".into(), 7);
-        assert!(prints.unchanged("g", 7));
-        assert!(!prints.unchanged("g", 8));
+        assert!(prints.unchanged("g", 7, None));
+        assert!(!prints.unchanged("g", 8, None));
+        assert!(prints.unchanged("g", 7, Some(0)), "a webhook long before");
+        let later = crate::store::now_ms() + 1;
+        assert!(!prints.unchanged("g", 7, Some(later)), "a webhook since");
         prints.forget("g");
-        assert!(!prints.unchanged("g", 7));
+        assert!(!prints.unchanged("g", 7, None));
         prints.remember("g".into(), 7);
         prints.remember("gone".into(), 9);
         prints.keep_only(["g"]);
-        assert!(prints.unchanged("g", 7) && !prints.unchanged("gone", 9));
+        assert!(prints.unchanged("g", 7, None) && !prints.unchanged("gone", 9, None));
     }
 }

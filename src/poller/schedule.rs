@@ -79,6 +79,8 @@ pub async fn due_groups(ctx: &Context) -> Option<Vec<Group>> {
 pub struct Renewed {
     keys: HashSet<String>,
     at: tokio::time::Instant,
+    /// When each org's webhooks last arrived (Unix ms), read with the leases.
+    webhook_arrivals: HashMap<String, i64>,
 }
 
 impl Renewed {
@@ -87,7 +89,13 @@ impl Renewed {
         Self {
             keys: HashSet::new(),
             at: tokio::time::Instant::now(),
+            webhook_arrivals: HashMap::new(),
         }
+    }
+
+    /// When `org`'s webhooks last arrived, Unix ms.
+    pub fn webhook_arrival(&self, org: &str) -> Option<i64> {
+        self.webhook_arrivals.get(org).copied()
     }
 
     /// Whether `group`'s lease was renewed recently enough to poll on it:
@@ -99,21 +107,35 @@ impl Renewed {
 
 /// Renews, in a few statements, the leases this replica already holds on
 /// `groups`; a group not renewed here takes its own turn in [`take_turn`].
-pub async fn renew_held(ctx: &Context, groups: &[Group]) -> Renewed {
-    let keys: Vec<String> = groups.iter().map(Group::lease_key).collect();
-    ctx.state
-        .page_prints
-        .keep_only(keys.iter().map(String::as_str));
+/// `webhook_arrivals` (org → Unix ms) travels with it to the quiet check.
+pub async fn renew_held(
+    ctx: &Context,
+    groups: &[Group],
+    webhook_arrivals: HashMap<String, i64>,
+) -> Renewed {
+    // A backing-off org's leases run out, so another replica may poll it.
+    let keys: Vec<String> = groups
+        .iter()
+        .filter(|g| !ctx.state.backoffs.backing_off(&g.org))
+        .map(Group::lease_key)
+        .collect();
     let at = tokio::time::Instant::now();
     match ctx
         .store
         .renew_leases(&keys, &ctx.state.replica, millis(lease_ttl(ctx)))
         .await
     {
-        Ok(keys) => Renewed { keys, at },
+        Ok(keys) => Renewed {
+            keys,
+            at,
+            webhook_arrivals,
+        },
         Err(e) => {
             tracing::warn!(error = %e, "cannot renew poll leases; asking group by group");
-            Renewed::none()
+            Renewed {
+                webhook_arrivals,
+                ..Renewed::none()
+            }
         }
     }
 }

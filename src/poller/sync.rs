@@ -36,8 +36,10 @@ pub async fn sync_group(ctx: &Context, group: &Group, listed: &[Issue]) -> bool 
             return false;
         }
     };
-    let alerts: Vec<&AlertRow> = posted.iter().collect();
-    let mut complete = true;
+    // An alert still waiting to be posted shows the issue as it was when
+    // planned: the group is synced again once it is posted.
+    let mut complete = !posted.iter().any(|a| a.state == "pending");
+    let alerts: Vec<&AlertRow> = posted.iter().filter(|a| a.state == "posted").collect();
     let mut issue_ids: Vec<&str> = alerts.iter().map(|a| a.issue_id.as_str()).collect();
     issue_ids.sort_unstable();
     issue_ids.dedup();
@@ -52,6 +54,9 @@ pub async fn sync_group(ctx: &Context, group: &Group, listed: &[Issue]) -> bool 
             if !shown_open {
                 continue;
             }
+            // Off the page and shown open: a quiet page would not show its
+            // next change, so the next tick checks it again.
+            complete = false;
             if reads >= SYNC_PER_TICK {
                 complete = false;
                 continue;
@@ -75,7 +80,7 @@ pub async fn sync_group(ctx: &Context, group: &Group, listed: &[Issue]) -> bool 
         };
         for alert in alerts.iter().filter(|a| a.issue_id == issue_id) {
             if let Some(sub) = group.subs.iter().find(|s| s.id == alert.subscription_id) {
-                redraw_if_changed(ctx, &group.org, sub, alert, &issue, None).await;
+                redraw_if_changed(ctx, &group.org, sub, alert, &issue, None, true).await;
             }
         }
     }
@@ -83,7 +88,10 @@ pub async fn sync_group(ctx: &Context, group: &Group, listed: &[Issue]) -> bool 
 }
 
 /// Redraws one alert when its issue no longer looks as the alert shows it;
-/// `actor` is who changed it in Sentry, when a webhook said.
+/// `actor` is who changed it in Sentry, when a webhook said. With
+/// `record_seen`, the issue's status is also remembered for the
+/// subscription (a webhook leaves that to its own diff, which knows about
+/// regressions).
 pub(crate) async fn redraw_if_changed(
     ctx: &Context,
     org: &str,
@@ -91,6 +99,7 @@ pub(crate) async fn redraw_if_changed(
     alert: &AlertRow,
     issue: &Issue,
     actor: Option<&str>,
+    record_seen: bool,
 ) {
     let after = alerts::snapshot(issue);
     let Some(phrase) = alerts::change_phrase(&alert.status_snapshot, &after) else {
@@ -126,6 +135,9 @@ pub(crate) async fn redraw_if_changed(
         }
     }
     let _ = ctx.store.set_snapshot(alert, &after).await;
+    if !record_seen {
+        return;
+    }
     let status = issue.status.clone().unwrap_or_else(|| "unresolved".into());
     let _ = ctx
         .store

@@ -6,6 +6,7 @@ pub mod error;
 pub mod models;
 pub mod pagination;
 pub mod ratelimit;
+pub mod search;
 
 pub use client::{IssueQuery, Page, SentryClient};
 pub use error::SentryError;

@@ -264,13 +264,17 @@ impl Store {
         project_id: Option<&str>,
         project_slug: Option<&str>,
     ) -> Result<Vec<SubscriptionRow>, StoreError> {
+        // The id when the payload has one (slugs can be renamed and reused).
+        let (column, value) = match (project_id, project_slug) {
+            (Some(id), _) if !id.is_empty() => ("project_id", id),
+            (_, Some(slug)) if !slug.is_empty() => ("project_slug", slug),
+            _ => return Ok(Vec::new()),
+        };
         let rows = sqlx::query(&format!(
-            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE org_slug = $1 \
-             AND (project_id = $2 OR project_slug = $3) ORDER BY id"
+            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE org_slug = $1 AND {column} = $2 ORDER BY id"
         ))
         .bind(org_slug)
-        .bind(project_id.unwrap_or(""))
-        .bind(project_slug.unwrap_or(""))
+        .bind(value)
         .fetch_all(self.pool())
         .await?;
         Ok(rows.iter().map(sub_from_row).collect::<Result<_, _>>()?)
@@ -402,9 +406,9 @@ impl Store {
         Ok(rows.iter().map(alert_from_row).collect::<Result<_, _>>()?)
     }
 
-    /// Alerts of `subscription_ids` posted since `since_ms` and watched by
-    /// status sync, without their payloads (a redraw needs only the keys,
-    /// the message and the snapshot).
+    /// New-issue alerts of `subscription_ids` posted since `since_ms` and
+    /// watched by status sync, and those still pending, without their
+    /// payloads (a redraw needs only the keys, the message and the snapshot).
     pub async fn posted_alerts_of(
         &self,
         subscription_ids: &[&str],
@@ -419,7 +423,8 @@ impl Store {
             // few rows per group) instead of an index on kind, state or
             // time, which would walk every posted alert for each group.
             "SELECT {columns} FROM alerts WHERE subscription_id IN ({}) \
-             AND state || '' = 'posted' AND kind || '' = 'new' AND posted_at_ms + 0 >= $1 \
+             AND kind || '' = 'new' \
+             AND (state || '' = 'pending' OR (state || '' = 'posted' AND posted_at_ms + 0 >= $1)) \
              ORDER BY posted_at_ms",
             placeholders(2, subscription_ids.len())
         );

@@ -5,7 +5,6 @@
 //! dedup key), so an issue seen by both is posted once; a status change
 //! redraws the alerts already posted. The poller stays as the backstop.
 
-pub mod filter;
 pub mod payload;
 pub mod signature;
 
@@ -18,8 +17,8 @@ use crate::poller;
 use crate::poller::diff::diff;
 use crate::poller::plan::planned_rows;
 use crate::render::alerts::Beyond;
+use crate::sentry::search::{self, Verdict};
 use crate::store::{now_ms, Store, StoreError};
-use filter::Verdict;
 use payload::{Action, IssueEvent};
 
 /// Bodies larger than this are refused with 413.
@@ -134,7 +133,12 @@ pub async fn receive(
         }
     }
     match apply(ctx, org, &event).await {
-        Ok(()) => Ok(Outcome::Acted),
+        Ok(()) => {
+            // Again after its writes: a poll that remembered a quiet page
+            // before them must not trust it (see `poller::quiet`).
+            store.webhook_arrived(org).await?;
+            Ok(Outcome::Acted)
+        }
         Err(e) => {
             // Give the Request-ID back, so Sentry's retry is acted on.
             if let Some(id) = request_id {
@@ -173,7 +177,7 @@ async fn apply(ctx: &Context, org: &str, event: &IssueEvent) -> Result<(), Store
         let relevant = if closed {
             seen.contains_key(&issue.id)
         } else {
-            filter::judge(&sub.query, issue) == Verdict::Admits
+            search::judge(&sub.query, issue) == Verdict::Admits
         };
         if !relevant {
             continue;
@@ -216,10 +220,21 @@ async fn redraw(
     let sub_ids: Vec<&str> = subs.iter().map(|s| s.id.as_str()).collect();
     let posted = ctx.alerts.store.posted_alerts_of(&sub_ids, since).await?;
     let actor = event.actor.as_ref().and_then(|a| a.name.as_deref());
-    for alert in posted.iter().filter(|a| a.issue_id == event.issue.id) {
+    let shown = posted
+        .iter()
+        .filter(|a| a.issue_id == event.issue.id && a.state == "posted");
+    for alert in shown {
         if let Some(sub) = subs.iter().find(|s| s.id == alert.subscription_id) {
-            poller::sync::redraw_if_changed(&ctx.alerts, org, sub, alert, &event.issue, actor)
-                .await;
+            poller::sync::redraw_if_changed(
+                &ctx.alerts,
+                org,
+                sub,
+                alert,
+                &event.issue,
+                actor,
+                false,
+            )
+            .await;
         }
     }
     Ok(())

@@ -1,5 +1,6 @@
-//! Whether a subscription's Sentry search query admits an issue, decided
-//! from the issue alone where that is possible. Pure.
+//! Whether a Sentry search query admits an issue, decided from the issue
+//! alone where that is possible (webhooks carry the issue, not the
+//! query's verdict). Pure.
 //!
 //! Only terms whose meaning the issue payload fully carries are judged
 //! here; any other term (environment, release, free text, dates, …) makes
@@ -36,6 +37,29 @@ pub fn judge(query: &str, issue: &Issue) -> Verdict {
         }
     }
     verdict
+}
+
+/// Whether every term of `query` can be judged from an issue payload, so
+/// webhooks alone serve its subscriptions (the poller is then a backstop).
+pub fn judgeable(query: &str) -> bool {
+    let probe = Issue {
+        id: String::new(),
+        title: String::new(),
+        short_id: None,
+        culprit: None,
+        permalink: None,
+        level: None,
+        status: None,
+        substatus: None,
+        first_seen: None,
+        last_seen: None,
+        count: None,
+        user_count: None,
+        project: None,
+        assigned_to: None,
+        metadata: None,
+    };
+    judge(query, &probe) != Verdict::Unknown
 }
 
 fn term_holds(term: &str, issue: &Issue) -> Option<bool> {
@@ -85,6 +109,13 @@ mod tests {
         assert_eq!(judge("is:assigned", &assigned), Verdict::Admits);
         let resolved = issue(serde_json::json!({"status": "resolved"}));
         assert_eq!(judge("is:unresolved", &resolved), Verdict::Excludes);
+    }
+
+    #[test]
+    fn queries_of_known_terms_are_judgeable() {
+        assert!(judgeable(""));
+        assert!(judgeable("is:unresolved level:error !is:assigned"));
+        assert!(!judgeable("is:unresolved environment:production"));
     }
 
     #[test]
