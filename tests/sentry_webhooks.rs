@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 use support::alerts::{acme_in, alerts_about, now_iso, subscribe, wait_until};
-use support::app::TestApp;
+use support::app::{Cluster, TestApp};
 use support::fake_sentry::Mode;
 use support::message_text as text;
 
@@ -313,4 +313,64 @@ async fn while_webhooks_arrive_the_org_is_polled_at_the_backstop_pace() {
         by_environment >= 3,
         "{by_environment} lists of the environment group"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_postgres_receiving_the_same_webhook_post_one_alert() {
+    let Some(schema) = support::postgres::fresh_schema("webhooks").await else {
+        return;
+    };
+    let cluster = Cluster::start(
+        2,
+        &schema.url,
+        vec![
+            ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
+            ("SENTRY_ORG", "acme".into()),
+            ("SENTRY_WEBHOOK_SECRET", SECRET.into()),
+            ("POLL_INTERVAL", "1h".into()),
+        ],
+    )
+    .await;
+    cluster.sentry.add_org("acme", &["api"]);
+    cluster
+        .sentry
+        .add_token("tok-acme", "acme", support::ALL_SCOPES);
+    let id = cluster.command(0, "C1", "subscribe api").await;
+    cluster.slack.wait_for_responses(&id, 1).await;
+    let now = now_iso();
+    let issue = cluster.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "SeenByBothReplicas", "firstSeen": now, "lastSeen": now }),
+    );
+    let body = serde_json::to_vec(&json!({
+        "action": "created",
+        "data": { "issue": cluster.sentry.issue(&issue).expect("issue") },
+        "actor": { "type": "application", "name": "Sentry" },
+    }))
+    .expect("json");
+    let signature = sign(SECRET, &body);
+    let http = reqwest::Client::new();
+    let send = |index: usize| {
+        http.post(cluster.url(index, "/sentry/webhooks/acme"))
+            .header("sentry-hook-resource", "issue")
+            .header("sentry-hook-signature", signature.clone())
+            .header("request-id", "delivered-to-both")
+            .body(body.clone())
+            .send()
+    };
+    let (a, b) = tokio::join!(send(0), send(1));
+    assert_eq!(a.expect("replica 0").status().as_u16(), 200);
+    assert_eq!(b.expect("replica 1").status().as_u16(), 200);
+    let posted = || {
+        cluster
+            .slack
+            .posts_in("C1")
+            .into_iter()
+            .filter(|p| text(p).contains("SeenByBothReplicas"))
+            .count()
+    };
+    wait_until("the alert", Duration::from_secs(10), || posted() > 0).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(posted(), 1, "one alert though both replicas received it");
 }

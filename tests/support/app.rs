@@ -405,6 +405,13 @@ impl Cluster {
         id
     }
 
+    /// The URL of `path` on replica `index`.
+    #[allow(dead_code)]
+    pub fn url(&self, index: usize, path: &str) -> String {
+        let (_, addr) = self.replicas[index].as_ref().expect("replica alive");
+        format!("http://{addr}{path}")
+    }
+
     /// The index of the replica whose poller calls itself `name`.
     pub fn replica_named(&self, name: &str) -> Option<usize> {
         let needle = format!("\"replica\":\"{name}\"");
