@@ -153,7 +153,18 @@ pub async fn orgs(ctx: &Context) -> Reply {
                     (o, gaps)
                 })
                 .collect();
-            Reply::ephemeral(render::orgs(&orgs))
+            let now = crate::store::now_ms();
+            let webhooks = match ctx.store.webhook_arrivals().await {
+                Ok(arrivals) => arrivals
+                    .into_iter()
+                    .map(|(org, at)| (org, (now - at) / 1000))
+                    .collect(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read webhook arrivals");
+                    Default::default()
+                }
+            };
+            Reply::ephemeral(render::orgs(&orgs, &webhooks))
         }
         Err(e) => Reply::ephemeral(errors::grant_error(&e)),
     }

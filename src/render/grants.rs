@@ -134,7 +134,31 @@ pub fn unlinked(org: &str, outcome: Unlinked) -> Message {
 }
 
 /// The answer to `/sentry orgs`.
-pub fn orgs(orgs: &[(LinkedOrg, Vec<Gap>)]) -> Message {
+/// How alerts reach an org: webhooks that arrived `seconds_ago`, or polling.
+/// Pure.
+pub fn alert_source(webhook_seconds_ago: Option<i64>) -> String {
+    match webhook_seconds_ago {
+        Some(s) if s <= 300 => format!(":zap: webhooks: live, last {}", ago(s)),
+        Some(s) => format!(":hourglass: polling (webhooks last arrived {})", ago(s)),
+        None => ":hourglass: polling".to_string(),
+    }
+}
+
+fn ago(seconds: i64) -> String {
+    match seconds.max(0) {
+        s if s < 120 => format!("{s} s ago"),
+        s if s < 7200 => format!("{} min ago", s / 60),
+        s if s < 172_800 => format!("{} h ago", s / 3600),
+        s => format!("{} days ago", s / 86_400),
+    }
+}
+
+/// `/sentry orgs`: each linked org with its grant, scopes, health, server
+/// gaps, and how alerts reach it (`webhook_seconds_ago` by org).
+pub fn orgs(
+    orgs: &[(LinkedOrg, Vec<Gap>)],
+    webhook_seconds_ago: &std::collections::HashMap<String, i64>,
+) -> Message {
     if orgs.is_empty() {
         return Message::mrkdwn(
             "No Sentry org is linked yet. A workspace admin can run `/sentry link` to connect one.",
@@ -165,8 +189,9 @@ pub fn orgs(orgs: &[(LinkedOrg, Vec<Gap>)]) -> Message {
         let server = summary(gaps)
             .map(|s| format!("\n:jigsaw: {}", escape_mrkdwn(&s)))
             .unwrap_or_default();
+        let source = alert_source(webhook_seconds_ago.get(&org.org).copied());
         blocks.push(section(&format!(
-            "*{name}* — {kind}\n{health} · scopes: {scopes}{by}{server}"
+            "*{name}* — {kind}\n{health} · scopes: {scopes}{by}\n{source}{server}"
         )));
         text.push_str(&format!(" {} ({kind});", org.org));
     }
@@ -236,11 +261,27 @@ mod tests {
         let mut many: Vec<(LinkedOrg, Vec<Gap>)> =
             many.into_iter().map(|o| (o, Vec::new())).collect();
         many[1].1 = vec![Gap::ShortIdLookup, Gap::Assignment];
-        let message = orgs(&many);
+        let arrivals = std::collections::HashMap::from([("org1".to_string(), 12)]);
+        let message = orgs(&many, &arrivals);
         assert!(message.blocks.len() <= limits::MAX_BLOCKS);
         let json = serde_json::to_string(&message.blocks).unwrap();
         assert!(json.contains("needs re-link"));
         assert!(json.contains("and 12 more"));
         assert!(json.contains("compatible server: no short-ID lookup, no assignment"));
+        assert!(json.contains("webhooks: live, last 12 s ago"), "{json}");
+        assert!(json.contains(":hourglass: polling"));
+    }
+
+    #[test]
+    fn the_alert_source_says_live_or_polling() {
+        assert_eq!(alert_source(None), ":hourglass: polling");
+        assert_eq!(
+            alert_source(Some(12)),
+            ":zap: webhooks: live, last 12 s ago"
+        );
+        assert_eq!(
+            alert_source(Some(3 * 3600)),
+            ":hourglass: polling (webhooks last arrived 3 h ago)"
+        );
     }
 }
