@@ -58,30 +58,10 @@ impl Backstop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SubscriptionRow;
+    use crate::poller::schedule::tests::sub;
 
     fn group(org: &str, query: &str) -> Group {
-        Group {
-            org: org.into(),
-            project_slug: "api".into(),
-            project_id: "1".into(),
-            query: query.into(),
-            subs: vec![SubscriptionRow {
-                id: "s".into(),
-                team_id: "T".into(),
-                channel_id: "C".into(),
-                org_slug: org.into(),
-                project_slug: "api".into(),
-                project_id: "1".into(),
-                query: query.into(),
-                regressions: true,
-                digest: 5,
-                threads: true,
-                created_by: "U".into(),
-                created_at_ms: 0,
-                relink_notified: false,
-            }],
-        }
+        super::super::schedule::group(vec![sub("s", org, "api", query)]).remove(0)
     }
 
     #[test]

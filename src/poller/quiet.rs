@@ -95,30 +95,10 @@ pub fn print(group: &Group, page: &[Issue]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SubscriptionRow;
+    use crate::poller::schedule::tests::sub;
 
     fn group() -> Group {
-        Group {
-            org: "acme".into(),
-            project_slug: "api".into(),
-            project_id: "1".into(),
-            query: "is:unresolved".into(),
-            subs: vec![SubscriptionRow {
-                id: "s1".into(),
-                team_id: "T".into(),
-                channel_id: "C1".into(),
-                org_slug: "acme".into(),
-                project_slug: "api".into(),
-                project_id: "1".into(),
-                query: "is:unresolved".into(),
-                regressions: true,
-                digest: 5,
-                threads: true,
-                created_by: "U".into(),
-                created_at_ms: 1,
-                relink_notified: false,
-            }],
-        }
+        crate::poller::schedule::group(vec![sub("1", "acme", "api", "is:unresolved")]).remove(0)
     }
 
     fn issue(id: &str, status: &str) -> Issue {

@@ -234,10 +234,11 @@ impl Backoffs {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sub(id: &str, org: &str, project: &str, query: &str) -> SubscriptionRow {
+    /// A subscription of channel `C<id>`, for the poller's tests.
+    pub(crate) fn sub(id: &str, org: &str, project: &str, query: &str) -> SubscriptionRow {
         SubscriptionRow {
             id: id.into(),
             team_id: "T".into(),
