@@ -110,6 +110,10 @@ pub async fn receive(
     body: &[u8],
 ) -> Result<Outcome, Refusal> {
     let store = &ctx.alerts.store;
+    // Unsigned deliveries are refused before anything is read.
+    if delivery.signature.as_deref().is_none_or(str::is_empty) {
+        return Err(Refusal::Unauthorized);
+    }
     let secret = ctx.secrets.for_org(store, org).await?;
     let signed = match (&secret, &delivery.signature) {
         (Some(secret), Some(signature)) => signature::verify(secret.expose(), body, signature),
