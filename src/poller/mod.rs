@@ -189,14 +189,9 @@ pub async fn tick(ctx: Context) {
         Some(groups) => groups,
         None => return,
     };
-    ctx.state.page_prints.keep_only(
-        groups
-            .iter()
-            .map(|g| g.lease_key())
-            .collect::<Vec<_>>()
-            .iter()
-            .map(String::as_str),
-    );
+    ctx.state
+        .page_prints
+        .keep_only(groups.iter().map(schedule::Group::lease_key));
     // Orgs whose webhooks are live are polled at the backstop pace.
     let arrivals = match ctx.store.webhook_arrivals().await {
         Ok(arrivals) => Some(arrivals),

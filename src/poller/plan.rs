@@ -133,6 +133,7 @@ struct Listing {
 async fn read_pages(
     ctx: &Context,
     group: &Group,
+    key: &str,
     turn: Turn,
     renewed: &Renewed,
 ) -> Result<Option<Listing>, GrantError> {
@@ -158,12 +159,7 @@ async fn read_pages(
             let print = quiet::print(group, &page.items);
             listing.one_page_print = Some(print);
             let arrival = renewed.webhook_arrival(&group.org);
-            if turn == Turn::Continued
-                && ctx
-                    .state
-                    .page_prints
-                    .unchanged(&group.lease_key(), print, arrival)
-            {
+            if turn == Turn::Continued && ctx.state.page_prints.unchanged(key, print, arrival) {
                 listing.items = page.items;
                 listing.quiet = true;
                 return Ok(Some(listing));
@@ -227,7 +223,7 @@ pub async fn poll_group(ctx: &Context, group: &Group, renewed: &Renewed) -> Opti
     if turn == Turn::Fresh {
         ctx.state.page_prints.forget(&key);
     }
-    let listing = match read_pages(ctx, group, turn, renewed).await {
+    let listing = match read_pages(ctx, group, &key, turn, renewed).await {
         Ok(Some(listing)) => listing,
         Ok(None) => return None,
         Err(e) => {

@@ -48,9 +48,9 @@ impl PagePrints {
     }
 
     /// Drops groups that no longer exist.
-    pub fn keep_only<'a>(&self, group_keys: impl IntoIterator<Item = &'a str>) {
-        let keep: std::collections::HashSet<&str> = group_keys.into_iter().collect();
-        self.lock().retain(|key, _| keep.contains(key.as_str()));
+    pub fn keep_only(&self, group_keys: impl IntoIterator<Item = String>) {
+        let keep: std::collections::HashSet<String> = group_keys.into_iter().collect();
+        self.lock().retain(|key, _| keep.contains(key));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, i64)>> {
@@ -144,7 +144,7 @@ mod tests {
         assert!(!prints.unchanged("g", 7, None));
         prints.remember("g".into(), 7);
         prints.remember("gone".into(), 9);
-        prints.keep_only(["g"]);
+        prints.keep_only(["g".to_string()]);
         assert!(prints.unchanged("g", 7, None) && !prints.unchanged("gone", 9, None));
     }
 }
