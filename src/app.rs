@@ -99,6 +99,14 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
     let verifier = Arc::new(SlackEventSignatureVerifier::new(&SlackSigningSecret::new(
         config.slack_signing_secret.expose().to_string(),
     )));
+    let webhook_secrets = webhooks::Secrets {
+        from_environment: config
+            .static_grant
+            .as_ref()
+            .zip(config.sentry_webhook_secret.clone())
+            .map(|(grant, secret)| (grant.org.clone(), secret)),
+        sealer: Sealer::new(config.grant_encryption_key.as_ref()),
+    };
     let requests = commands::Context {
         issues: issues.clone(),
         store: store.clone(),
@@ -110,6 +118,11 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         link_poll_interval: config.tapauth_poll_interval,
         action_policy: config.action_policy,
         sentry_notes: config.sentry_notes,
+        webhook_setup: commands::webhooks::WebhookSetup {
+            secrets: webhook_secrets.clone(),
+            public_url: config.public_url.clone(),
+            socket_mode: config.slack_app_token.is_some(),
+        },
     };
     let poller = poller::Context {
         issues: issues.clone(),
@@ -122,14 +135,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
     };
     let webhooks = webhooks::Context {
         alerts: poller.clone(),
-        secrets: webhooks::Secrets {
-            from_environment: config
-                .static_grant
-                .as_ref()
-                .zip(config.sentry_webhook_secret.clone())
-                .map(|(grant, secret)| (grant.org.clone(), secret)),
-            sealer: Sealer::new(config.grant_encryption_key.as_ref()),
-        },
+        secrets: webhook_secrets,
     };
     let http = HttpState {
         requests: requests.clone(),

@@ -80,6 +80,9 @@ pub struct Config {
     /// `SENTRY_WEBHOOK_SECRET`: the client secret of the static org's
     /// internal integration, which signs its webhooks.
     pub sentry_webhook_secret: Option<Secret>,
+    /// Where Sentry reaches this service (`PUBLIC_URL`, else
+    /// `https://$FLY_APP_NAME.fly.dev` on Fly.io): the base of webhook URLs.
+    pub public_url: Option<Url>,
     /// Grant broker base URL.
     pub tapauth_url: Url,
     /// Sentry scopes `/sentry link` asks for.
@@ -348,6 +351,14 @@ impl Config {
             );
         }
 
+        let public_url = match (r.get("PUBLIC_URL"), r.get("FLY_APP_NAME")) {
+            (Some(_), _) => r.url("PUBLIC_URL", ""),
+            (None, Some(app)) if is_slug(&app) => {
+                Url::parse(&format!("https://{app}.fly.dev")).ok()
+            }
+            (None, _) => None,
+        };
+
         let tapauth_scopes: Vec<String> = r
             .get("TAPAUTH_SCOPES")
             .unwrap_or_else(|| defaults::TAPAUTH_SCOPES.to_string())
@@ -509,6 +520,7 @@ impl Config {
                 sentry_timeout,
                 static_grant,
                 sentry_webhook_secret,
+                public_url,
                 tapauth_url,
                 tapauth_scopes,
                 tapauth_poll_interval,
@@ -608,6 +620,7 @@ mod tests {
         assert_eq!(c.bind, "0.0.0.0:3000".parse::<SocketAddr>().unwrap());
         assert_eq!(c.log_format, LogFormat::Json);
         assert!(c.static_grant.is_none());
+        assert!(c.public_url.is_none());
         assert_eq!(
             c.tapauth_scopes,
             [
@@ -684,6 +697,27 @@ mod tests {
         let grant = c.static_grant.expect("static grant");
         assert_eq!(grant.org, "acme");
         assert_eq!(grant.token.expose(), "sntrys_abc");
+    }
+
+    #[test]
+    fn public_url_is_set_or_taken_from_fly() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("FLY_APP_NAME", "acme-sentry"));
+        let c = config(&vars).expect("valid");
+        assert_eq!(
+            c.public_url.map(String::from).as_deref(),
+            Some("https://acme-sentry.fly.dev/")
+        );
+        vars.push(("PUBLIC_URL", "https://bot.example.com/"));
+        let c = config(&vars).expect("valid");
+        assert_eq!(
+            c.public_url.map(String::from).as_deref(),
+            Some("https://bot.example.com/")
+        );
+        let mut bad = MINIMAL.to_vec();
+        bad.push(("PUBLIC_URL", "bot.example.com"));
+        let problems = config(&bad).unwrap_err().problems;
+        assert_eq!(problems[0].variable, "PUBLIC_URL");
     }
 
     #[test]

@@ -374,3 +374,134 @@ async fn two_replicas_on_postgres_receiving_the_same_webhook_post_one_alert() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(posted(), 1, "one alert though both replicas received it");
 }
+
+/// Links `globex` through TapAuth as the admin.
+async fn link_globex(app: &TestApp) {
+    app.sentry.add_org("globex", &["shop"]);
+    app.sentry
+        .add_token("sntrys_globex", "globex", support::ALL_SCOPES);
+    app.tapauth
+        .script_next_grant(vec![support::fake_tapauth::Step::Active {
+            token: "sntrys_globex".into(),
+            expires: Some("2099-01-01T00:00:00Z".into()),
+            scopes: Some(support::ALL_SCOPES.join(" ")),
+        }]);
+    let (_, id) = app.command_as("U0ADMIN", "link").await;
+    let answers = app.slack.wait_for_responses(&id, 2).await;
+    assert!(text(&answers[1]).contains("Linked org *globex*"));
+}
+
+async fn answer_as(app: &TestApp, user: &str, command: &str) -> String {
+    let (response, id) = app.command_as(user, command).await;
+    assert_eq!(response.status().as_u16(), 200);
+    text(&app.slack.wait_for_responses(&id, 1).await[0])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sets_up_webhooks_for_a_linked_org_with_the_command() {
+    const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let app = acme_in(
+        Mode::SentryIo,
+        vec![
+            ("GRANT_ENCRYPTION_KEY", KEY.into()),
+            ("PUBLIC_URL", "https://bot.example.com".into()),
+            ("POLL_INTERVAL", "60s".into()),
+        ],
+    )
+    .await;
+    link_globex(&app).await;
+    let secret = "9c1e".repeat(16);
+
+    // Only admins, only linked orgs.
+    let refused = answer_as(&app, "U0ALICE", &format!("webhooks globex {secret}")).await;
+    assert!(refused.contains("Only Slack workspace admins"), "{refused}");
+    let unknown = answer_as(&app, "U0ADMIN", "webhooks initech").await;
+    assert!(unknown.contains("*initech* is not linked"), "{unknown}");
+
+    // The set-up answer names the URL and says nothing is accepted yet.
+    let setup = answer_as(&app, "U0ADMIN", "webhooks globex").await;
+    assert!(
+        setup.contains("`https://bot.example.com/sentry/webhooks/globex`"),
+        "{setup}"
+    );
+    assert!(setup.contains("tick *issue*"), "{setup}");
+    assert!(setup.contains("no secret yet"), "{setup}");
+    let body = serde_json::to_vec(&json!({"action": "created", "data": {"issue": {"id": "1"}}}))
+        .expect("json");
+    let status = deliver(
+        &app,
+        "globex",
+        "issue",
+        "g-0",
+        body,
+        Some(sign(&secret, b"x")),
+    )
+    .await;
+    assert_eq!(status, 401, "no secret stored yet");
+
+    // Storing it: sealed at rest, never logged.
+    let stored = answer_as(&app, "U0ADMIN", &format!("webhooks globex {secret}")).await;
+    assert!(
+        stored.contains("Webhook secret stored for *globex*"),
+        "{stored}"
+    );
+    let sealed: String =
+        sqlx::query_scalar("SELECT sealed_secret FROM webhook_orgs WHERE org_slug = 'globex'")
+            .fetch_one(&mut app.database().await)
+            .await
+            .expect("row");
+    assert!(sealed.starts_with("sealed:v1:"), "{sealed}");
+    assert!(!sealed.contains(&secret));
+    assert!(!app.logs().contains(&secret), "the secret is not logged");
+
+    // Deliveries signed with it are acted on.
+    subscribe(&app, "C1", "globex/shop").await;
+    let now = now_iso();
+    let id = app.sentry.add_issue(
+        "globex",
+        "shop",
+        json!({ "title": "CartTotalNegative", "level": "error", "firstSeen": now, "lastSeen": now }),
+    );
+    let issue = app.sentry.issue(&id).expect("issue");
+    let body =
+        serde_json::to_vec(&json!({"action": "created", "data": {"issue": issue}})).expect("json");
+    let signature = sign(&secret, &body);
+    assert_eq!(
+        deliver(&app, "globex", "issue", "g-1", body, Some(signature)).await,
+        200
+    );
+    wait_until("the pushed globex alert", Duration::from_secs(5), || {
+        !alerts_about(&app, "C1", "CartTotalNegative").is_empty()
+    })
+    .await;
+    let live = answer_as(&app, "U0ADMIN", "webhooks globex").await;
+    assert!(live.contains("webhooks: live"), "{live}");
+    assert!(live.contains("secret stored by <@U0ADMIN>"), "{live}");
+
+    // `off` forgets it: deliveries are refused again.
+    let removed = answer_as(&app, "U0ADMIN", "webhooks globex off").await;
+    assert!(
+        removed.contains("Forgot *globex*'s webhook secret"),
+        "{removed}"
+    );
+    let body =
+        serde_json::to_vec(&json!({"action": "created", "data": {"issue": issue}})).expect("json");
+    let signature = sign(&secret, &body);
+    assert_eq!(
+        deliver(&app, "globex", "issue", "g-2", body, Some(signature)).await,
+        401
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_mode_without_a_public_url_is_told_webhooks_need_one() {
+    let app = acme_in(
+        Mode::SentryIo,
+        vec![("SLACK_APP_TOKEN", "xapp-1-A1-2-abc".into())],
+    )
+    .await;
+    let answer = answer_as(&app, "U0ADMIN", "webhooks acme").await;
+    assert!(answer.contains("Socket Mode"), "{answer}");
+    assert!(answer.contains("`PUBLIC_URL`"), "{answer}");
+    assert!(!answer.contains("/sentry/webhooks/acme`"), "{answer}");
+}

@@ -14,8 +14,13 @@ use crate::slack::Reply;
 /// How long a person has to approve before the bot stops polling.
 const APPROVAL_WINDOW: Duration = Duration::from_secs(render::APPROVAL_MINUTES * 60);
 
-/// Who may link and unlink: workspace admins and owners, and `ADMIN_SLACK_USERS`.
-async fn may_manage_orgs(ctx: &Context, user_id: &str) -> Result<(), Message> {
+/// Who may link, unlink and set up webhooks: workspace admins and owners,
+/// and `ADMIN_SLACK_USERS`. `what` completes "can … Sentry orgs".
+pub(super) async fn may_manage_orgs(
+    ctx: &Context,
+    user_id: &str,
+    what: &str,
+) -> Result<(), Message> {
     if ctx.admins.iter().any(|u| u == user_id) {
         return Ok(());
     }
@@ -28,13 +33,13 @@ async fn may_manage_orgs(ctx: &Context, user_id: &str) -> Result<(), Message> {
     match ctx.slack.user_is_admin(user_id).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(Message::mrkdwn(format!(
-            ":lock: Only Slack workspace admins and owners{listed} can link or unlink Sentry orgs. Ask one of them."
+            ":lock: Only Slack workspace admins and owners{listed} can {what} Sentry orgs. Ask one of them."
         ))),
         Err(e) => {
             tracing::warn!(error = %e, "users.info failed; cannot tell whether the user is an admin");
             Err(Message::mrkdwn(format!(
                 ":lock: The bot could not check whether you are a workspace admin (Slack said: {}). \
-                 Workspace admins and owners{listed} can link orgs; the bot needs the `users:read` scope to tell.",
+                 Workspace admins and owners{listed} can {what} Sentry orgs; the bot needs the `users:read` scope to tell.",
                 crate::render::escape::escape_mrkdwn(&e.to_string())
             )))
         }
@@ -43,7 +48,7 @@ async fn may_manage_orgs(ctx: &Context, user_id: &str) -> Result<(), Message> {
 
 /// `/sentry link`: an approval link now, the outcome later.
 pub async fn link(ctx: &Context, who: &Invocation) -> Reply {
-    if let Err(denied) = may_manage_orgs(ctx, &who.user_id).await {
+    if let Err(denied) = may_manage_orgs(ctx, &who.user_id, "link or unlink").await {
         return Reply::ephemeral(denied);
     }
     let created = match ctx.issues.grants().start_link().await {
@@ -130,12 +135,18 @@ async fn await_approval(
 
 /// `/sentry unlink <org>`.
 pub async fn unlink(ctx: &Context, who: &Invocation, org: &str) -> Reply {
-    if let Err(denied) = may_manage_orgs(ctx, &who.user_id).await {
+    if let Err(denied) = may_manage_orgs(ctx, &who.user_id, "link or unlink").await {
         return Reply::ephemeral(denied);
     }
     match ctx.issues.unlink(org).await {
         Ok(outcome) => {
             tracing::info!(org, ?outcome, "unlink");
+            // An unlinked org's webhooks must not keep posting.
+            if outcome == crate::grants::Unlinked::Removed {
+                if let Err(e) = ctx.store.remove_webhook_secret(org).await {
+                    tracing::warn!(org, error = %e, "cannot forget the unlinked org's webhook secret");
+                }
+            }
             Reply::ephemeral(render::unlinked(org, outcome))
         }
         Err(e) => Reply::ephemeral(errors::grant_error(&e)),

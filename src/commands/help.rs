@@ -1,6 +1,7 @@
 //! `/sentry help`: every command with an example, or one command in detail.
 
 use super::parse::Subcommand;
+use crate::render::escape::escape_mrkdwn;
 use crate::render::message::{context, header, section, Message};
 
 const SEARCH_DOCS: &str = "https://docs.sentry.io/concepts/search/";
@@ -19,29 +20,38 @@ pub fn overview() -> Message {
         let example = sub.examples().first().copied().unwrap_or_default();
         blocks.push(section(&format!(
             "*`{}`*\n{}\n_Example:_ `/sentry {}`",
-            sub.usage(),
-            sub.summary(),
-            example
+            escape_mrkdwn(&sub.usage()),
+            escape_mrkdwn(sub.summary()),
+            escape_mrkdwn(example)
         )));
-        text.push_str(&format!("{} — {}\n", sub.usage(), sub.summary()));
+        text.push_str(&format!(
+            "{} — {}\n",
+            escape_mrkdwn(&sub.usage()),
+            sub.summary()
+        ));
     }
     blocks.push(context(&[&format!(
-        "`/sentry help <command>` explains one command · search syntax: <{SEARCH_DOCS}|Sentry search>"
+        "`/sentry help &lt;command&gt;` explains one command · search syntax: <{SEARCH_DOCS}|Sentry search>"
     )]));
     Message { text, blocks }
 }
 
 /// Help for one command.
 pub fn topic(sub: Subcommand) -> Message {
-    let mut body = format!("*`{}`*\n{}", sub.usage(), sub.summary());
+    // Usage lines are full of `<placeholder>`s: escaped, or Slack eats them.
+    let mut body = format!(
+        "*`{}`*\n{}",
+        escape_mrkdwn(&sub.usage()),
+        escape_mrkdwn(sub.summary())
+    );
     if let Some(details) = details(sub) {
         body.push_str("\n\n");
-        body.push_str(details);
+        body.push_str(&escape_mrkdwn(details));
     }
     let examples = sub
         .examples()
         .iter()
-        .map(|e| format!("• `/sentry {e}`"))
+        .map(|e| format!("• `/sentry {}`", escape_mrkdwn(e)))
         .collect::<Vec<_>>()
         .join("\n");
     let blocks = vec![
@@ -51,7 +61,7 @@ pub fn topic(sub: Subcommand) -> Message {
         context(&["`/sentry help` lists every command"]),
     ];
     Message {
-        text: format!("{} — {}", sub.usage(), sub.summary()),
+        text: format!("{} — {}", escape_mrkdwn(&sub.usage()), sub.summary()),
         blocks,
     }
 }
@@ -80,6 +90,16 @@ fn details(sub: Subcommand) -> Option<&'static str> {
         Subcommand::Unlink => {
             "Forgets the org's connection. Sentry has no way for the bot to revoke it: uninstall \
              the integration in the org's Sentry settings as well."
+        }
+        Subcommand::Webhooks => {
+            "With webhooks, Sentry tells the bot about new and changed issues as they happen, so \
+             alerts arrive within seconds instead of at the next poll, and resolved issues update \
+             their alerts at once.\n\
+             • `/sentry webhooks acme`: the URL to paste into an internal integration in Sentry, \
+             the permission and resource to tick, and whether webhooks are live\n\
+             • `/sentry webhooks acme <client secret>`: store the integration's secret (sealed), \
+             or replace it when you rotate it\n\
+             • `/sentry webhooks acme off`: forget the secret; deliveries are refused"
         }
         _ => return None,
     })
@@ -111,9 +131,12 @@ mod tests {
         assert!(help.blocks.len() <= limits::MAX_BLOCKS);
         let texts = section_texts(&help).join("\n");
         for sub in Subcommand::ALL {
-            assert!(texts.contains(&sub.usage()), "{sub} missing");
             assert!(
-                help.text.contains(&sub.usage()),
+                texts.contains(&escape_mrkdwn(&sub.usage())),
+                "{sub} missing"
+            );
+            assert!(
+                help.text.contains(&escape_mrkdwn(&sub.usage())),
                 "{sub} missing in fallback"
             );
         }
@@ -130,5 +153,22 @@ mod tests {
         assert!(texts.contains("--digest N"));
         assert!(texts.contains("at most 40"));
         assert!(texts.contains("`/sentry subscribe api level:error`"));
+    }
+
+    #[test]
+    fn placeholders_are_escaped_so_slack_shows_them() {
+        let overview = serde_json::to_string(&overview().blocks).expect("json");
+        let issue = section_texts(&topic(Subcommand::Issue)).join("\n");
+        assert!(issue.contains("&lt;SHORT-ID | issue id | issue URL&gt;"));
+        let webhooks = section_texts(&topic(Subcommand::Webhooks)).join("\n");
+        assert!(webhooks.contains("&lt;client secret&gt;"));
+        for text in [&overview, &issue, &webhooks] {
+            // The one raw `<…>` left is the link to Sentry's search docs.
+            let raw: Vec<&str> = text.match_indices('<').map(|(i, _)| &text[i..]).collect();
+            assert!(
+                raw.iter().all(|r| r.starts_with("<https://docs.sentry.io")),
+                "raw <…> in {text}"
+            );
+        }
     }
 }

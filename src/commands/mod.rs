@@ -13,6 +13,7 @@ pub mod run;
 pub mod sentry;
 pub mod subscriptions;
 pub mod usage;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,4 +53,6 @@ pub struct Context {
     pub action_policy: ActionPolicy,
     /// Leave a note in Sentry naming who acted from Slack.
     pub sentry_notes: bool,
+    /// Where Sentry's webhooks reach the bot, and their secrets.
+    pub webhook_setup: webhooks::WebhookSetup,
 }

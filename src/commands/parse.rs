@@ -9,7 +9,7 @@ use std::fmt;
 
 use url::Url;
 
-use crate::config::is_slug;
+use crate::config::{is_slug, Secret};
 
 /// The subcommands, in the order help lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36,11 +36,13 @@ pub enum Subcommand {
     Subscriptions,
     /// `whoami`
     Whoami,
+    /// `webhooks <org> [client secret | off]`
+    Webhooks,
 }
 
 impl Subcommand {
     /// Every subcommand, in help order.
-    pub const ALL: [Subcommand; 11] = [
+    pub const ALL: [Subcommand; 12] = [
         Subcommand::Issues,
         Subcommand::Issue,
         Subcommand::Projects,
@@ -50,6 +52,7 @@ impl Subcommand {
         Subcommand::Subscriptions,
         Subcommand::Link,
         Subcommand::Unlink,
+        Subcommand::Webhooks,
         Subcommand::Whoami,
         Subcommand::Help,
     ];
@@ -68,6 +71,7 @@ impl Subcommand {
             Subcommand::Unsubscribe => "unsubscribe",
             Subcommand::Subscriptions => "subscriptions",
             Subcommand::Whoami => "whoami",
+            Subcommand::Webhooks => "webhooks",
         }
     }
 
@@ -87,6 +91,7 @@ impl Subcommand {
                 "<[org/]project> [search query] [--no-regressions] [--digest N] [--no-threads]"
             }
             Subcommand::Unsubscribe => "<[org/]project>",
+            Subcommand::Webhooks => "<org> [client secret | off]",
         }
     }
 
@@ -109,6 +114,9 @@ impl Subcommand {
             Subcommand::Subscriptions => "List this channel's subscriptions and their filters.",
             Subcommand::Whoami => {
                 "Show which Sentry member you act as in each linked org, and whether you may act."
+            }
+            Subcommand::Webhooks => {
+                "Receive an org's issue events from Sentry as they happen (workspace admins)."
             }
         }
     }
@@ -137,6 +145,7 @@ impl Subcommand {
             Subcommand::Unsubscribe => &["unsubscribe api"],
             Subcommand::Subscriptions => &["subscriptions"],
             Subcommand::Whoami => &["whoami"],
+            Subcommand::Webhooks => &["webhooks acme", "webhooks acme off"],
         }
     }
 
@@ -278,7 +287,28 @@ pub enum Command {
     Subscriptions,
     /// Who the person acts as in each linked org.
     Whoami,
+    /// Set up, or stop, an org's Sentry webhooks.
+    Webhooks {
+        /// Org slug.
+        org: String,
+        /// What to do.
+        change: WebhookChange,
+    },
 }
+
+/// What `/sentry webhooks <org> …` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WebhookChange {
+    /// Show the URL, the resources to tick, and the current state.
+    Show,
+    /// Store the integration's client secret.
+    SetSecret(Secret),
+    /// Forget the stored secret: deliveries are refused again.
+    Remove,
+}
+
+/// Shortest and longest client secret accepted; Sentry's are 64 hex digits.
+const SECRET_LENGTHS: std::ops::RangeInclusive<usize> = 32..=128;
 
 impl Command {
     /// The subcommand this command came from.
@@ -295,6 +325,7 @@ impl Command {
             Command::Unsubscribe { .. } => Subcommand::Unsubscribe,
             Command::Subscriptions => Subcommand::Subscriptions,
             Command::Whoami => Subcommand::Whoami,
+            Command::Webhooks { .. } => Subcommand::Webhooks,
         }
     }
 }
@@ -370,6 +401,10 @@ pub enum ParseError {
         /// What a valid value looks like.
         expected: String,
     },
+    /// Not something an integration's client secret looks like. The value
+    /// is not echoed: it may be a real secret with a typo.
+    #[error("that does not look like a client secret: Sentry shows it under the integration's Credentials as 64 letters and digits")]
+    InvalidSecret,
     /// A `"` opened and never closed.
     #[error("the search query has a `\"` that is never closed")]
     UnbalancedQuote {
@@ -384,6 +419,7 @@ impl ParseError {
         match self {
             ParseError::UnknownCommand { .. } => None,
             ParseError::InvalidIssue { .. } => Some(Subcommand::Issue),
+            ParseError::InvalidSecret => Some(Subcommand::Webhooks),
             ParseError::MissingArgument { command, .. }
             | ParseError::UnexpectedArgument { command, .. }
             | ParseError::InvalidProject { command, .. }
@@ -481,6 +517,21 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
                 options,
             })
         }
+        Subcommand::Webhooks => match args.as_slice() {
+            [] => Err(ParseError::MissingArgument {
+                command: sub,
+                what: "the org to set up, like `acme` (see `/sentry orgs`)",
+            }),
+            [org] => Ok(Command::Webhooks {
+                org: parse_org(sub, org)?,
+                change: WebhookChange::Show,
+            }),
+            [org, value] => Ok(Command::Webhooks {
+                org: parse_org(sub, org)?,
+                change: parse_webhook_change(value)?,
+            }),
+            [_, _, extra, ..] => Err(unexpected(sub, extra)),
+        },
         Subcommand::Unsubscribe => match args.as_slice() {
             [] => Err(ParseError::MissingArgument {
                 command: sub,
@@ -595,6 +646,22 @@ fn parse_project(sub: Subcommand, word: &str) -> Result<ProjectRef, ParseError> 
         org: org.map(str::to_string),
         project: project.to_string(),
     })
+}
+
+fn parse_webhook_change(word: &str) -> Result<WebhookChange, ParseError> {
+    let lower = word.to_ascii_lowercase();
+    if matches!(lower.as_str(), "off" | "remove" | "--remove" | "stop") {
+        return Ok(WebhookChange::Remove);
+    }
+    let looks_like_secret = SECRET_LENGTHS.contains(&word.len())
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if looks_like_secret {
+        Ok(WebhookChange::SetSecret(Secret::new(word)))
+    } else {
+        Err(ParseError::InvalidSecret)
+    }
 }
 
 fn parse_org(sub: Subcommand, word: &str) -> Result<String, ParseError> {
@@ -1079,5 +1146,46 @@ mod tests {
                 assert_eq!(parsed.subcommand(), sub, "example {example}");
             }
         }
+    }
+
+    #[test]
+    fn webhooks_takes_an_org_and_a_secret_or_off() {
+        let secret = "5f1c0e9a".repeat(8);
+        assert_eq!(
+            parse("webhooks Acme"),
+            Ok(Command::Webhooks {
+                org: "acme".into(),
+                change: WebhookChange::Show
+            })
+        );
+        assert_eq!(
+            parse(&format!("webhooks acme {secret}")),
+            Ok(Command::Webhooks {
+                org: "acme".into(),
+                change: WebhookChange::SetSecret(Secret::new(secret.clone()))
+            })
+        );
+        assert_eq!(
+            parse("webhooks acme OFF").map(|c| matches!(
+                c,
+                Command::Webhooks {
+                    change: WebhookChange::Remove,
+                    ..
+                }
+            )),
+            Ok(true)
+        );
+        assert!(matches!(
+            parse("webhooks"),
+            Err(ParseError::MissingArgument {
+                command: Subcommand::Webhooks,
+                ..
+            })
+        ));
+        // A short or odd value is refused without repeating it.
+        let refused = parse("webhooks acme hunter2").unwrap_err();
+        assert_eq!(refused, ParseError::InvalidSecret);
+        assert!(!refused.to_string().contains("hunter2"));
+        assert!(!format!("{:?}", parse(&format!("webhooks acme {secret}"))).contains(&secret));
     }
 }

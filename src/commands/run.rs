@@ -5,7 +5,7 @@
 
 use super::parse::{parse, Command, Subcommand};
 use super::sentry::{self, View};
-use super::{access, grants, help, subscriptions, usage, Context};
+use super::{access, grants, help, subscriptions, usage, webhooks, Context};
 use crate::render::Message;
 use crate::slack::Reply;
 
@@ -126,6 +126,9 @@ pub async fn execute_view(
         }
         Command::Subscriptions => Reply::ephemeral(subscriptions::list(ctx, who).await),
         Command::Whoami => Reply::ephemeral(access::whoami(ctx, who).await),
+        Command::Webhooks { org, change } => {
+            Reply::ephemeral(webhooks::run(ctx, who, org, change).await)
+        }
         Command::Help { topic } => Reply::ephemeral(match topic {
             Some(sub) => help::topic(*sub),
             None => help::overview(),

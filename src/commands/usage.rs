@@ -2,7 +2,7 @@
 //! that fixes it, and an example.
 
 use super::parse::ParseError;
-use crate::render::escape::escape_truncated;
+use crate::render::escape::{escape_mrkdwn, escape_truncated};
 use crate::render::message::{context, section, Message};
 
 /// Longest echo of the person's own input.
@@ -20,9 +20,9 @@ pub fn usage_error(error: &ParseError) -> Message {
         lines.push(format!("Did you mean `/sentry {}`?", suggestion.name()));
     }
     if let Some(sub) = error.subcommand() {
-        lines.push(format!("Usage: `{}`", sub.usage()));
+        lines.push(format!("Usage: `{}`", escape_mrkdwn(&sub.usage())));
         if let Some(example) = sub.examples().first() {
-            lines.push(format!("Example: `/sentry {example}`"));
+            lines.push(format!("Example: `/sentry {}`", escape_mrkdwn(example)));
         }
     }
     let text = lines.join("\n");
@@ -58,7 +58,7 @@ mod tests {
         let message = usage_error(&err);
         assert!(message
             .text
-            .contains("Usage: `/sentry issues <[org/]project> [search query]`"));
+            .contains("Usage: `/sentry issues &lt;[org/]project&gt; [search query]`"));
         assert!(message.text.contains("Example: `/sentry issues api`"));
     }
 

@@ -144,7 +144,7 @@ pub fn alert_source(webhook_seconds_ago: Option<i64>) -> String {
     }
 }
 
-fn ago(seconds: i64) -> String {
+pub(crate) fn ago(seconds: i64) -> String {
     match seconds.max(0) {
         s if s < 120 => format!("{s} s ago"),
         s if s < 7200 => format!("{} min ago", s / 60),

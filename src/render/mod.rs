@@ -11,5 +11,6 @@ pub mod limits;
 pub mod message;
 pub mod text;
 pub mod time;
+pub mod webhooks;
 
 pub use message::Message;

@@ -12,6 +12,7 @@ pub use activity::{Activity, ActivityKind};
 pub use alerts::{AlertRow, SubscriptionRow};
 pub use grants::GrantRow;
 pub use leases::{Claim, Lease};
+pub use webhooks::WebhookState;
 
 use std::time::Duration;
 

@@ -7,6 +7,19 @@ use sqlx::Row;
 
 use super::{now_ms, Store, StoreError};
 
+/// An org's webhook set-up as stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WebhookState {
+    /// A sealed client secret is stored.
+    pub stored_secret: bool,
+    /// Slack user who stored it.
+    pub set_by: Option<String>,
+    /// When, Unix milliseconds.
+    pub set_at_ms: Option<i64>,
+    /// When a verified webhook last arrived, Unix milliseconds.
+    pub last_received_ms: Option<i64>,
+}
+
 impl Store {
     /// Claims a webhook's `Request-ID`; false when some replica already did.
     pub async fn claim_webhook(
@@ -67,6 +80,39 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(())
+    }
+
+    /// Forgets the org's stored secret; true when there was one.
+    pub async fn remove_webhook_secret(&self, org_slug: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE webhook_orgs SET sealed_secret = NULL, set_by = NULL, set_at_ms = NULL \
+             WHERE org_slug = $1 AND sealed_secret IS NOT NULL",
+        )
+        .bind(org_slug)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Who stored the org's secret and when, and when its webhooks last
+    /// arrived; the secret stays sealed.
+    pub async fn webhook_state(&self, org_slug: &str) -> Result<WebhookState, StoreError> {
+        let row = sqlx::query(
+            "SELECT sealed_secret, set_by, set_at_ms, last_received_ms \
+             FROM webhook_orgs WHERE org_slug = $1",
+        )
+        .bind(org_slug)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else {
+            return Ok(WebhookState::default());
+        };
+        Ok(WebhookState {
+            stored_secret: row.try_get::<Option<String>, _>("sealed_secret")?.is_some(),
+            set_by: row.try_get("set_by")?,
+            set_at_ms: row.try_get("set_at_ms")?,
+            last_received_ms: row.try_get("last_received_ms")?,
+        })
     }
 
     /// The org's sealed webhook secret, when one was stored.

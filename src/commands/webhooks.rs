@@ -1,0 +1,127 @@
+//! `/sentry webhooks <org> [client secret | off]`: how to point an org's
+//! internal integration at the bot, and the sealed client secret that
+//! verifies its deliveries. Workspace admins only, like linking.
+
+use url::Url;
+
+use super::grants::may_manage_orgs;
+use super::parse::WebhookChange;
+use super::run::Invocation;
+use super::Context;
+use crate::grants::GrantError;
+use crate::render::webhooks::{self as render, Endpoint, SecretSource, Setup};
+use crate::render::{errors, Message};
+use crate::store::now_ms;
+
+/// What `/sentry webhooks` needs besides the store and Sentry.
+#[derive(Clone, Debug)]
+pub struct WebhookSetup {
+    /// Client secrets by org: the environment's and the sealer for stored ones.
+    pub secrets: crate::webhooks::Secrets,
+    /// Where Sentry reaches the bot (`PUBLIC_URL`), when known.
+    pub public_url: Option<Url>,
+    /// Slack events arrive over Socket Mode.
+    pub socket_mode: bool,
+}
+
+impl WebhookSetup {
+    /// The webhook URL for `org`, or why it is not known.
+    pub fn endpoint(&self, org: &str) -> Endpoint {
+        match (&self.public_url, self.socket_mode) {
+            (Some(base), _) => Endpoint::Url(format!(
+                "{}/sentry/webhooks/{org}",
+                base.as_str().trim_end_matches('/')
+            )),
+            (None, true) => Endpoint::SocketModeOnly,
+            (None, false) => Endpoint::Unknown,
+        }
+    }
+
+    fn secret_in_environment(&self, org: &str) -> bool {
+        self.secrets
+            .from_environment
+            .as_ref()
+            .is_some_and(|(static_org, _)| static_org == org)
+    }
+}
+
+/// Runs `/sentry webhooks`.
+pub async fn run(ctx: &Context, who: &Invocation, org: &str, change: &WebhookChange) -> Message {
+    if let Err(denied) = may_manage_orgs(ctx, &who.user_id, "set up webhooks for").await {
+        return denied;
+    }
+    let linked = match ctx.issues.linked_orgs().await {
+        Ok(orgs) => orgs,
+        Err(e) => return errors::grant_error(&e),
+    };
+    let Some(linked) = linked.iter().find(|o| o.org == org) else {
+        return errors::grant_error(&GrantError::NotLinked {
+            org: org.to_string(),
+        });
+    };
+    let setup = &ctx.webhook_setup;
+    let endpoint = setup.endpoint(org);
+    let state = match ctx.store.webhook_state(org).await {
+        Ok(state) => state,
+        Err(e) => {
+            tracing::warn!(org, error = %e, "cannot read the webhook state");
+            return errors::grant_error(&GrantError::Store(e));
+        }
+    };
+    match change {
+        WebhookChange::Show => {
+            let now = now_ms();
+            let secret = if setup.secret_in_environment(org) {
+                SecretSource::Environment
+            } else if state.stored_secret {
+                SecretSource::Stored {
+                    by: state.set_by,
+                    seconds_ago: state.set_at_ms.map(|at| (now - at) / 1000),
+                }
+            } else {
+                SecretSource::Missing
+            };
+            render::setup(&Setup {
+                org: org.to_string(),
+                endpoint,
+                secret,
+                last_delivery_seconds_ago: state.last_received_ms.map(|at| (now - at) / 1000),
+            })
+        }
+        WebhookChange::SetSecret(_) if setup.secret_in_environment(org) => {
+            render::secret_from_environment(org)
+        }
+        WebhookChange::SetSecret(secret) => {
+            let sealed = setup.secrets.sealer.seal(secret);
+            match ctx
+                .store
+                .put_webhook_secret(org, &sealed, &who.user_id)
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(org, kind = ?linked.kind, "webhook secret stored");
+                    render::secret_stored(org, &endpoint, state.stored_secret)
+                }
+                Err(e) => {
+                    tracing::warn!(org, error = %e, "cannot store the webhook secret");
+                    errors::grant_error(&GrantError::Store(e))
+                }
+            }
+        }
+        WebhookChange::Remove => {
+            if setup.secret_in_environment(org) {
+                return render::secret_from_environment(org);
+            }
+            match ctx.store.remove_webhook_secret(org).await {
+                Ok(had) => {
+                    tracing::info!(org, had, "webhook secret removed");
+                    render::secret_removed(org, had)
+                }
+                Err(e) => {
+                    tracing::warn!(org, error = %e, "cannot remove the webhook secret");
+                    errors::grant_error(&GrantError::Store(e))
+                }
+            }
+        }
+    }
+}
