@@ -46,7 +46,9 @@ async fn new_issues_are_posted_once_and_survive_a_restart(mode: Mode) {
     })
     .await;
     let alert = &alerts_about(&app, "C1", "Fresh problem")[0];
-    assert!(text(alert).contains(":new: New issue in *acme/api*"));
+    let shown = text(alert);
+    assert!(shown.contains(":red_circle: *New*"), "{shown}");
+    assert!(shown.contains("acme/api"), "{shown}");
     let actions = alert["blocks"]
         .as_array()
         .unwrap()

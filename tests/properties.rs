@@ -1,7 +1,6 @@
 //! Properties that hold for any input: the parsers never panic, escaping
 //! never lets a mention or link through, and rendering keeps Block Kit limits.
 
-use std::time::{Duration, UNIX_EPOCH};
 
 use proptest::prelude::*;
 use sentry_slack_bot::commands::parse::parse;
@@ -10,8 +9,9 @@ use sentry_slack_bot::interactions::click::Requested;
 use sentry_slack_bot::interactions::codec::{IssueAction, IssueVerb, Rerun};
 use sentry_slack_bot::interactions::payload::{intent, parse_form, Intent};
 use sentry_slack_bot::render::escape::{escape_mrkdwn, escape_truncated};
-use sentry_slack_bot::render::issues::{issue_detail, issue_page, IssuePage};
-use sentry_slack_bot::sentry::models::Issue;
+use sentry_slack_bot::render::card::{issue_card, Card};
+use sentry_slack_bot::render::issues::{issue_page, IssuePage};
+use sentry_slack_bot::sentry::models::{Event, Issue};
 use sentry_slack_bot::sentry::pagination::{next_cursor, parse_link_header};
 use serde_json::{json, Value};
 
@@ -151,19 +151,27 @@ proptest! {
             .enumerate()
             .map(|(i, t)| serde_json::from_value(json!({ "id": i.to_string(), "title": t, "culprit": culprit, "level": "error" })).unwrap())
             .collect();
-        let now = UNIX_EPOCH + Duration::from_secs(1_764_374_400);
         let page = issue_page(&IssuePage {
             org: "acme", project: "api", query: &query, issues: &issues, page: 1,
-            next: None, share: None, this_page: None, status_line: None, now,
+            next: None, share: None, this_page: None, status_line: None,
         });
-        let detail = issue_detail("acme", &issues[0], None, None, None, now);
+        // Every fact an event can carry is hostile too.
+        let event: Event = serde_json::from_value(json!({
+            "tags": [{"key": "environment", "value": culprit}, {"key": "release", "value": titles[0]}],
+            "entries": [{"type": "exception", "data": {"values": [{
+                "type": culprit, "value": query,
+                "stacktrace": {"frames": [{"filename": titles[0], "function": culprit, "lineNo": 1, "inApp": true}]}
+            }]}}]
+        })).unwrap();
+        let detail = issue_card(&Card { event: Some(&event), ..Card::new("acme", &issues[0]) });
         for message in [page, detail] {
             prop_assert!(message.blocks.len() <= 50);
             prop_assert!(!message.text.is_empty());
             let all = format!("{} {}", message.text, serde_json::to_string(&message.blocks).unwrap());
             for needle in ["<!", "<@", "<#"] {
-                // Only the bot's own links to Sentry may use `<`.
-                prop_assert!(!all.contains(needle), "{needle} in output");
+                // Only the bot's own links to Sentry and date tokens may use `<`.
+                let stray = all.match_indices(needle).any(|(i, _)| !all[i..].starts_with("<!date^"));
+                prop_assert!(!stray, "{needle} in output");
             }
             let blocks: Value = serde_json::to_value(&message.blocks).unwrap();
             for block in blocks.as_array().unwrap() {

@@ -1,7 +1,6 @@
 //! `/sentry issues`, `/sentry issue` and `/sentry projects`: Sentry reads,
 //! rendered for Slack.
 
-use std::time::SystemTime;
 
 use super::parse::ProjectRef;
 use super::resolve::{resolve, Resolution};
@@ -11,8 +10,9 @@ use crate::interactions::codec::Rerun;
 use crate::issues::{is_not_found, IssueRef};
 use crate::render::capabilities::for_server;
 use crate::render::escape::escape_mrkdwn;
+use crate::render::card::{issue_card, Card};
 use crate::render::issues::{
-    issue_detail, issue_page, projects as render_projects, IssuePage, PAGE_SIZE,
+    issue_page, projects as render_projects, IssuePage, PAGE_SIZE,
 };
 use crate::render::message::context;
 use crate::render::{errors, Message};
@@ -253,7 +253,6 @@ pub async fn issues(
             share,
             this_page: Some(this_page),
             status_line: view.status_line.clone(),
-            now: SystemTime::now(),
         }),
         view,
     );
@@ -324,17 +323,13 @@ async fn show_issue(ctx: &Context, org: &str, issue: &Issue, view: &View) -> Mes
         cursor: None,
         page: 1,
     });
-    let detail = with_sharer(
-        issue_detail(
-            org,
-            issue,
-            event.as_ref(),
-            share,
-            view.status_line.as_deref(),
-            SystemTime::now(),
-        ),
-        view,
-    );
+    let card = Card {
+        event: event.as_ref(),
+        note: view.status_line.as_deref(),
+        share,
+        ..Card::new(org, issue)
+    };
+    let detail = with_sharer(issue_card(&card), view);
     for_server(detail, &ctx.issues.gaps(org))
 }
 

@@ -2,13 +2,11 @@
 //! summary with its buttons, using the grant of the org in the URL. URLs of
 //! orgs that are not linked are left alone.
 
-use std::time::SystemTime;
-
 use crate::commands::parse::parse_issue_ref;
 use crate::commands::Context;
 use crate::issues::IssueRef;
 use crate::render::capabilities::for_server;
-use crate::render::issues::issue_detail;
+use crate::render::card::{issue_card, Card};
 use crate::render::Message;
 
 /// Unfurls the Sentry issue links among `urls` in the message at `ts`.
@@ -35,7 +33,7 @@ pub async fn unfurl(ctx: &Context, channel: &str, ts: &str, urls: &[String]) {
                 unfurls.push((
                     url.clone(),
                     for_server(
-                        issue_detail(&org, &issue, None, None, None, SystemTime::now()),
+                        issue_card(&Card::new(&org, &issue)),
                         &ctx.issues.gaps(&org),
                     ),
                 ));

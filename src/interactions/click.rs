@@ -383,8 +383,15 @@ pub async fn assignee_options(ctx: &Context, org: &str, query: &str) -> Vec<(Str
                 return Vec::new();
             }
         };
-    let mut options = Vec::new();
     let needle = query.to_lowercase();
+    // "Assign to me" comes first, while nothing or a prefix of it is typed.
+    let mut options = Vec::new();
+    if "assign to me".starts_with(&needle) || needle == "me" {
+        options.push((
+            "Assign to me".to_string(),
+            super::payload::ASSIGN_TO_ME.to_string(),
+        ));
+    }
     match teams {
         Ok(teams) => {
             for team in teams

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::click::{ActionRequest, Requested, Surface};
-use super::codec::{from_detail_block_id, page_from_block_id, IssueAction, Rerun};
+use super::codec::{from_detail_block_id, page_from_block_id, IssueAction, IssueVerb, Rerun};
 
 /// Why an interaction body could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +118,9 @@ impl Action {
     }
 }
 
+/// The assignee menu's first option: the person who picks it.
+pub const ASSIGN_TO_ME: &str = "me";
+
 /// What a click asks for.
 #[derive(Debug)]
 pub enum Intent {
@@ -158,7 +161,7 @@ pub fn intent(action: &Action, shared: bool, message_ts: Option<&str>) -> Intent
     match action.action_id.as_str() {
         "issues_next" => rerun().map_or(Intent::Nothing, Intent::Page),
         "share" => rerun().map_or(Intent::Nothing, Intent::Share),
-        "issue_action" | "issue_select" => verb(detail()),
+        "issue_action" | "issue_select" | "issue_archive" | "issue_more" => verb(detail()),
         id if id.starts_with("expand") => rerun().map_or(Intent::Nothing, Intent::Expand),
         id if id.starts_with("issue_menu:") => verb(Surface::ListRow {
             page: page_from_block_id(&action.block_id),
@@ -167,6 +170,14 @@ pub fn intent(action: &Action, shared: bool, message_ts: Option<&str>) -> Intent
             let picked = action.selected_option.as_ref();
             let target = from_detail_block_id(&action.block_id);
             match (picked, target) {
+                (Some(option), Some((org, _, issue_id))) if option.value == ASSIGN_TO_ME => {
+                    Intent::IssueAction(ActionRequest {
+                        org,
+                        issue_id,
+                        requested: Requested::Verb(IssueVerb::AssignToMe),
+                        surface: detail(),
+                    })
+                }
                 (Some(option), Some((org, _, issue_id)))
                     if option.value.starts_with("user:") || option.value.starts_with("team:") =>
                 {

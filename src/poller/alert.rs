@@ -1,7 +1,6 @@
 //! What an alert is: a kind with its own typed payload, stored as the
 //! `kind` and `dedup_key` columns and a JSON payload. Pure.
 
-use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
@@ -172,10 +171,10 @@ impl Alert {
     }
 
     /// The message to post.
-    pub fn render(&self, org: &str, now: SystemTime) -> Message {
+    pub fn render(&self, org: &str) -> Message {
         match self {
-            Alert::New { issue } => alerts::new_issue(org, issue, now),
-            Alert::Regressed { issue, .. } => alerts::regressed(org, issue, now),
+            Alert::New { issue } => alerts::new_issue(org, issue, None),
+            Alert::Regressed { issue, .. } => alerts::regressed(org, issue, None),
             Alert::Digest(digest) => alerts::digest_counted(
                 org,
                 &digest.project,

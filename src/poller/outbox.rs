@@ -3,7 +3,7 @@
 //! second per channel across replicas.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use futures_util::future::join_all;
 
@@ -133,7 +133,7 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) {
     };
     let rendered = render_guarded(|| {
         for_server(
-            alert.render(&row.org_slug, SystemTime::now()),
+            alert.render(&row.org_slug),
             &ctx.issues.gaps(&row.org_slug),
         )
     });

@@ -7,7 +7,7 @@
 //! usually means it was resolved or archived; once they show it closed it
 //! is not read again, since reopening puts it back on the list.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use super::schedule::Group;
 use super::Context;
@@ -113,7 +113,7 @@ pub(crate) async fn redraw_if_changed(
     tracing::info!(issue = %issue.id, channel = %alert.channel_id, change = %phrase, "issue changed in Sentry");
     pacer.wait_turn(&alert.channel_id).await;
     let redrawn = for_server(
-        alerts::synced(org, issue, &phrase, SystemTime::now()),
+        alerts::synced(org, issue, &phrase),
         &ctx.issues.gaps(org),
     );
     if let Err(e) = ctx

@@ -1,17 +1,17 @@
 //! Channel alert messages: a new issue, a regression, a digest, follow-ups,
 //! and the subscription answers.
 
-use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 
 use crate::interactions::codec::Rerun;
-use crate::render::escape::{escape_mrkdwn, escape_truncated, inline_code};
-use crate::render::issues::{issue_detail, level_emoji, link};
+use crate::render::escape::{escape_mrkdwn, escape_truncated, inline_code, untrusted};
+use crate::render::card::{issue_card, Card, Phase};
+use crate::render::issues::{level_emoji, link};
 use crate::render::limits;
 use crate::render::message::{context, section, Message};
-use crate::sentry::models::Issue;
+use crate::sentry::models::{Event, Issue};
 use crate::store::SubscriptionRow;
 
 /// Issues listed in one digest message.
@@ -21,21 +21,22 @@ fn target(org: &str, project: &str) -> String {
     escape_mrkdwn(&format!("{org}/{project}"))
 }
 
-/// A new issue: the full issue with its action buttons.
-pub fn new_issue(org: &str, issue: &Issue, now: SystemTime) -> Message {
-    let project = issue.project_slug().unwrap_or("");
-    let line = format!(":new: New issue in *{}*", target(org, project));
-    issue_detail(org, issue, None, None, Some(&line), now)
+/// A new issue: its card with the actions.
+pub fn new_issue(org: &str, issue: &Issue, event: Option<&Event>) -> Message {
+    issue_card(&Card {
+        event,
+        phase: Some(Phase::New),
+        ..Card::new(org, issue)
+    })
 }
 
 /// A regression, posted in the original alert's thread or the channel.
-pub fn regressed(org: &str, issue: &Issue, now: SystemTime) -> Message {
-    let project = issue.project_slug().unwrap_or("");
-    let line = format!(
-        ":repeat: *Regressed* in *{}*: it was resolved and is happening again",
-        target(org, project)
-    );
-    issue_detail(org, issue, None, None, Some(&line), now)
+pub fn regressed(org: &str, issue: &Issue, event: Option<&Event>) -> Message {
+    issue_card(&Card {
+        event,
+        phase: Some(Phase::Regressed),
+        ..Card::new(org, issue)
+    })
 }
 
 /// Issues matching a subscription beyond the pages one poll reads.
@@ -83,7 +84,7 @@ pub fn digest_counted(
             "{} {} {}",
             level_emoji(issue.level.as_deref()),
             link(issue.permalink.as_deref(), &format!("*{name}*")),
-            escape_truncated(&issue.title, 200)
+            untrusted(&issue.title, 200)
         );
         let mut row = SlackSectionBlock::new().with_text(md!(text));
         let expand = Rerun {
@@ -183,9 +184,12 @@ pub fn snapshot_is_open(snapshot: &str) -> bool {
 }
 
 /// The alert redrawn after a change made in Sentry.
-pub fn synced(org: &str, issue: &Issue, phrase: &str, now: SystemTime) -> Message {
-    let line = format!(":arrows_counterclockwise: {}", escape_mrkdwn(phrase));
-    issue_detail(org, issue, None, None, Some(&line), now)
+pub fn synced(org: &str, issue: &Issue, phrase: &str) -> Message {
+    let line = format!(":arrows_counterclockwise: {}", untrusted(phrase, 200));
+    issue_card(&Card {
+        note: Some(&line),
+        ..Card::new(org, issue)
+    })
 }
 
 /// The thread reply that says what changed.

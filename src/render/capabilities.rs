@@ -31,6 +31,12 @@ pub fn without_assignment(message: Message) -> Message {
         if let Some(elements) = block.get_mut("elements").and_then(Value::as_array_mut) {
             elements.retain(|e| e.get("action_id").and_then(Value::as_str) != Some("assign"));
             elements.iter_mut().for_each(strip_assignment);
+            // A menu left with no options is one Slack refuses.
+            elements.retain(|e| {
+                e.get("options")
+                    .and_then(Value::as_array)
+                    .is_none_or(|options| !options.is_empty())
+            });
         }
     }
     match serde_json::from_value(Value::Array(blocks)) {
@@ -57,21 +63,23 @@ fn strip_assignment(element: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::issues::{issue_detail, issue_page, IssuePage};
+    use crate::render::card::{issue_card, Card};
+    use crate::render::issues::{issue_page, IssuePage};
     use crate::sentry::models::Issue;
 
     fn issue() -> Issue {
         serde_json::from_value(serde_json::json!({
             "id": "42", "shortId": "API-1", "title": "Boom", "status": "unresolved",
-            "permalink": "https://acme.sentry.io/issues/42/", "project": { "id": "1", "slug": "api" }
+            "permalink": "https://acme.sentry.io/issues/42/", "project": { "id": "1", "slug": "api" },
+            "assignedTo": { "type": "user", "id": "7", "name": "Ann" }
         }))
         .unwrap()
     }
 
     #[test]
     fn detail_and_rows_lose_only_their_assignment_controls() {
-        let now = std::time::UNIX_EPOCH;
-        let detail = issue_detail("acme", &issue(), None, None, None, now);
+        let assigned = issue();
+        let detail = issue_card(&Card::new("acme", &assigned));
         let issues = [issue()];
         let page = issue_page(&IssuePage {
             org: "acme",
@@ -83,11 +91,12 @@ mod tests {
             share: None,
             this_page: None,
             status_line: None,
-            now,
         });
+        let detail_json = serde_json::to_string(&detail.blocks).unwrap();
+        assert!(detail_json.contains("\"action_id\":\"assign\""));
         for message in [detail, page] {
             let before = serde_json::to_string(&message.blocks).unwrap();
-            assert!(before.contains("assign_me:acme:42"));
+            assert!(before.contains("unassign:acme:42"));
             let stripped = without_assignment(message);
             let after = serde_json::to_string(&stripped.blocks).unwrap();
             assert!(!after.contains("assign_me:"), "{after}");

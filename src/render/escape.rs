@@ -36,6 +36,44 @@ pub fn escape_truncated(text: &str, max_chars: usize) -> String {
     out
 }
 
+/// Untrusted text (titles, exception values, names) for mrkdwn: escaped,
+/// cut to `max_chars`, and with Slack's formatting characters neutralised
+/// so a title reads the same wherever it is shown (see [`neutralize`]).
+pub fn untrusted(text: &str, max_chars: usize) -> String {
+    escape_truncated(&neutralize(text), max_chars)
+}
+
+/// Swaps the characters Slack reads as formatting (`*bold*`, `_italic_`,
+/// `~strike~`, `` `code` ``) for look-alikes, so untrusted text never turns
+/// bold in one message and stays literal in another. An underscore inside a
+/// word (`snake_case`) cannot format and is kept, so identifiers stay
+/// searchable.
+pub fn neutralize(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let swapped = match c {
+            '*' => '\u{2217}',  // ∗ asterisk operator
+            '~' => '\u{223C}',  // ∼ tilde operator
+            '`' => '\u{02CB}',  // ˋ modifier letter grave accent
+            '_' => {
+                let word = |j: Option<usize>| {
+                    j.and_then(|j| chars.get(j))
+                        .is_some_and(|c| c.is_alphanumeric())
+                };
+                if word(i.checked_sub(1)) && word(Some(i + 1)) {
+                    '_'
+                } else {
+                    '\u{02CD}' // ˍ modifier letter low macron
+                }
+            }
+            c => c,
+        };
+        out.push(swapped);
+    }
+    out
+}
+
 /// Cuts plain text (not mrkdwn) to `max_chars` characters, ending with `…`.
 pub fn truncate_plain(text: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
@@ -86,6 +124,19 @@ mod tests {
         let cut = escape_truncated(&long, 3000);
         assert_eq!(cut.chars().count(), 3000);
         assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn formatting_characters_are_neutralised_but_identifiers_survive() {
+        let shown = untrusted("*boom* in _init_ ~x~ `y` get_user_by_id <!here>", 200);
+        assert!(!shown.contains('*'));
+        assert!(!shown.contains('~'));
+        assert!(!shown.contains('`'));
+        assert!(shown.contains("get_user_by_id"));
+        assert!(shown.contains("\u{02CD}init\u{02CD}"));
+        assert!(shown.contains("&lt;!here&gt;"));
+        // Character for character, so truncation limits still hold.
+        assert_eq!(neutralize("a*b").chars().count(), 3);
     }
 
     #[test]

@@ -1,22 +1,19 @@
 //! Issues as Block Kit: a page of a project's issues, and one issue in detail.
 
-use std::time::SystemTime;
-
 use slack_morphism::prelude::*;
 
-use crate::interactions::codec::{detail_block_id, row_block_id, IssueAction, IssueVerb, Rerun};
-use crate::render::escape::{escape_mrkdwn, escape_truncated, inline_code, truncate_plain};
+use crate::interactions::codec::{row_block_id, IssueAction, IssueVerb, Rerun};
+use crate::render::escape::{escape_mrkdwn, escape_truncated, inline_code, truncate_plain, untrusted};
 use crate::render::limits;
-use crate::render::message::{context, header, section, Message};
-use crate::render::time::relative;
-use crate::sentry::models::{Event, Issue};
+use crate::render::message::{context, section, Message};
+use crate::render::card::counted;
+use crate::render::time::slack_date;
+use crate::sentry::models::Issue;
 
 /// Issues shown per page.
 pub const PAGE_SIZE: u32 = 10;
 /// Characters of a title in a list row.
 const ROW_TITLE: usize = 200;
-/// Characters of the latest event's quote.
-const QUOTE: usize = 500;
 
 /// Emoji for a Sentry level.
 pub fn level_emoji(level: Option<&str>) -> &'static str {
@@ -46,11 +43,8 @@ pub fn link(url: Option<&str>, label: &str) -> String {
     }
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-fn assignee(issue: &Issue) -> Option<String> {
+/// Who the issue is assigned to: a name, an email, or `#team`.
+pub fn assignee(issue: &Issue) -> Option<String> {
     let a = issue.assigned_to.as_ref()?;
     let name = a
         .name
@@ -73,19 +67,20 @@ pub fn is_open(issue: &Issue) -> bool {
 }
 
 /// The one-line stats under a title.
-fn stats(issue: &Issue, now: SystemTime) -> String {
+fn stats(issue: &Issue) -> String {
     let mut parts = Vec::new();
     if let Some(count) = issue.count {
-        parts.push(plural(count, "event", "events"));
+        parts.push(counted(count, "event", "events"));
     }
     if let Some(users) = issue.user_count {
-        parts.push(plural(users, "user", "users"));
+        parts.push(counted(users, "user", "users"));
     }
-    if let Some(seen) = issue.last_seen.as_deref().and_then(|t| relative(now, t)) {
+    // A date token, not "3m ago": a shared list stays true as it ages.
+    if let Some(seen) = issue.last_seen.as_deref().and_then(|t| slack_date(t, "{ago}")) {
         parts.push(format!("last seen {seen}"));
     }
     if let Some(who) = assignee(issue) {
-        parts.push(format!("assigned to {}", escape_truncated(&who, 80)));
+        parts.push(format!("assigned to {}", untrusted(&who, 80)));
     }
     if !is_open(issue) {
         parts.push(format!(
@@ -145,8 +140,6 @@ pub struct IssuePage<'a> {
     pub this_page: Option<Rerun>,
     /// A line on what just happened, like "Resolved by @alice just now".
     pub status_line: Option<String>,
-    /// The current time, for "last seen".
-    pub now: SystemTime,
 }
 
 /// A page of issues with a menu on each row, "Next page" and "Share".
@@ -178,7 +171,7 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
     );
     // Header, status line, footer actions and context leave room for the rows.
     for (index, issue) in view.issues.iter().take(limits::MAX_BLOCKS - 4).enumerate() {
-        let title = escape_truncated(&issue.title, ROW_TITLE);
+        let title = untrusted(&issue.title, ROW_TITLE);
         let id = link(
             issue.permalink.as_deref(),
             &format!("*{}*", short_id(issue)),
@@ -186,7 +179,7 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
         let text = format!(
             "{} {id} {title}\n{}",
             level_emoji(issue.level.as_deref()),
-            stats(issue, view.now)
+            stats(issue)
         );
         blocks.push(
             SlackSectionBlock::new()
@@ -198,7 +191,7 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
         fallback.push_str(&format!(
             "\n{} {}",
             short_id(issue),
-            escape_truncated(&issue.title, 100)
+            untrusted(&issue.title, 100)
         ));
     }
     let mut buttons: Vec<SlackActionBlockElement> = Vec::new();
@@ -226,198 +219,6 @@ fn share_button(value: String) -> SlackBlockButtonElement {
     SlackBlockButtonElement::new(pt!("Share in channel"))
         .with_action_id("share".into())
         .with_value(value)
-}
-
-/// The exception value or message of the latest event.
-fn event_quote(issue: &Issue, event: Option<&Event>) -> Option<String> {
-    let from_entries = event.and_then(|e| {
-        e.entries
-            .iter()
-            .find(|entry| entry["type"] == "exception")
-            .and_then(|entry| entry["data"]["values"].as_array())
-            .and_then(|values| values.last())
-            .map(|v| {
-                let kind = v["type"].as_str().unwrap_or_default();
-                let value = v["value"].as_str().unwrap_or_default();
-                match (kind.is_empty(), value.is_empty()) {
-                    (false, false) => format!("{kind}: {value}"),
-                    (false, true) => kind.to_string(),
-                    _ => value.to_string(),
-                }
-            })
-            .filter(|s| !s.is_empty())
-    });
-    from_entries
-        .or_else(|| {
-            event
-                .and_then(|e| e.message.clone())
-                .filter(|m| !m.is_empty())
-        })
-        .or_else(|| {
-            issue
-                .metadata
-                .as_ref()
-                .and_then(|m| m["value"].as_str())
-                .map(str::to_string)
-        })
-}
-
-/// One issue in detail with its actions; `status_line` says what just happened.
-pub fn issue_detail(
-    org: &str,
-    issue: &Issue,
-    event: Option<&Event>,
-    share: Option<Rerun>,
-    status_line: Option<&str>,
-    now: SystemTime,
-) -> Message {
-    // Slack decodes entities in plain_text too, and the fallback text can ping.
-    let mut blocks = vec![header(&escape_truncated(
-        &issue.title,
-        limits::MAX_HEADER_TEXT,
-    ))];
-    if let Some(line) = status_line {
-        blocks.push(context(&[line]));
-    }
-    let project = issue.project_slug().unwrap_or("");
-    let mut summary = format!(
-        "{} {} · {}",
-        level_emoji(issue.level.as_deref()),
-        link(
-            issue.permalink.as_deref(),
-            &format!("*{}*", short_id(issue))
-        ),
-        escape_mrkdwn(&format!("{org}/{project}"))
-    );
-    if let Some(culprit) = issue.culprit.as_deref().filter(|c| !c.is_empty()) {
-        summary.push('\n');
-        summary.push_str(&inline_code(culprit, 500));
-    }
-    blocks.push(section(&summary));
-
-    let mut fields: Vec<String> = Vec::new();
-    let status = match (issue.status.as_deref(), issue.substatus.as_deref()) {
-        (Some(s), Some(sub)) => format!("{s} ({})", sub.replace('_', " ")),
-        (Some(s), None) => s.to_string(),
-        (None, _) => "unknown".to_string(),
-    };
-    fields.push(format!("*Status*\n{}", escape_mrkdwn(&status)));
-    if let Some(level) = &issue.level {
-        fields.push(format!("*Level*\n{}", escape_mrkdwn(level)));
-    }
-    if let Some(first) = issue.first_seen.as_deref().and_then(|t| relative(now, t)) {
-        fields.push(format!("*First seen*\n{first}"));
-    }
-    if let Some(last) = issue.last_seen.as_deref().and_then(|t| relative(now, t)) {
-        fields.push(format!("*Last seen*\n{last}"));
-    }
-    if let Some(count) = issue.count {
-        fields.push(format!("*Events*\n{count}"));
-    }
-    if let Some(users) = issue.user_count {
-        fields.push(format!("*Users*\n{users}"));
-    }
-    fields.push(format!(
-        "*Assignee*\n{}",
-        assignee(issue).map_or("nobody".to_string(), |a| escape_truncated(&a, 200))
-    ));
-    if let Some(release) = event.and_then(|e| e.tag("release")) {
-        fields.push(format!("*Release*\n{}", inline_code(release, 200)));
-    }
-    if let Some(environment) = event.and_then(|e| e.tag("environment")) {
-        fields.push(format!(
-            "*Environment*\n{}",
-            escape_truncated(environment, 200)
-        ));
-    }
-    fields.truncate(10);
-    blocks.push(
-        SlackSectionBlock::new()
-            .with_fields(fields.into_iter().map(|f| md!(f)).collect())
-            .into(),
-    );
-    if let Some(quote) = event_quote(issue, event) {
-        let quoted = escape_truncated(&quote.replace('\n', " "), QUOTE);
-        blocks.push(section(&format!("> {quoted}")));
-    }
-    blocks.push(
-        SlackActionsBlock::new(detail_actions(org, issue, share))
-            .with_block_id(detail_block_id(org, project, &issue.id).into())
-            .into(),
-    );
-    blocks.push(context(&[&format!(
-        "{} · {}",
-        escape_mrkdwn(org),
-        escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id))
-    )]));
-    Message {
-        text: format!(
-            "{} {} ({})",
-            short_id(issue),
-            escape_truncated(&issue.title, 300),
-            escape_mrkdwn(&status)
-        ),
-        blocks,
-    }
-}
-
-/// Buttons under an issue: the main action, a menu of the others, a link.
-fn detail_actions(org: &str, issue: &Issue, share: Option<Rerun>) -> Vec<SlackActionBlockElement> {
-    let mut elements: Vec<SlackActionBlockElement> = Vec::new();
-    // An open issue offers every other verb in the menu; a closed one only
-    // reopening (the main button) and assignment.
-    let (main, others): (IssueVerb, Vec<IssueVerb>) = if is_open(issue) {
-        let others = IssueVerb::ALL
-            .into_iter()
-            .filter(|v| !matches!(v, IssueVerb::Resolve | IssueVerb::Unresolve))
-            .collect();
-        (IssueVerb::Resolve, others)
-    } else {
-        (
-            IssueVerb::Unresolve,
-            vec![IssueVerb::AssignToMe, IssueVerb::Unassign],
-        )
-    };
-    let main_action = IssueAction::new(main, org, &issue.id);
-    elements.push(
-        SlackBlockButtonElement::new(pt!(main.label()))
-            .with_action_id("issue_action".into())
-            .with_value(main_action.to_string())
-            .with_style(SlackBlockButtonStyle::Primary)
-            .into(),
-    );
-    let options = others
-        .iter()
-        .map(|v| menu_option(&IssueAction::new(*v, org, &issue.id)))
-        .collect::<Vec<_>>();
-    let menu = SlackBlockStaticSelectElement::new()
-        .with_action_id("issue_select".into())
-        .with_placeholder(pt!("More actions…"))
-        .with_options(options);
-    elements.push(menu.into());
-    elements.push(
-        SlackBlockExternalSelectElement::new()
-            .with_action_id("assign".into())
-            .with_placeholder(pt!("Assign to…"))
-            .with_min_query_length(0)
-            .into(),
-    );
-    if let Some(url) = issue
-        .permalink
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-    {
-        elements.push(
-            SlackBlockButtonElement::new(pt!("Open in Sentry"))
-                .with_action_id("open_in_sentry".into())
-                .with_url(url)
-                .into(),
-        );
-    }
-    if let Some(value) = share.as_ref().and_then(Rerun::encode) {
-        elements.push(share_button(value).into());
-    }
-    elements
 }
 
 /// Projects of each linked org.
@@ -478,10 +279,6 @@ mod tests {
         serde_json::from_value(base).unwrap()
     }
 
-    fn now() -> SystemTime {
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_764_374_400)
-    }
-
     fn blocks_json(message: &Message) -> Value {
         serde_json::to_value(&message.blocks).unwrap()
     }
@@ -498,7 +295,6 @@ mod tests {
             share: None,
             this_page: None,
             status_line: None,
-            now: now(),
         }
     }
 
@@ -511,7 +307,7 @@ mod tests {
         let row = &blocks_json(&page)[1];
         assert_eq!(
             row["text"]["text"],
-            ":red_circle: <https://acme.sentry.io/issues/4509123456/|*API-3F*> ZeroDivisionError\n1234 events · 56 users · last seen 3m ago · assigned to Alice"
+            ":red_circle: <https://acme.sentry.io/issues/4509123456/|*API-3F*> ZeroDivisionError\n1,234 events · 56 users · last seen <!date^1764374220^{ago}|2025-11-28 23:57 UTC> · assigned to Alice"
         );
         assert_eq!(row["accessory"]["type"], "overflow");
         assert_eq!(
@@ -543,7 +339,9 @@ mod tests {
             ),
             ..first_page(&title, &issues)
         });
-        let detail = issue_detail("acme", &issues[0], None, None, None, now());
+        let detail = crate::render::card::issue_card(&crate::render::card::Card::new(
+            "acme", &issues[0],
+        ));
         for message in [page, detail] {
             let json = serde_json::to_string(&message.blocks).unwrap();
             assert!(!json.contains("<!channel>") && !json.contains("<@U123>"));
@@ -575,49 +373,5 @@ mod tests {
         assert!(page
             .text
             .contains("No issues in *acme/api* match `level:fatal`"));
-    }
-
-    #[test]
-    fn detail_shows_state_release_environment_quote_and_actions() {
-        let event: Event = serde_json::from_value(json!({
-            "tags": [{ "key": "release", "value": "api@1.2.3" }, { "key": "environment", "value": "production" }],
-            "entries": [{ "type": "exception", "data": { "values": [{ "type": "ZeroDivisionError", "value": "division by zero" }] } }]
-        }))
-        .unwrap();
-        let detail = issue_detail(
-            "acme",
-            &issue(json!({ "culprit": "app.views in divide" })),
-            Some(&event),
-            None,
-            None,
-            now(),
-        );
-        let json = serde_json::to_string(&detail.blocks).unwrap();
-        for expected in [
-            "unresolved (new)",
-            "api@1.2.3",
-            "production",
-            "> ZeroDivisionError: division by zero",
-            "`app.views in divide`",
-            "\"resolve:acme:4509123456\"",
-            "archive_1w:acme:4509123456",
-            "Open in Sentry",
-        ] {
-            assert!(json.contains(expected), "missing {expected}");
-        }
-        let resolved = issue_detail(
-            "acme",
-            &issue(json!({ "status": "resolved", "substatus": null })),
-            None,
-            None,
-            Some("Resolved by <@U1> just now"),
-            now(),
-        );
-        let json = serde_json::to_string(&resolved.blocks).unwrap();
-        assert!(json.contains("\"unresolve:acme:4509123456\""));
-        assert!(json.contains("Resolved by <@U1> just now"));
-        assert!(json.contains("\"block_id\":\"d|acme|api|4509123456\""));
-        assert!(json.contains("\"external_select\""));
-        assert!(!json.contains("\"resolve:acme"));
     }
 }

@@ -3,8 +3,10 @@
 
 pub mod alerts;
 pub mod capabilities;
+pub mod card;
 pub mod errors;
 pub mod escape;
+pub mod facts;
 pub mod grants;
 pub mod issues;
 pub mod limits;

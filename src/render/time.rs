@@ -14,6 +14,15 @@ pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
         .map(|t| t.as_millisecond())
 }
 
+/// A Slack date token for an RFC 3339 time, shown in each reader's time
+/// zone with `format` (`{date_short_pretty} {time}`, `{ago}`, …) and so
+/// never stale; clients that cannot render tokens show the UTC fallback.
+pub fn slack_date(then: &str, format: &str) -> Option<String> {
+    let at = then.parse::<jiff::Timestamp>().ok()?;
+    let fallback = at.strftime("%Y-%m-%d %H:%M UTC");
+    Some(format!("<!date^{}^{format}|{fallback}>", at.as_second()))
+}
+
 /// `then` (RFC 3339) relative to `now`: "just now", "3m ago", "5h ago", "2d ago".
 pub fn relative(now: SystemTime, then: &str) -> Option<String> {
     let then = parse_rfc3339(then)?;
@@ -58,5 +67,14 @@ mod tests {
             parse_rfc3339_ms("2025-11-29T00:00:00.250Z"),
             Some(1_764_374_400_250)
         );
+    }
+
+    #[test]
+    fn date_tokens_carry_a_utc_fallback() {
+        assert_eq!(
+            slack_date("2025-11-20T09:05:00Z", "{date_short_pretty} {time}").as_deref(),
+            Some("<!date^1763629500^{date_short_pretty} {time}|2025-11-20 09:05 UTC>")
+        );
+        assert_eq!(slack_date("yesterday", "{ago}"), None);
     }
 }

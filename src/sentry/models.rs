@@ -101,6 +101,9 @@ pub struct Issue {
     /// Type-specific details (exception type and value, …).
     #[serde(default)]
     pub metadata: Option<Value>,
+    /// Event counts per period, like `{"24h": [[unix, count], …]}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<Value>,
 }
 
 /// The project summary embedded in an issue.

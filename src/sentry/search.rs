@@ -58,6 +58,7 @@ pub fn judgeable(query: &str) -> bool {
         project: None,
         assigned_to: None,
         metadata: None,
+        stats: None,
     };
     judge(query, &probe) != Verdict::Unknown
 }

@@ -377,6 +377,8 @@ fn default_issue(org: &str, project: &str, project_id: &str, id: &str, n: usize)
         "assignedTo": null,
         "metadata": { "type": "Error", "value": format!("number {n}") },
         "isBookmarked": false,
+        // Lists carry 24 hourly buckets (`statsPeriod=24h`, the default).
+        "stats": { "24h": (0..24u64).map(|h| json!([1_764_288_000 + h * 3600, h % 5])).collect::<Vec<_>>() },
     })
 }
 
@@ -632,7 +634,15 @@ fn answer(
                     "title": issue["title"],
                     "message": issue["metadata"]["value"],
                     "tags": [{ "key": "environment", "value": "production" }, { "key": "release", "value": "api@1.2.3" }],
-                    "entries": [{ "type": "exception", "data": { "values": [{ "type": issue["metadata"]["type"], "value": issue["metadata"]["value"] }] } }]
+                    "entries": [{ "type": "exception", "data": { "values": [{
+                        "type": issue["metadata"]["type"], "value": issue["metadata"]["value"],
+                        "mechanism": { "type": "generic", "handled": false },
+                        "stacktrace": { "frames": [
+                            { "filename": "app/views.py", "function": "dispatch", "lineNo": 12, "inApp": true },
+                            { "filename": "app/handlers.py", "function": "handle", "lineNo": 42, "inApp": true },
+                            { "filename": "lib/http.py", "function": "send", "lineNo": 7, "inApp": false }
+                        ] }
+                    }] } }]
                 })),
                 None => detail(
                     StatusCode::NOT_FOUND,
@@ -818,7 +828,7 @@ fn compatible_deviation(
 fn as_served(issue: &Value, compatible: bool) -> Value {
     let mut issue = issue.clone();
     if let (true, Some(fields)) = (compatible, issue.as_object_mut()) {
-        for key in ["assignedTo", "substatus", "priority", "statusDetails"] {
+        for key in ["assignedTo", "substatus", "priority", "statusDetails", "stats"] {
             fields.remove(key);
         }
     }
