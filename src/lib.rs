@@ -21,6 +21,7 @@ pub mod manifest;
 pub mod meters;
 pub mod outbound;
 pub mod poller;
+pub mod preview;
 pub mod recent_ids;
 pub mod render;
 pub mod sentry;

@@ -37,6 +37,18 @@ enum CliCommand {
         #[arg(long)]
         url: String,
     },
+    /// Print sample messages as Block Kit JSON, each with a Block Kit Builder link.
+    ///
+    /// Needs no configuration. Kinds: alert, regression, resolved, digest,
+    /// issue, list, unfurl, help, usage, orgs, subscribed, subscribe-notice,
+    /// subscriptions, webhooks.
+    Preview {
+        /// Only the `{"blocks": […]}` payload, for piping into other tools.
+        #[arg(long)]
+        json: bool,
+        /// Message kinds to show; every kind when none is named.
+        kinds: Vec<String>,
+    },
     /// Run a /sentry command in the terminal with the same grants, without Slack.
     ///
     /// Example: sentry-slack-bot command issues api level:error
@@ -80,9 +92,14 @@ fn main() -> ExitCode {
     if let CliCommand::Manifest { url } = &cli.command {
         return print_manifest(url);
     }
+    if let CliCommand::Preview { json, kinds } = &cli.command {
+        return print_previews(kinds, *json);
+    }
     let purpose = match cli.command {
         CliCommand::Serve | CliCommand::Check => Purpose::Serve,
-        CliCommand::Command { .. } | CliCommand::Manifest { .. } => Purpose::Terminal,
+        CliCommand::Command { .. } | CliCommand::Manifest { .. } | CliCommand::Preview { .. } => {
+            Purpose::Terminal
+        }
     };
     let config = match Config::from_env(purpose) {
         Ok(config) => config,
@@ -98,6 +115,7 @@ fn main() -> ExitCode {
         CliCommand::Serve => run_serve(config),
         CliCommand::Command { json, text } => run_command(config, &text.join(" "), json),
         CliCommand::Manifest { url } => Ok(print_manifest(&url)),
+        CliCommand::Preview { json, kinds } => Ok(print_previews(&kinds, json)),
         CliCommand::Check => run_check(config),
     };
     match result {
@@ -108,6 +126,38 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `preview`: each kind's JSON and a Block Kit Builder link.
+fn print_previews(kinds: &[String], json_only: bool) -> ExitCode {
+    use sentry_slack_bot::preview;
+    let wanted: Vec<&str> = if kinds.is_empty() {
+        preview::KINDS.to_vec()
+    } else {
+        kinds.iter().map(String::as_str).collect()
+    };
+    let mut code = ExitCode::SUCCESS;
+    for kind in wanted {
+        let Some(message) = preview::sample(kind) else {
+            eprintln!(
+                "sentry-slack-bot: no message kind `{kind}`; kinds: {}",
+                preview::KINDS.join(", ")
+            );
+            code = ExitCode::from(2);
+            continue;
+        };
+        let payload = preview::payload(&message);
+        if json_only {
+            println!("{payload}");
+            continue;
+        }
+        let pretty = serde_json::to_string_pretty(&payload).unwrap_or_else(|_| payload.to_string());
+        println!(
+            "== {kind}\n{pretty}\nOpen in Block Kit Builder: {}\n",
+            preview::builder_url(&message)
+        );
+    }
+    code
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

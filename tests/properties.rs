@@ -1,15 +1,14 @@
 //! Properties that hold for any input: the parsers never panic, escaping
 //! never lets a mention or link through, and rendering keeps Block Kit limits.
 
-
 use proptest::prelude::*;
 use sentry_slack_bot::commands::parse::parse;
 use sentry_slack_bot::config::is_slug;
 use sentry_slack_bot::interactions::click::Requested;
 use sentry_slack_bot::interactions::codec::{IssueAction, IssueVerb, Rerun};
 use sentry_slack_bot::interactions::payload::{intent, parse_form, Intent};
-use sentry_slack_bot::render::escape::{escape_mrkdwn, escape_truncated};
 use sentry_slack_bot::render::card::{issue_card, Card};
+use sentry_slack_bot::render::escape::{escape_mrkdwn, escape_truncated};
 use sentry_slack_bot::render::issues::{issue_page, IssuePage};
 use sentry_slack_bot::sentry::models::{Event, Issue};
 use sentry_slack_bot::sentry::pagination::{next_cursor, parse_link_header};

@@ -1,7 +1,6 @@
 //! `/sentry issues`, `/sentry issue` and `/sentry projects`: Sentry reads,
 //! rendered for Slack.
 
-
 use super::parse::ProjectRef;
 use super::resolve::{resolve, Resolution};
 use super::Context;
@@ -9,11 +8,9 @@ use crate::grants::{GrantError, LinkedOrg};
 use crate::interactions::codec::Rerun;
 use crate::issues::{is_not_found, IssueRef};
 use crate::render::capabilities::for_server;
-use crate::render::escape::escape_mrkdwn;
 use crate::render::card::{issue_card, Card};
-use crate::render::issues::{
-    issue_page, projects as render_projects, IssuePage, PAGE_SIZE,
-};
+use crate::render::escape::escape_mrkdwn;
+use crate::render::issues::{issue_page, projects as render_projects, IssuePage, PAGE_SIZE};
 use crate::render::message::context;
 use crate::render::{errors, Message};
 use crate::sentry::models::Issue;

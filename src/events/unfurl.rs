@@ -32,10 +32,7 @@ pub async fn unfurl(ctx: &Context, channel: &str, ts: &str, urls: &[String]) {
             Ok(issue) => {
                 unfurls.push((
                     url.clone(),
-                    for_server(
-                        issue_card(&Card::new(&org, &issue)),
-                        &ctx.issues.gaps(&org),
-                    ),
+                    for_server(issue_card(&Card::new(&org, &issue)), &ctx.issues.gaps(&org)),
                 ));
             }
             Err(e) => tracing::info!(%org, issue = %id, error = %e, "cannot unfurl"),

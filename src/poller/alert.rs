@@ -1,7 +1,6 @@
 //! What an alert is: a kind with its own typed payload, stored as the
 //! `kind` and `dedup_key` columns and a JSON payload. Pure.
 
-
 use serde::{Deserialize, Serialize};
 
 use crate::render::alerts::{self, Beyond};

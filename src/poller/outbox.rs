@@ -131,12 +131,8 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) {
             return;
         }
     };
-    let rendered = render_guarded(|| {
-        for_server(
-            alert.render(&row.org_slug),
-            &ctx.issues.gaps(&row.org_slug),
-        )
-    });
+    let rendered =
+        render_guarded(|| for_server(alert.render(&row.org_slug), &ctx.issues.gaps(&row.org_slug)));
     let message = match rendered {
         Ok(message) => message,
         Err(panic) => {

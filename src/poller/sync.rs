@@ -112,10 +112,7 @@ pub(crate) async fn redraw_if_changed(
     let pacer = &ctx.state.pacer;
     tracing::info!(issue = %issue.id, channel = %alert.channel_id, change = %phrase, "issue changed in Sentry");
     pacer.wait_turn(&alert.channel_id).await;
-    let redrawn = for_server(
-        alerts::synced(org, issue, &phrase),
-        &ctx.issues.gaps(org),
-    );
+    let redrawn = for_server(alerts::synced(org, issue, &phrase), &ctx.issues.gaps(org));
     if let Err(e) = ctx
         .slack
         .update_message(&alert.channel_id, ts, &redrawn)

@@ -1,13 +1,12 @@
 //! Channel alert messages: a new issue, a regression, a digest, follow-ups,
 //! and the subscription answers.
 
-
 use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 
 use crate::interactions::codec::Rerun;
-use crate::render::escape::{escape_mrkdwn, escape_truncated, inline_code, untrusted};
 use crate::render::card::{issue_card, Card, Phase};
+use crate::render::escape::{escape_mrkdwn, escape_truncated, inline_code, untrusted};
 use crate::render::issues::{level_emoji, link};
 use crate::render::limits;
 use crate::render::message::{context, section, Message};

@@ -129,7 +129,9 @@ fn facts_line(card: &Card<'_>, facts: &Facts) -> String {
     let issue = card.issue;
     let project = issue.project_slug().unwrap_or("");
     let mut parts = vec![escape_mrkdwn(&format!("{}/{project}", card.org))];
-    parts.push(escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id)));
+    parts.push(escape_mrkdwn(
+        issue.short_id.as_deref().unwrap_or(&issue.id),
+    ));
     if let Some(env) = &facts.environment {
         parts.push(format!("env *{}*", untrusted(env, 60)));
     }
@@ -208,7 +210,11 @@ fn fallback(card: &Card<'_>) -> String {
     truncate_plain(&text, limits::MAX_FALLBACK_TEXT)
 }
 
-fn option(verb: IssueVerb, org: &str, issue_id: &str) -> SlackBlockChoiceItem<SlackBlockPlainTextOnly> {
+fn option(
+    verb: IssueVerb,
+    org: &str,
+    issue_id: &str,
+) -> SlackBlockChoiceItem<SlackBlockPlainTextOnly> {
     SlackBlockChoiceItem::new(
         pt!(verb.label()),
         IssueAction::new(verb, org, issue_id).to_string(),
@@ -236,13 +242,12 @@ pub fn actions(org: &str, issue: &Issue, share: Option<&Rerun>) -> Vec<SlackActi
     } else {
         IssueVerb::Unresolve
     };
-    let mut elements: Vec<SlackActionBlockElement> = vec![SlackBlockButtonElement::new(pt!(
-        main.label()
-    ))
-    .with_action_id("issue_action".into())
-    .with_value(IssueAction::new(main, org, id).to_string())
-    .with_style(SlackBlockButtonStyle::Primary)
-    .into()];
+    let mut elements: Vec<SlackActionBlockElement> =
+        vec![SlackBlockButtonElement::new(pt!(main.label()))
+            .with_action_id("issue_action".into())
+            .with_value(IssueAction::new(main, org, id).to_string())
+            .with_style(SlackBlockButtonStyle::Primary)
+            .into()];
     if open {
         elements.push(
             SlackBlockStaticSelectElement::new()
@@ -345,7 +350,9 @@ mod tests {
         assert_eq!(blocks[2]["elements"][0]["text"], "acme/api · API-3F");
         // Ann is the assign menu's initial option; unassigning is in ⋯.
         let json = json_of(&message);
-        assert!(json.contains("\"initial_option\":{\"text\":{\"type\":\"plain_text\",\"text\":\"Ann\""));
+        assert!(
+            json.contains("\"initial_option\":{\"text\":{\"type\":\"plain_text\",\"text\":\"Ann\"")
+        );
         assert!(json.contains("\"unassign:acme:4509123456\""));
         assert!(message.text.starts_with("API-3F New: KeyError"));
     }
@@ -370,9 +377,15 @@ mod tests {
         let blocks = serde_json::to_value(&message.blocks).unwrap();
         let facts = blocks[2]["elements"][0]["text"].as_str().unwrap();
         assert!(facts.starts_with("acme/api · API-3F · env *production* · release `api@1.4.2` · :warning: unhandled\n"), "{facts}");
-        assert!(facts.contains(":round_pushpin: `app/cart.py:88 in total`"), "{facts}");
+        assert!(
+            facts.contains(":round_pushpin: `app/cart.py:88 in total`"),
+            "{facts}"
+        );
         assert!(facts.ends_with("█ +23 in the last hour"), "{facts}");
-        assert_eq!(blocks[3]["text"]["text"], "&gt; RuntimeError: pool exhausted");
+        assert_eq!(
+            blocks[3]["text"]["text"],
+            "&gt; RuntimeError: pool exhausted"
+        );
     }
 
     #[test]

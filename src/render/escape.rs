@@ -53,9 +53,9 @@ pub fn neutralize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (i, &c) in chars.iter().enumerate() {
         let swapped = match c {
-            '*' => '\u{2217}',  // ∗ asterisk operator
-            '~' => '\u{223C}',  // ∼ tilde operator
-            '`' => '\u{02CB}',  // ˋ modifier letter grave accent
+            '*' => '\u{2217}', // ∗ asterisk operator
+            '~' => '\u{223C}', // ∼ tilde operator
+            '`' => '\u{02CB}', // ˋ modifier letter grave accent
             '_' => {
                 let word = |j: Option<usize>| {
                     j.and_then(|j| chars.get(j))

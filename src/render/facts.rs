@@ -81,7 +81,11 @@ fn top_in_app_frame(exception: &Value) -> Option<String> {
     Some(place)
 }
 
-fn exception_text(issue: &Issue, event: Option<&Event>, exception: Option<&Value>) -> Option<String> {
+fn exception_text(
+    issue: &Issue,
+    event: Option<&Event>,
+    exception: Option<&Value>,
+) -> Option<String> {
     let from_exception = exception.and_then(|x| {
         let kind = x["type"].as_str().unwrap_or_default();
         let value = x["value"].as_str().unwrap_or_default();
@@ -93,7 +97,11 @@ fn exception_text(issue: &Issue, event: Option<&Event>, exception: Option<&Value
         (!text.is_empty()).then_some(text)
     });
     from_exception
-        .or_else(|| event.and_then(|e| e.message.clone()).filter(|m| !m.is_empty()))
+        .or_else(|| {
+            event
+                .and_then(|e| e.message.clone())
+                .filter(|m| !m.is_empty())
+        })
         .or_else(|| {
             issue
                 .metadata
@@ -192,9 +200,11 @@ mod tests {
 
     #[test]
     fn the_exception_is_shown_only_when_the_title_does_not_say_it() {
-        let e = event(json!({"entries": [{"type": "exception", "data": {"values": [
-            {"type": "RuntimeError", "value": "pool exhausted after 30 s"}
-        ]}}]}));
+        let e = event(
+            json!({"entries": [{"type": "exception", "data": {"values": [
+                {"type": "RuntimeError", "value": "pool exhausted after 30 s"}
+            ]}}]}),
+        );
         let facts = gather(&issue(json!({"title": "Checkout failed"})), Some(&e));
         assert_eq!(
             facts.exception.as_deref(),

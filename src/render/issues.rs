@@ -3,10 +3,12 @@
 use slack_morphism::prelude::*;
 
 use crate::interactions::codec::{row_block_id, IssueAction, IssueVerb, Rerun};
-use crate::render::escape::{escape_mrkdwn, escape_truncated, inline_code, truncate_plain, untrusted};
+use crate::render::card::counted;
+use crate::render::escape::{
+    escape_mrkdwn, escape_truncated, inline_code, truncate_plain, untrusted,
+};
 use crate::render::limits;
 use crate::render::message::{context, section, Message};
-use crate::render::card::counted;
 use crate::render::time::slack_date;
 use crate::sentry::models::Issue;
 
@@ -76,7 +78,11 @@ fn stats(issue: &Issue) -> String {
         parts.push(counted(users, "user", "users"));
     }
     // A date token, not "3m ago": a shared list stays true as it ages.
-    if let Some(seen) = issue.last_seen.as_deref().and_then(|t| slack_date(t, "{ago}")) {
+    if let Some(seen) = issue
+        .last_seen
+        .as_deref()
+        .and_then(|t| slack_date(t, "{ago}"))
+    {
         parts.push(format!("last seen {seen}"));
     }
     if let Some(who) = assignee(issue) {
@@ -339,9 +345,8 @@ mod tests {
             ),
             ..first_page(&title, &issues)
         });
-        let detail = crate::render::card::issue_card(&crate::render::card::Card::new(
-            "acme", &issues[0],
-        ));
+        let detail =
+            crate::render::card::issue_card(&crate::render::card::Card::new("acme", &issues[0]));
         for message in [page, detail] {
             let json = serde_json::to_string(&message.blocks).unwrap();
             assert!(!json.contains("<!channel>") && !json.contains("<@U123>"));

@@ -828,7 +828,13 @@ fn compatible_deviation(
 fn as_served(issue: &Value, compatible: bool) -> Value {
     let mut issue = issue.clone();
     if let (true, Some(fields)) = (compatible, issue.as_object_mut()) {
-        for key in ["assignedTo", "substatus", "priority", "statusDetails", "stats"] {
+        for key in [
+            "assignedTo",
+            "substatus",
+            "priority",
+            "statusDetails",
+            "stats",
+        ] {
             fields.remove(key);
         }
     }

@@ -1,0 +1,334 @@
+//! Every kind of message the bot sends, drawn from built-in sample data, so
+//! a person can look at them without a workspace (`sentry-slack-bot
+//! preview`) and the snapshot tests can pin them. Pure.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+
+use crate::commands::help;
+use crate::commands::parse::{parse, Subcommand};
+use crate::commands::usage::usage_error;
+use crate::grants::{GrantKind, Health, LinkedOrg};
+use crate::interactions::codec::Rerun;
+use crate::render::alerts::{self, Baseline};
+use crate::render::card::{issue_card, Card};
+use crate::render::issues::{issue_page, IssuePage};
+use crate::render::webhooks::{self, Endpoint, SecretSource, Setup};
+use crate::render::{grants, Message};
+use crate::sentry::models::{Event, Issue};
+use crate::store::SubscriptionRow;
+
+/// The message kinds, by the name `preview` takes.
+pub const KINDS: [&str; 14] = [
+    "alert",
+    "regression",
+    "resolved",
+    "digest",
+    "issue",
+    "list",
+    "unfurl",
+    "help",
+    "usage",
+    "orgs",
+    "subscribed",
+    "subscribe-notice",
+    "subscriptions",
+    "webhooks",
+];
+
+/// The sample message of `kind`, or `None` for a name not in [`KINDS`].
+pub fn sample(kind: &str) -> Option<Message> {
+    let issue = sample_issue();
+    let event = sample_event();
+    Some(match kind {
+        "alert" => alerts::new_issue("acme", &issue, Some(&event)),
+        "regression" => {
+            let regressed = Issue {
+                substatus: Some("regressed".into()),
+                ..issue
+            };
+            alerts::regressed("acme", &regressed, Some(&event))
+        }
+        "resolved" => {
+            let resolved = Issue {
+                status: Some("resolved".into()),
+                substatus: None,
+                ..issue
+            };
+            alerts::synced("acme", &resolved, "Resolved by Ann Lee in Sentry")
+        }
+        "digest" => alerts::digest("acme", "api", &sample_issues(7), 5),
+        "issue" => issue_card(&Card {
+            event: Some(&event),
+            share: Some(Rerun {
+                text: "issue API-3F".into(),
+                cursor: None,
+                page: 1,
+            }),
+            ..Card::new("acme", &issue)
+        }),
+        "list" => {
+            let issues = sample_issues(4);
+            let rerun = Rerun {
+                text: "issues api".into(),
+                cursor: Some("1764374400000:0:1".into()),
+                page: 2,
+            };
+            issue_page(&IssuePage {
+                org: "acme",
+                project: "api",
+                query: "is:unresolved",
+                issues: &issues,
+                page: 1,
+                next: Some(rerun.clone()),
+                share: Some(rerun.clone()),
+                this_page: Some(rerun),
+                status_line: None,
+            })
+        }
+        "unfurl" => issue_card(&Card {
+            event: Some(&event),
+            ..Card::new("acme", &issue)
+        }),
+        "help" => help::overview(),
+        "usage" => match parse("isues api") {
+            Err(error) => usage_error(&error),
+            Ok(_) => help::topic(Subcommand::Issues),
+        },
+        "orgs" => grants::orgs(
+            &[
+                (
+                    LinkedOrg {
+                        org: "acme".into(),
+                        kind: GrantKind::TapAuth,
+                        scopes: vec![
+                            "org:read".into(),
+                            "project:read".into(),
+                            "event:write".into(),
+                        ],
+                        health: Health::Ok,
+                        linked_by: Some("U0ADMIN".into()),
+                    },
+                    Vec::new(),
+                ),
+                (
+                    LinkedOrg {
+                        org: "globex".into(),
+                        kind: GrantKind::Static,
+                        scopes: Vec::new(),
+                        health: Health::Ok,
+                        linked_by: None,
+                    },
+                    Vec::new(),
+                ),
+            ],
+            &HashMap::from([("acme".to_string(), 12)]),
+        ),
+        "subscribed" => alerts::subscribed(
+            &sample_subscription("api", "is:unresolved"),
+            false,
+            Baseline::Exactly(12),
+        ),
+        "subscribe-notice" => {
+            alerts::subscribed_notice(&sample_subscription("api", "is:unresolved"))
+        }
+        "subscriptions" => alerts::subscriptions(&[
+            sample_subscription("api", "is:unresolved level:error"),
+            sample_subscription("web", "is:unresolved"),
+        ]),
+        "webhooks" => webhooks::setup(&Setup {
+            org: "acme".into(),
+            endpoint: Endpoint::Url("https://sentry-bot.fly.dev/sentry/webhooks/acme".into()),
+            secret: SecretSource::Missing,
+            last_delivery_seconds_ago: None,
+        }),
+        _ => return None,
+    })
+}
+
+/// `{"blocks": […]}`, the payload Block Kit Builder and Slack take.
+pub fn payload(message: &Message) -> Value {
+    json!({ "blocks": message.blocks })
+}
+
+/// A link that opens `message` in Slack's Block Kit Builder.
+pub fn builder_url(message: &Message) -> String {
+    let body = payload(message).to_string();
+    format!(
+        "https://app.slack.com/block-kit-builder/#{}",
+        percent_encode(&body)
+    )
+}
+
+/// `encodeURIComponent`: every byte but the unreserved ones escaped.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// Hourly counts that climb in the last hours, like an issue taking off.
+fn rising_stats() -> Value {
+    let counts = [
+        0, 0, 1, 0, 0, 2, 1, 0, 0, 0, 3, 1, 0, 2, 4, 3, 5, 8, 6, 12, 18, 25, 31, 42,
+    ];
+    let buckets: Vec<Value> = counts
+        .iter()
+        .enumerate()
+        .map(|(h, c)| json!([1_764_288_000 + h as u64 * 3600, c]))
+        .collect();
+    json!({ "24h": buckets })
+}
+
+fn sample_issue() -> Issue {
+    serde_json::from_value(json!({
+        "id": "4509123456",
+        "shortId": "API-3F",
+        "title": "KeyError: 'cart_id'",
+        "culprit": "app.cart in total",
+        "permalink": "https://acme.sentry.io/issues/4509123456/",
+        "level": "error",
+        "status": "unresolved",
+        "substatus": "new",
+        "firstSeen": "2026-11-28T09:05:00Z",
+        "lastSeen": "2026-11-29T08:57:00Z",
+        "count": "1234",
+        "userCount": 56,
+        "project": { "id": "1", "slug": "api" },
+        "assignedTo": { "type": "user", "id": "7", "name": "Ann Lee" },
+        "metadata": { "type": "KeyError", "value": "'cart_id'" },
+        "stats": rising_stats(),
+    }))
+    .unwrap_or_else(|_| unreachable_sample())
+}
+
+fn sample_issues(n: usize) -> Vec<Issue> {
+    let titles = [
+        ("KeyError: 'cart_id'", "error"),
+        ("TimeoutError: upstream payments took 30 s", "error"),
+        ("Deprecated call to legacy_price()", "warning"),
+        ("OperationalError: too many connections", "fatal"),
+        ("TypeError: undefined is not a function", "error"),
+        ("Slow DB query in /checkout", "info"),
+        ("ValueError: bad coupon code", "error"),
+    ];
+    titles
+        .iter()
+        .cycle()
+        .take(n)
+        .enumerate()
+        .map(|(i, (title, level))| Issue {
+            id: format!("45091234{:02}", 56 + i),
+            title: title.to_string(),
+            short_id: Some(format!("API-{:X}", 0x3F + i)),
+            level: Some(level.to_string()),
+            count: Some(1234 / (i as u64 + 1)),
+            user_count: Some(56 / (i as u64 + 1)),
+            permalink: Some(format!(
+                "https://acme.sentry.io/issues/45091234{:02}/",
+                56 + i
+            )),
+            assigned_to: None,
+            ..sample_issue()
+        })
+        .collect()
+}
+
+fn sample_event() -> Event {
+    serde_json::from_value(json!({
+        "eventID": "9fac2ceed9344f2bbfdd1fdacb0ed9b1",
+        "tags": [
+            { "key": "environment", "value": "production" },
+            { "key": "release", "value": "api@1.4.2" },
+            { "key": "handled", "value": "no" }
+        ],
+        "entries": [{ "type": "exception", "data": { "values": [{
+            "type": "KeyError", "value": "'cart_id'",
+            "mechanism": { "type": "generic", "handled": false },
+            "stacktrace": { "frames": [
+                { "filename": "app/views.py", "function": "checkout", "lineNo": 31, "inApp": true },
+                { "filename": "app/cart.py", "function": "total", "lineNo": 88, "inApp": true },
+                { "filename": "django/core/handlers.py", "function": "get_response", "lineNo": 5, "inApp": false }
+            ] }
+        }] } }]
+    }))
+    .unwrap_or(Event {
+        event_id: None,
+        message: None,
+        title: None,
+        tags: Vec::new(),
+        entries: Vec::new(),
+    })
+}
+
+fn sample_subscription(project: &str, query: &str) -> SubscriptionRow {
+    SubscriptionRow {
+        id: format!("sub-{project}"),
+        team_id: "T0ACME".into(),
+        channel_id: "C0ALERTS".into(),
+        org_slug: "acme".into(),
+        project_slug: project.into(),
+        project_id: "1".into(),
+        query: query.into(),
+        regressions: true,
+        digest: 5,
+        threads: true,
+        created_by: "U0ADMIN".into(),
+        created_at_ms: 1_764_374_400_000,
+        relink_notified: false,
+    }
+}
+
+/// The sample issue is a literal; failing to read it is a bug in this file.
+fn unreachable_sample() -> Issue {
+    Issue {
+        id: "4509123456".into(),
+        title: "KeyError: 'cart_id'".into(),
+        short_id: None,
+        culprit: None,
+        permalink: None,
+        level: None,
+        status: None,
+        substatus: None,
+        first_seen: None,
+        last_seen: None,
+        count: None,
+        user_count: None,
+        project: None,
+        assigned_to: None,
+        metadata: None,
+        stats: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_sample_and_unknown_ones_do_not() {
+        for kind in KINDS {
+            let message = sample(kind).unwrap_or_else(|| panic!("{kind}"));
+            assert!(!message.blocks.is_empty(), "{kind}");
+        }
+        assert!(sample("nope").is_none());
+    }
+
+    #[test]
+    fn the_builder_link_carries_the_blocks_encoded() {
+        let message = Message::mrkdwn("a <b> & c");
+        let url = builder_url(&message);
+        assert!(url.starts_with("https://app.slack.com/block-kit-builder/#%7B%22blocks%22%3A%5B"));
+        assert!(!url[40..].contains(' '));
+        assert!(!url[40..].contains('&'));
+        assert_eq!(percent_encode("a b/é"), "a%20b%2F%C3%A9");
+    }
+}
