@@ -187,17 +187,17 @@ fn run_command(config: Config, text: &str, json: bool) -> anyhow::Result<ExitCod
                     | BotCommand::Unlink { .. }
                     | BotCommand::Subscribe { .. }
                     | BotCommand::Unsubscribe { .. }
-                    | BotCommand::Subscriptions,
-                ..
+                    | BotCommand::Subscriptions
+                    | BotCommand::Webhooks { .. },
             } => (
                 Reply::ephemeral(Message::mrkdwn(
-                    "Linking orgs and subscribing channels happen in Slack, where an admin approves a link and \
+                    "Linking orgs, setting up webhooks and subscribing channels happen in Slack, where an admin approves a link and \
                      alerts have a channel to go to. In the terminal, set SENTRY_AUTH_TOKEN and SENTRY_ORG \
                      to use a token directly.",
                 )),
                 2,
             ),
-            Plan::Defer { command, .. } => {
+            Plan::Defer { command } => {
                 let who = Invocation {
                     team_id: "terminal".into(),
                     user_id: "terminal".into(),

@@ -37,7 +37,10 @@ async fn on_command(
 ) -> UserCallbackResult<SlackCommandEventResponse> {
     let state = app_state(&states).await.ok_or("no application state")?;
     let form: SlashCommandForm = reshape(&event).ok_or("unreadable command")?;
-    let reply = inbound::answer(&state.requests, form)?;
+    let Some(reply) = inbound::answer(&state.requests, form)? else {
+        // Deferred: acknowledged with no message; the answer follows.
+        return Ok(SlackCommandEventResponse::new(SlackMessageContent::new()));
+    };
     let content = SlackMessageContent::new()
         .with_text(reply.text)
         .with_blocks(reply.blocks);

@@ -317,8 +317,7 @@ async fn a_slow_sentry_still_gets_an_immediate_ack_and_the_answer_later() {
     let (response, id) = app.command("issues api").await;
     let ack = started.elapsed();
     assert_eq!(response.status().as_u16(), 200);
-    let ack_body: Value = response.json().await.unwrap();
-    assert!(all_text(&ack_body).contains("Working on `/sentry issues`"));
+    assert!(response.bytes().await.unwrap().is_empty(), "an empty ack");
     // The ack does not wait for Sentry (BENCHMARKS.md has the real latency).
     assert!(ack < Duration::from_secs(1), "ack took {ack:?}");
     let answers = app.slack.wait_for_responses(&id, 1).await;

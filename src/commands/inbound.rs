@@ -32,8 +32,10 @@ pub struct SlashCommandForm {
 }
 
 /// The immediate answer to a command, whichever way it arrived; work that
-/// calls out is spawned and answers through `response_url`.
-pub fn answer(ctx: &Context, form: SlashCommandForm) -> Result<Reply, &'static str> {
+/// calls out is spawned and answers through `response_url`, and is
+/// acknowledged with no message at all (`Ok(None)`), so each command leaves
+/// exactly one answer rather than a "working on it" note above it.
+pub fn answer(ctx: &Context, form: SlashCommandForm) -> Result<Option<Reply>, &'static str> {
     let span = tracing::info_span!(
         "slash_command",
         team = %form.team_id,
@@ -52,9 +54,9 @@ pub fn answer(ctx: &Context, form: SlashCommandForm) -> Result<Reply, &'static s
             span.record("subcommand", subcommand.map_or("unknown", Subcommand::name));
             tracing::info!(outcome = outcome.as_str(), "answered at once");
             record(ctx, &form, subcommand, outcome);
-            Ok(reply)
+            Ok(Some(reply))
         }
-        Plan::Defer { ack, command } => {
+        Plan::Defer { command } => {
             let subcommand = command.subcommand();
             span.record("subcommand", subcommand.name());
             let Some(response_url) = form.response_url.clone().filter(|u| !u.is_empty()) else {
@@ -63,7 +65,7 @@ pub fn answer(ctx: &Context, form: SlashCommandForm) -> Result<Reply, &'static s
             };
             // Under overload nothing is written, not even the activity log.
             let Some(slot) = ctx.deferred.admit() else {
-                return Ok(Reply::ephemeral(errors::busy()));
+                return Ok(Some(Reply::ephemeral(errors::busy())));
             };
             let who = Invocation {
                 team_id: form.team_id.clone(),
@@ -87,7 +89,7 @@ pub fn answer(ctx: &Context, form: SlashCommandForm) -> Result<Reply, &'static s
                 record(&task_ctx, &form, Some(subcommand), outcome);
             };
             ctx.tasks.spawn(task.instrument(span.clone()));
-            Ok(ack)
+            Ok(None)
         }
     }
 }

@@ -6,7 +6,6 @@
 use super::parse::{parse, Command, Subcommand};
 use super::sentry::{self, View};
 use super::{access, grants, help, subscriptions, usage, webhooks, Context};
-use crate::render::Message;
 use crate::slack::Reply;
 
 /// How a command is answered.
@@ -21,10 +20,9 @@ pub enum Plan {
         /// The subcommand, when the text named one.
         subcommand: Option<Subcommand>,
     },
-    /// Acknowledge now with `ack`; run `command` afterwards.
+    /// Acknowledge now with an empty answer, so the command leaves one
+    /// message: the answer `command` sends through `response_url`.
     Defer {
-        /// The immediate acknowledgement.
-        ack: Reply,
         /// The work to do.
         command: Command,
     },
@@ -63,13 +61,7 @@ pub fn plan(text: &str) -> Plan {
             outcome: Outcome::Answered,
             subcommand: Some(Subcommand::Help),
         },
-        Ok(command) => Plan::Defer {
-            ack: Reply::ephemeral(Message::mrkdwn(format!(
-                ":hourglass_flowing_sand: Working on `/sentry {}`…",
-                command.subcommand().name()
-            ))),
-            command,
-        },
+        Ok(command) => Plan::Defer { command },
         Err(error) => Plan::Answer {
             reply: Reply::ephemeral(usage::usage_error(&error)),
             outcome: Outcome::UsageError,
@@ -162,8 +154,7 @@ mod tests {
     #[test]
     fn commands_that_need_sentry_are_deferred() {
         match plan("issues api level:error") {
-            Plan::Defer { ack, command } => {
-                assert!(ack.text.contains("Working on `/sentry issues`"));
+            Plan::Defer { command } => {
                 assert_eq!(command.subcommand(), Subcommand::Issues);
             }
             other => panic!("expected a deferred plan, got {other:?}"),

@@ -20,7 +20,9 @@ pub async fn handle(State(state): State<HttpState>, body: Bytes) -> Response {
         }
     };
     match answer(&state.requests, form) {
-        Ok(reply) => Json(reply).into_response(),
+        Ok(Some(reply)) => Json(reply).into_response(),
+        // Deferred: an empty 200, the answer follows through response_url.
+        Ok(None) => StatusCode::OK.into_response(),
         Err(problem) => (StatusCode::BAD_REQUEST, problem).into_response(),
     }
 }
