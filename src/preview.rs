@@ -19,6 +19,9 @@ use crate::render::{grants, Message};
 use crate::sentry::models::{Event, Issue};
 use crate::store::SubscriptionRow;
 
+/// "Now" in the samples, so previews and snapshots do not drift.
+const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
+
 /// The message kinds, by the name `preview` takes.
 pub const KINDS: [&str; 14] = [
     "alert",
@@ -109,6 +112,8 @@ pub fn sample(kind: &str) -> Option<Message> {
                         ],
                         health: Health::Ok,
                         linked_by: Some("U0ADMIN".into()),
+                        linked_at_ms: Some(SAMPLE_NOW_MS - 2 * 86_400_000),
+                        token_fetched_at_ms: Some(SAMPLE_NOW_MS - 3 * 3_600_000),
                     },
                     Vec::new(),
                 ),
@@ -119,11 +124,14 @@ pub fn sample(kind: &str) -> Option<Message> {
                         scopes: Vec::new(),
                         health: Health::Ok,
                         linked_by: None,
+                        linked_at_ms: None,
+                        token_fetched_at_ms: None,
                     },
                     Vec::new(),
                 ),
             ],
             &HashMap::from([("acme".to_string(), 12)]),
+            SAMPLE_NOW_MS,
         ),
         "subscribed" => alerts::subscribed(
             &sample_subscription("api", "is:unresolved"),

@@ -101,8 +101,12 @@ async fn an_admin_links_an_org_after_approval() {
     // `/sentry orgs` shows it.
     let (_, id) = app.command("orgs").await;
     let orgs = text(&app.slack.wait_for_responses(&id, 1).await[0]);
-    assert!(orgs.contains("*acme* — TapAuth (OAuth)"), "{orgs}");
-    assert!(orgs.contains("ok"));
+    assert!(
+        orgs.contains("*acme* — TapAuth grant, linked by <@U0ADMIN>"),
+        "{orgs}"
+    );
+    assert!(orgs.contains(":large_green_circle: working"), "{orgs}");
+    assert!(orgs.contains("token refreshed"), "{orgs}");
     assert!(orgs.contains("<@U0ADMIN>"));
 }
 
@@ -263,7 +267,7 @@ async fn a_static_token_org_is_shown_and_cannot_be_unlinked_from_slack() {
     let (_, id) = app.command("orgs").await;
     let orgs = text(&app.slack.wait_for_responses(&id, 1).await[0]);
     assert!(
-        orgs.contains("*globex* — static token (SENTRY_AUTH_TOKEN)"),
+        orgs.contains("*globex* — static token from the server's environment"),
         "{orgs}"
     );
     let (_, id) = app.command_as("U0ADMIN", "unlink globex").await;

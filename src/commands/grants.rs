@@ -175,7 +175,7 @@ pub async fn orgs(ctx: &Context) -> Reply {
                     Default::default()
                 }
             };
-            Reply::ephemeral(render::orgs(&orgs, &webhooks))
+            Reply::ephemeral(render::orgs(&orgs, &webhooks, now))
         }
         Err(e) => Reply::ephemeral(errors::grant_error(&e)),
     }

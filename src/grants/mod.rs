@@ -69,6 +69,10 @@ pub struct LinkedOrg {
     pub health: Health,
     /// Slack user who linked it.
     pub linked_by: Option<String>,
+    /// When it was linked, Unix milliseconds.
+    pub linked_at_ms: Option<i64>,
+    /// When this replica last fetched its token from TapAuth, Unix milliseconds.
+    pub token_fetched_at_ms: Option<i64>,
 }
 
 /// Why no token could be had, in terms a command can explain.
@@ -177,6 +181,14 @@ struct CachedToken {
     grant_id: String,
     /// When the store last confirmed the grant (unlink on any replica removes it).
     confirmed_at: std::time::Instant,
+    /// When the token was fetched from TapAuth.
+    fetched_at: SystemTime,
+}
+
+fn unix_ms(at: SystemTime) -> Option<i64> {
+    at.duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_millis()).ok())
 }
 
 /// A cached token lives until [`EXPIRY_MARGIN`] before TapAuth's expiry.
@@ -272,18 +284,23 @@ impl Grants {
                 scopes: Vec::new(),
                 health: Health::Ok,
                 linked_by: None,
+                linked_at_ms: None,
+                token_fetched_at_ms: None,
             });
         }
         for row in self.store.grants().await? {
             if self.is_static(&row.org_slug) {
                 continue;
             }
+            let fetched = self.cache.get(&row.org_slug).await.map(|c| c.fetched_at);
             orgs.push(LinkedOrg {
-                org: row.org_slug,
                 kind: GrantKind::TapAuth,
                 scopes: row.scopes.split_whitespace().map(str::to_string).collect(),
                 health: Health::parse(&row.health),
                 linked_by: Some(row.linked_by),
+                linked_at_ms: Some(row.linked_at_ms),
+                token_fetched_at_ms: fetched.and_then(unix_ms),
+                org: row.org_slug,
             });
         }
         Ok(orgs)
@@ -305,6 +322,7 @@ impl Grants {
             expires_at,
             grant_id: grant_id.to_string(),
             confirmed_at: std::time::Instant::now(),
+            fetched_at: SystemTime::now(),
         };
         self.cache.insert(org.to_string(), cached).await;
     }
@@ -397,6 +415,7 @@ impl Grants {
                 expires_at,
                 grant_id: row.grant_id.clone(),
                 confirmed_at: std::time::Instant::now(),
+                fetched_at: SystemTime::now(),
             }),
             GrantState::Pending { .. } | GrantState::Expired | GrantState::Ended { .. } => {
                 tracing::warn!(org, state = ?redacted(&state), "grant no longer usable; marking it for re-link");

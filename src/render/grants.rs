@@ -153,11 +153,14 @@ pub(crate) fn ago(seconds: i64) -> String {
     }
 }
 
-/// `/sentry orgs`: each linked org with its grant, scopes, health, server
-/// gaps, and how alerts reach it (`webhook_seconds_ago` by org).
+/// `/sentry orgs`: how each linked org is connected, in words, with its
+/// scopes, health, server gaps, and how alerts reach it
+/// (`webhook_seconds_ago` by org). Environment variable names appear only
+/// where an admin has something to set. Pure.
 pub fn orgs(
     orgs: &[(LinkedOrg, Vec<Gap>)],
     webhook_seconds_ago: &std::collections::HashMap<String, i64>,
+    now_ms: i64,
 ) -> Message {
     if orgs.is_empty() {
         return Message::mrkdwn(
@@ -166,34 +169,52 @@ pub fn orgs(
     }
     let mut blocks = vec![section(&format!("*Linked Sentry orgs ({})*", orgs.len()))];
     let mut text = String::from("Linked Sentry orgs:");
+    let since = |at_ms: Option<i64>| at_ms.map(|at| ago((now_ms - at) / 1000));
     for (org, gaps) in orgs.iter().take(limits::MAX_BLOCKS - 2) {
-        let kind = match org.kind {
-            GrantKind::TapAuth => "TapAuth (OAuth)",
-            GrantKind::Static => "static token (SENTRY_AUTH_TOKEN)",
+        let connection = match org.kind {
+            GrantKind::Static => "static token from the server's environment".to_string(),
+            GrantKind::TapAuth => {
+                let mut words = "TapAuth grant".to_string();
+                if let Some(by) = &org.linked_by {
+                    words.push_str(&format!(", linked by <@{}>", escape_mrkdwn(by)));
+                }
+                if let Some(when) = since(org.linked_at_ms) {
+                    words.push_str(&format!(" {when}"));
+                }
+                if let Some(when) = since(org.token_fetched_at_ms) {
+                    words.push_str(&format!(", token refreshed {when}"));
+                }
+                words
+            }
         };
-        let health = match org.health {
-            Health::Ok => ":large_green_circle: ok".to_string(),
-            Health::NeedsRelink => ":red_circle: needs re-link — run `/sentry link`".to_string(),
+        let health = match (org.health, org.kind) {
+            (Health::Ok, _) => ":large_green_circle: working".to_string(),
+            (Health::NeedsRelink, GrantKind::TapAuth) => {
+                ":red_circle: no longer works — a workspace admin can run `/sentry link` to connect it again"
+                    .to_string()
+            }
+            (Health::NeedsRelink, GrantKind::Static) => {
+                ":red_circle: Sentry rejects the token — replace `SENTRY_AUTH_TOKEN` on the server".to_string()
+            }
         };
         let scopes = if org.scopes.is_empty() {
-            "as configured".to_string()
+            "whatever the token allows".to_string()
         } else {
             code_list(&org.scopes)
         };
-        let by = org
-            .linked_by
-            .as_deref()
-            .map(|u| format!(" · linked by <@{}>", escape_mrkdwn(u)))
-            .unwrap_or_default();
         let name = escape_mrkdwn(&org.org);
         let server = summary(gaps)
             .map(|s| format!("\n:jigsaw: {}", escape_mrkdwn(&s)))
             .unwrap_or_default();
         let source = alert_source(webhook_seconds_ago.get(&org.org).copied());
         blocks.push(section(&format!(
-            "*{name}* — {kind}\n{health} · scopes: {scopes}{by}\n{source}{server}"
+            "*{name}* — {connection}\n{health} · scopes: {scopes}\n{source}{server}"
         )));
-        text.push_str(&format!(" {} ({kind});", org.org));
+        let plain_kind = match org.kind {
+            GrantKind::Static => "static token",
+            GrantKind::TapAuth => "TapAuth grant",
+        };
+        text.push_str(&format!(" {} ({plain_kind});", escape_mrkdwn(&org.org)));
     }
     if orgs.len() > limits::MAX_BLOCKS - 2 {
         blocks.push(context(&[&format!(
@@ -256,16 +277,26 @@ mod tests {
                     Health::Ok
                 },
                 linked_by: Some("U1".into()),
+                linked_at_ms: Some(0),
+                token_fetched_at_ms: Some(3 * 3600 * 1000),
             })
             .collect();
         let mut many: Vec<(LinkedOrg, Vec<Gap>)> =
             many.into_iter().map(|o| (o, Vec::new())).collect();
         many[1].1 = vec![Gap::ShortIdLookup, Gap::Assignment];
         let arrivals = std::collections::HashMap::from([("org1".to_string(), 12)]);
-        let message = orgs(&many, &arrivals);
+        let message = orgs(&many, &arrivals, 6 * 3600 * 1000);
         assert!(message.blocks.len() <= limits::MAX_BLOCKS);
         let json = serde_json::to_string(&message.blocks).unwrap();
-        assert!(json.contains("needs re-link"));
+        assert!(json.contains("no longer works — a workspace admin can run `/sentry link`"));
+        assert!(
+            json.contains("TapAuth grant, linked by <@U1> 6 h ago, token refreshed 3 h ago"),
+            "{json}"
+        );
+        assert!(
+            !json.contains("SENTRY_AUTH_TOKEN"),
+            "nothing for an admin to set"
+        );
         assert!(json.contains("and 12 more"));
         assert!(json.contains("compatible server: no short-ID lookup, no assignment"));
         assert!(json.contains("webhooks: live, last 12 s ago"), "{json}");
