@@ -31,6 +31,9 @@ pub const PRUNED_ROWS: &str = "pruned_rows_total";
 /// Counter: Sentry webhook deliveries, by outcome (acted, replayed,
 /// ignored, unauthorized, malformed, failed).
 pub const SENTRY_WEBHOOKS: &str = "sentry_webhooks_total";
+/// Counter: latest-event lookups for alerts and unfurls, by outcome
+/// (fetched, none, budget_low, failed, timed_out).
+pub const ALERT_EVENTS: &str = "alert_events_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 

@@ -49,6 +49,23 @@ async fn new_issues_are_posted_once_and_survive_a_restart(mode: Mode) {
     let shown = text(alert);
     assert!(shown.contains(":red_circle: *New*"), "{shown}");
     assert!(shown.contains("acme/api"), "{shown}");
+    // The triage facts come from the latest event, read once for both channels.
+    assert!(shown.contains("env *production*"), "{shown}");
+    assert!(
+        shown.contains(":round_pushpin: `app/handlers.py:42 in handle`"),
+        "{shown}"
+    );
+    let event_reads = app
+        .sentry
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with(&format!("/issues/{id}/events/latest/")) && r.method == "GET")
+        .count();
+    let expected = if mode == Mode::Compatible { 2 } else { 1 };
+    assert_eq!(
+        event_reads, expected,
+        "one read (and the compatible server's fallback)"
+    );
     let actions = alert["blocks"]
         .as_array()
         .unwrap()
@@ -205,6 +222,33 @@ async fn a_deleted_issue_is_read_once_by_status_sync_not_every_tick() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(detail_reads(), reads, "a 404 is remembered");
     assert_eq!(alerts_about(&app, "C1", "Doomed problem").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_skip_the_latest_event_while_the_rate_budget_is_low() {
+    let app = acme().await;
+    // 30 requests a second: `Remaining` never reaches the floor of 50.
+    app.sentry.set_rate_limit(30);
+    subscribe(&app, "C1", "api").await;
+    app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Busy org problem", "firstSeen": now_iso(), "lastSeen": now_iso() }),
+    );
+    wait_until("the alert", Duration::from_secs(10), || {
+        !alerts_about(&app, "C1", "Busy org problem").is_empty()
+    })
+    .await;
+    let shown = text(&alerts_about(&app, "C1", "Busy org problem")[0]);
+    assert!(shown.contains(":red_circle: *New*"), "{shown}");
+    assert!(!shown.contains("env *production*"), "{shown}");
+    assert!(
+        !app.sentry
+            .requests()
+            .iter()
+            .any(|r| r.path.contains("/events/latest/")),
+        "no event was fetched"
+    );
 }
 
 #[tokio::test]

@@ -30,9 +30,14 @@ pub async fn unfurl(ctx: &Context, channel: &str, ts: &str, urls: &[String]) {
         let issue = ctx.issues.get(&org, &id).await;
         match issue {
             Ok(issue) => {
+                let event = ctx.issues.event_for_alert(&org, &issue.id).await;
+                let card = Card {
+                    event: event.as_deref(),
+                    ..Card::new(&org, &issue)
+                };
                 unfurls.push((
                     url.clone(),
-                    for_server(issue_card(&Card::new(&org, &issue)), &ctx.issues.gaps(&org)),
+                    for_server(issue_card(&card), &ctx.issues.gaps(&org)),
                 ));
             }
             Err(e) => tracing::info!(%org, issue = %id, error = %e, "cannot unfurl"),

@@ -78,6 +78,18 @@ const MEMBERS_REFRESH_GAP: std::time::Duration = std::time::Duration::from_secs(
 /// How long an org's member list is trusted before it is read again.
 const MEMBERS_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// How long an issue's latest event is reused for its alerts and unfurls.
+const ALERT_EVENT_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Longest an alert waits for its issue's latest event before it is posted
+/// without the event's facts.
+const ALERT_EVENT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Below this many requests left in the org's rate-limit window, alerts
+/// are posted without fetching the latest event: listing new issues
+/// matters more than decorating them.
+pub const ALERT_EVENT_BUDGET_FLOOR: u64 = 50;
+
 /// What the bot does with Sentry, for every org it is linked to.
 #[derive(Debug)]
 pub struct IssueService {
@@ -90,6 +102,9 @@ pub struct IssueService {
     members_refreshed: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
     /// Recent list pages by (org, query, cursor), shared by identical requests.
     shared_lists: moka::future::Cache<String, Arc<Page<Issue>>>,
+    /// Latest events by (org, issue id) for alerts and unfurls; `None`
+    /// when the issue has none, so it is not asked again.
+    alert_events: moka::future::Cache<(String, String), Option<Arc<Event>>>,
 }
 
 impl IssueService {
@@ -108,7 +123,50 @@ impl IssueService {
                 .max_capacity(10_000)
                 .time_to_live(SHARED_LIST_TTL)
                 .build(),
+            alert_events: moka::future::Cache::builder()
+                .max_capacity(2_000)
+                .time_to_live(ALERT_EVENT_TTL)
+                .build(),
         }
+    }
+
+    /// The issue's latest event for an alert or unfurl: cached by issue,
+    /// skipped while the org's rate budget is low, and given up after a
+    /// short wait. `None` means "render without it".
+    pub async fn event_for_alert(&self, org: &str, issue_id: &str) -> Option<Arc<Event>> {
+        let key = (org.to_string(), issue_id.to_string());
+        if let Some(cached) = self.alert_events.get(&key).await {
+            return cached;
+        }
+        if let Some(left) = self
+            .sentry
+            .last_remaining(org)
+            .filter(|left| *left < ALERT_EVENT_BUDGET_FLOOR)
+        {
+            tracing::debug!(org, left, "rate budget low; alert posted without its event");
+            metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => "budget_low").increment(1);
+            return None;
+        }
+        let fetched =
+            tokio::time::timeout(ALERT_EVENT_WAIT, self.latest_event(org, issue_id)).await;
+        let (event, outcome) = match fetched {
+            Ok(Ok(event)) => (Some(Arc::new(event)), "fetched"),
+            Ok(Err(e)) if is_not_found(&e) => (None, "none"),
+            Ok(Err(e)) => {
+                tracing::info!(org, issue = issue_id, error = %e, "latest event unavailable for the alert");
+                metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => "failed").increment(1);
+                return None;
+            }
+            Err(_) => {
+                tracing::info!(org, issue = issue_id, "latest event too slow for the alert");
+                metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => "timed_out")
+                    .increment(1);
+                return None;
+            }
+        };
+        metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => outcome).increment(1);
+        self.alert_events.insert(key, event.clone()).await;
+        event
     }
 
     /// The org → token registry (link, unlink, health).

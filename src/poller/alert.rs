@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::render::alerts::{self, Beyond};
 use crate::render::Message;
-use crate::sentry::models::Issue;
+use crate::sentry::models::{Event, Issue};
 
 /// One message the poller will post.
 #[derive(Clone, Debug, PartialEq)]
@@ -169,11 +169,19 @@ impl Alert {
         })
     }
 
-    /// The message to post.
-    pub fn render(&self, org: &str) -> Message {
+    /// The issue a single-issue alert is about; `None` for digests and notices.
+    pub fn issue(&self) -> Option<&Issue> {
         match self {
-            Alert::New { issue } => alerts::new_issue(org, issue, None),
-            Alert::Regressed { issue, .. } => alerts::regressed(org, issue, None),
+            Alert::New { issue } | Alert::Regressed { issue, .. } => Some(issue),
+            Alert::Digest(_) | Alert::RelinkNotice { .. } => None,
+        }
+    }
+
+    /// The message to post, with the issue's latest `event` when there is one.
+    pub fn render(&self, org: &str, event: Option<&Event>) -> Message {
+        match self {
+            Alert::New { issue } => alerts::new_issue(org, issue, event),
+            Alert::Regressed { issue, .. } => alerts::regressed(org, issue, event),
             Alert::Digest(digest) => alerts::digest_counted(
                 org,
                 &digest.project,

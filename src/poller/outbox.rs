@@ -131,8 +131,18 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) {
             return;
         }
     };
-    let rendered =
-        render_guarded(|| for_server(alert.render(&row.org_slug), &ctx.issues.gaps(&row.org_slug)));
+    // The latest event adds the triage facts; the alert goes out without it
+    // when it cannot be had quickly or the org's rate budget is low.
+    let event = match alert.issue() {
+        Some(issue) => ctx.issues.event_for_alert(&row.org_slug, &issue.id).await,
+        None => None,
+    };
+    let rendered = render_guarded(|| {
+        for_server(
+            alert.render(&row.org_slug, event.as_deref()),
+            &ctx.issues.gaps(&row.org_slug),
+        )
+    });
     let message = match rendered {
         Ok(message) => message,
         Err(panic) => {
