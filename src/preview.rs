@@ -96,7 +96,7 @@ pub fn sample(kind: &str) -> Option<Message> {
         }),
         "help" => help::overview(),
         "usage" => match parse("isues api") {
-            Err(error) => usage_error(&error),
+            Err(error) => usage_error("isues api", &error),
             Ok(_) => help::topic(Subcommand::Issues),
         },
         "orgs" => grants::orgs(

@@ -246,11 +246,43 @@ async fn ambiguous_unknown_and_unlinked_projects() {
         ),
         "{text}"
     );
-    let text = all_text(&answer(&app, "issues biling").await);
+    let misspelt = answer(&app, "issues biling level:error").await;
+    let text = all_text(&misspelt);
     assert!(
         text.contains("No project `biling` in any linked org. Did you mean `globex/billing`?"),
         "{text}"
     );
+    // The fix is one click away: the button runs the command on the
+    // suggested project and the list replaces the error.
+    let fix = misspelt["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().unwrap().clone())
+        .find(|e| e["action_id"] == "run:0")
+        .expect("a button for the suggestion");
+    assert_eq!(
+        fix["text"]["text"],
+        "/sentry issues globex/billing level:error"
+    );
+    app.sentry.add_issue(
+        "globex",
+        "billing",
+        json!({ "title": "Invoice rounding", "level": "error" }),
+    );
+    let (url, id) = app.slack.response_url();
+    let click = json!({
+        "type": "block_actions",
+        "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" }, "channel": { "id": "C0ALERTS" },
+        "container": { "type": "message", "is_ephemeral": true },
+        "response_url": url,
+        "actions": [{ "action_id": "run:0", "block_id": "fix", "type": "button", "value": fix["value"] }]
+    });
+    assert_eq!(app.interact(&click).await.status().as_u16(), 200);
+    let listed = &app.slack.wait_for_responses(&id, 1).await[0];
+    assert_eq!(listed["replace_original"], true);
+    assert!(all_text(listed).contains("Invoice rounding"), "{listed}");
     let text = all_text(&answer(&app, "issues globex/web").await);
     assert!(text.contains("No issues in *globex/web*"), "{text}");
     let text = all_text(&answer(&app, "issues initech/web").await);

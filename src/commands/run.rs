@@ -63,7 +63,7 @@ pub fn plan(text: &str) -> Plan {
         },
         Ok(command) => Plan::Defer { command },
         Err(error) => Plan::Answer {
-            reply: Reply::ephemeral(usage::usage_error(&error)),
+            reply: Reply::ephemeral(usage::usage_error(text, &error)),
             outcome: Outcome::UsageError,
             subcommand: error.subcommand(),
         },

@@ -82,10 +82,16 @@ async fn catalog(
     }
 }
 
-/// Finds which linked org has `target`; returns (org, project slug, project id).
+/// The command to offer for a candidate `org/project`, when the one typed
+/// named no single project.
+pub(crate) type Redo<'a> = &'a (dyn Fn(&str) -> String + Sync);
+
+/// Finds which linked org has `target`; returns (org, project slug, project
+/// id), or an answer whose buttons run `redo` for the likely projects.
 pub(crate) async fn resolve_project(
     ctx: &Context,
     target: &ProjectRef,
+    redo: Redo<'_>,
 ) -> Result<(String, String, String), Message> {
     let orgs: Vec<String> = linked(ctx).await?.into_iter().map(|o| o.org).collect();
     if let Some(org) = &target.org {
@@ -130,15 +136,19 @@ pub(crate) async fn resolve_project(
                 .unwrap_or_default();
             Ok((org, project, id))
         }
-        Resolution::Ambiguous { candidates } => Err(Message::mrkdwn(format!(
-            ":twisted_rightwards_arrows: Several linked orgs have a project `{}`. Name one: {}.",
-            escape_mrkdwn(&target.project),
-            candidates
-                .iter()
-                .map(|c| format!("`{}`", escape_mrkdwn(c)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
+        Resolution::Ambiguous { candidates } => Err(with_fixes(
+            Message::mrkdwn(format!(
+                ":twisted_rightwards_arrows: Several linked orgs have a project `{}`. Name one: {}.",
+                escape_mrkdwn(&target.project),
+                candidates
+                    .iter()
+                    .map(|c| format!("`{}`", escape_mrkdwn(c)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            &candidates,
+            redo,
+        )),
         Resolution::NotFound { suggestions } => {
             let place = match &target.org {
                 Some(org) => format!("*{}*", escape_mrkdwn(org)),
@@ -156,9 +166,16 @@ pub(crate) async fn resolve_project(
                 text.push_str(&format!(" Did you mean {}?", list.join(" or ")));
             }
             text.push_str(" `/sentry projects` lists them.");
-            Err(Message::mrkdwn(text))
+            Err(with_fixes(Message::mrkdwn(text), &suggestions, redo))
         }
     }
+}
+
+/// `message` with a button per candidate project that runs the command again.
+fn with_fixes(mut message: Message, candidates: &[String], redo: Redo<'_>) -> Message {
+    let commands: Vec<String> = candidates.iter().map(|c| redo(c)).collect();
+    message.blocks.extend(errors::fix_buttons(&commands));
+    message
 }
 
 /// A project named in a command, found in a linked org, and the search
@@ -179,8 +196,9 @@ pub(crate) async fn resolve_target(
     ctx: &Context,
     target: &ProjectRef,
     query: Option<&str>,
+    redo: Redo<'_>,
 ) -> Result<Target, Message> {
-    let (org, project, project_id) = resolve_project(ctx, target).await?;
+    let (org, project, project_id) = resolve_project(ctx, target, redo).await?;
     Ok(Target {
         org,
         project,
@@ -206,7 +224,11 @@ pub async fn issues(
     query: Option<&str>,
     view: &View,
 ) -> Message {
-    let (org, project, project_id, query) = match resolve_target(ctx, target, query).await {
+    let redo = |candidate: &str| match query {
+        Some(q) => format!("issues {candidate} {q}"),
+        None => format!("issues {candidate}"),
+    };
+    let (org, project, project_id, query) = match resolve_target(ctx, target, query, &redo).await {
         Ok(found) => (found.org, found.project, found.project_id, found.query),
         Err(message) => return message,
     };

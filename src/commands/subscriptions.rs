@@ -19,6 +19,26 @@ fn random_id() -> String {
     format!("sub_{:016x}", rand::random::<u64>())
 }
 
+/// `subscribe` for `project` with the same query and options, as typed.
+fn subscribe_text(project: &str, query: Option<&str>, options: &SubscribeOptions) -> String {
+    let mut text = format!("subscribe {project}");
+    if let Some(query) = query {
+        text.push(' ');
+        text.push_str(query);
+    }
+    let defaults = SubscribeOptions::default();
+    if !options.regressions {
+        text.push_str(" --no-regressions");
+    }
+    if options.digest != defaults.digest {
+        text.push_str(&format!(" --digest {}", options.digest));
+    }
+    if !options.threads {
+        text.push_str(" --no-threads");
+    }
+    text
+}
+
 /// `/sentry subscribe <[org/]project> [query] [options]`.
 pub async fn subscribe(
     ctx: &Context,
@@ -27,7 +47,8 @@ pub async fn subscribe(
     query: Option<&str>,
     options: &SubscribeOptions,
 ) -> Message {
-    let (org, project, project_id, query) = match resolve_target(ctx, target, query).await {
+    let redo = |candidate: &str| subscribe_text(candidate, query, options);
+    let (org, project, project_id, query) = match resolve_target(ctx, target, query, &redo).await {
         Ok(found) => (found.org, found.project, found.project_id, found.query),
         Err(message) => return message,
     };

@@ -163,6 +163,8 @@ pub fn intent(action: &Action, shared: bool, message_ts: Option<&str>) -> Intent
         "share" => rerun().map_or(Intent::Nothing, Intent::Share),
         "issue_action" | "issue_select" | "issue_archive" | "issue_more" => verb(detail()),
         id if id.starts_with("expand") => rerun().map_or(Intent::Nothing, Intent::Expand),
+        // A suggested command replaces the answer that suggested it.
+        id if id.starts_with("run:") => rerun().map_or(Intent::Nothing, Intent::Page),
         id if id.starts_with("issue_menu:") => verb(Surface::ListRow {
             page: page_from_block_id(&action.block_id),
         }),

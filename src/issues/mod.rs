@@ -147,26 +147,34 @@ impl IssueService {
             metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => "budget_low").increment(1);
             return None;
         }
-        let fetched =
-            tokio::time::timeout(ALERT_EVENT_WAIT, self.latest_event(org, issue_id)).await;
-        let (event, outcome) = match fetched {
-            Ok(Ok(event)) => (Some(Arc::new(event)), "fetched"),
-            Ok(Err(e)) if is_not_found(&e) => (None, "none"),
-            Ok(Err(e)) => {
-                tracing::info!(org, issue = issue_id, error = %e, "latest event unavailable for the alert");
-                metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => "failed").increment(1);
-                return None;
-            }
-            Err(_) => {
-                tracing::info!(org, issue = issue_id, "latest event too slow for the alert");
-                metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => "timed_out")
-                    .increment(1);
-                return None;
-            }
+        // One read for all the channels an issue is posted to at once:
+        // concurrent callers wait for the same load; failures are not kept.
+        let load = async {
+            let fetched =
+                tokio::time::timeout(ALERT_EVENT_WAIT, self.latest_event(org, issue_id)).await;
+            let (event, outcome) = match fetched {
+                Ok(Ok(event)) => (Some(Arc::new(event)), "fetched"),
+                Ok(Err(e)) if is_not_found(&e) => (None, "none"),
+                Ok(Err(e)) => {
+                    tracing::info!(org, issue = issue_id, error = %e, "latest event unavailable for the alert");
+                    metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => "failed")
+                        .increment(1);
+                    return None;
+                }
+                Err(_) => {
+                    tracing::info!(org, issue = issue_id, "latest event too slow for the alert");
+                    metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => "timed_out")
+                        .increment(1);
+                    return None;
+                }
+            };
+            metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => outcome).increment(1);
+            Some(event)
         };
-        metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => outcome).increment(1);
-        self.alert_events.insert(key, event.clone()).await;
-        event
+        self.alert_events
+            .optionally_get_with(key, load)
+            .await
+            .flatten()
     }
 
     /// The org → token registry (link, unlink, health).

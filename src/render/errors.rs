@@ -2,9 +2,37 @@
 
 use crate::grants::tapauth::TapAuthError;
 use crate::grants::GrantError;
-use crate::render::escape::escape_mrkdwn;
+use slack_morphism::prelude::*;
+
+use crate::interactions::codec::Rerun;
+use crate::render::escape::{escape_mrkdwn, truncate_plain};
 use crate::render::message::Message;
 use crate::sentry::SentryError;
+
+/// Buttons that run each of `commands` (the text after `/sentry`), for an
+/// answer whose fix is another command; `None` when there is none.
+pub fn fix_buttons(commands: &[String]) -> Option<SlackBlock> {
+    let buttons: Vec<SlackActionBlockElement> = commands
+        .iter()
+        .take(5)
+        .enumerate()
+        .filter_map(|(i, text)| {
+            let value = Rerun {
+                text: text.clone(),
+                cursor: None,
+                page: 1,
+            }
+            .encode()?;
+            Some(
+                SlackBlockButtonElement::new(pt!(truncate_plain(&format!("/sentry {text}"), 75)))
+                    .with_action_id(format!("run:{i}").into())
+                    .with_value(value)
+                    .into(),
+            )
+        })
+        .collect();
+    (!buttons.is_empty()).then(|| SlackActionsBlock::new(buttons).into())
+}
 
 /// Words for a failure while serving `org`.
 pub fn grant_error(error: &GrantError) -> Message {
