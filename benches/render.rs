@@ -2,7 +2,8 @@
 //!
 //! `cargo bench --bench render` (criterion) times a typical 10-row page, the
 //! worst case of 50 rows with maximal hostile titles, a 50-issue digest and
-//! one channel alert, each rendered and serialized as it is sent to Slack.
+//! one channel alert (without and with its latest event), each rendered and
+//! serialized as it is sent to Slack.
 
 use std::hint::black_box;
 
@@ -11,7 +12,7 @@ use sentry_slack_bot::interactions::codec::Rerun;
 use sentry_slack_bot::render::alerts;
 use sentry_slack_bot::render::issues::{issue_page, IssuePage};
 use sentry_slack_bot::render::Message;
-use sentry_slack_bot::sentry::models::Issue;
+use sentry_slack_bot::sentry::models::{Event, Issue};
 use serde_json::json;
 
 fn issue(i: usize, title: String) -> Issue {
@@ -28,9 +29,28 @@ fn issue(i: usize, title: String) -> Issue {
         "firstSeen": "2026-11-28T10:00:00Z",
         "lastSeen": "2026-11-29T03:00:00Z",
         "assignedTo": { "type": "user", "id": "7", "name": "Alice", "email": "alice@acme.test" },
-        "project": { "id": "1001", "slug": "api", "name": "api" }
+        "project": { "id": "1001", "slug": "api", "name": "api" },
+        // Lists carry 24 hourly buckets, which the card draws as a sparkline.
+        "stats": { "24h": (0..24u64).map(|h| json!([1_764_288_000 + h * 3600, h * 3])).collect::<Vec<_>>() }
     }))
     .expect("issue")
+}
+
+/// A latest event as Sentry sends it: tags, and an exception whose
+/// 30-frame stack trace ends in the program's own code.
+fn latest_event(title: &str) -> Event {
+    let frames: Vec<_> = (0..30)
+        .map(|f| json!({ "filename": format!("app/layer{f}.py"), "function": format!("call{f}"), "lineNo": f + 1, "inApp": f % 3 == 0 }))
+        .collect();
+    serde_json::from_value(json!({
+        "tags": [{ "key": "environment", "value": title }, { "key": "release", "value": "api@1.4.2" }],
+        "entries": [{ "type": "exception", "data": { "values": [{
+            "type": "RuntimeError", "value": title,
+            "mechanism": { "handled": false },
+            "stacktrace": { "frames": frames }
+        }] } }]
+    }))
+    .expect("event")
 }
 
 /// Titles as crashing programs write them: long, with mentions and markup.
@@ -96,6 +116,16 @@ fn rendering(c: &mut Criterion) {
             wire(&message)
         })
     });
+    let event = latest_event(&worst[0].title);
+    group.bench_function(
+        "new-issue alert with its latest event (30 frames), hostile title and tags",
+        |b| {
+            b.iter(|| {
+                let message = alerts::new_issue("acme", black_box(&worst[0]), Some(&event));
+                wire(&message)
+            })
+        },
+    );
     group.finish();
 }
 

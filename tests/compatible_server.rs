@@ -22,12 +22,9 @@ async fn answer(app: &TestApp, command: &str) -> Value {
 }
 
 fn rows(reply: &Value) -> Vec<String> {
-    reply["blocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|b| b["accessory"]["type"] == "overflow")
-        .map(|b| b["text"]["text"].as_str().unwrap().to_string())
+    support::list_rows(reply)
+        .into_iter()
+        .map(|(text, _)| text["text"]["text"].as_str().unwrap().to_string())
         .collect()
 }
 

@@ -368,6 +368,59 @@ async fn assignee_search_works_server_side_in_a_2000_member_org() {
 }
 
 #[tokio::test]
+async fn a_list_rows_assignee_menu_offers_assign_to_me_first_and_redraws_the_list() {
+    let app = acme(ALL).await;
+    app.sentry
+        .add_member("acme", "777", "Alice Example", "alice@acme.test");
+    let id = app
+        .sentry
+        .add_issue("acme", "api", json!({ "title": "Row to take" }));
+    let (_, answer_id) = app.command("issues api").await;
+    let list = app.slack.wait_for_responses(&answer_id, 1).await.remove(0);
+    let (_, row_actions) = support::list_rows(&list).remove(0);
+    let menu = row_actions["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "external_select")
+        .expect("an assignee menu on the row")
+        .clone();
+    assert_eq!(menu["action_id"], format!("row_assign:acme:{id}"));
+
+    // Options load by the menu's action id: "Assign to me" comes first.
+    let suggestion = json!({
+        "type": "block_suggestion", "action_id": menu["action_id"], "block_id": row_actions["block_id"],
+        "value": "", "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" }
+    });
+    let (_, response) = interact(&app, suggestion).await;
+    let options: Value = response.json().await.unwrap();
+    assert_eq!(options["options"][0]["text"]["text"], "Assign to me");
+    assert_eq!(options["options"][0]["value"], "me");
+    assert!(options["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["value"] == "user:777"));
+
+    let pick = json!({ "action_id": menu["action_id"], "block_id": row_actions["block_id"], "type": "external_select",
+        "selected_option": { "text": { "type": "plain_text", "text": "Assign to me" }, "value": "me" } });
+    let response_id = click_detail(&app, "U0ALICE", pick).await;
+    let reply = app
+        .slack
+        .wait_for_responses(&response_id, 1)
+        .await
+        .remove(0);
+    assert_eq!(puts(&app), [json!({ "assignedTo": "user:777" })]);
+    assert_eq!(reply["replace_original"], true);
+    let text = all_text(&reply);
+    assert!(
+        text.contains("*acme/api* · `is:unresolved` · page 1")
+            && text.contains("Assigned to Alice Example by <@U0ALICE> just now"),
+        "the list is redrawn with what happened: {text}"
+    );
+}
+
+#[tokio::test]
 async fn assign_to_me_matches_the_slack_email_to_a_sentry_member() {
     let app = acme(ALL).await;
     app.sentry.add_members("acme", 5);
@@ -427,20 +480,19 @@ async fn a_row_menu_in_a_list_redraws_the_page_with_a_status_line() {
     );
     let (_, list_id) = app.command("issues api").await;
     let list = app.slack.wait_for_responses(&list_id, 1).await.remove(0);
-    let row = list["blocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| {
-            b["text"]["text"]
+    let (_, row_actions) = support::list_rows(&list)
+        .into_iter()
+        .find(|(text, _)| {
+            text["text"]["text"]
                 .as_str()
                 .is_some_and(|t| t.contains("First problem"))
         })
-        .unwrap()
-        .clone();
-    let option = row["accessory"]["options"][0].clone();
-    assert_eq!(option["value"], format!("resolve:acme:{id}"));
-    let action = json!({ "action_id": row["accessory"]["action_id"], "block_id": row["block_id"], "type": "overflow", "selected_option": option });
+        .unwrap();
+    assert_eq!(
+        row_actions["elements"][0]["value"],
+        format!("resolve:acme:{id}")
+    );
+    let action = support::row_click(&row_actions);
     let response_id = click_detail(&app, "U0ALICE", action).await;
     let reply = app
         .slack

@@ -84,13 +84,10 @@ async fn ten_per_page_with_a_next_page(mode: Mode) {
         blocks[0]["text"]["text"],
         "*acme/api* · `is:unresolved` · page 1"
     );
-    let rows: Vec<&Value> = blocks
-        .iter()
-        .filter(|b| b["accessory"]["type"] == "overflow")
-        .collect();
+    let rows = support::list_rows(&reply);
     assert_eq!(rows.len(), 10);
     // Newest activity first: the last one added was seen last.
-    let first = rows[0]["text"]["text"].as_str().unwrap();
+    let first = rows[0].0["text"]["text"].as_str().unwrap();
     let newest = app.sentry.issue(&(4_509_000_025u64).to_string()).unwrap();
     assert!(
         first.starts_with(":red_circle: <https://acme.sentry.io/issues/4509000025/|*"),
@@ -107,14 +104,10 @@ async fn ten_per_page_with_a_next_page(mode: Mode) {
         first.contains("\n124 events · 3 users · last seen "),
         "{first}"
     );
-    assert_eq!(
-        rows[0]["accessory"]["options"][0]["text"]["text"],
-        "Resolve"
-    );
-    assert_eq!(
-        rows[0]["accessory"]["options"][0]["value"],
-        "resolve:acme:4509000025"
-    );
+    // Each row has the card's actions.
+    assert_eq!(rows[0].1["elements"][0]["text"]["text"], "Resolve");
+    assert_eq!(rows[0].1["elements"][0]["value"], "resolve:acme:4509000025");
+    assert_eq!(rows[0].1["elements"][1]["placeholder"]["text"], "Archive…");
     assert!(!all_text(&reply).contains("resolved one"));
     assert!(!all_text(&reply).contains("not in api"));
 
@@ -180,15 +173,7 @@ async fn ten_per_page_with_a_next_page(mode: Mode) {
         .to_string();
     let (_, id) = click(&app, "issues_next", &next).await;
     let page3 = app.slack.wait_for_responses(&id, 1).await.remove(0);
-    assert_eq!(
-        page3["blocks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|b| b["accessory"]["type"] == "overflow")
-            .count(),
-        5
-    );
+    assert_eq!(support::list_rows(&page3).len(), 5);
     assert!(button(&page3, "issues_next").is_none());
 }
 
@@ -487,20 +472,13 @@ async fn identical_lists_in_an_incident_are_answered_from_one_sentry_call() {
 
     // A change is never hidden by the shared page: a row click redraws from Sentry.
     let reply = answer(&app, "issues api").await;
-    let row = reply["blocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["accessory"]["type"] == "overflow")
-        .unwrap()
-        .clone();
+    let (_, row_actions) = support::list_rows(&reply).remove(0);
     let (url, rid) = app.slack.response_url();
     let payload = json!({
         "type": "block_actions", "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" },
         "channel": { "id": "C0ALERTS" }, "container": { "type": "message", "is_ephemeral": true },
         "response_url": url,
-        "actions": [{ "action_id": row["accessory"]["action_id"], "block_id": row["block_id"], "type": "overflow",
-                      "selected_option": row["accessory"]["options"][0].clone() }]
+        "actions": [support::row_click(&row_actions)]
     });
     app.interact(&payload).await;
     let redrawn = app.slack.wait_for_responses(&rid, 1).await.remove(0);

@@ -183,6 +183,18 @@ pub fn page_from_block_id(block_id: &str) -> Option<Rerun> {
     Rerun::decode(page)
 }
 
+/// Action id prefix of a list row's assignee menu: `row_assign:org:issue`.
+/// A row's block id names its page, so the menu names its org and issue.
+pub const ROW_ASSIGN: &str = "row_assign:";
+
+/// The org and issue a row's assignee menu names in its action id,
+/// validated like block ids so a forged one names nothing we would act on.
+pub fn row_assign_target(action_id: &str) -> Option<(String, String)> {
+    let (org, issue_id) = action_id.strip_prefix(ROW_ASSIGN)?.split_once(':')?;
+    let valid = crate::config::is_slug(org) && is_issue_id(issue_id);
+    valid.then(|| (org.to_string(), issue_id.to_string()))
+}
+
 /// Block id of a detail message's actions: `d|org|project|issue`.
 pub fn detail_block_id(org: &str, project: &str, issue_id: &str) -> String {
     format!("d|{org}|{project}|{issue_id}")

@@ -19,7 +19,7 @@ use crate::commands::Context;
 use crate::render::limits::MAX_BUTTON_VALUE;
 use crate::render::Message;
 use crate::slack::{Reply, Visibility};
-use codec::from_detail_block_id;
+use codec::{from_detail_block_id, row_assign_target};
 use payload::{intent, Intent, InteractionPayload};
 
 /// The immediate answer to an interaction (an option list, or nothing),
@@ -156,13 +156,21 @@ async fn run_intent(ctx: &Context, intent: Intent, who: &Invocation) -> Reply {
 
 /// Answers an option load: the assignee menu searches Sentry as people type.
 async fn suggestions(ctx: &Context, payload: &InteractionPayload) -> serde_json::Value {
-    let target = payload.block_id.as_deref().and_then(from_detail_block_id);
-    let options = match (payload.action_id.as_deref(), target) {
-        (Some("assign"), Some((org, _, _))) => {
+    let org = match payload.action_id.as_deref() {
+        Some("assign") => payload
+            .block_id
+            .as_deref()
+            .and_then(from_detail_block_id)
+            .map(|(org, _, _)| org),
+        Some(id) => row_assign_target(id).map(|(org, _)| org),
+        None => None,
+    };
+    let options = match org {
+        Some(org) => {
             let query = payload.value.as_deref().unwrap_or_default();
             click::assignee_options(ctx, &org, query).await
         }
-        _ => Vec::new(),
+        None => Vec::new(),
     };
     let options: Vec<serde_json::Value> = options
         .into_iter()

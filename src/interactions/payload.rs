@@ -4,7 +4,10 @@
 use serde::Deserialize;
 
 use super::click::{ActionRequest, Requested, Surface};
-use super::codec::{from_detail_block_id, page_from_block_id, IssueAction, IssueVerb, Rerun};
+use super::codec::{
+    from_detail_block_id, page_from_block_id, row_assign_target, IssueAction, IssueVerb, Rerun,
+    ROW_ASSIGN,
+};
 
 /// Why an interaction body could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +148,9 @@ pub fn intent(action: &Action, shared: bool, message_ts: Option<&str>) -> Intent
         message_ts: message_ts.filter(|_| shared).map(str::to_string),
     };
     let rerun = || action.chosen_value().and_then(Rerun::decode);
+    let row = || Surface::ListRow {
+        page: page_from_block_id(&action.block_id),
+    };
     let verb = |surface: Surface| {
         action
             .chosen_value()
@@ -165,40 +171,48 @@ pub fn intent(action: &Action, shared: bool, message_ts: Option<&str>) -> Intent
         id if id.starts_with("expand") => rerun().map_or(Intent::Nothing, Intent::Expand),
         // A suggested command replaces the answer that suggested it.
         id if id.starts_with("run:") => rerun().map_or(Intent::Nothing, Intent::Page),
-        id if id.starts_with("issue_menu:") => verb(Surface::ListRow {
-            page: page_from_block_id(&action.block_id),
-        }),
-        "assign" => {
-            let picked = action.selected_option.as_ref();
-            let target = from_detail_block_id(&action.block_id);
-            match (picked, target) {
-                (Some(option), Some((org, _, issue_id))) if option.value == ASSIGN_TO_ME => {
-                    Intent::IssueAction(ActionRequest {
-                        org,
-                        issue_id,
-                        requested: Requested::Verb(IssueVerb::AssignToMe),
-                        surface: detail(),
-                    })
-                }
-                (Some(option), Some((org, _, issue_id)))
-                    if option.value.starts_with("user:") || option.value.starts_with("team:") =>
-                {
-                    Intent::IssueAction(ActionRequest {
-                        org,
-                        issue_id,
-                        requested: Requested::Assign {
-                            actor: option.value.clone(),
-                            name: option
-                                .text
-                                .as_ref()
-                                .map_or(option.value.clone(), |t| t.text.clone()),
-                        },
-                        surface: detail(),
-                    })
-                }
-                _ => Intent::Nothing,
-            }
+        // `issue_menu:` is the row menu of lists drawn before rows had actions.
+        id if ["row_action:", "row_archive:", "row_more:"]
+            .iter()
+            .any(|prefix| id.starts_with(prefix)) =>
+        {
+            verb(row())
         }
+        id if id.starts_with("issue_menu:") => verb(row()),
+        "assign" => match from_detail_block_id(&action.block_id) {
+            Some((org, _, issue_id)) => assignment(action, org, issue_id, detail()),
+            None => Intent::Nothing,
+        },
+        id if id.starts_with(ROW_ASSIGN) => match row_assign_target(id) {
+            Some((org, issue_id)) => assignment(action, org, issue_id, row()),
+            None => Intent::Nothing,
+        },
         _ => Intent::Nothing,
     }
+}
+
+/// A pick in an assignee menu: "Assign to me", a member or a team.
+fn assignment(action: &Action, org: String, issue_id: String, surface: Surface) -> Intent {
+    let Some(option) = action.selected_option.as_ref() else {
+        return Intent::Nothing;
+    };
+    let requested = if option.value == ASSIGN_TO_ME {
+        Requested::Verb(IssueVerb::AssignToMe)
+    } else if option.value.starts_with("user:") || option.value.starts_with("team:") {
+        Requested::Assign {
+            actor: option.value.clone(),
+            name: option
+                .text
+                .as_ref()
+                .map_or(option.value.clone(), |t| t.text.clone()),
+        }
+    } else {
+        return Intent::Nothing;
+    };
+    Intent::IssueAction(ActionRequest {
+        org,
+        issue_id,
+        requested,
+        surface,
+    })
 }

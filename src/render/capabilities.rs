@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::Message;
-use crate::interactions::codec::IssueVerb;
+use crate::interactions::codec::{IssueVerb, ROW_ASSIGN};
 use crate::sentry::capabilities::Gap;
 
 /// `message` as the org's server can act on it, given what it lacks.
@@ -29,7 +29,10 @@ pub fn without_assignment(message: Message) -> Message {
             strip_assignment(accessory);
         }
         if let Some(elements) = block.get_mut("elements").and_then(Value::as_array_mut) {
-            elements.retain(|e| e.get("action_id").and_then(Value::as_str) != Some("assign"));
+            elements.retain(|e| {
+                let id = e.get("action_id").and_then(Value::as_str).unwrap_or("");
+                id != "assign" && !id.starts_with(ROW_ASSIGN)
+            });
             elements.iter_mut().for_each(strip_assignment);
             // A menu left with no options is one Slack refuses.
             elements.retain(|e| {

@@ -12,7 +12,7 @@
 
 use slack_morphism::prelude::*;
 
-use crate::interactions::codec::{detail_block_id, IssueAction, IssueVerb, Rerun};
+use crate::interactions::codec::{detail_block_id, IssueAction, IssueVerb, Rerun, ROW_ASSIGN};
 use crate::render::escape::{escape_mrkdwn, inline_code, truncate_plain, untrusted};
 use crate::render::facts::{self, Facts};
 use crate::render::issues::{assignee, is_open, level_emoji, link};
@@ -83,7 +83,7 @@ pub fn issue_card(card: &Card<'_>) -> Message {
     }
     let project = issue.project_slug().unwrap_or("");
     blocks.push(
-        SlackActionsBlock::new(actions(card.org, issue, card.share.as_ref()))
+        SlackActionsBlock::new(actions(card.org, issue, card.share.as_ref(), Place::Card))
             .with_block_id(detail_block_id(card.org, project, &issue.id).into())
             .into(),
     );
@@ -231,34 +231,69 @@ const ARCHIVE: [IssueVerb; 6] = [
     IssueVerb::ArchiveForever,
 ];
 
+/// Where a set of actions sits; clicks on a list row redraw the list, clicks
+/// on a card redraw the card.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// An issue card (its block id names org, project and issue).
+    Card,
+    /// A row of an issue list (its block id names the page).
+    Row,
+}
+
+impl Place {
+    /// The action id of `control` here. Action ids are unique within a
+    /// message, so a row's carry its issue; its assignee menu also names the
+    /// org, which the row's block id (the page) does not.
+    pub fn action_id(self, control: &str, org: &str, issue_id: &str) -> String {
+        match (self, control) {
+            (Place::Card, "action") => "issue_action".into(),
+            (Place::Card, "assign") => "assign".into(),
+            (Place::Card, "open") => "open_in_sentry".into(),
+            (Place::Card, other) => format!("issue_{other}"),
+            (Place::Row, "assign") => format!("{ROW_ASSIGN}{org}:{issue_id}"),
+            (Place::Row, "open") => format!("open_in_sentry:{issue_id}"),
+            (Place::Row, other) => format!("row_{other}:{issue_id}"),
+        }
+    }
+}
+
 /// The one set of actions: Resolve (or Unresolve) · Archive ▾ · Assign ▾ ·
 /// Open in Sentry · ⋯ (resolve in next or current release, unassign) and,
 /// on private answers, Share.
-pub fn actions(org: &str, issue: &Issue, share: Option<&Rerun>) -> Vec<SlackActionBlockElement> {
+pub fn actions(
+    org: &str,
+    issue: &Issue,
+    share: Option<&Rerun>,
+    place: Place,
+) -> Vec<SlackActionBlockElement> {
     let open = is_open(issue);
     let id = issue.id.as_str();
+    let action_id = |control: &str| place.action_id(control, org, id);
     let main = if open {
         IssueVerb::Resolve
     } else {
         IssueVerb::Unresolve
     };
-    let mut elements: Vec<SlackActionBlockElement> =
-        vec![SlackBlockButtonElement::new(pt!(main.label()))
-            .with_action_id("issue_action".into())
-            .with_value(IssueAction::new(main, org, id).to_string())
-            .with_style(SlackBlockButtonStyle::Primary)
-            .into()];
+    let mut main_button = SlackBlockButtonElement::new(pt!(main.label()))
+        .with_action_id(action_id("action").into())
+        .with_value(IssueAction::new(main, org, id).to_string());
+    // One green button per message: a list of ten would be a wall of them.
+    if place == Place::Card {
+        main_button = main_button.with_style(SlackBlockButtonStyle::Primary);
+    }
+    let mut elements: Vec<SlackActionBlockElement> = vec![main_button.into()];
     if open {
         elements.push(
             SlackBlockStaticSelectElement::new()
-                .with_action_id("issue_archive".into())
+                .with_action_id(action_id("archive").into())
                 .with_placeholder(pt!("Archive…"))
                 .with_options(ARCHIVE.iter().map(|v| option(*v, org, id)).collect())
                 .into(),
         );
     }
     let mut assign = SlackBlockExternalSelectElement::new()
-        .with_action_id("assign".into())
+        .with_action_id(action_id("assign").into())
         .with_placeholder(pt!("Assign…"))
         .with_min_query_length(0);
     if let (Some(actor), Some(name)) = (issue.assignee_actor(), assignee(issue)) {
@@ -276,7 +311,7 @@ pub fn actions(org: &str, issue: &Issue, share: Option<&Rerun>) -> Vec<SlackActi
     {
         elements.push(
             SlackBlockButtonElement::new(pt!("Open in Sentry"))
-                .with_action_id("open_in_sentry".into())
+                .with_action_id(action_id("open").into())
                 .with_url(url)
                 .into(),
         );
@@ -292,7 +327,7 @@ pub fn actions(org: &str, issue: &Issue, share: Option<&Rerun>) -> Vec<SlackActi
     if !more.is_empty() {
         elements.push(
             SlackBlockOverflowElement::new(more)
-                .with_action_id("issue_more".into())
+                .with_action_id(action_id("more").into())
                 .into(),
         );
     }

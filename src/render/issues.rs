@@ -2,8 +2,9 @@
 
 use slack_morphism::prelude::*;
 
-use crate::interactions::codec::{row_block_id, IssueAction, IssueVerb, Rerun};
+use crate::interactions::codec::{row_block_id, Rerun};
 use crate::render::card::counted;
+use crate::render::card::{actions, Place};
 use crate::render::escape::{
     escape_mrkdwn, escape_truncated, inline_code, truncate_plain, untrusted,
 };
@@ -97,35 +98,6 @@ fn stats(issue: &Issue) -> String {
     parts.join(" · ")
 }
 
-fn menu_option(action: &IssueAction) -> SlackBlockChoiceItem<SlackBlockPlainTextOnly> {
-    SlackBlockChoiceItem::new(pt!(action.verb.label()), action.to_string())
-}
-
-/// The overflow menu of a list row: the common actions for the issue's state.
-fn row_menu(org: &str, issue: &Issue) -> SlackBlockOverflowElement {
-    let verbs: &[IssueVerb] = if is_open(issue) {
-        &[
-            IssueVerb::Resolve,
-            IssueVerb::ResolveNextRelease,
-            IssueVerb::ArchiveUntilEscalating,
-            IssueVerb::AssignToMe,
-            IssueVerb::Unassign,
-        ]
-    } else {
-        &[
-            IssueVerb::Unresolve,
-            IssueVerb::AssignToMe,
-            IssueVerb::Unassign,
-        ]
-    };
-    let options = verbs
-        .iter()
-        .map(|v| menu_option(&IssueAction::new(*v, org, &issue.id)))
-        .collect();
-    SlackBlockOverflowElement::new(options)
-        .with_action_id(format!("issue_menu:{}", issue.id).into())
-}
-
 /// A page of a project's issues.
 pub struct IssuePage<'a> {
     /// Org slug.
@@ -148,7 +120,7 @@ pub struct IssuePage<'a> {
     pub status_line: Option<String>,
 }
 
-/// A page of issues with a menu on each row, "Next page" and "Share".
+/// A page of issues, each row with the card's actions, "Next page" and "Share".
 pub fn issue_page(view: &IssuePage<'_>) -> Message {
     let target = escape_mrkdwn(&format!("{}/{}", view.org, view.project));
     let query = inline_code(view.query, 300);
@@ -175,8 +147,14 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
         "Issues in {target} ({}):",
         escape_truncated(view.query, 300)
     );
-    // Header, status line, footer actions and context leave room for the rows.
-    for (index, issue) in view.issues.iter().take(limits::MAX_BLOCKS - 4).enumerate() {
+    // Header, status line and footer actions leave room for the rows, each
+    // a line of text and its actions.
+    for (index, issue) in view
+        .issues
+        .iter()
+        .take((limits::MAX_BLOCKS - 3) / 2)
+        .enumerate()
+    {
         let title = untrusted(&issue.title, ROW_TITLE);
         let id = link(
             issue.permalink.as_deref(),
@@ -187,11 +165,10 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
             level_emoji(issue.level.as_deref()),
             stats(issue)
         );
+        blocks.push(section(&text));
         blocks.push(
-            SlackSectionBlock::new()
+            SlackActionsBlock::new(actions(view.org, issue, None, Place::Row))
                 .with_block_id(row_block_id(index, view.this_page.as_ref()).into())
-                .with_text(md!(text))
-                .with_accessory(row_menu(view.org, issue).into())
                 .into(),
         );
         fallback.push_str(&format!(
@@ -305,20 +282,39 @@ mod tests {
     }
 
     #[test]
-    fn a_row_has_emoji_link_title_counts_time_assignee_and_menu() {
+    fn a_row_has_emoji_link_title_counts_time_assignee_and_the_card_actions() {
         let issues = vec![issue(
-            json!({ "assignedTo": { "type": "user", "name": "Alice" } }),
+            json!({ "assignedTo": { "type": "user", "id": "7", "name": "Alice" } }),
         )];
         let page = issue_page(&first_page("is:unresolved", &issues));
         let row = &blocks_json(&page)[1];
+        let actions = &blocks_json(&page)[2];
         assert_eq!(
             row["text"]["text"],
             ":red_circle: <https://acme.sentry.io/issues/4509123456/|*API-3F*> ZeroDivisionError\n1,234 events · 56 users · last seen <!date^1764374220^{ago}|2025-11-28 23:57 UTC> · assigned to Alice"
         );
-        assert_eq!(row["accessory"]["type"], "overflow");
+        assert_eq!(actions["type"], "actions");
+        assert_eq!(actions["block_id"], "r0");
+        let ids: Vec<&str> = actions["elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action_id"].as_str().unwrap())
+            .collect();
         assert_eq!(
-            row["accessory"]["options"][0]["value"],
-            "resolve:acme:4509123456"
+            ids,
+            [
+                "row_action:4509123456",
+                "row_archive:4509123456",
+                "row_assign:acme:4509123456",
+                "open_in_sentry:4509123456",
+                "row_more:4509123456"
+            ]
+        );
+        assert_eq!(actions["elements"][0]["value"], "resolve:acme:4509123456");
+        assert_eq!(
+            actions["elements"][2]["initial_option"]["text"]["text"],
+            "Alice"
         );
         assert!(page.text.contains("API-3F ZeroDivisionError"));
     }

@@ -49,6 +49,34 @@ pub fn action_element<'a>(
         .find(|e| e["action_id"] == action_id)
 }
 
+/// The rows of an issue list: each row's text section and the actions
+/// block under it (whose block id, `r…`, names the row's page).
+#[allow(dead_code)]
+pub fn list_rows(reply: &serde_json::Value) -> Vec<(serde_json::Value, serde_json::Value)> {
+    let blocks = reply["blocks"].as_array().cloned().unwrap_or_default();
+    blocks
+        .windows(2)
+        .filter(|pair| {
+            pair[0]["type"] == "section"
+                && pair[1]["type"] == "actions"
+                && pair[1]["block_id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with('r'))
+        })
+        .map(|pair| (pair[0].clone(), pair[1].clone()))
+        .collect()
+}
+
+/// A click on a list row's main button (Resolve or Unresolve), as Slack sends it.
+#[allow(dead_code)]
+pub fn row_click(actions: &serde_json::Value) -> serde_json::Value {
+    let button = &actions["elements"][0];
+    serde_json::json!({
+        "action_id": button["action_id"], "block_id": actions["block_id"],
+        "type": "button", "value": button["value"]
+    })
+}
+
 /// All the text a person would read in a Slack message JSON: the fallback,
 /// block texts, fields and element labels, one per line.
 pub fn message_text(message: &serde_json::Value) -> String {
