@@ -130,6 +130,9 @@ async fn ten_per_page_with_a_next_page(mode: Mode) {
         }
     }
     assert_eq!(request.param("limit"), Some("10"));
+    // Hourly stats for the sparkline, without narrowing the list by time.
+    assert_eq!(request.param("groupStatsPeriod"), Some("24h"));
+    assert_eq!(request.param("statsPeriod"), None);
     assert_eq!(
         request.param("project"),
         Some(app.sentry.project_id("acme", "api").as_str())

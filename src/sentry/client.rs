@@ -358,13 +358,19 @@ impl SentryClient {
         if let Some(cursor) = &q.cursor {
             params.push(("cursor", cursor.clone()));
         }
+        // Hourly counts for the last 24 hours ride along (the sparkline);
+        // the project endpoint calls them `statsPeriod`, the org one
+        // `groupStatsPeriod` (its `statsPeriod` filters issues by time).
+        let mut legacy_params = params.clone();
+        legacy_params.push(("statsPeriod", "24h".to_string()));
         let legacy_path = format!("/projects/{org}/{}/issues/", q.project_slug);
-        let legacy = self.get_page(org, token, ISSUES, &legacy_path, &params);
+        let legacy = self.get_page(org, token, ISSUES, &legacy_path, &legacy_params);
         let Some(project_id) = &q.project_id else {
             return legacy.await;
         };
         let mut org_params = params.clone();
         org_params.push(("project", project_id.clone()));
+        org_params.push(("groupStatsPeriod", "24h".to_string()));
         let org_path = format!("/organizations/{org}/issues/");
         let documented = self.get_page(org, token, ISSUES, &org_path, &org_params);
         self.with_fallback(org, Gap::OrgIssueList, documented, legacy)
