@@ -6,7 +6,7 @@ use slack_morphism::prelude::*;
 
 use crate::interactions::codec::Rerun;
 use crate::render::card::{issue_card, Card, Phase};
-use crate::render::escape::{escape_mrkdwn, escape_truncated, inline_code, untrusted};
+use crate::render::escape::{escape_mrkdwn, inline_code, untrusted};
 use crate::render::issues::{level_emoji, link};
 use crate::render::limits;
 use crate::render::message::{context, section, Message};
@@ -197,11 +197,11 @@ pub fn sync_reply(issue: &Issue, phrase: &str) -> Message {
         .assigned_to
         .as_ref()
         .and_then(|a| a.name.clone().or(a.email.clone()))
-        .map(|n| format!(" ({})", escape_truncated(&n, 80)))
+        .map(|n| format!(" ({})", untrusted(&n, 80)))
         .unwrap_or_default();
     Message::mrkdwn(format!(
         ":arrows_counterclockwise: {}{assignee}.",
-        escape_mrkdwn(phrase)
+        untrusted(phrase, 200)
     ))
 }
 
@@ -275,7 +275,7 @@ pub fn subscribed(sub: &SubscriptionRow, updated: bool, baseline: Baseline) -> M
 pub fn subscriptions(subs: &[SubscriptionRow]) -> Message {
     if subs.is_empty() {
         return Message::mrkdwn(
-            "This channel has no subscriptions. `/sentry subscribe <project>` adds one.",
+            "This channel has no subscriptions. `/sentry subscribe &lt;project&gt;` adds one.",
         );
     }
     let mut blocks = vec![section(&format!(
