@@ -40,7 +40,14 @@ pub fn escape_truncated(text: &str, max_chars: usize) -> String {
 /// cut to `max_chars`, and with Slack's formatting characters neutralised
 /// so a title reads the same wherever it is shown (see [`neutralize`]).
 pub fn untrusted(text: &str, max_chars: usize) -> String {
-    escape_truncated(&neutralize(text), max_chars)
+    // No more than `max_chars` characters can show, and one more tells
+    // whether the text was cut: a 10,000-character title costs no more
+    // than its first line.
+    let end = text
+        .char_indices()
+        .nth(max_chars.saturating_add(1))
+        .map_or(text.len(), |(i, _)| i);
+    escape_truncated(&neutralize(&text[..end]), max_chars)
 }
 
 /// Swaps the characters Slack reads as formatting (`*bold*`, `_italic_`,
@@ -49,19 +56,18 @@ pub fn untrusted(text: &str, max_chars: usize) -> String {
 /// word (`snake_case`) cannot format and is kept, so identifiers stay
 /// searchable.
 pub fn neutralize(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    for (i, &c) in chars.iter().enumerate() {
+    let mut previous: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         let swapped = match c {
             '*' => '\u{2217}', // ∗ asterisk operator
             '~' => '\u{223C}', // ∼ tilde operator
             '`' => '\u{02CB}', // ˋ modifier letter grave accent
             '_' => {
-                let word = |j: Option<usize>| {
-                    j.and_then(|j| chars.get(j))
-                        .is_some_and(|c| c.is_alphanumeric())
-                };
-                if word(i.checked_sub(1)) && word(Some(i + 1)) {
+                let inside_word = previous.is_some_and(char::is_alphanumeric)
+                    && chars.peek().is_some_and(|n| n.is_alphanumeric());
+                if inside_word {
                     '_'
                 } else {
                     '\u{02CD}' // ˍ modifier letter low macron
@@ -70,6 +76,7 @@ pub fn neutralize(text: &str) -> String {
             c => c,
         };
         out.push(swapped);
+        previous = Some(c);
     }
     out
 }
@@ -137,6 +144,11 @@ mod tests {
         assert!(shown.contains("&lt;!here&gt;"));
         // Character for character, so truncation limits still hold.
         assert_eq!(neutralize("a*b").chars().count(), 3);
+        // Long text is cut the same way as escape_truncated cuts it.
+        let long = "x&".repeat(5_000);
+        assert_eq!(untrusted(&long, 200), escape_truncated(&long, 200));
+        assert_eq!(untrusted(&"a".repeat(10_000), 200).chars().count(), 200);
+        assert_eq!(untrusted("short", 200), "short");
     }
 
     #[test]
