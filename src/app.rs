@@ -105,6 +105,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
             .as_ref()
             .zip(config.sentry_webhook_secret.clone())
             .map(|(grant, secret)| (grant.org.clone(), secret)),
+        static_org: config.static_grant.as_ref().map(|g| g.org.clone()),
         sealer: Sealer::new(config.grant_encryption_key.as_ref()),
     };
     let requests = commands::Context {

@@ -59,7 +59,12 @@ pub fn sample(kind: &str) -> Option<Message> {
                 substatus: None,
                 ..issue
             };
-            alerts::synced("acme", &resolved, "Resolved by Ann Lee in Sentry")
+            alerts::synced(
+                "acme",
+                &resolved,
+                "Resolved by Ann Lee in Sentry",
+                Some(&event),
+            )
         }
         "digest" => alerts::digest("acme", "api", &sample_issues(7), 5),
         "issue" => issue_card(&Card {

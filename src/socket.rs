@@ -18,6 +18,34 @@ use crate::{events, interactions};
 
 type Client = Arc<SlackClient<Connector>>;
 
+/// What the command callback returns to acknowledge a deferred command with
+/// no payload at all: slack-morphism attaches any reply it is given, and
+/// an empty one may show as a blank message.
+#[derive(Debug)]
+struct AckWithoutMessage;
+
+impl std::fmt::Display for AckWithoutMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("acknowledged; the answer follows through response_url")
+    }
+}
+
+impl std::error::Error for AckWithoutMessage {}
+
+/// A bare ack for [`AckWithoutMessage`]; any other callback error is logged
+/// and left unacknowledged, so Slack retries it (the library's default).
+fn on_error(
+    error: Box<dyn std::error::Error + Send + Sync>,
+    _client: Client,
+    _states: SlackClientEventsUserState,
+) -> axum::http::StatusCode {
+    if error.downcast_ref::<AckWithoutMessage>().is_some() {
+        return axum::http::StatusCode::OK;
+    }
+    tracing::warn!(error = %error, "Socket Mode callback failed");
+    axum::http::StatusCode::BAD_REQUEST
+}
+
 async fn app_state(states: &SlackClientEventsUserState) -> Option<HttpState> {
     states.read().await.get_user_state::<HttpState>().cloned()
 }
@@ -38,8 +66,8 @@ async fn on_command(
     let state = app_state(&states).await.ok_or("no application state")?;
     let form: SlashCommandForm = reshape(&event).ok_or("unreadable command")?;
     let Some(reply) = inbound::answer(&state.requests, form)? else {
-        // Deferred: acknowledged with no message; the answer follows.
-        return Ok(SlackCommandEventResponse::new(SlackMessageContent::new()));
+        // Deferred: a bare ack (see `on_error`); the answer follows.
+        return Err(Box::new(AckWithoutMessage));
     };
     let content = SlackMessageContent::new()
         .with_text(reply.text)
@@ -87,8 +115,11 @@ pub async fn run(state: HttpState, app_token: Secret, stop: CancellationToken) {
         .with_command_events(on_command)
         .with_interaction_events(on_interaction)
         .with_push_events(on_event);
-    let environment =
-        Arc::new(SlackClientEventsListenerEnvironment::new(client).with_user_state(state.clone()));
+    let environment = Arc::new(
+        SlackClientEventsListenerEnvironment::new(client)
+            .with_user_state(state.clone())
+            .with_error_handler(on_error),
+    );
     let listener = SlackClientSocketModeListener::new(
         &SlackClientSocketModeConfig::new(),
         environment,

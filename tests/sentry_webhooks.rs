@@ -442,7 +442,7 @@ async fn an_admin_sets_up_webhooks_for_a_linked_org_with_the_command() {
     // Storing it: sealed at rest, never logged.
     let stored = answer_as(&app, "U0ADMIN", &format!("webhooks globex {secret}")).await;
     assert!(
-        stored.contains("Webhook secret stored for *globex*"),
+        stored.contains("Webhook secret stored for *globex*, encrypted at rest"),
         "{stored}"
     );
     let sealed: String =
@@ -488,9 +488,40 @@ async fn an_admin_sets_up_webhooks_for_a_linked_org_with_the_command() {
         serde_json::to_vec(&json!({"action": "created", "data": {"issue": issue}})).expect("json");
     let signature = sign(&secret, &body);
     assert_eq!(
-        deliver(&app, "globex", "issue", "g-2", body, Some(signature)).await,
+        deliver(
+            &app,
+            "globex",
+            "issue",
+            "g-2",
+            body.clone(),
+            Some(signature.clone())
+        )
+        .await,
         401
     );
+
+    // Unlinking the org forgets its secret, and its deliveries are refused.
+    answer_as(&app, "U0ADMIN", &format!("webhooks globex {secret}")).await;
+    let unlinked = answer_as(&app, "U0ADMIN", "unlink globex").await;
+    assert!(unlinked.contains("Unlinked *globex*"), "{unlinked}");
+    assert_eq!(
+        deliver(&app, "globex", "issue", "g-3", body, Some(signature)).await,
+        401
+    );
+    let left: Option<String> =
+        sqlx::query_scalar("SELECT sealed_secret FROM webhook_orgs WHERE org_slug = 'globex'")
+            .fetch_one(&mut app.database().await)
+            .await
+            .expect("row");
+    assert_eq!(left, None, "the secret went with the grant");
+    // A secret without its org is refused, not echoed as an org name.
+    // (A usage error, answered at once in the HTTP response.)
+    let (response, _) = app
+        .command_as("U0ADMIN", &format!("webhooks {secret}"))
+        .await;
+    let lone = text(&response.json().await.expect("usage answer"));
+    assert!(lone.contains("name the org first"), "{lone}");
+    assert!(!lone.contains(&secret), "{lone}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

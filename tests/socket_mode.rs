@@ -76,8 +76,8 @@ async fn a_slash_command_over_socket_mode_is_acknowledged_with_the_answer() {
     );
     // A deferred command is acknowledged without a message of its own.
     let orgs = ack("env-orgs");
-    assert!(orgs["payload"]["text"].is_null(), "{orgs}");
-    assert!(orgs["payload"]["blocks"].is_null(), "{orgs}");
+    assert_eq!(orgs["envelope_id"], "env-orgs");
+    assert!(orgs.get("payload").is_none(), "a bare ack: {orgs}");
 
     // The deferred answer still goes through the response_url.
     let answers = app.slack.wait_for_responses(&response_id, 1).await;

@@ -141,8 +141,9 @@ pub async fn unlink(ctx: &Context, who: &Invocation, org: &str) -> Reply {
     match ctx.issues.unlink(org).await {
         Ok(outcome) => {
             tracing::info!(org, ?outcome, "unlink");
-            // An unlinked org's webhooks must not keep posting.
-            if outcome == crate::grants::Unlinked::Removed {
+            // An unlinked org's webhooks must not keep posting; a secret
+            // left from an earlier unlink is cleared too.
+            if outcome != crate::grants::Unlinked::Static {
                 if let Err(e) = ctx.store.remove_webhook_secret(org).await {
                     tracing::warn!(org, error = %e, "cannot forget the unlinked org's webhook secret");
                 }

@@ -97,7 +97,7 @@ fn details(sub: Subcommand) -> Option<&'static str> {
              their alerts at once.\n\
              • `/sentry webhooks acme`: the URL to paste into an internal integration in Sentry, \
              the permission and resource to tick, and whether webhooks are live\n\
-             • `/sentry webhooks acme <client secret>`: store the integration's secret (sealed), \
+             • `/sentry webhooks acme <client secret>`: store the integration's secret (encrypted when the bot has an encryption key), \
              or replace it when you rotate it\n\
              • `/sentry webhooks acme off`: forget the secret; deliveries are refused"
         }

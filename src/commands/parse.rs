@@ -403,7 +403,7 @@ pub enum ParseError {
     },
     /// Not something an integration's client secret looks like. The value
     /// is not echoed: it may be a real secret with a typo.
-    #[error("that does not look like a client secret: Sentry shows it under the integration's Credentials as 64 letters and digits")]
+    #[error("that does not look like `<org> <client secret>`: name the org first, then the secret Sentry shows under the integration's Credentials (64 letters and digits)")]
     InvalidSecret,
     /// A `"` opened and never closed.
     #[error("the search query has a `\"` that is never closed")]
@@ -522,6 +522,9 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
                 command: sub,
                 what: "the org to set up, like `acme` (see `/sentry orgs`)",
             }),
+            // A lone secret (the org forgotten) must not be taken for an
+            // org and echoed back in "not linked".
+            [word] if looks_like_secret(word) => Err(ParseError::InvalidSecret),
             [org] => Ok(Command::Webhooks {
                 org: parse_org(sub, org)?,
                 change: WebhookChange::Show,
@@ -646,6 +649,11 @@ fn parse_project(sub: Subcommand, word: &str) -> Result<ProjectRef, ParseError> 
         org: org.map(str::to_string),
         project: project.to_string(),
     })
+}
+
+/// Longer than any Sentry org slug (50), or a long run of hex digits.
+fn looks_like_secret(word: &str) -> bool {
+    word.len() > 50 || (word.len() >= 32 && word.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn parse_webhook_change(word: &str) -> Result<WebhookChange, ParseError> {
@@ -1182,6 +1190,11 @@ mod tests {
                 ..
             })
         ));
+        // A secret without its org is not taken for an org (and echoed).
+        assert_eq!(
+            parse(&format!("webhooks {secret}")),
+            Err(ParseError::InvalidSecret)
+        );
         // A short or odd value is refused without repeating it.
         let refused = parse("webhooks acme hunter2").unwrap_err();
         assert_eq!(refused, ParseError::InvalidSecret);

@@ -1,7 +1,7 @@
 //! Answers to commands that could not be parsed: what was wrong, the usage
 //! that fixes it, and an example.
 
-use super::parse::{parse, ParseError};
+use super::parse::{parse, Command, ParseError, WebhookChange};
 use crate::render::errors::fix_buttons;
 use crate::render::escape::{escape_mrkdwn, escape_truncated};
 use crate::render::message::{context, section, Message};
@@ -57,7 +57,15 @@ fn corrected(typed: &str, error: &ParseError) -> Option<String> {
         return None;
     };
     let fixed = typed.trim().replacen(given.as_str(), suggestion.name(), 1);
-    parse(&fixed).is_ok().then_some(fixed)
+    match parse(&fixed) {
+        // A secret must never ride on a button's label or value.
+        Ok(Command::Webhooks {
+            change: WebhookChange::SetSecret(_),
+            ..
+        })
+        | Err(_) => None,
+        Ok(_) => Some(fixed),
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +87,12 @@ mod tests {
         let err = parse("isues").unwrap_err();
         let json = serde_json::to_string(&usage_error("isues", &err).blocks).unwrap();
         assert!(!json.contains("run:0"), "{json}");
+        // A misspelt `webhooks` with a secret gets no button carrying it.
+        let typed = format!("webhook acme {}", "5f1c".repeat(16));
+        let err = parse(&typed).unwrap_err();
+        let json = serde_json::to_string(&usage_error(&typed, &err).blocks).unwrap();
+        assert!(!json.contains("run:0"), "{json}");
+        assert!(!json.contains(&"5f1c".repeat(16)), "{json}");
     }
 
     #[test]

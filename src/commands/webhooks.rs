@@ -50,15 +50,44 @@ pub async fn run(ctx: &Context, who: &Invocation, org: &str, change: &WebhookCha
     if let Err(denied) = may_manage_orgs(ctx, &who.user_id, "set up webhooks for").await {
         return denied;
     }
-    let linked = match ctx.issues.linked_orgs().await {
-        Ok(orgs) => orgs,
-        Err(e) => return errors::grant_error(&e),
-    };
-    let Some(linked) = linked.iter().find(|o| o.org == org) else {
-        return errors::grant_error(&GrantError::NotLinked {
-            org: org.to_string(),
-        });
-    };
+    match change {
+        // Forgetting a secret needs no link: one may outlive its org's grant.
+        WebhookChange::Remove => remove(ctx, org).await,
+        WebhookChange::Show | WebhookChange::SetSecret(_) => match ctx.issues.linked_orgs().await {
+            Ok(orgs) if orgs.iter().any(|o| o.org == org) => {
+                show_or_set(ctx, who, org, change).await
+            }
+            Ok(_) => errors::grant_error(&GrantError::NotLinked {
+                org: org.to_string(),
+            }),
+            Err(e) => errors::grant_error(&e),
+        },
+    }
+}
+
+async fn remove(ctx: &Context, org: &str) -> Message {
+    if ctx.webhook_setup.secret_in_environment(org) {
+        return render::secret_from_environment(org);
+    }
+    match ctx.store.remove_webhook_secret(org).await {
+        Ok(had) => {
+            tracing::info!(org, had, "webhook secret removed");
+            render::secret_removed(org, had)
+        }
+        Err(e) => {
+            tracing::warn!(org, error = %e, "cannot remove the webhook secret");
+            errors::grant_error(&GrantError::Store(e))
+        }
+    }
+}
+
+/// The set-up answer, or the secret stored; `org` is linked.
+async fn show_or_set(
+    ctx: &Context,
+    who: &Invocation,
+    org: &str,
+    change: &WebhookChange,
+) -> Message {
     let setup = &ctx.webhook_setup;
     let endpoint = setup.endpoint(org);
     let state = match ctx.store.webhook_state(org).await {
@@ -68,10 +97,11 @@ pub async fn run(ctx: &Context, who: &Invocation, org: &str, change: &WebhookCha
             return errors::grant_error(&GrantError::Store(e));
         }
     };
-    match change {
-        WebhookChange::Show => {
+    let secret = match change {
+        WebhookChange::SetSecret(secret) => secret,
+        WebhookChange::Show | WebhookChange::Remove => {
             let now = now_ms();
-            let secret = if setup.secret_in_environment(org) {
+            let source = if setup.secret_in_environment(org) {
                 SecretSource::Environment
             } else if state.stored_secret {
                 SecretSource::Stored {
@@ -81,47 +111,35 @@ pub async fn run(ctx: &Context, who: &Invocation, org: &str, change: &WebhookCha
             } else {
                 SecretSource::Missing
             };
-            render::setup(&Setup {
+            return render::setup(&Setup {
                 org: org.to_string(),
                 endpoint,
-                secret,
+                secret: source,
                 last_delivery_seconds_ago: state.last_received_ms.map(|at| (now - at) / 1000),
-            })
+            });
         }
-        WebhookChange::SetSecret(_) if setup.secret_in_environment(org) => {
-            render::secret_from_environment(org)
+    };
+    if setup.secret_in_environment(org) {
+        return render::secret_from_environment(org);
+    }
+    let sealed = setup.secrets.sealer.seal(secret);
+    match ctx
+        .store
+        .put_webhook_secret(org, &sealed, &who.user_id)
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(org, "webhook secret stored");
+            render::secret_stored(
+                org,
+                &endpoint,
+                state.stored_secret,
+                setup.secrets.sealer.encrypts(),
+            )
         }
-        WebhookChange::SetSecret(secret) => {
-            let sealed = setup.secrets.sealer.seal(secret);
-            match ctx
-                .store
-                .put_webhook_secret(org, &sealed, &who.user_id)
-                .await
-            {
-                Ok(()) => {
-                    tracing::info!(org, kind = ?linked.kind, "webhook secret stored");
-                    render::secret_stored(org, &endpoint, state.stored_secret)
-                }
-                Err(e) => {
-                    tracing::warn!(org, error = %e, "cannot store the webhook secret");
-                    errors::grant_error(&GrantError::Store(e))
-                }
-            }
-        }
-        WebhookChange::Remove => {
-            if setup.secret_in_environment(org) {
-                return render::secret_from_environment(org);
-            }
-            match ctx.store.remove_webhook_secret(org).await {
-                Ok(had) => {
-                    tracing::info!(org, had, "webhook secret removed");
-                    render::secret_removed(org, had)
-                }
-                Err(e) => {
-                    tracing::warn!(org, error = %e, "cannot remove the webhook secret");
-                    errors::grant_error(&GrantError::Store(e))
-                }
-            }
+        Err(e) => {
+            tracing::warn!(org, error = %e, "cannot store the webhook secret");
+            errors::grant_error(&GrantError::Store(e))
         }
     }
 }

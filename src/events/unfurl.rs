@@ -30,7 +30,7 @@ pub async fn unfurl(ctx: &Context, channel: &str, ts: &str, urls: &[String]) {
         let issue = ctx.issues.get(&org, &id).await;
         match issue {
             Ok(issue) => {
-                let event = ctx.issues.event_for_alert(&org, &issue.id).await;
+                let event = ctx.issues.event_for_alert(&org, &issue.id, false).await;
                 let card = Card {
                     event: event.as_deref(),
                     ..Card::new(&org, &issue)

@@ -52,6 +52,11 @@ impl Sealer {
         Self { cipher }
     }
 
+    /// Whether secrets are encrypted at rest (`GRANT_ENCRYPTION_KEY` is set).
+    pub fn encrypts(&self) -> bool {
+        self.cipher.is_some()
+    }
+
     /// The stored form of `secret`.
     pub fn seal(&self, secret: &Secret) -> String {
         let Some(cipher) = &self.cipher else {

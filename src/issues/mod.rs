@@ -102,8 +102,7 @@ pub struct IssueService {
     members_refreshed: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
     /// Recent list pages by (org, query, cursor), shared by identical requests.
     shared_lists: moka::future::Cache<String, Arc<Page<Issue>>>,
-    /// Latest events by (org, issue id) for alerts and unfurls; `None`
-    /// when the issue has none, so it is not asked again.
+    /// Latest events by (org, issue id) for alerts and unfurls.
     alert_events: moka::future::Cache<(String, String), Option<Arc<Event>>>,
 }
 
@@ -132,10 +131,18 @@ impl IssueService {
 
     /// The issue's latest event for an alert or unfurl: cached by issue,
     /// skipped while the org's rate budget is low, and given up after a
-    /// short wait. `None` means "render without it".
-    pub async fn event_for_alert(&self, org: &str, issue_id: &str) -> Option<Arc<Event>> {
+    /// short wait. `fresh` reads it again (a regression's event is new).
+    /// `None` means "render without it".
+    pub async fn event_for_alert(
+        &self,
+        org: &str,
+        issue_id: &str,
+        fresh: bool,
+    ) -> Option<Arc<Event>> {
         let key = (org.to_string(), issue_id.to_string());
-        if let Some(cached) = self.alert_events.get(&key).await {
+        if fresh {
+            self.alert_events.invalidate(&key).await;
+        } else if let Some(cached) = self.alert_events.get(&key).await {
             return cached;
         }
         if let Some(left) = self
@@ -152,9 +159,14 @@ impl IssueService {
         let load = async {
             let fetched =
                 tokio::time::timeout(ALERT_EVENT_WAIT, self.latest_event(org, issue_id)).await;
-            let (event, outcome) = match fetched {
-                Ok(Ok(event)) => (Some(Arc::new(event)), "fetched"),
-                Ok(Err(e)) if is_not_found(&e) => (None, "none"),
+            let event = match fetched {
+                Ok(Ok(event)) => Arc::new(event),
+                // Not kept: a brand-new issue's event may not be readable yet.
+                Ok(Err(e)) if is_not_found(&e) => {
+                    metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => "none")
+                        .increment(1);
+                    return None;
+                }
                 Ok(Err(e)) => {
                     tracing::info!(org, issue = issue_id, error = %e, "latest event unavailable for the alert");
                     metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => "failed")
@@ -168,8 +180,8 @@ impl IssueService {
                     return None;
                 }
             };
-            metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => outcome).increment(1);
-            Some(event)
+            metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => "fetched").increment(1);
+            Some(Some(event))
         };
         self.alert_events
             .optionally_get_with(key, load)

@@ -134,7 +134,12 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) {
     // The latest event adds the triage facts; the alert goes out without it
     // when it cannot be had quickly or the org's rate budget is low.
     let event = match alert.issue() {
-        Some(issue) => ctx.issues.event_for_alert(&row.org_slug, &issue.id).await,
+        Some(issue) => {
+            let fresh = matches!(alert, Alert::Regressed { .. });
+            ctx.issues
+                .event_for_alert(&row.org_slug, &issue.id, fresh)
+                .await
+        }
         None => None,
     };
     let rendered = render_guarded(|| {

@@ -112,7 +112,12 @@ pub(crate) async fn redraw_if_changed(
     let pacer = &ctx.state.pacer;
     tracing::info!(issue = %issue.id, channel = %alert.channel_id, change = %phrase, "issue changed in Sentry");
     pacer.wait_turn(&alert.channel_id).await;
-    let redrawn = for_server(alerts::synced(org, issue, &phrase), &ctx.issues.gaps(org));
+    // The redraw keeps the facts the alert was posted with (cached).
+    let event = ctx.issues.event_for_alert(org, &issue.id, false).await;
+    let redrawn = for_server(
+        alerts::synced(org, issue, &phrase, event.as_deref()),
+        &ctx.issues.gaps(org),
+    );
     if let Err(e) = ctx
         .slack
         .update_message(&alert.channel_id, ts, &redrawn)

@@ -183,9 +183,10 @@ pub fn snapshot_is_open(snapshot: &str) -> bool {
 }
 
 /// The alert redrawn after a change made in Sentry.
-pub fn synced(org: &str, issue: &Issue, phrase: &str) -> Message {
+pub fn synced(org: &str, issue: &Issue, phrase: &str, event: Option<&Event>) -> Message {
     let line = format!(":arrows_counterclockwise: {}", untrusted(phrase, 200));
     issue_card(&Card {
+        event,
         note: Some(&line),
         ..Card::new(org, issue)
     })

@@ -131,16 +131,21 @@ fn state_line(facts: &Setup) -> String {
     )
 }
 
-/// The secret was stored (or replaced). Pure.
-pub fn secret_stored(org: &str, endpoint: &Endpoint, replaced: bool) -> Message {
+/// The secret was stored (or replaced), `encrypted` at rest or not. Pure.
+pub fn secret_stored(org: &str, endpoint: &Endpoint, replaced: bool, encrypted: bool) -> Message {
     let org = escape_mrkdwn(org);
     let verb = if replaced { "replaced" } else { "stored" };
+    let at_rest = if encrypted {
+        "encrypted at rest"
+    } else {
+        "in plain text in the bot's database (set `GRANT_ENCRYPTION_KEY` to encrypt it)"
+    };
     let target = match endpoint {
         Endpoint::Url(url) => format!("Deliveries to `{}`", escape_mrkdwn(url)),
         _ => format!("Deliveries to `/sentry/webhooks/{org}`"),
     };
     Message::mrkdwn(format!(
-        ":white_check_mark: Webhook secret {verb} for *{org}*, sealed. {target} are verified with it from now on; \
+        ":white_check_mark: Webhook secret {verb} for *{org}*, {at_rest}. {target} are verified with it from now on; \
          deliveries signed with any other secret are refused. When the first one arrives, `/sentry orgs` \
          shows *webhooks: live*. To rotate, run this command again with the new secret."
     ))

@@ -32,12 +32,16 @@ const REDRAW_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 pub struct Secrets {
     /// `(SENTRY_ORG, SENTRY_WEBHOOK_SECRET)`, when both are set.
     pub from_environment: Option<(String, Secret)>,
+    /// `SENTRY_ORG`: linked by configuration, so it has no grant row.
+    pub static_org: Option<String>,
     /// Opens stored secrets.
     pub sealer: Sealer,
 }
 
 impl Secrets {
-    /// The org's client secret, when one is configured.
+    /// The org's client secret, when one is configured and the org is
+    /// still linked: an unlinked org's deliveries are refused even if a
+    /// stored secret outlived its grant.
     pub async fn for_org(&self, store: &Store, org: &str) -> Result<Option<Secret>, StoreError> {
         if let Some((static_org, secret)) = &self.from_environment {
             if static_org == org {
@@ -47,6 +51,11 @@ impl Secrets {
         let Some(sealed) = store.webhook_secret(org).await? else {
             return Ok(None);
         };
+        let linked = self.static_org.as_deref() == Some(org) || store.grant(org).await?.is_some();
+        if !linked {
+            tracing::info!(org, "webhook for an org that is no longer linked; refused");
+            return Ok(None);
+        }
         match self.sealer.open(&sealed) {
             Ok(secret) => Ok(Some(secret)),
             Err(e) => {
