@@ -13,17 +13,18 @@ use crate::grants::{GrantKind, Health, LinkedOrg};
 use crate::interactions::codec::Rerun;
 use crate::render::alerts::{self, Baseline};
 use crate::render::card::{issue_card, Card};
+use crate::render::events::{events_page, releases, EventsPage};
 use crate::render::issues::{issue_page, IssuePage};
 use crate::render::webhooks::{self, Endpoint, SecretSource, Setup};
 use crate::render::{grants, Message};
-use crate::sentry::models::{Event, Issue};
+use crate::sentry::models::{Event, Issue, Release};
 use crate::store::SubscriptionRow;
 
 /// "Now" in the samples, so previews and snapshots do not drift.
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 14] = [
+pub const KINDS: [&str; 16] = [
     "alert",
     "regression",
     "resolved",
@@ -31,6 +32,8 @@ pub const KINDS: [&str; 14] = [
     "issue",
     "list",
     "unfurl",
+    "events",
+    "releases",
     "help",
     "usage",
     "orgs",
@@ -99,6 +102,26 @@ pub fn sample(kind: &str) -> Option<Message> {
             event: Some(&event),
             ..Card::new("acme", &issue)
         }),
+        "events" => {
+            let events: Vec<Event> = (0..5).map(sample_event_at).collect();
+            events_page(&EventsPage {
+                org: "acme",
+                issue: &issue,
+                events: &events,
+                page: 1,
+                next: Some(Rerun {
+                    text: "events API-3F".into(),
+                    cursor: Some("1764374400000:5:0".into()),
+                    page: 2,
+                }),
+                share: Some(Rerun {
+                    text: "events API-3F".into(),
+                    cursor: None,
+                    page: 1,
+                }),
+            })
+        }
+        "releases" => releases("acme", "api", "1", "https://sentry.io", &sample_releases()),
         "help" => help::overview(),
         "usage" => match parse("isues api") {
             Err(error) => usage_error("isues api", &error),
@@ -275,11 +298,52 @@ fn sample_event() -> Event {
     }))
     .unwrap_or(Event {
         event_id: None,
+        id: None,
+        date_created: None,
+        user: None,
         message: None,
         title: None,
         tags: Vec::new(),
         entries: Vec::new(),
     })
+}
+
+/// The sample event `k` minutes earlier, alternating environment and release,
+/// its crash moving from `app/cart.py` to `app/legacy.py` after two.
+fn sample_event_at(k: u64) -> Event {
+    let mut event = sample_event();
+    event.event_id = Some(format!("{:032x}", 0x9fac_2cee_u64 + k));
+    event.date_created = Some(format!("2026-11-29T08:{:02}:00Z", 57 - k));
+    event.user = Some(json!({ "email": format!("shopper{k}@example.com") }));
+    event.tags = vec![
+        crate::sentry::models::Tag {
+            key: "environment".into(),
+            value: Some(if k % 2 == 0 { "production" } else { "staging" }.into()),
+        },
+        crate::sentry::models::Tag {
+            key: "release".into(),
+            value: Some(format!("api@1.4.{}", 2 - k.min(2))),
+        },
+    ];
+    let frames = event
+        .entries
+        .get_mut(0)
+        .and_then(|e| e["data"]["values"][0]["stacktrace"]["frames"].as_array_mut());
+    if let (true, Some(frame)) = (k >= 2, frames.and_then(|f| f.get_mut(1))) {
+        frame["filename"] = json!("app/legacy.py");
+    }
+    event
+}
+
+fn sample_releases() -> Vec<Release> {
+    serde_json::from_value(json!([
+        { "version": "api@1.4.2", "dateReleased": "2026-11-29T09:00:00Z", "newGroups": 3, "commitCount": 12,
+          "deployCount": 2, "lastDeploy": { "environment": "production", "dateFinished": "2026-11-29T09:10:00Z" } },
+        { "version": "api@1.4.1", "dateReleased": "2026-11-27T15:00:00Z", "newGroups": 1, "commitCount": 4,
+          "lastDeploy": { "environment": "production", "dateFinished": "2026-11-27T15:20:00Z" } },
+        { "version": "api@1.4.0", "dateCreated": "2026-11-25T10:00:00Z", "newGroups": 0 }
+    ]))
+    .unwrap_or_default()
 }
 
 fn sample_subscription(project: &str, query: &str) -> SubscriptionRow {

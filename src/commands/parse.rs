@@ -10,6 +10,7 @@ use std::fmt;
 use url::Url;
 
 use crate::config::{is_slug, Secret};
+use crate::render::events::{DEFAULT_EVENTS, MAX_EVENTS};
 
 /// The subcommands, in the order help lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -20,6 +21,10 @@ pub enum Subcommand {
     Issues,
     /// `issue <SHORT-ID | id | URL>`
     Issue,
+    /// `events <SHORT-ID | id | URL> [n]`
+    Events,
+    /// `releases <[org/]project>`
+    Releases,
     /// `projects [org]`
     Projects,
     /// `orgs`
@@ -42,9 +47,11 @@ pub enum Subcommand {
 
 impl Subcommand {
     /// Every subcommand, in help order.
-    pub const ALL: [Subcommand; 12] = [
+    pub const ALL: [Subcommand; 14] = [
         Subcommand::Issues,
         Subcommand::Issue,
+        Subcommand::Events,
+        Subcommand::Releases,
         Subcommand::Projects,
         Subcommand::Orgs,
         Subcommand::Subscribe,
@@ -63,6 +70,8 @@ impl Subcommand {
             Subcommand::Help => "help",
             Subcommand::Issues => "issues",
             Subcommand::Issue => "issue",
+            Subcommand::Events => "events",
+            Subcommand::Releases => "releases",
             Subcommand::Projects => "projects",
             Subcommand::Orgs => "orgs",
             Subcommand::Link => "link",
@@ -81,6 +90,8 @@ impl Subcommand {
             Subcommand::Help => "[command]",
             Subcommand::Issues => "<[org/]project> [search query]",
             Subcommand::Issue => "<SHORT-ID | issue id | issue URL>",
+            Subcommand::Events => "<SHORT-ID | issue id | issue URL> [how many, up to 20]",
+            Subcommand::Releases => "<[org/]project>",
             Subcommand::Projects => "[org]",
             Subcommand::Orgs
             | Subcommand::Link
@@ -103,6 +114,12 @@ impl Subcommand {
                 "List a project's issues (unresolved by default), newest activity first, with buttons."
             }
             Subcommand::Issue => "Show one issue in detail with its latest event and buttons.",
+            Subcommand::Events => {
+                "Show an issue's most recent events: when, where, which release, which user."
+            }
+            Subcommand::Releases => {
+                "List a project's recent releases with their new issues, commits and deploys."
+            }
             Subcommand::Projects => "List the projects of your linked orgs.",
             Subcommand::Orgs => "List linked Sentry orgs, how each is connected, and its health.",
             Subcommand::Link => "Connect a Sentry org (workspace admins).",
@@ -134,6 +151,8 @@ impl Subcommand {
                 "issue API-3F",
                 "issue https://acme.sentry.io/issues/4509123456/",
             ],
+            Subcommand::Events => &["events API-3F", "events API-3F 10"],
+            Subcommand::Releases => &["releases api", "releases acme/web"],
             Subcommand::Projects => &["projects", "projects acme"],
             Subcommand::Orgs => &["orgs"],
             Subcommand::Link => &["link"],
@@ -255,6 +274,18 @@ pub enum Command {
         /// Which issue.
         issue: IssueRef,
     },
+    /// An issue's recent events.
+    Events {
+        /// Which issue.
+        issue: IssueRef,
+        /// How many, 1 to 20.
+        count: u32,
+    },
+    /// A project's recent releases.
+    Releases {
+        /// Which project.
+        project: ProjectRef,
+    },
     /// Projects of linked orgs.
     Projects {
         /// Restrict to one org.
@@ -317,6 +348,8 @@ impl Command {
             Command::Help { .. } => Subcommand::Help,
             Command::Issues { .. } => Subcommand::Issues,
             Command::Issue { .. } => Subcommand::Issue,
+            Command::Events { .. } => Subcommand::Events,
+            Command::Releases { .. } => Subcommand::Releases,
             Command::Projects { .. } => Subcommand::Projects,
             Command::Orgs => Subcommand::Orgs,
             Command::Link => Subcommand::Link,
@@ -480,6 +513,30 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
             }),
             [word] => Ok(Command::Issue {
                 issue: parse_issue_ref(word)?,
+            }),
+            [_, extra, ..] => Err(unexpected(sub, extra)),
+        },
+        Subcommand::Events => {
+            let (issue, count) = match args.as_slice() {
+                [] => {
+                    return Err(ParseError::MissingArgument {
+                        command: sub,
+                        what: "an issue: a short ID like `API-3F`, a numeric id, or an issue URL",
+                    })
+                }
+                [word] => (parse_issue_ref(word)?, DEFAULT_EVENTS),
+                [word, n] => (parse_issue_ref(word)?, parse_count(n)?),
+                [_, _, extra, ..] => return Err(unexpected(sub, extra)),
+            };
+            Ok(Command::Events { issue, count })
+        }
+        Subcommand::Releases => match args.as_slice() {
+            [] => Err(ParseError::MissingArgument {
+                command: sub,
+                what: "a project, like `api` or `acme/api` (see `/sentry projects`)",
+            }),
+            [project] => Ok(Command::Releases {
+                project: parse_project(sub, project)?,
             }),
             [_, extra, ..] => Err(unexpected(sub, extra)),
         },
@@ -649,6 +706,17 @@ fn parse_project(sub: Subcommand, word: &str) -> Result<ProjectRef, ParseError> 
         org: org.map(str::to_string),
         project: project.to_string(),
     })
+}
+
+fn parse_count(word: &str) -> Result<u32, ParseError> {
+    word.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_EVENTS).contains(n))
+        .ok_or_else(|| ParseError::InvalidOptionValue {
+            command: Subcommand::Events,
+            option: "how many",
+            expected: format!("a number from 1 to {MAX_EVENTS}, like `events API-3F 10`"),
+        })
 }
 
 /// Longer than any Sentry org slug (50), or a long run of hex digits.
@@ -1200,5 +1268,37 @@ mod tests {
         assert_eq!(refused, ParseError::InvalidSecret);
         assert!(!refused.to_string().contains("hunter2"));
         assert!(!format!("{:?}", parse(&format!("webhooks acme {secret}"))).contains(&secret));
+    }
+
+    #[test]
+    fn events_take_an_issue_and_a_count_and_releases_a_project() {
+        assert_eq!(
+            parse("events api-3f"),
+            Ok(Command::Events {
+                issue: IssueRef::ShortId("API-3F".into()),
+                count: DEFAULT_EVENTS
+            })
+        );
+        assert_eq!(
+            parse("events 123 20"),
+            Ok(Command::Events {
+                issue: IssueRef::Id("123".into()),
+                count: 20
+            })
+        );
+        assert!(matches!(
+            parse("events API-3F 21"),
+            Err(ParseError::InvalidOptionValue { .. })
+        ));
+        assert!(matches!(
+            parse("events"),
+            Err(ParseError::MissingArgument { .. })
+        ));
+        assert_eq!(
+            parse("releases acme/web"),
+            Ok(Command::Releases {
+                project: project(Some("acme"), "web")
+            })
+        );
     }
 }

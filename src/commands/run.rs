@@ -105,6 +105,10 @@ pub async fn execute_view(
             Reply::ephemeral(sentry::issues(ctx, project, query.as_deref(), view).await)
         }
         Command::Issue { issue } => Reply::ephemeral(sentry::issue(ctx, issue, view).await),
+        Command::Events { issue, count } => {
+            Reply::ephemeral(sentry::events(ctx, issue, *count, view).await)
+        }
+        Command::Releases { project } => Reply::ephemeral(sentry::releases(ctx, project).await),
         Command::Projects { org } => Reply::ephemeral(sentry::projects(ctx, org.as_deref()).await),
         Command::Subscribe {
             project,

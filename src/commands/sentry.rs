@@ -10,6 +10,7 @@ use crate::issues::{is_not_found, IssueRef};
 use crate::render::capabilities::for_server;
 use crate::render::card::{issue_card, Card};
 use crate::render::escape::escape_mrkdwn;
+use crate::render::events::{events_page, releases as render_releases, EventsPage, RELEASES_SHOWN};
 use crate::render::issues::{issue_page, projects as render_projects, IssuePage, PAGE_SIZE};
 use crate::render::message::context;
 use crate::render::{errors, Message};
@@ -307,6 +308,72 @@ async fn find_issue(ctx: &Context, reference: &IssueRef) -> Result<(String, Issu
         escape_mrkdwn(reference.name()),
         places.join(", ")
     )))
+}
+
+/// `/sentry events <ref> [n]`: the issue's most recent events.
+pub async fn events(ctx: &Context, reference: &IssueRef, count: u32, view: &View) -> Message {
+    let (org, issue) = match find_issue(ctx, reference).await {
+        Ok(found) => found,
+        Err(message) => return message,
+    };
+    let page = match ctx
+        .issues
+        .events(&org, &issue.id, count, view.cursor.as_deref())
+        .await
+    {
+        Ok(page) => page,
+        Err(e) => return errors::grant_error(&e),
+    };
+    // Re-runs name the issue by org and id, so a page never lands on another org's issue.
+    let text = format!(
+        "events https://sentry.io/organizations/{org}/issues/{}/ {count}",
+        issue.id
+    );
+    let page_number = view.page.max(1);
+    let shared = view.shared_by.is_some();
+    let next = page
+        .next_cursor
+        .as_ref()
+        .filter(|_| !shared && page.items.len() >= count as usize)
+        .map(|cursor| Rerun {
+            text: text.clone(),
+            cursor: Some(cursor.clone()),
+            page: page_number + 1,
+        });
+    let share = (!shared && !view.in_channel).then(|| Rerun {
+        text,
+        cursor: view.cursor.clone(),
+        page: page_number,
+    });
+    let events: Vec<_> = page.items.into_iter().take(count as usize).collect();
+    with_sharer(
+        events_page(&EventsPage {
+            org: &org,
+            issue: &issue,
+            events: &events,
+            page: page_number,
+            next,
+            share,
+        }),
+        view,
+    )
+}
+
+/// `/sentry releases <[org/]project>`: the project's recent releases.
+pub async fn releases(ctx: &Context, target: &ProjectRef) -> Message {
+    let redo = |candidate: &str| format!("releases {candidate}");
+    let (org, project, project_id) = match resolve_project(ctx, target, &redo).await {
+        Ok(found) => found,
+        Err(message) => return message,
+    };
+    match ctx
+        .issues
+        .releases(&org, &project_id, RELEASES_SHOWN + 1)
+        .await
+    {
+        Ok(listed) => render_releases(&org, &project, &project_id, ctx.issues.web_base(), &listed),
+        Err(e) => errors::grant_error(&e),
+    }
 }
 
 /// `/sentry issue <ref>`.

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::grants::{GrantError, Grants, LinkedOrg, LinkedResult};
 use crate::sentry::capabilities::Gap;
 use crate::sentry::client::MAX_PAGE;
-use crate::sentry::models::{Event, Issue, Member, Project, Team};
+use crate::sentry::models::{Event, Issue, Member, Project, Release, Team};
 use crate::sentry::{IssueQuery, Page, SentryClient, SentryError};
 
 /// Pages of one list read at most in one go (by the poller per group, and
@@ -386,6 +386,54 @@ impl IssueService {
                 sentry.latest_event(org, &token, id).await
             })
             .await
+    }
+
+    /// The Sentry web address, for links the API does not give.
+    pub fn web_base(&self) -> &str {
+        self.sentry.web_base()
+    }
+
+    /// One page of an issue's events, newest first.
+    pub async fn events(
+        &self,
+        org: &str,
+        issue_id: &str,
+        per_page: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Event>, GrantError> {
+        let sentry = &self.sentry;
+        self.grants
+            .with_token(org, |token| async move {
+                sentry
+                    .issue_events(org, &token, issue_id, per_page, cursor)
+                    .await
+            })
+            .await
+    }
+
+    /// A project's most recent releases, newest first. A server without a
+    /// releases API answers with none.
+    pub async fn releases(
+        &self,
+        org: &str,
+        project_id: &str,
+        per_page: u32,
+    ) -> Result<Vec<Release>, GrantError> {
+        let sentry = &self.sentry;
+        let listed = self
+            .grants
+            .with_token(org, |token| async move {
+                sentry.releases(org, &token, project_id, per_page).await
+            })
+            .await;
+        match listed {
+            Ok(page) => Ok(page.items),
+            Err(GrantError::Sentry(e)) if e.means_missing() => {
+                tracing::info!(org, error = %e, "the server has no releases API; none shown");
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Org members matching Sentry's member `query` (one page).

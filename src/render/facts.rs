@@ -54,6 +54,11 @@ pub fn gather(issue: &Issue, event: Option<&Event>) -> Facts {
     }
 }
 
+/// The event's crashing in-app frame: `file:line in function`.
+pub fn crash_frame(event: &Event) -> Option<String> {
+    last_exception(event).and_then(top_in_app_frame)
+}
+
 fn last_exception(event: &Event) -> Option<&Value> {
     event
         .entries

@@ -6,6 +6,7 @@ pub mod capabilities;
 pub mod card;
 pub mod errors;
 pub mod escape;
+pub mod events;
 pub mod facts;
 pub mod grants;
 pub mod issues;

@@ -19,6 +19,8 @@ pub enum Gap {
     OrgIssueUpdate,
     /// The org-scoped latest event is missing: use `/issues/{id}/events/latest/`.
     OrgLatestEvent,
+    /// The org-scoped event list is missing: use `/issues/{id}/events/`.
+    OrgIssueEvents,
     /// `sort=date` is rejected: list without `sort` (last seen first).
     SortByDate,
     /// No short-ID lookup: search the project's issues instead.
@@ -29,11 +31,12 @@ pub enum Gap {
 
 impl Gap {
     /// Every gap, in report order.
-    pub const ALL: [Gap; 7] = [
+    pub const ALL: [Gap; 8] = [
         Gap::OrgIssueList,
         Gap::OrgIssue,
         Gap::OrgIssueUpdate,
         Gap::OrgLatestEvent,
+        Gap::OrgIssueEvents,
         Gap::SortByDate,
         Gap::ShortIdLookup,
         Gap::Assignment,
@@ -46,6 +49,7 @@ impl Gap {
             Gap::OrgIssue => "issues read by id only",
             Gap::OrgIssueUpdate => "issues changed by id only",
             Gap::OrgLatestEvent => "latest events by issue id only",
+            Gap::OrgIssueEvents => "event lists by issue id only",
             Gap::SortByDate => "no sort=date (lists are last-seen first)",
             Gap::ShortIdLookup => "no short-ID lookup",
             Gap::Assignment => "no assignment",

@@ -15,7 +15,7 @@ use url::Url;
 
 use super::capabilities::{Capabilities, Gap};
 use super::error::SentryError;
-use super::models::{Event, Issue, Member, Organization, Project, Team};
+use super::models::{Event, Issue, Member, Organization, Project, Release, Team};
 use super::pagination::next_cursor;
 use super::ratelimit::RateLimitHeaders;
 use crate::config::Secret;
@@ -127,6 +127,9 @@ const ISSUE: Endpoint = Endpoint::new("issue", "event:read", "issue");
 const SHORT_ID: Endpoint = Endpoint::new("short id", "event:read", "issue");
 const LATEST_EVENT: Endpoint = Endpoint::new("latest event", "event:read", "issue");
 const ORG_LATEST_EVENT: Endpoint = LATEST_EVENT.missing_on_server_error();
+const ISSUE_EVENTS: Endpoint = Endpoint::new("issue events", "event:read", "issue");
+const ORG_ISSUE_EVENTS: Endpoint = ISSUE_EVENTS.missing_on_server_error();
+const RELEASES: Endpoint = Endpoint::new("releases", "project:read", "organization");
 const UPDATE_ISSUE: Endpoint = Endpoint::new("update issue", "event:write", "issue");
 const ASSIGN_ISSUE: Endpoint =
     Endpoint::new("assignment", "event:write", "issue").missing_on_server_error();
@@ -280,6 +283,12 @@ impl SentryClient {
         }
     }
 
+    /// The web address of the Sentry the client talks to (`SENTRY_URL`),
+    /// for links to pages the API does not name, like a release.
+    pub fn web_base(&self) -> &str {
+        self.api_base.trim_end_matches("/api/0")
+    }
+
     /// The last `Remaining` header seen for `org`.
     pub fn last_remaining(&self, org: &str) -> Option<u64> {
         self.remaining
@@ -429,6 +438,47 @@ impl SentryClient {
         let endpoints = (ORG_LATEST_EVENT, LATEST_EVENT);
         self.get_org_or_root(org, token, Gap::OrgLatestEvent, endpoints, &path)
             .await
+    }
+
+    /// One page of an issue's events, newest first, with their stack traces
+    /// (`full=true`), `per_page` at a time.
+    pub async fn issue_events(
+        &self,
+        org: &str,
+        token: &Secret,
+        issue_id: &str,
+        per_page: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Event>, SentryError> {
+        let mut params = vec![
+            ("full", "true".to_string()),
+            ("per_page", per_page.clamp(1, MAX_PAGE).to_string()),
+        ];
+        if let Some(cursor) = cursor {
+            params.push(("cursor", cursor.to_string()));
+        }
+        let path = format!("/issues/{issue_id}/events/");
+        let org_path = format!("/organizations/{org}{path}");
+        let documented = self.get_page(org, token, ORG_ISSUE_EVENTS, &org_path, &params);
+        let other = self.get_page(org, token, ISSUE_EVENTS, &path, &params);
+        self.with_fallback(org, Gap::OrgIssueEvents, documented, other)
+            .await
+    }
+
+    /// The most recent releases of a project, newest first.
+    pub async fn releases(
+        &self,
+        org: &str,
+        token: &Secret,
+        project_id: &str,
+        per_page: u32,
+    ) -> Result<Page<Release>, SentryError> {
+        let params = [
+            ("project", project_id.to_string()),
+            ("per_page", per_page.clamp(1, MAX_PAGE).to_string()),
+        ];
+        let path = format!("/organizations/{org}/releases/");
+        self.get_page(org, token, RELEASES, &path, &params).await
     }
 
     /// Changes an issue (`status`, `assignedTo`, …) and returns what Sentry

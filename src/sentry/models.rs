@@ -120,13 +120,23 @@ pub struct IssueProject {
     pub name: Option<String>,
 }
 
-/// The latest event of an issue, reduced to what a message shows.
+/// An event of an issue, reduced to what a message shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
-    /// Event id.
-    #[serde(default, rename = "eventID", alias = "id")]
+    /// Event id (`eventID`). Sentry also sends `id`; read separately, as one
+    /// field with an alias would refuse a body that has both.
+    #[serde(default, rename = "eventID")]
     pub event_id: Option<String>,
+    /// `id`, the same id on sentry.io; some servers send only this.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// When it happened, RFC 3339.
+    #[serde(default)]
+    pub date_created: Option<String>,
+    /// Who it happened to: `id`, `email`, `username`, `ip_address`, as sent.
+    #[serde(default)]
+    pub user: Option<Value>,
     /// Message, when the event has one.
     #[serde(default)]
     pub message: Option<String>,
@@ -139,6 +149,47 @@ pub struct Event {
     /// Interfaces such as the exception.
     #[serde(default)]
     pub entries: Vec<Value>,
+}
+
+/// A release of a project, as `/organizations/{org}/releases/` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Release {
+    /// The version string, untrusted.
+    pub version: String,
+    /// A shorter form Sentry derives, like `1.4.2 (abcdef)`.
+    #[serde(default)]
+    pub short_version: Option<String>,
+    /// When it was created, RFC 3339.
+    #[serde(default)]
+    pub date_created: Option<String>,
+    /// When it was released, RFC 3339.
+    #[serde(default)]
+    pub date_released: Option<String>,
+    /// Issues first seen in it.
+    #[serde(default, deserialize_with = "opt_u64_lenient")]
+    pub new_groups: Option<u64>,
+    /// Commits associated with it.
+    #[serde(default, deserialize_with = "opt_u64_lenient")]
+    pub commit_count: Option<u64>,
+    /// Deploys recorded for it.
+    #[serde(default, deserialize_with = "opt_u64_lenient")]
+    pub deploy_count: Option<u64>,
+    /// Its latest deploy.
+    #[serde(default)]
+    pub last_deploy: Option<Deploy>,
+}
+
+/// A deploy of a release.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deploy {
+    /// Environment, like `production`.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// When it finished, RFC 3339.
+    #[serde(default)]
+    pub date_finished: Option<String>,
 }
 
 /// An event tag.
@@ -238,6 +289,11 @@ impl Issue {
 }
 
 impl Event {
+    /// The event id, from `eventID` or `id`.
+    pub fn id(&self) -> Option<&str> {
+        self.event_id.as_deref().or(self.id.as_deref())
+    }
+
     /// The value of tag `key`.
     pub fn tag(&self, key: &str) -> Option<&str> {
         self.tags
@@ -311,5 +367,33 @@ mod tests {
         assert_eq!(issue.count, Some(12));
         assert_eq!(issue.user_count, Some(3));
         assert!(serde_json::from_value::<Issue>(json!({ "id": "1" })).is_err());
+    }
+
+    #[test]
+    fn an_event_with_both_id_fields_decodes() {
+        let event: Event = serde_json::from_value(serde_json::json!({
+            "id": "9fac2ceed9344f2bbfdd1fdacb0ed9b1",
+            "eventID": "9fac2ceed9344f2bbfdd1fdacb0ed9b1",
+            "dateCreated": "2026-11-29T08:57:00Z",
+            "user": { "email": "a@b.c" }
+        }))
+        .expect("sentry.io sends both");
+        assert_eq!(event.id(), Some("9fac2ceed9344f2bbfdd1fdacb0ed9b1"));
+        let only_id: Event = serde_json::from_value(serde_json::json!({ "id": "abc" })).unwrap();
+        assert_eq!(only_id.id(), Some("abc"));
+    }
+
+    #[test]
+    fn releases_decode_with_missing_fields() {
+        let release: Release = serde_json::from_value(serde_json::json!({
+            "version": "api@1.4.2", "newGroups": 3, "lastDeploy": { "environment": "production" }
+        }))
+        .unwrap();
+        assert_eq!(release.version, "api@1.4.2");
+        assert_eq!(release.new_groups, Some(3));
+        assert_eq!(
+            release.last_deploy.and_then(|d| d.environment).as_deref(),
+            Some("production")
+        );
     }
 }

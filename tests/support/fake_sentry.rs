@@ -97,6 +97,10 @@ struct Org {
     notes: Vec<(String, String)>,
     members: Vec<Value>,
     teams: Vec<Value>,
+    /// Releases, newest first, each with `projects: [{id, slug}]`.
+    releases: Vec<Value>,
+    /// Events by issue id, newest first; issues without are given some.
+    events: HashMap<String, Vec<Value>>,
 }
 
 struct Inner {
@@ -324,6 +328,38 @@ impl FakeSentry {
         self.inner.lock().unwrap().limit = limit;
     }
 
+    /// Replaces the events of `issue_id` (newest first).
+    pub fn set_events(&self, issue_id: &str, events: Vec<Value>) {
+        let mut inner = self.inner.lock().unwrap();
+        for org in &mut inner.orgs {
+            if org.issues.iter().any(|i| i["id"] == issue_id) {
+                org.events.insert(issue_id.to_string(), events);
+                return;
+            }
+        }
+        panic!("no issue {issue_id}");
+    }
+
+    /// Adds a release of `project` (newest last added first); `overrides`
+    /// replace the defaults.
+    pub fn add_release(&self, org: &str, project: &str, version: &str, overrides: Value) {
+        let project_id = self.project_id(org, project);
+        let mut inner = self.inner.lock().unwrap();
+        let org_entry = inner.orgs.iter_mut().find(|o| o.slug == org).expect("org");
+        let mut release = json!({
+            "version": version,
+            "shortVersion": version,
+            "dateCreated": "2026-11-28T12:00:00Z",
+            "dateReleased": null,
+            "newGroups": 0,
+            "commitCount": 0,
+            "lastDeploy": null,
+            "projects": [{ "id": project_id.parse::<u64>().unwrap_or(0), "slug": project }],
+        });
+        merge(&mut release, &overrides);
+        org_entry.releases.insert(0, release);
+    }
+
     /// Every request so far.
     pub fn requests(&self) -> Vec<Request> {
         self.inner.lock().unwrap().requests.clone()
@@ -380,6 +416,34 @@ fn default_issue(org: &str, project: &str, project_id: &str, id: &str, n: usize)
         // Lists carry 24 hourly buckets (`statsPeriod=24h`, the default).
         "stats": { "24h": (0..24u64).map(|h| json!([1_764_288_000 + h * 3600, h % 5])).collect::<Vec<_>>() },
     })
+}
+
+/// Twelve events of `issue`, newest first: two environments, three
+/// releases, a user each, and a crash frame that moves every few events.
+fn default_events(issue: &Value) -> Vec<Value> {
+    (0..12u64)
+        .map(|k| {
+            let frame = if k < 4 { "app/handlers.py" } else { "app/legacy.py" };
+            json!({
+                "id": format!("{:032x}", 0x9fac_0000_u64 + k),
+                "eventID": format!("{:032x}", 0x9fac_0000_u64 + k),
+                "dateCreated": format!("2026-11-29T0{}:{:02}:00Z", k / 6, 59 - k),
+                "title": issue["title"],
+                "message": issue["metadata"]["value"],
+                "tags": [
+                    { "key": "environment", "value": if k % 2 == 0 { "production" } else { "staging" } },
+                    { "key": "release", "value": format!("api@1.2.{}", 3 - k % 3) }
+                ],
+                "user": { "id": format!("u{k}"), "email": format!("user{k}@example.com"), "ip_address": "10.0.0.1" },
+                "entries": [{ "type": "exception", "data": { "values": [{
+                    "type": "Error", "value": issue["metadata"]["value"],
+                    "stacktrace": { "frames": [
+                        { "filename": frame, "function": "handle", "lineNo": 42, "inApp": true }
+                    ] }
+                }] } }]
+            })
+        })
+        .collect()
 }
 
 /// Replaces `issue`'s fields with those of `overrides`.
@@ -584,6 +648,45 @@ fn answer(
         (&Method::GET, ["organizations"]) => ok_json(json!([org_summary])),
         (&Method::GET, ["organizations", _, "projects"]) => {
             paginate(&org.projects, query, 100, compatible)
+        }
+        (&Method::GET, ["organizations", _, "issues", id, "events"])
+        | (&Method::GET, ["issues", id, "events"]) => {
+            let Some(issue) = org.issues.iter().find(|i| i["id"] == *id) else {
+                return detail(
+                    StatusCode::NOT_FOUND,
+                    "The requested resource does not exist",
+                );
+            };
+            let events = org
+                .events
+                .get(*id)
+                .cloned()
+                .unwrap_or_else(|| default_events(issue));
+            let per_page = param("per_page")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(100usize)
+                .min(100);
+            paginate(&events, query, per_page, compatible)
+        }
+        (&Method::GET, ["organizations", _, "releases"]) => {
+            let project = param("project");
+            let releases: Vec<Value> = org
+                .releases
+                .iter()
+                .filter(|r| {
+                    project.as_ref().is_none_or(|p| {
+                        r["projects"]
+                            .as_array()
+                            .is_some_and(|ps| ps.iter().any(|x| x["id"].to_string() == *p))
+                    })
+                })
+                .cloned()
+                .collect();
+            let per_page = param("per_page")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(100usize)
+                .min(100);
+            paginate(&releases, query, per_page, compatible)
         }
         (&Method::GET, ["organizations", _, "issues"]) => {
             let Some(project) = param("project") else {
@@ -814,6 +917,11 @@ fn compatible_deviation(
             Some(response)
         }
         (&Method::GET, ["organizations", _, "shortids", _]) => Some(html(StatusCode::NOT_FOUND)),
+        (&Method::GET, ["organizations", _, "issues", _, "events"]) => {
+            Some(html(StatusCode::INTERNAL_SERVER_ERROR))
+        }
+        // No releases API at all.
+        (&Method::GET, ["organizations", _, "releases"]) => Some(html(StatusCode::NOT_FOUND)),
         (&Method::GET, ["organizations", _, "issues", _, "events", "latest"]) => {
             Some(html(StatusCode::INTERNAL_SERVER_ERROR))
         }
