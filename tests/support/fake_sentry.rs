@@ -677,7 +677,7 @@ fn answer(
                     project.as_ref().is_none_or(|p| {
                         r["projects"]
                             .as_array()
-                            .is_some_and(|ps| ps.iter().any(|x| x["id"].to_string() == *p))
+                            .is_some_and(|ps| ps.iter().any(|x| x["id"].as_u64() == p.parse().ok()))
                     })
                 })
                 .cloned()
