@@ -204,3 +204,94 @@ async fn hostile_event_fields_render_escaped_and_within_limits() {
     );
     assert_eq!(event_rows(&reply).len(), 20);
 }
+
+async fn resolving_in_a_chosen_release(mode: Mode) {
+    let app = acme_in(mode, Vec::new()).await;
+    for patch in 0..4 {
+        app.sentry
+            .add_release("acme", "api", &format!("api@1.4.{patch}"), json!({}));
+    }
+    let id = app
+        .sentry
+        .add_issue("acme", "api", json!({ "title": "Fixed in a release" }));
+    let block = format!("d|acme|api|{id}");
+
+    // The menu loads lazily: next and current release, then the three newest.
+    let suggestion = json!({
+        "type": "block_suggestion", "action_id": "issue_resolve_in", "block_id": block, "value": "",
+        "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" }
+    });
+    let options: Value = app.interact(&suggestion).await.json().await.unwrap();
+    let labels: Vec<&str> = options["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["text"]["text"].as_str().unwrap())
+        .collect();
+    let expected: &[&str] = match mode {
+        Mode::SentryIo => &[
+            "Resolve in next release",
+            "Resolve in current release",
+            "Resolve in api@1.4.3",
+            "Resolve in api@1.4.2",
+            "Resolve in api@1.4.1",
+        ],
+        // No releases API: the two that need none.
+        Mode::Compatible => &["Resolve in next release", "Resolve in current release"],
+    };
+    assert_eq!(labels, expected);
+
+    let picked = options["options"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    let (url, rid) = app.slack.response_url();
+    let click = json!({
+        "type": "block_actions",
+        "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" }, "channel": { "id": "C0ALERTS" },
+        "container": { "type": "message", "is_ephemeral": true },
+        "response_url": url,
+        "actions": [{ "action_id": "issue_resolve_in", "block_id": block, "type": "external_select",
+                      "selected_option": picked }]
+    });
+    assert_eq!(app.interact(&click).await.status().as_u16(), 200);
+    let redrawn = app.slack.wait_for_responses(&rid, 1).await.remove(0);
+    let puts: Vec<Value> = app
+        .sentry
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT")
+        .map(|r| r.body)
+        .collect();
+    let text = all_text(&redrawn);
+    match mode {
+        Mode::SentryIo => {
+            assert_eq!(
+                puts.last(),
+                Some(
+                    &json!({ "status": "resolved", "statusDetails": { "inRelease": "api@1.4.1" } })
+                )
+            );
+            assert!(
+                text.contains("Resolved in api@1.4.1 by <@U0ALICE>"),
+                "{text}"
+            );
+        }
+        Mode::Compatible => {
+            assert_eq!(
+                puts.last(),
+                Some(&json!({ "status": "resolved", "statusDetails": { "inRelease": "latest" } }))
+            );
+            assert!(
+                text.contains("Resolved in the current release by <@U0ALICE>"),
+                "{text}"
+            );
+        }
+    }
+}
+both_modes!(
+    resolve_in_a_chosen_release_sends_its_version,
+    resolving_in_a_chosen_release
+);

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use sentry_slack_bot::commands::parse::parse;
 use sentry_slack_bot::config::is_slug;
 use sentry_slack_bot::interactions::click::Requested;
-use sentry_slack_bot::interactions::codec::{IssueAction, IssueVerb, Rerun};
+use sentry_slack_bot::interactions::codec::{parse_resolve_in, IssueAction, IssueVerb, Rerun};
 use sentry_slack_bot::interactions::payload::{intent, parse_form, Intent};
 use sentry_slack_bot::render::card::{issue_card, Card};
 use sentry_slack_bot::render::escape::{escape_mrkdwn, escape_truncated};
@@ -33,6 +33,8 @@ fn action_value() -> impl Strategy<Value = String> {
             |(text, cursor, page)| { Rerun { text, cursor, page }.encode().unwrap_or_default() }
         ),
         "(user|team):[a-z0-9]{0,8}",
+        Just("me".to_string()),
+        "rel:[a-z0-9-]{0,12}:[0-9A-Za-z]{0,12}:.{0,40}",
         "[a-z]{0,8}:[a-z0-9<>@!:]{0,16}",
         ".{0,120}",
     ]
@@ -45,6 +47,9 @@ fn action_id() -> impl Strategy<Value = String> {
         Just("issues_next".to_string()),
         Just("share".to_string()),
         Just("assign".to_string()),
+        Just("issue_resolve_in".to_string()),
+        "row_(action|archive|more):[0-9]{1,12}",
+        "row_(assign|resolve_in):[a-z0-9-]{0,12}:[0-9A-Za-z]{0,12}",
         "expand(:[0-9]{1,2})?",
         "issue_menu:[0-9a-z|]{0,12}",
         ".{0,24}",
@@ -101,12 +106,21 @@ proptest! {
                 prop_assert!(is_slug(&request.org), "org {:?}", request.org);
                 prop_assert!(!request.issue_id.is_empty() && request.issue_id.chars().all(|c| c.is_ascii_alphanumeric()));
                 match request.requested {
+                    // "Assign to me" picked in an assignee menu carries no verb code.
+                    Requested::Verb(IssueVerb::AssignToMe) if value == "me" => {
+                        prop_assert!(as_menu);
+                    }
                     Requested::Verb(verb) => {
                         let parsed = IssueAction::parse(&value).unwrap();
                         prop_assert_eq!(parsed, IssueAction::new(verb, &request.org, &request.issue_id));
                     }
+                    Requested::ResolveIn { version } => {
+                        prop_assert!(action_id == "issue_resolve_in" || action_id.starts_with("row_resolve_in:"));
+                        let parsed = parse_resolve_in(&value).map(|(_, _, v)| v);
+                        prop_assert_eq!(parsed, Some(version));
+                    }
                     Requested::Assign { actor, .. } => {
-                        prop_assert!(as_menu && action_id == "assign");
+                        prop_assert!(as_menu && (action_id == "assign" || action_id.starts_with("row_assign:")));
                         prop_assert_eq!(&actor, &value);
                         prop_assert!(actor.starts_with("user:") || actor.starts_with("team:"));
                     }

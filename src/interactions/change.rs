@@ -18,6 +18,11 @@ pub enum Change {
         /// Display name for the status line.
         name: String,
     },
+    /// Resolve in a chosen release.
+    ResolveIn {
+        /// The release's version.
+        version: String,
+    },
 }
 
 /// The PUT body for a change.
@@ -51,6 +56,9 @@ pub fn request_body(change: &Change) -> Value {
             IssueVerb::AssignToMe => json!({}),
         },
         Change::AssignTo { actor, .. } => json!({ "assignedTo": actor }),
+        Change::ResolveIn { version } => {
+            json!({ "status": "resolved", "statusDetails": { "inRelease": version } })
+        }
     }
 }
 
@@ -70,6 +78,7 @@ pub fn already(issue: &Issue, change: &Change) -> Option<String> {
         Change::Verb(
             IssueVerb::Resolve | IssueVerb::ResolveNextRelease | IssueVerb::ResolveCurrentRelease,
         ) if status == "resolved" => Some("is already resolved".into()),
+        Change::ResolveIn { .. } if status == "resolved" => Some("is already resolved".into()),
         Change::Verb(IssueVerb::Unresolve) if status == "unresolved" => {
             Some("is already unresolved".into())
         }
@@ -109,6 +118,7 @@ pub fn done_phrase(change: &Change) -> String {
             IssueVerb::Unassign => "Unassigned".into(),
         },
         Change::AssignTo { name, .. } => format!("Assigned to {name}"),
+        Change::ResolveIn { version } => format!("Resolved in {version}"),
     }
 }
 
@@ -126,6 +136,7 @@ pub fn snapshot_after(before: &Issue, change: &Change) -> String {
         Change::Verb(IssueVerb::AssignToMe) => (status, assignee),
         Change::Verb(_) => ("ignored".to_string(), assignee),
         Change::AssignTo { actor, .. } => (status, actor.clone()),
+        Change::ResolveIn { .. } => ("resolved".to_string(), assignee),
     };
     format!("{status}|{assignee}")
 }
@@ -243,5 +254,22 @@ mod tests {
         assert_eq!(already(&open, &Change::Verb(IssueVerb::Unassign)), None);
         let archived = issue(json!({ "status": "ignored" }));
         assert!(already(&archived, &Change::Verb(IssueVerb::Archive1w)).is_some());
+    }
+
+    #[test]
+    fn resolving_in_a_chosen_release_sends_its_version() {
+        let change = Change::ResolveIn {
+            version: "api@1.4.2".into(),
+        };
+        assert_eq!(
+            request_body(&change),
+            json!({ "status": "resolved", "statusDetails": { "inRelease": "api@1.4.2" } })
+        );
+        assert_eq!(done_phrase(&change), "Resolved in api@1.4.2");
+        let resolved = issue(json!({ "status": "resolved" }));
+        assert_eq!(
+            already(&resolved, &change).as_deref(),
+            Some("is already resolved")
+        );
     }
 }

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::change::{already, done_phrase, request_body, snapshot_after, Change};
-use super::codec::{IssueVerb, Rerun};
+use super::codec::{resolve_in_value, IssueAction, IssueVerb, Rerun};
 use crate::commands::access::{authorize, Actor};
 use crate::commands::parse::parse;
 use crate::commands::run::{execute_view, Invocation};
@@ -47,6 +47,11 @@ pub enum Requested {
         actor: String,
         /// The label the menu showed.
         name: String,
+    },
+    /// A release picked in the "Resolve in…" menu.
+    ResolveIn {
+        /// The release's version.
+        version: String,
     },
 }
 
@@ -151,6 +156,7 @@ fn action_name(change: &Change) -> String {
     match change {
         Change::Verb(verb) => verb.code().to_string(),
         Change::AssignTo { actor, .. } => format!("assign {actor}"),
+        Change::ResolveIn { version } => format!("resolve_in {version}"),
     }
 }
 
@@ -193,6 +199,9 @@ pub async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> 
         Requested::Assign { actor, name } => Change::AssignTo {
             actor: actor.clone(),
             name: name.clone(),
+        },
+        Requested::ResolveIn { version } => Change::ResolveIn {
+            version: version.clone(),
         },
     };
     let what = action_name(&change);
@@ -365,6 +374,42 @@ fn confirmation(name: &str, phrase: &str, user: &str) -> Reply {
 
 /// How long an assignee search may take before Slack gives up on it.
 const SUGGESTION_BUDGET: Duration = Duration::from_millis(2500);
+
+/// "Resolve in…": the next and current release, then the three most recent
+/// releases of the issue's project (cached a minute per project); only the
+/// first two when the releases cannot be had in time.
+pub async fn release_options(ctx: &Context, org: &str, issue_id: &str) -> Vec<(String, String)> {
+    let mut options: Vec<(String, String)> = [
+        IssueVerb::ResolveNextRelease,
+        IssueVerb::ResolveCurrentRelease,
+    ]
+    .into_iter()
+    .map(|verb| {
+        (
+            verb.label().to_string(),
+            IssueAction::new(verb, org, issue_id).to_string(),
+        )
+    })
+    .collect();
+    let recent = async {
+        let issue = ctx.issues.get(org, issue_id).await.ok()?;
+        let project_id = issue.project.as_ref()?.id.clone()?;
+        ctx.issues.recent_releases(org, &project_id).await.ok()
+    };
+    match tokio::time::timeout(SUGGESTION_BUDGET, recent).await {
+        Ok(Some(releases)) => {
+            for release in releases.iter().take(3) {
+                if let Some(value) = resolve_in_value(org, issue_id, &release.version) {
+                    let label = format!("Resolve in {}", release.version);
+                    options.push((truncate_plain(&label, 75), value));
+                }
+            }
+        }
+        Ok(None) => tracing::info!(org, issue = issue_id, "no recent releases for the menu"),
+        Err(_) => tracing::warn!(org, "release lookup timed out"),
+    }
+    options
+}
 
 /// Options for the assignee menu: members matching `query` (searched by
 /// Sentry, so orgs of any size work) and matching teams.

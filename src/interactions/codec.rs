@@ -183,6 +183,31 @@ pub fn page_from_block_id(block_id: &str) -> Option<Rerun> {
     Rerun::decode(page)
 }
 
+/// Action id prefix of a list row's "Resolve in…" menu: `row_resolve_in:org:issue`.
+pub const ROW_RESOLVE_IN: &str = "row_resolve_in:";
+
+/// The value of a release option in "Resolve in…": `rel:org:issue:version`;
+/// `None` when it would pass Slack's 150-character limit on option values.
+pub fn resolve_in_value(org: &str, issue_id: &str, version: &str) -> Option<String> {
+    let value = format!("rel:{org}:{issue_id}:{version}");
+    (value.chars().count() <= 150).then_some(value)
+}
+
+/// (org, issue id, version) from a release option's value, validated like
+/// block ids; versions may themselves contain `:`.
+pub fn parse_resolve_in(value: &str) -> Option<(String, String, String)> {
+    let (org, rest) = value.strip_prefix("rel:")?.split_once(':')?;
+    let (issue_id, version) = rest.split_once(':')?;
+    let valid = crate::config::is_slug(org) && is_issue_id(issue_id) && !version.trim().is_empty();
+    valid.then(|| (org.to_string(), issue_id.to_string(), version.to_string()))
+}
+
+/// The org and issue a row's "Resolve in…" menu names in its action id.
+pub fn row_resolve_in_target(action_id: &str) -> Option<(String, String)> {
+    let rest = action_id.strip_prefix(ROW_RESOLVE_IN)?;
+    row_assign_target(&format!("{ROW_ASSIGN}{rest}"))
+}
+
 /// Action id prefix of a list row's assignee menu: `row_assign:org:issue`.
 /// A row's block id names its page, so the menu names its org and issue.
 pub const ROW_ASSIGN: &str = "row_assign:";

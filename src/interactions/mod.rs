@@ -19,7 +19,7 @@ use crate::commands::Context;
 use crate::render::limits::MAX_BUTTON_VALUE;
 use crate::render::Message;
 use crate::slack::{Reply, Visibility};
-use codec::{from_detail_block_id, row_assign_target};
+use codec::{from_detail_block_id, row_assign_target, row_resolve_in_target};
 use payload::{intent, Intent, InteractionPayload};
 
 /// The immediate answer to an interaction (an option list, or nothing),
@@ -154,22 +154,42 @@ async fn run_intent(ctx: &Context, intent: Intent, who: &Invocation) -> Reply {
     }
 }
 
-/// Answers an option load: the assignee menu searches Sentry as people type.
+async fn assignees(
+    ctx: &Context,
+    payload: &InteractionPayload,
+    org: &str,
+) -> Vec<(String, String)> {
+    let query = payload.value.as_deref().unwrap_or_default();
+    click::assignee_options(ctx, org, query).await
+}
+
+/// Answers an option load: the assignee menu searches Sentry as people
+/// type; "Resolve in…" lists the issue's project's recent releases.
 async fn suggestions(ctx: &Context, payload: &InteractionPayload) -> serde_json::Value {
-    let org = match payload.action_id.as_deref() {
-        Some("assign") => payload
+    let on_card = || {
+        payload
             .block_id
             .as_deref()
             .and_then(from_detail_block_id)
-            .map(|(org, _, _)| org),
-        Some(id) => row_assign_target(id).map(|(org, _)| org),
-        None => None,
+            .map(|(org, _, issue)| (org, issue))
     };
-    let options = match org {
-        Some(org) => {
-            let query = payload.value.as_deref().unwrap_or_default();
-            click::assignee_options(ctx, &org, query).await
-        }
+    let options = match payload.action_id.as_deref() {
+        Some("assign") => match on_card() {
+            Some((org, _)) => assignees(ctx, payload, &org).await,
+            None => Vec::new(),
+        },
+        Some("issue_resolve_in") => match on_card() {
+            Some((org, issue)) => click::release_options(ctx, &org, &issue).await,
+            None => Vec::new(),
+        },
+        Some(id) if id.starts_with(codec::ROW_RESOLVE_IN) => match row_resolve_in_target(id) {
+            Some((org, issue)) => click::release_options(ctx, &org, &issue).await,
+            None => Vec::new(),
+        },
+        Some(id) => match row_assign_target(id) {
+            Some((org, _)) => assignees(ctx, payload, &org).await,
+            None => Vec::new(),
+        },
         None => Vec::new(),
     };
     let options: Vec<serde_json::Value> = options

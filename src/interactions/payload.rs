@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use super::click::{ActionRequest, Requested, Surface};
 use super::codec::{
-    from_detail_block_id, page_from_block_id, row_assign_target, IssueAction, IssueVerb, Rerun,
-    ROW_ASSIGN,
+    from_detail_block_id, page_from_block_id, parse_resolve_in, row_assign_target, IssueAction,
+    IssueVerb, Rerun, ROW_ASSIGN, ROW_RESOLVE_IN,
 };
 
 /// Why an interaction body could not be read.
@@ -187,7 +187,33 @@ pub fn intent(action: &Action, shared: bool, message_ts: Option<&str>) -> Intent
             Some((org, issue_id)) => assignment(action, org, issue_id, row()),
             None => Intent::Nothing,
         },
+        "issue_resolve_in" => resolve_in(action, detail()),
+        id if id.starts_with(ROW_RESOLVE_IN) => resolve_in(action, row()),
         _ => Intent::Nothing,
+    }
+}
+
+/// A pick in "Resolve in…": next or current release (a verb), or a release.
+fn resolve_in(action: &Action, surface: Surface) -> Intent {
+    let Some(value) = action.chosen_value() else {
+        return Intent::Nothing;
+    };
+    if let Some(verb) = IssueAction::parse(value) {
+        return Intent::IssueAction(ActionRequest {
+            org: verb.org,
+            issue_id: verb.issue_id,
+            requested: Requested::Verb(verb.verb),
+            surface,
+        });
+    }
+    match parse_resolve_in(value) {
+        Some((org, issue_id, version)) => Intent::IssueAction(ActionRequest {
+            org,
+            issue_id,
+            requested: Requested::ResolveIn { version },
+            surface,
+        }),
+        None => Intent::Nothing,
     }
 }
 

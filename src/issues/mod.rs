@@ -90,6 +90,9 @@ const ALERT_EVENT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 /// matters more than decorating them.
 pub const ALERT_EVENT_BUDGET_FLOOR: u64 = 50;
 
+/// How long a project's recent releases are reused for "Resolve in…".
+const RECENT_RELEASES_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What the bot does with Sentry, for every org it is linked to.
 #[derive(Debug)]
 pub struct IssueService {
@@ -104,6 +107,8 @@ pub struct IssueService {
     shared_lists: moka::future::Cache<String, Arc<Page<Issue>>>,
     /// Latest events by (org, issue id) for alerts and unfurls.
     alert_events: moka::future::Cache<(String, String), Option<Arc<Event>>>,
+    /// Recent releases by (org, project id), for "Resolve in…".
+    recent_releases: moka::future::Cache<(String, String), Arc<Vec<Release>>>,
 }
 
 impl IssueService {
@@ -126,7 +131,26 @@ impl IssueService {
                 .max_capacity(2_000)
                 .time_to_live(ALERT_EVENT_TTL)
                 .build(),
+            recent_releases: moka::future::Cache::builder()
+                .max_capacity(1_000)
+                .time_to_live(RECENT_RELEASES_TTL)
+                .build(),
         }
+    }
+
+    /// A project's few most recent releases for the "Resolve in…" menu,
+    /// kept a minute so opening menus does not list releases each time.
+    pub async fn recent_releases(
+        &self,
+        org: &str,
+        project_id: &str,
+    ) -> Result<Arc<Vec<Release>>, Arc<GrantError>> {
+        let key = (org.to_string(), project_id.to_string());
+        self.recent_releases
+            .try_get_with(key, async {
+                self.releases(org, project_id, 3).await.map(Arc::new)
+            })
+            .await
     }
 
     /// The issue's latest event for an alert or unfurl: cached by issue,

@@ -12,7 +12,9 @@
 
 use slack_morphism::prelude::*;
 
-use crate::interactions::codec::{detail_block_id, IssueAction, IssueVerb, Rerun, ROW_ASSIGN};
+use crate::interactions::codec::{
+    detail_block_id, IssueAction, IssueVerb, Rerun, ROW_ASSIGN, ROW_RESOLVE_IN,
+};
 use crate::render::escape::{escape_mrkdwn, inline_code, truncate_plain, untrusted};
 use crate::render::facts::{self, Facts};
 use crate::render::issues::{assignee, is_open, level_emoji, link};
@@ -248,6 +250,7 @@ impl Place {
     pub fn action_id(self, control: &str, org: &str, issue_id: &str) -> String {
         match (self, control) {
             (Place::Card, "action") => "issue_action".into(),
+            (Place::Row, "resolve_in") => format!("{ROW_RESOLVE_IN}{org}:{issue_id}"),
             (Place::Card, "assign") => "assign".into(),
             (Place::Card, "open") => "open_in_sentry".into(),
             (Place::Card, other) => format!("issue_{other}"),
@@ -258,9 +261,9 @@ impl Place {
     }
 }
 
-/// The one set of actions: Resolve (or Unresolve) · Archive ▾ · Assign ▾ ·
-/// Open in Sentry · ⋯ (resolve in next or current release, unassign) and,
-/// on private answers, Share.
+/// The one set of actions: Resolve (or Unresolve) · Resolve in ▾ (next or
+/// current release, recent releases) · Archive ▾ · Assign ▾ · Open in
+/// Sentry · ⋯ (unassign) and, on private answers, Share.
 pub fn actions(
     org: &str,
     issue: &Issue,
@@ -284,6 +287,15 @@ pub fn actions(
     }
     let mut elements: Vec<SlackActionBlockElement> = vec![main_button.into()];
     if open {
+        // Next release, current release and the project's recent releases,
+        // loaded when the menu opens.
+        elements.push(
+            SlackBlockExternalSelectElement::new()
+                .with_action_id(action_id("resolve_in").into())
+                .with_placeholder(pt!("Resolve in…"))
+                .with_min_query_length(0)
+                .into(),
+        );
         elements.push(
             SlackBlockStaticSelectElement::new()
                 .with_action_id(action_id("archive").into())
@@ -317,10 +329,6 @@ pub fn actions(
         );
     }
     let mut more = Vec::new();
-    if open {
-        more.push(option(IssueVerb::ResolveNextRelease, org, id));
-        more.push(option(IssueVerb::ResolveCurrentRelease, org, id));
-    }
     if issue.assigned_to.is_some() {
         more.push(option(IssueVerb::Unassign, org, id));
     }

@@ -278,7 +278,7 @@ mod tests {
         let row = serde_json::to_value(&message.blocks).unwrap()[1]["text"]["text"].clone();
         assert_eq!(
             row,
-            "<!date^1764406620^{date_short_pretty} at {time}|2026-11-29 08:57 UTC> · env *production* \
+            "<!date^1795942620^{date_short_pretty} at {time}|2026-11-29 08:57 UTC> · env *production* \
              · release `api@1.2.3` · user `ann@example.com` · <https://acme.sentry.io/issues/42/events/9fac/|event>"
         );
     }

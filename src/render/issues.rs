@@ -305,6 +305,7 @@ mod tests {
             ids,
             [
                 "row_action:4509123456",
+                "row_resolve_in:acme:4509123456",
                 "row_archive:4509123456",
                 "row_assign:acme:4509123456",
                 "open_in_sentry:4509123456",
@@ -313,7 +314,7 @@ mod tests {
         );
         assert_eq!(actions["elements"][0]["value"], "resolve:acme:4509123456");
         assert_eq!(
-            actions["elements"][2]["initial_option"]["text"]["text"],
+            actions["elements"][3]["initial_option"]["text"]["text"],
             "Alice"
         );
         assert!(page.text.contains("API-3F ZeroDivisionError"));
