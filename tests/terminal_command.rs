@@ -35,7 +35,7 @@ async fn runs_commands_with_a_sentry_token_and_no_slack_settings() {
         "acme",
         &["org:read", "project:read", "event:read"],
     );
-    sentry.add_issue(
+    let error_id = sentry.add_issue(
         "acme",
         "api",
         json!({ "title": "ValueError: bad <input> & more", "level": "error" }),
@@ -82,6 +82,20 @@ async fn runs_commands_with_a_sentry_token_and_no_slack_settings() {
     assert!(payload
         .to_string()
         .contains("ValueError: bad &lt;input&gt; &amp; more"));
+
+    // The same `events` and `releases` as in Slack.
+    let short = sentry.issue(&error_id).unwrap()["shortId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = run(&sentry, &dir, &["events", &short, "3"]).await;
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Recent events of"), "{stdout}");
+    assert!(stdout.contains("user0@example.com"), "{stdout}");
+    sentry.add_release("acme", "api", "api@2.0.0", json!({ "newGroups": 2 }));
+    let out = run(&sentry, &dir, &["releases", "api"]).await;
+    assert!(String::from_utf8_lossy(&out.stdout).contains("api@2.0.0"));
 
     let out = run(&sentry, &dir, &["orgs"]).await;
     assert!(String::from_utf8_lossy(&out.stdout)
