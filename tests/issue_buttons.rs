@@ -382,7 +382,11 @@ async fn a_list_rows_assignee_menu_offers_assign_to_me_first_and_redraws_the_lis
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["type"] == "external_select")
+        .find(|e| {
+            e["action_id"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("row_assign:"))
+        })
         .expect("an assignee menu on the row")
         .clone();
     assert_eq!(menu["action_id"], format!("row_assign:acme:{id}"));

@@ -224,8 +224,11 @@ async fn three_replicas_post_to_a_channel_at_most_once_a_second() {
     }
     let gaps = post_gaps(&cluster, "CA");
     assert_eq!(gaps.len(), 7, "eight posts, one each");
+    // Gaps are measured where the fake Slack receives the posts: on a loaded
+    // 2-core machine one request can spend a few hundred ms in transit more
+    // than the next. Without pacing the gaps would be milliseconds.
     assert!(
-        gaps.iter().all(|gap| *gap >= Duration::from_millis(900)),
+        gaps.iter().all(|gap| *gap >= Duration::from_millis(750)),
         "at most one alert a second across replicas: {gaps:?}"
     );
 }
