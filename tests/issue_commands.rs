@@ -107,7 +107,10 @@ async fn ten_per_page_with_a_next_page(mode: Mode) {
     // Each row has the card's actions.
     assert_eq!(rows[0].1["elements"][0]["text"]["text"], "Resolve");
     assert_eq!(rows[0].1["elements"][0]["value"], "resolve:acme:4509000025");
-    assert_eq!(rows[0].1["elements"][1]["placeholder"]["text"], "Resolve in…");
+    assert_eq!(
+        rows[0].1["elements"][1]["placeholder"]["text"],
+        "Resolve in…"
+    );
     assert_eq!(rows[0].1["elements"][2]["placeholder"]["text"], "Archive…");
     assert!(!all_text(&reply).contains("resolved one"));
     assert!(!all_text(&reply).contains("not in api"));
