@@ -13,6 +13,7 @@ use crate::grants::{GrantKind, Health, LinkedOrg};
 use crate::interactions::codec::Rerun;
 use crate::render::alerts::{self, Baseline};
 use crate::render::card::{issue_card, Card};
+use crate::render::escape::percent_encode;
 use crate::render::events::{events_page, releases, EventsPage};
 use crate::render::issues::{issue_page, IssuePage};
 use crate::render::webhooks::{self, Endpoint, SecretSource, Setup};
@@ -197,20 +198,6 @@ pub fn builder_url(message: &Message) -> String {
     )
 }
 
-/// `encodeURIComponent`: every byte but the unreserved ones escaped.
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 2);
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 /// Hourly counts that climb in the last hours, like an issue taking off.
 fn rising_stats() -> Value {
     let counts = [
@@ -243,7 +230,7 @@ fn sample_issue() -> Issue {
         "metadata": { "type": "KeyError", "value": "'cart_id'" },
         "stats": rising_stats(),
     }))
-    .unwrap_or_else(|_| unreachable_sample())
+    .unwrap_or_else(|_| Issue::bare("4509123456", "KeyError: 'cart_id'"))
 }
 
 fn sample_issues(n: usize) -> Vec<Issue> {
@@ -361,28 +348,6 @@ fn sample_subscription(project: &str, query: &str) -> SubscriptionRow {
         created_by: "U0ADMIN".into(),
         created_at_ms: 1_764_374_400_000,
         relink_notified: false,
-    }
-}
-
-/// The sample issue is a literal; failing to read it is a bug in this file.
-fn unreachable_sample() -> Issue {
-    Issue {
-        id: "4509123456".into(),
-        title: "KeyError: 'cart_id'".into(),
-        short_id: None,
-        culprit: None,
-        permalink: None,
-        level: None,
-        status: None,
-        substatus: None,
-        first_seen: None,
-        last_seen: None,
-        count: None,
-        user_count: None,
-        project: None,
-        assigned_to: None,
-        metadata: None,
-        stats: None,
     }
 }
 

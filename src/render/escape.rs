@@ -81,6 +81,21 @@ pub fn neutralize(text: &str) -> String {
     out
 }
 
+/// `encodeURIComponent`: every byte but the unreserved ones percent-encoded,
+/// for a URL path segment or fragment built from untrusted text.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
 /// Cuts plain text (not mrkdwn) to `max_chars` characters, ending with `…`.
 pub fn truncate_plain(text: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {

@@ -2,13 +2,13 @@
 //! that otherwise send a person to Sentry's web UI ("what do the last few
 //! occurrences look like?", "which release is this project on?"). Pure.
 
-use slack_morphism::prelude::*;
-
 use crate::interactions::codec::Rerun;
 use crate::render::card::thousands;
-use crate::render::escape::{escape_mrkdwn, inline_code, truncate_plain, untrusted};
+use crate::render::escape::{
+    escape_mrkdwn, inline_code, percent_encode, truncate_plain, untrusted,
+};
 use crate::render::facts;
-use crate::render::issues::link;
+use crate::render::issues::{link, pager};
 use crate::render::limits;
 use crate::render::message::{context, section, Message};
 use crate::render::time::slack_date;
@@ -71,26 +71,7 @@ pub fn events_page(view: &EventsPage<'_>) -> Message {
             event.date_created.as_deref().unwrap_or("event")
         ));
     }
-    let mut buttons: Vec<SlackActionBlockElement> = Vec::new();
-    if let Some(value) = view.next.as_ref().and_then(Rerun::encode) {
-        buttons.push(
-            SlackBlockButtonElement::new(pt!("Next page"))
-                .with_action_id("issues_next".into())
-                .with_value(value)
-                .into(),
-        );
-    }
-    if let Some(value) = view.share.as_ref().and_then(Rerun::encode) {
-        buttons.push(
-            SlackBlockButtonElement::new(pt!("Share in channel"))
-                .with_action_id("share".into())
-                .with_value(value)
-                .into(),
-        );
-    }
-    if !buttons.is_empty() {
-        blocks.push(SlackActionsBlock::new(buttons).into());
-    }
+    blocks.extend(pager(view.next.as_ref(), view.share.as_ref()));
     blocks.truncate(limits::MAX_BLOCKS);
     Message {
         text: truncate_plain(&fallback, limits::MAX_FALLBACK_TEXT),
@@ -161,8 +142,8 @@ pub fn releases(
             "{}/organizations/{}/releases/{}/?project={}",
             web_base.trim_end_matches('/'),
             org,
-            path_segment(&release.version),
-            path_segment(project_id)
+            percent_encode(&release.version),
+            percent_encode(project_id)
         );
         let mut parts = vec![format!("*{}*", link(Some(&url), &untrusted(shown, 80)))];
         let when = release
@@ -218,20 +199,6 @@ pub fn releases(
         text: escape_mrkdwn(&truncate_plain(&fallback, limits::MAX_FALLBACK_TEXT)),
         blocks,
     }
-}
-
-/// Percent-encodes everything but unreserved characters, for a URL path.
-fn path_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

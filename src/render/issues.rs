@@ -177,8 +177,17 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
             untrusted(&issue.title, 100)
         ));
     }
+    blocks.extend(pager(view.next.as_ref(), view.share.as_ref()));
+    Message {
+        text: truncate_plain(&fallback, limits::MAX_FALLBACK_TEXT),
+        blocks,
+    }
+}
+
+/// "Next page" and "Share in channel" under a paged answer, when either applies.
+pub fn pager(next: Option<&Rerun>, share: Option<&Rerun>) -> Option<SlackBlock> {
     let mut buttons: Vec<SlackActionBlockElement> = Vec::new();
-    if let Some(value) = view.next.as_ref().and_then(Rerun::encode) {
+    if let Some(value) = next.and_then(Rerun::encode) {
         buttons.push(
             SlackBlockButtonElement::new(pt!("Next page"))
                 .with_action_id("issues_next".into())
@@ -186,22 +195,15 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
                 .into(),
         );
     }
-    if let Some(value) = view.share.as_ref().and_then(Rerun::encode) {
-        buttons.push(share_button(value).into());
+    if let Some(value) = share.and_then(Rerun::encode) {
+        buttons.push(
+            SlackBlockButtonElement::new(pt!("Share in channel"))
+                .with_action_id("share".into())
+                .with_value(value)
+                .into(),
+        );
     }
-    if !buttons.is_empty() {
-        blocks.push(SlackActionsBlock::new(buttons).into());
-    }
-    Message {
-        text: truncate_plain(&fallback, limits::MAX_FALLBACK_TEXT),
-        blocks,
-    }
-}
-
-fn share_button(value: String) -> SlackBlockButtonElement {
-    SlackBlockButtonElement::new(pt!("Share in channel"))
-        .with_action_id("share".into())
-        .with_value(value)
+    (!buttons.is_empty()).then(|| SlackActionsBlock::new(buttons).into())
 }
 
 /// Projects of each linked org.

@@ -275,6 +275,28 @@ pub struct Team {
 }
 
 impl Issue {
+    /// An issue with nothing but its id and title, every other fact unknown.
+    pub fn bare(id: impl Into<String>, title: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            title: title.into(),
+            short_id: None,
+            culprit: None,
+            permalink: None,
+            level: None,
+            status: None,
+            substatus: None,
+            first_seen: None,
+            last_seen: None,
+            count: None,
+            user_count: None,
+            project: None,
+            assigned_to: None,
+            metadata: None,
+            stats: None,
+        }
+    }
+
     /// The assignee as Sentry names actors in updates: `user:<id>` or `team:<id>`.
     pub fn assignee_actor(&self) -> Option<String> {
         let a = self.assigned_to.as_ref()?;

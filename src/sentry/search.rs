@@ -42,24 +42,7 @@ pub fn judge(query: &str, issue: &Issue) -> Verdict {
 /// Whether every term of `query` can be judged from an issue payload, so
 /// webhooks alone serve its subscriptions (the poller is then a backstop).
 pub fn judgeable(query: &str) -> bool {
-    let probe = Issue {
-        id: String::new(),
-        title: String::new(),
-        short_id: None,
-        culprit: None,
-        permalink: None,
-        level: None,
-        status: None,
-        substatus: None,
-        first_seen: None,
-        last_seen: None,
-        count: None,
-        user_count: None,
-        project: None,
-        assigned_to: None,
-        metadata: None,
-        stats: None,
-    };
+    let probe = Issue::bare("", "");
     judge(query, &probe) != Verdict::Unknown
 }
 
