@@ -220,37 +220,32 @@ pub async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> 
             escape_mrkdwn(&why)
         )));
     }
-    // An alert changed from its own buttons is not reported again as
-    // changed in Sentry: its new state is recorded before the change, so a
-    // poll that reads the issue in between finds nothing new; a failed
-    // change puts the state as read back.
-    let alert_ts = match &request.surface {
-        Surface::Detail {
-            message_ts: Some(ts),
-            ..
-        } => Some(ts.as_str()),
-        _ => None,
-    };
-    if let Some(ts) = alert_ts {
-        remember_state(ctx, &who.channel_id, ts, &snapshot_after(&issue, &change)).await;
-    }
     let body = request_body(&change);
     let result = ctx
         .issues
         .update(&request.org, &request.issue_id, &body)
         .await;
     if let Err(e) = result {
-        if let Some(ts) = alert_ts {
-            remember_state(
-                ctx,
-                &who.channel_id,
-                ts,
-                &crate::render::alerts::snapshot(&issue),
-            )
-            .await;
-        }
         record(ctx, who, request, &what, &format!("failed: {e}"));
         return failure(explain(&e, &request.issue_id));
+    }
+    // An alert changed from its own buttons is not reported again as
+    // changed in Sentry: its new state is recorded at once (before the
+    // note), and the poller checks the stored state again before it
+    // announces a change (`poller::sync::redraw_if_changed`).
+    if let Surface::Detail {
+        message_ts: Some(ts),
+        ..
+    } = &request.surface
+    {
+        let snapshot = snapshot_after(&issue, &change);
+        if let Err(e) = ctx
+            .store
+            .set_snapshot_for_message(&who.channel_id, ts, &snapshot)
+            .await
+        {
+            tracing::warn!(error = %e, "could not record the alert's new state");
+        }
     }
     record(ctx, who, request, &what, "ok");
     if ctx.sentry_notes {
@@ -297,17 +292,6 @@ pub async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> 
             reply
         }
         Surface::ListRow { page: None } => confirmation(&name, &phrase, &user),
-    }
-}
-
-/// Records the state an alert message shows, so the poller compares with it.
-async fn remember_state(ctx: &Context, channel: &str, ts: &str, snapshot: &str) {
-    if let Err(e) = ctx
-        .store
-        .set_snapshot_for_message(channel, ts, snapshot)
-        .await
-    {
-        tracing::warn!(error = %e, "could not record the alert's state");
     }
 }
 
@@ -419,7 +403,9 @@ pub async fn release_options(ctx: &Context, org: &str, issue_id: &str) -> Vec<(S
         Ok(Some(releases)) => {
             for release in releases.iter().take(3) {
                 if let Some(value) = resolve_in_value(org, issue_id, &release.version) {
-                    let label = format!("Resolve in {}", release.version);
+                    // Sentry's short form tells long build versions apart.
+                    let shown = release.short_version.as_deref().unwrap_or(&release.version);
+                    let label = format!("Resolve in {shown}");
                     options.push((truncate_plain(&label, 75), value));
                 }
             }

@@ -110,8 +110,18 @@ pub(crate) async fn redraw_if_changed(
         return;
     };
     let pacer = &ctx.state.pacer;
-    tracing::info!(issue = %issue.id, channel = %alert.channel_id, change = %phrase, "issue changed in Sentry");
     pacer.wait_turn(&alert.channel_id).await;
+    // A click on the alert may have changed the issue, and recorded what the
+    // alert now shows, after this alert row was read: check again.
+    match ctx.store.snapshot_for_message(&alert.channel_id, ts).await {
+        Ok(Some(now)) if alerts::change_phrase(&now, &after).is_none() => {
+            tracing::debug!(issue = %issue.id, "change already shown by a click; not announced");
+            return;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot re-read the alert's state"),
+    }
+    tracing::info!(issue = %issue.id, channel = %alert.channel_id, change = %phrase, "issue changed in Sentry");
     // The redraw keeps the facts the alert was posted with (cached).
     let event = ctx.issues.event_for_alert(org, &issue.id, false).await;
     let redrawn = for_server(

@@ -5,7 +5,7 @@
 use crate::interactions::codec::Rerun;
 use crate::render::card::thousands;
 use crate::render::escape::{
-    escape_mrkdwn, inline_code, percent_encode, truncate_plain, untrusted,
+    escape_mrkdwn, escape_truncated, inline_code, percent_encode, truncate_plain, untrusted,
 };
 use crate::render::facts;
 use crate::render::issues::{link, pager};
@@ -68,7 +68,7 @@ pub fn events_page(view: &EventsPage<'_>) -> Message {
         blocks.push(section(&text));
         fallback.push_str(&format!(
             "\n{}",
-            event.date_created.as_deref().unwrap_or("event")
+            escape_truncated(event.date_created.as_deref().unwrap_or("event"), 40)
         ));
     }
     blocks.extend(pager(view.next.as_ref(), view.share.as_ref()));
@@ -99,8 +99,9 @@ fn event_line(issue: &Issue, event: &Event) -> String {
     }
     let safe_id = event
         .id()
-        .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()));
-    if let (Some(permalink), Some(id)) = (issue.permalink.as_deref(), safe_id) {
+        .filter(|id| (1..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric()));
+    let permalink = issue.permalink.as_deref().filter(|p| p.len() <= 500);
+    if let (Some(permalink), Some(id)) = (permalink, safe_id) {
         let url = format!("{}/events/{id}/", permalink.trim_end_matches('/'));
         parts.push(link(Some(&url), "event"));
     }
@@ -271,6 +272,7 @@ mod tests {
         let agent = "Mozilla/5.0 ".repeat(1_000);
         let hostile = json!({
             "eventID": "<!channel>",
+            "dateCreated": "<!channel>",
             "tags": [{ "key": "environment", "value": "<!channel> *prod*" }, { "key": "release", "value": "`<@U1>`" }],
             "user": { "email": format!("<!here>{agent}") }
         });
@@ -280,6 +282,10 @@ mod tests {
         let json = serde_json::to_string(&message.blocks).unwrap();
         for needle in ["<!channel>", "<!here>", "<@U1>"] {
             assert!(!json.contains(needle), "{needle}");
+            assert!(
+                !message.text.contains(needle),
+                "{needle} in the notification text"
+            );
         }
         assert!(!json.contains("events/<"), "a hostile id gets no link");
         assert!(message.blocks.len() <= limits::MAX_BLOCKS);

@@ -474,6 +474,21 @@ impl Store {
         Ok(())
     }
 
+    /// What the alert posted as `ts` in `channel_id` shows now, if it exists.
+    pub async fn snapshot_for_message(
+        &self,
+        channel_id: &str,
+        ts: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row =
+            sqlx::query("SELECT status_snapshot FROM alerts WHERE channel_id = $1 AND ts = $2")
+                .bind(channel_id)
+                .bind(ts)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(|r| r.try_get("status_snapshot")).transpose()?)
+    }
+
     /// Stores what an alert now shows.
     pub async fn set_snapshot(&self, alert: &AlertRow, snapshot: &str) -> Result<(), StoreError> {
         let sql = format!(
