@@ -60,7 +60,10 @@ async fn deliver(
         .header("content-type", "application/json")
         .header("sentry-hook-resource", resource)
         .header("sentry-hook-timestamp", "1764400000")
-        .header("request-id", request_id);
+        .header("request-id", request_id)
+        // A fresh connection each time: after refusing an oversized body
+        // the server closes its side, and a pooled reuse would fail.
+        .header("connection", "close");
     if let Some(signature) = signature {
         request = request.header("sentry-hook-signature", signature);
     }
