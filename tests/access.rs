@@ -31,11 +31,7 @@ async fn click(app: &TestApp, user: &str, org: &str, id: &str, code: &str) -> Va
 }
 
 fn puts(app: &TestApp) -> usize {
-    app.sentry
-        .requests()
-        .iter()
-        .filter(|r| r.method == "PUT")
-        .count()
+    app.sentry.put_bodies().len()
 }
 
 /// `acme` linked, with Alice (alice@acme.test) a member in Sentry; the

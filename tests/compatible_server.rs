@@ -175,13 +175,7 @@ async fn buttons_change_the_issue(mode: Mode) {
         assert_eq!(reply["replace_original"], true, "{code}");
         assert_eq!(app.sentry.issue(&id).unwrap()["status"], status, "{code}");
     }
-    let puts: Vec<Value> = app
-        .sentry
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "PUT")
-        .map(|r| r.body)
-        .collect();
+    let puts = app.sentry.put_bodies();
     assert_eq!(
         puts.last().unwrap(),
         &json!({ "status": "resolved", "statusDetails": { "inNextRelease": true } })

@@ -258,13 +258,7 @@ async fn resolving_in_a_chosen_release(mode: Mode) {
     });
     assert_eq!(app.interact(&click).await.status().as_u16(), 200);
     let redrawn = app.slack.wait_for_responses(&rid, 1).await.remove(0);
-    let puts: Vec<Value> = app
-        .sentry
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "PUT")
-        .map(|r| r.body)
-        .collect();
+    let puts = app.sentry.put_bodies();
     let text = all_text(&redrawn);
     match mode {
         Mode::SentryIo => {

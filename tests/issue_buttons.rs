@@ -63,12 +63,7 @@ fn select(block_id: &str, value: &str) -> Value {
 }
 
 fn puts(app: &TestApp) -> Vec<Value> {
-    app.sentry
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "PUT")
-        .map(|r| r.body)
-        .collect()
+    app.sentry.put_bodies()
 }
 
 both_modes!(

@@ -57,6 +57,16 @@ impl IssueVerb {
         IssueVerb::Unassign,
     ];
 
+    /// The archive choices, in the order Sentry's own menu lists them.
+    pub const ARCHIVE: [IssueVerb; 6] = [
+        IssueVerb::ArchiveUntilEscalating,
+        IssueVerb::Archive1h,
+        IssueVerb::Archive24h,
+        IssueVerb::Archive1w,
+        IssueVerb::Archive100Events,
+        IssueVerb::ArchiveForever,
+    ];
+
     /// Stable code in values.
     pub fn code(self) -> &'static str {
         match self {

@@ -223,16 +223,6 @@ fn option(
     )
 }
 
-/// Archive choices, in the order Sentry's own menu lists them.
-const ARCHIVE: [IssueVerb; 6] = [
-    IssueVerb::ArchiveUntilEscalating,
-    IssueVerb::Archive1h,
-    IssueVerb::Archive24h,
-    IssueVerb::Archive1w,
-    IssueVerb::Archive100Events,
-    IssueVerb::ArchiveForever,
-];
-
 /// Where a set of actions sits; clicks on a list row redraw the list, clicks
 /// on a card redraw the card.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -300,7 +290,12 @@ pub fn actions(
             SlackBlockStaticSelectElement::new()
                 .with_action_id(action_id("archive").into())
                 .with_placeholder(pt!("Archive…"))
-                .with_options(ARCHIVE.iter().map(|v| option(*v, org, id)).collect())
+                .with_options(
+                    IssueVerb::ARCHIVE
+                        .iter()
+                        .map(|v| option(*v, org, id))
+                        .collect(),
+                )
                 .into(),
         );
     }

@@ -360,6 +360,16 @@ impl FakeSentry {
         org_entry.releases.insert(0, release);
     }
 
+    /// The bodies of every PUT (issue change) so far, in order.
+    #[allow(dead_code)]
+    pub fn put_bodies(&self) -> Vec<Value> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == "PUT")
+            .map(|r| r.body)
+            .collect()
+    }
+
     /// Every request so far.
     pub fn requests(&self) -> Vec<Request> {
         self.inner.lock().unwrap().requests.clone()
