@@ -10,6 +10,11 @@
 //! answer latency (ack → the answer reaching `response_url`) p50 / p99 for
 //! admitted requests, how many admitted requests were still unanswered 30 s
 //! after sending stopped, and peak RSS. A fresh service per level.
+//!
+//! First it measures what one answer waiting on Sentry costs in memory, the
+//! figure the default bound on answers in progress is derived from: 2,000
+//! commands against a Sentry that takes 120 s, with the bound raised so all
+//! are admitted, and the service's RSS before and after.
 //! Bounded: 30 s of sending plus at most 30 s of waiting per level.
 
 #[path = "../tests/support/mod.rs"]
@@ -38,13 +43,18 @@ struct Sent {
 }
 
 async fn linked_app() -> TestApp {
-    let app = spawn_app_with(vec![
+    linked_app_with(Vec::new()).await
+}
+
+async fn linked_app_with(extra: Vec<(&'static str, String)>) -> TestApp {
+    let mut env = vec![
         ("SENTRY_AUTH_TOKEN", "tok-acme".to_string()),
         ("SENTRY_ORG", "acme".to_string()),
         ("POLL_INTERVAL", "60s".to_string()),
         ("RUST_LOG", "warn,sentry_slack_bot::app=info".to_string()),
-    ])
-    .await;
+    ];
+    env.extend(extra);
+    let app = spawn_app_with(env).await;
     app.sentry.add_org("acme", &["api"]);
     app.sentry
         .add_token("tok-acme", "acme", support::ALL_SCOPES);
@@ -79,6 +89,55 @@ async fn send(
         ack,
         shed: text.contains("Too many requests are waiting"),
     })
+}
+
+/// Sends `count` commands at `rate` per second; how many were admitted.
+async fn send_at_rate(app: &TestApp, count: u64, rate: u64) -> usize {
+    let base = format!("http://{}", app.addr);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(512)
+        .build()
+        .expect("client");
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    let mut tasks = Vec::new();
+    for n in 0..count {
+        ticker.tick().await;
+        let (url, id) = app.slack.response_url();
+        tasks.push(tokio::spawn(send(client.clone(), base.clone(), url, id, n)));
+    }
+    let mut admitted = 0;
+    for task in tasks {
+        if let Ok(Some(sent)) = task.await {
+            admitted += usize::from(!sent.shed);
+        }
+    }
+    admitted
+}
+
+/// RSS growth per admitted answer while every answer waits on Sentry.
+async fn memory_per_waiting_answer() {
+    const WAITING_ANSWERS: u64 = 2_000;
+    let app = linked_app_with(vec![("MAX_ANSWERS_IN_PROGRESS", "10000".to_string())]).await;
+    app.sentry.set_latency(Duration::from_secs(120));
+    // Warm-up: pools, caches and the allocator's arenas exist before the baseline.
+    send_at_rate(&app, 50, 100).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = status_kib(app.pid(), "VmRSS");
+    let admitted = send_at_rate(&app, WAITING_ANSWERS, 200).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = status_kib(app.pid(), "VmRSS");
+    let per_answer = (after.saturating_sub(before) as f64 * 1024.0) / admitted.max(1) as f64;
+    println!(
+        "Memory of one answer waiting on Sentry: {admitted} admitted answers waiting, RSS {} → {}: \
+         {:.1} KiB each. Default bound: {} MiB / that = {} answers in progress (the service's \
+         figure is {} KiB).\n",
+        mib(before),
+        mib(after),
+        per_answer / 1024.0,
+        sentry_slack_bot::deferred::MEMORY_BUDGET_BYTES / (1024 * 1024),
+        (sentry_slack_bot::deferred::MEMORY_BUDGET_BYTES as f64 / per_answer) as u64,
+        sentry_slack_bot::deferred::BYTES_PER_WAITING_ANSWER / 1024,
+    );
 }
 
 async fn level(latency: Duration, rate: u64) {
@@ -147,6 +206,7 @@ async fn level(latency: Duration, rate: u64) {
 
 #[tokio::main]
 async fn main() {
+    memory_per_waiting_answer().await;
     println!(
         "Open loop: `/sentry issues api <distinct query>` at a fixed rate for {} s, one org, fresh service per level.\n",
         SENDING.as_secs()

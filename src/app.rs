@@ -43,6 +43,14 @@ pub struct Services {
     pub http: HttpState,
 }
 
+impl Services {
+    /// Writes the activity rows still queued, then closes the store.
+    pub async fn close(&self) {
+        self.requests.activity.close().await;
+        self.store.close().await;
+    }
+}
+
 impl std::fmt::Debug for Services {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Services")
@@ -114,6 +122,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         slack: slack.clone(),
         responder,
         tasks: TaskTracker::new(),
+        activity: crate::activity_log::ActivityLog::start(store.clone()),
         deferred: Default::default(),
         admins: config.admin_slack_users.clone().into(),
         link_poll_interval: config.tapauth_poll_interval,
@@ -205,7 +214,7 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
             "shutdown before every answer was sent"
         );
     }
-    services.store.close().await;
+    services.close().await;
     tracing::info!("stopped");
     Ok(())
 }

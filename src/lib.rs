@@ -7,6 +7,7 @@
 //! Block Kit, [`slack`] sends it, and [`store`] keeps what must survive a
 //! restart. The [`poller`] runs beside them on the same services.
 
+pub mod activity_log;
 pub mod app;
 pub mod commands;
 pub mod config;

@@ -111,6 +111,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Held to the end of `main`: dropping it writes the last buffered lines.
+    let _log_writer = match cli.command {
+        CliCommand::Serve => telemetry::init(config.log_format, LogTarget::Stdout, "info"),
+        CliCommand::Check => telemetry::init(config.log_format, LogTarget::Stderr, "error"),
+        _ => telemetry::init(config.log_format, LogTarget::Stderr, "warn"),
+    };
     let result = match cli.command {
         CliCommand::Serve => run_serve(config),
         CliCommand::Command { json, text } => run_command(config, &text.join(" "), json),
@@ -167,19 +173,17 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn run_serve(config: Config) -> anyhow::Result<ExitCode> {
-    telemetry::init(config.log_format, LogTarget::Stdout, "info");
     runtime()?.block_on(sentry_slack_bot::app::serve(config))?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn run_command(config: Config, text: &str, json: bool) -> anyhow::Result<ExitCode> {
-    telemetry::init(config.log_format, LogTarget::Stderr, "warn");
     let (reply, code) = runtime()?.block_on(async {
         let state = sentry_slack_bot::app::build(config).await?;
         let answer = match plan(text) {
             Plan::Answer { reply, outcome, .. } => {
                 let code = if outcome == Outcome::UsageError { 2 } else { 0 };
-                (reply, code)
+                (reply.into_reply(), code)
             }
             Plan::Defer {
                 command:
@@ -208,7 +212,7 @@ fn run_command(config: Config, text: &str, json: bool) -> anyhow::Result<ExitCod
                 (execute(&state.requests, &command, &who).await, 0)
             }
         };
-        state.store.close().await;
+        state.close().await;
         anyhow::Ok(answer)
     })?;
     let payload = serde_json::to_value(&reply)?;
@@ -221,11 +225,10 @@ fn run_command(config: Config, text: &str, json: bool) -> anyhow::Result<ExitCod
 }
 
 fn run_check(config: Config) -> anyhow::Result<ExitCode> {
-    telemetry::init(config.log_format, LogTarget::Stderr, "error");
     let checks = runtime()?.block_on(async {
         let state = sentry_slack_bot::app::build(config).await?;
         let checks = sentry_slack_bot::doctor::run(&state).await;
-        state.store.close().await;
+        state.close().await;
         anyhow::Ok(checks)
     });
     let checks = match checks {

@@ -69,6 +69,7 @@ async fn on_command(
         // Deferred: a bare ack (see `on_error`); the answer follows.
         return Err(Box::new(AckWithoutMessage));
     };
+    let reply = reply.into_reply();
     let content = SlackMessageContent::new()
         .with_text(reply.text)
         .with_blocks(reply.blocks);

@@ -1,8 +1,11 @@
 //! `/sentry help`: every command with an example, or one command in detail.
 
+use std::sync::OnceLock;
+
 use super::parse::Subcommand;
 use crate::render::escape::escape_mrkdwn;
 use crate::render::message::{context, header, section, Message};
+use crate::slack::{PreparedReply, Reply};
 
 const SEARCH_DOCS: &str = "https://docs.sentry.io/concepts/search/";
 
@@ -34,6 +37,26 @@ pub fn overview() -> Message {
         "`/sentry help &lt;command&gt;` explains one command · search syntax: <{SEARCH_DOCS}|Sentry search>"
     )]));
     Message { text, blocks }
+}
+
+/// The help reply for `topic` (every command when `None`), rendered and
+/// serialized once per process: help never changes while the service runs,
+/// and it is the command people run most.
+pub fn prepared(topic: Option<Subcommand>) -> &'static PreparedReply {
+    static REPLIES: OnceLock<Vec<PreparedReply>> = OnceLock::new();
+    let replies = REPLIES.get_or_init(|| {
+        std::iter::once(overview())
+            .chain(Subcommand::ALL.into_iter().map(self::topic))
+            .map(|message| PreparedReply::new(Reply::ephemeral(message)))
+            .collect()
+    });
+    let index = topic.map_or(0, |sub| {
+        1 + Subcommand::ALL
+            .iter()
+            .position(|s| *s == sub)
+            .unwrap_or_default()
+    });
+    &replies[index]
 }
 
 /// Help for one command.
@@ -123,6 +146,24 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn prepared_help_is_the_rendered_help_for_every_topic() {
+        assert_eq!(help_reply(None), Reply::ephemeral(overview()), "overview");
+        for sub in Subcommand::ALL {
+            assert_eq!(help_reply(Some(sub)), Reply::ephemeral(topic(sub)), "{sub}");
+            let json: serde_json::Value =
+                serde_json::from_slice(&prepared(Some(sub)).json).unwrap();
+            assert_eq!(
+                json,
+                serde_json::to_value(Reply::ephemeral(topic(sub))).unwrap()
+            );
+        }
+    }
+
+    fn help_reply(topic: Option<Subcommand>) -> Reply {
+        prepared(topic).reply.clone()
     }
 
     #[test]

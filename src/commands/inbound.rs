@@ -8,7 +8,7 @@ use tracing::Instrument;
 use super::run::{self, Invocation, Outcome, Plan};
 use super::{Context, Subcommand};
 use crate::render::errors;
-use crate::slack::Reply;
+use crate::slack::{ImmediateReply, Reply};
 use crate::store::{now_ms, Activity, ActivityKind};
 
 /// The fields of Slack's slash-command form that the bot uses.
@@ -35,7 +35,10 @@ pub struct SlashCommandForm {
 /// calls out is spawned and answers through `response_url`, and is
 /// acknowledged with no message at all (`Ok(None)`), so each command leaves
 /// exactly one answer rather than a "working on it" note above it.
-pub fn answer(ctx: &Context, form: SlashCommandForm) -> Result<Option<Reply>, &'static str> {
+pub fn answer(
+    ctx: &Context,
+    form: SlashCommandForm,
+) -> Result<Option<ImmediateReply>, &'static str> {
     let span = tracing::info_span!(
         "slash_command",
         team = %form.team_id,
@@ -65,7 +68,9 @@ pub fn answer(ctx: &Context, form: SlashCommandForm) -> Result<Option<Reply>, &'
             };
             // Under overload nothing is written, not even the activity log.
             let Some(slot) = ctx.deferred.admit() else {
-                return Ok(Some(Reply::ephemeral(errors::busy())));
+                return Ok(Some(ImmediateReply::Fresh(
+                    Reply::ephemeral(errors::busy()),
+                )));
             };
             let who = Invocation {
                 team_id: form.team_id.clone(),
@@ -94,7 +99,7 @@ pub fn answer(ctx: &Context, form: SlashCommandForm) -> Result<Option<Reply>, &'
     }
 }
 
-/// Appends to the activity log off the request path.
+/// Queues a row for the activity log; the request never waits for it.
 fn record(
     ctx: &Context,
     form: &SlashCommandForm,
@@ -110,13 +115,5 @@ fn record(
         subject: subcommand.map_or("unknown", Subcommand::name).to_string(),
         outcome: outcome.as_str().to_string(),
     };
-    let store = ctx.store.clone();
-    ctx.tasks.spawn(
-        async move {
-            if let Err(e) = store.record_activity(&activity).await {
-                tracing::warn!(error = %e, "could not record activity");
-            }
-        }
-        .in_current_span(),
-    );
+    ctx.activity.record(activity);
 }

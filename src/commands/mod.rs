@@ -43,6 +43,8 @@ pub struct Context {
     pub responder: ResponseUrlClient,
     /// Work spawned by handlers, awaited at shutdown.
     pub tasks: TaskTracker,
+    /// Who asked what, written in batches off the request path.
+    pub activity: crate::activity_log::ActivityLog,
     /// Bound on answers in progress.
     pub deferred: DeferredWork,
     /// `ADMIN_SLACK_USERS`: may link and unlink besides workspace admins.

@@ -6,7 +6,7 @@
 use super::parse::{parse, Command, Subcommand};
 use super::sentry::{self, View};
 use super::{access, grants, help, subscriptions, usage, webhooks, Context};
-use crate::slack::Reply;
+use crate::slack::{ImmediateReply, Reply};
 
 /// How a command is answered.
 #[derive(Clone, Debug, PartialEq)]
@@ -14,7 +14,7 @@ pub enum Plan {
     /// The final answer, sent in the HTTP response.
     Answer {
         /// The reply.
-        reply: Reply,
+        reply: ImmediateReply,
         /// What to record as the outcome.
         outcome: Outcome,
         /// The subcommand, when the text named one.
@@ -54,16 +54,13 @@ impl Outcome {
 pub fn plan(text: &str) -> Plan {
     match parse(text) {
         Ok(Command::Help { topic }) => Plan::Answer {
-            reply: Reply::ephemeral(match topic {
-                Some(sub) => help::topic(sub),
-                None => help::overview(),
-            }),
+            reply: ImmediateReply::Prepared(help::prepared(topic)),
             outcome: Outcome::Answered,
             subcommand: Some(Subcommand::Help),
         },
         Ok(command) => Plan::Defer { command },
         Err(error) => Plan::Answer {
-            reply: Reply::ephemeral(usage::usage_error(text, &error)),
+            reply: ImmediateReply::Fresh(Reply::ephemeral(usage::usage_error(text, &error))),
             outcome: Outcome::UsageError,
             subcommand: error.subcommand(),
         },
@@ -125,10 +122,7 @@ pub async fn execute_view(
         Command::Webhooks { org, change } => {
             Reply::ephemeral(webhooks::run(ctx, who, org, change).await)
         }
-        Command::Help { topic } => Reply::ephemeral(match topic {
-            Some(sub) => help::topic(*sub),
-            None => help::overview(),
-        }),
+        Command::Help { topic } => help::prepared(*topic).reply.clone(),
     }
 }
 

@@ -1,17 +1,20 @@
 //! `POST /slack/commands`: decodes the form and hands it to
 //! [`commands::inbound`](crate::commands::inbound).
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::HttpState;
 use crate::commands::inbound::{answer, SlashCommandForm};
+use crate::slack::ImmediateReply;
 
 /// Answers a slash command within Slack's deadline.
-pub async fn handle(State(state): State<HttpState>, body: Bytes) -> Response {
+pub async fn handle(State(state): State<Arc<HttpState>>, body: Bytes) -> Response {
     let form: SlashCommandForm = match serde_urlencoded::from_bytes(&body) {
         Ok(form) => form,
         Err(e) => {
@@ -20,7 +23,15 @@ pub async fn handle(State(state): State<HttpState>, body: Bytes) -> Response {
         }
     };
     match answer(&state.requests, form) {
-        Ok(Some(reply)) => Json(reply).into_response(),
+        Ok(Some(ImmediateReply::Fresh(reply))) => Json(reply).into_response(),
+        Ok(Some(ImmediateReply::Prepared(prepared))) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            prepared.json.clone(),
+        )
+            .into_response(),
         // Deferred: an empty 200, the answer follows through response_url.
         Ok(None) => StatusCode::OK.into_response(),
         Err(problem) => (StatusCode::BAD_REQUEST, problem).into_response(),

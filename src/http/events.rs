@@ -1,6 +1,8 @@
 //! `POST /slack/events`: the Events API, including the `url_verification`
 //! handshake Slack performs when the request URL is saved.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,7 +14,7 @@ use super::HttpState;
 use crate::events::{dispatch, EventEnvelope};
 
 /// Answers the handshake and acknowledges events; unfurls run afterwards.
-pub async fn handle(State(state): State<HttpState>, body: Bytes) -> Response {
+pub async fn handle(State(state): State<Arc<HttpState>>, body: Bytes) -> Response {
     let envelope: EventEnvelope = match serde_json::from_slice(&body) {
         Ok(envelope) => envelope,
         Err(e) => {

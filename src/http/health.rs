@@ -1,5 +1,7 @@
 //! Liveness and readiness.
 
+use std::sync::Arc;
+
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -15,7 +17,7 @@ pub async fn healthz() -> &'static str {
 }
 
 /// The store answers; 503 with the reason otherwise.
-pub async fn readyz(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
+pub async fn readyz(State(state): State<Arc<HttpState>>) -> (StatusCode, Json<Value>) {
     match state.requests.store.ping().await {
         Ok(()) => (
             StatusCode::OK,
@@ -32,7 +34,7 @@ pub async fn readyz(State(state): State<HttpState>) -> (StatusCode, Json<Value>)
 }
 
 /// Prometheus text format.
-pub async fn metrics(State(state): State<HttpState>) -> Response {
+pub async fn metrics(State(state): State<Arc<HttpState>>) -> Response {
     match &state.metrics {
         Some(handle) => (
             [("content-type", "text/plain; version=0.0.4")],
@@ -47,6 +49,9 @@ pub async fn metrics(State(state): State<HttpState>) -> Response {
     }
 }
 
+/// An answer to Slack slower than this is logged: Slack gives up at 3 s.
+const SLOW_ACK: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Counts requests by route and status, and times answers to Slack.
 pub async fn track(request: Request, next: Next) -> Response {
     let route = request
@@ -59,7 +64,11 @@ pub async fn track(request: Request, next: Next) -> Response {
     metrics::counter!(crate::meters::HTTP_REQUESTS, "route" => route.clone(), "status" => status)
         .increment(1);
     if route.starts_with("/slack/") {
-        crate::meters::ack(&route, started.elapsed());
+        let elapsed = started.elapsed();
+        crate::meters::ack(&route, elapsed);
+        if elapsed >= SLOW_ACK {
+            tracing::warn!(%route, elapsed_ms = elapsed.as_millis() as u64, "slow answer to Slack");
+        }
     }
     response
 }

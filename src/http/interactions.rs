@@ -1,6 +1,8 @@
 //! `POST /slack/interactions`: decodes the form and hands the payload to
 //! [`interactions`](crate::interactions). Always acknowledged at once.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,7 +14,7 @@ use crate::interactions::answer;
 use crate::interactions::payload::parse_form;
 
 /// Acknowledges an interaction and starts its work.
-pub async fn handle(State(state): State<HttpState>, body: Bytes) -> Response {
+pub async fn handle(State(state): State<Arc<HttpState>>, body: Bytes) -> Response {
     let payload = match parse_form(&body) {
         Ok(payload) => payload,
         Err(e) => {

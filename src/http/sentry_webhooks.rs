@@ -2,6 +2,8 @@
 //! transport only: it bounds and reads the body, maps headers and answers
 //! with the status code the receiver's outcome calls for.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -19,7 +21,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 /// Verifies and acts on one delivery; 200 once handled (or not needed),
 /// 401 unsigned, 400 malformed, 413 too large, 500 when it must be retried.
 pub async fn handle(
-    State(state): State<HttpState>,
+    State(state): State<Arc<HttpState>>,
     Path(org): Path<String>,
     headers: HeaderMap,
     body: Body,

@@ -144,12 +144,7 @@ fn record(ctx: &Context, who: &Invocation, request: &ActionRequest, what: &str, 
         outcome: outcome.to_string(),
     };
     tracing::info!(org = %request.org, issue = %request.issue_id, action = what, outcome, "issue action");
-    let store = ctx.store.clone();
-    ctx.tasks.spawn(async move {
-        if let Err(e) = store.record_activity(&activity).await {
-            tracing::warn!(error = %e, "could not record the action");
-        }
-    });
+    ctx.activity.record(activity);
 }
 
 fn action_name(change: &Change) -> String {

@@ -6,4 +6,4 @@ pub mod response_url;
 pub mod web;
 
 pub use error::SlackError;
-pub use reply::{Reply, Visibility};
+pub use reply::{ImmediateReply, PreparedReply, Reply, Visibility};

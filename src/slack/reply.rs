@@ -43,6 +43,55 @@ impl Reply {
     }
 }
 
+/// A reply rendered and serialized once, for answers that never change
+/// (help): a request that asks for one costs a reference count, not a render.
+#[derive(Debug, PartialEq)]
+pub struct PreparedReply {
+    /// The reply, for transports that need it as a value (Socket Mode).
+    pub reply: Reply,
+    /// The reply as the JSON body of an HTTP response.
+    pub json: bytes::Bytes,
+}
+
+impl PreparedReply {
+    /// Renders `reply`'s JSON now.
+    pub fn new(reply: Reply) -> Self {
+        // A `Reply` is strings and Block Kit values: it always serializes.
+        let json = serde_json::to_vec(&reply).unwrap_or_default();
+        Self {
+            reply,
+            json: json.into(),
+        }
+    }
+}
+
+/// An answer given in the response itself.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ImmediateReply {
+    /// Rendered for this request.
+    Fresh(Reply),
+    /// Rendered once for the process.
+    Prepared(&'static PreparedReply),
+}
+
+impl ImmediateReply {
+    /// The reply as a value.
+    pub fn reply(&self) -> &Reply {
+        match self {
+            ImmediateReply::Fresh(reply) => reply,
+            ImmediateReply::Prepared(prepared) => &prepared.reply,
+        }
+    }
+
+    /// The reply as an owned value.
+    pub fn into_reply(self) -> Reply {
+        match self {
+            ImmediateReply::Fresh(reply) => reply,
+            ImmediateReply::Prepared(prepared) => prepared.reply.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +105,13 @@ mod tests {
         assert_eq!(json["blocks"][0]["type"], "section");
         assert_eq!(json["blocks"][0]["text"]["type"], "mrkdwn");
         assert!(json.get("replace_original").is_none());
+    }
+
+    #[test]
+    fn a_prepared_reply_is_the_same_json_as_the_reply() {
+        let reply = Reply::ephemeral(Message::mrkdwn("a <b> & \"c\""));
+        let prepared = PreparedReply::new(reply.clone());
+        let from_bytes: serde_json::Value = serde_json::from_slice(&prepared.json).unwrap();
+        assert_eq!(from_bytes, serde_json::to_value(&reply).unwrap());
     }
 }

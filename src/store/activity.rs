@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Backend, Store, StoreError};
 
 /// What kind of request an activity row records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,22 +49,62 @@ pub struct Activity {
     pub outcome: String,
 }
 
+/// Rows per `INSERT`: one statement per 100 rows instead of one per row
+/// (700 parameters, well under SQLite's and PostgreSQL's limits).
+const ROWS_PER_INSERT: usize = 100;
+
+/// `INSERT … VALUES ($1, …, $7), ($8, …)` for `rows` rows. SQLite gets
+/// anonymous `?`s: it looks numbered parameters up by a linear scan, which
+/// made a 700-parameter statement cost more than the rows it wrote.
+fn insert_statement(rows: usize, backend: Backend) -> String {
+    const COLUMNS: usize = 7;
+    let mut sql = String::from(
+        "INSERT INTO activity (at_ms, team_id, user_id, channel_id, kind, subject, outcome) VALUES ",
+    );
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..COLUMNS {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => sql.push_str(&format!("${}", row * COLUMNS + column + 1)),
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 impl Store {
     /// Appends one activity row.
     pub async fn record_activity(&self, activity: &Activity) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO activity (at_ms, team_id, user_id, channel_id, kind, subject, outcome) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(activity.at_ms)
-        .bind(&activity.team_id)
-        .bind(&activity.user_id)
-        .bind(&activity.channel_id)
-        .bind(activity.kind.as_str())
-        .bind(&activity.subject)
-        .bind(&activity.outcome)
-        .execute(self.pool())
-        .await?;
+        self.record_activities(std::slice::from_ref(activity)).await
+    }
+
+    /// Appends `activities` in one transaction: all or none.
+    pub async fn record_activities(&self, activities: &[Activity]) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        for rows in activities.chunks(ROWS_PER_INSERT) {
+            let sql = insert_statement(rows.len(), self.backend());
+            let mut insert = sqlx::query(&sql);
+            for activity in rows {
+                insert = insert
+                    .bind(activity.at_ms)
+                    .bind(&activity.team_id)
+                    .bind(&activity.user_id)
+                    .bind(&activity.channel_id)
+                    .bind(activity.kind.as_str())
+                    .bind(&activity.subject)
+                    .bind(&activity.outcome);
+            }
+            insert.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -94,5 +134,22 @@ impl Store {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::Query)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_statement_numbers_every_parameter_once() {
+        assert_eq!(
+            insert_statement(2, Backend::Postgres),
+            "INSERT INTO activity (at_ms, team_id, user_id, channel_id, kind, subject, outcome) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14)"
+        );
+        assert!(insert_statement(ROWS_PER_INSERT, Backend::Postgres).ends_with("$700)"));
+        assert!(insert_statement(2, Backend::Sqlite)
+            .ends_with("VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)"));
     }
 }
