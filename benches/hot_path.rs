@@ -8,6 +8,8 @@
 //! keep-alive client) and prints requests/s and latency per server, the
 //! service's share of nginx's rate, and whether every command's activity row
 //! was written. Without nginx only the service is measured.
+//! `HOT_PATH_BINARY=/path/to/sentry-slack-bot` measures another build (an
+//! earlier commit's, say) in the service's place.
 //! Bounded: a fixed time per round, loopback only, both servers stopped at the end.
 
 #[path = "../tests/support/mod.rs"]
@@ -36,6 +38,20 @@ struct Round {
     p50: Duration,
     p99: Duration,
     failed: u64,
+    /// CPU the load generator used, as a share of the machine's cores.
+    generator_cpu: f64,
+}
+
+/// User plus system CPU of this process's waited-for children (wrk).
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    time(usage.ru_utime) + time(usage.ru_stime)
 }
 
 /// The bot, started from the bench build with its log going to a file.
@@ -47,7 +63,7 @@ struct Service {
 impl Service {
     fn start(dir: &Path, slack_api: &str) -> Self {
         let log = std::fs::File::create(dir.join("service.log")).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_sentry-slack-bot"))
+        let child = Command::new(service_binary())
             .arg("serve")
             .current_dir(dir)
             .env_clear()
@@ -64,8 +80,12 @@ impl Service {
             .stderr(Stdio::null())
             .spawn()
             .expect("start sentry-slack-bot");
+        let mut service = Self {
+            child,
+            addr: String::new(),
+        };
         let started = Instant::now();
-        let addr = loop {
+        service.addr = loop {
             let found = std::fs::File::open(dir.join("service.log"))
                 .ok()
                 .and_then(|f| {
@@ -79,14 +99,23 @@ impl Service {
             if let Some(addr) = found {
                 break addr;
             }
+            // Dropping `service` on the way out stops the process.
             assert!(
                 started.elapsed() < Duration::from_secs(30),
                 "the service did not start"
             );
             std::thread::sleep(Duration::from_millis(20));
         };
-        Self { child, addr }
+        service
     }
+}
+
+/// This build's binary, or `HOT_PATH_BINARY` (another build of the service,
+/// to measure a change before and after on the same machine).
+fn service_binary() -> PathBuf {
+    std::env::var_os("HOT_PATH_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sentry-slack-bot")))
 }
 
 impl Drop for Service {
@@ -143,7 +172,7 @@ impl Nginx {
             root = root.display()
         );
         std::fs::write(root.join("nginx.conf"), config).expect("nginx.conf");
-        let child = Command::new(binary)
+        let mut child = Command::new(binary)
             .arg("-p")
             .arg(&root)
             .arg("-e")
@@ -162,6 +191,7 @@ impl Nginx {
                     "nginx did not start; see {}",
                     root.join("error.log").display()
                 );
+                stop(&mut child);
                 return None;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -172,13 +202,17 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        // The master stops its workers on SIGQUIT/SIGTERM; kill() is SIGKILL,
-        // which would leave them, so signal it properly.
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
+}
+
+/// Stops nginx's master with SIGTERM, which stops its workers too; the
+/// SIGKILL of `Child::kill` would leave the workers running.
+fn stop(master: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &master.id().to_string()])
+        .status();
+    let _ = master.wait();
 }
 
 fn make_world_readable(path: &Path) {
@@ -299,7 +333,9 @@ impl Generator {
 
     fn round(&self, dir: &Path, addr: &str) -> Round {
         let signed = SignedHelp::now();
-        match self {
+        let cpu_before = children_cpu();
+        let in_process_cpu = common::cpu_time(std::process::id());
+        let mut round = match self {
             Generator::Wrk(wrk) => {
                 let script = dir.join("help.lua");
                 std::fs::write(&script, signed.lua()).expect("wrk script");
@@ -312,10 +348,19 @@ impl Generator {
                     .arg(format!("http://{addr}/slack/commands"))
                     .output()
                     .expect("run wrk");
+                assert!(output.status.success(), "wrk failed: {output:?}");
                 parse_wrk(&String::from_utf8_lossy(&output.stdout))
             }
             Generator::BuiltIn => built_in_round(addr, &signed.raw(addr)),
-        }
+        };
+        let used = match self {
+            Generator::Wrk(_) => children_cpu() - cpu_before,
+            Generator::BuiltIn => common::cpu_time(std::process::id()) - in_process_cpu,
+        };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        round.generator_cpu = used.as_secs_f64() / ROUND.as_secs_f64() / cores as f64;
+        assert!(round.requests > 0, "no request completed against {addr}");
+        round
     }
 }
 
@@ -339,6 +384,7 @@ fn parse_wrk(out: &str) -> Round {
         p50: Duration::ZERO,
         p99: Duration::ZERO,
         failed: 0,
+        generator_cpu: 0.0,
     };
     for line in out.lines().map(str::trim) {
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -438,6 +484,7 @@ fn built_in_round(addr: &str, request: &[u8]) -> Round {
             p50: percentile(&all, 0.5),
             p99: percentile(&all, 0.99),
             failed,
+            generator_cpu: 0.0,
         }
     })
 }
@@ -463,7 +510,7 @@ fn activity_rows(addr: &str) -> Vec<(String, u64)> {
 fn print_row(name: &str, rounds: &[Round]) {
     let seconds = |d: Duration| d.as_secs_f64();
     println!(
-        "| {name} | {:.0} | {} | {} | {} | {} |",
+        "| {name} | {:.0} | {} | {} | {} | {} | {:.0}% |",
         median_by(rounds, |r| r.rate),
         ms(Duration::from_secs_f64(median_by(rounds, |r| seconds(
             r.p50
@@ -473,6 +520,7 @@ fn print_row(name: &str, rounds: &[Round]) {
         )))),
         rounds.iter().map(|r| r.requests).sum::<u64>(),
         rounds.iter().map(|r| r.failed).sum::<u64>(),
+        median_by(rounds, |r| r.generator_cpu) * 100.0,
     );
 }
 
@@ -500,8 +548,9 @@ fn main() {
     }
     let generator = Generator::find();
     println!(
-        "Signed `/sentry help` ({} bytes answered), {CONNECTIONS} keep-alive connections, \
+        "Service binary: {}.\nSigned `/sentry help` ({} bytes answered), {CONNECTIONS} keep-alive connections, \
          {ROUNDS} rounds of {} s per server, alternating; load from {}.\n",
+        service_binary().display(),
         answer.len(),
         ROUND.as_secs(),
         generator.name()
@@ -518,8 +567,10 @@ fn main() {
     }
     let cpu = common::cpu_time(service.child.id()) - cpu_before;
 
-    println!("| server | req/s (median) | p50 | p99 | requests, all rounds | non-2xx or failed |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| server | req/s (median) | p50 | p99 | requests, all rounds | non-2xx or failed | load generator's CPU (share of the machine) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     print_row("sentry-slack-bot", &ours);
     if nginx.is_some() {
         print_row("nginx, static file", &theirs);
@@ -531,7 +582,10 @@ fn main() {
     } else {
         println!("\nnginx is not installed (apt-get install nginx-light): no side-by-side figure.");
     }
-    let served: u64 = ours.iter().map(|r| r.requests - r.failed).sum();
+    let served: u64 = ours
+        .iter()
+        .map(|r| r.requests.saturating_sub(r.failed))
+        .sum();
     println!(
         "Service: {:.1} s of CPU over {} commands ({:.1} µs each, all threads), peak RSS {}.",
         cpu.as_secs_f64(),
@@ -542,15 +596,29 @@ fn main() {
     // Rows still queued are written within moments of the load stopping.
     std::thread::sleep(Duration::from_secs(2));
     let rows = activity_rows(&service.addr);
-    println!(
-        "Activity log: {} ({served} commands counted by the generator, plus the first; \
-         requests cut off when a round ends are answered but not counted): {}",
-        "one row per command",
+    let count = |outcome: &str| {
         rows.iter()
-            .map(|(outcome, n)| format!("{outcome} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+            .find(|(o, _)| o == outcome)
+            .map_or(0, |(_, n)| *n)
+    };
+    let (written, failed, dropped) = (count("written"), count("failed"), count("dropped"));
+    // The generator does not count requests cut off when a round ends, which
+    // the service answered, so at least one row per counted command, plus
+    // the first request.
+    let every_row = written > served && failed == 0 && dropped == 0;
+    if rows.is_empty() {
+        println!("Activity log: this build does not report activity_rows_total.");
+    } else {
+        println!(
+        "Activity log: {written} rows written, {failed} failed, {dropped} dropped, for {served} \
+         commands the generator counted plus the first: {}.",
+        if every_row {
+            "every command's row was written"
+        } else {
+            "ROWS WERE LOST"
+        }
     );
+    }
     drop(nginx);
     drop(service);
     drop(slack);

@@ -12,9 +12,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::store::{Activity, Store};
 
-/// Rows that may wait for the writer. At thousands of commands a second the
-/// writer keeps the queue near empty; the bound is for a stalled database.
-pub const QUEUE_CAPACITY: usize = 50_000;
+/// Rows that may wait for the writer (about 3 MiB). At tens of thousands of
+/// commands a second the writer keeps the queue near empty; the bound is
+/// for a stalled database.
+pub const QUEUE_CAPACITY: usize = 10_000;
 /// Rows written in one transaction at most.
 pub const MAX_BATCH: usize = 500;
 /// Attempts at writing one batch before its rows are counted as lost.
@@ -22,6 +23,8 @@ const ATTEMPTS: u32 = 4;
 /// At most one warning per this long about rows that could not be written;
 /// `activity_rows_total{outcome}` has the full count.
 const WARN_EVERY: Duration = Duration::from_secs(10);
+/// How long shutdown waits for queued rows to be written.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where requests record what they did. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -48,31 +51,42 @@ impl ActivityLog {
 
     /// Queues `activity`; never waits.
     pub fn record(&self, activity: Activity) {
-        if self.queue.try_send(activity).is_err() {
-            metrics::counter!(crate::meters::ACTIVITY_ROWS, "outcome" => "dropped").increment(1);
-            self.warn_now_and_then();
-        }
+        let message = match self.queue.try_send(activity) {
+            Ok(()) => return,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                "the activity log cannot keep up; rows are dropped"
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                "activity recorded after shutdown began is not kept"
+            }
+        };
+        metrics::counter!(crate::meters::ACTIVITY_ROWS, "outcome" => "dropped").increment(1);
+        self.warn_now_and_then(message);
     }
 
-    /// Writes every row queued so far and stops the writer; rows recorded
+    /// Writes every row queued so far and stops the writer, waiting at
+    /// most a few seconds: once stopping, each batch gets one attempt, and
+    /// a writer still busy when time runs out is abandoned. Rows recorded
     /// afterwards are dropped (and counted).
     pub async fn close(&self) {
         self.stop.cancel();
         let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(writer) = writer {
-            if let Err(e) = writer.await {
-                tracing::warn!(error = %e, "the activity log's writer ended abnormally");
+        let Some(mut writer) = writer else { return };
+        match tokio::time::timeout(CLOSE_TIMEOUT, &mut writer).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "the activity log's writer ended abnormally"),
+            Err(_) => {
+                writer.abort();
+                tracing::warn!("shutdown before every activity row was written");
             }
         }
     }
 
-    fn warn_now_and_then(&self) {
+    fn warn_now_and_then(&self, message: &'static str) {
         let mut last = self.last_warning.lock().unwrap_or_else(|e| e.into_inner());
         if last.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
             *last = Some(Instant::now());
-            tracing::warn!(
-                "the activity log cannot keep up; rows are dropped (see activity_rows_total)"
-            );
+            tracing::warn!("{message} (see activity_rows_total)");
         }
     }
 }
@@ -90,27 +104,28 @@ async fn write_batches(store: Store, mut rows: mpsc::Receiver<Activity>, stop: C
         if received == 0 {
             return;
         }
-        write_with_retries(&store, &batch).await;
+        write_with_retries(&store, &batch, ATTEMPTS).await;
         batch.clear();
     }
-    // No new rows from here on; the queued ones are still received.
+    // No new rows from here on; the queued ones are still received, and
+    // each batch gets one attempt so shutdown is not held by a dead database.
     rows.close();
     while rows.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        write_with_retries(&store, &batch).await;
+        write_with_retries(&store, &batch, 1).await;
         batch.clear();
     }
 }
 
-async fn write_with_retries(store: &Store, batch: &[Activity]) {
+async fn write_with_retries(store: &Store, batch: &[Activity], attempts: u32) {
     let mut delay = Duration::from_millis(100);
-    for attempt in 1..=ATTEMPTS {
+    for attempt in 1..=attempts {
         match store.record_activities(batch).await {
             Ok(()) => {
                 metrics::counter!(crate::meters::ACTIVITY_ROWS, "outcome" => "written")
                     .increment(batch.len() as u64);
                 return;
             }
-            Err(e) if attempt < ATTEMPTS => {
+            Err(e) if attempt < attempts => {
                 tracing::debug!(error = %e, attempt, "activity rows not written yet; retrying");
                 tokio::time::sleep(delay).await;
                 delay *= 2;

@@ -123,7 +123,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         responder,
         tasks: TaskTracker::new(),
         activity: crate::activity_log::ActivityLog::start(store.clone()),
-        deferred: Default::default(),
+        deferred: crate::deferred::DeferredWork::new(config.max_answers_in_progress),
         admins: config.admin_slack_users.clone().into(),
         link_poll_interval: config.tapauth_poll_interval,
         action_policy: config.action_policy,
@@ -191,14 +191,18 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         ))
     });
     let stop_on_signal = stop.clone();
-    axum::serve(listener, crate::http::router(services.http.clone()))
+    let served = axum::serve(listener, crate::http::router(services.http.clone()))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             stop_on_signal.cancel();
         })
-        .await
-        .map_err(AppError::Serve)?;
+        .await;
     stop.cancel();
+    if let Err(e) = served {
+        // What was recorded so far is still written.
+        services.close().await;
+        return Err(AppError::Serve(e));
+    }
     if let Some(socket) = socket {
         let _ = tokio::time::timeout(DRAIN_TIMEOUT, socket).await;
     }

@@ -103,6 +103,9 @@ pub struct Config {
     pub poll_interval: Duration,
     /// Posted alerts and activity older than this are pruned.
     pub retention: Duration,
+    /// Answers acknowledged and still waiting on Sentry, per replica;
+    /// past this a request is told to retry.
+    pub max_answers_in_progress: usize,
     /// Listen address.
     pub bind: SocketAddr,
     /// Log output format.
@@ -370,6 +373,19 @@ impl Config {
             let message = format!("`{bad}` is not a Sentry scope (like `event:write`)");
             r.problem("TAPAUTH_SCOPES", message);
         }
+        let max_answers_in_progress = match r.get("MAX_ANSWERS_IN_PROGRESS") {
+            None => crate::deferred::DEFAULT_LIMIT,
+            Some(raw) => match raw.parse::<usize>() {
+                Ok(n) if (1..=1_000_000).contains(&n) => n,
+                _ => {
+                    r.problem(
+                        "MAX_ANSWERS_IN_PROGRESS",
+                        format!("`{raw}` is not a whole number from 1 to 1000000"),
+                    );
+                    crate::deferred::DEFAULT_LIMIT
+                }
+            },
+        };
         let tapauth_poll_interval = r.duration(
             "TAPAUTH_POLL_INTERVAL",
             defaults::TAPAUTH_POLL_INTERVAL,
@@ -531,6 +547,7 @@ impl Config {
                 database_url: Secret::new(database_url),
                 poll_interval,
                 retention,
+                max_answers_in_progress,
                 bind,
                 log_format,
             }),
@@ -632,6 +649,23 @@ mod tests {
             ]
         );
         assert_eq!(c.tapauth_poll_interval, Duration::from_secs(3));
+        assert_eq!(c.max_answers_in_progress, crate::deferred::DEFAULT_LIMIT);
+    }
+
+    #[test]
+    fn the_bound_on_answers_in_progress_can_be_set_but_not_to_nonsense() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("MAX_ANSWERS_IN_PROGRESS", "100"));
+        assert_eq!(config(&vars).expect("valid").max_answers_in_progress, 100);
+        for bad in ["0", "-5", "many", "2000000"] {
+            let mut vars = MINIMAL.to_vec();
+            vars.push(("MAX_ANSWERS_IN_PROGRESS", bad));
+            let err = config(&vars).expect_err(bad);
+            assert_eq!(err.problems[0].variable, "MAX_ANSWERS_IN_PROGRESS");
+            assert!(err
+                .to_string()
+                .contains(&format!("`{bad}` is not a whole number")));
+        }
     }
 
     #[test]

@@ -8,8 +8,16 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Answers that may be in progress at once, per replica.
-pub const MAX_IN_PROGRESS: usize = 500;
+/// What one answer waiting on Sentry costs in memory (its task, command,
+/// form, tracing span and place in the org's queue), as measured by
+/// `cargo bench --bench open_loop` and recorded in BENCHMARKS.md.
+pub const BYTES_PER_WAITING_ANSWER: usize = 32 * 1024;
+/// Memory all answers in progress may take together: an eighth of the
+/// 256 MB Fly machine in `fly.toml`.
+pub const MEMORY_BUDGET_BYTES: usize = 32 * 1024 * 1024;
+/// Answers that may be in progress at once, per replica, unless
+/// `MAX_ANSWERS_IN_PROGRESS` says otherwise.
+pub const DEFAULT_LIMIT: usize = MEMORY_BUDGET_BYTES / BYTES_PER_WAITING_ANSWER;
 /// At most one warning per this long while requests are turned away; the
 /// `answers_shed_total` counter has the full count.
 const WARN_EVERY: Duration = Duration::from_secs(10);
@@ -24,7 +32,7 @@ pub struct DeferredWork {
 
 impl Default for DeferredWork {
     fn default() -> Self {
-        Self::new(MAX_IN_PROGRESS)
+        Self::new(DEFAULT_LIMIT)
     }
 }
 

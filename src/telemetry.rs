@@ -11,9 +11,9 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-/// Lines that may wait for the writer thread. Past this a logging thread
-/// waits for room rather than dropping lines.
-const BUFFERED_LINES: usize = 128_000;
+/// Lines that may wait for the writer thread (a few MiB at most). Past this
+/// a logging thread waits for room rather than dropping lines.
+const BUFFERED_LINES: usize = 16_384;
 
 /// Where log lines go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,8 +25,8 @@ pub enum LogTarget {
 }
 
 /// Installs the global subscriber. Keep the returned guard until the
-/// process ends: dropping it writes what is still buffered. A second call
-/// (tests) keeps the first subscriber.
+/// process ends: dropping it writes what is still buffered (waiting up to a
+/// second). A second call (tests) keeps the first subscriber.
 pub fn init(format: LogFormat, target: LogTarget, default_level: &str) -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(format!(

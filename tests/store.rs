@@ -29,6 +29,24 @@ async fn exercise(store: &Store) {
     assert_eq!(subjects, ["issues", "orgs"]);
     assert_eq!(recent[0], activity(3, "issues"));
 
+    // Requests hand rows to the activity log's writer; 250 rows take three
+    // multi-row INSERTs, and closing writes every row queued before it.
+    let log = sentry_slack_bot::activity_log::ActivityLog::start(store.clone());
+    for n in 0..250 {
+        log.record(activity(1_000 + n, &format!("batch {n}")));
+    }
+    log.close().await;
+    log.record(activity(5_000, "after close"));
+    let recent = store.recent_activity(1_000).await.unwrap();
+    assert_eq!(
+        recent.len(),
+        253,
+        "the three rows above and the 250 batched"
+    );
+    assert_eq!(recent[0], activity(1_249, "batch 249"));
+    assert_eq!(recent[249], activity(1_000, "batch 0"));
+    assert!(!recent.iter().any(|a| a.subject == "after close"));
+
     // Grants: one row per org, replaced in one statement.
     let mut grant = GrantRow {
         org_slug: "acme".into(),
@@ -275,7 +293,7 @@ async fn sqlite_file_is_created_in_wal_mode_and_migrations_are_idempotent() {
 
     // Reopening applies nothing twice and keeps the rows.
     let store = Store::open(&url).await.unwrap();
-    assert_eq!(store.recent_activity(10).await.unwrap().len(), 3);
+    assert_eq!(store.recent_activity(1_000).await.unwrap().len(), 253);
     store.close().await;
 
     let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path);
@@ -298,7 +316,7 @@ async fn postgres_runs_the_same_migrations() {
     exercise(&store).await;
     store.close().await;
     let store = Store::open(&Secret::new(url)).await.unwrap();
-    assert_eq!(store.recent_activity(10).await.unwrap().len(), 3);
+    assert_eq!(store.recent_activity(1_000).await.unwrap().len(), 253);
     store.close().await;
 
     let tables = schema.tables().await;

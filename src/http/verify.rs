@@ -25,9 +25,11 @@ pub async fn verify_slack(
 ) -> Response {
     let (parts, body) = request.into_parts();
     if declared_length(&parts.headers).is_some_and(|len| len > MAX_BODY_BYTES) {
+        tracing::warn!(path = %parts.uri.path(), "refused a Slack request body over 64 KiB");
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     }
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        tracing::warn!(path = %parts.uri.path(), "refused a Slack request body over 64 KiB");
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     if is_ssl_check(&bytes) {

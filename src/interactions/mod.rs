@@ -50,7 +50,7 @@ pub async fn answer(ctx: &Context, payload: InteractionPayload) -> Option<serde_
         .iter()
         .map(|a| a.action_id.as_str())
         .collect();
-    span.in_scope(|| tracing::info!(actions = ?actions, "interaction received"));
+    span.in_scope(|| tracing::debug!(actions = ?actions, "interaction received"));
     match payload.kind.as_str() {
         // Option loads must answer with a list, even an empty one.
         "block_suggestion" => return Some(suggestions(ctx, &payload).instrument(span).await),

@@ -75,14 +75,6 @@ pub enum ImmediateReply {
 }
 
 impl ImmediateReply {
-    /// The reply as a value.
-    pub fn reply(&self) -> &Reply {
-        match self {
-            ImmediateReply::Fresh(reply) => reply,
-            ImmediateReply::Prepared(prepared) => &prepared.reply,
-        }
-    }
-
     /// The reply as an owned value.
     pub fn into_reply(self) -> Reply {
         match self {

@@ -80,6 +80,19 @@ fn insert_statement(rows: usize, backend: Backend) -> String {
     sql
 }
 
+/// `rows` split into chunks of 100, then 10, then 1: three statement shapes
+/// in the connection's statement cache instead of one per batch size.
+fn statement_sized_chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let size = [ROWS_PER_INSERT, 10, 1]
+            .into_iter()
+            .find(|size| rows.len() >= *size)?;
+        let (chunk, rest) = rows.split_at(size);
+        rows = rest;
+        Some(chunk)
+    })
+}
+
 impl Store {
     /// Appends one activity row.
     pub async fn record_activity(&self, activity: &Activity) -> Result<(), StoreError> {
@@ -89,7 +102,7 @@ impl Store {
     /// Appends `activities` in one transaction: all or none.
     pub async fn record_activities(&self, activities: &[Activity]) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        for rows in activities.chunks(ROWS_PER_INSERT) {
+        for rows in statement_sized_chunks(activities) {
             let sql = insert_statement(rows.len(), self.backend());
             let mut insert = sqlx::query(&sql);
             for activity in rows {
@@ -140,6 +153,16 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_are_split_into_three_statement_shapes() {
+        let rows: Vec<u32> = (0..234).collect();
+        let sizes: Vec<usize> = statement_sized_chunks(&rows).map(<[u32]>::len).collect();
+        assert_eq!(sizes, [100, 100, 10, 10, 10, 1, 1, 1, 1]);
+        let flat: Vec<u32> = statement_sized_chunks(&rows).flatten().copied().collect();
+        assert_eq!(flat, rows);
+        assert_eq!(statement_sized_chunks::<u32>(&[]).count(), 0);
+    }
 
     #[test]
     fn insert_statement_numbers_every_parameter_once() {
