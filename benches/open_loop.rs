@@ -14,8 +14,9 @@
 //! First it measures what one answer waiting on Sentry costs in memory, the
 //! figure the default bound on answers in progress is derived from: 2,000
 //! commands against a Sentry that takes 120 s, with the bound raised so all
-//! are admitted, and the service's RSS before and after
-//! (`OPEN_LOOP_MEMORY_ONLY=1` stops there).
+//! are admitted, and the service's RSS before and after. Then an incident:
+//! 200 identical list commands within one second, counting Sentry list
+//! calls and answers (`OPEN_LOOP_QUICK=1` stops there).
 //! Bounded: 30 s of sending plus at most 30 s of waiting per level.
 
 #[path = "../tests/support/mod.rs"]
@@ -141,6 +142,73 @@ async fn memory_per_waiting_answer() {
     );
 }
 
+/// The first minutes of an incident: 200 people run the same
+/// `/sentry issues api` within one second against a 200 ms Sentry.
+async fn incident() {
+    const PEOPLE: u64 = 200;
+    let app = linked_app().await;
+    app.sentry.set_latency(Duration::from_millis(200));
+    let lists_before = list_calls(&app);
+    let base = format!("http://{}", app.addr);
+    let client = reqwest::Client::new();
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / PEOPLE as f64));
+    let mut tasks = Vec::new();
+    for _ in 0..PEOPLE {
+        ticker.tick().await;
+        let (url, id) = app.slack.response_url();
+        let body = TestApp::command_form("issues api", &url);
+        let request = signer::signed_form(&client, &format!("{base}/slack/commands"), body);
+        tasks.push(tokio::spawn(async move {
+            let response = request.send().await.ok()?;
+            let acked_at = SystemTime::now();
+            response.status().is_success().then_some((id, acked_at))
+        }));
+    }
+    let mut acked = Vec::new();
+    for task in tasks {
+        if let Ok(Some(sent)) = task.await {
+            acked.push(sent);
+        }
+    }
+    let deadline = Instant::now() + WAITING;
+    let answers = loop {
+        let calls = app.slack.calls();
+        let answers: Vec<Duration> = acked
+            .iter()
+            .filter_map(|(id, acked_at)| {
+                calls
+                    .iter()
+                    .find(|c| c.response_id.as_deref() == Some(id.as_str()))
+                    .map(|c| c.at.duration_since(*acked_at).unwrap_or_default())
+            })
+            .collect();
+        if answers.len() == acked.len() || Instant::now() > deadline {
+            break answers;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut sorted = answers.clone();
+    sorted.sort();
+    println!(
+        "Incident: {PEOPLE} identical `/sentry issues api` within 1 s, Sentry at 200 ms: \
+         {} acked, {} answered, {} Sentry list calls, answer p50 {} / p99 {}.\n",
+        acked.len(),
+        answers.len(),
+        list_calls(&app) - lists_before,
+        ms(percentile(&sorted, 0.5)),
+        ms(percentile(&sorted, 0.99)),
+    );
+}
+
+/// Issue list calls the fake Sentry has answered.
+fn list_calls(app: &TestApp) -> usize {
+    app.sentry
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/issues/"))
+        .count()
+}
+
 async fn level(latency: Duration, rate: u64) {
     let app = linked_app().await;
     app.sentry.set_latency(latency);
@@ -208,8 +276,9 @@ async fn level(latency: Duration, rate: u64) {
 #[tokio::main]
 async fn main() {
     memory_per_waiting_answer().await;
-    // `OPEN_LOOP_MEMORY_ONLY=1`: the memory figure alone, without the levels.
-    if std::env::var_os("OPEN_LOOP_MEMORY_ONLY").is_some() {
+    incident().await;
+    // `OPEN_LOOP_QUICK=1`: the two figures above, without the levels.
+    if std::env::var_os("OPEN_LOOP_QUICK").is_some() {
         return;
     }
     println!(
