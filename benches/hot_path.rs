@@ -280,6 +280,29 @@ fn fetch_once(addr: &str, request: &[u8]) -> (u16, Vec<u8>) {
     (status, body)
 }
 
+/// One line of a response's head, as the readers below need it.
+enum HeaderLine {
+    /// The blank line that ends the head.
+    End,
+    /// `Content-Length: n`.
+    ContentLength(usize),
+    /// Any other header.
+    Other,
+}
+
+fn header_line(line: &str) -> HeaderLine {
+    let header = line.trim_end();
+    if header.is_empty() {
+        return HeaderLine::End;
+    }
+    match header.split_once(':') {
+        Some((name, value)) if name.eq_ignore_ascii_case("content-length") => {
+            HeaderLine::ContentLength(value.trim().parse().unwrap_or(0))
+        }
+        _ => HeaderLine::Other,
+    }
+}
+
 /// Reads one HTTP/1.1 response with a `Content-Length`.
 fn read_response(reader: &mut impl BufRead) -> std::io::Result<(u16, Vec<u8>)> {
     let mut line = String::new();
@@ -295,14 +318,10 @@ fn read_response(reader: &mut impl BufRead) -> std::io::Result<(u16, Vec<u8>)> {
         if reader.read_line(&mut line)? == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
+        match header_line(&line) {
+            HeaderLine::End => break,
+            HeaderLine::ContentLength(n) => length = n,
+            HeaderLine::Other => {}
         }
     }
     let mut body = vec![0; length];
@@ -446,14 +465,10 @@ fn built_in_round(addr: &str, request: &[u8]) -> Round {
                         if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
                             break;
                         }
-                        let header = line.trim_end();
-                        if header.is_empty() {
-                            break;
-                        }
-                        if let Some((name, value)) = header.split_once(':') {
-                            if name.eq_ignore_ascii_case("content-length") {
-                                length = value.trim().parse().unwrap_or(0);
-                            }
+                        match header_line(&line) {
+                            HeaderLine::End => break,
+                            HeaderLine::ContentLength(n) => length = n,
+                            HeaderLine::Other => {}
                         }
                     }
                     let mut body = vec![0; length];
