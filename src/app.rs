@@ -126,6 +126,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         deferred: crate::deferred::DeferredWork::new(config.max_answers_in_progress),
         admins: config.admin_slack_users.clone().into(),
         link_poll_interval: config.tapauth_poll_interval,
+        answer_timeout: config.answer_timeout,
         action_policy: config.action_policy,
         sentry_notes: config.sentry_notes,
         webhook_setup: commands::webhooks::WebhookSetup {

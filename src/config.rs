@@ -106,6 +106,9 @@ pub struct Config {
     /// Answers acknowledged and still waiting on Sentry, per replica;
     /// past this a request is told to retry.
     pub max_answers_in_progress: usize,
+    /// How long a command that only reads may wait on Sentry before it is
+    /// stopped and the person is told Sentry is slow.
+    pub answer_timeout: Duration,
     /// Listen address.
     pub bind: SocketAddr,
     /// Log output format.
@@ -170,6 +173,8 @@ pub mod defaults {
     pub const TAPAUTH_SCOPES: &str = super::DEFAULT_SCOPES;
     /// How often a pending link is polled.
     pub const TAPAUTH_POLL_INTERVAL: &str = "3s";
+    /// How long a command that only reads may wait on Sentry.
+    pub const ANSWER_TIMEOUT: &str = "25s";
     /// Listen address.
     pub const BIND: &str = "0.0.0.0:3000";
 }
@@ -386,6 +391,11 @@ impl Config {
                 }
             },
         };
+        let answer_timeout = r.duration(
+            "ANSWER_TIMEOUT",
+            defaults::ANSWER_TIMEOUT,
+            Duration::from_millis(100),
+        );
         let tapauth_poll_interval = r.duration(
             "TAPAUTH_POLL_INTERVAL",
             defaults::TAPAUTH_POLL_INTERVAL,
@@ -513,6 +523,7 @@ impl Config {
             poll_interval,
             tapauth_poll_interval,
             sentry_timeout,
+            answer_timeout,
             bind,
             log_format,
         ) {
@@ -525,6 +536,7 @@ impl Config {
                 Some(poll_interval),
                 Some(tapauth_poll_interval),
                 Some(sentry_timeout),
+                Some(answer_timeout),
                 Some(bind),
                 Some(log_format),
             ) => Ok(Config {
@@ -548,6 +560,7 @@ impl Config {
                 poll_interval,
                 retention,
                 max_answers_in_progress,
+                answer_timeout,
                 bind,
                 log_format,
             }),
@@ -650,6 +663,7 @@ mod tests {
         );
         assert_eq!(c.tapauth_poll_interval, Duration::from_secs(3));
         assert_eq!(c.max_answers_in_progress, crate::deferred::DEFAULT_LIMIT);
+        assert_eq!(c.answer_timeout, Duration::from_secs(25));
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::store::SubscriptionRow;
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 16] = [
+pub const KINDS: [&str; 18] = [
     "alert",
     "regression",
     "resolved",
@@ -37,6 +37,8 @@ pub const KINDS: [&str; 16] = [
     "releases",
     "help",
     "usage",
+    "busy",
+    "too-slow",
     "orgs",
     "subscribed",
     "subscribe-notice",
@@ -124,6 +126,11 @@ pub fn sample(kind: &str) -> Option<Message> {
         }
         "releases" => releases("acme", "api", "1", "https://sentry.io", &sample_releases()),
         "help" => help::overview(),
+        "busy" => crate::render::errors::busy(),
+        "too-slow" => crate::render::errors::sentry_too_slow(
+            "issues api is:unresolved",
+            std::time::Duration::from_secs(25),
+        ),
         "usage" => match parse("isues api") {
             Err(error) => usage_error("isues api", &error),
             Ok(_) => help::topic(Subcommand::Issues),

@@ -332,3 +332,55 @@ async fn a_flood_while_sentry_is_slow_is_told_to_retry_instead_of_queueing_forev
         .unwrap();
     assert!(metrics.contains("answers_shed_total"), "{metrics}");
 }
+
+#[tokio::test]
+async fn a_read_sentry_answers_too_slowly_is_stopped_and_the_person_told_but_a_write_finishes() {
+    let app = acme_with(vec![("ANSWER_TIMEOUT", "1s".into())]).await;
+    app.sentry
+        .add_issue("acme", "api", json!({ "title": "Slow problem" }));
+    app.sentry.set_latency(Duration::from_secs(3));
+
+    // A list only reads: after 1 s the person is told, instead of waiting.
+    let started = std::time::Instant::now();
+    let (response, id) = app.command("issues api <!channel>").await;
+    assert_eq!(response.status().as_u16(), 200);
+    let answer = &app.slack.wait_for_responses(&id, 1).await[0];
+    let shown = support::message_text(answer);
+    assert!(
+        shown.contains("Sentry did not answer `/sentry issues api &lt;!channel&gt;` within 1 s"),
+        "{shown}"
+    );
+    assert!(shown.contains("Try again in a minute"), "{shown}");
+    assert_eq!(answer["response_type"], "ephemeral");
+    assert!(
+        started.elapsed() < Duration::from_millis(2_800),
+        "not held until Sentry answered"
+    );
+
+    // Subscribing writes: it is never cut off halfway, and finishes.
+    let subscribed = subscribe(&app, "C1", "api").await;
+    assert!(
+        subscribed.contains("Subscribed this channel to *acme/api*"),
+        "{subscribed}"
+    );
+
+    // Once Sentry is quick, the same read is answered.
+    app.sentry.set_latency(Duration::ZERO);
+    let (_, id) = app.command("issues api").await;
+    let answer = &app.slack.wait_for_responses(&id, 1).await[0];
+    assert!(support::message_text(answer).contains("Slow problem"));
+
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("answers_timed_out_total{subcommand=\"issues\"} 1"),
+        "{metrics}"
+    );
+}

@@ -82,8 +82,10 @@ pub fn answer(
             let task_ctx = ctx.clone();
             let task = async move {
                 let _slot = slot;
-                let reply = run::execute(&task_ctx, &command, &who).await;
+                let (reply, timed_out) =
+                    answer_in_time(&task_ctx, &command, &who, &form.text).await;
                 let outcome = match task_ctx.responder.send(&response_url, &reply).await {
+                    Ok(()) if timed_out => Outcome::TimedOut,
                     Ok(()) => Outcome::Answered,
                     Err(e) => {
                         tracing::error!(error = %e, "could not deliver the answer to response_url");
@@ -95,6 +97,31 @@ pub fn answer(
             };
             ctx.tasks.spawn(task.instrument(span.clone()));
             Ok(None)
+        }
+    }
+}
+
+/// Runs `command`; one that only reads is stopped after the answer timeout,
+/// and the person is told Sentry is slow instead of waiting minutes behind
+/// a backlog. Commands that write, or wait for a person (link), run to the
+/// end. The flag says whether it was stopped.
+async fn answer_in_time(
+    ctx: &Context,
+    command: &super::parse::Command,
+    who: &Invocation,
+    text: &str,
+) -> (Reply, bool) {
+    if !command.only_reads() {
+        return (run::execute(ctx, command, who).await, false);
+    }
+    match tokio::time::timeout(ctx.answer_timeout, run::execute(ctx, command, who)).await {
+        Ok(reply) => (reply, false),
+        Err(_) => {
+            let subcommand = command.subcommand().name();
+            metrics::counter!(crate::meters::ANSWERS_TIMED_OUT, "subcommand" => subcommand)
+                .increment(1);
+            let message = errors::sentry_too_slow(text, ctx.answer_timeout);
+            (Reply::ephemeral(message), true)
         }
     }
 }

@@ -51,6 +51,8 @@ pub struct Context {
     pub admins: Arc<[String]>,
     /// How often a pending `/sentry link` is polled.
     pub link_poll_interval: Duration,
+    /// How long a command that only reads may wait on Sentry.
+    pub answer_timeout: Duration,
     /// Who may change issues and subscriptions.
     pub action_policy: ActionPolicy,
     /// Leave a note in Sentry naming who acted from Slack.

@@ -343,6 +343,24 @@ const SECRET_LENGTHS: std::ops::RangeInclusive<usize> = 32..=128;
 
 impl Command {
     /// The subcommand this command came from.
+    /// Whether the command only reads, so stopping it halfway leaves
+    /// nothing half done (a link waits for approval, and the others write).
+    pub fn only_reads(&self) -> bool {
+        matches!(
+            self,
+            Command::Help { .. }
+                | Command::Issues { .. }
+                | Command::Issue { .. }
+                | Command::Events { .. }
+                | Command::Releases { .. }
+                | Command::Projects { .. }
+                | Command::Orgs
+                | Command::Subscriptions
+                | Command::Whoami
+        )
+    }
+
+    /// The subcommand this command runs.
     pub fn subcommand(&self) -> Subcommand {
         match self {
             Command::Help { .. } => Subcommand::Help,
@@ -868,6 +886,33 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_reads_marks_the_commands_that_can_be_stopped_halfway() {
+        let reads = [
+            "issues api",
+            "issue API-1",
+            "events API-1",
+            "releases api",
+            "projects",
+            "orgs",
+            "subscriptions",
+            "whoami",
+        ];
+        for text in reads {
+            assert!(parse(text).unwrap().only_reads(), "{text}");
+        }
+        let writes = [
+            "link",
+            "unlink acme",
+            "subscribe api",
+            "unsubscribe api",
+            "webhooks acme",
+        ];
+        for text in writes {
+            assert!(!parse(text).unwrap().only_reads(), "{text}");
+        }
+    }
 
     fn project(org: Option<&str>, project: &str) -> ProjectRef {
         ProjectRef {

@@ -37,6 +37,8 @@ pub enum Outcome {
     UsageError,
     /// The answer could not be delivered to Slack.
     DeliveryFailed,
+    /// Sentry did not answer in time; the person was told so.
+    TimedOut,
 }
 
 impl Outcome {
@@ -46,6 +48,7 @@ impl Outcome {
             Outcome::Answered => "answered",
             Outcome::UsageError => "usage_error",
             Outcome::DeliveryFailed => "delivery_failed",
+            Outcome::TimedOut => "timed_out",
         }
     }
 }

@@ -147,9 +147,33 @@ pub fn busy() -> Message {
     )
 }
 
+/// A command that only reads was stopped after waiting `waited` on Sentry;
+/// `typed` is what the person typed after `/sentry`.
+pub fn sentry_too_slow(typed: &str, waited: std::time::Duration) -> Message {
+    Message::mrkdwn(&format!(
+        ":hourglass: Sentry did not answer `/sentry {}` within {} s: it is slow or rate limiting \
+         right now, so the bot stopped waiting. Try again in a minute.",
+        crate::render::escape::untrusted(typed.trim(), 80),
+        waited.as_secs().max(1)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slow_sentry_names_the_command_escaped_and_the_wait() {
+        let text = sentry_too_slow(" issues <!here> ", std::time::Duration::from_millis(400)).text;
+        assert!(
+            text.contains("`/sentry issues &lt;!here&gt;` within 1 s"),
+            "{text}"
+        );
+        assert!(!text.contains("<!here>"), "{text}");
+        // A backtick cannot end the code span early.
+        let text = sentry_too_slow("issues a`b", std::time::Duration::from_secs(25)).text;
+        assert_eq!(text.matches('`').count(), 2, "{text}");
+    }
 
     #[test]
     fn a_tapauth_answer_that_does_not_parse_is_called_that() {
