@@ -150,7 +150,7 @@ pub fn busy() -> Message {
 /// A command that only reads was stopped after waiting `waited` on Sentry;
 /// `typed` is what the person typed after `/sentry`.
 pub fn sentry_too_slow(typed: &str, waited: std::time::Duration) -> Message {
-    Message::mrkdwn(&format!(
+    Message::mrkdwn(format!(
         ":hourglass: Sentry did not answer `/sentry {}` within {} s: it is slow or rate limiting \
          right now, so the bot stopped waiting. Try again in a minute.",
         crate::render::escape::untrusted(typed.trim(), 80),
