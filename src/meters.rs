@@ -34,8 +34,8 @@ pub const SENTRY_WEBHOOKS: &str = "sentry_webhooks_total";
 /// Counter: latest-event lookups for alerts and unfurls, by outcome
 /// (fetched, none, budget_low, failed, timed_out).
 pub const ALERT_EVENTS: &str = "alert_events_total";
-/// Counter: commands that only read and were stopped after waiting
-/// `ANSWER_TIMEOUT` on Sentry, by subcommand.
+/// Counter: commands that only read and gave up waiting for a turn at
+/// Sentry after `ANSWER_TIMEOUT`, by subcommand.
 pub const ANSWERS_TIMED_OUT: &str = "answers_timed_out_total";
 /// Counter: activity-log rows by outcome (written, failed after retries,
 /// dropped because the writer's queue was full).

@@ -127,10 +127,7 @@ pub fn sample(kind: &str) -> Option<Message> {
         "releases" => releases("acme", "api", "1", "https://sentry.io", &sample_releases()),
         "help" => help::overview(),
         "busy" => crate::render::errors::busy(),
-        "too-slow" => crate::render::errors::sentry_too_slow(
-            "issues api is:unresolved",
-            std::time::Duration::from_secs(25),
-        ),
+        "too-slow" => crate::render::errors::sentry_too_slow(std::time::Duration::from_secs(25)),
         "usage" => match parse("isues api") {
             Err(error) => usage_error("isues api", &error),
             Ok(_) => help::topic(Subcommand::Issues),

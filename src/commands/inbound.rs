@@ -8,6 +8,7 @@ use tracing::Instrument;
 use super::run::{self, Invocation, Outcome, Plan};
 use super::{Context, Subcommand};
 use crate::render::errors;
+use crate::sentry::turns;
 use crate::slack::{ImmediateReply, Reply};
 use crate::store::{now_ms, Activity, ActivityKind};
 
@@ -82,8 +83,7 @@ pub fn answer(
             let task_ctx = ctx.clone();
             let task = async move {
                 let _slot = slot;
-                let (reply, timed_out) =
-                    answer_in_time(&task_ctx, &command, &who, &form.text).await;
+                let (reply, timed_out) = answer_in_time(&task_ctx, &command, &who).await;
                 let outcome = match task_ctx.responder.send(&response_url, &reply).await {
                     Ok(()) if timed_out => Outcome::TimedOut,
                     Ok(()) => Outcome::Answered,
@@ -101,29 +101,26 @@ pub fn answer(
     }
 }
 
-/// Runs `command`; one that only reads is stopped after the answer timeout,
-/// and the person is told Sentry is slow instead of waiting minutes behind
-/// a backlog. Commands that write, or wait for a person (link), run to the
-/// end. The flag says whether it was stopped.
+/// Runs `command`. One that only reads waits at most the answer timeout
+/// for turns at Sentry (a call in flight is never cut off): past it, the
+/// command answers that Sentry is slow instead of waiting minutes behind a
+/// backlog. Commands that write, or wait for a person (link), run to the
+/// end. The flag says whether some wait was given up.
 async fn answer_in_time(
     ctx: &Context,
     command: &super::parse::Command,
     who: &Invocation,
-    text: &str,
 ) -> (Reply, bool) {
     if !command.only_reads() {
         return (run::execute(ctx, command, who).await, false);
     }
-    match tokio::time::timeout(ctx.answer_timeout, run::execute(ctx, command, who)).await {
-        Ok(reply) => (reply, false),
-        Err(_) => {
-            let subcommand = command.subcommand().name();
-            metrics::counter!(crate::meters::ANSWERS_TIMED_OUT, "subcommand" => subcommand)
-                .increment(1);
-            let message = errors::sentry_too_slow(text, ctx.answer_timeout);
-            (Reply::ephemeral(message), true)
-        }
+    let (reply, gave_up) = turns::within(ctx.answer_timeout, run::execute(ctx, command, who)).await;
+    if gave_up {
+        let subcommand = command.subcommand().name();
+        metrics::counter!(crate::meters::ANSWERS_TIMED_OUT, "subcommand" => subcommand)
+            .increment(1);
     }
+    (reply, gave_up)
 }
 
 /// Queues a row for the activity log; the request never waits for it.

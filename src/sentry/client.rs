@@ -11,6 +11,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Semaphore;
+
+use super::turns;
 use url::Url;
 
 use super::capabilities::{Capabilities, Gap};
@@ -682,16 +684,23 @@ impl SentryClient {
                     if started.elapsed() + wait > MAX_RATE_LIMIT_WAIT {
                         return Err(SentryError::RateLimited { until });
                     }
+                    if turns::would_pass_deadline(wait) {
+                        return Err(too_slow());
+                    }
                     tokio::time::sleep(wait).await;
                 }
             }
             attempts += 1;
             let outcome = {
-                let _permit = gate
-                    .permits
-                    .acquire()
-                    .await
-                    .map_err(|e| SentryError::Setup(e.to_string()))?;
+                let turn = gate.permits.acquire();
+                let permit = match turns::deadline() {
+                    Some(deadline) => match tokio::time::timeout_at(deadline, turn).await {
+                        Ok(permit) => permit,
+                        Err(_) => return Err(too_slow()),
+                    },
+                    None => turn.await,
+                };
+                let _permit = permit.map_err(|e| SentryError::Setup(e.to_string()))?;
                 self.attempt(org, token, endpoint, &method, &url, params, body, &gate)
                     .await
             };
@@ -715,6 +724,9 @@ impl SentryClient {
                     let Some(wait) = schedule.next() else {
                         return Err(SentryError::Unavailable { reason });
                     };
+                    if turns::would_pass_deadline(wait) {
+                        return Err(SentryError::Unavailable { reason });
+                    }
                     tracing::warn!(org, endpoint = endpoint.name, attempt = attempts, %reason, "Sentry call failed; retrying");
                     tokio::time::sleep(wait).await;
                 }
@@ -885,4 +897,11 @@ fn detail(body: &[u8]) -> Option<String> {
         other => other.to_string(),
     };
     Some(text.chars().take(300).collect())
+}
+
+/// The error for a command whose wait for a turn ran out.
+fn too_slow() -> SentryError {
+    SentryError::TooSlow {
+        waited: turns::give_up(),
+    }
 }

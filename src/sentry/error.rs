@@ -64,6 +64,13 @@ pub enum SentryError {
         /// The body was an HTML page, not broken JSON.
         html: bool,
     },
+    /// The command's wait for a turn at Sentry ran out (see
+    /// [`turns`](super::turns)); nothing was asked.
+    #[error("Sentry is slow: no turn within {} s", waited.as_secs())]
+    TooSlow {
+        /// How long the command was allowed to wait.
+        waited: std::time::Duration,
+    },
     /// The client could not be built or the URL is invalid.
     #[error("Sentry client setup failed: {0}")]
     Setup(String),

@@ -7,6 +7,7 @@ pub mod models;
 pub mod pagination;
 pub mod ratelimit;
 pub mod search;
+pub mod turns;
 
 pub use client::{IssueQuery, Page, SentryClient};
 pub use error::SentryError;
