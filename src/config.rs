@@ -391,11 +391,21 @@ impl Config {
                 }
             },
         };
-        let answer_timeout = r.duration(
-            "ANSWER_TIMEOUT",
-            defaults::ANSWER_TIMEOUT,
-            Duration::from_millis(100),
-        );
+        let answer_timeout = r
+            .duration(
+                "ANSWER_TIMEOUT",
+                defaults::ANSWER_TIMEOUT,
+                Duration::from_millis(100),
+            )
+            .and_then(|wait| {
+                // A response_url lives 30 minutes; nobody waits that long.
+                if wait > Duration::from_secs(600) {
+                    r.problem("ANSWER_TIMEOUT", "must be at most 10m");
+                    None
+                } else {
+                    Some(wait)
+                }
+            });
         let tapauth_poll_interval = r.duration(
             "TAPAUTH_POLL_INTERVAL",
             defaults::TAPAUTH_POLL_INTERVAL,
@@ -680,6 +690,20 @@ mod tests {
                 .to_string()
                 .contains(&format!("`{bad}` is not a whole number")));
         }
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("ANSWER_TIMEOUT", "2h"));
+        let err = config(&vars).expect_err("too long");
+        assert!(
+            err.to_string()
+                .contains("ANSWER_TIMEOUT: must be at most 10m"),
+            "{err}"
+        );
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("ANSWER_TIMEOUT", "5s"));
+        assert_eq!(
+            config(&vars).expect("valid").answer_timeout,
+            Duration::from_secs(5)
+        );
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub const SENTRY_WEBHOOKS: &str = "sentry_webhooks_total";
 /// Counter: latest-event lookups for alerts and unfurls, by outcome
 /// (fetched, none, budget_low, failed, timed_out).
 pub const ALERT_EVENTS: &str = "alert_events_total";
-/// Counter: commands that only read and gave up waiting for a turn at
+/// Counter: commands that only read and gave up some wait for a turn at
 /// Sentry after `ANSWER_TIMEOUT`, by subcommand.
 pub const ANSWERS_TIMED_OUT: &str = "answers_timed_out_total";
 /// Counter: activity-log rows by outcome (written, failed after retries,

@@ -338,6 +338,9 @@ async fn a_read_that_waits_too_long_for_a_turn_at_sentry_is_told_so_and_a_write_
     let app = acme_with(vec![("ANSWER_TIMEOUT", "1s".into())]).await;
     app.sentry
         .add_issue("acme", "api", json!({ "title": "Slow problem" }));
+    // The project catalog is read while Sentry is quick.
+    let (_, id) = app.command("issues api").await;
+    app.slack.wait_for_responses(&id, 1).await;
     app.sentry.set_latency(Duration::from_secs(3));
 
     // 12 people list at once; the org's calls take turns, a few at a time,
@@ -370,6 +373,25 @@ async fn a_read_that_waits_too_long_for_a_turn_at_sentry_is_told_so_and_a_write_
     }
     assert!(listed >= 1, "calls that had a turn were answered");
     assert!(told_slow >= 1, "those waiting for a turn were told");
+    // Told at their deadline, before the first list (3 s) came back.
+    let calls = app.slack.calls();
+    let replies: Vec<_> = calls
+        .iter()
+        .filter(|c| c.response_id.as_ref().is_some_and(|r| ids.contains(r)))
+        .collect();
+    let first_list = replies
+        .iter()
+        .filter(|c| !c.body.to_string().contains("did not answer"))
+        .map(|c| c.at)
+        .min()
+        .unwrap();
+    let last_told = replies
+        .iter()
+        .filter(|c| c.body.to_string().contains("did not answer"))
+        .map(|c| c.at)
+        .max()
+        .unwrap();
+    assert!(last_told < first_list, "told before the backlog moved");
     assert!(
         started.elapsed() < Duration::from_secs(12),
         "nobody waited for the whole backlog ({:?})",

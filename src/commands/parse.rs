@@ -342,9 +342,8 @@ pub enum WebhookChange {
 const SECRET_LENGTHS: std::ops::RangeInclusive<usize> = 32..=128;
 
 impl Command {
-    /// The subcommand this command came from.
-    /// Whether the command only reads, so stopping it halfway leaves
-    /// nothing half done (a link waits for approval, and the others write).
+    /// Whether the command only reads, so giving up a wait for Sentry
+    /// leaves nothing half done (a link waits for approval, the others write).
     pub fn only_reads(&self) -> bool {
         matches!(
             self,

@@ -37,7 +37,8 @@ pub enum Outcome {
     UsageError,
     /// The answer could not be delivered to Slack.
     DeliveryFailed,
-    /// Sentry did not answer in time; the person was told so.
+    /// Some wait for a turn at Sentry was given up (`ANSWER_TIMEOUT`); the
+    /// answer says Sentry is slow, or leaves out what could not be read.
     TimedOut,
 }
 

@@ -114,6 +114,11 @@ pub enum GrantError {
 }
 
 impl GrantError {
+    /// Whether a call gave up waiting for its turn at Sentry.
+    pub fn is_too_slow(&self) -> bool {
+        matches!(self, GrantError::Sentry(SentryError::TooSlow { .. }))
+    }
+
     /// The error of a load that several requests shared: the variants a
     /// person acts on are kept, the rest carried as their message.
     pub fn from_shared(error: Arc<GrantError>) -> GrantError {

@@ -29,24 +29,21 @@ impl Default for ProjectCatalog {
 }
 
 impl ProjectCatalog {
-    /// The org's projects: cached unless `refresh` or stale; `load` runs at
-    /// most once at a time per org.
-    pub async fn projects<E, F>(
-        &self,
-        org: &str,
-        refresh: bool,
-        load: F,
-    ) -> Result<Arc<Vec<Project>>, Arc<E>>
+    /// The org's projects: cached unless stale; `load` runs at most once at
+    /// a time per org.
+    pub async fn projects<E, F>(&self, org: &str, load: F) -> Result<Arc<Vec<Project>>, Arc<E>>
     where
         E: Send + Sync + 'static,
         F: std::future::Future<Output = Result<Vec<Project>, E>>,
     {
-        if refresh {
-            self.cache.invalidate(org).await;
-        }
         self.cache
             .try_get_with(org.to_string(), async move { load.await.map(Arc::new) })
             .await
+    }
+
+    /// Replaces an org's list with one just read.
+    pub async fn put(&self, org: &str, projects: Arc<Vec<Project>>) {
+        self.cache.insert(org.to_string(), projects).await;
     }
 
     /// Forgets an org's list (after it is unlinked).

@@ -13,6 +13,7 @@ use crate::grants::{GrantError, Grants, LinkedOrg, LinkedResult};
 use crate::sentry::capabilities::Gap;
 use crate::sentry::client::MAX_PAGE;
 use crate::sentry::models::{Event, Issue, Member, Project, Release, Team};
+use crate::sentry::turns;
 use crate::sentry::{IssueQuery, Page, SentryClient, SentryError};
 
 /// Pages of one list read at most in one go (by the poller per group, and
@@ -258,11 +259,16 @@ impl IssueService {
             self.shared_lists.insert(key, Arc::new(page.clone())).await;
             return Ok(page);
         }
-        self.shared_lists
-            .try_get_with(key, async { self.list(org, query).await.map(Arc::new) })
-            .await
-            .map(|page| (*page).clone())
-            .map_err(GrantError::from_shared)
+        shared_load(|| async {
+            self.shared_lists
+                .try_get_with(key.clone(), async {
+                    self.list(org, query).await.map(Arc::new)
+                })
+                .await
+                .map(|page| (*page).clone())
+                .map_err(GrantError::from_shared)
+        })
+        .await
     }
 
     /// Every page of a list up to `max_pages`; also how many issues match
@@ -478,19 +484,26 @@ impl IssueService {
         org: &str,
         refresh: bool,
     ) -> Result<Arc<Vec<Member>>, GrantError> {
-        if refresh {
-            self.members.invalidate(org).await;
-        }
         let sentry = &self.sentry;
-        let load =
+        let load = || {
             self.grants.with_token(
                 org,
                 |token| async move { sentry.all_members(org, &token).await },
-            );
-        self.members
-            .try_get_with(org.to_string(), async move { load.await.map(Arc::new) })
-            .await
-            .map_err(GrantError::from_shared)
+            )
+        };
+        if refresh {
+            // The cached list stays until a new one is in hand.
+            let members = Arc::new(load().await?);
+            self.members.insert(org.to_string(), members.clone()).await;
+            return Ok(members);
+        }
+        shared_load(|| async {
+            self.members
+                .try_get_with(org.to_string(), async { load().await.map(Arc::new) })
+                .await
+                .map_err(GrantError::from_shared)
+        })
+        .await
     }
 
     /// Whether a miss may read `org`'s member list again now: at most once
@@ -558,15 +571,25 @@ impl IssueService {
         refresh: bool,
     ) -> Result<Arc<Vec<Project>>, GrantError> {
         let sentry = &self.sentry;
-        let load =
+        let load = || {
             self.grants.with_token(
                 org,
                 |token| async move { sentry.projects(org, &token).await },
-            );
-        self.projects
-            .projects(org, refresh, load)
-            .await
-            .map_err(GrantError::from_shared)
+            )
+        };
+        if refresh {
+            // The cached list stays until a new one is in hand.
+            let projects = Arc::new(load().await?);
+            self.projects.put(org, projects.clone()).await;
+            return Ok(projects);
+        }
+        shared_load(|| async {
+            self.projects
+                .projects(org, load())
+                .await
+                .map_err(GrantError::from_shared)
+        })
+        .await
     }
 
     /// The scopes the org's token carries (from the API root).
@@ -621,4 +644,90 @@ pub fn is_not_found(error: &GrantError) -> bool {
 /// A 404 that is Sentry's own "no such thing" rather than a missing route.
 fn is_plain_not_found(error: &SentryError) -> bool {
     matches!(error, SentryError::NotFound { .. })
+}
+/// Times a shared load is started again for a caller it was not cut short for.
+const SHARED_LOAD_ATTEMPTS: usize = 4;
+
+/// Runs a load shared with other callers (a cache's one load in flight per
+/// key). The load runs under the deadline of the caller that started it
+/// (`sentry::turns`); when it gives up, a caller whose own deadline has not
+/// passed, or that has none (a write, a click), loads again instead of
+/// taking someone else's "too slow".
+async fn shared_load<T, F, Fut>(mut load: F) -> Result<T, GrantError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, GrantError>>,
+{
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match load().await {
+            Err(e)
+                if e.is_too_slow()
+                    && attempts < SHARED_LOAD_ATTEMPTS
+                    && !turns::deadline_passed() => {}
+            Err(e) if e.is_too_slow() => {
+                turns::give_up();
+                return Err(e);
+            }
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn too_slow() -> GrantError {
+        GrantError::Sentry(crate::sentry::SentryError::TooSlow {
+            waited: Duration::from_secs(25),
+        })
+    }
+
+    /// A load that gives up `failures` times, then answers.
+    async fn flaky(
+        calls: &std::sync::atomic::AtomicUsize,
+        failures: usize,
+    ) -> Result<u32, GrantError> {
+        let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n < failures {
+            Err(too_slow())
+        } else {
+            Ok(7)
+        }
+    }
+
+    #[tokio::test]
+    async fn someone_elses_too_slow_is_not_taken_while_there_is_time() {
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        // No deadline (a write or a click): loads again.
+        assert_eq!(shared_load(|| flaky(&calls, 1)).await.unwrap(), 7);
+        // Time left: loads again, and nothing was given up.
+        calls.store(0, std::sync::atomic::Ordering::SeqCst);
+        let (answer, gave_up) =
+            turns::within(Duration::from_secs(60), shared_load(|| flaky(&calls, 2))).await;
+        assert_eq!(answer.unwrap(), 7);
+        assert!(!gave_up);
+        // Past its own deadline: the caller takes "too slow" and it is counted.
+        calls.store(0, std::sync::atomic::Ordering::SeqCst);
+        let (answer, gave_up) = turns::within(Duration::ZERO, async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            shared_load(|| flaky(&calls, 1)).await
+        })
+        .await;
+        assert!(answer.unwrap_err().is_too_slow());
+        assert!(gave_up);
+        // A load that keeps giving up is not retried forever.
+        calls.store(0, std::sync::atomic::Ordering::SeqCst);
+        assert!(shared_load(|| flaky(&calls, 100))
+            .await
+            .unwrap_err()
+            .is_too_slow());
+        assert_eq!(
+            calls.load(std::sync::atomic::Ordering::SeqCst),
+            SHARED_LOAD_ATTEMPTS
+        );
+    }
 }

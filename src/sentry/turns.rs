@@ -26,7 +26,10 @@ struct Budget {
 /// some call gave up waiting.
 pub async fn within<F: Future>(wait: Duration, work: F) -> (F::Output, bool) {
     let budget = Budget {
-        deadline: Instant::now() + wait,
+        // A wait too long to add is no deadline at all.
+        deadline: Instant::now()
+            .checked_add(wait)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365)),
         waited: wait,
         gave_up: AtomicBool::new(false),
     };
@@ -49,8 +52,13 @@ pub(crate) fn would_pass_deadline(wait: Duration) -> bool {
     deadline().is_some_and(|d| Instant::now() + wait > d)
 }
 
+/// Whether the current command's deadline has passed (never, without one).
+pub fn deadline_passed() -> bool {
+    would_pass_deadline(Duration::ZERO)
+}
+
 /// Records that a call gave up and returns how long the command was allowed.
-pub(crate) fn give_up() -> Duration {
+pub fn give_up() -> Duration {
     BUDGET
         .try_with(|b| {
             b.gave_up.store(true, Ordering::Relaxed);
