@@ -321,15 +321,7 @@ async fn a_flood_while_sentry_is_slow_is_told_to_retry_instead_of_queueing_forev
         assert!(std::time::Instant::now() < deadline, "the backlog drained");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("answers_shed_total"), "{metrics}");
 }
 
@@ -420,15 +412,7 @@ async fn a_read_that_waits_too_long_for_a_turn_at_sentry_is_told_so_and_a_write_
     let answer = &app.slack.wait_for_responses(&id, 1).await[0];
     assert!(support::message_text(answer).contains("Slow problem"));
 
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("answers_timed_out_total{subcommand=\"issues\"}"),
         "{metrics}"

@@ -204,15 +204,7 @@ async fn a_replayed_request_id_is_acted_on_once_and_status_webhooks_redraw_the_a
         !alerts_about(&app, "C1", "ReplayedIssue").is_empty()
     })
     .await;
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"sentry_webhooks_total{outcome="replayed"} 1"#),
         "{metrics}"

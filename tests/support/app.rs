@@ -151,6 +151,18 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The service's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     /// A slash-command form body for `/sentry <text>` from Alice.
     pub fn command_form(text: &str, response_url: &str) -> String {
         Self::command_form_as("U0ALICE", text, response_url)
