@@ -7,9 +7,9 @@ mod support;
 use std::time::Duration;
 
 use serde_json::json;
-use support::alerts::{acme, acme_with, alerts_about, now_iso, subscribe, wait_until};
+use support::alerts::{acme, acme_in, acme_with, alerts_about, now_iso, subscribe, wait_until};
 use support::app::TestApp;
-use support::fake_sentry::Fault;
+use support::fake_sentry::{Fault, Mode};
 
 /// `(channel, state, error, attempts)` of every `new` alert, by channel.
 async fn stored_alerts(app: &TestApp) -> Vec<(String, String, Option<String>, i64)> {
@@ -325,9 +325,12 @@ async fn a_flood_while_sentry_is_slow_is_told_to_retry_instead_of_queueing_forev
     assert!(metrics.contains("answers_shed_total"), "{metrics}");
 }
 
-#[tokio::test]
-async fn a_read_that_waits_too_long_for_a_turn_at_sentry_is_told_so_and_a_write_finishes() {
-    let app = acme_with(vec![("ANSWER_TIMEOUT", "1s".into())]).await;
+both_modes!(
+    a_read_that_waits_too_long_for_a_turn_at_sentry_is_told_so_and_a_write_finishes,
+    reads_give_up_their_turn_and_writes_finish
+);
+async fn reads_give_up_their_turn_and_writes_finish(mode: Mode) {
+    let app = acme_in(mode, vec![("ANSWER_TIMEOUT", "1s".into())]).await;
     app.sentry
         .add_issue("acme", "api", json!({ "title": "Slow problem" }));
     // The project catalog is read while Sentry is quick.
