@@ -4,13 +4,14 @@
 //! beyond the pool's size the rows waited and were lost to timeouts.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{Activity, Store};
+use crate::throttle::Throttle;
 
 /// Rows that may wait for the writer (about 3 MiB). At tens of thousands of
 /// commands a second the writer keeps the queue near empty; the bound is
@@ -32,7 +33,7 @@ pub struct ActivityLog {
     queue: mpsc::Sender<Activity>,
     stop: CancellationToken,
     writer: Arc<Mutex<Option<JoinHandle<()>>>>,
-    last_warning: Arc<Mutex<Option<Instant>>>,
+    warnings: Arc<Throttle>,
 }
 
 impl ActivityLog {
@@ -45,7 +46,7 @@ impl ActivityLog {
             queue,
             stop,
             writer: Arc::new(Mutex::new(Some(writer))),
-            last_warning: Arc::default(),
+            warnings: Arc::new(Throttle::new(WARN_EVERY)),
         }
     }
 
@@ -61,7 +62,9 @@ impl ActivityLog {
             }
         };
         metrics::counter!(crate::meters::ACTIVITY_ROWS, "outcome" => "dropped").increment(1);
-        self.warn_now_and_then(message);
+        if self.warnings.due() {
+            tracing::warn!("{message} (see activity_rows_total)");
+        }
     }
 
     /// Writes every row queued so far and stops the writer, waiting at
@@ -79,14 +82,6 @@ impl ActivityLog {
                 writer.abort();
                 tracing::warn!("shutdown before every activity row was written");
             }
-        }
-    }
-
-    fn warn_now_and_then(&self, message: &'static str) {
-        let mut last = self.last_warning.lock().unwrap_or_else(|e| e.into_inner());
-        if last.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
-            *last = Some(Instant::now());
-            tracing::warn!("{message} (see activity_rows_total)");
         }
     }
 }

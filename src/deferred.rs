@@ -3,10 +3,12 @@
 //! bot is busy, instead of queueing behind a slow Sentry until its
 //! `response_url` has expired and memory has grown without limit.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::throttle::Throttle;
 
 /// What one answer waiting on Sentry costs in memory (its task, command,
 /// form, tracing span and place in the org's queue), as measured by
@@ -27,7 +29,7 @@ const WARN_EVERY: Duration = Duration::from_secs(10);
 pub struct DeferredWork {
     slots: Arc<Semaphore>,
     limit: usize,
-    last_warning: Arc<Mutex<Option<Instant>>>,
+    warnings: Arc<Throttle>,
 }
 
 impl Default for DeferredWork {
@@ -42,7 +44,7 @@ impl DeferredWork {
         Self {
             slots: Arc::new(Semaphore::new(limit)),
             limit,
-            last_warning: Arc::default(),
+            warnings: Arc::new(Throttle::new(WARN_EVERY)),
         }
     }
 
@@ -51,20 +53,14 @@ impl DeferredWork {
         let slot = self.slots.clone().try_acquire_owned().ok();
         if slot.is_none() {
             metrics::counter!(crate::meters::ANSWERS_SHED).increment(1);
-            self.warn_now_and_then();
+            if self.warnings.due() {
+                tracing::warn!(
+                    limit = self.limit,
+                    "too many answers in progress; new requests are asked to retry (see answers_shed_total)"
+                );
+            }
         }
         slot
-    }
-
-    fn warn_now_and_then(&self) {
-        let mut last = self.last_warning.lock().unwrap_or_else(|e| e.into_inner());
-        if last.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
-            *last = Some(Instant::now());
-            tracing::warn!(
-                limit = self.limit,
-                "too many answers in progress; new requests are asked to retry (see answers_shed_total)"
-            );
-        }
     }
 }
 

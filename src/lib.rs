@@ -30,6 +30,7 @@ pub mod slack;
 pub mod socket;
 pub mod store;
 pub mod telemetry;
+pub mod throttle;
 pub mod webhooks;
 
 /// `User-Agent` for outbound calls.

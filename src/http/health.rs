@@ -52,17 +52,10 @@ pub async fn metrics(State(state): State<Arc<HttpState>>) -> Response {
 /// An answer to Slack slower than this is logged: Slack gives up at 3 s.
 const SLOW_ACK: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Whether to log a slow answer now: once per 10 s, so an overloaded
-/// service does not add a log line to every request.
-fn slow_ack_warning_due() -> bool {
-    static LAST: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
-    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
-    let due = last.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(10));
-    if due {
-        *last = Some(std::time::Instant::now());
-    }
-    due
-}
+/// Slow answers are logged once per 10 s, so an overloaded service does
+/// not add a log line to every request.
+static SLOW_ACK_WARNINGS: crate::throttle::Throttle =
+    crate::throttle::Throttle::new(std::time::Duration::from_secs(10));
 
 /// Counts requests by route and status, and times answers to Slack.
 pub async fn track(request: Request, next: Next) -> Response {
@@ -78,7 +71,7 @@ pub async fn track(request: Request, next: Next) -> Response {
     if route.starts_with("/slack/") {
         let elapsed = started.elapsed();
         crate::meters::ack(&route, elapsed);
-        if elapsed >= SLOW_ACK && slow_ack_warning_due() {
+        if elapsed >= SLOW_ACK && SLOW_ACK_WARNINGS.due() {
             tracing::warn!(
                 %route,
                 elapsed_ms = elapsed.as_millis() as u64,

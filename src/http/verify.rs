@@ -25,12 +25,10 @@ pub async fn verify_slack(
 ) -> Response {
     let (parts, body) = request.into_parts();
     if declared_length(&parts.headers).is_some_and(|len| len > MAX_BODY_BYTES) {
-        tracing::warn!(path = %parts.uri.path(), "refused a Slack request body over 64 KiB");
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        return too_large(parts.uri.path());
     }
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        tracing::warn!(path = %parts.uri.path(), "refused a Slack request body over 64 KiB");
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        return too_large(parts.uri.path());
     };
     if is_ssl_check(&bytes) {
         return StatusCode::OK.into_response();
@@ -41,6 +39,11 @@ pub async fn verify_slack(
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+fn too_large(path: &str) -> Response {
+    tracing::warn!(path, "refused a Slack request body over 64 KiB");
+    StatusCode::PAYLOAD_TOO_LARGE.into_response()
 }
 
 fn check_signature(

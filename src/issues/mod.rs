@@ -645,6 +645,7 @@ pub fn is_not_found(error: &GrantError) -> bool {
 fn is_plain_not_found(error: &SentryError) -> bool {
     matches!(error, SentryError::NotFound { .. })
 }
+
 /// Times a shared load is started again for a caller it was not cut short for.
 const SHARED_LOAD_ATTEMPTS: usize = 4;
 

@@ -11,8 +11,6 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Semaphore;
-
-use super::turns;
 use url::Url;
 
 use super::capabilities::{Capabilities, Gap};
@@ -20,6 +18,7 @@ use super::error::SentryError;
 use super::models::{Event, Issue, Member, Organization, Project, Release, Team};
 use super::pagination::next_cursor;
 use super::ratelimit::RateLimitHeaders;
+use super::turns;
 use crate::config::Secret;
 use crate::outbound::{http_client, RetryPolicy};
 
