@@ -141,6 +141,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         slack,
         interval: config.poll_interval,
         retention: config.retention,
+        gather: config.alert_gather_window,
         state: Default::default(),
         stop_posting: Default::default(),
     };
@@ -184,6 +185,11 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
 
     let stop = tokio_util::sync::CancellationToken::new();
     let poller = tokio::spawn(poller::run(services.poller.clone(), stop.clone()));
+    let finish_delivery = tokio_util::sync::CancellationToken::new();
+    let delivery = tokio::spawn(poller::worker::run(
+        services.poller.clone(),
+        finish_delivery.clone(),
+    ));
     let socket = services.config.slack_app_token.clone().map(|token| {
         tokio::spawn(crate::socket::run(
             services.http.clone(),
@@ -207,7 +213,7 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
     if let Some(socket) = socket {
         let _ = tokio::time::timeout(DRAIN_TIMEOUT, socket).await;
     }
-    drain_alerts(&services.poller, poller).await;
+    drain_alerts(&services.poller, poller, delivery, finish_delivery).await;
 
     tasks.close();
     if tokio::time::timeout(DRAIN_TIMEOUT, tasks.wait())
@@ -224,11 +230,16 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Lets the current tick finish, then posts what is still queued. When
-/// time runs out no new post starts, and the one in flight may finish (a
-/// Slack call is bounded by its timeout), so no post is cut off between
-/// Slack and its record.
-async fn drain_alerts(ctx: &poller::Context, poller: tokio::task::JoinHandle<()>) {
+/// Lets the current tick finish, then lets the delivery worker post what
+/// is still queued. When time runs out no new post starts, and the one in
+/// flight may finish (a Slack call is bounded by its timeout), so no post
+/// is cut off between Slack and its record.
+async fn drain_alerts(
+    ctx: &poller::Context,
+    poller: tokio::task::JoinHandle<()>,
+    delivery: tokio::task::JoinHandle<()>,
+    finish_delivery: tokio_util::sync::CancellationToken,
+) {
     let stop_posting = ctx.stop_posting.clone();
     let deadline = tokio::spawn(async move {
         tokio::time::sleep(DRAIN_TIMEOUT).await;
@@ -239,7 +250,10 @@ async fn drain_alerts(ctx: &poller::Context, poller: tokio::task::JoinHandle<()>
         if let Err(e) = poller.await {
             tracing::warn!(error = %e, "poller ended abnormally");
         }
-        poller::deliver(ctx).await;
+        finish_delivery.cancel();
+        if let Err(e) = delivery.await {
+            tracing::warn!(error = %e, "delivery worker ended abnormally");
+        }
     })
     .await;
     deadline.abort();

@@ -103,6 +103,10 @@ pub struct Config {
     pub poll_interval: Duration,
     /// Posted alerts and activity older than this are pruned.
     pub retention: Duration,
+    /// Alerts that pile up for one subscription within this window count
+    /// as one burst: past its digest limit they are gathered into one
+    /// digest, updated in place at most once per window.
+    pub alert_gather_window: Duration,
     /// Answers acknowledged and still waiting on Sentry, per replica;
     /// past this a request is told to retry.
     pub max_answers_in_progress: usize,
@@ -149,6 +153,9 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// Longest `ALERT_GATHER_WINDOW` accepted.
+pub const MAX_ALERT_GATHER_WINDOW: Duration = Duration::from_secs(60);
+
 /// The Sentry scopes the bot asks for by default: enough to list and change
 /// issues and to search members and teams for assignment.
 pub const DEFAULT_SCOPES: &str = "org:read project:read team:read member:read event:write";
@@ -169,6 +176,8 @@ pub mod defaults {
     pub const POLL_INTERVAL: &str = "60s";
     /// How long posted alerts and activity are kept.
     pub const RETENTION: &str = "30d";
+    /// Window in which piled-up alerts count as one burst.
+    pub const ALERT_GATHER_WINDOW: &str = "2s";
     /// Scopes asked of TapAuth.
     pub const TAPAUTH_SCOPES: &str = super::DEFAULT_SCOPES;
     /// How often a pending link is polled.
@@ -493,6 +502,17 @@ impl Config {
             Duration::from_millis(100),
         );
         let retention = r.duration("RETENTION", defaults::RETENTION, Duration::from_secs(1));
+        let alert_gather_window = r.duration(
+            "ALERT_GATHER_WINDOW",
+            defaults::ALERT_GATHER_WINDOW,
+            Duration::from_millis(100),
+        );
+        if alert_gather_window.is_some_and(|w| w > MAX_ALERT_GATHER_WINDOW) {
+            r.problem(
+                "ALERT_GATHER_WINDOW",
+                "must be at most 1m: a longer window holds alerts back too long",
+            );
+        }
 
         let bind = match (r.get("BIND"), r.get("PORT")) {
             (Some(bind), _) => parse_socket_addr(&mut r, "BIND", &bind),
@@ -523,6 +543,7 @@ impl Config {
             });
         }
         let retention = retention.unwrap_or(Duration::from_secs(30 * 24 * 3600));
+        let alert_gather_window = alert_gather_window.unwrap_or(Duration::from_secs(2));
         // Every `None` above recorded a problem, so these are all present.
         match (
             signing_secret,
@@ -569,6 +590,7 @@ impl Config {
                 database_url: Secret::new(database_url),
                 poll_interval,
                 retention,
+                alert_gather_window,
                 max_answers_in_progress,
                 answer_timeout,
                 bind,

@@ -369,3 +369,115 @@ async fn the_remaining_budget_is_tracked_per_org() {
     let remaining = client.last_remaining("").or(client.last_remaining("acme"));
     assert!(remaining.is_some_and(|r| r < 40));
 }
+
+#[test]
+fn the_fake_counts_requests_per_endpoint_as_sentry_io_does() {
+    use axum::http::Method;
+    use support::fake_sentry::endpoint_of;
+    let cases = [
+        (
+            Method::GET,
+            "/api/0/organizations/acme/issues/",
+            "GET organizations/{}/issues",
+        ),
+        (
+            Method::GET,
+            "/api/0/organizations/globex/issues/",
+            "GET organizations/{}/issues",
+        ),
+        (
+            Method::GET,
+            "/api/0/projects/acme/api/issues/",
+            "GET projects/{}/{}/issues",
+        ),
+        (
+            Method::GET,
+            "/api/0/issues/42/events/latest/",
+            "GET issues/{}/events/latest",
+        ),
+        (
+            Method::GET,
+            "/api/0/organizations/acme/issues/42/events/latest/",
+            "GET organizations/{}/issues/{}/events/latest",
+        ),
+        (
+            Method::GET,
+            "/api/0/issues/42/events/",
+            "GET issues/{}/events",
+        ),
+        (Method::PUT, "/api/0/issues/42/", "PUT issues/{}"),
+        (Method::GET, "/api/0/issues/42/", "GET issues/{}"),
+        (
+            Method::GET,
+            "/api/0/organizations/acme/shortids/API-3F/",
+            "GET organizations/{}/shortids/{}",
+        ),
+        (
+            Method::GET,
+            "/api/0/organizations/acme/members/",
+            "GET organizations/{}/members",
+        ),
+    ];
+    for (method, path, endpoint) in cases {
+        assert_eq!(endpoint_of(&method, path), endpoint, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn sixty_lists_at_once_stay_within_sentry_ios_window_of_forty() {
+    let (sentry, client, token) = setup().await;
+    sentry.add_issue("acme", "api", json!({}));
+    let q = query(&sentry, 10, None);
+    let started = Instant::now();
+    let lists = (0..60).map(|_| client.list_issues("acme", &token, &q));
+    let answers = futures_util::future::join_all(lists).await;
+    assert!(answers.iter().all(Result::is_ok), "every list answered");
+    let refused = sentry.requests().iter().filter(|r| r.status == 429).count();
+    // Only the calls sent before the first answer told the budget can overrun it.
+    assert!(
+        refused <= sentry_slack_bot::sentry::client::MAX_CONCURRENT_PER_ORG,
+        "{refused} refused"
+    );
+    // More than one window's worth: some waited for the next window.
+    let windows: std::collections::BTreeSet<u64> = sentry
+        .requests()
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| r.at.duration_since(UNIX_EPOCH).unwrap().as_secs())
+        .collect();
+    assert!(
+        windows.len() >= 2,
+        "{windows:?} after {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_spent_endpoint_holds_only_itself() {
+    let (sentry, client, token) = setup().await;
+    let id = sentry.add_issue("acme", "api", json!({}));
+    sentry.set_endpoint_limit("GET organizations/{}/issues/{}/events/latest", 0);
+    sentry.set_endpoint_limit("GET issues/{}/events/latest", 0);
+    let (spent, _) = sentry_slack_bot::sentry::turns::within(Duration::from_millis(1500), async {
+        client.latest_event("acme", &token, &id).await
+    })
+    .await;
+    assert!(
+        matches!(
+            spent,
+            Err(SentryError::TooSlow { .. } | SentryError::RateLimited { .. })
+        ),
+        "{spent:?}"
+    );
+    // The issue list has its own window: it goes at once.
+    let started = Instant::now();
+    client
+        .list_issues("acme", &token, &query(&sentry, 10, None))
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+}

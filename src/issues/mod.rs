@@ -86,11 +86,6 @@ const ALERT_EVENT_TTL: std::time::Duration = std::time::Duration::from_secs(600)
 /// without the event's facts.
 const ALERT_EVENT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// Below this many requests left in the org's rate-limit window, alerts
-/// are posted without fetching the latest event: listing new issues
-/// matters more than decorating them.
-pub const ALERT_EVENT_BUDGET_FLOOR: u64 = 50;
-
 /// How long a project's recent releases are reused for "Resolve in…".
 const RECENT_RELEASES_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -155,8 +150,9 @@ impl IssueService {
     }
 
     /// The issue's latest event for an alert or unfurl: cached by issue,
-    /// skipped while the org's rate budget is low, and given up after a
-    /// short wait. `fresh` reads it again (a regression's event is new).
+    /// an optional call (it leaves the end of the latest-event window to
+    /// others and waits for the next window only within its own short
+    /// wait), and given up after that wait. `fresh` reads it again (a regression's event is new).
     /// `None` means "render without it".
     pub async fn event_for_alert(
         &self,
@@ -170,25 +166,30 @@ impl IssueService {
         } else if let Some(cached) = self.alert_events.get(&key).await {
             return cached;
         }
-        if let Some(left) = self
-            .sentry
-            .last_remaining(org)
-            .filter(|left| *left < ALERT_EVENT_BUDGET_FLOOR)
-        {
-            tracing::debug!(org, left, "rate budget low; alert posted without its event");
-            metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => "budget_low").increment(1);
-            return None;
-        }
         // One read for all the channels an issue is posted to at once:
         // concurrent callers wait for the same load; failures are not kept.
         let load = async {
-            let fetched =
-                tokio::time::timeout(ALERT_EVENT_WAIT, self.latest_event(org, issue_id)).await;
+            // Facts decorate an alert: they never take the last of a window
+            // from the calls that find and change issues.
+            let read = turns::optional(ALERT_EVENT_WAIT, self.latest_event(org, issue_id));
+            let fetched = tokio::time::timeout(ALERT_EVENT_WAIT, read).await;
             let event = match fetched {
                 Ok(Ok(event)) => Arc::new(event),
                 // Not kept: a brand-new issue's event may not be readable yet.
                 Ok(Err(e)) if is_not_found(&e) => {
                     metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => "none")
+                        .increment(1);
+                    return None;
+                }
+                Ok(Err(GrantError::Sentry(
+                    SentryError::TooSlow { .. } | SentryError::RateLimited { .. },
+                ))) => {
+                    tracing::info!(
+                        org,
+                        issue = issue_id,
+                        "rate budget spent; alert posted without its event"
+                    );
+                    metrics::counter!(crate::meters::ALERT_EVENTS, "outcome" => "budget_low")
                         .increment(1);
                     return None;
                 }

@@ -8,7 +8,11 @@
 //!   outbox in the same transaction;
 //! - [`sync`]: redraws posted alerts whose issue changed in Sentry;
 //! - [`outbox`]: claims pending alerts, renders and posts them, and marks
-//!   them posted, at most one message per second per channel.
+//!   them posted, at most one message per second per channel; alerts that
+//!   pile up for a subscription are gathered into one digest ([`storm`]).
+//!
+//! Ticks and webhooks plan alerts and wake the process's one delivery
+//! [`worker`], which drains the outbox channel by channel.
 //!
 //! Delivery is at-least-once with one documented window: a crash after
 //! Slack accepted a post and before it is marked posted re-posts that one
@@ -24,7 +28,9 @@ pub mod pacer;
 pub mod plan;
 pub mod quiet;
 pub mod schedule;
+pub mod storm;
 pub mod sync;
+pub mod worker;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -62,6 +68,8 @@ pub struct Context {
     pub interval: Duration,
     /// `RETENTION`: posted alerts and activity older than this are pruned.
     pub retention: Duration,
+    /// `ALERT_GATHER_WINDOW`: alerts piling up within it count as one burst.
+    pub gather: Duration,
     /// State kept across ticks.
     pub state: Arc<PollerState>,
     /// Cancelled when shutdown can wait no longer: the post in flight
@@ -84,6 +92,15 @@ pub struct PollerState {
     pub(crate) page_prints: quiet::PagePrints,
     /// When each group was last polled, for orgs whose webhooks are live.
     backstop: backstop::Backstop,
+    /// Wakes the delivery worker.
+    pub(crate) wake: tokio::sync::Notify,
+}
+
+impl PollerState {
+    /// Tells the delivery worker that alerts are waiting.
+    pub fn wake_delivery(&self) {
+        self.wake.notify_one();
+    }
 }
 
 impl Default for PollerState {
@@ -98,6 +115,7 @@ impl Default for PollerState {
             last_prune: Mutex::new(None),
             page_prints: quiet::PagePrints::default(),
             backstop: backstop::Backstop::default(),
+            wake: tokio::sync::Notify::new(),
         }
     }
 }
@@ -181,7 +199,7 @@ async fn prune_if_due(ctx: Context) {
     }
 }
 
-/// One poll of every group, then delivery.
+/// One poll of every group; then the delivery worker is woken.
 pub async fn tick(ctx: Context) {
     let ctx = &ctx;
     let started = std::time::Instant::now();
@@ -225,7 +243,7 @@ pub async fn tick(ctx: Context) {
             }
         })
         .await;
-    outbox::deliver(ctx).await;
+    ctx.state.wake_delivery();
     metrics::histogram!(crate::meters::POLL_TICK_SECONDS).record(started.elapsed().as_secs_f64());
     if let Ok(waiting) = ctx.store.pending_count().await {
         metrics::gauge!(crate::meters::OUTBOUND_QUEUE).set(waiting as f64);
@@ -236,8 +254,6 @@ pub async fn tick(ctx: Context) {
         "tick done"
     );
 }
-
-pub use outbox::deliver;
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use url::Url;
 
+use super::budget::{Admission, Budgets};
 use super::capabilities::{Capabilities, Gap};
 use super::error::SentryError;
 use super::models::{Event, Issue, Member, Organization, Project, Release, Team};
@@ -38,6 +39,9 @@ const RETRY: RetryPolicy = RetryPolicy {
     max_retries: 3,
     max_total: Duration::from_secs(15),
 };
+/// Shortest wait for a spent window: `Reset` is whole seconds, and a
+/// window that reset a moment ago by our clock may not have by Sentry's.
+const MIN_WINDOW_WAIT: Duration = Duration::from_millis(20);
 /// Rate-limit waits allowed per call, on top of the retries.
 const MAX_RATE_LIMIT_RETRIES: u32 = 5;
 
@@ -96,6 +100,8 @@ struct Endpoint {
     name: &'static str,
     scope: &'static str,
     not_found: &'static str,
+    /// Which of Sentry's per-endpoint rate-limit windows it spends.
+    family: &'static str,
     /// A 5xx means "not served here" rather than "try again": set where
     /// another path exists and routing layers of compatible servers answer
     /// unknown routes with an HTML 500.
@@ -108,8 +114,15 @@ impl Endpoint {
             name,
             scope,
             not_found,
+            family: name,
             server_error_means_missing: false,
         }
+    }
+
+    /// Spends the rate-limit window of `family` (one Sentry endpoint
+    /// serving several of ours).
+    const fn in_family(self, family: &'static str) -> Self {
+        Self { family, ..self }
     }
 
     const fn missing_on_server_error(self) -> Self {
@@ -132,19 +145,21 @@ const ISSUE_EVENTS: Endpoint = Endpoint::new("issue events", "event:read", "issu
 const ORG_ISSUE_EVENTS: Endpoint = ISSUE_EVENTS.missing_on_server_error();
 const RELEASES: Endpoint = Endpoint::new("releases", "project:read", "organization");
 const UPDATE_ISSUE: Endpoint = Endpoint::new("update issue", "event:write", "issue");
-const ASSIGN_ISSUE: Endpoint =
-    Endpoint::new("assignment", "event:write", "issue").missing_on_server_error();
+const ASSIGN_ISSUE: Endpoint = Endpoint::new("assignment", "event:write", "issue")
+    .missing_on_server_error()
+    .in_family(UPDATE_ISSUE.family);
 const MEMBERS: Endpoint = Endpoint::new("org members", "member:read", "organization");
 const NOTE: Endpoint = Endpoint::new("issue note", "event:write", "issue");
 const TEAMS: Endpoint = Endpoint::new("teams", "team:read", "organization");
 
-/// Per-org admission: a concurrency cap and a pause after rate limits.
+/// Per-org admission: a concurrency cap and the rate-limit budget of each
+/// endpoint family.
 struct OrgGate {
     permits: Semaphore,
     /// The cap in force: [`MAX_CONCURRENT_PER_ORG`], lowered once to the
     /// server's `ConcurrentLimit` when that is smaller.
     cap: Mutex<usize>,
-    hold_until: Mutex<Option<SystemTime>>,
+    budgets: Mutex<Budgets>,
 }
 
 impl OrgGate {
@@ -152,7 +167,7 @@ impl OrgGate {
         Self {
             permits: Semaphore::new(MAX_CONCURRENT_PER_ORG),
             cap: Mutex::new(MAX_CONCURRENT_PER_ORG),
-            hold_until: Mutex::new(None),
+            budgets: Mutex::default(),
         }
     }
 
@@ -169,15 +184,8 @@ impl OrgGate {
         }
     }
 
-    fn hold_until(&self) -> Option<SystemTime> {
-        *self.hold_until.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn hold(&self, until: SystemTime) {
-        let mut held = self.hold_until.lock().unwrap_or_else(|e| e.into_inner());
-        if held.is_none_or(|h| h < until) {
-            *held = Some(until);
-        }
+    fn budgets(&self) -> std::sync::MutexGuard<'_, Budgets> {
+        self.budgets.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -676,18 +684,29 @@ impl SentryClient {
         let started = tokio::time::Instant::now();
         let mut attempts = 0u32;
         let mut schedule = RETRY.schedule();
+        let optional = turns::is_optional();
         loop {
-            // Respect a pause set by a 429 or a nearly spent window.
-            if let Some(until) = gate.hold_until() {
-                if let Ok(wait) = until.duration_since(SystemTime::now()) {
-                    if started.elapsed() + wait > MAX_RATE_LIMIT_WAIT {
-                        return Err(SentryError::RateLimited { until });
-                    }
-                    if turns::would_pass_deadline(wait) {
-                        return Err(too_slow());
-                    }
-                    tokio::time::sleep(wait).await;
+            // Spend the endpoint's window; when it is spent (or held by a
+            // 429), wait for the next one if that fits.
+            let admission = gate
+                .budgets()
+                .admit(endpoint.family, SystemTime::now(), optional);
+            if let Admission::WaitUntil(until) = admission {
+                let wait = until
+                    .duration_since(SystemTime::now())
+                    .unwrap_or_default()
+                    .max(MIN_WINDOW_WAIT);
+                if started.elapsed() + wait > MAX_RATE_LIMIT_WAIT {
+                    return Err(SentryError::RateLimited { until });
                 }
+                if turns::would_pass_deadline(wait) {
+                    if optional {
+                        metrics::counter!(crate::meters::SENTRY_CALLS, "endpoint" => endpoint.name, "outcome" => "held_optional").increment(1);
+                    }
+                    return Err(too_slow());
+                }
+                tokio::time::sleep(wait).await;
+                continue;
             }
             attempts += 1;
             let outcome = {
@@ -711,7 +730,7 @@ impl SentryClient {
                     at: Some(until),
                 } => {
                     tracing::warn!(org, endpoint = endpoint.name, %reason, "Sentry rate limit; waiting for reset");
-                    gate.hold(until);
+                    gate.budgets().hold(endpoint.family, until);
                     let wait = until.duration_since(SystemTime::now()).unwrap_or_default();
                     if started.elapsed() + wait > MAX_RATE_LIMIT_WAIT
                         || attempts > MAX_RATE_LIMIT_RETRIES
@@ -789,6 +808,8 @@ impl SentryClient {
         if let Some(server_limit) = limits.concurrent_limit {
             gate.limit_concurrency(server_limit);
         }
+        gate.budgets()
+            .observe(endpoint.family, &limits, SystemTime::now());
         if let Some(remaining) = limits.remaining {
             metrics::gauge!(crate::meters::SENTRY_REMAINING, "org" => org.to_string())
                 .set(remaining as f64);
@@ -823,12 +844,7 @@ impl SentryClient {
             "Sentry call"
         );
         match status {
-            s if s.is_success() => {
-                if let Some(until) = limits.slow_down_until(SystemTime::now()) {
-                    gate.hold(until);
-                }
-                Attempt::Done(Success { body, link, hits })
-            }
+            s if s.is_success() => Attempt::Done(Success { body, link, hits }),
             StatusCode::TOO_MANY_REQUESTS => Attempt::Retry {
                 reason: "HTTP 429".into(),
                 at: Some(limits.retry_at(SystemTime::now(), Duration::from_secs(2))),

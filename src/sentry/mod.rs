@@ -1,5 +1,6 @@
 //! Sentry's web API: a lenient, rate-limit-aware client and its models.
 
+pub mod budget;
 pub mod capabilities;
 pub mod client;
 pub mod error;

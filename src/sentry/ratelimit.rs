@@ -1,7 +1,6 @@
-//! Per-org rate limiting from Sentry's `X-Sentry-Rate-Limit-*` headers: a cap
-//! on concurrent requests, a pause until `Reset` after a 429, and a slowdown
-//! when `Remaining` runs low. Self-hosted servers send no headers; then only
-//! the concurrency cap applies.
+//! Sentry's `X-Sentry-Rate-Limit-*` headers, and when a 429 may be retried.
+//! What they mean for the next call is [`budget`](super::budget)'s job.
+//! Self-hosted servers send no headers; then only the concurrency cap applies.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -53,18 +52,7 @@ impl RateLimitHeaders {
             _ => now + fallback,
         }
     }
-
-    /// When a successful response says the window is nearly spent, the time
-    /// to hold further requests until.
-    pub fn slow_down_until(&self, now: SystemTime) -> Option<SystemTime> {
-        let remaining = self.remaining?;
-        let reset = unix_secs(self.reset?);
-        (remaining <= LOW_REMAINING && reset > now).then_some(reset)
-    }
 }
-
-/// `Remaining` at or below this holds requests until the window resets.
-pub const LOW_REMAINING: u64 = 1;
 
 fn unix_secs(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
@@ -119,23 +107,5 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(stale.retry_at(now, fallback), unix_secs(1005));
-    }
-
-    #[test]
-    fn slows_down_only_when_nearly_spent() {
-        let now = unix_secs(1000);
-        let low = RateLimitHeaders {
-            remaining: Some(1),
-            reset: Some(1003),
-            ..Default::default()
-        };
-        assert_eq!(low.slow_down_until(now), Some(unix_secs(1003)));
-        let plenty = RateLimitHeaders {
-            remaining: Some(20),
-            ..low
-        };
-        assert_eq!(plenty.slow_down_until(now), None);
-        let none = RateLimitHeaders::default();
-        assert_eq!(none.slow_down_until(now), None);
     }
 }

@@ -20,18 +20,35 @@ struct Budget {
     deadline: Instant,
     waited: Duration,
     gave_up: AtomicBool,
+    /// The work can do without Sentry's answer (alert facts, option
+    /// lists): it leaves the end of a rate-limit window to other calls.
+    optional: bool,
 }
 
 /// Runs `work` with at most `wait` for turns at Sentry; also says whether
 /// some call gave up waiting.
 pub async fn within<F: Future>(wait: Duration, work: F) -> (F::Output, bool) {
+    scoped(wait, false, work).await
+}
+
+/// Runs `work`, which can do without Sentry's answers, with at most `wait`
+/// for turns (never past an enclosing deadline): its calls leave the last
+/// share of each rate-limit window to others and wait for the next window
+/// only while that fits in `wait`.
+pub async fn optional<F: Future>(wait: Duration, work: F) -> F::Output {
+    scoped(wait, true, work).await.0
+}
+
+async fn scoped<F: Future>(wait: Duration, optional: bool, work: F) -> (F::Output, bool) {
+    // A wait too long to add is no deadline at all.
+    let own = Instant::now()
+        .checked_add(wait)
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365));
     let budget = Budget {
-        // A wait too long to add is no deadline at all.
-        deadline: Instant::now()
-            .checked_add(wait)
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365)),
+        deadline: deadline().map_or(own, |outer| outer.min(own)),
         waited: wait,
         gave_up: AtomicBool::new(false),
+        optional: optional || is_optional(),
     };
     BUDGET
         .scope(budget, async move {
@@ -45,6 +62,11 @@ pub async fn within<F: Future>(wait: Duration, work: F) -> (F::Output, bool) {
 /// The current command's deadline, when it has one.
 pub(crate) fn deadline() -> Option<Instant> {
     BUDGET.try_with(|b| b.deadline).ok()
+}
+
+/// Whether the current work can do without Sentry's answers.
+pub(crate) fn is_optional() -> bool {
+    BUDGET.try_with(|b| b.optional).unwrap_or(false)
 }
 
 /// Whether waiting `wait` from now would pass the current deadline.
@@ -85,5 +107,25 @@ mod tests {
         let (waited, gave_up) = within(Duration::from_secs(25), async { give_up() }).await;
         assert!(gave_up);
         assert_eq!(waited, Duration::from_secs(25));
+    }
+
+    #[tokio::test]
+    async fn optional_work_is_marked_and_never_outlives_its_enclosing_deadline() {
+        assert!(!is_optional());
+        let ((), _) = within(Duration::from_millis(100), async {
+            let outer = deadline().unwrap();
+            optional(Duration::from_secs(3), async {
+                assert!(is_optional());
+                assert_eq!(deadline(), Some(outer), "the tighter deadline holds");
+            })
+            .await;
+            assert!(!is_optional(), "only inside its own scope");
+        })
+        .await;
+        optional(Duration::from_secs(3), async {
+            assert!(!would_pass_deadline(Duration::from_secs(2)));
+            assert!(would_pass_deadline(Duration::from_secs(4)));
+        })
+        .await;
     }
 }

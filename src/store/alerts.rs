@@ -56,7 +56,7 @@ pub struct AlertRow {
     pub org_slug: String,
     /// What to render, JSON.
     pub payload: String,
-    /// `pending`, `posted` or `failed`.
+    /// `pending`, `posted`, `digested` (counted in a digest) or `failed`.
     pub state: String,
     /// Thread to reply in.
     pub thread_ts: Option<String>,
@@ -72,10 +72,10 @@ pub struct AlertRow {
     pub posted_at_ms: Option<i64>,
 }
 
-const SUB_COLUMNS: &str =
+pub(super) const SUB_COLUMNS: &str =
     "id, team_id, channel_id, org_slug, project_slug, project_id, query, regressions, \
                            digest, threads, created_by, created_at_ms, relink_notified";
-const ALERT_COLUMNS: &str =
+pub(super) const ALERT_COLUMNS: &str =
     "subscription_id, issue_id, kind, dedup_key, channel_id, org_slug, payload, state, thread_ts, ts, \
                              status_snapshot, attempts, created_at_ms, posted_at_ms";
 
@@ -103,7 +103,7 @@ pub(super) fn bind_key<'q>(
         .bind(&alert.dedup_key)
 }
 
-fn sub_from_row(row: &sqlx::any::AnyRow) -> Result<SubscriptionRow, sqlx::Error> {
+pub(super) fn sub_from_row(row: &sqlx::any::AnyRow) -> Result<SubscriptionRow, sqlx::Error> {
     Ok(SubscriptionRow {
         id: row.try_get("id")?,
         team_id: row.try_get("team_id")?,
@@ -121,7 +121,7 @@ fn sub_from_row(row: &sqlx::any::AnyRow) -> Result<SubscriptionRow, sqlx::Error>
     })
 }
 
-fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<AlertRow, sqlx::Error> {
+pub(super) fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<AlertRow, sqlx::Error> {
     Ok(AlertRow {
         subscription_id: row.try_get("subscription_id")?,
         issue_id: row.try_get("issue_id")?,
@@ -350,27 +350,7 @@ impl Store {
         }
         let mut inserted = 0;
         for alert in alerts {
-            let done = sqlx::query(&format!(
-                "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                 ON CONFLICT (subscription_id, issue_id, kind, dedup_key) DO NOTHING"
-            ))
-            .bind(&alert.subscription_id)
-            .bind(&alert.issue_id)
-            .bind(&alert.kind)
-            .bind(&alert.dedup_key)
-            .bind(&alert.channel_id)
-            .bind(&alert.org_slug)
-            .bind(&alert.payload)
-            .bind(&alert.state)
-            .bind(&alert.thread_ts)
-            .bind(&alert.ts)
-            .bind(&alert.status_snapshot)
-            .bind(alert.attempts)
-            .bind(alert.created_at_ms)
-            .bind(alert.posted_at_ms)
-            .execute(&mut *tx)
-            .await?;
-            inserted += usize::try_from(done.rows_affected()).unwrap_or(0);
+            inserted += insert_alert(&mut tx, alert).await?;
         }
         tx.commit().await?;
         Ok(inserted)
@@ -534,6 +514,34 @@ impl Store {
         }
         Ok(deleted)
     }
+}
+
+/// Inserts `alert` unless one with its key is recorded; returns the rows inserted.
+pub(super) async fn insert_alert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    alert: &AlertRow,
+) -> Result<usize, StoreError> {
+    let done = sqlx::query(&format!(
+        "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         ON CONFLICT (subscription_id, issue_id, kind, dedup_key) DO NOTHING"
+    ))
+    .bind(&alert.subscription_id)
+    .bind(&alert.issue_id)
+    .bind(&alert.kind)
+    .bind(&alert.dedup_key)
+    .bind(&alert.channel_id)
+    .bind(&alert.org_slug)
+    .bind(&alert.payload)
+    .bind(&alert.state)
+    .bind(&alert.thread_ts)
+    .bind(&alert.ts)
+    .bind(&alert.status_snapshot)
+    .bind(alert.attempts)
+    .bind(alert.created_at_ms)
+    .bind(alert.posted_at_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(usize::try_from(done.rows_affected()).unwrap_or(0))
 }
 
 /// `$first, …, $(first + count - 1)`: numbered parameters for an `IN` list.

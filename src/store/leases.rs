@@ -33,15 +33,24 @@ pub enum Lease {
 /// A replica's claim on one alert: the fencing token stored with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claim {
-    token: String,
+    pub(super) token: String,
 }
 
 impl Claim {
-    fn new(holder: &str) -> Self {
+    pub(super) fn new(holder: &str) -> Self {
         Self {
             token: format!("{holder}#{:016x}", rand::random::<u64>()),
         }
     }
+}
+
+/// A `LIKE` pattern matching every claim token of `holder`.
+pub(super) fn own_claims(holder: &str) -> String {
+    let escaped = holder
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("{escaped}#%")
 }
 
 impl Store {
@@ -168,12 +177,10 @@ impl Store {
              AND (claimed_until_ms IS NULL OR claimed_until_ms < {now} OR claimed_by LIKE $3 ESCAPE '\\')",
             key_clause(4)
         );
-        let escaped = holder
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let mine = format!("{escaped}#%");
-        let query = sqlx::query(&sql).bind(&claim.token).bind(ttl_ms).bind(mine);
+        let query = sqlx::query(&sql)
+            .bind(&claim.token)
+            .bind(ttl_ms)
+            .bind(own_claims(holder));
         let done = bind_key(query, alert).execute(self.pool()).await?;
         Ok((done.rows_affected() > 0).then_some(claim))
     }

@@ -4,12 +4,14 @@
 
 mod activity;
 mod alerts;
+mod digests;
 mod grants;
 mod leases;
 mod webhooks;
 
 pub use activity::{Activity, ActivityKind};
 pub use alerts::{AlertRow, SubscriptionRow};
+pub use digests::OpenDigest;
 pub use grants::GrantRow;
 pub use leases::{Claim, Lease};
 pub use webhooks::WebhookState;

@@ -163,7 +163,7 @@ pub async fn receive(
 }
 
 /// Plans alerts for the subscriptions the issue concerns, redraws posted
-/// alerts whose issue changed, and starts delivery at once.
+/// alerts whose issue changed, and wakes the delivery worker.
 async fn apply(ctx: &Context, org: &str, event: &IssueEvent) -> Result<(), StoreError> {
     let alerts = &ctx.alerts;
     let store = &alerts.store;
@@ -204,8 +204,7 @@ async fn apply(ctx: &Context, org: &str, event: &IssueEvent) -> Result<(), Store
     }
     if planned > 0 {
         tracing::info!(org, issue = %issue.id, planned, "alerts planned from a webhook");
-        let delivery = alerts.clone();
-        tokio::spawn(async move { poller::deliver(&delivery).await });
+        alerts.state.wake_delivery();
     }
     if matches!(
         event.action,

@@ -68,3 +68,58 @@ pub async fn wait_until(what: &str, timeout: Duration, check: impl Fn() -> bool)
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// How a storm of issues titled `Storm-NNN-end` reached a channel.
+#[derive(Debug, Default)]
+#[allow(dead_code)]
+pub struct StormTally {
+    /// Top-level messages in the channel, the subscribe notice left out.
+    pub messages: usize,
+    /// Issues (numbers) posted on their own, in order.
+    pub alone: Vec<usize>,
+    /// Issues counted by the digests, from their "N new issues" headings.
+    pub counted: usize,
+    /// Issues (numbers) listed in the digests.
+    pub listed: Vec<usize>,
+}
+
+/// The storm issue numbers in `text`.
+fn storm_numbers(text: &str) -> Vec<usize> {
+    text.match_indices("Storm-")
+        .filter_map(|(at, _)| {
+            let rest = &text[at + 6..];
+            rest.get(..3)
+                .filter(|_| rest.get(3..7) == Some("-end"))
+                .and_then(|n| n.parse().ok())
+        })
+        .collect()
+}
+
+/// Reads the channel as it looks now (digests as last updated).
+#[allow(dead_code)]
+pub fn storm_tally(slack: &super::fake_slack::FakeSlack, channel: &str) -> StormTally {
+    let mut tally = StormTally::default();
+    for message in slack.messages_in(channel) {
+        let shown = text(&message);
+        if shown.contains(":bell:") {
+            continue;
+        }
+        tally.messages += 1;
+        let fallback = message["text"].as_str().unwrap_or_default();
+        match fallback.split_once(" new issues in ") {
+            Some((count, _)) => {
+                tally.counted += count.trim().parse::<usize>().expect("a digest's count");
+                let mut numbers = storm_numbers(&shown);
+                numbers.dedup();
+                tally.listed.extend(numbers);
+            }
+            None => {
+                let mut numbers = storm_numbers(&shown);
+                numbers.dedup();
+                assert_eq!(numbers.len(), 1, "one issue per alert: {shown}");
+                tally.alone.extend(numbers);
+            }
+        }
+    }
+    tally
+}

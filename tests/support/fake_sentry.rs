@@ -1,8 +1,13 @@
 //! A fake Sentry web API on 127.0.0.1 that behaves like the real one where
 //! the bot depends on it: org-scoped bearer tokens with scopes (401/403 with
 //! Sentry's `detail` bodies), `Link` pagination with opaque cursors and
-//! `results` flags, `X-Sentry-Rate-Limit-*` headers, 429s until `Reset`,
-//! and injectable faults (5xx, delays, malformed and truncated bodies).
+//! `results` flags, and sentry.io's real rate limits by default: 40
+//! requests per 1-second window per caller (token) **and endpoint**, 25
+//! concurrent requests per caller, `X-Sentry-Rate-Limit-*` headers on every
+//! answer and a 429 (with `Reset`, no `Retry-After`, as sentry.io answers)
+//! past either; plus injectable faults (5xx, delays, malformed and
+//! truncated bodies). A test that needs more headroom asks for it with
+//! [`FakeSentry::set_rate_limit`].
 //!
 //! In [`Mode::Compatible`] it plays a Sentry-compatible server (or an older
 //! self-hosted Sentry) that strays from the docs in the ways seen in the
@@ -112,12 +117,18 @@ struct Inner {
     tokens: HashMap<String, (String, Vec<String>)>,
     faults: VecDeque<Fault>,
     requests: Vec<Request>,
-    /// Window of the simulated rate limit.
+    /// Requests per window per caller and endpoint.
     limit: u64,
+    /// Limits of single endpoints (by [`endpoint_of`]), over `limit`.
+    endpoint_limits: HashMap<String, u64>,
+    /// Concurrent requests per caller.
+    concurrent_limit: u64,
     /// Time every answer takes.
     latency: Duration,
-    used_in_window: u64,
-    window_reset: u64,
+    /// (token, endpoint) → (requests in the window, when it resets, Unix s).
+    windows: HashMap<(String, String), (u64, u64)>,
+    /// token → requests in flight.
+    in_flight: HashMap<String, u64>,
     next_id: u64,
 }
 
@@ -151,10 +162,12 @@ impl FakeSentry {
             tokens: HashMap::new(),
             faults: VecDeque::new(),
             requests: Vec::new(),
-            limit: 1000,
+            limit: SENTRY_IO_LIMIT,
+            endpoint_limits: HashMap::new(),
+            concurrent_limit: SENTRY_IO_CONCURRENT_LIMIT,
             latency: Duration::ZERO,
-            used_in_window: 0,
-            window_reset: 0,
+            windows: HashMap::new(),
+            in_flight: HashMap::new(),
             next_id: 4_509_000_000,
         }));
         let router = Router::new().fallback(handle).with_state(inner.clone());
@@ -323,9 +336,24 @@ impl FakeSentry {
         self.inner.lock().unwrap().faults.extend(faults);
     }
 
-    /// Sets the requests allowed per window (the `Limit` header).
+    /// Sets the requests allowed per window per endpoint (the `Limit`
+    /// header), and as many concurrent requests: headroom for a test that
+    /// needs more than sentry.io gives.
     pub fn set_rate_limit(&self, limit: u64) {
-        self.inner.lock().unwrap().limit = limit;
+        let mut inner = self.inner.lock().unwrap();
+        inner.limit = limit;
+        inner.concurrent_limit = inner.concurrent_limit.max(limit);
+    }
+
+    /// Sets one endpoint's requests per window, like `GET
+    /// issues/{}/events/latest` (see [`endpoint_of`]); 0 refuses them all.
+    #[allow(dead_code)]
+    pub fn set_endpoint_limit(&self, endpoint: &str, limit: u64) {
+        self.inner
+            .lock()
+            .unwrap()
+            .endpoint_limits
+            .insert(endpoint.to_string(), limit);
     }
 
     /// Replaces the events of `issue_id` (newest first).
@@ -509,70 +537,176 @@ async fn handle(
         .unwrap_or("")
         .to_string();
     let body_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let (fault, latency) = {
+    let caller = token.clone().unwrap_or_default();
+    let endpoint = endpoint_of(&method, uri.path());
+    // sentry.io counts a request against its window when it arrives, and
+    // against the caller's concurrent requests while it is served.
+    let (fault, latency, limits) = {
         let mut guard = inner.lock().unwrap();
-        (guard.faults.pop_front(), guard.latency)
+        let limits = (guard.mode == Mode::SentryIo).then(|| admit(&mut guard, &caller, &endpoint));
+        (guard.faults.pop_front(), guard.latency, limits)
     };
+    let _in_flight = InFlight {
+        inner: inner.clone(),
+        caller: caller.clone(),
+    };
+    let refused = limits.as_ref().and_then(|l| l.refusal);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    if let Some(Fault::Delay(d)) = &fault {
+    if let (Some(Fault::Delay(d)), None) = (&fault, refused) {
         tokio::time::sleep(*d).await;
     }
-    let mut response = {
-        let mut guard = inner.lock().unwrap();
-        answer(
-            &mut guard,
-            &method,
-            uri.path(),
-            &query,
-            token.as_deref(),
-            &body_json,
-            fault.clone(),
-        )
+    let mut response = match refused {
+        Some(reason) => detail(StatusCode::TOO_MANY_REQUESTS, reason),
+        None => {
+            let mut guard = inner.lock().unwrap();
+            answer(
+                &mut guard,
+                &method,
+                uri.path(),
+                &query,
+                token.as_deref(),
+                &body_json,
+                fault.clone(),
+            )
+        }
     };
     // Rate-limit headers on every answer, like sentry.io (compatible servers send none).
-    {
-        let mut guard = inner.lock().unwrap();
-        let compatible = guard.mode == Mode::Compatible;
-        let now = now_secs();
-        if guard.window_reset <= now {
-            guard.window_reset = now + 1;
-            guard.used_in_window = 0;
-        }
-        guard.used_in_window += 1;
-        let remaining = guard.limit.saturating_sub(guard.used_in_window);
-        let h = response.headers_mut();
-        if !compatible {
-            rate_limit_headers(h, guard.limit, remaining, guard.window_reset);
-        }
-        guard.requests.push(Request {
-            method: method.to_string(),
-            path: uri.path().to_string(),
-            query,
-            token,
-            body: body_json,
-            at: SystemTime::now(),
-            status: response.status().as_u16(),
-            user_agent,
-        });
+    if let Some(limits) = &limits {
+        let in_flight = inner
+            .lock()
+            .unwrap()
+            .in_flight
+            .get(&caller)
+            .copied()
+            .unwrap_or(0);
+        rate_limit_headers(response.headers_mut(), limits, in_flight);
     }
+    inner.lock().unwrap().requests.push(Request {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        query,
+        token,
+        body: body_json,
+        at: SystemTime::now(),
+        status: response.status().as_u16(),
+        user_agent,
+    });
     response
 }
 
+/// sentry.io's documented default: requests per 1-second window, per caller and endpoint.
+pub const SENTRY_IO_LIMIT: u64 = 40;
+/// sentry.io's common concurrent-request limit per caller.
+pub const SENTRY_IO_CONCURRENT_LIMIT: u64 = 25;
+
+/// One request's place in its caller's limits.
+struct Limits {
+    limit: u64,
+    remaining: u64,
+    reset: u64,
+    concurrent_limit: u64,
+    /// Why the request is refused with 429, when it is.
+    refusal: Option<&'static str>,
+}
+
+/// Counts a request of `caller` on `endpoint` and says whether it is over a limit.
+fn admit(inner: &mut Inner, caller: &str, endpoint: &str) -> Limits {
+    let limit = inner
+        .endpoint_limits
+        .get(endpoint)
+        .copied()
+        .unwrap_or(inner.limit);
+    let now = now_secs();
+    let window = inner
+        .windows
+        .entry((caller.to_string(), endpoint.to_string()))
+        .or_insert((0, 0));
+    if window.1 <= now {
+        // Fixed 1-second windows, as sentry.io's default.
+        *window = (0, now + 1);
+    }
+    window.0 += 1;
+    let (used, reset) = *window;
+    let in_flight = inner.in_flight.entry(caller.to_string()).or_insert(0);
+    *in_flight += 1;
+    let refusal = if *in_flight > inner.concurrent_limit {
+        Some("You are attempting to go above the allowed concurrency for this endpoint. Concurrency limit is 25")
+    } else if used > limit {
+        Some("You are attempting to use this endpoint too frequently. Limit is 40 requests in 1 seconds")
+    } else {
+        None
+    };
+    Limits {
+        limit,
+        remaining: limit.saturating_sub(used),
+        reset,
+        concurrent_limit: inner.concurrent_limit,
+        refusal,
+    }
+}
+
+/// Takes a request off its caller's concurrent count when it is answered
+/// (or the caller hangs up).
+struct InFlight {
+    inner: Arc<Mutex<Inner>>,
+    caller: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = inner.in_flight.get_mut(&self.caller) {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+/// The endpoint a request spends, as sentry.io counts it: method and path
+/// with the ids and slugs left out, like `GET organizations/{}/issues`.
+pub fn endpoint_of(method: &Method, path: &str) -> String {
+    let path = path.trim_start_matches("/api/0/").trim_matches('/');
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut template = Vec::with_capacity(segments.len());
+    let mut i = 0;
+    while i < segments.len() {
+        let segment = segments[i];
+        template.push(segment);
+        // What follows these words is a name or an id.
+        let names = match (i, segment) {
+            (0, "projects") => 2,
+            (_, "organizations" | "issues" | "shortids" | "comments" | "teams") => 1,
+            (_, "events") if segments.get(i + 1) != Some(&"latest") => 1,
+            _ => 0,
+        };
+        for _ in 0..names {
+            if i + 1 < segments.len() {
+                template.push("{}");
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    format!("{method} {}", template.join("/"))
+}
+
 /// The `X-Sentry-Rate-Limit-*` headers sentry.io sends on every answer.
-fn rate_limit_headers(h: &mut HeaderMap, limit: u64, remaining: u64, reset: u64) {
-    h.insert("x-sentry-rate-limit-limit", HeaderValue::from(limit));
+fn rate_limit_headers(h: &mut HeaderMap, limits: &Limits, in_flight: u64) {
+    h.insert("x-sentry-rate-limit-limit", HeaderValue::from(limits.limit));
     h.insert(
         "x-sentry-rate-limit-remaining",
-        HeaderValue::from(remaining),
+        HeaderValue::from(limits.remaining),
     );
     h.entry("x-sentry-rate-limit-reset")
-        .or_insert(HeaderValue::from(reset));
-    h.insert("x-sentry-rate-limit-concurrentlimit", HeaderValue::from(25));
+        .or_insert(HeaderValue::from(limits.reset));
+    h.insert(
+        "x-sentry-rate-limit-concurrentlimit",
+        HeaderValue::from(limits.concurrent_limit),
+    );
     h.insert(
         "x-sentry-rate-limit-concurrentremaining",
-        HeaderValue::from(24),
+        HeaderValue::from(limits.concurrent_limit.saturating_sub(in_flight)),
     );
 }
 

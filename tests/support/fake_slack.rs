@@ -53,6 +53,8 @@ struct Inner {
     socket_connections: usize,
     /// Network time before a `chat.postMessage` reaches Slack.
     post_delay: Option<std::time::Duration>,
+    /// Messages posted, in order, as they look now: (channel, ts, body).
+    messages: Vec<(String, String, Value)>,
 }
 
 /// The app-level token the fake accepts for Socket Mode.
@@ -174,6 +176,20 @@ impl FakeSlack {
                 c.method == "chat.postMessage" && c.status == 200 && c.body["channel"] == channel
             })
             .map(|c| c.body)
+            .collect()
+    }
+
+    /// The messages posted to `channel` (not thread replies), in order,
+    /// each as its latest `chat.update` left it.
+    #[allow(dead_code)]
+    pub fn messages_in(&self, channel: &str) -> Vec<Value> {
+        self.inner
+            .lock()
+            .unwrap()
+            .messages
+            .iter()
+            .filter(|(c, _, body)| c == channel && body["thread_ts"].is_null())
+            .map(|(_, _, body)| body.clone())
             .collect()
     }
 
@@ -449,6 +465,26 @@ async fn web_api(
             });
             if let Some(thread) = json_body["thread_ts"].as_str() {
                 message["thread_ts"] = json!(thread);
+            }
+            {
+                let mut inner = shared.inner.lock().unwrap();
+                let known = inner
+                    .messages
+                    .iter_mut()
+                    .find(|(c, t, _)| *c == channel && *t == ts);
+                match (method.as_str(), known) {
+                    ("chat.update", Some((_, _, body))) => {
+                        let thread = body["thread_ts"].clone();
+                        *body = json_body.clone();
+                        body["thread_ts"] = thread;
+                    }
+                    ("chat.postMessage", _) => {
+                        inner
+                            .messages
+                            .push((channel.clone(), ts.clone(), json_body.clone()))
+                    }
+                    _ => {}
+                }
             }
             respond(
                 StatusCode::OK,
