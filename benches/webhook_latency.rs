@@ -9,7 +9,11 @@
 //! the figure is receipt → `chat.postMessage` as the fake Slack saw it.
 //! Then it counts the Sentry list calls of 20 s of polling, and of 20 s
 //! with webhooks live (the backstop pace), at `POLL_INTERVAL=2s`.
-//! Bounded: a few hundred requests, loopback only.
+//! Last, the storm: 200 signed `created` deliveries within two seconds for
+//! one subscription, with the fake Sentry back at sentry.io's real limits
+//! (40 a second per endpoint, 25 concurrent): time to the first message and
+//! to a settled channel, messages and updates posted, Sentry calls made.
+//! Bounded: under a thousand requests, loopback only.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -22,6 +26,7 @@ use common::{ms, percentile};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
+use support::alerts::{send_storm, storm_bodies, storm_tally, STORM};
 use support::app::{spawn_app_with, TestApp};
 use support::message_text as text;
 
@@ -69,7 +74,8 @@ async fn main() {
     ])
     .await;
     let slugs: Vec<String> = (0..PROJECTS).map(|p| format!("p{p}")).collect();
-    let refs: Vec<&str> = slugs.iter().map(String::as_str).collect();
+    let mut refs: Vec<&str> = slugs.iter().map(String::as_str).collect();
+    refs.push("storm");
     app.sentry.add_org("acme", &refs);
     app.sentry
         .add_token("tok-acme", "acme", support::ALL_SCOPES);
@@ -80,6 +86,9 @@ async fn main() {
             .await;
         app.slack.wait_for_responses(&id, 1).await;
     }
+
+    let (_, id) = app.command_in("CSTORM", "subscribe storm").await;
+    app.slack.wait_for_responses(&id, 1).await;
 
     // Sentry calls while polling only.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -144,6 +153,8 @@ async fn main() {
     let live_calls = list_calls_since(&app, live_from);
     let per_hour_at_60s = |calls: usize| calls as f64 * 3600.0 / WINDOW.as_secs_f64() * 2.0 / 60.0;
 
+    let storm = storm_case(&app).await;
+
     println!(
         "Webhook receipt → chat.postMessage, {PROJECTS} webhooks 50 ms apart, one channel each:\n"
     );
@@ -167,4 +178,85 @@ async fn main() {
         "| webhooks live (backstop) | {live_calls} | {:.0} |",
         per_hour_at_60s(live_calls)
     );
+    println!("\nA storm: {STORM} signed `created` deliveries within 2 s for one subscription (`--digest 5`), fake Sentry at sentry.io's limits:\n");
+    println!("| first message | settled | messages | updates in place | posted alone | counted in digests | Sentry calls | of them 429 |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {} | {} | {} | {} | {} | {} | {} | {} |",
+        ms(storm.first),
+        ms(storm.settled),
+        storm.messages,
+        storm.updates,
+        storm.alone,
+        storm.counted,
+        storm.sentry_calls,
+        storm.refused,
+    );
+}
+
+/// What the storm case measured.
+struct Storm {
+    first: Duration,
+    settled: Duration,
+    messages: usize,
+    updates: usize,
+    alone: usize,
+    counted: usize,
+    sentry_calls: usize,
+    refused: usize,
+}
+
+/// Sends the storm to the `storm` project's channel and waits until every
+/// issue is posted alone or counted (at most 60 s), then 5 s more.
+async fn storm_case(app: &TestApp) -> Storm {
+    app.sentry
+        .set_rate_limit(support::fake_sentry::SENTRY_IO_LIMIT);
+    let bodies = storm_bodies(&app.sentry, "storm");
+    let started = SystemTime::now();
+    send_storm(SECRET, &bodies, |_| app.url("/sentry/webhooks/acme")).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let settled = loop {
+        let tally = storm_tally(&app.slack, "CSTORM");
+        if tally.alone.len() + tally.counted >= STORM {
+            break started.elapsed().unwrap_or_default();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the storm never settled: {tally:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let tally = storm_tally(&app.slack, "CSTORM");
+    assert_eq!(tally.alone.len() + tally.counted, STORM, "{tally:?}");
+    let calls = app.slack.calls();
+    let in_channel =
+        |c: &&support::fake_slack::Call| c.body["channel"] == "CSTORM" && c.at >= started;
+    let first = calls
+        .iter()
+        .filter(in_channel)
+        .find(|c| c.method == "chat.postMessage")
+        .map(|c| c.at.duration_since(started).unwrap_or_default())
+        .expect("a message");
+    let updates = calls
+        .iter()
+        .filter(in_channel)
+        .filter(|c| c.method == "chat.update" && c.status == 200)
+        .count();
+    let requests: Vec<_> = app
+        .sentry
+        .requests()
+        .into_iter()
+        .filter(|r| r.at >= started)
+        .collect();
+    Storm {
+        first,
+        settled,
+        messages: tally.messages,
+        updates,
+        alone: tally.alone.len(),
+        counted: tally.counted,
+        sentry_calls: requests.len(),
+        refused: requests.iter().filter(|r| r.status == 429).count(),
+    }
 }

@@ -16,6 +16,9 @@ pub const SENTRY_CALLS: &str = "sentry_calls_total";
 pub const SENTRY_REMAINING: &str = "sentry_rate_limit_remaining";
 /// Alerts posted by kind.
 pub const ALERTS_POSTED: &str = "alerts_posted_total";
+/// Counter: new-issue alerts gathered into a storm's digest instead of
+/// posted alone, by whether the digest was new or updated in place.
+pub const ALERTS_GATHERED: &str = "alerts_gathered_total";
 /// Alerts that could not be posted, by whether retrying can help.
 pub const ALERTS_FAILED: &str = "alerts_failed_total";
 /// Duration of one poll tick, seconds.

@@ -442,11 +442,14 @@ async fn sentry_errors_are_explained_with_what_to_do_next() {
         text.contains("Sentry is rate limiting this org. Try again in"),
         "{text}"
     );
-    let text = all_text(&answer(&app, "projects").await);
+    let text = all_text(&answer(&app, "issue 12346").await);
     assert!(
         text.contains("Sentry is rate limiting this org"),
-        "later calls wait for the reset too: {text}"
+        "later calls to the same endpoint wait for its reset too: {text}"
     );
+    // Sentry's limits are per endpoint: another one answers at once.
+    let text = all_text(&answer(&app, "projects").await);
+    assert!(text.contains("`api`"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -143,22 +143,39 @@ async fn waits_until_reset_after_a_429() {
     let reset = UNIX_EPOCH + Duration::from_secs(reset_secs.as_secs_f64().ceil() as u64);
     assert!(requests[1].at >= reset, "no request before Reset");
 
-    // Other calls for the same org also wait rather than hammer.
+    // Other calls to the same endpoint also wait rather than hammer; Sentry
+    // limits each endpoint on its own, so another endpoint goes at once.
     sentry.push_faults([Fault::RateLimited {
         reset_in: Duration::from_secs(1),
     }]);
-    let (a, b) = tokio::join!(client.issue("acme", &token, "nope"), async {
+    let later = || async {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        client.projects("acme", &token).await
-    });
+    };
+    let (a, b, c) = tokio::join!(
+        client.issue("acme", &token, "nope"),
+        async {
+            later().await;
+            client.issue("acme", &token, "nope-either").await
+        },
+        async {
+            later().await;
+            client.projects("acme", &token).await
+        }
+    );
     assert!(matches!(a, Err(SentryError::NotFound { what: "issue" })));
-    assert!(b.is_ok());
+    assert!(matches!(b, Err(SentryError::NotFound { what: "issue" })));
+    assert!(c.is_ok());
     let requests = sentry.requests();
     let limited = requests.iter().rposition(|r| r.status == 429).unwrap();
     let blocked_until = requests[limited].at + Duration::from_millis(500);
-    assert!(requests[limited + 1..]
+    let after = &requests[limited + 1..];
+    assert!(after
         .iter()
+        .filter(|r| r.path.contains("/issues/"))
         .all(|r| r.at >= blocked_until));
+    assert!(after
+        .iter()
+        .any(|r| r.path.contains("/projects/") && r.at < blocked_until));
 }
 
 #[tokio::test]

@@ -10,7 +10,10 @@ use std::time::{Duration, Instant, SystemTime};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
-use support::alerts::{acme_in, alerts_about, now_iso, storm_tally, subscribe, wait_until};
+use support::alerts::{
+    acme_in, alerts_about, now_iso, send_storm, storm_bodies, storm_tally, subscribe, wait_until,
+    STORM,
+};
 use support::app::{Cluster, TestApp};
 use support::fake_sentry::Mode;
 use support::message_text as text;
@@ -532,60 +535,6 @@ async fn socket_mode_without_a_public_url_is_told_webhooks_need_one() {
     assert!(!answer.contains("/sentry/webhooks/acme`"), "{answer}");
 }
 
-/// Issues 0..200 titled `Storm-NNN-end`, new now, and their `created` bodies.
-fn storm_bodies(sentry: &support::fake_sentry::FakeSentry) -> Vec<Vec<u8>> {
-    let now = now_iso();
-    let ids = sentry.add_issues(
-        "acme",
-        "api",
-        (0..STORM)
-            .map(|i| json!({ "title": format!("Storm-{i:03}-end"), "firstSeen": now, "lastSeen": now }))
-            .collect(),
-    );
-    ids.iter()
-        .map(|id| {
-            serde_json::to_vec(&json!({
-                "action": "created",
-                "installation": { "uuid": "0d1f3c2e-7a4b-4c2e-9d1f-3c2e7a4b4c2e" },
-                "data": { "issue": sentry.issue(id).expect("issue") },
-                "actor": { "type": "application", "id": "sentry", "name": "Sentry" },
-            }))
-            .expect("json")
-        })
-        .collect()
-}
-
-const STORM: usize = 200;
-
-/// Sends the storm within two seconds, 10 deliveries every 100 ms, the
-/// `n`th to `url(n)`; returns when the last was answered.
-async fn send_storm(bodies: &[Vec<u8>], url: impl Fn(usize) -> String) {
-    let http = reqwest::Client::new();
-    let started = tokio::time::Instant::now();
-    for (round, chunk) in bodies.chunks(10).enumerate() {
-        let sends = chunk.iter().enumerate().map(|(i, body)| {
-            let n = round * 10 + i;
-            http.post(url(n))
-                .header("content-type", "application/json")
-                .header("sentry-hook-resource", "issue")
-                .header("sentry-hook-timestamp", "1764400000")
-                .header("request-id", format!("storm-{n}"))
-                .header("sentry-hook-signature", sign(SECRET, body))
-                .body(body.clone())
-                .send()
-        });
-        for answer in futures_util::future::join_all(sends).await {
-            assert_eq!(answer.expect("delivery").status().as_u16(), 200);
-        }
-        tokio::time::sleep_until(started + Duration::from_millis(100) * (round as u32 + 1)).await;
-    }
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "the storm took {:?}: not a storm",
-        started.elapsed()
-    );
-}
-
 /// Waits until every storm issue is in the channel (alone or counted),
 /// then a few gathering windows more; checks the channel as a person would.
 async fn storm_settles(
@@ -660,9 +609,9 @@ async fn storm_settles(
 async fn a_webhook_storm_reaches_the_channel_as_one_digest_within_seconds(mode: Mode) {
     let app = app_in(mode, "1h").await;
     subscribe(&app, "C1", "api").await;
-    let bodies = storm_bodies(&app.sentry);
+    let bodies = storm_bodies(&app.sentry, "api");
     let started = SystemTime::now();
-    send_storm(&bodies, |_| app.url("/sentry/webhooks/acme")).await;
+    send_storm(SECRET, &bodies, |_| app.url("/sentry/webhooks/acme")).await;
     storm_settles(&app.slack, started, || app.logs()).await;
     // The digest was updated in place while the storm went on.
     let updates = app
@@ -701,10 +650,13 @@ async fn a_webhook_storm_split_over_two_replicas_on_postgres_is_gathered_once() 
         .add_token("tok-acme", "acme", support::ALL_SCOPES);
     let id = cluster.command(0, "C1", "subscribe api").await;
     cluster.slack.wait_for_responses(&id, 1).await;
-    let bodies = storm_bodies(&cluster.sentry);
+    let bodies = storm_bodies(&cluster.sentry, "api");
     let started = SystemTime::now();
     // The replicas receive the deliveries alternately.
-    send_storm(&bodies, |n| cluster.url(n % 2, "/sentry/webhooks/acme")).await;
+    send_storm(SECRET, &bodies, |n| {
+        cluster.url(n % 2, "/sentry/webhooks/acme")
+    })
+    .await;
     storm_settles(&cluster.slack, started, || {
         format!("{}\n{}", cluster.logs(0), cluster.logs(1))
     })

@@ -302,7 +302,11 @@ async fn deliver_gathered(
                 updated = !is_new,
                 "storm gathered into a digest"
             );
-            metrics::counter!(crate::meters::ALERTS_POSTED, "kind" => "digest").increment(1);
+            let drawn = if is_new { "new" } else { "updated" };
+            if is_new {
+                metrics::counter!(crate::meters::ALERTS_POSTED, "kind" => "digest").increment(1);
+            }
+            metrics::counter!(crate::meters::ALERTS_GATHERED, "digest" => drawn).increment(marked);
             if marked < claimed.len() as u64 {
                 tracing::error!(channel = %sub.channel_id, claimed = claimed.len(), marked, "some gathered alerts were taken over while drawn; they may show twice");
             }

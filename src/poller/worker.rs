@@ -17,6 +17,10 @@ use super::{Context, CHANNEL_GAP};
 
 /// Channels read per scan of the outbox.
 const CHANNELS_PER_SCAN: i64 = 1_000;
+/// Channels drained at once: each posts at most once a second, so this is
+/// also the process's messages per second, and it keeps the store's pool
+/// (4 connections on SQLite) from queueing every drain's reads.
+const DRAINS_AT_ONCE: usize = 32;
 
 /// Drains channels whenever woken, until `finish` is cancelled and nothing
 /// more can be posted now (what must wait is left for after a restart).
@@ -33,6 +37,10 @@ pub async fn run(ctx: Context, finish: CancellationToken) {
         match ctx.store.pending_channels(CHANNELS_PER_SCAN).await {
             Ok(channels) => {
                 for channel in channels {
+                    if drains.len() >= DRAINS_AT_ONCE {
+                        // The rest wait for a drain to finish, then a new scan.
+                        break;
+                    }
                     if resting.contains_key(&channel) || !draining.insert(channel.clone()) {
                         continue;
                     }

@@ -686,29 +686,6 @@ impl SentryClient {
         let mut schedule = RETRY.schedule();
         let optional = turns::is_optional();
         loop {
-            // Spend the endpoint's window; when it is spent (or held by a
-            // 429), wait for the next one if that fits.
-            let admission = gate
-                .budgets()
-                .admit(endpoint.family, SystemTime::now(), optional);
-            if let Admission::WaitUntil(until) = admission {
-                let wait = until
-                    .duration_since(SystemTime::now())
-                    .unwrap_or_default()
-                    .max(MIN_WINDOW_WAIT);
-                if started.elapsed() + wait > MAX_RATE_LIMIT_WAIT {
-                    return Err(SentryError::RateLimited { until });
-                }
-                if turns::would_pass_deadline(wait) {
-                    if optional {
-                        metrics::counter!(crate::meters::SENTRY_CALLS, "endpoint" => endpoint.name, "outcome" => "held_optional").increment(1);
-                    }
-                    return Err(too_slow());
-                }
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            attempts += 1;
             let outcome = {
                 let turn = gate.permits.acquire();
                 let permit = match turns::deadline() {
@@ -718,9 +695,37 @@ impl SentryClient {
                     },
                     None => turn.await,
                 };
-                let _permit = permit.map_err(|e| SentryError::Setup(e.to_string()))?;
-                self.attempt(org, token, endpoint, &method, &url, params, body, &gate)
-                    .await
+                let permit = permit.map_err(|e| SentryError::Setup(e.to_string()))?;
+                // Spend the endpoint's window only when about to send, so
+                // calls queued for a turn are not counted early; when it is
+                // spent (or held by a 429), wait for the next one if that fits.
+                let admission = gate
+                    .budgets()
+                    .admit(endpoint.family, SystemTime::now(), optional);
+                if let Admission::WaitUntil(until) = admission {
+                    drop(permit);
+                    let wait = until
+                        .duration_since(SystemTime::now())
+                        .unwrap_or_default()
+                        .max(MIN_WINDOW_WAIT);
+                    if started.elapsed() + wait > MAX_RATE_LIMIT_WAIT {
+                        return Err(SentryError::RateLimited { until });
+                    }
+                    if turns::would_pass_deadline(wait) {
+                        if optional {
+                            metrics::counter!(crate::meters::SENTRY_CALLS, "endpoint" => endpoint.name, "outcome" => "held_optional").increment(1);
+                        }
+                        return Err(too_slow());
+                    }
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                attempts += 1;
+                let outcome = self
+                    .attempt(org, token, endpoint, &method, &url, params, body, &gate)
+                    .await;
+                drop(permit);
+                outcome
             };
             match outcome {
                 Attempt::Done(success) => return Ok(success),

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::app::{spawn_app_in, Env, TestApp};
 use super::fake_sentry::Mode;
@@ -122,4 +122,71 @@ pub fn storm_tally(slack: &super::fake_slack::FakeSlack, channel: &str) -> Storm
         }
     }
     tally
+}
+
+/// [`STORM`] issues of `acme/project` titled `Storm-NNN-end`, new now,
+/// and their `created` webhook bodies.
+#[allow(dead_code)]
+pub fn storm_bodies(sentry: &super::fake_sentry::FakeSentry, project: &str) -> Vec<Vec<u8>> {
+    let now = now_iso();
+    let ids = sentry.add_issues(
+        "acme",
+        project,
+        (0..STORM)
+            .map(|i| json!({ "title": format!("Storm-{i:03}-end"), "firstSeen": now, "lastSeen": now }))
+            .collect(),
+    );
+    ids.iter()
+        .map(|id| {
+            serde_json::to_vec(&json!({
+                "action": "created",
+                "installation": { "uuid": "0d1f3c2e-7a4b-4c2e-9d1f-3c2e7a4b4c2e" },
+                "data": { "issue": sentry.issue(id).expect("issue") },
+                "actor": { "type": "application", "id": "sentry", "name": "Sentry" },
+            }))
+            .expect("json")
+        })
+        .collect()
+}
+
+/// Issues in a storm.
+pub const STORM: usize = 200;
+
+/// Sends the storm, signed with `secret`, within two seconds, 10 deliveries every 100 ms, the
+/// `n`th to `url(n)`; returns when the last was answered.
+#[allow(dead_code)]
+pub async fn send_storm(secret: &str, bodies: &[Vec<u8>], url: impl Fn(usize) -> String) {
+    let http = reqwest::Client::new();
+    let started = tokio::time::Instant::now();
+    for (round, chunk) in bodies.chunks(10).enumerate() {
+        let sends = chunk.iter().enumerate().map(|(i, body)| {
+            let n = round * 10 + i;
+            http.post(url(n))
+                .header("content-type", "application/json")
+                .header("sentry-hook-resource", "issue")
+                .header("sentry-hook-timestamp", "1764400000")
+                .header("request-id", format!("storm-{n}"))
+                .header("sentry-hook-signature", hook_signature(secret, body))
+                .body(body.clone())
+                .send()
+        });
+        for answer in futures_util::future::join_all(sends).await {
+            assert_eq!(answer.expect("delivery").status().as_u16(), 200);
+        }
+        tokio::time::sleep_until(started + Duration::from_millis(100) * (round as u32 + 1)).await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the storm took {:?}: not a storm",
+        started.elapsed()
+    );
+}
+
+/// Sentry's `Sentry-Hook-Signature` of `body` under `secret`.
+#[allow(dead_code)]
+pub fn hook_signature(secret: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
 }

@@ -337,12 +337,12 @@ impl FakeSentry {
     }
 
     /// Sets the requests allowed per window per endpoint (the `Limit`
-    /// header), and as many concurrent requests: headroom for a test that
-    /// needs more than sentry.io gives.
+    /// header), and as many concurrent requests (at least sentry.io's 25):
+    /// headroom for a test that needs more than sentry.io gives.
     pub fn set_rate_limit(&self, limit: u64) {
         let mut inner = self.inner.lock().unwrap();
         inner.limit = limit;
-        inner.concurrent_limit = inner.concurrent_limit.max(limit);
+        inner.concurrent_limit = SENTRY_IO_CONCURRENT_LIMIT.max(limit);
     }
 
     /// Sets one endpoint's requests per window, like `GET
