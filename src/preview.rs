@@ -25,11 +25,12 @@ use crate::store::SubscriptionRow;
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 18] = [
+pub const KINDS: [&str; 19] = [
     "alert",
     "regression",
     "resolved",
     "digest",
+    "storm",
     "issue",
     "list",
     "unfurl",
@@ -73,6 +74,15 @@ pub fn sample(kind: &str) -> Option<Message> {
             )
         }
         "digest" => alerts::digest("acme", "api", &sample_issues(7), 5),
+        // A webhook storm gathered into one digest: the first rows listed, 200 counted.
+        "storm" => alerts::digest_counted(
+            "acme",
+            "api",
+            &sample_issues(crate::poller::storm::STORM_ROWS),
+            200,
+            alerts::Beyond::Nothing,
+            5,
+        ),
         "issue" => issue_card(&Card {
             event: Some(&event),
             share: Some(Rerun {

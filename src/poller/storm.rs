@@ -6,13 +6,18 @@
 use std::time::Duration;
 
 use super::alert::Digest;
-use crate::render::alerts::{Beyond, DIGEST_ROWS};
+use crate::render::alerts::Beyond;
 use crate::sentry::models::Issue;
 
 /// A digest stays open for more of its storm this many gathering windows
 /// after it was last drawn; later alerts start afresh (alone, or a new
 /// digest), so a quiet channel hears about them.
 pub const OPEN_WINDOWS: u32 = 3;
+
+/// Issues a storm's digest lists; the rest are counted. Fewer than a
+/// poll's digest: in an incident the channel needs the shape at a glance,
+/// and `/sentry issues` lists the rest.
+pub const STORM_ROWS: usize = 10;
 
 /// What a subscription's pending new-issue alerts call for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +56,7 @@ pub fn open_for(window: Duration) -> Duration {
 }
 
 /// `digest` (or a new digest of `project` when `None`) with `issues`
-/// counted in: the first [`DIGEST_ROWS`] are listed, every one is counted.
+/// counted in: the first [`STORM_ROWS`] are listed, every one is counted.
 pub fn grown(digest: Option<Digest>, issues: Vec<Issue>, project: &str, limit: u32) -> Digest {
     let mut digest = digest.unwrap_or_else(|| Digest {
         issues: Vec::new(),
@@ -61,7 +66,7 @@ pub fn grown(digest: Option<Digest>, issues: Vec<Issue>, project: &str, limit: u
         beyond: Beyond::Nothing,
     });
     digest.total += issues.len();
-    let room = DIGEST_ROWS.saturating_sub(digest.issues.len());
+    let room = STORM_ROWS.saturating_sub(digest.issues.len());
     digest.issues.extend(issues.into_iter().take(room));
     digest
 }
@@ -92,17 +97,15 @@ mod tests {
 
     #[test]
     fn a_grown_digest_lists_the_first_rows_and_counts_every_issue() {
-        let first = grown(None, (0..30).map(issue).collect(), "api", 5);
-        assert_eq!((first.total, first.issues.len()), (30, 30));
+        let first = grown(None, (0..7).map(issue).collect(), "api", 5);
+        assert_eq!((first.total, first.issues.len()), (7, 7));
         assert_eq!(first.limit, 5);
-        let second = grown(Some(first), (30..200).map(issue).collect(), "api", 5);
+        let second = grown(Some(first), (7..200).map(issue).collect(), "api", 5);
         assert_eq!(second.total, 200);
-        assert_eq!(second.issues.len(), DIGEST_ROWS);
-        assert_eq!(second.issues[29].id, "29");
-        assert_eq!(
-            second.issues[DIGEST_ROWS - 1].id,
-            (DIGEST_ROWS - 1).to_string()
-        );
+        assert_eq!(second.issues.len(), STORM_ROWS);
+        assert_eq!(second.issues[6].id, "6");
+        let last = STORM_ROWS - 1;
+        assert_eq!(second.issues[last].id, last.to_string());
     }
 
     #[test]
