@@ -12,7 +12,7 @@
 //! earlier commit's, say) in the service's place.
 //! Bounded: a fixed time per round, loopback only, both servers stopped at the end.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 mod common;

@@ -9,7 +9,7 @@
 //! service's RSS; then binary size, idle RSS and cold start to ready.
 //! Bounded: a fixed number of requests per level, loopback only.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 mod common;

@@ -20,7 +20,7 @@
 //! calls and answers (`OPEN_LOOP_QUICK=1` stops there).
 //! Bounded: 30 s of sending plus at most 30 s of waiting per level.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 mod common;

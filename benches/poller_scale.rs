@@ -9,7 +9,7 @@
 //! tick, tick duration, the service's CPU time per tick and its peak memory.
 //! Bounded: a few ticks per scale, loopback only.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 mod common;

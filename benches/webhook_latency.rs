@@ -15,7 +15,7 @@
 //! to a settled channel, messages and updates posted, Sentry calls made.
 //! Bounded: under a thousand requests, loopback only.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 mod common;

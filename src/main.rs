@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sentry_slack_bot::commands::parse::Command as BotCommand;
-use sentry_slack_bot::commands::run::{execute, plan, Invocation, Outcome, Plan};
+use sentry_slack_bot::commands::run::{execute, plan, Outcome, Plan};
+use sentry_slack_bot::commands::Invocation;
 use sentry_slack_bot::config::{Config, Purpose};
 use sentry_slack_bot::render::text::message_to_text;
 use sentry_slack_bot::render::Message;

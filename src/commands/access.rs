@@ -34,7 +34,7 @@ impl Actor {
 
 /// `/sentry whoami`: per linked org, the Sentry member the person acts as
 /// and whether the policy lets them act.
-pub async fn whoami(ctx: &Context, who: &super::run::Invocation) -> Message {
+pub async fn whoami(ctx: &Context, who: &super::Invocation) -> Message {
     let orgs = match ctx.issues.linked_orgs().await {
         Ok(orgs) if orgs.is_empty() => return Message::mrkdwn(
             "No Sentry org is linked yet. A workspace admin can run `/sentry link` to connect one.",

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use tracing::Instrument;
 
-use super::run::Invocation;
 use super::Context;
+use super::Invocation;
 use crate::grants::tapauth::TapAuthError;
 use crate::grants::{GrantError, LinkPoll};
 use crate::render::{errors, grants as render, Message};

@@ -5,7 +5,8 @@
 use serde::Deserialize;
 use tracing::Instrument;
 
-use super::run::{self, Invocation, Outcome, Plan};
+use super::run::{self, Outcome, Plan};
+use super::Invocation;
 use super::{Context, Subcommand};
 use crate::render::errors;
 use crate::sentry::turns;

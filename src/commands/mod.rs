@@ -60,3 +60,18 @@ pub struct Context {
     /// Where Sentry's webhooks reach the bot, and their secrets.
     pub webhook_setup: webhooks::WebhookSetup,
 }
+
+/// Who ran a command, where, and where its answers go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    /// Slack workspace.
+    pub team_id: String,
+    /// Slack user.
+    pub user_id: String,
+    /// Channel.
+    pub channel_id: String,
+    /// The channel's name without `#`, when Slack sent it.
+    pub channel_name: Option<String>,
+    /// Where deferred answers go.
+    pub response_url: String,
+}

@@ -5,7 +5,7 @@
 
 use super::parse::{parse, Command, Subcommand};
 use super::sentry::{self, View};
-use super::{access, grants, help, subscriptions, usage, webhooks, Context};
+use super::{access, grants, help, subscriptions, usage, webhooks, Context, Invocation};
 use crate::slack::{ImmediateReply, Reply};
 
 /// How a command is answered.
@@ -69,21 +69,6 @@ pub fn plan(text: &str) -> Plan {
             subcommand: error.subcommand(),
         },
     }
-}
-
-/// Who ran a command, where, and where its answers go.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invocation {
-    /// Slack workspace.
-    pub team_id: String,
-    /// Slack user.
-    pub user_id: String,
-    /// Channel.
-    pub channel_id: String,
-    /// The channel's name without `#`, when Slack sent it.
-    pub channel_name: Option<String>,
-    /// Where deferred answers go.
-    pub response_url: String,
 }
 
 /// Runs a deferred command and returns its answer.

@@ -2,9 +2,9 @@
 
 use super::access::authorize;
 use super::parse::{ProjectRef, SubscribeOptions};
-use super::run::Invocation;
 use super::sentry::resolve_target;
 use super::Context;
+use super::Invocation;
 use crate::grants::GrantError;
 use crate::issues::MAX_PAGES_PER_READ;
 use crate::render::alerts::{self, Baseline};

@@ -6,8 +6,8 @@ use url::Url;
 
 use super::grants::may_manage_orgs;
 use super::parse::WebhookChange;
-use super::run::Invocation;
 use super::Context;
+use super::Invocation;
 use crate::grants::GrantError;
 use crate::render::webhooks::{self as render, Endpoint, SecretSource, Setup};
 use crate::render::{errors, Message};

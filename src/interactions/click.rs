@@ -9,9 +9,10 @@ use super::change::{already, done_phrase, request_body, snapshot_after, Change};
 use super::codec::{resolve_in_value, IssueAction, IssueVerb, Rerun};
 use crate::commands::access::{authorize, Actor};
 use crate::commands::parse::parse;
-use crate::commands::run::{execute_view, Invocation};
+use crate::commands::run::execute_view;
 use crate::commands::sentry::{issue_in_org, View};
 use crate::commands::Context;
+use crate::commands::Invocation;
 use crate::grants::GrantError;
 use crate::issues::is_not_found;
 use crate::render::escape::{escape_mrkdwn, truncate_plain};
@@ -434,7 +435,7 @@ pub async fn assignee_options(ctx: &Context, org: &str, query: &str) -> Vec<(Str
     if "assign to me".starts_with(&needle) || needle == "me" {
         options.push((
             "Assign to me".to_string(),
-            super::payload::ASSIGN_TO_ME.to_string(),
+            super::codec::ASSIGN_TO_ME.to_string(),
         ));
     }
     match teams {

@@ -196,6 +196,9 @@ pub fn page_from_block_id(block_id: &str) -> Option<Rerun> {
 /// Action id prefix of a list row's "Resolve in…" menu: `row_resolve_in:org:issue`.
 pub const ROW_RESOLVE_IN: &str = "row_resolve_in:";
 
+/// The assignee menu's first option's value: the person who picks it.
+pub const ASSIGN_TO_ME: &str = "me";
+
 /// The value of a release option in "Resolve in…": `rel:org:issue:version`;
 /// `None` when it would pass Slack's 150-character limit on option values.
 pub fn resolve_in_value(org: &str, issue_id: &str, version: &str) -> Option<String> {

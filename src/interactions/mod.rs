@@ -13,9 +13,10 @@ use serde_json::json;
 use tracing::Instrument;
 
 use crate::commands::parse::parse;
-use crate::commands::run::{execute_view, Invocation};
+use crate::commands::run::execute_view;
 use crate::commands::sentry::View;
 use crate::commands::Context;
+use crate::commands::Invocation;
 use crate::render::limits::MAX_BUTTON_VALUE;
 use crate::render::Message;
 use crate::slack::{Reply, Visibility};

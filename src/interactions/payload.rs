@@ -121,9 +121,6 @@ impl Action {
     }
 }
 
-/// The assignee menu's first option: the person who picks it.
-pub const ASSIGN_TO_ME: &str = "me";
-
 /// What a click asks for.
 #[derive(Debug)]
 pub enum Intent {
@@ -222,7 +219,7 @@ fn assignment(action: &Action, org: String, issue_id: String, surface: Surface) 
     let Some(option) = action.selected_option.as_ref() else {
         return Intent::Nothing;
     };
-    let requested = if option.value == ASSIGN_TO_ME {
+    let requested = if option.value == super::codec::ASSIGN_TO_ME {
         Requested::Verb(IssueVerb::AssignToMe)
     } else if option.value.starts_with("user:") || option.value.starts_with("team:") {
         Requested::Assign {

@@ -7,7 +7,7 @@ use slack_morphism::prelude::*;
 use crate::interactions::codec::Rerun;
 use crate::render::card::{issue_card, Card, Phase};
 use crate::render::escape::{escape_mrkdwn, inline_code, untrusted};
-use crate::render::issues::{level_emoji, link};
+use crate::render::issue_text::{level_emoji, link};
 use crate::render::limits;
 use crate::render::message::{context, section, Message};
 use crate::sentry::models::{Event, Issue};

@@ -17,7 +17,7 @@ use crate::interactions::codec::{
 };
 use crate::render::escape::{escape_mrkdwn, inline_code, truncate_plain, untrusted};
 use crate::render::facts::{self, Facts};
-use crate::render::issues::{assignee, is_open, level_emoji, link};
+use crate::render::issue_text::{assignee, is_open, level_emoji, link};
 use crate::render::limits;
 use crate::render::message::{context, section, Message};
 use crate::render::time::slack_date;

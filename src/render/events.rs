@@ -8,7 +8,8 @@ use crate::render::escape::{
     escape_mrkdwn, escape_truncated, inline_code, percent_encode, truncate_plain, untrusted,
 };
 use crate::render::facts;
-use crate::render::issues::{link, pager};
+use crate::render::issue_text::link;
+use crate::render::issues::pager;
 use crate::render::limits;
 use crate::render::message::{context, section, Message};
 use crate::render::time::slack_date;

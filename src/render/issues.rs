@@ -8,6 +8,7 @@ use crate::render::card::{actions, Place};
 use crate::render::escape::{
     escape_mrkdwn, escape_truncated, inline_code, truncate_plain, untrusted,
 };
+use crate::render::issue_text::{assignee, is_open, level_emoji, link};
 use crate::render::limits;
 use crate::render::message::{context, section, Message};
 use crate::render::time::slack_date;
@@ -18,55 +19,8 @@ pub const PAGE_SIZE: u32 = 10;
 /// Characters of a title in a list row.
 const ROW_TITLE: usize = 200;
 
-/// Emoji for a Sentry level.
-pub fn level_emoji(level: Option<&str>) -> &'static str {
-    match level {
-        Some("fatal") => ":skull:",
-        Some("error") => ":red_circle:",
-        Some("warning") => ":large_orange_circle:",
-        Some("info") => ":large_blue_circle:",
-        Some("debug") => ":white_circle:",
-        _ => ":black_circle:",
-    }
-}
-
-/// `<url|label>` when the URL is a plain http(s) link, else the label alone.
-/// `label` must already be escaped.
-pub fn link(url: Option<&str>, label: &str) -> String {
-    match url.and_then(|u| url::Url::parse(u).ok()) {
-        Some(u) if matches!(u.scheme(), "http" | "https") => {
-            let href = u
-                .as_str()
-                .replace('|', "%7C")
-                .replace('>', "%3E")
-                .replace('<', "%3C");
-            format!("<{href}|{label}>")
-        }
-        _ => label.to_string(),
-    }
-}
-
-/// Who the issue is assigned to: a name, an email, or `#team`.
-pub fn assignee(issue: &Issue) -> Option<String> {
-    let a = issue.assigned_to.as_ref()?;
-    let name = a
-        .name
-        .as_deref()
-        .or(a.email.as_deref())
-        .or(a.id.as_deref())?;
-    Some(match a.kind.as_deref() {
-        Some("team") => format!("#{name}"),
-        _ => name.to_string(),
-    })
-}
-
 fn short_id(issue: &Issue) -> String {
     escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id))
-}
-
-/// Whether the issue is open (unresolved), as opposed to resolved or archived.
-pub fn is_open(issue: &Issue) -> bool {
-    matches!(issue.status.as_deref(), None | Some("unresolved"))
 }
 
 /// The one-line stats under a title.

@@ -9,6 +9,7 @@ pub mod escape;
 pub mod events;
 pub mod facts;
 pub mod grants;
+pub mod issue_text;
 pub mod issues;
 pub mod limits;
 pub mod message;

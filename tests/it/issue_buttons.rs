@@ -1,0 +1,555 @@
+//! Buttons and menus that change issues: acknowledged at once, exact Sentry
+//! bodies, the message redrawn in place, failures told to the clicker only.
+
+use crate::support::message_text as all_text;
+
+use std::time::{Duration, Instant};
+
+use crate::support::app::{spawn_app_in, TestApp};
+use crate::support::fake_sentry::{Fault, Mode};
+use serde_json::{json, Value};
+
+use crate::support::ALL_SCOPES as ALL;
+
+async fn acme(scopes: &[&str]) -> TestApp {
+    acme_in(Mode::SentryIo, scopes).await
+}
+
+async fn acme_in(mode: Mode, scopes: &[&str]) -> TestApp {
+    let app = spawn_app_in(
+        mode,
+        vec![
+            ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
+            ("SENTRY_ORG", "acme".into()),
+        ],
+    )
+    .await;
+    app.sentry.add_org("acme", &["api"]);
+    app.sentry.add_token("tok-acme", "acme", scopes);
+    app
+}
+
+async fn interact(app: &TestApp, payload: Value) -> (Duration, reqwest::Response) {
+    let started = Instant::now();
+    let response = app.interact(&payload).await;
+    (started.elapsed(), response)
+}
+
+/// Clicks an element of an issue detail message; returns the response_url id.
+async fn click_detail(app: &TestApp, user: &str, action: Value) -> String {
+    let (url, id) = app.slack.response_url();
+    let payload = json!({
+        "type": "block_actions",
+        "user": { "id": user }, "team": { "id": "T0ACME" }, "channel": { "id": "C0ALERTS" },
+        "container": { "type": "message", "is_ephemeral": true },
+        "response_url": url,
+        "actions": [action]
+    });
+    let (elapsed, response) = interact(app, payload).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.text().await.unwrap(),
+        "",
+        "acknowledged with an empty 200"
+    );
+    assert!(elapsed < Duration::from_secs(1));
+    id
+}
+
+fn select(block_id: &str, value: &str) -> Value {
+    json!({ "action_id": "issue_select", "block_id": block_id, "type": "static_select", "selected_option": { "text": { "type": "plain_text", "text": "x" }, "value": value } })
+}
+
+fn puts(app: &TestApp) -> Vec<Value> {
+    app.sentry.put_bodies()
+}
+
+both_modes!(
+    every_option_sends_exactly_the_documented_body_and_redraws_the_message,
+    every_option_sends_its_body_and_redraws
+);
+async fn every_option_sends_its_body_and_redraws(mode: Mode) {
+    let app = acme_in(mode, ALL).await;
+    let cases = [
+        (
+            "resolve",
+            json!({ "status": "resolved" }),
+            "Resolved by <@U0ALICE> just now",
+        ),
+        (
+            "resolve_next",
+            json!({ "status": "resolved", "statusDetails": { "inNextRelease": true } }),
+            "Resolved in the next release by",
+        ),
+        (
+            "resolve_current",
+            json!({ "status": "resolved", "statusDetails": { "inRelease": "latest" } }),
+            "Resolved in the current release by",
+        ),
+        (
+            "archive_escalating",
+            json!({ "status": "ignored", "substatus": "archived_until_escalating" }),
+            "Archived until escalating by",
+        ),
+        (
+            "archive_1h",
+            json!({ "status": "ignored", "substatus": "archived_until_condition_met", "statusDetails": { "ignoreDuration": 60 } }),
+            "Archived for 1 hour by",
+        ),
+        (
+            "archive_24h",
+            json!({ "status": "ignored", "substatus": "archived_until_condition_met", "statusDetails": { "ignoreDuration": 1440 } }),
+            "Archived for 24 hours by",
+        ),
+        (
+            "archive_1w",
+            json!({ "status": "ignored", "substatus": "archived_until_condition_met", "statusDetails": { "ignoreDuration": 10080 } }),
+            "Archived for 1 week by",
+        ),
+        (
+            "archive_100",
+            json!({ "status": "ignored", "substatus": "archived_until_condition_met", "statusDetails": { "ignoreCount": 100 } }),
+            "Archived until 100 more events by",
+        ),
+        (
+            "archive_forever",
+            json!({ "status": "ignored", "substatus": "archived_forever" }),
+            "Archived forever by",
+        ),
+    ];
+    for (i, (code, body, line)) in cases.iter().enumerate() {
+        let id = app.sentry.add_issue("acme", "api", json!({}));
+        let block = format!("d|acme|api|{id}");
+        let response_id = click_detail(
+            &app,
+            "U0ALICE",
+            select(&block, &format!("{code}:acme:{id}")),
+        )
+        .await;
+        let reply = app
+            .slack
+            .wait_for_responses(&response_id, 1)
+            .await
+            .remove(0);
+        assert_eq!(puts(&app)[i], *body, "{code}");
+        assert_eq!(reply["replace_original"], true, "{code}");
+        assert!(
+            all_text(&reply).contains(line),
+            "{code}: {}",
+            all_text(&reply)
+        );
+        // The redrawn message offers Unresolve now.
+        let actions = reply["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["type"] == "actions")
+            .unwrap();
+        assert_eq!(
+            actions["elements"][0]["value"],
+            format!("unresolve:acme:{id}"),
+            "{code}"
+        );
+    }
+
+    // Unresolve brings Resolve back.
+    let id = app
+        .sentry
+        .add_issue("acme", "api", json!({ "status": "resolved" }));
+    let response_id = click_detail(
+        &app,
+        "U0ALICE",
+        json!({ "action_id": "issue_action", "block_id": format!("d|acme|api|{id}"), "type": "button", "value": format!("unresolve:acme:{id}") }),
+    )
+    .await;
+    let reply = app
+        .slack
+        .wait_for_responses(&response_id, 1)
+        .await
+        .remove(0);
+    assert_eq!(
+        puts(&app).last().unwrap(),
+        &json!({ "status": "unresolved" })
+    );
+    assert!(all_text(&reply).contains("Unresolved by <@U0ALICE> just now"));
+
+    // Each action is recorded.
+    app.wait_for_log("issue action").await;
+    let store = sentry_slack_bot::store::Store::open(&sentry_slack_bot::config::Secret::new(
+        format!("sqlite://{}", app.database_path.display()),
+    ))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let actions: Vec<_> = store
+        .recent_activity(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.kind == sentry_slack_bot::store::ActivityKind::Action)
+        .collect();
+    assert_eq!(actions.len(), cases.len() + 1);
+    assert!(actions
+        .iter()
+        .all(|a| a.outcome == "ok" && a.user_id == "U0ALICE"));
+    assert!(actions
+        .iter()
+        .any(|a| a.subject == format!("unresolve acme/{id}")));
+}
+
+#[tokio::test]
+async fn a_missing_scope_is_explained_to_the_clicker_and_nothing_changes() {
+    let app = acme(&["org:read", "project:read", "event:read"]).await;
+    let id = app.sentry.add_issue("acme", "api", json!({}));
+    let response_id = click_detail(
+        &app,
+        "U0ALICE",
+        json!({ "action_id": "issue_action", "block_id": format!("d|acme|api|{id}"), "type": "button", "value": format!("resolve:acme:{id}") }),
+    )
+    .await;
+    let reply = app
+        .slack
+        .wait_for_responses(&response_id, 1)
+        .await
+        .remove(0);
+    assert_eq!(reply["response_type"], "ephemeral");
+    assert!(
+        reply.get("replace_original").is_none(),
+        "the message is left intact"
+    );
+    assert!(
+        all_text(&reply).contains("lacks the `event:write` scope"),
+        "{}",
+        all_text(&reply)
+    );
+    assert_eq!(app.sentry.issue(&id).unwrap()["status"], "unresolved");
+}
+
+#[tokio::test]
+async fn a_slow_sentry_is_acked_at_once_and_answered_later() {
+    let app = acme(ALL).await;
+    let id = app.sentry.add_issue("acme", "api", json!({}));
+    app.sentry
+        .push_faults([Fault::Delay(Duration::from_secs(5))]);
+    let started = Instant::now();
+    let response_id = click_detail(
+        &app,
+        "U0ALICE",
+        json!({ "action_id": "issue_action", "block_id": format!("d|acme|api|{id}"), "type": "button", "value": format!("resolve:acme:{id}") }),
+    )
+    .await;
+    let reply = app
+        .slack
+        .wait_for_responses(&response_id, 1)
+        .await
+        .remove(0);
+    assert!(started.elapsed() >= Duration::from_secs(5));
+    assert!(all_text(&reply).contains("Resolved by <@U0ALICE>"));
+}
+
+#[tokio::test]
+async fn double_clicks_and_clicks_on_issues_already_in_that_state() {
+    let app = acme(ALL).await;
+    let id = app.sentry.add_issue("acme", "api", json!({}));
+    let action = json!({ "action_id": "issue_action", "block_id": format!("d|acme|api|{id}"), "type": "button", "value": format!("resolve:acme:{id}") });
+    let (a, b) = tokio::join!(
+        click_detail(&app, "U0ALICE", action.clone()),
+        click_detail(&app, "U0ADMIN", action.clone())
+    );
+    let first = app.slack.wait_for_responses(&a, 1).await.remove(0);
+    let second = app.slack.wait_for_responses(&b, 1).await.remove(0);
+    assert_eq!(app.sentry.issue(&id).unwrap()["status"], "resolved");
+    // Whatever the interleaving, no click fails and the final state is resolved.
+    for reply in [&first, &second] {
+        let text = all_text(reply);
+        assert!(
+            text.contains("Resolved by") || text.contains("is already resolved"),
+            "{text}"
+        );
+    }
+    let puts_before = puts(&app).len();
+    let again = click_detail(&app, "U0ALICE", action).await;
+    let reply = app.slack.wait_for_responses(&again, 1).await.remove(0);
+    assert!(
+        all_text(&reply).contains("is already resolved, so nothing changed"),
+        "{}",
+        all_text(&reply)
+    );
+    assert!(reply.get("replace_original").is_none());
+    assert_eq!(puts(&app).len(), puts_before, "no PUT for a no-op");
+
+    app.sentry.delete_issue(&id);
+    let gone = click_detail(
+        &app,
+        "U0ALICE",
+        json!({ "action_id": "issue_action", "block_id": format!("d|acme|api|{id}"), "type": "button", "value": format!("unresolve:acme:{id}") }),
+    )
+    .await;
+    let reply = app.slack.wait_for_responses(&gone, 1).await.remove(0);
+    assert!(
+        all_text(&reply).contains("no longer exists in Sentry"),
+        "{}",
+        all_text(&reply)
+    );
+}
+
+#[tokio::test]
+async fn assignee_search_works_server_side_in_a_2000_member_org() {
+    let app = acme(ALL).await;
+    app.sentry.add_members("acme", 2000);
+    app.sentry.add_team("acme", "backend");
+    let id = app.sentry.add_issue("acme", "api", json!({}));
+    let block = format!("d|acme|api|{id}");
+    let suggestion = json!({
+        "type": "block_suggestion", "action_id": "assign", "block_id": block, "value": "member1999",
+        "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" }
+    });
+    let (elapsed, response) = interact(&app, suggestion).await;
+    assert!(elapsed < Duration::from_secs(3));
+    let options: Value = response.json().await.unwrap();
+    let options = options["options"].as_array().unwrap();
+    assert_eq!(options.len(), 1, "{options:?}");
+    assert_eq!(options[0]["value"], "user:101999");
+    assert_eq!(
+        options[0]["text"]["text"],
+        "Member 1999 (member1999@acme.test)"
+    );
+    let search = app
+        .sentry
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/members/"))
+        .unwrap();
+    assert_eq!(
+        search.param("query"),
+        Some("member1999"),
+        "searched by Sentry, not locally"
+    );
+
+    let teams = json!({ "type": "block_suggestion", "action_id": "assign", "block_id": block, "value": "back" });
+    let (_, response) = interact(&app, teams).await;
+    let options: Value = response.json().await.unwrap();
+    assert_eq!(options["options"][0]["value"], "team:500");
+    assert_eq!(options["options"][0]["text"]["text"], "#backend");
+
+    let pick = json!({ "action_id": "assign", "block_id": block, "type": "external_select",
+        "selected_option": { "text": { "type": "plain_text", "text": "Member 1999 (member1999@acme.test)" }, "value": "user:101999" } });
+    let response_id = click_detail(&app, "U0ALICE", pick).await;
+    let reply = app
+        .slack
+        .wait_for_responses(&response_id, 1)
+        .await
+        .remove(0);
+    assert_eq!(
+        puts(&app).last().unwrap(),
+        &json!({ "assignedTo": "user:101999" })
+    );
+    assert!(
+        all_text(&reply).contains("Assigned to Member 1999 (member1999@acme.test) by <@U0ALICE>"),
+        "{}",
+        all_text(&reply)
+    );
+
+    let unassign = click_detail(
+        &app,
+        "U0ALICE",
+        select(&block, &format!("unassign:acme:{id}")),
+    )
+    .await;
+    app.slack.wait_for_responses(&unassign, 1).await;
+    assert_eq!(puts(&app).last().unwrap(), &json!({ "assignedTo": null }));
+}
+
+#[tokio::test]
+async fn a_list_rows_assignee_menu_offers_assign_to_me_first_and_redraws_the_list() {
+    let app = acme(ALL).await;
+    app.sentry
+        .add_member("acme", "777", "Alice Example", "alice@acme.test");
+    let id = app
+        .sentry
+        .add_issue("acme", "api", json!({ "title": "Row to take" }));
+    let (_, answer_id) = app.command("issues api").await;
+    let list = app.slack.wait_for_responses(&answer_id, 1).await.remove(0);
+    let (_, row_actions) = crate::support::list_rows(&list).remove(0);
+    let menu = row_actions["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["action_id"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("row_assign:"))
+        })
+        .expect("an assignee menu on the row")
+        .clone();
+    assert_eq!(menu["action_id"], format!("row_assign:acme:{id}"));
+
+    // Options load by the menu's action id: "Assign to me" comes first.
+    let suggestion = json!({
+        "type": "block_suggestion", "action_id": menu["action_id"], "block_id": row_actions["block_id"],
+        "value": "", "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" }
+    });
+    let (_, response) = interact(&app, suggestion).await;
+    let options: Value = response.json().await.unwrap();
+    assert_eq!(options["options"][0]["text"]["text"], "Assign to me");
+    assert_eq!(options["options"][0]["value"], "me");
+    assert!(options["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["value"] == "user:777"));
+
+    let pick = json!({ "action_id": menu["action_id"], "block_id": row_actions["block_id"], "type": "external_select",
+        "selected_option": { "text": { "type": "plain_text", "text": "Assign to me" }, "value": "me" } });
+    let response_id = click_detail(&app, "U0ALICE", pick).await;
+    let reply = app
+        .slack
+        .wait_for_responses(&response_id, 1)
+        .await
+        .remove(0);
+    assert_eq!(puts(&app), [json!({ "assignedTo": "user:777" })]);
+    assert_eq!(reply["replace_original"], true);
+    let text = all_text(&reply);
+    assert!(
+        text.contains("*acme/api* · `is:unresolved` · page 1")
+            && text.contains("Assigned to Alice Example by <@U0ALICE> just now"),
+        "the list is redrawn with what happened: {text}"
+    );
+}
+
+#[tokio::test]
+async fn assign_to_me_matches_the_slack_email_to_a_sentry_member() {
+    let app = acme(ALL).await;
+    app.sentry.add_members("acme", 5);
+    app.sentry
+        .add_member("acme", "777", "Alice Example", "alice@acme.test");
+    let id = app.sentry.add_issue("acme", "api", json!({}));
+    let block = format!("d|acme|api|{id}");
+    let response_id = click_detail(
+        &app,
+        "U0ALICE",
+        select(&block, &format!("assign_me:acme:{id}")),
+    )
+    .await;
+    let reply = app
+        .slack
+        .wait_for_responses(&response_id, 1)
+        .await
+        .remove(0);
+    assert_eq!(puts(&app), [json!({ "assignedTo": "user:777" })]);
+    assert!(
+        all_text(&reply).contains("Assigned to Alice Example by <@U0ALICE>"),
+        "{}",
+        all_text(&reply)
+    );
+
+    // Someone Sentry does not know is told so, and nothing changes.
+    let response_id = click_detail(
+        &app,
+        "U0OWNER",
+        select(&block, &format!("assign_me:acme:{id}")),
+    )
+    .await;
+    let reply = app
+        .slack
+        .wait_for_responses(&response_id, 1)
+        .await
+        .remove(0);
+    assert!(
+        all_text(&reply)
+            .contains("No member of *acme* in Sentry has your Slack email (owner@acme.test)"),
+        "{}",
+        all_text(&reply)
+    );
+    assert_eq!(puts(&app).len(), 1);
+}
+
+#[tokio::test]
+async fn a_row_menu_in_a_list_redraws_the_page_with_a_status_line() {
+    let app = acme(ALL).await;
+    let id = app
+        .sentry
+        .add_issue("acme", "api", json!({ "title": "First problem" }));
+    app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Second problem", "lastSeen": "2026-11-28T00:00:00Z" }),
+    );
+    let (_, list_id) = app.command("issues api").await;
+    let list = app.slack.wait_for_responses(&list_id, 1).await.remove(0);
+    let (_, row_actions) = crate::support::list_rows(&list)
+        .into_iter()
+        .find(|(text, _)| {
+            text["text"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("First problem"))
+        })
+        .unwrap();
+    assert_eq!(
+        row_actions["elements"][0]["value"],
+        format!("resolve:acme:{id}")
+    );
+    let action = crate::support::row_click(&row_actions);
+    let response_id = click_detail(&app, "U0ALICE", action).await;
+    let reply = app
+        .slack
+        .wait_for_responses(&response_id, 1)
+        .await
+        .remove(0);
+    assert_eq!(reply["replace_original"], true);
+    let text = all_text(&reply);
+    assert!(text.contains(": Resolved by <@U0ALICE> just now"), "{text}");
+    assert!(
+        !text.contains("First problem"),
+        "the resolved issue leaves the unresolved list: {text}"
+    );
+    assert!(text.contains("Second problem"));
+}
+
+#[tokio::test]
+async fn a_click_asks_only_the_org_its_button_names() {
+    let app = acme(ALL).await;
+    // A second org, linked through TapAuth after the static one.
+    app.sentry.add_org("globex", &["web"]);
+    app.sentry.add_token("tok-globex", "globex", ALL);
+    app.tapauth
+        .script_next_grant(vec![crate::support::fake_tapauth::Step::active(
+            "tok-globex",
+        )]);
+    let (_, id) = app.command_as("U0ADMIN", "link").await;
+    assert!(
+        all_text(&app.slack.wait_for_responses(&id, 2).await[1]).contains("Linked org *globex*")
+    );
+
+    let issue = app.sentry.add_issue("globex", "web", json!({}));
+    let before = app.sentry.requests().len();
+    let response_id = click_detail(
+        &app,
+        "U0ALICE",
+        select(
+            &format!("d|globex|web|{issue}"),
+            &format!("resolve:globex:{issue}"),
+        ),
+    )
+    .await;
+    let reply = app
+        .slack
+        .wait_for_responses(&response_id, 1)
+        .await
+        .remove(0);
+    assert!(
+        all_text(&reply).contains("Resolved by <@U0ALICE>"),
+        "{reply}"
+    );
+    let after: Vec<_> = app.sentry.requests().into_iter().skip(before).collect();
+    assert!(!after.is_empty());
+    for request in &after {
+        assert_eq!(
+            request.token.as_deref(),
+            Some("tok-globex"),
+            "{}",
+            request.path
+        );
+        assert!(!request.path.contains("/acme/"), "{}", request.path);
+    }
+}

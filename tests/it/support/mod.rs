@@ -1,0 +1,121 @@
+//! Test support shared by the integration tests: a Slack request signer, a
+//! fake Slack Web API (with `response_url`s), and a helper that starts the
+//! real `sentry-slack-bot serve` binary against them.
+#![allow(dead_code)]
+
+pub mod alerts;
+pub mod app;
+pub mod block_kit;
+pub mod fake_sentry;
+pub mod fake_slack;
+pub mod fake_tapauth;
+pub mod postgres;
+pub mod signer;
+
+/// Every scope the bot asks for by default, as the fake Sentry grants them.
+pub const ALL_SCOPES: &[&str] = &[
+    "org:read",
+    "project:read",
+    "team:read",
+    "member:read",
+    "event:write",
+];
+
+/// Serves `router` on an ephemeral loopback port in the background.
+pub async fn serve_on_loopback(router: axum::Router, name: &str) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind {name}: {e}"));
+    let addr = listener.local_addr().expect("local addr");
+    let name = name.to_string();
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .await
+            .unwrap_or_else(|e| panic!("{name} stopped: {e}"));
+    });
+    addr
+}
+
+/// The element with `action_id` in a message's actions blocks.
+pub fn action_element<'a>(
+    reply: &'a serde_json::Value,
+    action_id: &str,
+) -> Option<&'a serde_json::Value> {
+    reply["blocks"]
+        .as_array()?
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().into_iter().flatten())
+        .find(|e| e["action_id"] == action_id)
+}
+
+/// The rows of an issue list: each row's text section and the actions
+/// block under it (whose block id, `r…`, names the row's page).
+#[allow(dead_code)]
+pub fn list_rows(reply: &serde_json::Value) -> Vec<(serde_json::Value, serde_json::Value)> {
+    let blocks = reply["blocks"].as_array().cloned().unwrap_or_default();
+    blocks
+        .windows(2)
+        .filter(|pair| {
+            pair[0]["type"] == "section"
+                && pair[1]["type"] == "actions"
+                && pair[1]["block_id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with('r'))
+        })
+        .map(|pair| (pair[0].clone(), pair[1].clone()))
+        .collect()
+}
+
+/// A click on a list row's main button (Resolve or Unresolve), as Slack sends it.
+#[allow(dead_code)]
+pub fn row_click(actions: &serde_json::Value) -> serde_json::Value {
+    let button = &actions["elements"][0];
+    serde_json::json!({
+        "action_id": button["action_id"], "block_id": actions["block_id"],
+        "type": "button", "value": button["value"]
+    })
+}
+
+/// All the text a person would read in a Slack message JSON: the fallback,
+/// block texts, fields and element labels, one per line.
+pub fn message_text(message: &serde_json::Value) -> String {
+    let mut out = message["text"].as_str().unwrap_or_default().to_string();
+    for block in message["blocks"].as_array().into_iter().flatten() {
+        let mut parts = vec![&block["text"]["text"]];
+        for field in block["fields"].as_array().into_iter().flatten() {
+            parts.push(&field["text"]);
+        }
+        for element in block["elements"].as_array().into_iter().flatten() {
+            parts.push(&element["text"]);
+            parts.push(&element["text"]["text"]);
+        }
+        for part in parts {
+            if let Some(text) = part.as_str() {
+                out.push('\n');
+                out.push_str(text);
+            }
+        }
+    }
+    out
+}
+
+/// Runs the async test body `$body(mode)` twice, as two tests in module
+/// `$name`: against sentry.io as documented, and against a Sentry-compatible
+/// server that strays from the docs.
+#[macro_export]
+macro_rules! both_modes {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sentry_io() {
+                super::$body($crate::support::fake_sentry::Mode::SentryIo).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn compatible_server() {
+                super::$body($crate::support::fake_sentry::Mode::Compatible).await
+            }
+        }
+    };
+}
