@@ -8,8 +8,12 @@ RUN mkdir -p src benches \
     && echo 'fn main() {}' > benches/ack_latency.rs \
     && cargo build --release --locked \
     && rm -rf src benches
+COPY build.rs ./
 COPY src ./src
 COPY benches ./benches
+# The commit `/sentry version` names: `fly deploy --build-arg SOURCE_COMMIT=$(git rev-parse HEAD)`.
+ARG SOURCE_COMMIT=unknown
+ENV SOURCE_COMMIT=$SOURCE_COMMIT
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin sentry-slack-bot
 
 # Run: a slim image with CA certificates, the binary only, as a non-root user.

@@ -31,6 +31,7 @@ pub mod socket;
 pub mod store;
 pub mod telemetry;
 pub mod throttle;
+pub mod version;
 pub mod webhooks;
 
 /// `User-Agent` for outbound calls.

@@ -10,7 +10,6 @@ use crate::commands::help;
 use crate::commands::parse::{parse, Subcommand};
 use crate::commands::usage::usage_error;
 use crate::grants::{GrantKind, Health, LinkedOrg};
-use crate::interactions::codec::Rerun;
 use crate::render::alerts::{self, Baseline};
 use crate::render::card::{issue_card, Card};
 use crate::render::escape::percent_encode;
@@ -19,13 +18,14 @@ use crate::render::issues::{issue_page, IssuePage};
 use crate::render::webhooks::{self, Endpoint, SecretSource, Setup};
 use crate::render::{grants, Message};
 use crate::sentry::models::{Event, Issue, Release};
+use crate::slack::action::Rerun;
 use crate::store::SubscriptionRow;
 
 /// "Now" in the samples, so previews and snapshots do not drift.
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 19] = [
+pub const KINDS: [&str; 20] = [
     "alert",
     "regression",
     "resolved",
@@ -45,6 +45,7 @@ pub const KINDS: [&str; 19] = [
     "subscribe-notice",
     "subscriptions",
     "webhooks",
+    "version",
 ];
 
 /// The sample message of `kind`, or `None` for a name not in [`KINDS`].
@@ -194,6 +195,13 @@ pub fn sample(kind: &str) -> Option<Message> {
             secret: SecretSource::Missing,
             last_delivery_seconds_ago: None,
         }),
+        "version" => crate::version::message(
+            &crate::version::Build {
+                version: "1.4.2",
+                commit: "3f9c2a7d41be",
+            },
+            crate::store::Backend::Postgres,
+        ),
         _ => return None,
     })
 }

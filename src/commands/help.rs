@@ -19,7 +19,7 @@ pub fn overview() -> Message {
         ),
     ];
     let mut text = String::from("Sentry for Slack commands:\n");
-    for sub in Subcommand::ALL {
+    for sub in Subcommand::all() {
         let example = sub.examples().first().copied().unwrap_or_default();
         blocks.push(section(&format!(
             "*`{}`*\n{}\n_Example:_ `/sentry {}`",
@@ -46,15 +46,12 @@ pub fn prepared(topic: Option<Subcommand>) -> &'static PreparedReply {
     static REPLIES: OnceLock<Vec<PreparedReply>> = OnceLock::new();
     let replies = REPLIES.get_or_init(|| {
         std::iter::once(overview())
-            .chain(Subcommand::ALL.into_iter().map(self::topic))
+            .chain(Subcommand::all().map(self::topic))
             .map(|message| PreparedReply::new(Reply::ephemeral(message)))
             .collect()
     });
     let index = topic.map_or(0, |sub| {
-        1 + Subcommand::ALL
-            .iter()
-            .position(|s| *s == sub)
-            .unwrap_or_default()
+        1 + Subcommand::all().position(|s| s == sub).unwrap_or_default()
     });
     &replies[index]
 }
@@ -90,42 +87,7 @@ pub fn topic(sub: Subcommand) -> Message {
 }
 
 fn details(sub: Subcommand) -> Option<&'static str> {
-    Some(match sub {
-        Subcommand::Issues => {
-            "The search query uses Sentry's syntax and defaults to `is:unresolved`. \
-             Name the org as `org/project` when several linked orgs have the project."
-        }
-        Subcommand::Issue => {
-            "Accepts a short ID (`API-3F`), a numeric issue id, or an issue URL copied from Sentry."
-        }
-        Subcommand::Subscribe => {
-            "Alerts follow the search query (default `is:unresolved`); issues that already exist \
-             are not posted.\n\
-             • `--no-regressions`: skip issues that come back after being resolved\n\
-             • `--digest N`: more than N new issues in one check become one digest message \
-             (default 5, at most 40)\n\
-             • `--no-threads`: post follow-ups in the channel instead of the alert's thread"
-        }
-        Subcommand::Link => {
-            "Opens a Sentry approval page where you pick the org. Each org has one connection; \
-             linking it again replaces the old one once the new one is approved."
-        }
-        Subcommand::Unlink => {
-            "Forgets the org's connection. Sentry has no way for the bot to revoke it: uninstall \
-             the integration in the org's Sentry settings as well."
-        }
-        Subcommand::Webhooks => {
-            "With webhooks, Sentry tells the bot about new and changed issues as they happen, so \
-             alerts arrive within seconds instead of at the next poll, and resolved issues update \
-             their alerts at once.\n\
-             • `/sentry webhooks acme`: the URL to paste into an internal integration in Sentry, \
-             the permission and resource to tick, and whether webhooks are live\n\
-             • `/sentry webhooks acme <client secret>`: store the integration's secret (encrypted when the bot has an encryption key), \
-             or replace it when you rotate it\n\
-             • `/sentry webhooks acme off`: forget the secret; deliveries are refused"
-        }
-        _ => return None,
-    })
+    sub.spec().details
 }
 
 #[cfg(test)]
@@ -151,7 +113,7 @@ mod tests {
     #[test]
     fn prepared_help_is_the_rendered_help_for_every_topic() {
         assert_eq!(help_reply(None), Reply::ephemeral(overview()), "overview");
-        for sub in Subcommand::ALL {
+        for sub in Subcommand::all() {
             assert_eq!(help_reply(Some(sub)), Reply::ephemeral(topic(sub)), "{sub}");
             let json: serde_json::Value =
                 serde_json::from_slice(&prepared(Some(sub)).json).unwrap();
@@ -171,7 +133,7 @@ mod tests {
         let help = overview();
         assert!(help.blocks.len() <= limits::MAX_BLOCKS);
         let texts = section_texts(&help).join("\n");
-        for sub in Subcommand::ALL {
+        for sub in Subcommand::all() {
             assert!(
                 texts.contains(&escape_mrkdwn(&sub.usage())),
                 "{sub} missing"

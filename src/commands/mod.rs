@@ -1,9 +1,12 @@
-//! The `/sentry` command language: [`parse`] turns text into a [`Command`],
-//! [`run`] decides what to answer at once and what to do afterwards, and
+//! The `/sentry` command language: [`parse`] turns text into a [`Command`]
+//! using the subcommand's row in [`spec::SPECS`], [`run`] decides what to answer at once and what to do afterwards, and
 //! [`inbound`] takes a verified request from a transport (HTTP or Socket
 //! Mode) and answers it within Slack's deadline.
 
 pub mod access;
+mod arguments;
+pub mod command;
+pub mod error;
 pub mod grants;
 pub mod help;
 pub mod inbound;
@@ -11,6 +14,7 @@ pub mod parse;
 pub mod resolve;
 pub mod run;
 pub mod sentry;
+pub mod spec;
 pub mod subscriptions;
 pub mod usage;
 pub mod webhooks;

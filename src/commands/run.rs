@@ -111,6 +111,10 @@ pub async fn execute_view(
         Command::Webhooks { org, change } => {
             Reply::ephemeral(webhooks::run(ctx, who, org, change).await)
         }
+        Command::Version => Reply::ephemeral(crate::version::message(
+            &crate::version::Build::CURRENT,
+            ctx.store.backend(),
+        )),
         Command::Help { topic } => help::prepared(*topic).reply.clone(),
     }
 }

@@ -5,7 +5,6 @@ use super::parse::ProjectRef;
 use super::resolve::{resolve, Resolution};
 use super::Context;
 use crate::grants::{GrantError, LinkedOrg};
-use crate::interactions::codec::Rerun;
 use crate::issues::{is_not_found, IssueRef};
 use crate::render::capabilities::for_server;
 use crate::render::card::{issue_card, Card};
@@ -16,6 +15,7 @@ use crate::render::message::context;
 use crate::render::{errors, Message};
 use crate::sentry::models::Issue;
 use crate::sentry::IssueQuery;
+use crate::slack::action::Rerun;
 
 /// The query used when none is given.
 pub const DEFAULT_QUERY: &str = "is:unresolved";

@@ -3,8 +3,8 @@
 
 use serde_json::{json, Value};
 
-use super::codec::IssueVerb;
 use crate::sentry::models::Issue;
+use crate::slack::action::IssueVerb;
 
 /// A change to an issue: a verb, or an assignment to a user or team.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use super::change::{already, done_phrase, request_body, snapshot_after, Change};
-use super::codec::{resolve_in_value, IssueAction, IssueVerb, Rerun};
 use crate::commands::access::{authorize, Actor};
 use crate::commands::parse::parse;
 use crate::commands::run::execute_view;
@@ -17,6 +16,7 @@ use crate::grants::GrantError;
 use crate::issues::is_not_found;
 use crate::render::escape::{escape_mrkdwn, truncate_plain};
 use crate::render::{errors, Message};
+use crate::slack::action::{resolve_in_value, IssueAction, IssueVerb, Rerun};
 use crate::slack::{Reply, Visibility};
 use crate::store::{now_ms, Activity, ActivityKind};
 
@@ -402,7 +402,10 @@ pub async fn release_options(ctx: &Context, org: &str, issue_id: &str) -> Vec<(S
                     // Sentry's short form tells long build versions apart.
                     let shown = release.short_version.as_deref().unwrap_or(&release.version);
                     let label = format!("Resolve in {shown}");
-                    options.push((truncate_plain(&label, 75), value));
+                    options.push((
+                        truncate_plain(&label, crate::render::limits::MAX_BUTTON_TEXT),
+                        value,
+                    ));
                 }
             }
         }
@@ -435,7 +438,7 @@ pub async fn assignee_options(ctx: &Context, org: &str, query: &str) -> Vec<(Str
     if "assign to me".starts_with(&needle) || needle == "me" {
         options.push((
             "Assign to me".to_string(),
-            super::codec::ASSIGN_TO_ME.to_string(),
+            crate::slack::action::ASSIGN_TO_ME.to_string(),
         ));
     }
     match teams {
@@ -445,7 +448,10 @@ pub async fn assignee_options(ctx: &Context, org: &str, query: &str) -> Vec<(Str
                 .filter(|t| needle.is_empty() || t.slug.to_lowercase().contains(&needle))
             {
                 options.push((
-                    truncate_plain(&format!("#{}", team.slug), 75),
+                    truncate_plain(
+                        &format!("#{}", team.slug),
+                        crate::render::limits::MAX_BUTTON_TEXT,
+                    ),
                     format!("team:{}", team.id),
                 ));
             }
@@ -463,7 +469,10 @@ pub async fn assignee_options(ctx: &Context, org: &str, query: &str) -> Vec<(Str
                     (false, true) => name,
                     _ => email,
                 };
-                options.push((truncate_plain(&label, 75), format!("user:{}", user.id)));
+                options.push((
+                    truncate_plain(&label, crate::render::limits::MAX_BUTTON_TEXT),
+                    format!("user:{}", user.id),
+                ));
             }
         }
         Err(e) => tracing::warn!(error = %e, "member search failed"),

@@ -1,12 +1,11 @@
 //! Clicks and option loads on our messages. [`payload`] reads what Slack
-//! sends, [`codec`] decodes what our messages carry, [`click`] changes the
+//! sends, [`crate::slack::action`] decodes what our messages carry, [`click`] changes the
 //! issue in Sentry and redraws, [`change`] holds the exact Sentry bodies.
 //! Every interaction is acknowledged at once; the work runs in a spawned
 //! task that answers through the interaction's `response_url`.
 
 pub mod change;
 pub mod click;
-pub mod codec;
 pub mod payload;
 
 use serde_json::json;
@@ -19,8 +18,8 @@ use crate::commands::Context;
 use crate::commands::Invocation;
 use crate::render::limits::MAX_BUTTON_VALUE;
 use crate::render::Message;
+use crate::slack::action::{from_detail_block_id, ActionId, Menu};
 use crate::slack::{Reply, Visibility};
-use codec::{from_detail_block_id, row_assign_target, row_resolve_in_target};
 use payload::{intent, Intent, InteractionPayload};
 
 /// The immediate answer to an interaction (an option list, or nothing),
@@ -174,24 +173,21 @@ async fn suggestions(ctx: &Context, payload: &InteractionPayload) -> serde_json:
             .and_then(from_detail_block_id)
             .map(|(org, _, issue)| (org, issue))
     };
-    let options = match payload.action_id.as_deref() {
-        Some("assign") => match on_card() {
+    let menu = payload.action_id.as_deref().and_then(ActionId::decode);
+    let options = match menu {
+        Some(ActionId::Assign(Menu::Card)) => match on_card() {
             Some((org, _)) => assignees(ctx, payload, &org).await,
             None => Vec::new(),
         },
-        Some("issue_resolve_in") => match on_card() {
+        Some(ActionId::Assign(Menu::Row { org, .. })) => assignees(ctx, payload, &org).await,
+        Some(ActionId::ResolveIn(Menu::Card)) => match on_card() {
             Some((org, issue)) => click::release_options(ctx, &org, &issue).await,
             None => Vec::new(),
         },
-        Some(id) if id.starts_with(codec::ROW_RESOLVE_IN) => match row_resolve_in_target(id) {
-            Some((org, issue)) => click::release_options(ctx, &org, &issue).await,
-            None => Vec::new(),
-        },
-        Some(id) => match row_assign_target(id) {
-            Some((org, _)) => assignees(ctx, payload, &org).await,
-            None => Vec::new(),
-        },
-        None => Vec::new(),
+        Some(ActionId::ResolveIn(Menu::Row { org, issue_id })) => {
+            click::release_options(ctx, &org, &issue_id).await
+        }
+        _ => Vec::new(),
     };
     let options: Vec<serde_json::Value> = options
         .into_iter()

@@ -4,9 +4,10 @@
 use serde::Deserialize;
 
 use super::click::{ActionRequest, Requested, Surface};
-use super::codec::{
-    from_detail_block_id, page_from_block_id, parse_resolve_in, row_assign_target, IssueAction,
-    IssueVerb, Rerun, ROW_ASSIGN, ROW_RESOLVE_IN,
+use crate::slack::action::Place;
+use crate::slack::action::{
+    from_detail_block_id, page_from_block_id, parse_resolve_in, ActionId, IssueAction, IssueVerb,
+    Menu, Rerun,
 };
 
 /// Why an interaction body could not be read.
@@ -161,32 +162,31 @@ pub fn intent(action: &Action, shared: bool, message_ts: Option<&str>) -> Intent
                 })
             })
     };
-    match action.action_id.as_str() {
-        "issues_next" => rerun().map_or(Intent::Nothing, Intent::Page),
-        "share" => rerun().map_or(Intent::Nothing, Intent::Share),
-        "issue_action" | "issue_select" | "issue_archive" | "issue_more" => verb(detail()),
-        id if id.starts_with("expand") => rerun().map_or(Intent::Nothing, Intent::Expand),
+    let on_card = |(org, _, issue_id): (String, String, String)| (org, issue_id);
+    let card_issue = || from_detail_block_id(&action.block_id).map(on_card);
+    let Some(id) = ActionId::decode(&action.action_id) else {
+        return Intent::Nothing;
+    };
+    match id {
+        ActionId::NextPage => rerun().map_or(Intent::Nothing, Intent::Page),
+        ActionId::Share => rerun().map_or(Intent::Nothing, Intent::Share),
+        ActionId::Expand(_) => rerun().map_or(Intent::Nothing, Intent::Expand),
         // A suggested command replaces the answer that suggested it.
-        id if id.starts_with("run:") => rerun().map_or(Intent::Nothing, Intent::Page),
-        // `issue_menu:` is the row menu of lists drawn before rows had actions.
-        id if ["row_action:", "row_archive:", "row_more:"]
-            .iter()
-            .any(|prefix| id.starts_with(prefix)) =>
-        {
-            verb(row())
-        }
-        id if id.starts_with("issue_menu:") => verb(row()),
-        "assign" => match from_detail_block_id(&action.block_id) {
-            Some((org, _, issue_id)) => assignment(action, org, issue_id, detail()),
+        ActionId::Run(_) => rerun().map_or(Intent::Nothing, Intent::Page),
+        ActionId::Verb(Place::Card)
+        | ActionId::Archive(Place::Card)
+        | ActionId::More(Place::Card) => verb(detail()),
+        ActionId::Verb(Place::Row { .. })
+        | ActionId::Archive(Place::Row { .. })
+        | ActionId::More(Place::Row { .. }) => verb(row()),
+        ActionId::Assign(Menu::Card) => match card_issue() {
+            Some((org, issue_id)) => assignment(action, org, issue_id, detail()),
             None => Intent::Nothing,
         },
-        id if id.starts_with(ROW_ASSIGN) => match row_assign_target(id) {
-            Some((org, issue_id)) => assignment(action, org, issue_id, row()),
-            None => Intent::Nothing,
-        },
-        "issue_resolve_in" => resolve_in(action, detail()),
-        id if id.starts_with(ROW_RESOLVE_IN) => resolve_in(action, row()),
-        _ => Intent::Nothing,
+        ActionId::Assign(Menu::Row { org, issue_id }) => assignment(action, org, issue_id, row()),
+        ActionId::ResolveIn(Menu::Card) => resolve_in(action, detail()),
+        ActionId::ResolveIn(Menu::Row { .. }) => resolve_in(action, row()),
+        ActionId::Open(_) | ActionId::LinkApproval => Intent::Nothing,
     }
 }
 
@@ -219,7 +219,7 @@ fn assignment(action: &Action, org: String, issue_id: String, surface: Surface) 
     let Some(option) = action.selected_option.as_ref() else {
         return Intent::Nothing;
     };
-    let requested = if option.value == super::codec::ASSIGN_TO_ME {
+    let requested = if option.value == crate::slack::action::ASSIGN_TO_ME {
         Requested::Verb(IssueVerb::AssignToMe)
     } else if option.value.starts_with("user:") || option.value.starts_with("team:") {
         Requested::Assign {

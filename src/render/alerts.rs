@@ -4,13 +4,13 @@
 use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 
-use crate::interactions::codec::Rerun;
 use crate::render::card::{issue_card, Card, Phase};
 use crate::render::escape::{escape_mrkdwn, inline_code, untrusted};
 use crate::render::issue_text::{level_emoji, link};
 use crate::render::limits;
 use crate::render::message::{context, section, Message};
 use crate::sentry::models::{Event, Issue};
+use crate::slack::action::{ActionId, Rerun};
 use crate::store::SubscriptionRow;
 
 /// Issues listed in one digest message.
@@ -94,7 +94,7 @@ pub fn digest_counted(
         if let Some(value) = expand.encode() {
             row = row.with_accessory(
                 SlackBlockButtonElement::new(pt!("Show"))
-                    .with_action_id(format!("expand:{i}").into())
+                    .with_action_id(ActionId::Expand(i).encode().into())
                     .with_value(value)
                     .into(),
             );

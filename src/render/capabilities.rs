@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::Message;
-use crate::interactions::codec::{IssueVerb, ROW_ASSIGN};
 use crate::sentry::capabilities::Gap;
+use crate::slack::action::{ActionId, IssueVerb};
 
 /// `message` as the org's server can act on it, given what it lacks.
 pub fn for_server(message: Message, gaps: &[Gap]) -> Message {
@@ -31,7 +31,7 @@ pub fn without_assignment(message: Message) -> Message {
         if let Some(elements) = block.get_mut("elements").and_then(Value::as_array_mut) {
             elements.retain(|e| {
                 let id = e.get("action_id").and_then(Value::as_str).unwrap_or("");
-                id != "assign" && !id.starts_with(ROW_ASSIGN)
+                !ActionId::decode(id).is_some_and(|a| a.is_assignment())
             });
             elements.iter_mut().for_each(strip_assignment);
             // A menu left with no options is one Slack refuses.

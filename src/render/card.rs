@@ -12,9 +12,6 @@
 
 use slack_morphism::prelude::*;
 
-use crate::interactions::codec::{
-    detail_block_id, IssueAction, IssueVerb, Rerun, ROW_ASSIGN, ROW_RESOLVE_IN,
-};
 use crate::render::escape::{escape_mrkdwn, inline_code, truncate_plain, untrusted};
 use crate::render::facts::{self, Facts};
 use crate::render::issue_text::{assignee, is_open, level_emoji, link};
@@ -22,6 +19,7 @@ use crate::render::limits;
 use crate::render::message::{context, section, Message};
 use crate::render::time::slack_date;
 use crate::sentry::models::{Event, Issue};
+use crate::slack::action::{self, detail_block_id, ActionId, IssueAction, IssueVerb, Menu, Rerun};
 
 /// Characters of a title on a card.
 const TITLE: usize = 300;
@@ -234,19 +232,22 @@ pub enum Place {
 }
 
 impl Place {
-    /// The action id of `control` here. Action ids are unique within a
-    /// message, so a row's carry its issue; its assignee menu also names the
-    /// org, which the row's block id (the page) does not.
-    pub fn action_id(self, control: &str, org: &str, issue_id: &str) -> String {
-        match (self, control) {
-            (Place::Card, "action") => "issue_action".into(),
-            (Place::Row, "resolve_in") => format!("{ROW_RESOLVE_IN}{org}:{issue_id}"),
-            (Place::Card, "assign") => "assign".into(),
-            (Place::Card, "open") => "open_in_sentry".into(),
-            (Place::Card, other) => format!("issue_{other}"),
-            (Place::Row, "assign") => format!("{ROW_ASSIGN}{org}:{issue_id}"),
-            (Place::Row, "open") => format!("open_in_sentry:{issue_id}"),
-            (Place::Row, other) => format!("row_{other}:{issue_id}"),
+    fn control(self, issue_id: &str) -> action::Place {
+        match self {
+            Place::Card => action::Place::Card,
+            Place::Row => action::Place::Row {
+                issue_id: issue_id.to_string(),
+            },
+        }
+    }
+
+    fn menu(self, org: &str, issue_id: &str) -> Menu {
+        match self {
+            Place::Card => Menu::Card,
+            Place::Row => Menu::Row {
+                org: org.to_string(),
+                issue_id: issue_id.to_string(),
+            },
         }
     }
 }
@@ -262,14 +263,14 @@ pub fn actions(
 ) -> Vec<SlackActionBlockElement> {
     let open = is_open(issue);
     let id = issue.id.as_str();
-    let action_id = |control: &str| place.action_id(control, org, id);
+    let here = || place.control(id);
     let main = if open {
         IssueVerb::Resolve
     } else {
         IssueVerb::Unresolve
     };
     let mut main_button = SlackBlockButtonElement::new(pt!(main.label()))
-        .with_action_id(action_id("action").into())
+        .with_action_id(ActionId::Verb(here()).encode().into())
         .with_value(IssueAction::new(main, org, id).to_string());
     // One green button per message: a list of ten would be a wall of them.
     if place == Place::Card {
@@ -281,14 +282,14 @@ pub fn actions(
         // loaded when the menu opens.
         elements.push(
             SlackBlockExternalSelectElement::new()
-                .with_action_id(action_id("resolve_in").into())
+                .with_action_id(ActionId::ResolveIn(place.menu(org, id)).encode().into())
                 .with_placeholder(pt!("Resolve in…"))
                 .with_min_query_length(0)
                 .into(),
         );
         elements.push(
             SlackBlockStaticSelectElement::new()
-                .with_action_id(action_id("archive").into())
+                .with_action_id(ActionId::Archive(here()).encode().into())
                 .with_placeholder(pt!("Archive…"))
                 .with_options(
                     IssueVerb::ARCHIVE
@@ -300,12 +301,12 @@ pub fn actions(
         );
     }
     let mut assign = SlackBlockExternalSelectElement::new()
-        .with_action_id(action_id("assign").into())
+        .with_action_id(ActionId::Assign(place.menu(org, id)).encode().into())
         .with_placeholder(pt!("Assign…"))
         .with_min_query_length(0);
     if let (Some(actor), Some(name)) = (issue.assignee_actor(), assignee(issue)) {
         assign = assign.with_initial_option(SlackBlockChoiceItem::new(
-            pt!(truncate_plain(&name, 75)),
+            pt!(truncate_plain(&name, limits::MAX_BUTTON_TEXT)),
             actor,
         ));
     }
@@ -318,7 +319,7 @@ pub fn actions(
     {
         elements.push(
             SlackBlockButtonElement::new(pt!("Open in Sentry"))
-                .with_action_id(action_id("open").into())
+                .with_action_id(ActionId::Open(here()).encode().into())
                 .with_url(url)
                 .into(),
         );
@@ -330,14 +331,14 @@ pub fn actions(
     if !more.is_empty() {
         elements.push(
             SlackBlockOverflowElement::new(more)
-                .with_action_id(action_id("more").into())
+                .with_action_id(ActionId::More(here()).encode().into())
                 .into(),
         );
     }
     if let Some(value) = share.and_then(Rerun::encode) {
         elements.push(
             SlackBlockButtonElement::new(pt!("Share in channel"))
-                .with_action_id("share".into())
+                .with_action_id(ActionId::Share.encode().into())
                 .with_value(value)
                 .into(),
         );

@@ -4,10 +4,11 @@ use crate::grants::tapauth::TapAuthError;
 use crate::grants::GrantError;
 use slack_morphism::prelude::*;
 
-use crate::interactions::codec::Rerun;
 use crate::render::escape::{escape_mrkdwn, truncate_plain};
+use crate::render::limits;
 use crate::render::message::Message;
 use crate::sentry::SentryError;
+use crate::slack::action::{ActionId, Rerun};
 
 /// Buttons that run each of `commands` (the text after `/sentry`), for an
 /// answer whose fix is another command; `None` when there is none.
@@ -24,10 +25,13 @@ pub fn fix_buttons(commands: &[String]) -> Option<SlackBlock> {
             }
             .encode()?;
             Some(
-                SlackBlockButtonElement::new(pt!(truncate_plain(&format!("/sentry {text}"), 75)))
-                    .with_action_id(format!("run:{i}").into())
-                    .with_value(value)
-                    .into(),
+                SlackBlockButtonElement::new(pt!(truncate_plain(
+                    &format!("/sentry {text}"),
+                    limits::MAX_BUTTON_TEXT
+                )))
+                .with_action_id(ActionId::Run(i).encode().into())
+                .with_value(value)
+                .into(),
             )
         })
         .collect();

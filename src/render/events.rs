@@ -2,7 +2,6 @@
 //! that otherwise send a person to Sentry's web UI ("what do the last few
 //! occurrences look like?", "which release is this project on?"). Pure.
 
-use crate::interactions::codec::Rerun;
 use crate::render::card::thousands;
 use crate::render::escape::{
     escape_mrkdwn, escape_truncated, inline_code, percent_encode, truncate_plain, untrusted,
@@ -14,6 +13,7 @@ use crate::render::limits;
 use crate::render::message::{context, section, Message};
 use crate::render::time::slack_date;
 use crate::sentry::models::{Event, Issue, Release};
+use crate::slack::action::Rerun;
 
 /// Events listed when no count is given.
 pub const DEFAULT_EVENTS: u32 = 5;

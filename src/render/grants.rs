@@ -7,6 +7,7 @@ use crate::grants::{GrantKind, Health, LinkedOrg, LinkedResult, Unlinked};
 use crate::render::escape::escape_mrkdwn;
 use crate::render::limits;
 use crate::render::message::{context, section, Message};
+use crate::slack::action::ActionId;
 
 /// Minutes a person has to approve a link.
 pub const APPROVAL_MINUTES: u64 = 10;
@@ -19,7 +20,7 @@ pub fn approval(approve_url: &str, scopes: &[String]) -> Message {
     let mut approve = SlackSectionBlock::new().with_text(md!(text.clone()));
     if let Ok(url) = url::Url::parse(approve_url) {
         let button = SlackBlockButtonElement::new(pt!("Approve in Sentry"))
-            .with_action_id("link_approve".into())
+            .with_action_id(ActionId::LinkApproval.encode().into())
             .with_url(url)
             .with_style(SlackBlockButtonStyle::Primary);
         approve = approve.with_accessory(button.into());

@@ -2,7 +2,6 @@
 
 use slack_morphism::prelude::*;
 
-use crate::interactions::codec::{row_block_id, Rerun};
 use crate::render::card::counted;
 use crate::render::card::{actions, Place};
 use crate::render::escape::{
@@ -13,6 +12,7 @@ use crate::render::limits;
 use crate::render::message::{context, section, Message};
 use crate::render::time::slack_date;
 use crate::sentry::models::Issue;
+use crate::slack::action::{row_block_id, ActionId, Rerun};
 
 /// Issues shown per page.
 pub const PAGE_SIZE: u32 = 10;
@@ -144,7 +144,7 @@ pub fn pager(next: Option<&Rerun>, share: Option<&Rerun>) -> Option<SlackBlock> 
     if let Some(value) = next.and_then(Rerun::encode) {
         buttons.push(
             SlackBlockButtonElement::new(pt!("Next page"))
-                .with_action_id("issues_next".into())
+                .with_action_id(ActionId::NextPage.encode().into())
                 .with_value(value)
                 .into(),
         );
@@ -152,7 +152,7 @@ pub fn pager(next: Option<&Rerun>, share: Option<&Rerun>) -> Option<SlackBlock> 
     if let Some(value) = share.and_then(Rerun::encode) {
         buttons.push(
             SlackBlockButtonElement::new(pt!("Share in channel"))
-                .with_action_id("share".into())
+                .with_action_id(ActionId::Share.encode().into())
                 .with_value(value)
                 .into(),
         );

@@ -1,5 +1,7 @@
-//! Outbound Slack: the Web API client and `response_url` answers.
+//! The Slack protocol, nothing about Sentry: what our controls carry back
+//! ([`action`]), the Web API client and `response_url` answers.
 
+pub mod action;
 pub mod error;
 pub mod reply;
 pub mod response_url;

@@ -1,15 +1,169 @@
-//! Everything a message carries back to us when someone clicks: button and
-//! menu values (`verb:org:issue_id`), re-run state for "Next page", "Share"
-//! and digest expansion, and block ids (`d|org|project|issue`, `r<row>|<page>`).
-//! Encoding and decoding are pure and live together, so what the renderer
-//! writes and what the click handler reads cannot drift apart. A leaf: it
-//! depends on nothing in the crate but Slack's limits.
+//! Everything a message carries back to us when someone clicks: which
+//! control it was ([`ActionId`], the only code that writes or reads an
+//! `action_id`), button and menu values (`verb:org:issue_id`), re-run state
+//! for "Next page", "Share" and digest expansion, and block ids
+//! (`d|org|project|issue`, `r<row>|<page>`). Encoding and decoding are pure
+//! and live together, so what a message writes and what the click handler
+//! reads cannot drift apart, and ids of messages posted long ago still
+//! decode. A leaf: it depends on nothing in the crate but Slack's limits.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::render::limits::MAX_BUTTON_VALUE;
+
+/// Where a control sits: on an issue card (its block id names org,
+/// project and issue) or on a row of an issue list (its block id names the
+/// page, so the control names its issue).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// An issue card.
+    Card,
+    /// A list row showing `issue_id`.
+    Row {
+        /// Numeric issue id.
+        issue_id: String,
+    },
+}
+
+/// Which control of one of our messages was used. Action ids are unique
+/// within a message, so a row's controls carry their issue; a row's menus
+/// that load options also carry the org.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActionId {
+    /// "Next page" (value: [`Rerun`]).
+    NextPage,
+    /// "Share in channel" (value: [`Rerun`]).
+    Share,
+    /// "Show" on digest row `n` (value: [`Rerun`]).
+    Expand(usize),
+    /// Suggested command `n` (value: [`Rerun`]); it replaces the answer.
+    Run(usize),
+    /// The main Resolve / Unresolve button (value: [`IssueAction`]).
+    Verb(Place),
+    /// The archive menu (option values: [`IssueAction`]).
+    Archive(Place),
+    /// The overflow menu (option values: [`IssueAction`]).
+    More(Place),
+    /// "Resolve in…", options loaded when it opens. A row's names its org.
+    ResolveIn(Menu),
+    /// "Assign…", options loaded as people type. A row's names its org.
+    Assign(Menu),
+    /// "Open in Sentry": a link, nothing to do.
+    Open(Place),
+    /// The approval link of `/sentry link`: nothing to do.
+    LinkApproval,
+}
+
+/// Where a menu that loads its options sits: a card (whose block id names
+/// the issue) or a row, which names its own org and issue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Menu {
+    /// On an issue card.
+    Card,
+    /// On a list row.
+    Row {
+        /// Org slug.
+        org: String,
+        /// Numeric issue id.
+        issue_id: String,
+    },
+}
+
+/// Action id prefix of a list row's "Resolve in…" menu: `row_resolve_in:org:issue`.
+const ROW_RESOLVE_IN: &str = "row_resolve_in:";
+
+/// Action id prefix of a list row's assignee menu: `row_assign:org:issue`.
+const ROW_ASSIGN: &str = "row_assign:";
+
+impl ActionId {
+    /// The `action_id` to write.
+    pub fn encode(&self) -> String {
+        let row = |prefix: &str, place: &Place, card: &str| match place {
+            Place::Card => card.to_string(),
+            Place::Row { issue_id } => format!("{prefix}{issue_id}"),
+        };
+        match self {
+            ActionId::NextPage => "issues_next".into(),
+            ActionId::Share => "share".into(),
+            ActionId::Expand(n) => format!("expand:{n}"),
+            ActionId::Run(n) => format!("run:{n}"),
+            ActionId::Verb(place) => row("row_action:", place, "issue_action"),
+            ActionId::Archive(place) => row("row_archive:", place, "issue_archive"),
+            ActionId::More(place) => row("row_more:", place, "issue_more"),
+            ActionId::Open(place) => row("open_in_sentry:", place, "open_in_sentry"),
+            ActionId::ResolveIn(Menu::Card) => "issue_resolve_in".into(),
+            ActionId::ResolveIn(Menu::Row { org, issue_id }) => {
+                format!("{ROW_RESOLVE_IN}{org}:{issue_id}")
+            }
+            ActionId::Assign(Menu::Card) => "assign".into(),
+            ActionId::Assign(Menu::Row { org, issue_id }) => {
+                format!("{ROW_ASSIGN}{org}:{issue_id}")
+            }
+            ActionId::LinkApproval => "link_approve".into(),
+        }
+    }
+
+    /// Reads an `action_id`, including those of messages drawn by earlier
+    /// versions (`issue_select`, `issue_menu:…`, a bare `expand`). A forged
+    /// or unknown id reads as `None`.
+    pub fn decode(action_id: &str) -> Option<ActionId> {
+        // The verb and its issue ride in the value, so a row control's own
+        // suffix is only a name and is read as written.
+        let row_issue = |rest: &str| {
+            Some(Place::Row {
+                issue_id: rest.to_string(),
+            })
+        };
+        let row_menu = |rest: &str| {
+            let (org, issue_id) = rest.split_once(':')?;
+            let valid = crate::config::is_slug(org) && is_issue_id(issue_id);
+            valid.then(|| Menu::Row {
+                org: org.to_string(),
+                issue_id: issue_id.to_string(),
+            })
+        };
+        // The index only keeps ids unique; the value says what to run.
+        let index = |rest: &str| Some(rest.parse::<usize>().unwrap_or_default());
+        if let Some(rest) = action_id.strip_prefix("expand") {
+            return Some(ActionId::Expand(
+                rest.trim_start_matches(':').parse().unwrap_or_default(),
+            ));
+        }
+        Some(match action_id {
+            "issues_next" => ActionId::NextPage,
+            "share" => ActionId::Share,
+            "issue_action" | "issue_select" => ActionId::Verb(Place::Card),
+            "issue_archive" => ActionId::Archive(Place::Card),
+            "issue_more" => ActionId::More(Place::Card),
+            "open_in_sentry" => ActionId::Open(Place::Card),
+            "issue_resolve_in" => ActionId::ResolveIn(Menu::Card),
+            "assign" => ActionId::Assign(Menu::Card),
+            "link_approve" => ActionId::LinkApproval,
+            id => {
+                let (prefix, rest) = id.split_once(':')?;
+                match prefix {
+                    "run" => ActionId::Run(index(rest)?),
+                    // `issue_menu:` is the row menu of lists drawn before
+                    // rows had their own controls.
+                    "row_action" | "issue_menu" => ActionId::Verb(row_issue(rest)?),
+                    "row_archive" => ActionId::Archive(row_issue(rest)?),
+                    "row_more" => ActionId::More(row_issue(rest)?),
+                    "open_in_sentry" => ActionId::Open(row_issue(rest)?),
+                    "row_resolve_in" => ActionId::ResolveIn(row_menu(rest)?),
+                    "row_assign" => ActionId::Assign(row_menu(rest)?),
+                    _ => return None,
+                }
+            }
+        })
+    }
+
+    /// Whether this control assigns issues, for servers without assignment.
+    pub fn is_assignment(&self) -> bool {
+        matches!(self, ActionId::Assign(_))
+    }
+}
 
 /// What a click asks Sentry to do to an issue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,9 +347,6 @@ pub fn page_from_block_id(block_id: &str) -> Option<Rerun> {
     Rerun::decode(page)
 }
 
-/// Action id prefix of a list row's "Resolve in…" menu: `row_resolve_in:org:issue`.
-pub const ROW_RESOLVE_IN: &str = "row_resolve_in:";
-
 /// The assignee menu's first option's value: the person who picks it.
 pub const ASSIGN_TO_ME: &str = "me";
 
@@ -213,24 +364,6 @@ pub fn parse_resolve_in(value: &str) -> Option<(String, String, String)> {
     let (issue_id, version) = rest.split_once(':')?;
     let valid = crate::config::is_slug(org) && is_issue_id(issue_id) && !version.trim().is_empty();
     valid.then(|| (org.to_string(), issue_id.to_string(), version.to_string()))
-}
-
-/// The org and issue a row's "Resolve in…" menu names in its action id.
-pub fn row_resolve_in_target(action_id: &str) -> Option<(String, String)> {
-    let rest = action_id.strip_prefix(ROW_RESOLVE_IN)?;
-    row_assign_target(&format!("{ROW_ASSIGN}{rest}"))
-}
-
-/// Action id prefix of a list row's assignee menu: `row_assign:org:issue`.
-/// A row's block id names its page, so the menu names its org and issue.
-pub const ROW_ASSIGN: &str = "row_assign:";
-
-/// The org and issue a row's assignee menu names in its action id,
-/// validated like block ids so a forged one names nothing we would act on.
-pub fn row_assign_target(action_id: &str) -> Option<(String, String)> {
-    let (org, issue_id) = action_id.strip_prefix(ROW_ASSIGN)?.split_once(':')?;
-    let valid = crate::config::is_slug(org) && is_issue_id(issue_id);
-    valid.then(|| (org.to_string(), issue_id.to_string()))
 }
 
 /// Block id of a detail message's actions: `d|org|project|issue`.
@@ -263,6 +396,62 @@ const MAX_BLOCK_ID: usize = 255;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn action_ids_round_trip_and_old_ones_still_decode() {
+        let row = || Place::Row {
+            issue_id: "4509123456".into(),
+        };
+        let menu = || Menu::Row {
+            org: "acme".into(),
+            issue_id: "4509123456".into(),
+        };
+        let all = [
+            ActionId::NextPage,
+            ActionId::Share,
+            ActionId::Expand(3),
+            ActionId::Run(1),
+            ActionId::Verb(Place::Card),
+            ActionId::Verb(row()),
+            ActionId::Archive(Place::Card),
+            ActionId::Archive(row()),
+            ActionId::More(Place::Card),
+            ActionId::More(row()),
+            ActionId::Open(Place::Card),
+            ActionId::Open(row()),
+            ActionId::ResolveIn(Menu::Card),
+            ActionId::ResolveIn(menu()),
+            ActionId::Assign(Menu::Card),
+            ActionId::Assign(menu()),
+            ActionId::LinkApproval,
+        ];
+        for id in all {
+            assert_eq!(ActionId::decode(&id.encode()), Some(id.clone()), "{id:?}");
+            assert!(id.encode().chars().count() <= crate::render::limits::MAX_ACTION_ID);
+        }
+        // Ids written by earlier versions, in messages still in channels.
+        assert_eq!(
+            ActionId::decode("issue_select"),
+            Some(ActionId::Verb(Place::Card))
+        );
+        assert_eq!(
+            ActionId::decode("issue_menu:42"),
+            Some(ActionId::Verb(Place::Row {
+                issue_id: "42".into()
+            }))
+        );
+        assert_eq!(ActionId::decode("expand"), Some(ActionId::Expand(0)));
+        // Forged menus name no org or issue to act on.
+        for forged in [
+            "row_assign:ac me:1",
+            "row_assign:acme",
+            "row_resolve_in:acme:4 2",
+            "boom",
+            "row_boom:1",
+        ] {
+            assert_eq!(ActionId::decode(forged), None, "{forged}");
+        }
+    }
 
     #[test]
     fn values_round_trip_and_garbage_is_rejected() {

@@ -1,0 +1,157 @@
+//! What a `/sentry` command asks for, as data: [`Command`] and the values
+//! its arguments carry.
+
+use std::fmt;
+
+use crate::config::Secret;
+
+/// A project named in a command: `org/project` or a bare `project`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectRef {
+    /// Explicit org slug, when given.
+    pub org: Option<String>,
+    /// Project slug.
+    pub project: String,
+}
+
+impl fmt::Display for ProjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.org {
+            Some(org) => write!(f, "{org}/{}", self.project),
+            None => f.write_str(&self.project),
+        }
+    }
+}
+
+pub use crate::issues::IssueRef;
+
+/// Options of `/sentry subscribe`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SubscribeOptions {
+    /// Alert when a resolved or archived issue comes back.
+    pub regressions: bool,
+    /// More new issues than this in one poll become one digest message.
+    pub digest: u32,
+    /// Follow-ups go in the alert's thread.
+    pub threads: bool,
+}
+
+impl Default for SubscribeOptions {
+    fn default() -> Self {
+        Self {
+            regressions: true,
+            digest: 5,
+            threads: true,
+        }
+    }
+}
+
+/// Largest `--digest` accepted: a digest message lists at most this many issues.
+pub const MAX_DIGEST: u32 = 40;
+
+/// A parsed `/sentry` command. Its variants name the subcommands: strum
+/// derives [`Subcommand`], the data-free twin that spec rows, help and
+/// errors speak of.
+#[derive(Clone, Debug, PartialEq, Eq, strum::EnumDiscriminants)]
+#[strum_discriminants(
+    name(Subcommand),
+    vis(pub),
+    derive(Hash, strum::EnumIter),
+    doc = "A subcommand without its arguments: what help, usage and errors name."
+)]
+pub enum Command {
+    /// Every command, or one in detail.
+    Help {
+        /// The command to explain, if one was named.
+        topic: Option<Subcommand>,
+    },
+    /// A project's issues.
+    Issues {
+        /// Which project.
+        project: ProjectRef,
+        /// Sentry search query as typed; `None` means the default.
+        query: Option<String>,
+    },
+    /// One issue.
+    Issue {
+        /// Which issue.
+        issue: IssueRef,
+    },
+    /// An issue's recent events.
+    Events {
+        /// Which issue.
+        issue: IssueRef,
+        /// How many, 1 to 20.
+        count: u32,
+    },
+    /// A project's recent releases.
+    Releases {
+        /// Which project.
+        project: ProjectRef,
+    },
+    /// Projects of linked orgs.
+    Projects {
+        /// Restrict to one org.
+        org: Option<String>,
+    },
+    /// Linked orgs.
+    Orgs,
+    /// Start linking an org.
+    Link,
+    /// Forget an org's grant.
+    Unlink {
+        /// Org slug.
+        org: String,
+    },
+    /// Subscribe the channel to a project's alerts.
+    Subscribe {
+        /// Which project.
+        project: ProjectRef,
+        /// Sentry search query as typed; `None` means the default.
+        query: Option<String>,
+        /// Alert options.
+        options: SubscribeOptions,
+    },
+    /// Remove the channel's subscription.
+    Unsubscribe {
+        /// Which project.
+        project: ProjectRef,
+    },
+    /// List the channel's subscriptions.
+    Subscriptions,
+    /// Who the person acts as in each linked org.
+    Whoami,
+    /// Set up, or stop, an org's Sentry webhooks.
+    Webhooks {
+        /// Org slug.
+        org: String,
+        /// What to do.
+        change: WebhookChange,
+    },
+    /// The running version, commit and store.
+    Version,
+}
+
+/// What `/sentry webhooks <org> …` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WebhookChange {
+    /// Show the URL, the resources to tick, and the current state.
+    Show,
+    /// Store the integration's client secret.
+    SetSecret(Secret),
+    /// Forget the stored secret: deliveries are refused again.
+    Remove,
+}
+
+impl Command {
+    /// The subcommand this command runs.
+    pub fn subcommand(&self) -> Subcommand {
+        Subcommand::from(self)
+    }
+
+    /// Whether the command only reads, so giving up a wait for Sentry
+    /// leaves nothing half done (a link waits for approval, the others write).
+    pub fn only_reads(&self) -> bool {
+        self.subcommand().spec().only_reads
+    }
+}

@@ -1,0 +1,482 @@
+//! One row per subcommand: its name, aliases, arguments, help text,
+//! examples, whether it only reads, and how its arguments parse. Parsing,
+//! help, usage lines and "did you mean" are all read off [`SPECS`], so a new
+//! subcommand is one [`Command`] variant, one row here, one handler and one
+//! message.
+
+use std::fmt;
+
+use super::arguments::{
+    find_option, looks_like_secret, no_arguments, parse_count, parse_issue_ref, parse_org,
+    parse_project, parse_webhook_change, project_and_query, split_options, unexpected,
+};
+use super::command::{Command, Subcommand, WebhookChange};
+use super::error::ParseError;
+use crate::render::events::DEFAULT_EVENTS;
+
+/// Everything the bot knows about one subcommand besides running it.
+#[derive(Debug)]
+pub struct Spec {
+    /// Which subcommand.
+    pub subcommand: Subcommand,
+    /// The word typed after `/sentry`.
+    pub name: &'static str,
+    /// Other words that run it.
+    pub aliases: &'static [&'static str],
+    /// Arguments as shown in usage lines.
+    pub arguments: &'static str,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// More for `/sentry help <name>`, when one line is not enough.
+    pub details: Option<&'static str>,
+    /// Worked examples, the first shown in usage errors.
+    pub examples: &'static [&'static str],
+    /// Giving up a wait for Sentry leaves nothing half done.
+    pub only_reads: bool,
+    /// The words after the subcommand's name → the command.
+    pub parse: fn(Subcommand, &[&str]) -> Result<Command, ParseError>,
+}
+
+/// Every subcommand, in the order help lists them.
+pub static SPECS: &[Spec] = &[
+    Spec {
+        subcommand: Subcommand::Issues,
+        name: "issues",
+        aliases: &["list", "ls"],
+        arguments: "<[org/]project> [search query]",
+        summary: "List a project's issues (unresolved by default), newest activity first, with buttons.",
+        details: Some(
+            "The search query uses Sentry's syntax and defaults to `is:unresolved`. \
+             Name the org as `org/project` when several linked orgs have the project.",
+        ),
+        examples: &[
+            "issues api",
+            "issues acme/api level:error !has:assignee",
+            "issues web \"is:unresolved browser:Safari\"",
+        ],
+        only_reads: true,
+        parse: issues,
+    },
+    Spec {
+        subcommand: Subcommand::Issue,
+        name: "issue",
+        aliases: &["show"],
+        arguments: "<SHORT-ID | issue id | issue URL>",
+        summary: "Show one issue in detail with its latest event and buttons.",
+        details: Some(
+            "Accepts a short ID (`API-3F`), a numeric issue id, or an issue URL copied from Sentry.",
+        ),
+        examples: &[
+            "issue API-3F",
+            "issue https://acme.sentry.io/issues/4509123456/",
+        ],
+        only_reads: true,
+        parse: issue,
+    },
+    Spec {
+        subcommand: Subcommand::Events,
+        name: "events",
+        aliases: &[],
+        arguments: "<SHORT-ID | issue id | issue URL> [how many, up to 20]",
+        summary: "Show an issue's most recent events: when, where, which release, which user.",
+        details: None,
+        examples: &["events API-3F", "events API-3F 10"],
+        only_reads: true,
+        parse: events,
+    },
+    Spec {
+        subcommand: Subcommand::Releases,
+        name: "releases",
+        aliases: &[],
+        arguments: "<[org/]project>",
+        summary: "List a project's recent releases with their new issues, commits and deploys.",
+        details: None,
+        examples: &["releases api", "releases acme/web"],
+        only_reads: true,
+        parse: releases,
+    },
+    Spec {
+        subcommand: Subcommand::Projects,
+        name: "projects",
+        aliases: &[],
+        arguments: "[org]",
+        summary: "List the projects of your linked orgs.",
+        details: None,
+        examples: &["projects", "projects acme"],
+        only_reads: true,
+        parse: projects,
+    },
+    Spec {
+        subcommand: Subcommand::Orgs,
+        name: "orgs",
+        aliases: &[],
+        arguments: "",
+        summary: "List linked Sentry orgs, how each is connected, and its health.",
+        details: None,
+        examples: &["orgs"],
+        only_reads: true,
+        parse: |sub, args| no_arguments(sub, args, Command::Orgs),
+    },
+    Spec {
+        subcommand: Subcommand::Subscribe,
+        name: "subscribe",
+        aliases: &["sub"],
+        arguments: "<[org/]project> [search query] [--no-regressions] [--digest N] [--no-threads]",
+        summary: "Post this project's new and regressed issues to this channel.",
+        details: Some(
+            "Alerts follow the search query (default `is:unresolved`); issues that already exist \
+             are not posted.\n\
+             • `--no-regressions`: skip issues that come back after being resolved\n\
+             • `--digest N`: more than N new issues in one check become one digest message \
+             (default 5, at most 40)\n\
+             • `--no-threads`: post follow-ups in the channel instead of the alert's thread",
+        ),
+        examples: &[
+            "subscribe api level:error",
+            "subscribe acme/web environment:production --digest 10 --no-regressions",
+        ],
+        only_reads: false,
+        parse: subscribe,
+    },
+    Spec {
+        subcommand: Subcommand::Unsubscribe,
+        name: "unsubscribe",
+        aliases: &["unsub"],
+        arguments: "<[org/]project>",
+        summary: "Stop this channel's alerts for a project.",
+        details: None,
+        examples: &["unsubscribe api"],
+        only_reads: false,
+        parse: unsubscribe,
+    },
+    Spec {
+        subcommand: Subcommand::Subscriptions,
+        name: "subscriptions",
+        aliases: &["subs"],
+        arguments: "",
+        summary: "List this channel's subscriptions and their filters.",
+        details: None,
+        examples: &["subscriptions"],
+        only_reads: true,
+        parse: |sub, args| no_arguments(sub, args, Command::Subscriptions),
+    },
+    Spec {
+        subcommand: Subcommand::Link,
+        name: "link",
+        aliases: &[],
+        arguments: "",
+        summary: "Connect a Sentry org (workspace admins).",
+        details: Some(
+            "Opens a Sentry approval page where you pick the org. Each org has one connection; \
+             linking it again replaces the old one once the new one is approved.",
+        ),
+        examples: &["link"],
+        only_reads: false,
+        parse: |sub, args| no_arguments(sub, args, Command::Link),
+    },
+    Spec {
+        subcommand: Subcommand::Unlink,
+        name: "unlink",
+        aliases: &[],
+        arguments: "<org>",
+        summary: "Disconnect a Sentry org (workspace admins).",
+        details: Some(
+            "Forgets the org's connection. Sentry has no way for the bot to revoke it: uninstall \
+             the integration in the org's Sentry settings as well.",
+        ),
+        examples: &["unlink acme"],
+        only_reads: false,
+        parse: unlink,
+    },
+    Spec {
+        subcommand: Subcommand::Webhooks,
+        name: "webhooks",
+        aliases: &[],
+        arguments: "<org> [client secret | off]",
+        summary: "Receive an org's issue events from Sentry as they happen (workspace admins).",
+        details: Some(
+            "With webhooks, Sentry tells the bot about new and changed issues as they happen, so \
+             alerts arrive within seconds instead of at the next poll, and resolved issues update \
+             their alerts at once.\n\
+             • `/sentry webhooks acme`: the URL to paste into an internal integration in Sentry, \
+             the permission and resource to tick, and whether webhooks are live\n\
+             • `/sentry webhooks acme <client secret>`: store the integration's secret (encrypted when the bot has an encryption key), \
+             or replace it when you rotate it\n\
+             • `/sentry webhooks acme off`: forget the secret; deliveries are refused",
+        ),
+        examples: &["webhooks acme", "webhooks acme off"],
+        only_reads: false,
+        parse: webhooks,
+    },
+    Spec {
+        subcommand: Subcommand::Whoami,
+        name: "whoami",
+        aliases: &[],
+        arguments: "",
+        summary: "Show which Sentry member you act as in each linked org, and whether you may act.",
+        details: None,
+        examples: &["whoami"],
+        only_reads: true,
+        parse: |sub, args| no_arguments(sub, args, Command::Whoami),
+    },
+    Spec {
+        subcommand: Subcommand::Version,
+        name: "version",
+        aliases: &["--version"],
+        arguments: "",
+        summary: "Show the bot's version, the commit it was built from, and its store.",
+        details: None,
+        examples: &["version"],
+        only_reads: true,
+        parse: |sub, args| no_arguments(sub, args, Command::Version),
+    },
+    Spec {
+        subcommand: Subcommand::Help,
+        name: "help",
+        aliases: &["?", "-h", "--help"],
+        arguments: "[command]",
+        summary: "Show every command, or the details of one.",
+        details: None,
+        examples: &["help subscribe"],
+        only_reads: true,
+        parse: help,
+    },
+];
+
+impl Subcommand {
+    /// Every subcommand, in help order.
+    pub fn all() -> impl Iterator<Item = Subcommand> {
+        SPECS.iter().map(|spec| spec.subcommand)
+    }
+
+    /// Its row in [`SPECS`].
+    pub fn spec(self) -> &'static Spec {
+        // Every subcommand has a row: a unit test walks them all.
+        SPECS
+            .iter()
+            .find(|spec| spec.subcommand == self)
+            .unwrap_or(&SPECS[SPECS.len() - 1])
+    }
+
+    /// The word typed after `/sentry`.
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// Arguments as shown in usage lines.
+    pub fn arguments(self) -> &'static str {
+        self.spec().arguments
+    }
+
+    /// One line on what it does.
+    pub fn summary(self) -> &'static str {
+        self.spec().summary
+    }
+
+    /// Worked examples for help.
+    pub fn examples(self) -> &'static [&'static str] {
+        self.spec().examples
+    }
+
+    /// `/sentry name args`, for usage lines.
+    pub fn usage(self) -> String {
+        let args = self.arguments();
+        if args.is_empty() {
+            format!("/sentry {}", self.name())
+        } else {
+            format!("/sentry {} {}", self.name(), args)
+        }
+    }
+
+    /// The subcommand `word` names, by name or alias, in any case.
+    pub fn from_word(word: &str) -> Option<Subcommand> {
+        let lower = word.to_lowercase();
+        let by_name = SPECS.iter().find(|spec| spec.name == lower);
+        by_name
+            .or_else(|| {
+                SPECS
+                    .iter()
+                    .find(|spec| spec.aliases.contains(&lower.as_str()))
+            })
+            .map(|spec| spec.subcommand)
+    }
+
+    /// The subcommand closest in spelling to `word`, if any is close.
+    pub fn closest(word: &str) -> Option<Subcommand> {
+        let lower = word.to_lowercase();
+        SPECS
+            .iter()
+            .map(|spec| (strsim::damerau_levenshtein(&lower, spec.name), spec))
+            .filter(|(distance, spec)| *distance <= 2.max(spec.name.len() / 4))
+            .min_by_key(|(distance, _)| *distance)
+            .map(|(_, spec)| spec.subcommand)
+    }
+}
+
+impl fmt::Display for Subcommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+const AN_ISSUE: &str = "an issue: a short ID like `API-3F`, a numeric id, or an issue URL";
+
+fn help(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    let topic = match args {
+        [] => None,
+        [word] => Some(
+            Subcommand::from_word(word).ok_or_else(|| ParseError::UnknownCommand {
+                given: word.to_string(),
+                suggestion: Subcommand::closest(word),
+            })?,
+        ),
+        [_, extra, ..] => return Err(unexpected(sub, extra)),
+    };
+    Ok(Command::Help { topic })
+}
+
+fn issues(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    let (project, query) = project_and_query(sub, args)?;
+    if let Some(option) = query.as_deref().and_then(find_option) {
+        return Err(ParseError::UnknownOption {
+            command: sub,
+            given: option.to_string(),
+        });
+    }
+    Ok(Command::Issues { project, query })
+}
+
+fn issue(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    match args {
+        [] => Err(ParseError::MissingArgument {
+            command: sub,
+            what: AN_ISSUE,
+        }),
+        [word] => Ok(Command::Issue {
+            issue: parse_issue_ref(word)?,
+        }),
+        [_, extra, ..] => Err(unexpected(sub, extra)),
+    }
+}
+
+fn events(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    let (issue, count) = match args {
+        [] => {
+            return Err(ParseError::MissingArgument {
+                command: sub,
+                what: AN_ISSUE,
+            })
+        }
+        [word] => (parse_issue_ref(word)?, DEFAULT_EVENTS),
+        [word, n] => (parse_issue_ref(word)?, parse_count(n)?),
+        [_, _, extra, ..] => return Err(unexpected(sub, extra)),
+    };
+    Ok(Command::Events { issue, count })
+}
+
+fn releases(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    match args {
+        [] => Err(ParseError::MissingArgument {
+            command: sub,
+            what: "a project, like `api` or `acme/api` (see `/sentry projects`)",
+        }),
+        [project] => Ok(Command::Releases {
+            project: parse_project(sub, project)?,
+        }),
+        [_, extra, ..] => Err(unexpected(sub, extra)),
+    }
+}
+
+fn projects(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    match args {
+        [] => Ok(Command::Projects { org: None }),
+        [org] => Ok(Command::Projects {
+            org: Some(parse_org(sub, org)?),
+        }),
+        [_, extra, ..] => Err(unexpected(sub, extra)),
+    }
+}
+
+fn unlink(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    match args {
+        [] => Err(ParseError::MissingArgument {
+            command: sub,
+            what: "the org to unlink, like `acme` (see `/sentry orgs`)",
+        }),
+        [org] => Ok(Command::Unlink {
+            org: parse_org(sub, org)?,
+        }),
+        [_, extra, ..] => Err(unexpected(sub, extra)),
+    }
+}
+
+fn subscribe(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    // GitHub's app spells it `subscribe list`; accept the habit.
+    if args.len() == 1 && args[0].eq_ignore_ascii_case("list") {
+        return Ok(Command::Subscriptions);
+    }
+    let (options, plain) = split_options(sub, args)?;
+    let (project, query) = project_and_query(sub, &plain)?;
+    Ok(Command::Subscribe {
+        project,
+        query,
+        options,
+    })
+}
+
+fn unsubscribe(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    match args {
+        [] => Err(ParseError::MissingArgument {
+            command: sub,
+            what: "a project, like `api` or `acme/api` (see `/sentry subscriptions`)",
+        }),
+        [project] => Ok(Command::Unsubscribe {
+            project: parse_project(sub, project)?,
+        }),
+        [_, extra, ..] => Err(unexpected(sub, extra)),
+    }
+}
+
+fn webhooks(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    match args {
+        [] => Err(ParseError::MissingArgument {
+            command: sub,
+            what: "the org to set up, like `acme` (see `/sentry orgs`)",
+        }),
+        // A lone secret (the org forgotten) must not be taken for an org
+        // and echoed back in "not linked".
+        [word] if looks_like_secret(word) => Err(ParseError::InvalidSecret),
+        [org] => Ok(Command::Webhooks {
+            org: parse_org(sub, org)?,
+            change: WebhookChange::Show,
+        }),
+        [org, value] => Ok(Command::Webhooks {
+            org: parse_org(sub, org)?,
+            change: parse_webhook_change(value)?,
+        }),
+        [_, _, extra, ..] => Err(unexpected(sub, extra)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::IntoEnumIterator;
+
+    use super::*;
+
+    #[test]
+    fn every_subcommand_has_exactly_one_row_and_words_are_unique() {
+        for sub in Subcommand::iter() {
+            let rows = SPECS.iter().filter(|spec| spec.subcommand == sub).count();
+            assert_eq!(rows, 1, "{sub:?}");
+        }
+        let mut words: Vec<&str> = SPECS
+            .iter()
+            .flat_map(|spec| std::iter::once(spec.name).chain(spec.aliases.iter().copied()))
+            .collect();
+        let all = words.len();
+        words.sort_unstable();
+        words.dedup();
+        assert_eq!(words.len(), all, "a word names two subcommands");
+    }
+}
