@@ -10,9 +10,9 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sentry_slack_bot::render::alerts;
 use sentry_slack_bot::render::issues::{issue_page, IssuePage};
-use sentry_slack_bot::render::Message;
 use sentry_slack_bot::sentry::models::{Event, Issue};
 use sentry_slack_bot::slack::action::Rerun;
+use sentry_slack_bot::slack::Message;
 use serde_json::json;
 
 fn issue(i: usize, title: String) -> Issue {

@@ -12,13 +12,14 @@ use crate::commands::usage::usage_error;
 use crate::grants::{GrantKind, Health, LinkedOrg};
 use crate::render::alerts::{self, Baseline};
 use crate::render::card::{issue_card, Card};
-use crate::render::escape::percent_encode;
 use crate::render::events::{events_page, releases, EventsPage};
+use crate::render::grants;
 use crate::render::issues::{issue_page, IssuePage};
 use crate::render::webhooks::{self, Endpoint, SecretSource, Setup};
-use crate::render::{grants, Message};
 use crate::sentry::models::{Event, Issue, Release};
 use crate::slack::action::Rerun;
+use crate::slack::escape::percent_encode;
+use crate::slack::Message;
 use crate::store::SubscriptionRow;
 
 /// "Now" in the samples, so previews and snapshots do not drift.

@@ -1,7 +1,7 @@
 //! `/sentry version`: which build answers, and on which store.
 
-use crate::render::escape::escape_mrkdwn;
-use crate::render::message::{context, section, Message};
+use crate::slack::escape::escape_mrkdwn;
+use crate::slack::message::{context, section, Message};
 use crate::store::Backend;
 
 /// What the running binary was built from.

@@ -6,8 +6,9 @@
 
 use super::Context;
 use crate::config::ActionPolicy;
-use crate::render::escape::escape_mrkdwn;
-use crate::render::{errors, Message};
+use crate::render::errors;
+use crate::slack::escape::escape_mrkdwn;
+use crate::slack::Message;
 
 /// The person acting, as named in Sentry notes and messages.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,8 @@ use super::Context;
 use super::Invocation;
 use crate::grants::tapauth::TapAuthError;
 use crate::grants::{GrantError, LinkPoll};
-use crate::render::{errors, grants as render, Message};
+use crate::render::{errors, grants as render};
+use crate::slack::Message;
 use crate::slack::Reply;
 
 /// How long a person has to approve before the bot stops polling.
@@ -40,7 +41,7 @@ pub(super) async fn may_manage_orgs(
             Err(Message::mrkdwn(format!(
                 ":lock: The bot could not check whether you are a workspace admin (Slack said: {}). \
                  Workspace admins and owners{listed} can {what} Sentry orgs; the bot needs the `users:read` scope to tell.",
-                crate::render::escape::escape_mrkdwn(&e.to_string())
+                crate::slack::escape::escape_mrkdwn(&e.to_string())
             )))
         }
     }

@@ -3,8 +3,8 @@
 use std::sync::OnceLock;
 
 use super::parse::Subcommand;
-use crate::render::escape::escape_mrkdwn;
-use crate::render::message::{context, header, section, Message};
+use crate::slack::escape::escape_mrkdwn;
+use crate::slack::message::{context, header, section, Message};
 use crate::slack::{PreparedReply, Reply};
 
 const SEARCH_DOCS: &str = "https://docs.sentry.io/concepts/search/";
@@ -93,7 +93,7 @@ fn details(sub: Subcommand) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::limits;
+    use crate::slack::limits;
     use slack_morphism::prelude::*;
 
     fn section_texts(message: &Message) -> Vec<String> {

@@ -8,14 +8,15 @@ use crate::grants::{GrantError, LinkedOrg};
 use crate::issues::{is_not_found, IssueRef};
 use crate::render::capabilities::for_server;
 use crate::render::card::{issue_card, Card};
-use crate::render::escape::escape_mrkdwn;
+use crate::render::errors;
 use crate::render::events::{events_page, releases as render_releases, EventsPage, RELEASES_SHOWN};
 use crate::render::issues::{issue_page, projects as render_projects, IssuePage, PAGE_SIZE};
-use crate::render::message::context;
-use crate::render::{errors, Message};
 use crate::sentry::models::Issue;
 use crate::sentry::IssueQuery;
 use crate::slack::action::Rerun;
+use crate::slack::escape::escape_mrkdwn;
+use crate::slack::message::context;
+use crate::slack::Message;
 
 /// The query used when none is given.
 pub const DEFAULT_QUERY: &str = "is:unresolved";

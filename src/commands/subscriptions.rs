@@ -8,10 +8,11 @@ use super::Invocation;
 use crate::grants::GrantError;
 use crate::issues::MAX_PAGES_PER_READ;
 use crate::render::alerts::{self, Baseline};
-use crate::render::escape::escape_mrkdwn;
-use crate::render::{errors, Message};
+use crate::render::errors;
 use crate::sentry::client::MAX_PAGE;
 use crate::sentry::IssueQuery;
+use crate::slack::escape::escape_mrkdwn;
+use crate::slack::Message;
 use crate::slack::SlackError;
 use crate::store::{now_ms, SubscriptionRow};
 

@@ -3,8 +3,8 @@
 
 use super::parse::{parse, Command, ParseError, WebhookChange};
 use crate::render::errors::fix_buttons;
-use crate::render::escape::{escape_mrkdwn, escape_truncated};
-use crate::render::message::{context, section, Message};
+use crate::slack::escape::{escape_mrkdwn, escape_truncated};
+use crate::slack::message::{context, section, Message};
 
 /// Longest echo of the person's own input.
 const MAX_ECHO: usize = 500;

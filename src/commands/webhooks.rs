@@ -9,8 +9,9 @@ use super::parse::WebhookChange;
 use super::Context;
 use super::Invocation;
 use crate::grants::GrantError;
+use crate::render::errors;
 use crate::render::webhooks::{self as render, Endpoint, SecretSource, Setup};
-use crate::render::{errors, Message};
+use crate::slack::Message;
 use crate::store::now_ms;
 
 /// What `/sentry webhooks` needs besides the store and Sentry.

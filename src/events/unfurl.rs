@@ -7,7 +7,7 @@ use crate::commands::Context;
 use crate::issues::IssueRef;
 use crate::render::capabilities::for_server;
 use crate::render::card::{issue_card, Card};
-use crate::render::Message;
+use crate::slack::Message;
 
 /// Unfurls the Sentry issue links among `urls` in the message at `ts`.
 pub async fn unfurl(ctx: &Context, channel: &str, ts: &str, urls: &[String]) {

@@ -14,9 +14,10 @@ use crate::commands::Context;
 use crate::commands::Invocation;
 use crate::grants::GrantError;
 use crate::issues::is_not_found;
-use crate::render::escape::{escape_mrkdwn, truncate_plain};
-use crate::render::{errors, Message};
+use crate::render::errors;
 use crate::slack::action::{resolve_in_value, IssueAction, IssueVerb, Rerun};
+use crate::slack::escape::{escape_mrkdwn, truncate_plain};
+use crate::slack::Message;
 use crate::slack::{Reply, Visibility};
 use crate::store::{now_ms, Activity, ActivityKind};
 
@@ -403,7 +404,7 @@ pub async fn release_options(ctx: &Context, org: &str, issue_id: &str) -> Vec<(S
                     let shown = release.short_version.as_deref().unwrap_or(&release.version);
                     let label = format!("Resolve in {shown}");
                     options.push((
-                        truncate_plain(&label, crate::render::limits::MAX_BUTTON_TEXT),
+                        truncate_plain(&label, crate::slack::limits::MAX_BUTTON_TEXT),
                         value,
                     ));
                 }
@@ -450,7 +451,7 @@ pub async fn assignee_options(ctx: &Context, org: &str, query: &str) -> Vec<(Str
                 options.push((
                     truncate_plain(
                         &format!("#{}", team.slug),
-                        crate::render::limits::MAX_BUTTON_TEXT,
+                        crate::slack::limits::MAX_BUTTON_TEXT,
                     ),
                     format!("team:{}", team.id),
                 ));
@@ -470,7 +471,7 @@ pub async fn assignee_options(ctx: &Context, org: &str, query: &str) -> Vec<(Str
                     _ => email,
                 };
                 options.push((
-                    truncate_plain(&label, crate::render::limits::MAX_BUTTON_TEXT),
+                    truncate_plain(&label, crate::slack::limits::MAX_BUTTON_TEXT),
                     format!("user:{}", user.id),
                 ));
             }

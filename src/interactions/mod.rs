@@ -16,9 +16,9 @@ use crate::commands::run::execute_view;
 use crate::commands::sentry::View;
 use crate::commands::Context;
 use crate::commands::Invocation;
-use crate::render::limits::MAX_BUTTON_VALUE;
-use crate::render::Message;
 use crate::slack::action::{from_detail_block_id, ActionId, Menu};
+use crate::slack::limits::MAX_BUTTON_VALUE;
+use crate::slack::Message;
 use crate::slack::{Reply, Visibility};
 use payload::{intent, Intent, InteractionPayload};
 

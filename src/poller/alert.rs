@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::render::alerts::{self, Beyond};
-use crate::render::Message;
 use crate::sentry::models::{Event, Issue};
+use crate::slack::Message;
 
 /// One message the poller will post.
 #[derive(Clone, Debug, PartialEq)]

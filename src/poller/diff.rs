@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::render::time::parse_rfc3339_ms;
+use crate::slack::time::parse_rfc3339_ms;
 
 /// Issues first seen this long before a subscription still count as new:
 /// the baseline taken when subscribing holds the older ones, and Sentry's

@@ -11,7 +11,7 @@ use super::alert::{Alert, AlertKind, Digest};
 use super::storm::{self, Gathering};
 use super::{millis, Context, CHANNEL_GAP};
 use crate::render::capabilities::for_server;
-use crate::render::Message;
+use crate::slack::Message;
 use crate::slack::SlackError;
 use crate::store::{now_ms, AlertRow, Lease, OpenDigest, SubscriptionRow};
 

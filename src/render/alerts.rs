@@ -5,12 +5,12 @@ use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 
 use crate::render::card::{issue_card, Card, Phase};
-use crate::render::escape::{escape_mrkdwn, inline_code, untrusted};
 use crate::render::issue_text::{level_emoji, link};
-use crate::render::limits;
-use crate::render::message::{context, section, Message};
 use crate::sentry::models::{Event, Issue};
 use crate::slack::action::{ActionId, Rerun};
+use crate::slack::escape::{escape_mrkdwn, inline_code, untrusted};
+use crate::slack::limits;
+use crate::slack::message::{context, section, Message};
 use crate::store::SubscriptionRow;
 
 /// Issues listed in one digest message.

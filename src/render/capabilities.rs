@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use super::Message;
 use crate::sentry::capabilities::Gap;
 use crate::slack::action::{ActionId, IssueVerb};
+use crate::slack::Message;
 
 /// `message` as the org's server can act on it, given what it lacks.
 pub fn for_server(message: Message, gaps: &[Gap]) -> Message {

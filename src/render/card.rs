@@ -12,14 +12,14 @@
 
 use slack_morphism::prelude::*;
 
-use crate::render::escape::{escape_mrkdwn, inline_code, truncate_plain, untrusted};
 use crate::render::facts::{self, Facts};
 use crate::render::issue_text::{assignee, is_open, level_emoji, link};
-use crate::render::limits;
-use crate::render::message::{context, section, Message};
-use crate::render::time::slack_date;
 use crate::sentry::models::{Event, Issue};
 use crate::slack::action::{self, detail_block_id, ActionId, IssueAction, IssueVerb, Menu, Rerun};
+use crate::slack::escape::{escape_mrkdwn, inline_code, truncate_plain, untrusted};
+use crate::slack::limits;
+use crate::slack::message::{context, section, Message};
+use crate::slack::time::slack_date;
 
 /// Characters of a title on a card.
 const TITLE: usize = 300;

@@ -4,11 +4,11 @@ use crate::grants::tapauth::TapAuthError;
 use crate::grants::GrantError;
 use slack_morphism::prelude::*;
 
-use crate::render::escape::{escape_mrkdwn, truncate_plain};
-use crate::render::limits;
-use crate::render::message::Message;
 use crate::sentry::SentryError;
 use crate::slack::action::{ActionId, Rerun};
+use crate::slack::escape::{escape_mrkdwn, truncate_plain};
+use crate::slack::limits;
+use crate::slack::message::Message;
 
 /// Buttons that run each of `commands` (the text after `/sentry`), for an
 /// answer whose fix is another command; `None` when there is none.
@@ -94,7 +94,7 @@ pub fn list_error(query: &str, error: &GrantError) -> Message {
     match error {
         GrantError::Sentry(SentryError::BadRequest { detail }) => Message::mrkdwn(format!(
             ":warning: Sentry did not accept the query {}: {}",
-            crate::render::escape::inline_code(query, 300),
+            crate::slack::escape::inline_code(query, 300),
             escape_mrkdwn(detail)
         )),
         other => grant_error(other),

@@ -3,17 +3,17 @@
 //! occurrences look like?", "which release is this project on?"). Pure.
 
 use crate::render::card::thousands;
-use crate::render::escape::{
-    escape_mrkdwn, escape_truncated, inline_code, percent_encode, truncate_plain, untrusted,
-};
 use crate::render::facts;
 use crate::render::issue_text::link;
 use crate::render::issues::pager;
-use crate::render::limits;
-use crate::render::message::{context, section, Message};
-use crate::render::time::slack_date;
 use crate::sentry::models::{Event, Issue, Release};
 use crate::slack::action::Rerun;
+use crate::slack::escape::{
+    escape_mrkdwn, escape_truncated, inline_code, percent_encode, truncate_plain, untrusted,
+};
+use crate::slack::limits;
+use crate::slack::message::{context, section, Message};
+use crate::slack::time::slack_date;
 
 /// Events listed when no count is given.
 pub const DEFAULT_EVENTS: u32 = 5;

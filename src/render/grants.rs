@@ -4,10 +4,10 @@ use crate::sentry::capabilities::{summary, Gap};
 use slack_morphism::prelude::*;
 
 use crate::grants::{GrantKind, Health, LinkedOrg, LinkedResult, Unlinked};
-use crate::render::escape::escape_mrkdwn;
-use crate::render::limits;
-use crate::render::message::{context, section, Message};
 use crate::slack::action::ActionId;
+use crate::slack::escape::escape_mrkdwn;
+use crate::slack::limits;
+use crate::slack::message::{context, section, Message};
 
 /// Minutes a person has to approve a link.
 pub const APPROVAL_MINUTES: u64 = 10;

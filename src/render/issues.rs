@@ -4,15 +4,15 @@ use slack_morphism::prelude::*;
 
 use crate::render::card::counted;
 use crate::render::card::{actions, Place};
-use crate::render::escape::{
-    escape_mrkdwn, escape_truncated, inline_code, truncate_plain, untrusted,
-};
 use crate::render::issue_text::{assignee, is_open, level_emoji, link};
-use crate::render::limits;
-use crate::render::message::{context, section, Message};
-use crate::render::time::slack_date;
 use crate::sentry::models::Issue;
 use crate::slack::action::{row_block_id, ActionId, Rerun};
+use crate::slack::escape::{
+    escape_mrkdwn, escape_truncated, inline_code, truncate_plain, untrusted,
+};
+use crate::slack::limits;
+use crate::slack::message::{context, section, Message};
+use crate::slack::time::slack_date;
 
 /// Issues shown per page.
 pub const PAGE_SIZE: u32 = 10;

@@ -1,9 +1,9 @@
 //! Answers of `/sentry webhooks`: how to set up an org's internal
 //! integration, what is configured now, and what changed.
 
-use super::escape::escape_mrkdwn;
-use super::grants::alert_source;
-use super::message::{context, header, section, Message};
+use crate::render::grants::alert_source;
+use crate::slack::escape::escape_mrkdwn;
+use crate::slack::message::{context, header, section, Message};
 
 /// Where Sentry should deliver, or why the bot cannot say.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,7 +117,7 @@ fn state_line(facts: &Setup) -> String {
                 .map(|u| format!(" by <@{}>", escape_mrkdwn(u)))
                 .unwrap_or_default();
             let when = seconds_ago
-                .map(|s| format!(" {}", super::grants::ago(s)))
+                .map(|s| format!(" {}", crate::render::grants::ago(s)))
                 .unwrap_or_default();
             format!(":key: secret stored{by}{when}")
         }
@@ -176,7 +176,7 @@ pub fn secret_removed(org: &str, had_secret: bool) -> Message {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::limits;
+    use crate::slack::limits;
 
     fn facts(endpoint: Endpoint, secret: SecretSource) -> Setup {
         Setup {

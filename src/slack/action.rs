@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::render::limits::MAX_BUTTON_VALUE;
+use crate::slack::limits::MAX_BUTTON_VALUE;
 
 /// Where a control sits: on an issue card (its block id names org,
 /// project and issue) or on a row of an issue list (its block id names the
@@ -427,7 +427,7 @@ mod tests {
         ];
         for id in all {
             assert_eq!(ActionId::decode(&id.encode()), Some(id.clone()), "{id:?}");
-            assert!(id.encode().chars().count() <= crate::render::limits::MAX_ACTION_ID);
+            assert!(id.encode().chars().count() <= crate::slack::limits::MAX_ACTION_ID);
         }
         // Ids written by earlier versions, in messages still in channels.
         assert_eq!(

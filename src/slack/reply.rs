@@ -4,7 +4,7 @@
 use serde::Serialize;
 use slack_morphism::prelude::SlackBlock;
 
-use crate::render::Message;
+use crate::slack::Message;
 
 /// Who sees an answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -135,7 +135,7 @@ impl SlackWeb {
     pub async fn post_message(
         &self,
         channel: &str,
-        message: &crate::render::Message,
+        message: &crate::slack::Message,
         thread_ts: Option<&str>,
         broadcast: bool,
     ) -> Result<String, SlackError> {
@@ -161,7 +161,7 @@ impl SlackWeb {
         &self,
         channel: &str,
         ts: &str,
-        message: &crate::render::Message,
+        message: &crate::slack::Message,
     ) -> Result<(), SlackError> {
         let session = self.client.open_session(&self.token);
         let content = SlackMessageContent::new()
@@ -183,7 +183,7 @@ impl SlackWeb {
         &self,
         channel: &str,
         ts: &str,
-        unfurls: Vec<(String, crate::render::Message)>,
+        unfurls: Vec<(String, crate::slack::Message)>,
     ) -> Result<(), SlackError> {
         let session = self.client.open_session(&self.token);
         let map = unfurls
