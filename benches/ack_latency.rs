@@ -122,7 +122,7 @@ fn main() {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let router = sentry_slack_bot::http::router(state.http.clone());
+        let router = sentry_slack_bot::surface::http::router(state.http.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         let url = format!("http://{addr}/slack/commands");
         let response_url = sink().await;

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::{cpu_time, mib, ms, status_kib};
 use sentry_slack_bot::config::Secret;
-use sentry_slack_bot::grants::seal::Sealer;
+use sentry_slack_bot::orgs::grants::seal::Sealer;
 use sentry_slack_bot::store::{AlertRow, GrantRow, Store, SubscriptionRow};
 use serde_json::{json, Value};
 use support::app::{spawn_app_with, TestApp};
@@ -224,7 +224,7 @@ async fn scale(subscriptions: usize, projects: usize, pages: Pages) {
         ("POLL_INTERVAL", "2s".into()),
         (
             "RUST_LOG",
-            "warn,sentry_slack_bot::app=info,sentry_slack_bot::poller=debug".into(),
+            "warn,sentry_slack_bot::app=info,sentry_slack_bot::alerts::poller=debug".into(),
         ),
     ])
     .await;

@@ -8,8 +8,8 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use sentry_slack_bot::render::alerts;
-use sentry_slack_bot::render::issues::{issue_page, IssuePage};
+use sentry_slack_bot::alerts::messages;
+use sentry_slack_bot::issues::list::{issue_page, IssuePage};
 use sentry_slack_bot::sentry::models::{Event, Issue};
 use sentry_slack_bot::slack::action::Rerun;
 use sentry_slack_bot::slack::Message;
@@ -105,14 +105,14 @@ fn rendering(c: &mut Criterion) {
     });
     group.bench_function("digest, 50 hostile issues", |b| {
         b.iter(|| {
-            let message = alerts::digest("acme", "api", black_box(&worst), 5);
+            let message = messages::digest("acme", "api", black_box(&worst), 5);
             wire(&message)
         })
     });
     group.throughput(Throughput::Elements(1));
     group.bench_function("new-issue alert, hostile title", |b| {
         b.iter(|| {
-            let message = alerts::new_issue("acme", black_box(&worst[0]), None);
+            let message = messages::new_issue("acme", black_box(&worst[0]), None);
             wire(&message)
         })
     });
@@ -121,7 +121,7 @@ fn rendering(c: &mut Criterion) {
         "new-issue alert with its latest event (30 frames), hostile title and tags",
         |b| {
             b.iter(|| {
-                let message = alerts::new_issue("acme", black_box(&worst[0]), Some(&event));
+                let message = messages::new_issue("acme", black_box(&worst[0]), Some(&event));
                 wire(&message)
             })
         },

@@ -9,20 +9,19 @@ use slack_morphism::signature_verifier::SlackEventSignatureVerifier;
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 
-use crate::commands;
+use crate::alerts::poller;
+use crate::alerts::webhooks;
 use crate::config::Config;
-use crate::grants::seal::Sealer;
-use crate::grants::tapauth::{TapAuthClient, TapAuthError};
-use crate::grants::Grants;
-use crate::http::HttpState;
-use crate::issues::IssueService;
-use crate::poller;
+use crate::orgs::grants::seal::Sealer;
+use crate::orgs::grants::tapauth::{TapAuthClient, TapAuthError};
+use crate::orgs::grants::Grants;
+use crate::orgs::issue_service::IssueService;
 use crate::sentry::{SentryClient, SentryError};
 use crate::slack::response_url::ResponseUrlClient;
 use crate::slack::web::SlackWeb;
 use crate::slack::SlackError;
 use crate::store::{Store, StoreError};
-use crate::webhooks;
+use crate::surface::http::HttpState;
 
 /// How long shutdown waits for spawned answers to finish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -36,7 +35,7 @@ pub struct Services {
     /// Sentry for everyone, through the orgs' grants.
     pub issues: Arc<IssueService>,
     /// Answers commands, clicks and unfurls.
-    pub requests: commands::Context,
+    pub requests: crate::context::Context,
     /// The alert poller's context.
     pub poller: poller::Context,
     /// What the HTTP routes and Socket Mode need.
@@ -116,7 +115,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         static_org: config.static_grant.as_ref().map(|g| g.org.clone()),
         sealer: Sealer::new(config.grant_encryption_key.as_ref()),
     };
-    let requests = commands::Context {
+    let requests = crate::context::Context {
         issues: issues.clone(),
         store: store.clone(),
         slack: slack.clone(),
@@ -129,7 +128,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         answer_timeout: config.answer_timeout,
         action_policy: config.action_policy,
         sentry_notes: config.sentry_notes,
-        webhook_setup: commands::webhooks::WebhookSetup {
+        webhook_setup: crate::links::webhook_secret::WebhookSetup {
             secrets: webhook_secrets.clone(),
             public_url: config.public_url.clone(),
             socket_mode: config.slack_app_token.is_some(),
@@ -186,24 +185,27 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
     let stop = tokio_util::sync::CancellationToken::new();
     let poller = tokio::spawn(poller::run(services.poller.clone(), stop.clone()));
     let finish_delivery = tokio_util::sync::CancellationToken::new();
-    let delivery = tokio::spawn(poller::worker::run(
+    let delivery = tokio::spawn(crate::alerts::worker::run(
         services.poller.clone(),
         finish_delivery.clone(),
     ));
     let socket = services.config.slack_app_token.clone().map(|token| {
-        tokio::spawn(crate::socket::run(
+        tokio::spawn(crate::surface::socket::run(
             services.http.clone(),
             token,
             stop.clone(),
         ))
     });
     let stop_on_signal = stop.clone();
-    let served = axum::serve(listener, crate::http::router(services.http.clone()))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            stop_on_signal.cancel();
-        })
-        .await;
+    let served = axum::serve(
+        listener,
+        crate::surface::http::router(services.http.clone()),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        stop_on_signal.cancel();
+    })
+    .await;
     stop.cancel();
     if let Err(e) = served {
         // What was recorded so far is still written.

@@ -3,8 +3,8 @@
 use std::fmt;
 
 use crate::app::Services;
-use crate::grants::GrantKind;
-use crate::render::grants::covers;
+use crate::links::messages::covers;
+use crate::orgs::grants::GrantKind;
 use crate::sentry::capabilities::summary;
 
 /// The scopes each feature needs, for the doctor's advice.

@@ -1,38 +1,51 @@
 //! sentry-slack-bot: Sentry in Slack. Slash commands list and act on issues,
 //! buttons change them in place, and a poller posts channel alerts.
 //!
-//! The flow runs one way: [`http`] and [`socket`] verify and decode Slack's
-//! requests and hand them to [`commands`], [`interactions`] or [`events`];
-//! those ask Sentry through the one [`issues`] service, [`render`] builds
-//! Block Kit, [`slack`] sends it, and [`store`] keeps what must survive a
-//! restart. The [`poller`] runs beside them on the same services.
+//! # Layout
+//!
+//! One folder per thing the bot does, over shared floors. Imports run one
+//! way, top to bottom, and slices never import each other sideways except
+//! to read issues:
+//!
+//! - [`surface`]: Slack's HTTP and Socket Mode entry points, verification,
+//!   ack-or-defer, routing commands and clicks to a capability.
+//! - Capabilities: [`links`] (link, unlink, orgs, webhook secrets),
+//!   [`alerts`] (subscriptions, polling, webhooks, delivery), [`triage`]
+//!   (buttons that change an issue), and [`issues`] (reading issues: cards,
+//!   lists, events, unfurls), which the others draw with.
+//! - [`context`]: the services and the person every capability runs on.
+//! - Floors: [`commands`] (the `/sentry` language, pure), [`orgs`] (org →
+//!   token → Sentry, who may act), [`slack`] (the Slack protocol: typed
+//!   actions, Block Kit primitives, Web API).
+//! - Infrastructure: [`sentry`] (HTTP client and models) and [`store`]
+//!   (SQLite or PostgreSQL).
+//!
+//! [`app`] wires it together; [`preview`] and [`doctor`] serve the CLI.
 
 pub mod activity_log;
+pub mod alerts;
 pub mod app;
 pub mod commands;
 pub mod config;
+pub mod context;
 pub mod deferred;
 pub mod doctor;
-pub mod events;
-pub mod grants;
-pub mod http;
-pub mod interactions;
 pub mod issues;
+pub mod links;
 pub mod manifest;
 pub mod meters;
+pub mod orgs;
 pub mod outbound;
-pub mod poller;
 pub mod preview;
 pub mod recent_ids;
-pub mod render;
 pub mod sentry;
 pub mod slack;
-pub mod socket;
 pub mod store;
+pub mod surface;
 pub mod telemetry;
 pub mod throttle;
+pub mod triage;
 pub mod version;
-pub mod webhooks;
 
 /// `User-Agent` for outbound calls.
 pub const USER_AGENT: &str = concat!("sentry-slack-bot/", env!("CARGO_PKG_VERSION"));

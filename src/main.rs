@@ -5,12 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sentry_slack_bot::commands::parse::Command as BotCommand;
-use sentry_slack_bot::commands::run::{execute, plan, Outcome, Plan};
-use sentry_slack_bot::commands::Invocation;
 use sentry_slack_bot::config::{Config, Purpose};
+use sentry_slack_bot::context::Invocation;
 use sentry_slack_bot::slack::text::message_to_text;
 use sentry_slack_bot::slack::Message;
 use sentry_slack_bot::slack::Reply;
+use sentry_slack_bot::surface::dispatch::{execute, plan, Outcome, Plan};
 use sentry_slack_bot::telemetry::{self, LogTarget};
 
 /// Sentry in Slack: slash commands, buttons and channel alerts.

@@ -6,16 +6,16 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
+use crate::alerts::messages::{self as alerts, Baseline};
 use crate::commands::help;
 use crate::commands::parse::{parse, Subcommand};
 use crate::commands::usage::usage_error;
-use crate::grants::{GrantKind, Health, LinkedOrg};
-use crate::render::alerts::{self, Baseline};
-use crate::render::card::{issue_card, Card};
-use crate::render::events::{events_page, releases, EventsPage};
-use crate::render::grants;
-use crate::render::issues::{issue_page, IssuePage};
-use crate::render::webhooks::{self, Endpoint, SecretSource, Setup};
+use crate::issues::card::{issue_card, Card};
+use crate::issues::events::{events_page, releases, EventsPage};
+use crate::issues::list::{issue_page, IssuePage};
+use crate::links::messages as grants;
+use crate::links::webhook_messages::{self, Endpoint, SecretSource, Setup};
+use crate::orgs::grants::{GrantKind, Health, LinkedOrg};
 use crate::sentry::models::{Event, Issue, Release};
 use crate::slack::action::Rerun;
 use crate::slack::escape::percent_encode;
@@ -80,7 +80,7 @@ pub fn sample(kind: &str) -> Option<Message> {
         "storm" => alerts::digest_counted(
             "acme",
             "api",
-            &sample_issues(crate::poller::storm::STORM_ROWS),
+            &sample_issues(crate::alerts::storm::STORM_ROWS),
             200,
             alerts::Beyond::Nothing,
             5,
@@ -138,8 +138,8 @@ pub fn sample(kind: &str) -> Option<Message> {
         }
         "releases" => releases("acme", "api", "1", "https://sentry.io", &sample_releases()),
         "help" => help::overview(),
-        "busy" => crate::render::errors::busy(),
-        "too-slow" => crate::render::errors::sentry_too_slow(std::time::Duration::from_secs(25)),
+        "busy" => crate::orgs::failures::busy(),
+        "too-slow" => crate::orgs::failures::sentry_too_slow(std::time::Duration::from_secs(25)),
         "usage" => match parse("isues api") {
             Err(error) => usage_error("isues api", &error),
             Ok(_) => help::topic(Subcommand::Issues),
@@ -190,7 +190,7 @@ pub fn sample(kind: &str) -> Option<Message> {
             sample_subscription("api", "is:unresolved level:error"),
             sample_subscription("web", "is:unresolved"),
         ]),
-        "webhooks" => webhooks::setup(&Setup {
+        "webhooks" => webhook_messages::setup(&Setup {
             org: "acme".into(),
             endpoint: Endpoint::Url("https://sentry-bot.fly.dev/sentry/webhooks/acme".into()),
             secret: SecretSource::Missing,

@@ -23,7 +23,7 @@ impl fmt::Display for ProjectRef {
     }
 }
 
-pub use crate::issues::IssueRef;
+pub use crate::orgs::issue_service::IssueRef;
 
 /// Options of `/sentry subscribe`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

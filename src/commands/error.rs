@@ -1,6 +1,6 @@
 //! What was wrong with a `/sentry` command, said so a person can fix it.
 
-use super::command::Subcommand;
+use crate::commands::command::Subcommand;
 
 /// What was wrong with a command, in words a person can act on.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use super::parse::Subcommand;
+use crate::commands::parse::Subcommand;
 use crate::slack::escape::escape_mrkdwn;
 use crate::slack::message::{context, header, section, Message};
 use crate::slack::{PreparedReply, Reply};

@@ -1,81 +1,15 @@
-//! The `/sentry` command language: [`parse`] turns text into a [`Command`]
-//! using the subcommand's row in [`spec::SPECS`], [`run`] decides what to answer at once and what to do afterwards, and
-//! [`inbound`] takes a verified request from a transport (HTTP or Socket
-//! Mode) and answers it within Slack's deadline.
+//! The `/sentry` command language alone, pure: [`parse`] turns text into a
+//! [`Command`] using the subcommand's row in [`spec::SPECS`]; [`help`] and
+//! [`usage`] are written from the same rows. What runs a command lives in
+//! the capability it belongs to, and [`crate::surface::dispatch`] routes it.
 
-pub mod access;
 mod arguments;
 pub mod command;
 pub mod error;
-pub mod grants;
 pub mod help;
-pub mod inbound;
 pub mod parse;
 pub mod resolve;
-pub mod run;
-pub mod sentry;
 pub mod spec;
-pub mod subscriptions;
 pub mod usage;
-pub mod webhooks;
-
-use std::sync::Arc;
-use std::time::Duration;
-
-use tokio_util::task::TaskTracker;
-
-use crate::config::ActionPolicy;
-use crate::deferred::DeferredWork;
-use crate::issues::IssueService;
-use crate::slack::response_url::ResponseUrlClient;
-use crate::slack::web::SlackWeb;
-use crate::store::Store;
 
 pub use parse::{parse, Command, ParseError, Subcommand};
-
-/// What answering a person needs: commands, clicks and unfurls all run on
-/// it. Cheap to clone; spawned answers take their own copy.
-#[derive(Clone, Debug)]
-pub struct Context {
-    /// Sentry, through the org's grant.
-    pub issues: Arc<IssueService>,
-    /// Subscriptions, alerts, activity.
-    pub store: Store,
-    /// Slack Web API.
-    pub slack: SlackWeb,
-    /// Answers through `response_url`s.
-    pub responder: ResponseUrlClient,
-    /// Work spawned by handlers, awaited at shutdown.
-    pub tasks: TaskTracker,
-    /// Who asked what, written in batches off the request path.
-    pub activity: crate::activity_log::ActivityLog,
-    /// Bound on answers in progress.
-    pub deferred: DeferredWork,
-    /// `ADMIN_SLACK_USERS`: may link and unlink besides workspace admins.
-    pub admins: Arc<[String]>,
-    /// How often a pending `/sentry link` is polled.
-    pub link_poll_interval: Duration,
-    /// How long a command that only reads may wait on Sentry.
-    pub answer_timeout: Duration,
-    /// Who may change issues and subscriptions.
-    pub action_policy: ActionPolicy,
-    /// Leave a note in Sentry naming who acted from Slack.
-    pub sentry_notes: bool,
-    /// Where Sentry's webhooks reach the bot, and their secrets.
-    pub webhook_setup: webhooks::WebhookSetup,
-}
-
-/// Who ran a command, where, and where its answers go.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invocation {
-    /// Slack workspace.
-    pub team_id: String,
-    /// Slack user.
-    pub user_id: String,
-    /// Channel.
-    pub channel_id: String,
-    /// The channel's name without `#`, when Slack sent it.
-    pub channel_name: Option<String>,
-    /// Where deferred answers go.
-    pub response_url: String,
-}

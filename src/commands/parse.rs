@@ -4,13 +4,13 @@
 //! links wrapped as `<url>` or `<url|label>`, and, from some clients, curly
 //! quotes and non-breaking spaces. All of that is normalised here so the rest
 //! of the bot sees what the person meant; the subcommand's row in
-//! [`SPECS`](super::spec::SPECS) reads the words that follow.
+//! [`SPECS`](crate::commands::spec::SPECS) reads the words that follow.
 
-pub use super::arguments::parse_issue_ref;
-pub use super::command::{
+pub use crate::commands::arguments::parse_issue_ref;
+pub use crate::commands::command::{
     Command, IssueRef, ProjectRef, Subcommand, SubscribeOptions, WebhookChange, MAX_DIGEST,
 };
-pub use super::error::ParseError;
+pub use crate::commands::error::ParseError;
 
 /// Parses the text Slack sends after `/sentry`.
 pub fn parse(text: &str) -> Result<Command, ParseError> {
@@ -90,7 +90,7 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
 mod tests {
     use super::*;
     use crate::config::Secret;
-    use crate::render::events::DEFAULT_EVENTS;
+    use crate::issues::events::DEFAULT_EVENTS;
 
     #[test]
     fn only_reads_marks_the_commands_that_can_be_stopped_halfway() {

@@ -1,8 +1,8 @@
 //! Answers to commands that could not be parsed: what was wrong, the usage
 //! that fixes it, and an example.
 
-use super::parse::{parse, Command, ParseError, WebhookChange};
-use crate::render::errors::fix_buttons;
+use crate::commands::parse::{parse, Command, ParseError, WebhookChange};
+use crate::orgs::failures::fix_buttons;
 use crate::slack::escape::{escape_mrkdwn, escape_truncated};
 use crate::slack::message::{context, section, Message};
 

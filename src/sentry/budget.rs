@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::ratelimit::RateLimitHeaders;
+use crate::sentry::ratelimit::RateLimitHeaders;
 
 /// Optional calls (alert facts, option lists) leave this share of a
 /// window to the calls a person or an alert cannot do without.

@@ -13,15 +13,15 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use url::Url;
 
-use super::budget::{Admission, Budgets};
-use super::capabilities::{Capabilities, Gap};
-use super::error::SentryError;
-use super::models::{Event, Issue, Member, Organization, Project, Release, Team};
-use super::pagination::next_cursor;
-use super::ratelimit::RateLimitHeaders;
-use super::turns;
 use crate::config::Secret;
 use crate::outbound::{http_client, RetryPolicy};
+use crate::sentry::budget::{Admission, Budgets};
+use crate::sentry::capabilities::{Capabilities, Gap};
+use crate::sentry::error::SentryError;
+use crate::sentry::models::{Event, Issue, Member, Organization, Project, Release, Team};
+use crate::sentry::pagination::next_cursor;
+use crate::sentry::ratelimit::RateLimitHeaders;
+use crate::sentry::turns;
 
 /// Concurrent requests per org; Sentry's default concurrent limit is higher,
 /// and this keeps one busy org from starving the others.

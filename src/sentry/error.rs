@@ -65,7 +65,7 @@ pub enum SentryError {
         html: bool,
     },
     /// The command's wait for a turn at Sentry ran out (see
-    /// [`turns`](super::turns)); nothing was asked.
+    /// [`turns`](crate::sentry::turns)); nothing was asked.
     #[error("Sentry is slow: no turn within {} s", waited.as_secs())]
     TooSlow {
         /// How long the command was allowed to wait.

@@ -1,5 +1,5 @@
 //! Sentry's `X-Sentry-Rate-Limit-*` headers, and when a 429 may be retried.
-//! What they mean for the next call is [`budget`](super::budget)'s job.
+//! What they mean for the next call is [`budget`](crate::sentry::budget)'s job.
 //! Self-hosted servers send no headers; then only the concurrency cap applies.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

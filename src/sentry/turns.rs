@@ -2,7 +2,7 @@
 //!
 //! Calls to one org take turns (a few in flight at once). A person's
 //! command that only reads carries a deadline for those waits: past it, the
-//! call gives up with [`SentryError::TooSlow`](super::SentryError::TooSlow)
+//! call gives up with [`SentryError::TooSlow`](crate::sentry::SentryError::TooSlow)
 //! instead of waiting behind a backlog for minutes. A call already in flight
 //! is never cut off, so no answer Sentry is about to give is thrown away.
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod escape;
 pub mod limits;
 pub mod message;
+pub mod payload;
 pub mod reply;
 pub mod response_url;
 pub mod text;

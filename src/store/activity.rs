@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Backend, Store, StoreError};
+use crate::store::{Backend, Store, StoreError};
 
 /// What kind of request an activity row records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

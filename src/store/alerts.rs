@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use futures_util::TryStreamExt;
 use sqlx::Row;
 
-use super::{now_ms, Store, StoreError};
+use crate::store::{now_ms, Store, StoreError};
 
 /// A channel's subscription to one project's issues.
 #[derive(Clone, Debug, PartialEq, Eq)]

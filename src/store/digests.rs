@@ -6,10 +6,10 @@
 
 use sqlx::Row;
 
-use super::alerts::{
+use crate::store::alerts::{
     alert_from_row, insert_alert, placeholders, sub_from_row, ALERT_COLUMNS, SUB_COLUMNS,
 };
-use super::{now_ms, AlertRow, Claim, Store, StoreError, SubscriptionRow};
+use crate::store::{now_ms, AlertRow, Claim, Store, StoreError, SubscriptionRow};
 
 /// A digest of a subscription that a storm may still grow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,7 +132,7 @@ impl Store {
             .bind(&claim.token)
             .bind(ttl_ms)
             .bind(subscription_id)
-            .bind(super::leases::own_claims(holder));
+            .bind(crate::store::leases::own_claims(holder));
         for id in issue_ids {
             query = query.bind(*id);
         }
@@ -189,7 +189,7 @@ impl Store {
         } else {
             sqlx::query(&format!(
                 "UPDATE alerts SET payload = $1, updated_at_ms = $2 WHERE {}",
-                super::alerts::key_clause(3)
+                crate::store::alerts::key_clause(3)
             ))
             .bind(&digest.payload)
             .bind(now)
@@ -244,9 +244,9 @@ impl Store {
     pub async fn close_digest(&self, digest: &AlertRow) -> Result<(), StoreError> {
         let sql = format!(
             "UPDATE alerts SET updated_at_ms = 0, posted_at_ms = 0 WHERE {}",
-            super::alerts::key_clause(1)
+            crate::store::alerts::key_clause(1)
         );
-        super::alerts::bind_key(sqlx::query(&sql), digest)
+        crate::store::alerts::bind_key(sqlx::query(&sql), digest)
             .execute(self.pool())
             .await?;
         Ok(())

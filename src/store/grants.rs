@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{now_ms, Store, StoreError};
+use crate::store::{now_ms, Store, StoreError};
 
 /// A stored grant; `sealed_secret` is in the form `grants::seal` wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]

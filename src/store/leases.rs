@@ -13,8 +13,8 @@ use std::collections::HashSet;
 
 use sqlx::Row;
 
-use super::alerts::{bind_key, key_clause};
-use super::{AlertRow, Backend, Store, StoreError};
+use crate::store::alerts::{bind_key, key_clause};
+use crate::store::{AlertRow, Backend, Store, StoreError};
 
 /// What happened when a replica asked for a lease.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,7 +126,7 @@ impl Store {
             let sql = format!(
                 "UPDATE poll_leases SET expires_at_ms = {now} + $1 \
                  WHERE holder = $2 AND group_key IN ({}) RETURNING group_key",
-                super::alerts::placeholders(3, keys.len())
+                crate::store::alerts::placeholders(3, keys.len())
             );
             let mut query = sqlx::query(&sql).bind(ttl_ms).bind(holder);
             for key in keys {
@@ -230,7 +230,7 @@ impl Store {
              error = NULL, claimed_by = NULL, claimed_until_ms = NULL WHERE {} AND claimed_by = $7",
             key_clause(3)
         );
-        let query = sqlx::query(&sql).bind(ts).bind(super::now_ms());
+        let query = sqlx::query(&sql).bind(ts).bind(crate::store::now_ms());
         let done = bind_key(query, alert)
             .bind(&claim.token)
             .execute(self.pool())

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::{now_ms, Store, StoreError};
+use crate::store::{now_ms, Store, StoreError};
 
 /// An org's webhook set-up as stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -202,7 +202,7 @@ async fn unlinking_on_one_replica_stops_the_others_within_a_poll_interval() {
         .put_grant(&sentry_slack_bot::store::GrantRow {
             org_slug: "globex".into(),
             grant_id: "g-globex".into(),
-            sealed_secret: sentry_slack_bot::grants::seal::Sealer::new(None)
+            sealed_secret: sentry_slack_bot::orgs::grants::seal::Sealer::new(None)
                 .seal(&sentry_slack_bot::config::Secret::new("gs-globex")),
             api: "v1".into(),
             scopes: ALL_SCOPES.join(" "),

@@ -6,9 +6,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::support::fake_sentry::FakeSentry;
 use crate::support::fake_tapauth::{FakeTapAuth, Step};
 use sentry_slack_bot::config::{Secret, StaticGrant};
-use sentry_slack_bot::grants::seal::Sealer;
-use sentry_slack_bot::grants::tapauth::TapAuthClient;
-use sentry_slack_bot::grants::{GrantError, Grants, Health};
+use sentry_slack_bot::orgs::grants::seal::Sealer;
+use sentry_slack_bot::orgs::grants::tapauth::TapAuthClient;
+use sentry_slack_bot::orgs::grants::{GrantError, Grants, Health};
 use sentry_slack_bot::sentry::SentryClient;
 use sentry_slack_bot::store::{GrantRow, Store};
 

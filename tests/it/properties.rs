@@ -4,14 +4,14 @@
 use proptest::prelude::*;
 use sentry_slack_bot::commands::parse::parse;
 use sentry_slack_bot::config::is_slug;
-use sentry_slack_bot::interactions::click::Requested;
-use sentry_slack_bot::interactions::payload::{intent, parse_form, Intent};
-use sentry_slack_bot::render::card::{issue_card, Card};
-use sentry_slack_bot::render::issues::{issue_page, IssuePage};
+use sentry_slack_bot::issues::card::{issue_card, Card};
+use sentry_slack_bot::issues::list::{issue_page, IssuePage};
 use sentry_slack_bot::sentry::models::{Event, Issue};
 use sentry_slack_bot::sentry::pagination::{next_cursor, parse_link_header};
 use sentry_slack_bot::slack::action::{parse_resolve_in, IssueAction, IssueVerb, Rerun};
 use sentry_slack_bot::slack::escape::{escape_mrkdwn, escape_truncated};
+use sentry_slack_bot::slack::payload::{intent, parse_form, Intent};
+use sentry_slack_bot::triage::click::Requested;
 use serde_json::{json, Value};
 
 fn hostile() -> impl Strategy<Value = String> {

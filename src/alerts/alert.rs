@@ -1,0 +1,270 @@
+//! What an alert is: a kind with its own typed payload, stored as the
+//! `kind` and `dedup_key` columns and a JSON payload. Pure.
+
+use serde::{Deserialize, Serialize};
+
+use crate::alerts::messages::{self, Beyond};
+use crate::sentry::models::{Event, Issue};
+use crate::slack::Message;
+
+/// One message the poller will post.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Alert {
+    /// A new issue.
+    New {
+        /// The issue as listed.
+        issue: Issue,
+    },
+    /// A resolved or archived issue that came back.
+    Regressed {
+        /// The issue as listed.
+        issue: Issue,
+        /// Reply in the original alert's thread.
+        threads: bool,
+    },
+    /// More new issues in one poll than the subscription's digest limit.
+    Digest(Digest),
+    /// The org's grant stopped working; someone must link it again.
+    RelinkNotice {
+        /// The subscription's project.
+        project: String,
+    },
+}
+
+/// A digest's payload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Digest {
+    /// The issues shown (at most [`messages::DIGEST_ROWS`]).
+    pub issues: Vec<Issue>,
+    /// How many new issues there were.
+    pub total: usize,
+    /// Project slug.
+    pub project: String,
+    /// The subscription's digest limit.
+    #[serde(default = "default_limit")]
+    pub limit: u32,
+    /// Issues matching past the pages the poll read.
+    #[serde(default)]
+    pub beyond: Beyond,
+}
+
+fn default_limit() -> u32 {
+    5
+}
+
+/// The stored word for each kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertKind {
+    /// `new`.
+    New,
+    /// `regressed`.
+    Regressed,
+    /// `digest`.
+    Digest,
+    /// `notice`.
+    Notice,
+}
+
+impl AlertKind {
+    /// The `kind` column's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::New => "new",
+            AlertKind::Regressed => "regressed",
+            AlertKind::Digest => "digest",
+            AlertKind::Notice => "notice",
+        }
+    }
+
+    /// Reads the `kind` column.
+    pub fn parse(kind: &str) -> Option<Self> {
+        [
+            AlertKind::New,
+            AlertKind::Regressed,
+            AlertKind::Digest,
+            AlertKind::Notice,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == kind)
+    }
+}
+
+/// Why a stored alert cannot be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertDecodeError {
+    /// The `kind` column holds a word this version does not know.
+    #[error("unknown alert kind `{0}`")]
+    UnknownKind(String),
+    /// The payload does not match its kind.
+    #[error("alert payload unreadable: {0}")]
+    Payload(#[from] serde_json::Error),
+}
+
+#[derive(Serialize, Deserialize)]
+struct IssuePayload {
+    issue: Issue,
+    #[serde(default = "yes", skip_serializing_if = "Option::is_none")]
+    threads: Option<bool>,
+}
+
+fn yes() -> Option<bool> {
+    Some(true)
+}
+
+#[derive(Serialize, Deserialize)]
+struct NoticePayload {
+    #[serde(default)]
+    project: String,
+}
+
+impl Alert {
+    /// The stored kind.
+    pub fn kind(&self) -> AlertKind {
+        match self {
+            Alert::New { .. } => AlertKind::New,
+            Alert::Regressed { .. } => AlertKind::Regressed,
+            Alert::Digest(_) => AlertKind::Digest,
+            Alert::RelinkNotice { .. } => AlertKind::Notice,
+        }
+    }
+
+    /// The payload as stored.
+    pub fn payload(&self) -> String {
+        let value = match self {
+            Alert::New { issue } => serde_json::to_value(IssuePayload {
+                issue: issue.clone(),
+                threads: None,
+            }),
+            Alert::Regressed { issue, threads } => serde_json::to_value(IssuePayload {
+                issue: issue.clone(),
+                threads: Some(*threads),
+            }),
+            Alert::Digest(digest) => serde_json::to_value(digest),
+            Alert::RelinkNotice { project } => serde_json::to_value(NoticePayload {
+                project: project.clone(),
+            }),
+        };
+        value.map(|v| v.to_string()).unwrap_or_default()
+    }
+
+    /// Reads a stored alert back.
+    pub fn decode(kind: &str, payload: &str) -> Result<Self, AlertDecodeError> {
+        let kind =
+            AlertKind::parse(kind).ok_or_else(|| AlertDecodeError::UnknownKind(kind.into()))?;
+        Ok(match kind {
+            AlertKind::New => Alert::New {
+                issue: serde_json::from_str::<IssuePayload>(payload)?.issue,
+            },
+            AlertKind::Regressed => {
+                let stored: IssuePayload = serde_json::from_str(payload)?;
+                Alert::Regressed {
+                    issue: stored.issue,
+                    threads: stored.threads.unwrap_or(true),
+                }
+            }
+            AlertKind::Digest => Alert::Digest(serde_json::from_str(payload)?),
+            AlertKind::Notice => Alert::RelinkNotice {
+                project: serde_json::from_str::<NoticePayload>(payload)?.project,
+            },
+        })
+    }
+
+    /// The issue a single-issue alert is about; `None` for digests and notices.
+    pub fn issue(&self) -> Option<&Issue> {
+        match self {
+            Alert::New { issue } | Alert::Regressed { issue, .. } => Some(issue),
+            Alert::Digest(_) | Alert::RelinkNotice { .. } => None,
+        }
+    }
+
+    /// The message to post, with the issue's latest `event` when there is one.
+    pub fn render(&self, org: &str, event: Option<&Event>) -> Message {
+        match self {
+            Alert::New { issue } => messages::new_issue(org, issue, event),
+            Alert::Regressed { issue, .. } => messages::regressed(org, issue, event),
+            Alert::Digest(digest) => messages::digest_counted(
+                org,
+                &digest.project,
+                &digest.issues,
+                digest.total,
+                digest.beyond,
+                digest.limit,
+            ),
+            Alert::RelinkNotice { project } => messages::relink_notice(org, project),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issue(id: &str) -> Issue {
+        serde_json::from_value(serde_json::json!({ "id": id, "title": format!("Boom {id}") }))
+            .expect("issue")
+    }
+
+    #[test]
+    fn every_kind_round_trips_through_its_stored_form() {
+        let alerts = [
+            Alert::New { issue: issue("1") },
+            Alert::Regressed {
+                issue: issue("2"),
+                threads: false,
+            },
+            Alert::Digest(Digest {
+                issues: vec![issue("3"), issue("4")],
+                total: 12,
+                project: "api".into(),
+                limit: 5,
+                beyond: Beyond::Count(3),
+            }),
+            Alert::RelinkNotice {
+                project: "api".into(),
+            },
+        ];
+        for alert in alerts {
+            let decoded = Alert::decode(alert.kind().as_str(), &alert.payload()).expect("decodes");
+            assert_eq!(decoded, alert);
+        }
+    }
+
+    #[test]
+    fn payloads_written_before_typed_kinds_still_read() {
+        let regressed = Alert::decode("regressed", r#"{"issue":{"id":"9","title":"x"}}"#).unwrap();
+        assert!(matches!(regressed, Alert::Regressed { threads: true, .. }));
+        let digest = Alert::decode(
+            "digest",
+            r#"{"issues":[],"total":3,"project":"api","limit":2}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            digest,
+            Alert::Digest(Digest {
+                total: 3,
+                limit: 2,
+                ..
+            })
+        ));
+        assert!(matches!(
+            Alert::decode("notice", r#"{"project":"web"}"#).unwrap(),
+            Alert::RelinkNotice { project } if project == "web"
+        ));
+    }
+
+    #[test]
+    fn unknown_kinds_and_damaged_payloads_are_errors_not_panics() {
+        assert!(matches!(
+            Alert::decode("explode", "{}"),
+            Err(AlertDecodeError::UnknownKind(_))
+        ));
+        assert!(matches!(
+            Alert::decode("new", "{not json"),
+            Err(AlertDecodeError::Payload(_))
+        ));
+        assert!(matches!(
+            Alert::decode("new", r#"{"issues":[]}"#),
+            Err(AlertDecodeError::Payload(_))
+        ));
+    }
+}

@@ -1,0 +1,393 @@
+//! Channel alert messages: a new issue, a regression, a digest, follow-ups,
+//! and the subscription answers.
+
+use serde::{Deserialize, Serialize};
+use slack_morphism::prelude::*;
+
+use crate::issues::card::{issue_card, Card, Phase};
+use crate::issues::issue_text::{level_emoji, link};
+use crate::sentry::models::{Event, Issue};
+use crate::slack::action::{ActionId, Rerun};
+use crate::slack::escape::{escape_mrkdwn, inline_code, untrusted};
+use crate::slack::limits;
+use crate::slack::message::{context, section, Message};
+use crate::store::SubscriptionRow;
+
+/// Issues listed in one digest message.
+pub const DIGEST_ROWS: usize = 40;
+
+fn target(org: &str, project: &str) -> String {
+    escape_mrkdwn(&format!("{org}/{project}"))
+}
+
+/// A new issue: its card with the actions.
+pub fn new_issue(org: &str, issue: &Issue, event: Option<&Event>) -> Message {
+    issue_card(&Card {
+        event,
+        phase: Some(Phase::New),
+        ..Card::new(org, issue)
+    })
+}
+
+/// A regression, posted in the original alert's thread or the channel.
+pub fn regressed(org: &str, issue: &Issue, event: Option<&Event>) -> Message {
+    issue_card(&Card {
+        event,
+        phase: Some(Phase::Regressed),
+        ..Card::new(org, issue)
+    })
+}
+
+/// Issues matching a subscription beyond the pages one poll reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Beyond {
+    /// Every page was read.
+    #[default]
+    Nothing,
+    /// This many more issues match (from `X-Hits`).
+    Count(u64),
+    /// More pages exist; the server does not say how many issues.
+    Unknown,
+}
+
+/// Many new issues at once, as one message with a button to expand each.
+pub fn digest(org: &str, project: &str, issues: &[Issue], limit: u32) -> Message {
+    digest_counted(org, project, issues, issues.len(), Beyond::Nothing, limit)
+}
+
+/// A digest of `total` new issues of which `shown` are listed, and what
+/// lies beyond the pages read: every issue is either listed or counted.
+pub fn digest_counted(
+    org: &str,
+    project: &str,
+    shown: &[Issue],
+    total: usize,
+    beyond: Beyond,
+    limit: u32,
+) -> Message {
+    let issues = &shown[..shown.len().min(total)];
+    let past_bound = match beyond {
+        Beyond::Nothing => String::new(),
+        Beyond::Count(n) => format!(", and {n} more matching issues past the pages read"),
+        Beyond::Unknown => ", and more matching issues past the pages read".to_string(),
+    };
+    let title = format!(
+        ":package: *{total} new issues in {}*{past_bound} — more than this channel's digest limit of {limit}, so here they are in one message.",
+        target(org, project)
+    );
+    let mut blocks = vec![section(&title)];
+    for (i, issue) in issues.iter().take(DIGEST_ROWS).enumerate() {
+        let name = escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id));
+        let text = format!(
+            "{} {} {}",
+            level_emoji(issue.level.as_deref()),
+            link(issue.permalink.as_deref(), &format!("*{name}*")),
+            untrusted(&issue.title, 200)
+        );
+        let mut row = SlackSectionBlock::new().with_text(md!(text));
+        let expand = Rerun {
+            text: format!("issue {}", issue.id),
+            cursor: None,
+            page: 1,
+        };
+        if let Some(value) = expand.encode() {
+            row = row.with_accessory(
+                SlackBlockButtonElement::new(pt!("Show"))
+                    .with_action_id(ActionId::Expand(i).encode().into())
+                    .with_value(value)
+                    .into(),
+            );
+        }
+        blocks.push(row.into());
+    }
+    let listed = issues.len().min(DIGEST_ROWS);
+    if total > listed || beyond != Beyond::Nothing {
+        let unlisted = total - listed;
+        let more = match beyond {
+            Beyond::Nothing => format!("and {unlisted} more"),
+            Beyond::Count(n) => format!(
+                "and {} more ({unlisted} new, {n} past the pages read)",
+                unlisted as u64 + n
+            ),
+            Beyond::Unknown => format!("and {unlisted} more, plus those past the pages read"),
+        };
+        blocks.truncate(limits::MAX_BLOCKS - 1);
+        blocks.push(context(&[&format!(
+            "{more}: `/sentry issues {}` lists them",
+            target(org, project)
+        )]));
+    }
+    blocks.truncate(limits::MAX_BLOCKS);
+    Message {
+        text: format!("{total} new issues in {}", target(org, project)),
+        blocks,
+    }
+}
+
+/// What changed in Sentry since the alert, in words, or `None`.
+pub fn change_phrase(before: &str, after: &str) -> Option<String> {
+    let (old_status, old_assignee) = before.split_once('|').unwrap_or((before, ""));
+    let (new_status, new_assignee) = after.split_once('|').unwrap_or((after, ""));
+    if old_status != new_status {
+        return Some(
+            match new_status {
+                "resolved" => "Resolved in Sentry",
+                "ignored" | "muted" => "Archived in Sentry",
+                "unresolved" => "Unresolved in Sentry",
+                _ => "Status changed in Sentry",
+            }
+            .to_string(),
+        );
+    }
+    if old_assignee != new_assignee {
+        return Some(if new_assignee.is_empty() {
+            "Unassigned in Sentry".to_string()
+        } else {
+            "Assigned in Sentry".to_string()
+        });
+    }
+    None
+}
+
+/// A change phrase that names who acted: "Resolved by Ann in Sentry".
+/// The name is untrusted; it is escaped where the phrase is rendered. Pure.
+pub fn by_actor(phrase: &str, actor: Option<&str>) -> String {
+    match actor.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(name) => {
+            let name: String = name.chars().take(80).collect();
+            match phrase.strip_suffix(" in Sentry") {
+                Some(what) => format!("{what} by {name} in Sentry"),
+                None => format!("{phrase} (by {name})"),
+            }
+        }
+        None => phrase.to_string(),
+    }
+}
+
+/// `status|assignee` of an issue, as alerts remember it.
+pub fn snapshot(issue: &Issue) -> String {
+    let assignee = issue.assignee_actor().unwrap_or_default();
+    format!(
+        "{}|{assignee}",
+        issue.status.as_deref().unwrap_or("unresolved")
+    )
+}
+
+/// The snapshot of an alert whose issue no longer exists in Sentry.
+pub const DELETED: &str = "deleted|";
+
+/// Whether a snapshot from [`snapshot`] shows the issue unresolved.
+pub fn snapshot_is_open(snapshot: &str) -> bool {
+    snapshot.split('|').next() == Some("unresolved")
+}
+
+/// The alert redrawn after a change made in Sentry.
+pub fn synced(org: &str, issue: &Issue, phrase: &str, event: Option<&Event>) -> Message {
+    let line = format!(":arrows_counterclockwise: {}", untrusted(phrase, 200));
+    issue_card(&Card {
+        event,
+        note: Some(&line),
+        ..Card::new(org, issue)
+    })
+}
+
+/// The thread reply that says what changed.
+pub fn sync_reply(issue: &Issue, phrase: &str) -> Message {
+    let assignee = issue
+        .assigned_to
+        .as_ref()
+        .and_then(|a| a.name.clone().or(a.email.clone()))
+        .map(|n| format!(" ({})", untrusted(&n, 80)))
+        .unwrap_or_default();
+    Message::mrkdwn(format!(
+        ":arrows_counterclockwise: {}{assignee}.",
+        untrusted(phrase, 200)
+    ))
+}
+
+/// The one message a channel gets when its org's grant stops working.
+pub fn relink_notice(org: &str, project: &str) -> Message {
+    Message::mrkdwn(format!(
+        ":red_circle: Alerts for *{}* are paused: the connection to *{}* no longer works. \
+         A workspace admin can run `/sentry link` to connect it again; alerts resume by themselves.",
+        target(org, project),
+        escape_mrkdwn(org)
+    ))
+}
+
+/// Posted in the channel when it subscribes.
+pub fn subscribed_notice(sub: &SubscriptionRow) -> Message {
+    Message::mrkdwn(format!(
+        ":bell: <@{}> subscribed this channel to new issues in *{}* matching {}.",
+        escape_mrkdwn(&sub.created_by),
+        target(&sub.org_slug, &sub.project_slug),
+        inline_code(&sub.query, 300)
+    ))
+}
+
+fn options(sub: &SubscriptionRow) -> String {
+    format!(
+        "regressions {} · digest above {} · follow-ups {}",
+        if sub.regressions { "on" } else { "off" },
+        sub.digest,
+        if sub.threads {
+            "in threads"
+        } else {
+            "in the channel"
+        }
+    )
+}
+
+/// How many issues existed when a channel subscribed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Baseline {
+    /// Exactly this many.
+    Exactly(u64),
+    /// At least this many (the server did not say how many lie past the pages read).
+    AtLeast(u64),
+}
+
+impl std::fmt::Display for Baseline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Baseline::Exactly(n) => write!(f, "{n}"),
+            Baseline::AtLeast(n) => write!(f, "{n}+"),
+        }
+    }
+}
+
+/// The answer to `/sentry subscribe`.
+pub fn subscribed(sub: &SubscriptionRow, updated: bool, baseline: Baseline) -> Message {
+    let what = if updated {
+        "Updated the subscription to"
+    } else {
+        "Subscribed this channel to"
+    };
+    Message::mrkdwn(format!(
+        ":white_check_mark: {what} *{}* matching {} ({}). {baseline} existing issues will not be posted; new and regressed ones will.",
+        target(&sub.org_slug, &sub.project_slug),
+        inline_code(&sub.query, 300),
+        options(sub)
+    ))
+}
+
+/// The answer to `/sentry subscriptions`.
+pub fn subscriptions(subs: &[SubscriptionRow]) -> Message {
+    if subs.is_empty() {
+        return Message::mrkdwn(
+            "This channel has no subscriptions. `/sentry subscribe &lt;project&gt;` adds one.",
+        );
+    }
+    let mut blocks = vec![section(&format!(
+        "*This channel's subscriptions ({})*",
+        subs.len()
+    ))];
+    for sub in subs.iter().take(limits::MAX_BLOCKS - 1) {
+        blocks.push(section(&format!(
+            "*{}* · {}\n{}",
+            target(&sub.org_slug, &sub.project_slug),
+            inline_code(&sub.query, 500),
+            options(sub)
+        )));
+    }
+    Message {
+        text: format!("{} subscriptions", subs.len()),
+        blocks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_names_who_made_it() {
+        assert_eq!(
+            by_actor("Resolved in Sentry", Some("Ann Lee")),
+            "Resolved by Ann Lee in Sentry"
+        );
+        assert_eq!(
+            by_actor("Resolved in Sentry", Some("  ")),
+            "Resolved in Sentry"
+        );
+        assert_eq!(by_actor("Resolved in Sentry", None), "Resolved in Sentry");
+        let long = "x".repeat(500);
+        assert!(by_actor("Archived in Sentry", Some(&long)).len() < 120);
+    }
+    use serde_json::json;
+
+    #[test]
+    fn digests_stay_within_limits_and_offer_a_button_per_issue() {
+        let issues: Vec<Issue> = (0..60)
+            .map(|i| {
+                serde_json::from_value(json!({ "id": i.to_string(), "title": "<!here> boom" }))
+                    .unwrap()
+            })
+            .collect();
+        let message = digest("acme", "api", &issues, 5);
+        assert!(message.blocks.len() <= limits::MAX_BLOCKS);
+        let json = serde_json::to_string(&message.blocks).unwrap();
+        assert!(!json.contains("<!here>"));
+        assert!(json.contains("expand:39"));
+        assert!(json.contains("and 20 more"));
+    }
+
+    #[test]
+    fn a_digest_counts_what_it_does_not_list() {
+        let issues: Vec<Issue> = (0..40)
+            .map(|i| {
+                serde_json::from_value(json!({ "id": i.to_string(), "title": "boom" })).unwrap()
+            })
+            .collect();
+        let message = digest_counted("acme", "api", &issues, 1000, Beyond::Count(50), 5);
+        let json = serde_json::to_string(&message.blocks).unwrap();
+        assert!(
+            json.contains(
+                "*1000 new issues in acme/api*, and 50 more matching issues past the pages read"
+            ),
+            "{json}"
+        );
+        assert!(
+            json.contains("and 1010 more (960 new, 50 past the pages read)"),
+            "{json}"
+        );
+        assert_eq!(message.text, "1000 new issues in acme/api");
+        let unknown = digest_counted("acme", "api", &issues, 1000, Beyond::Unknown, 5);
+        let json = serde_json::to_string(&unknown.blocks).unwrap();
+        assert!(
+            json.contains("and 960 more, plus those past the pages read"),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn changes_are_named() {
+        assert_eq!(
+            change_phrase("unresolved|", "resolved|").as_deref(),
+            Some("Resolved in Sentry")
+        );
+        assert_eq!(
+            change_phrase("unresolved|", "ignored|").as_deref(),
+            Some("Archived in Sentry")
+        );
+        assert_eq!(
+            change_phrase("unresolved|", "unresolved|user:1").as_deref(),
+            Some("Assigned in Sentry")
+        );
+        assert_eq!(
+            change_phrase("unresolved|user:1", "unresolved|user:1"),
+            None
+        );
+    }
+
+    #[test]
+    fn snapshots_say_whether_the_issue_is_open() {
+        let open: Issue = serde_json::from_value(json!({ "id": "1", "title": "t" })).unwrap();
+        assert!(snapshot_is_open(&snapshot(&open)));
+        assert!(snapshot_is_open("unresolved|user:1"));
+        assert!(!snapshot_is_open("resolved|"));
+        assert!(!snapshot_is_open("ignored|team:2"));
+        assert!(!snapshot_is_open(DELETED));
+    }
+}

@@ -1,0 +1,40 @@
+//! Channel alerts end to end: subscribing ([`subscriptions`]), polling
+//! ([`poller`], [`schedule`], [`quiet`], [`backstop`], [`pacer`]), Sentry's
+//! issue [`webhooks`], planning both into the outbox ([`plan`], [`diff`],
+//! typed [`alert::Alert`]s), delivery ([`worker`], [`outbox`], [`storm`]),
+//! redraws when an issue changes ([`sync`]) and the alert [`messages`].
+//!
+//! - [`schedule`]: groups subscriptions by (org, project, query), skips orgs
+//!   that are backing off, and takes each group's lease so one replica polls
+//!   it; [`plan`] then lists the group once, diffs the page against what each
+//!   subscription has seen, and writes the planned alerts to the outbox in
+//!   the same transaction;
+//! - [`sync`]: redraws posted alerts whose issue changed in Sentry;
+//! - [`outbox`]: claims pending alerts, renders and posts them, and marks
+//!   them posted, at most one message per second per channel; alerts that
+//!   pile up for a subscription are gathered into one digest ([`storm`]).
+//!
+//! Ticks and webhooks plan alerts and wake the process's one delivery
+//! [`worker`], which drains the outbox channel by channel.
+//!
+//! Delivery is at-least-once with one documented window: a crash after
+//! Slack accepted a post and before it is marked posted re-posts that one
+//! alert after restart. Nothing else is posted twice, because an alert is
+//! planned once (unique per subscription, issue, kind and dedup key) and
+//! marked posted right after Slack answers.
+
+pub mod alert;
+pub mod backstop;
+pub mod diff;
+pub mod messages;
+pub mod outbox;
+pub mod pacer;
+pub mod plan;
+pub mod poller;
+pub mod quiet;
+pub mod schedule;
+pub mod storm;
+pub mod subscriptions;
+pub mod sync;
+pub mod webhooks;
+pub mod worker;

@@ -1,0 +1,581 @@
+//! The outbox: one channel's pending alerts are claimed, rendered, posted
+//! and marked, in order, at most one message per second per channel across
+//! replicas. New-issue alerts that pile up for a subscription are gathered
+//! into one digest (see [`storm`](crate::alerts::storm)). The
+//! [`worker`](crate::alerts::worker) decides when a channel is drained.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use crate::alerts::alert::{Alert, AlertKind, Digest};
+use crate::alerts::poller::{millis, Context, CHANNEL_GAP};
+use crate::alerts::storm::{self, Gathering};
+use crate::issues::gaps::for_server;
+use crate::slack::Message;
+use crate::slack::SlackError;
+use crate::store::{now_ms, AlertRow, Lease, OpenDigest, SubscriptionRow};
+
+/// Delivery attempts before an alert is given up on.
+const MAX_ATTEMPTS: i64 = 10;
+/// Longest `Retry-After` waited for inside one delivery.
+const MAX_SLACK_WAIT: Duration = Duration::from_secs(10);
+/// How long a replica may hold a delivery claim; a post (with its retries)
+/// must finish well inside it.
+const CLAIM_TTL: Duration = Duration::from_secs(20);
+/// Pending alerts of a channel read per step.
+const BATCH: i64 = 500;
+/// Attempts at recording a post Slack accepted, so a blip of the store
+/// does not post it again.
+const RECORD_ATTEMPTS: u32 = 4;
+
+/// How draining a channel ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChannelRun {
+    /// Alerts are left pending that should wait this long before the
+    /// next try (a failure, a Slack rate limit).
+    pub rest: Option<Duration>,
+    /// Another replica delivers to the channel now.
+    pub held_elsewhere: bool,
+}
+
+impl ChannelRun {
+    fn rest_at_least(&mut self, rest: Duration) {
+        self.rest = Some(self.rest.map_or(rest, |r| r.max(rest)));
+    }
+}
+
+/// How one delivery step ended.
+enum Step {
+    /// The alerts it took are no longer pending.
+    Done,
+    /// They stay pending; try them again after `rest`.
+    LeftPending { rest: Duration },
+}
+
+/// An outbox row's key.
+type Key = (String, String, String, String);
+
+fn key(row: &AlertRow) -> Key {
+    (
+        row.subscription_id.clone(),
+        row.issue_id.clone(),
+        row.kind.clone(),
+        row.dedup_key.clone(),
+    )
+}
+
+/// Posts a channel's pending alerts in order until none is left (or only
+/// those that must wait). One replica at a time delivers to a channel (a
+/// lease renewed before each message), so the one-a-second pace holds
+/// across replicas; the lease lingers one gap after the last message.
+pub async fn drain_channel(ctx: &Context, channel: &str) -> ChannelRun {
+    let lease_key = format!("deliver\u{1f}{channel}");
+    let replica = &ctx.state.replica;
+    let mut run = ChannelRun::default();
+    let mut leased = false;
+    // Alerts tried this run and left pending wait for a later run.
+    let mut waiting: HashSet<Key> = HashSet::new();
+    loop {
+        if ctx.stop_posting.is_cancelled() {
+            // Stopping: the post in flight has finished; the rest wait for a replica.
+            break;
+        }
+        let pending = match ctx.store.pending_alerts_in(channel, BATCH).await {
+            Ok(pending) => pending,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read pending alerts");
+                run.rest_at_least(CHANNEL_GAP);
+                break;
+            }
+        };
+        let pending: Vec<AlertRow> = pending
+            .into_iter()
+            .filter(|a| !waiting.contains(&key(a)))
+            .collect();
+        let Some(head) = pending.first() else {
+            break;
+        };
+        match ctx
+            .store
+            .try_lease(&lease_key, replica, millis(CLAIM_TTL))
+            .await
+        {
+            Ok(Lease::HeldElsewhere) => {
+                run.held_elsewhere = true;
+                break;
+            }
+            Ok(_) => leased = true,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot take the channel's delivery lease");
+                run.rest_at_least(CHANNEL_GAP);
+                break;
+            }
+        }
+        let (taken, step) = match storm_of(ctx, head, &pending).await {
+            Some((sub, gathering, open, news)) => {
+                let taken: Vec<Key> = news.iter().map(key).collect();
+                (
+                    taken,
+                    deliver_gathered(ctx, &sub, gathering, open, news).await,
+                )
+            }
+            None => (vec![key(head)], deliver_one(ctx, head).await),
+        };
+        if let Step::LeftPending { rest } = step {
+            run.rest_at_least(rest);
+            waiting.extend(taken);
+        }
+    }
+    if leased {
+        if let Err(e) = ctx
+            .store
+            .release_lease(&lease_key, replica, millis(CHANNEL_GAP))
+            .await
+        {
+            tracing::warn!(error = %e, "cannot release the channel's delivery lease");
+        }
+    }
+    run
+}
+
+/// When `head` is a new-issue alert whose subscription is in a storm: the
+/// subscription, what to do, its open digest and its pending new-issue
+/// alerts (oldest first).
+async fn storm_of(
+    ctx: &Context,
+    head: &AlertRow,
+    pending: &[AlertRow],
+) -> Option<(
+    SubscriptionRow,
+    Gathering,
+    Option<OpenDigest>,
+    Vec<AlertRow>,
+)> {
+    if head.kind != AlertKind::New.as_str() {
+        return None;
+    }
+    let sub = match ctx.store.subscription(&head.subscription_id).await {
+        Ok(Some(sub)) => sub,
+        Ok(None) => return None,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the alert's subscription; posting it alone");
+            return None;
+        }
+    };
+    let news: Vec<AlertRow> = pending
+        .iter()
+        .filter(|a| a.subscription_id == sub.id && a.kind == AlertKind::New.as_str())
+        .cloned()
+        .collect();
+    let now = now_ms();
+    let open = ctx
+        .store
+        .open_digest(&sub.id, now - millis(storm::open_for(ctx.gather)))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the subscription's open digest");
+            None
+        });
+    let alone = ctx
+        .store
+        .posted_alone_since(&sub.id, now - millis(ctx.gather))
+        .await
+        .unwrap_or(0);
+    let gathering = storm::gathering(
+        news.len(),
+        usize::try_from(alone).unwrap_or(0),
+        sub.digest,
+        open.is_some(),
+    );
+    (gathering != Gathering::Alone).then_some((sub, gathering, open, news))
+}
+
+/// Gathers the subscription's pending new-issue alerts into one digest:
+/// a new one, or the open one updated in place (at most once per
+/// gathering window, so the storm's next alerts gather meanwhile).
+async fn deliver_gathered(
+    ctx: &Context,
+    sub: &SubscriptionRow,
+    gathering: Gathering,
+    open: Option<OpenDigest>,
+    news: Vec<AlertRow>,
+) -> Step {
+    let open = open.filter(|_| gathering == Gathering::IntoOpenDigest);
+    if let Some(digest) = &open {
+        let due = digest.drawn_at_ms + millis(ctx.gather);
+        let wait = Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0));
+        if !wait.is_zero() {
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = ctx.stop_posting.cancelled() => {}
+            }
+            // Read again: the storm went on while this waited.
+            return Step::Done;
+        }
+    }
+    let grown_from = open
+        .as_ref()
+        .and_then(|d| match Alert::decode(&d.row.kind, &d.row.payload) {
+            Ok(Alert::Digest(digest)) => Some(digest),
+            _ => None,
+        });
+    // A digest whose payload cannot be read is not grown: a new one starts.
+    let open = open.filter(|_| grown_from.is_some());
+    let ids: Vec<&str> = news.iter().map(|a| a.issue_id.as_str()).collect();
+    let (claim, claimed) = match ctx
+        .store
+        .claim_new_alerts(&sub.id, &ids, &ctx.state.replica, millis(CLAIM_TTL))
+        .await
+    {
+        Ok(claimed) => claimed,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot claim the gathered alerts");
+            return Step::LeftPending { rest: CHANNEL_GAP };
+        }
+    };
+    if claimed.is_empty() {
+        // Another replica holds them.
+        return Step::LeftPending { rest: CHANNEL_GAP };
+    }
+    let issues: Vec<_> = claimed
+        .iter()
+        .filter_map(|row| match Alert::decode(&row.kind, &row.payload) {
+            Ok(Alert::New { issue }) => Some(issue),
+            _ => None,
+        })
+        .collect();
+    // An alert whose payload cannot be read is still counted: it was planned.
+    let unlisted = claimed.len() - issues.len();
+    let mut digest = storm::grown(grown_from, issues, &sub.project_slug, sub.digest);
+    digest.total += unlisted;
+    let first = claimed[0].issue_id.clone();
+    let row = match &open {
+        Some(existing) => AlertRow {
+            payload: Alert::Digest(digest.clone()).payload(),
+            ..existing.row.clone()
+        },
+        None => gathered_row(sub, &first, &digest),
+    };
+    let message = for_server(
+        Alert::Digest(digest.clone()).render(&sub.org_slug, None),
+        &ctx.issues.gaps(&sub.org_slug),
+    );
+    ctx.state.pacer.wait_turn(&sub.channel_id).await;
+    let drawn = match open.as_ref().and_then(|d| d.row.ts.clone()) {
+        Some(ts) => ctx
+            .slack
+            .update_message(&sub.channel_id, &ts, &message)
+            .await
+            .map(|()| (ts, false)),
+        None => ctx
+            .slack
+            .post_message(&sub.channel_id, &message, None, false)
+            .await
+            .map(|ts| (ts, true)),
+    };
+    let (ts, is_new) = match drawn {
+        Ok(drawn) => drawn,
+        Err(e) => {
+            return match (e, &open) {
+                (e, Some(existing)) if is_permanent(&e) => {
+                    let _ = ctx.store.release_new_alerts(&sub.id, &claim).await;
+                    // The digest is gone (deleted, or no longer editable):
+                    // close it, and the next step starts another.
+                    tracing::warn!(channel = %sub.channel_id, error = %e, "cannot update the storm's digest; starting a new one");
+                    match ctx.store.close_digest(&existing.row).await {
+                        Ok(()) => Step::Done,
+                        Err(_) => Step::LeftPending { rest: CHANNEL_GAP },
+                    }
+                }
+                (e, _) => after_slack_failure(ctx, sub, &claimed, &claim, e).await,
+            };
+        }
+    };
+    let marked = record_with_retries(|| ctx.store.record_digest(&row, is_new, &ts, &claim)).await;
+    match marked {
+        Some(marked) => {
+            tracing::info!(
+                channel = %sub.channel_id,
+                gathered = claimed.len(),
+                total = digest.total,
+                %ts,
+                updated = !is_new,
+                "storm gathered into a digest"
+            );
+            let drawn = if is_new { "new" } else { "updated" };
+            if is_new {
+                metrics::counter!(crate::meters::ALERTS_POSTED, "kind" => "digest").increment(1);
+            }
+            metrics::counter!(crate::meters::ALERTS_GATHERED, "digest" => drawn).increment(marked);
+            if marked < claimed.len() as u64 {
+                tracing::error!(channel = %sub.channel_id, claimed = claimed.len(), marked, "some gathered alerts were taken over while drawn; they may show twice");
+            }
+        }
+        None => {
+            tracing::error!(channel = %sub.channel_id, "digest drawn but not recorded; its alerts may be drawn once more");
+        }
+    }
+    Step::Done
+}
+
+/// A new digest's outbox row for a storm whose first alert is `first`.
+fn gathered_row(sub: &SubscriptionRow, first: &str, digest: &Digest) -> AlertRow {
+    AlertRow {
+        subscription_id: sub.id.clone(),
+        issue_id: first.to_string(),
+        kind: AlertKind::Digest.as_str().to_string(),
+        dedup_key: format!("gathered:{first}"),
+        channel_id: sub.channel_id.clone(),
+        org_slug: sub.org_slug.clone(),
+        payload: Alert::Digest(digest.clone()).payload(),
+        state: "posted".into(),
+        thread_ts: None,
+        ts: None,
+        status_snapshot: String::new(),
+        attempts: 1,
+        created_at_ms: now_ms(),
+        posted_at_ms: None,
+    }
+}
+
+/// Gathered alerts Slack would not take: held for a Slack rate limit,
+/// retried later for an outage, given up for a refusal.
+async fn after_slack_failure(
+    ctx: &Context,
+    sub: &SubscriptionRow,
+    claimed: &[AlertRow],
+    claim: &crate::store::Claim,
+    error: SlackError,
+) -> Step {
+    if let SlackError::RateLimited { retry_after_secs } = error {
+        let wait = Duration::from_secs(retry_after_secs.max(1));
+        ctx.state.pacer.hold(&sub.channel_id, wait);
+        let _ = ctx.store.release_new_alerts(&sub.id, claim).await;
+        tracing::warn!(channel = %sub.channel_id, wait_s = wait.as_secs(), "Slack rate limit; the digest waits");
+        return Step::LeftPending { rest: wait };
+    }
+    let attempts = claimed.iter().map(|a| a.attempts).max().unwrap_or(0);
+    let permanent = is_permanent(&error) || attempts + 1 >= MAX_ATTEMPTS;
+    metrics::counter!(crate::meters::ALERTS_FAILED, "permanent" => permanent.to_string())
+        .increment(1);
+    tracing::error!(channel = %sub.channel_id, error = %error, permanent, alerts = claimed.len(), "digest not posted");
+    let _ = ctx
+        .store
+        .fail_new_alerts(&sub.id, claim, &error.to_string(), permanent, MAX_ATTEMPTS)
+        .await;
+    Step::LeftPending { rest: ctx.interval }
+}
+
+/// Runs `record` until it works, a few times with short pauses: Slack has
+/// the message, and a record lost to a blip of the store would post it again.
+async fn record_with_retries<T, F, Fut>(mut record: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::store::StoreError>>,
+{
+    let mut pause = Duration::from_millis(100);
+    for attempt in 1..=RECORD_ATTEMPTS {
+        match record().await {
+            Ok(value) => return Some(value),
+            Err(e) if attempt < RECORD_ATTEMPTS => {
+                tracing::warn!(error = %e, attempt, "cannot record the post yet; retrying");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(e) => tracing::error!(error = %e, "cannot record the post"),
+        }
+    }
+    None
+}
+
+/// Slack errors that retrying cannot fix.
+fn is_permanent(error: &SlackError) -> bool {
+    matches!(error, SlackError::Api(_))
+        || matches!(error, SlackError::Status { status, .. } if *status < 500 && *status != 429)
+}
+
+/// Renders `alert` for `org`; a panic while rendering (a payload no
+/// renderer expected) is caught and reported, so one bad alert cannot stop
+/// delivery for everyone.
+pub fn render_guarded(render: impl FnOnce() -> Message) -> Result<Message, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(render)).map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into())
+    })
+}
+
+/// Claims, renders, posts and marks one alert.
+async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
+    // Only the replica that claims an alert posts it.
+    let claim = match ctx
+        .store
+        .claim_alert(row, &ctx.state.replica, millis(CLAIM_TTL))
+        .await
+    {
+        Ok(Some(claim)) => claim,
+        Ok(None) => return Step::LeftPending { rest: CHANNEL_GAP },
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot claim the alert");
+            return Step::LeftPending { rest: CHANNEL_GAP };
+        }
+    };
+    let alert = match Alert::decode(&row.kind, &row.payload) {
+        Ok(alert) => alert,
+        Err(e) => {
+            tracing::error!(kind = %row.kind, error = %e, "alert payload unreadable; giving up on it");
+            let _ = ctx
+                .store
+                .mark_failed(row, &claim, "unreadable payload", true)
+                .await;
+            return Step::Done;
+        }
+    };
+    // The latest event adds the triage facts; the alert goes out without it
+    // when it cannot be had within the event's own short wait.
+    let event = match alert.issue() {
+        Some(issue) => {
+            let fresh = matches!(alert, Alert::Regressed { .. });
+            ctx.issues
+                .event_for_alert(&row.org_slug, &issue.id, fresh)
+                .await
+        }
+        None => None,
+    };
+    let rendered = render_guarded(|| {
+        for_server(
+            alert.render(&row.org_slug, event.as_deref()),
+            &ctx.issues.gaps(&row.org_slug),
+        )
+    });
+    let message = match rendered {
+        Ok(message) => message,
+        Err(panic) => {
+            metrics::counter!(crate::meters::POLLER_PANICS, "task" => "render").increment(1);
+            tracing::error!(kind = %row.kind, issue = %row.issue_id, %panic, "rendering the alert panicked; giving up on it");
+            let _ = ctx
+                .store
+                .mark_failed(row, &claim, "rendering failed", true)
+                .await;
+            return Step::Done;
+        }
+    };
+    // A regression replies in the original alert's thread when there is one.
+    let thread = match &alert {
+        Alert::Regressed { threads: true, .. } => ctx
+            .store
+            .alert_ts(&row.subscription_id, &row.issue_id, AlertKind::New.as_str())
+            .await
+            .ok()
+            .flatten(),
+        _ => None,
+    };
+    let kind = alert.kind().as_str();
+    let pacer = &ctx.state.pacer;
+    let mut rate_limited = 0;
+    loop {
+        pacer.wait_turn(&row.channel_id).await;
+        // The claim must outlive the post: extend it before every attempt.
+        match ctx.store.extend_claim(row, &claim, millis(CLAIM_TTL)).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(channel = %row.channel_id, issue = %row.issue_id, "claim lost before posting; leaving the alert to its new holder");
+                return Step::LeftPending { rest: CHANNEL_GAP };
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot extend the alert's claim; retrying later");
+                return Step::LeftPending { rest: CHANNEL_GAP };
+            }
+        }
+        match ctx
+            .slack
+            .post_message(
+                &row.channel_id,
+                &message,
+                thread.as_deref(),
+                thread.is_some(),
+            )
+            .await
+        {
+            Ok(ts) => {
+                tracing::info!(channel = %row.channel_id, kind, issue = %row.issue_id, %ts, "alert posted");
+                metrics::counter!(crate::meters::ALERTS_POSTED, "kind" => kind).increment(1);
+                match record_with_retries(|| ctx.store.mark_posted(row, &claim, &ts)).await {
+                    Some(true) => {}
+                    Some(false) => {
+                        tracing::error!(channel = %row.channel_id, issue = %row.issue_id, "alert posted after its claim was taken over; it may show twice")
+                    }
+                    None => {
+                        tracing::error!(channel = %row.channel_id, issue = %row.issue_id, "alert posted but not recorded; it may be posted once more")
+                    }
+                }
+                return Step::Done;
+            }
+            Err(SlackError::RateLimited { retry_after_secs }) => {
+                let wait = Duration::from_secs(retry_after_secs.max(1));
+                pacer.hold(&row.channel_id, wait);
+                rate_limited += 1;
+                // Long waits go back to the outbox rather than hold the
+                // channel; so does any wait once shutdown can wait no longer.
+                if wait > MAX_SLACK_WAIT || rate_limited > 3 || ctx.stop_posting.is_cancelled() {
+                    tracing::warn!(channel = %row.channel_id, wait_s = wait.as_secs(), "Slack rate limit; retrying later");
+                    let _ = ctx.store.release_alert(row, &claim).await;
+                    return Step::LeftPending { rest: wait };
+                }
+                tracing::warn!(channel = %row.channel_id, wait_s = wait.as_secs(), "Slack rate limit; waiting");
+            }
+            Err(e) => {
+                let permanent = is_permanent(&e) || row.attempts + 1 >= MAX_ATTEMPTS;
+                metrics::counter!(crate::meters::ALERTS_FAILED, "permanent" => permanent.to_string()).increment(1);
+                tracing::error!(channel = %row.channel_id, kind, error = %e, permanent, "alert not posted");
+                let _ = ctx
+                    .store
+                    .mark_failed(row, &claim, &e.to_string(), permanent)
+                    .await;
+                return if permanent {
+                    Step::Done
+                } else {
+                    Step::LeftPending { rest: ctx.interval }
+                };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_renderer_that_panics_is_an_error_not_a_crash() {
+        let poisoned = render_guarded(|| panic!("poisoned payload"));
+        assert_eq!(poisoned.unwrap_err(), "poisoned payload");
+        let fine = render_guarded(|| Message::mrkdwn("ok")).unwrap();
+        assert_eq!(fine.text, "ok");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_record_is_retried_through_a_blip_and_given_up_after_a_few() {
+        let mut calls = 0;
+        let recorded = record_with_retries(|| {
+            calls += 1;
+            let outcome = if calls < 3 {
+                Err(crate::store::StoreError::Query(sqlx::Error::PoolTimedOut))
+            } else {
+                Ok(calls)
+            };
+            async move { outcome }
+        })
+        .await;
+        assert_eq!(recorded, Some(3));
+        let mut calls = 0;
+        let never: Option<()> = record_with_retries(|| {
+            calls += 1;
+            async { Err(crate::store::StoreError::Query(sqlx::Error::PoolTimedOut)) }
+        })
+        .await;
+        assert_eq!((never, calls), (None, RECORD_ATTEMPTS));
+    }
+}

@@ -1,0 +1,287 @@
+//! Which groups a tick polls: subscriptions grouped by (org, project,
+//! query) so each group costs one Sentry call however many channels share
+//! it; orgs that failed wait on their own schedule; and a lease per group
+//! so one replica polls it at a time (a dead replica's lease expires).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::alerts::poller::{millis, Context};
+use crate::store::{Lease, SubscriptionRow};
+
+/// Longest wait of a failing org.
+const MAX_BACKOFF: Duration = Duration::from_secs(600);
+
+/// One (org, project, query) and the subscriptions that share it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// Org slug.
+    pub org: String,
+    /// Project slug.
+    pub project_slug: String,
+    /// Project id.
+    pub project_id: String,
+    /// Sentry search query.
+    pub query: String,
+    /// Every subscription of the group.
+    pub subs: Vec<SubscriptionRow>,
+}
+
+impl Group {
+    /// The group's lease key.
+    pub fn lease_key(&self) -> String {
+        format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            self.org, self.project_slug, self.project_id, self.query
+        )
+    }
+}
+
+/// Groups subscriptions by (org, project, query), in a stable order. Pure.
+pub fn group(subs: Vec<SubscriptionRow>) -> Vec<Group> {
+    let mut groups: BTreeMap<(String, String, String, String), Vec<SubscriptionRow>> =
+        BTreeMap::new();
+    for sub in subs {
+        let key = (
+            sub.org_slug.clone(),
+            sub.project_slug.clone(),
+            sub.project_id.clone(),
+            sub.query.clone(),
+        );
+        groups.entry(key).or_default().push(sub);
+    }
+    groups
+        .into_iter()
+        .map(|((org, project_slug, project_id, query), subs)| Group {
+            org,
+            project_slug,
+            project_id,
+            query,
+            subs,
+        })
+        .collect()
+}
+
+/// Every group, or `None` when subscriptions cannot be read.
+pub async fn due_groups(ctx: &Context) -> Option<Vec<Group>> {
+    match ctx.store.subscriptions().await {
+        Ok(subs) => Some(group(subs)),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read subscriptions");
+            None
+        }
+    }
+}
+
+/// The leases this replica renewed at the start of a tick, all at once.
+#[derive(Debug)]
+pub struct Renewed {
+    keys: HashSet<String>,
+    at: tokio::time::Instant,
+    /// When each org's webhooks last arrived (Unix ms), read with the leases.
+    webhook_arrivals: HashMap<String, i64>,
+}
+
+impl Renewed {
+    /// Nothing renewed: every group asks for its own lease.
+    pub fn none() -> Self {
+        Self {
+            keys: HashSet::new(),
+            at: tokio::time::Instant::now(),
+            webhook_arrivals: HashMap::new(),
+        }
+    }
+
+    /// When `org`'s webhooks last arrived, Unix ms.
+    pub fn webhook_arrival(&self, org: &str) -> Option<i64> {
+        self.webhook_arrivals.get(org).copied()
+    }
+
+    /// Whether `group`'s lease was renewed recently enough to poll on it:
+    /// within half an interval, so a long tick asks again for late groups.
+    fn covers(&self, group: &Group, interval: Duration) -> bool {
+        self.at.elapsed() < interval / 2 && self.keys.contains(&group.lease_key())
+    }
+}
+
+/// Renews, in a few statements, the leases this replica already holds on
+/// `groups`; a group not renewed here takes its own turn in [`take_turn`].
+/// `webhook_arrivals` (org → Unix ms) travels with it to the quiet check.
+pub async fn renew_held(
+    ctx: &Context,
+    groups: &[Group],
+    webhook_arrivals: HashMap<String, i64>,
+) -> Renewed {
+    // A backing-off org's leases run out, so another replica may poll it.
+    let keys: Vec<String> = groups
+        .iter()
+        .filter(|g| !ctx.state.backoffs.backing_off(&g.org))
+        .map(Group::lease_key)
+        .collect();
+    let at = tokio::time::Instant::now();
+    match ctx
+        .store
+        .renew_leases(&keys, &ctx.state.replica, millis(lease_ttl(ctx)))
+        .await
+    {
+        Ok(keys) => Renewed {
+            keys,
+            at,
+            webhook_arrivals,
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot renew poll leases; asking group by group");
+            Renewed {
+                webhook_arrivals,
+                ..Renewed::none()
+            }
+        }
+    }
+}
+
+fn lease_ttl(ctx: &Context) -> Duration {
+    ctx.interval.mul_f32(1.5)
+}
+
+/// Whether this replica holds a group's lease since its last poll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Turn {
+    /// It held the lease before, so nothing but this replica's polls (and
+    /// webhooks, which only add to what was seen) touched the group since.
+    Continued,
+    /// It has just taken the lease; another replica may have polled since.
+    Fresh,
+}
+
+/// This replica's turn at `group`, or `None` when its org is backing off
+/// or another replica holds the lease.
+pub async fn take_turn(ctx: &Context, group: &Group, renewed: &Renewed) -> Option<Turn> {
+    if ctx.state.backoffs.backing_off(&group.org) {
+        return None;
+    }
+    if renewed.covers(group, ctx.interval) {
+        return Some(Turn::Continued);
+    }
+    let ttl = lease_ttl(ctx);
+    match ctx
+        .store
+        .try_lease(&group.lease_key(), &ctx.state.replica, millis(ttl))
+        .await
+    {
+        Ok(Lease::HeldElsewhere) => None,
+        Ok(Lease::Acquired {
+            from: Some(previous),
+        }) => {
+            tracing::info!(org = %group.org, project = %group.project_slug, %previous, "took over an expired poll lease");
+            Some(Turn::Fresh)
+        }
+        Ok(Lease::Acquired { from: None }) => Some(Turn::Fresh),
+        Ok(Lease::Renewed) => Some(Turn::Continued),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot take the poll lease");
+            None
+        }
+    }
+}
+
+/// Renews the group's lease after a long read; false when another replica
+/// took it over meanwhile (then this replica writes nothing for it).
+pub async fn still_ours(ctx: &Context, group: &Group) -> bool {
+    let ttl = lease_ttl(ctx);
+    matches!(
+        ctx.store
+            .try_lease(&group.lease_key(), &ctx.state.replica, millis(ttl))
+            .await,
+        Ok(Lease::Renewed)
+    )
+}
+
+/// Failing orgs, each waiting longer after every failure.
+#[derive(Debug, Default)]
+pub struct Backoffs {
+    orgs: Mutex<HashMap<String, (u32, tokio::time::Instant)>>,
+}
+
+impl Backoffs {
+    /// Whether `org` is still waiting after a failure.
+    pub fn backing_off(&self, org: &str) -> bool {
+        let orgs = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
+        orgs.get(org)
+            .is_some_and(|(_, until)| *until > tokio::time::Instant::now())
+    }
+
+    /// Records a failure: the org waits `interval · 2^failures`, at most ten minutes.
+    pub fn failed(&self, org: &str, interval: Duration) {
+        let mut orgs = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
+        let failures = orgs.get(org).map_or(0, |(f, _)| *f) + 1;
+        let wait = interval
+            .saturating_mul(2u32.saturating_pow(failures.min(6)))
+            .min(MAX_BACKOFF);
+        orgs.insert(
+            org.to_string(),
+            (failures, tokio::time::Instant::now() + wait),
+        );
+    }
+
+    /// Records a success: the org polls on the normal schedule again.
+    pub fn succeeded(&self, org: &str) {
+        self.orgs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(org);
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A subscription of channel `C<id>`, for the poller's tests.
+    pub(crate) fn sub(id: &str, org: &str, project: &str, query: &str) -> SubscriptionRow {
+        SubscriptionRow {
+            id: id.into(),
+            team_id: "T".into(),
+            channel_id: format!("C{id}"),
+            org_slug: org.into(),
+            project_slug: project.into(),
+            project_id: format!("{project}-id"),
+            query: query.into(),
+            regressions: true,
+            digest: 5,
+            threads: true,
+            created_by: "U".into(),
+            created_at_ms: 0,
+            relink_notified: false,
+        }
+    }
+
+    #[test]
+    fn subscriptions_that_share_org_project_and_query_share_a_group() {
+        let groups = group(vec![
+            sub("1", "acme", "api", "is:unresolved"),
+            sub("2", "acme", "api", "is:unresolved"),
+            sub("3", "acme", "api", "level:error"),
+            sub("4", "beta", "api", "is:unresolved"),
+        ]);
+        assert_eq!(groups.len(), 3);
+        assert_eq!(groups[0].subs.len(), 2);
+        assert_ne!(groups[0].lease_key(), groups[1].lease_key());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failing_orgs_wait_longer_each_time_and_recover() {
+        let backoffs = Backoffs::default();
+        let interval = Duration::from_secs(1);
+        backoffs.failed("acme", interval);
+        assert!(backoffs.backing_off("acme"));
+        assert!(!backoffs.backing_off("beta"));
+        tokio::time::advance(Duration::from_millis(2100)).await;
+        assert!(!backoffs.backing_off("acme"));
+        backoffs.failed("acme", interval);
+        tokio::time::advance(Duration::from_millis(2100)).await;
+        assert!(backoffs.backing_off("acme"), "the second failure waits 4 s");
+        backoffs.succeeded("acme");
+        assert!(!backoffs.backing_off("acme"));
+    }
+}

@@ -1,0 +1,62 @@
+//! What answering a person needs, handed to every capability: the
+//! services ([`Context`]) and who asked, where ([`Invocation`]). Commands,
+//! clicks and unfurls all run on it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::task::TaskTracker;
+
+use crate::config::ActionPolicy;
+use crate::deferred::DeferredWork;
+use crate::orgs::issue_service::IssueService;
+use crate::slack::response_url::ResponseUrlClient;
+use crate::slack::web::SlackWeb;
+use crate::store::Store;
+
+/// What answering a person needs: commands, clicks and unfurls all run on
+/// it. Cheap to clone; spawned answers take their own copy.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// Sentry, through the org's grant.
+    pub issues: Arc<IssueService>,
+    /// Subscriptions, alerts, activity.
+    pub store: Store,
+    /// Slack Web API.
+    pub slack: SlackWeb,
+    /// Answers through `response_url`s.
+    pub responder: ResponseUrlClient,
+    /// Work spawned by handlers, awaited at shutdown.
+    pub tasks: TaskTracker,
+    /// Who asked what, written in batches off the request path.
+    pub activity: crate::activity_log::ActivityLog,
+    /// Bound on answers in progress.
+    pub deferred: DeferredWork,
+    /// `ADMIN_SLACK_USERS`: may link and unlink besides workspace admins.
+    pub admins: Arc<[String]>,
+    /// How often a pending `/sentry link` is polled.
+    pub link_poll_interval: Duration,
+    /// How long a command that only reads may wait on Sentry.
+    pub answer_timeout: Duration,
+    /// Who may change issues and subscriptions.
+    pub action_policy: ActionPolicy,
+    /// Leave a note in Sentry naming who acted from Slack.
+    pub sentry_notes: bool,
+    /// Where Sentry's webhooks reach the bot, and their secrets.
+    pub webhook_setup: crate::links::webhook_secret::WebhookSetup,
+}
+
+/// Who ran a command, where, and where its answers go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    /// Slack workspace.
+    pub team_id: String,
+    /// Slack user.
+    pub user_id: String,
+    /// Channel.
+    pub channel_id: String,
+    /// The channel's name without `#`, when Slack sent it.
+    pub channel_name: Option<String>,
+    /// Where deferred answers go.
+    pub response_url: String,
+}

@@ -1,0 +1,483 @@
+//! Buttons and menus that change an issue in Sentry: resolve, archive,
+//! unresolve, assign. The click is acknowledged before any of this runs;
+//! the outcome replaces the message, or, on failure, goes to the clicker
+//! alone and leaves the message as it was.
+
+use std::time::Duration;
+
+use crate::commands::parse::parse;
+use crate::context::Context;
+use crate::context::Invocation;
+use crate::issues::answers::{issue_in_org, View};
+use crate::orgs::access::{authorize, Actor};
+use crate::orgs::failures;
+use crate::orgs::grants::GrantError;
+use crate::orgs::issue_service::is_not_found;
+use crate::slack::action::{resolve_in_value, IssueAction, IssueVerb, Rerun};
+use crate::slack::escape::{escape_mrkdwn, truncate_plain};
+use crate::slack::Message;
+use crate::slack::{Reply, Visibility};
+use crate::store::{now_ms, Activity, ActivityKind};
+use crate::surface::dispatch::execute_view;
+use crate::triage::change::{already, done_phrase, request_body, snapshot_after, Change};
+
+/// Where the click happened, which decides how the message is redrawn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Surface {
+    /// A row of an issue list; `page` re-renders the list when known.
+    ListRow {
+        /// The list page the row is on.
+        page: Option<Rerun>,
+    },
+    /// An issue in detail; `shared` when it was posted to the channel.
+    Detail {
+        /// Visible to the channel rather than only the clicker.
+        shared: bool,
+        /// The message's `ts`, for channel messages.
+        message_ts: Option<String>,
+    },
+}
+
+/// What the clicker asked for, before "me" is resolved to a Sentry user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Requested {
+    /// A verb from a button or menu.
+    Verb(IssueVerb),
+    /// A user or team picked in the assignee menu.
+    Assign {
+        /// `user:<id>` or `team:<id>`.
+        actor: String,
+        /// The label the menu showed.
+        name: String,
+    },
+    /// A release picked in the "Resolve in…" menu.
+    ResolveIn {
+        /// The release's version.
+        version: String,
+    },
+}
+
+/// One click on one issue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionRequest {
+    /// Org slug.
+    pub org: String,
+    /// Numeric issue id.
+    pub issue_id: String,
+    /// What to do.
+    pub requested: Requested,
+    /// Where it was clicked.
+    pub surface: Surface,
+}
+
+fn failure(message: Message) -> Reply {
+    // Ephemeral and not replacing: the message stays as it was.
+    Reply::ephemeral(message)
+}
+
+fn deleted(issue_id: &str) -> Message {
+    Message::mrkdwn(format!(
+        ":mag: Issue {} no longer exists in Sentry (it was deleted or merged).",
+        escape_mrkdwn(issue_id)
+    ))
+}
+
+fn explain(error: &GrantError, issue_id: &str) -> Message {
+    if is_not_found(error) {
+        deleted(issue_id)
+    } else {
+        failures::grant_error(error)
+    }
+}
+
+/// The Sentry user behind a Slack user, matched by email.
+async fn sentry_user_for(ctx: &Context, org: &str, slack_user: &str) -> Result<Change, Message> {
+    let email = match ctx.slack.user_email(slack_user).await {
+        Ok(Some(email)) => email,
+        Ok(None) => {
+            return Err(Message::mrkdwn(
+                ":bust_in_silhouette: Slack did not share your email, so the bot cannot find you in Sentry. \
+                 Pick yourself in *Assign to…* instead.",
+            ))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "users.info failed");
+            return Err(Message::mrkdwn(
+                ":bust_in_silhouette: The bot could not read your Slack profile (it needs `users:read.email`). \
+                 Pick yourself in *Assign to…* instead.",
+            ));
+        }
+    };
+    let members = ctx
+        .issues
+        .members(org, Some(&email))
+        .await
+        .map_err(|e| failures::grant_error(&e))?;
+    let member = members.into_iter().find(|m| {
+        m.email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(&email))
+            || m.user
+                .as_ref()
+                .and_then(|u| u.email.as_deref())
+                .is_some_and(|e| e.eq_ignore_ascii_case(&email))
+    });
+    match member.and_then(|m| m.user.map(|u| (u, m.name))) {
+        Some((user, name)) => Ok(Change::AssignTo {
+            actor: format!("user:{}", user.id),
+            name: name.or(user.name).unwrap_or(email),
+        }),
+        None => Err(Message::mrkdwn(format!(
+            ":bust_in_silhouette: No member of *{}* in Sentry has your Slack email ({}). Pick yourself in *Assign to…* instead.",
+            escape_mrkdwn(org),
+            escape_mrkdwn(&email)
+        ))),
+    }
+}
+
+fn record(ctx: &Context, who: &Invocation, request: &ActionRequest, what: &str, outcome: &str) {
+    let activity = Activity {
+        at_ms: now_ms(),
+        team_id: who.team_id.clone(),
+        user_id: who.user_id.clone(),
+        channel_id: who.channel_id.clone(),
+        kind: ActivityKind::Action,
+        subject: format!("{what} {}/{}", request.org, request.issue_id),
+        outcome: outcome.to_string(),
+    };
+    tracing::info!(org = %request.org, issue = %request.issue_id, action = what, outcome, "issue action");
+    ctx.activity.record(activity);
+}
+
+fn action_name(change: &Change) -> String {
+    match change {
+        Change::Verb(verb) => verb.code().to_string(),
+        Change::AssignTo { actor, .. } => format!("assign {actor}"),
+        Change::ResolveIn { version } => format!("resolve_in {version}"),
+    }
+}
+
+/// Applies a click and returns the answer for its `response_url`.
+pub async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> Reply {
+    // A button names an org; only linked ones are acted on, and only for
+    // people the policy allows. Nothing reaches Sentry otherwise.
+    match ctx.issues.linked_orgs().await {
+        Ok(orgs) if orgs.iter().any(|o| o.org == request.org) => {}
+        Ok(_) => {
+            record(ctx, who, request, "click", "refused: org not linked");
+            return failure(Message::mrkdwn(format!(
+                ":no_entry: That button is for the Sentry org *{}*, which is not linked here. Nothing was changed.",
+                escape_mrkdwn(&request.org)
+            )));
+        }
+        Err(e) => return failure(failures::grant_error(&e)),
+    }
+    let actor = match authorize(ctx, &request.org, &who.user_id).await {
+        Ok(actor) => actor,
+        Err(message) => {
+            record(ctx, who, request, "click", "refused: policy");
+            return failure(message);
+        }
+    };
+    if let Requested::Assign { actor: target, .. } = &request.requested {
+        if let Err(message) = assignable(ctx, &request.org, target).await {
+            record(ctx, who, request, "assign", "refused: not a member");
+            return failure(message);
+        }
+    }
+    let change = match &request.requested {
+        Requested::Verb(IssueVerb::AssignToMe) => {
+            match sentry_user_for(ctx, &request.org, &who.user_id).await {
+                Ok(change) => change,
+                Err(message) => return failure(message),
+            }
+        }
+        Requested::Verb(verb) => Change::Verb(*verb),
+        Requested::Assign { actor, name } => Change::AssignTo {
+            actor: actor.clone(),
+            name: name.clone(),
+        },
+        Requested::ResolveIn { version } => Change::ResolveIn {
+            version: version.clone(),
+        },
+    };
+    let what = action_name(&change);
+    let issue = match ctx.issues.get(&request.org, &request.issue_id).await {
+        Ok(issue) => issue,
+        Err(e) => {
+            record(ctx, who, request, &what, &format!("failed: {e}"));
+            return failure(explain(&e, &request.issue_id));
+        }
+    };
+    let name = escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id));
+    if let Some(why) = already(&issue, &change) {
+        record(ctx, who, request, &what, "unchanged");
+        return failure(Message::mrkdwn(format!(
+            ":information_source: *{name}* {}, so nothing changed.",
+            escape_mrkdwn(&why)
+        )));
+    }
+    let body = request_body(&change);
+    let result = ctx
+        .issues
+        .update(&request.org, &request.issue_id, &body)
+        .await;
+    if let Err(e) = result {
+        record(ctx, who, request, &what, &format!("failed: {e}"));
+        return failure(explain(&e, &request.issue_id));
+    }
+    // An alert changed from its own buttons is not reported again as
+    // changed in Sentry: its new state is recorded at once (before the
+    // note), and the poller checks the stored state again before it
+    // announces a change (`poller::sync::redraw_if_changed`).
+    if let Surface::Detail {
+        message_ts: Some(ts),
+        ..
+    } = &request.surface
+    {
+        let snapshot = snapshot_after(&issue, &change);
+        if let Err(e) = ctx
+            .store
+            .set_snapshot_for_message(&who.channel_id, ts, &snapshot)
+            .await
+        {
+            tracing::warn!(error = %e, "could not record the alert's new state");
+        }
+    }
+    record(ctx, who, request, &what, "ok");
+    if ctx.sentry_notes {
+        leave_note(ctx, who, request, &actor, &change).await;
+    }
+    let phrase = escape_mrkdwn(&done_phrase(&change));
+    let user = escape_mrkdwn(&who.user_id);
+    match &request.surface {
+        Surface::Detail { shared, .. } => {
+            let view = View {
+                status_line: Some(format!(":white_check_mark: {phrase} by <@{user}> just now")),
+                // A message already in the channel has nothing to share.
+                in_channel: *shared,
+                ..View::default()
+            };
+            // The redraw reads the issue from the org the click named, and no other.
+            let message = issue_in_org(ctx, &request.org, &request.issue_id, &view).await;
+            Reply {
+                visibility: if *shared {
+                    Visibility::InChannel
+                } else {
+                    Visibility::Ephemeral
+                },
+                text: message.text,
+                blocks: message.blocks,
+                replace_original: true,
+            }
+        }
+        Surface::ListRow { page: Some(page) } => {
+            let Ok(command) = parse(&page.text) else {
+                return confirmation(&name, &phrase, &user);
+            };
+            let view = View {
+                cursor: page.cursor.clone(),
+                page: page.page,
+                status_line: Some(format!(
+                    ":white_check_mark: *{name}*: {phrase} by <@{user}> just now"
+                )),
+                fresh: true,
+                ..View::default()
+            };
+            let mut reply = execute_view(ctx, &command, who, &view).await;
+            reply.replace_original = true;
+            reply
+        }
+        Surface::ListRow { page: None } => confirmation(&name, &phrase, &user),
+    }
+}
+
+/// Leaves a note on the issue naming who changed it from Slack, so Sentry's
+/// activity shows the person and not only the token's owner. A note that
+/// cannot be left is logged; the change stands.
+async fn leave_note(
+    ctx: &Context,
+    who: &Invocation,
+    request: &ActionRequest,
+    actor: &Actor,
+    change: &Change,
+) {
+    let place = who
+        .channel_name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .map_or_else(
+            || format!("channel {}", who.channel_id),
+            |n| format!("#{n}"),
+        );
+    let text = format!(
+        "{} from Slack by {} in {place}",
+        done_phrase(change),
+        actor.label()
+    );
+    if let Err(e) = ctx
+        .issues
+        .add_note(&request.org, &request.issue_id, &text)
+        .await
+    {
+        tracing::warn!(org = %request.org, issue = %request.issue_id, error = %e, "could not leave the note in Sentry; the change stands");
+    }
+}
+
+/// Whether `target` (`user:<id>` or `team:<id>`) belongs to `org`.
+async fn assignable(ctx: &Context, org: &str, target: &str) -> Result<(), Message> {
+    let known = match target.split_once(':') {
+        Some(("user", id)) => {
+            let mut found = false;
+            for refresh in [false, true] {
+                if refresh && !ctx.issues.may_refresh_members(org) {
+                    break;
+                }
+                let members = ctx
+                    .issues
+                    .org_members(org, refresh)
+                    .await
+                    .map_err(|e| failures::grant_error(&e))?;
+                found = members
+                    .iter()
+                    .any(|m| m.user.as_ref().is_some_and(|u| u.id == id));
+                if found {
+                    break;
+                }
+            }
+            found
+        }
+        Some(("team", id)) => ctx
+            .issues
+            .teams(org)
+            .await
+            .map_err(|e| failures::grant_error(&e))?
+            .iter()
+            .any(|t| t.id == id),
+        _ => false,
+    };
+    if known {
+        Ok(())
+    } else {
+        Err(Message::mrkdwn(format!(
+            ":no_entry: That assignee is not a member or team of *{}* in Sentry. Nothing was changed.",
+            escape_mrkdwn(org)
+        )))
+    }
+}
+
+fn confirmation(name: &str, phrase: &str, user: &str) -> Reply {
+    Reply::ephemeral(Message::mrkdwn(format!(
+        ":white_check_mark: *{name}*: {phrase} by <@{user}> just now."
+    )))
+}
+
+/// How long an assignee search may take before Slack gives up on it.
+const SUGGESTION_BUDGET: Duration = Duration::from_millis(2500);
+
+/// "Resolve in…": the next and current release, then the three most recent
+/// releases of the issue's project (cached a minute per project); only the
+/// first two when the releases cannot be had in time.
+pub async fn release_options(ctx: &Context, org: &str, issue_id: &str) -> Vec<(String, String)> {
+    let mut options: Vec<(String, String)> = [
+        IssueVerb::ResolveNextRelease,
+        IssueVerb::ResolveCurrentRelease,
+    ]
+    .into_iter()
+    .map(|verb| {
+        (
+            verb.label().to_string(),
+            IssueAction::new(verb, org, issue_id).to_string(),
+        )
+    })
+    .collect();
+    let recent = async {
+        let issue = ctx.issues.get(org, issue_id).await.ok()?;
+        let project_id = issue.project.as_ref()?.id.clone()?;
+        ctx.issues.recent_releases(org, &project_id).await.ok()
+    };
+    match tokio::time::timeout(SUGGESTION_BUDGET, recent).await {
+        Ok(Some(releases)) => {
+            for release in releases.iter().take(3) {
+                if let Some(value) = resolve_in_value(org, issue_id, &release.version) {
+                    // Sentry's short form tells long build versions apart.
+                    let shown = release.short_version.as_deref().unwrap_or(&release.version);
+                    let label = format!("Resolve in {shown}");
+                    options.push((
+                        truncate_plain(&label, crate::slack::limits::MAX_BUTTON_TEXT),
+                        value,
+                    ));
+                }
+            }
+        }
+        Ok(None) => tracing::info!(org, issue = issue_id, "no recent releases for the menu"),
+        Err(_) => tracing::warn!(org, "release lookup timed out"),
+    }
+    options
+}
+
+/// Options for the assignee menu: members matching `query` (searched by
+/// Sentry, so orgs of any size work) and matching teams.
+pub async fn assignee_options(ctx: &Context, org: &str, query: &str) -> Vec<(String, String)> {
+    let query = query.trim();
+    let members = ctx
+        .issues
+        .members(org, (!query.is_empty()).then_some(query));
+    let teams = ctx.issues.teams(org);
+    let (members, teams) =
+        match tokio::time::timeout(SUGGESTION_BUDGET, async { tokio::join!(members, teams) }).await
+        {
+            Ok(both) => both,
+            Err(_) => {
+                tracing::warn!(org, "assignee search timed out");
+                return Vec::new();
+            }
+        };
+    let needle = query.to_lowercase();
+    // "Assign to me" comes first, while nothing or a prefix of it is typed.
+    let mut options = Vec::new();
+    if "assign to me".starts_with(&needle) || needle == "me" {
+        options.push((
+            "Assign to me".to_string(),
+            crate::slack::action::ASSIGN_TO_ME.to_string(),
+        ));
+    }
+    match teams {
+        Ok(teams) => {
+            for team in teams
+                .into_iter()
+                .filter(|t| needle.is_empty() || t.slug.to_lowercase().contains(&needle))
+            {
+                options.push((
+                    truncate_plain(
+                        &format!("#{}", team.slug),
+                        crate::slack::limits::MAX_BUTTON_TEXT,
+                    ),
+                    format!("team:{}", team.id),
+                ));
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "team search failed"),
+    }
+    match members {
+        Ok(members) => {
+            for member in members {
+                let Some(user) = member.user else { continue };
+                let name = member.name.or(user.name).unwrap_or_default();
+                let email = member.email.or(user.email).unwrap_or_default();
+                let label = match (name.is_empty(), email.is_empty()) {
+                    (false, false) => format!("{name} ({email})"),
+                    (false, true) => name,
+                    _ => email,
+                };
+                options.push((
+                    truncate_plain(&label, crate::slack::limits::MAX_BUTTON_TEXT),
+                    format!("user:{}", user.id),
+                ));
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "member search failed"),
+    }
+    options.truncate(100);
+    options
+}

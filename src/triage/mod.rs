@@ -1,0 +1,6 @@
+//! Changing an issue from a button: who may, read it, skip no-ops, the exact
+//! Sentry [`change`], a note naming the person, and the redraw ([`click`]);
+//! the option lists behind the Assign and "Resolve in…" menus.
+
+pub mod change;
+pub mod click;
