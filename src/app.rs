@@ -37,7 +37,7 @@ pub struct Services {
     /// Answers commands, clicks and unfurls.
     pub requests: crate::context::Context,
     /// The alert poller's context.
-    pub poller: poller::Context,
+    pub poller: crate::alerts::context::Context,
     /// What the HTTP routes and Socket Mode need.
     pub http: HttpState,
 }
@@ -106,7 +106,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
     let verifier = Arc::new(SlackEventSignatureVerifier::new(&SlackSigningSecret::new(
         config.slack_signing_secret.expose().to_string(),
     )));
-    let webhook_secrets = webhooks::Secrets {
+    let webhook_secrets = crate::orgs::webhook_secrets::Secrets {
         from_environment: config
             .static_grant
             .as_ref()
@@ -128,13 +128,13 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         answer_timeout: config.answer_timeout,
         action_policy: config.action_policy,
         sentry_notes: config.sentry_notes,
-        webhook_setup: crate::links::webhook_secret::WebhookSetup {
+        webhook_setup: crate::orgs::webhook_secrets::WebhookSetup {
             secrets: webhook_secrets.clone(),
             public_url: config.public_url.clone(),
             socket_mode: config.slack_app_token.is_some(),
         },
     };
-    let poller = poller::Context {
+    let poller = crate::alerts::context::Context {
         issues: issues.clone(),
         store: store.clone(),
         slack,
@@ -237,7 +237,7 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
 /// flight may finish (a Slack call is bounded by its timeout), so no post
 /// is cut off between Slack and its record.
 async fn drain_alerts(
-    ctx: &poller::Context,
+    ctx: &crate::alerts::context::Context,
     poller: tokio::task::JoinHandle<()>,
     delivery: tokio::task::JoinHandle<()>,
     finish_delivery: tokio_util::sync::CancellationToken,

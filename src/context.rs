@@ -43,7 +43,7 @@ pub struct Context {
     /// Leave a note in Sentry naming who acted from Slack.
     pub sentry_notes: bool,
     /// Where Sentry's webhooks reach the bot, and their secrets.
-    pub webhook_setup: crate::links::webhook_secret::WebhookSetup,
+    pub webhook_setup: crate::orgs::webhook_secrets::WebhookSetup,
 }
 
 /// Who ran a command, where, and where its answers go.

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::alerts::schedule::Group;
+use crate::alerts::group::Group;
 use crate::sentry::search::judgeable;
 
 /// Webhooks count as live this long after the last one arrived.
@@ -61,7 +61,7 @@ mod tests {
     use crate::alerts::schedule::tests::sub;
 
     fn group(org: &str, query: &str) -> Group {
-        super::super::schedule::group(vec![sub("s", org, "api", query)]).remove(0)
+        super::super::group::group(vec![sub("s", org, "api", query)]).remove(0)
     }
 
     #[test]

@@ -24,8 +24,11 @@
 //! marked posted right after Slack answers.
 
 pub mod alert;
+pub mod backoff;
 pub mod backstop;
+pub mod context;
 pub mod diff;
+pub mod group;
 pub mod messages;
 pub mod outbox;
 pub mod pacer;

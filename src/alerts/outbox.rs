@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::alerts::alert::{Alert, AlertKind, Digest};
-use crate::alerts::poller::{millis, Context, CHANNEL_GAP};
+use crate::alerts::context::{millis, Context, CHANNEL_GAP};
 use crate::alerts::storm::{self, Gathering};
 use crate::issues::gaps::for_server;
 use crate::slack::Message;

@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 
 use crate::alerts::alert::{Alert, Digest};
+use crate::alerts::context::Context;
 use crate::alerts::diff::{diff, Planned};
+use crate::alerts::group::Group;
 use crate::alerts::messages::{self, Beyond};
-use crate::alerts::poller::Context;
 use crate::alerts::quiet;
-use crate::alerts::schedule::{still_ours, take_turn, Group, Renewed, Turn};
+use crate::alerts::schedule::{still_ours, take_turn, Renewed, Turn};
 use crate::orgs::grants::GrantError;
 use crate::sentry::client::MAX_PAGE;
 use crate::sentry::models::Issue;

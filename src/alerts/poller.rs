@@ -3,21 +3,15 @@
 //! lets the current tick and the outbox finish.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use super::pacer::Pacer;
-use super::schedule::Backoffs;
-use super::{backstop, plan, quiet, schedule, sync};
-use crate::orgs::issue_service::IssueService;
-use crate::slack::web::SlackWeb;
-use crate::store::Store;
+use super::context::{millis, Context};
+use super::group::Group;
+use super::{backstop, plan, schedule, sync};
 
-/// At most one message per this long per channel.
-pub(crate) const CHANNEL_GAP: Duration = Duration::from_secs(1);
 /// Groups polled at once: enough to overlap Sentry's latency, few enough
 /// that the store's pool (4 connections on SQLite) never times a group out.
 const GROUPS_AT_ONCE: usize = 16;
@@ -25,76 +19,6 @@ const GROUPS_AT_ONCE: usize = 16;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Rows deleted per statement when pruning.
 const PRUNE_BATCH: i64 = 500;
-
-/// What the poller works with. Cheap to clone.
-#[derive(Clone, Debug)]
-pub struct Context {
-    /// Sentry, through the org's grant.
-    pub issues: Arc<IssueService>,
-    /// Subscriptions, seen issues, the outbox, leases.
-    pub store: Store,
-    /// Where alerts are posted.
-    pub slack: SlackWeb,
-    /// `POLL_INTERVAL`.
-    pub interval: Duration,
-    /// `RETENTION`: posted alerts and activity older than this are pruned.
-    pub retention: Duration,
-    /// `ALERT_GATHER_WINDOW`: alerts piling up within it count as one burst.
-    pub gather: Duration,
-    /// State kept across ticks.
-    pub state: Arc<PollerState>,
-    /// Cancelled when shutdown can wait no longer: the post in flight
-    /// finishes, no new one starts.
-    pub stop_posting: CancellationToken,
-}
-
-/// Poller state shared across ticks.
-#[derive(Debug)]
-pub struct PollerState {
-    /// One message per second per channel.
-    pub pacer: Pacer,
-    /// This replica's name in leases and claims.
-    pub replica: String,
-    /// Orgs whose polls failed, and until when they wait.
-    pub(crate) backoffs: Backoffs,
-    /// When rows past retention were last pruned.
-    last_prune: Mutex<Option<tokio::time::Instant>>,
-    /// Each group's page at its last complete poll.
-    pub(crate) page_prints: quiet::PagePrints,
-    /// When each group was last polled, for orgs whose webhooks are live.
-    pub(crate) backstop: backstop::Backstop,
-    /// Wakes the delivery worker.
-    pub(crate) wake: tokio::sync::Notify,
-}
-
-impl PollerState {
-    /// Tells the delivery worker that alerts are waiting.
-    pub fn wake_delivery(&self) {
-        self.wake.notify_one();
-    }
-}
-
-impl Default for PollerState {
-    fn default() -> Self {
-        let host = std::env::var("FLY_MACHINE_ID")
-            .or_else(|_| std::env::var("HOSTNAME"))
-            .unwrap_or_else(|_| "replica".into());
-        Self {
-            pacer: Pacer::new(CHANNEL_GAP),
-            replica: format!("{host}-{:08x}", rand::random::<u32>()),
-            backoffs: Backoffs::default(),
-            last_prune: Mutex::new(None),
-            page_prints: quiet::PagePrints::default(),
-            backstop: backstop::Backstop::default(),
-            wake: tokio::sync::Notify::new(),
-        }
-    }
-}
-
-/// Milliseconds of `d`, saturating.
-pub(crate) fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
 
 /// Polls until `shutdown` is cancelled.
 pub async fn run(ctx: Context, shutdown: CancellationToken) {
@@ -180,7 +104,7 @@ pub async fn tick(ctx: Context) {
     };
     ctx.state
         .page_prints
-        .keep_only(groups.iter().map(schedule::Group::lease_key));
+        .keep_only(groups.iter().map(Group::lease_key));
     // Orgs whose webhooks are live are polled at the backstop pace.
     let arrivals = match ctx.store.webhook_arrivals().await {
         Ok(arrivals) => Some(arrivals),
@@ -193,7 +117,7 @@ pub async fn tick(ctx: Context) {
         .as_ref()
         .map(|a| backstop::live_orgs(a, crate::store::now_ms()))
         .unwrap_or_default();
-    let groups: Vec<schedule::Group> = groups
+    let groups: Vec<Group> = groups
         .into_iter()
         .filter(|g| ctx.state.backstop.due(g, &live, ctx.interval))
         .collect();
@@ -230,6 +154,7 @@ pub async fn tick(ctx: Context) {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
 
     #[tokio::test]
     async fn a_panicking_tick_is_survived_and_the_next_one_runs() {

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
-use crate::alerts::schedule::Group;
+use crate::alerts::group::Group;
 use crate::sentry::models::Issue;
 
 /// The last fully recorded page of each group this replica polls.
@@ -98,7 +98,7 @@ mod tests {
     use crate::alerts::schedule::tests::sub;
 
     fn group() -> Group {
-        crate::alerts::schedule::group(vec![sub("1", "acme", "api", "is:unresolved")]).remove(0)
+        crate::alerts::group::group(vec![sub("1", "acme", "api", "is:unresolved")]).remove(0)
     }
 
     fn issue(id: &str, status: &str) -> Issue {

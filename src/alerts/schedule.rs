@@ -3,65 +3,12 @@
 //! it; orgs that failed wait on their own schedule; and a lease per group
 //! so one replica polls it at a time (a dead replica's lease expires).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use crate::alerts::poller::{millis, Context};
-use crate::store::{Lease, SubscriptionRow};
-
-/// Longest wait of a failing org.
-const MAX_BACKOFF: Duration = Duration::from_secs(600);
-
-/// One (org, project, query) and the subscriptions that share it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Group {
-    /// Org slug.
-    pub org: String,
-    /// Project slug.
-    pub project_slug: String,
-    /// Project id.
-    pub project_id: String,
-    /// Sentry search query.
-    pub query: String,
-    /// Every subscription of the group.
-    pub subs: Vec<SubscriptionRow>,
-}
-
-impl Group {
-    /// The group's lease key.
-    pub fn lease_key(&self) -> String {
-        format!(
-            "{}\u{1f}{}\u{1f}{}\u{1f}{}",
-            self.org, self.project_slug, self.project_id, self.query
-        )
-    }
-}
-
-/// Groups subscriptions by (org, project, query), in a stable order. Pure.
-pub fn group(subs: Vec<SubscriptionRow>) -> Vec<Group> {
-    let mut groups: BTreeMap<(String, String, String, String), Vec<SubscriptionRow>> =
-        BTreeMap::new();
-    for sub in subs {
-        let key = (
-            sub.org_slug.clone(),
-            sub.project_slug.clone(),
-            sub.project_id.clone(),
-            sub.query.clone(),
-        );
-        groups.entry(key).or_default().push(sub);
-    }
-    groups
-        .into_iter()
-        .map(|((org, project_slug, project_id, query), subs)| Group {
-            org,
-            project_slug,
-            project_id,
-            query,
-            subs,
-        })
-        .collect()
-}
+use crate::alerts::context::{millis, Context};
+use crate::alerts::group::{group, Group};
+use crate::store::Lease;
 
 /// Every group, or `None` when subscriptions cannot be read.
 pub async fn due_groups(ctx: &Context) -> Option<Vec<Group>> {
@@ -197,45 +144,11 @@ pub async fn still_ours(ctx: &Context, group: &Group) -> bool {
     )
 }
 
-/// Failing orgs, each waiting longer after every failure.
-#[derive(Debug, Default)]
-pub struct Backoffs {
-    orgs: Mutex<HashMap<String, (u32, tokio::time::Instant)>>,
-}
-
-impl Backoffs {
-    /// Whether `org` is still waiting after a failure.
-    pub fn backing_off(&self, org: &str) -> bool {
-        let orgs = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
-        orgs.get(org)
-            .is_some_and(|(_, until)| *until > tokio::time::Instant::now())
-    }
-
-    /// Records a failure: the org waits `interval · 2^failures`, at most ten minutes.
-    pub fn failed(&self, org: &str, interval: Duration) {
-        let mut orgs = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
-        let failures = orgs.get(org).map_or(0, |(f, _)| *f) + 1;
-        let wait = interval
-            .saturating_mul(2u32.saturating_pow(failures.min(6)))
-            .min(MAX_BACKOFF);
-        orgs.insert(
-            org.to_string(),
-            (failures, tokio::time::Instant::now() + wait),
-        );
-    }
-
-    /// Records a success: the org polls on the normal schedule again.
-    pub fn succeeded(&self, org: &str) {
-        self.orgs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(org);
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::alerts::backoff::Backoffs;
+    use crate::store::SubscriptionRow;
 
     /// A subscription of channel `C<id>`, for the poller's tests.
     pub(crate) fn sub(id: &str, org: &str, project: &str, query: &str) -> SubscriptionRow {

@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
+use crate::alerts::context::Context;
+use crate::alerts::group::Group;
 use crate::alerts::messages;
-use crate::alerts::poller::Context;
-use crate::alerts::schedule::Group;
 use crate::issues::gaps::for_server;
 use crate::orgs::issue_service::is_not_found;
 use crate::sentry::models::Issue;

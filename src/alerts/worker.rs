@@ -1,5 +1,5 @@
 //! The delivery worker: one per process. Webhooks and ticks only wake it
-//! ([`PollerState::wake_delivery`](crate::alerts::poller::PollerState::wake_delivery)); it
+//! ([`PollerState::wake_delivery`](crate::alerts::context::PollerState::wake_delivery)); it
 //! drains pending alerts channel by channel, with one drain (so at most one
 //! post) in flight per channel. Nothing in the process competes for an
 //! alert's claim; across replicas the channel lease and the claims' fencing
@@ -12,8 +12,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::alerts::context::{Context, CHANNEL_GAP};
 use crate::alerts::outbox::{self, ChannelRun};
-use crate::alerts::poller::{Context, CHANNEL_GAP};
 
 /// Channels read per scan of the outbox.
 const CHANNELS_PER_SCAN: i64 = 1_000;

@@ -2,20 +2,9 @@
 //! integration, what is configured now, and what changed.
 
 use crate::links::messages::alert_source;
+use crate::orgs::webhook_secrets::Endpoint;
 use crate::slack::escape::escape_mrkdwn;
 use crate::slack::message::{context, header, section, Message};
-
-/// Where Sentry should deliver, or why the bot cannot say.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Endpoint {
-    /// The full webhook URL for the org.
-    Url(String),
-    /// Slack reaches the bot over Socket Mode and no `PUBLIC_URL` is set:
-    /// Sentry has nowhere to deliver.
-    SocketModeOnly,
-    /// Served over HTTP, but the public address is not configured.
-    Unknown,
-}
 
 /// Where the org's client secret comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]

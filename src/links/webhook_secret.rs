@@ -2,49 +2,15 @@
 //! internal integration at the bot, and the sealed client secret that
 //! verifies its deliveries. Workspace admins only, like linking.
 
-use url::Url;
-
 use crate::commands::parse::WebhookChange;
 use crate::context::Context;
 use crate::context::Invocation;
 use crate::links::link::may_manage_orgs;
-use crate::links::webhook_messages::{self as render, Endpoint, SecretSource, Setup};
+use crate::links::webhook_messages::{self as render, SecretSource, Setup};
 use crate::orgs::failures;
 use crate::orgs::grants::GrantError;
 use crate::slack::Message;
 use crate::store::now_ms;
-
-/// What `/sentry webhooks` needs besides the store and Sentry.
-#[derive(Clone, Debug)]
-pub struct WebhookSetup {
-    /// Client secrets by org: the environment's and the sealer for stored ones.
-    pub secrets: crate::alerts::webhooks::Secrets,
-    /// Where Sentry reaches the bot (`PUBLIC_URL`), when known.
-    pub public_url: Option<Url>,
-    /// Slack events arrive over Socket Mode.
-    pub socket_mode: bool,
-}
-
-impl WebhookSetup {
-    /// The webhook URL for `org`, or why it is not known.
-    pub fn endpoint(&self, org: &str) -> Endpoint {
-        match (&self.public_url, self.socket_mode) {
-            (Some(base), _) => Endpoint::Url(format!(
-                "{}/sentry/webhooks/{org}",
-                base.as_str().trim_end_matches('/')
-            )),
-            (None, true) => Endpoint::SocketModeOnly,
-            (None, false) => Endpoint::Unknown,
-        }
-    }
-
-    fn secret_in_environment(&self, org: &str) -> bool {
-        self.secrets
-            .from_environment
-            .as_ref()
-            .is_some_and(|(static_org, _)| static_org == org)
-    }
-}
 
 /// Runs `/sentry webhooks`.
 pub async fn run(ctx: &Context, who: &Invocation, org: &str, change: &WebhookChange) -> Message {

@@ -8,3 +8,4 @@ pub mod catalog;
 pub mod failures;
 pub mod grants;
 pub mod issue_service;
+pub mod webhook_secrets;

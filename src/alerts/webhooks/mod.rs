@@ -14,11 +14,9 @@ use std::time::Duration;
 use crate::alerts::diff::diff;
 use crate::alerts::messages::Beyond;
 use crate::alerts::plan::planned_rows;
-use crate::alerts::poller;
-use crate::config::Secret;
-use crate::orgs::grants::seal::Sealer;
+use crate::orgs::webhook_secrets::Secrets;
 use crate::sentry::search::{self, Verdict};
-use crate::store::{now_ms, Store, StoreError};
+use crate::store::{now_ms, StoreError};
 use payload::{Action, IssueEvent};
 
 /// Bodies larger than this are refused with 413.
@@ -26,51 +24,11 @@ pub const MAX_BODY: usize = 1 << 20;
 /// Posted alerts a status webhook may redraw.
 const REDRAW_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// Where each org's client secret comes from: `SENTRY_WEBHOOK_SECRET` for
-/// the static grant's org, else the sealed secret stored for the org.
-#[derive(Clone, Debug)]
-pub struct Secrets {
-    /// `(SENTRY_ORG, SENTRY_WEBHOOK_SECRET)`, when both are set.
-    pub from_environment: Option<(String, Secret)>,
-    /// `SENTRY_ORG`: linked by configuration, so it has no grant row.
-    pub static_org: Option<String>,
-    /// Opens stored secrets.
-    pub sealer: Sealer,
-}
-
-impl Secrets {
-    /// The org's client secret, when one is configured and the org is
-    /// still linked: an unlinked org's deliveries are refused even if a
-    /// stored secret outlived its grant.
-    pub async fn for_org(&self, store: &Store, org: &str) -> Result<Option<Secret>, StoreError> {
-        if let Some((static_org, secret)) = &self.from_environment {
-            if static_org == org {
-                return Ok(Some(secret.clone()));
-            }
-        }
-        let Some(sealed) = store.webhook_secret(org).await? else {
-            return Ok(None);
-        };
-        let linked = self.static_org.as_deref() == Some(org) || store.grant(org).await?.is_some();
-        if !linked {
-            tracing::info!(org, "webhook for an org that is no longer linked; refused");
-            return Ok(None);
-        }
-        match self.sealer.open(&sealed) {
-            Ok(secret) => Ok(Some(secret)),
-            Err(e) => {
-                tracing::warn!(org, error = %e, "cannot open the stored webhook secret");
-                Ok(None)
-            }
-        }
-    }
-}
-
 /// What the receiver needs.
 #[derive(Clone, Debug)]
 pub struct Context {
     /// The poller's context: store, Sentry, Slack, pacing and the outbox.
-    pub alerts: poller::Context,
+    pub alerts: crate::alerts::context::Context,
     /// Client secrets by org.
     pub secrets: Secrets,
 }

@@ -1,0 +1,87 @@
+//! What the alert machinery works with: the services ([`Context`]) and the
+//! state kept across ticks ([`PollerState`]). Cheap to clone.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::alerts::backoff::Backoffs;
+use crate::alerts::backstop::Backstop;
+use crate::alerts::pacer::Pacer;
+use crate::alerts::quiet::PagePrints;
+use crate::orgs::issue_service::IssueService;
+use crate::slack::web::SlackWeb;
+use crate::store::Store;
+
+/// At most one message per this long per channel.
+pub(crate) const CHANNEL_GAP: Duration = Duration::from_secs(1);
+/// What the poller works with. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// Sentry, through the org's grant.
+    pub issues: Arc<IssueService>,
+    /// Subscriptions, seen issues, the outbox, leases.
+    pub store: Store,
+    /// Where alerts are posted.
+    pub slack: SlackWeb,
+    /// `POLL_INTERVAL`.
+    pub interval: Duration,
+    /// `RETENTION`: posted alerts and activity older than this are pruned.
+    pub retention: Duration,
+    /// `ALERT_GATHER_WINDOW`: alerts piling up within it count as one burst.
+    pub gather: Duration,
+    /// State kept across ticks.
+    pub state: Arc<PollerState>,
+    /// Cancelled when shutdown can wait no longer: the post in flight
+    /// finishes, no new one starts.
+    pub stop_posting: CancellationToken,
+}
+
+/// Poller state shared across ticks.
+#[derive(Debug)]
+pub struct PollerState {
+    /// One message per second per channel.
+    pub pacer: Pacer,
+    /// This replica's name in leases and claims.
+    pub replica: String,
+    /// Orgs whose polls failed, and until when they wait.
+    pub(crate) backoffs: Backoffs,
+    /// When rows past retention were last pruned.
+    pub(crate) last_prune: Mutex<Option<tokio::time::Instant>>,
+    /// Each group's page at its last complete poll.
+    pub(crate) page_prints: PagePrints,
+    /// When each group was last polled, for orgs whose webhooks are live.
+    pub(crate) backstop: Backstop,
+    /// Wakes the delivery worker.
+    pub(crate) wake: tokio::sync::Notify,
+}
+
+impl PollerState {
+    /// Tells the delivery worker that alerts are waiting.
+    pub fn wake_delivery(&self) {
+        self.wake.notify_one();
+    }
+}
+
+impl Default for PollerState {
+    fn default() -> Self {
+        let host = std::env::var("FLY_MACHINE_ID")
+            .or_else(|_| std::env::var("HOSTNAME"))
+            .unwrap_or_else(|_| "replica".into());
+        Self {
+            pacer: Pacer::new(CHANNEL_GAP),
+            replica: format!("{host}-{:08x}", rand::random::<u32>()),
+            backoffs: Backoffs::default(),
+            last_prune: Mutex::new(None),
+            page_prints: PagePrints::default(),
+            backstop: Backstop::default(),
+            wake: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+/// Milliseconds of `d`, saturating.
+pub(crate) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
