@@ -9,6 +9,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::ActionPolicy;
 use crate::deferred::DeferredWork;
+use crate::orgs::access::Access;
 use crate::orgs::issue_service::IssueService;
 use crate::slack::response_url::ResponseUrlClient;
 use crate::slack::web::SlackWeb;
@@ -59,4 +60,16 @@ pub struct Invocation {
     pub channel_name: Option<String>,
     /// Where deferred answers go.
     pub response_url: String,
+}
+
+impl Context {
+    /// Who may act, decided with these services.
+    pub fn access(&self) -> Access<'_> {
+        Access {
+            slack: &self.slack,
+            issues: &self.issues,
+            action_policy: self.action_policy,
+            admins: &self.admins,
+        }
+    }
 }

@@ -5,7 +5,6 @@ use crate::commands::parse::{ProjectRef, SubscribeOptions};
 use crate::context::Context;
 use crate::context::Invocation;
 use crate::issues::answers::resolve_target;
-use crate::orgs::access::authorize;
 use crate::orgs::failures;
 use crate::orgs::grants::GrantError;
 use crate::orgs::issue_service::MAX_PAGES_PER_READ;
@@ -53,7 +52,7 @@ pub async fn subscribe(
         Ok(found) => (found.org, found.project, found.project_id, found.query),
         Err(message) => return message,
     };
-    if let Err(refused) = authorize(ctx, &org, &who.user_id).await {
+    if let Err(refused) = ctx.access().authorize(&org, &who.user_id).await {
         return refused;
     }
     // Taken before the baseline, so nothing falls between the two.
@@ -158,7 +157,7 @@ pub async fn unsubscribe(ctx: &Context, who: &Invocation, target: &ProjectRef) -
             "This channel is not subscribed to `{}`. `/sentry subscriptions` lists its subscriptions.",
             escape_mrkdwn(&target.to_string())
         )),
-        [sub] => match authorize(ctx, &sub.org_slug, &who.user_id).await {
+        [sub] => match ctx.access().authorize(&sub.org_slug, &who.user_id).await {
             Err(refused) => refused,
             Ok(_) => match ctx.store.delete_subscription(&sub.channel_id, &sub.org_slug, &sub.project_slug).await {
             Ok(_) => {

@@ -3,12 +3,12 @@
 
 use url::Url;
 
+use crate::commands::command::MAX_EVENTS;
 use crate::commands::command::{
     Command, IssueRef, ProjectRef, Subcommand, SubscribeOptions, WebhookChange, MAX_DIGEST,
 };
 use crate::commands::error::ParseError;
 use crate::config::{is_slug, Secret};
-use crate::issues::events::MAX_EVENTS;
 
 /// Shortest and longest client secret accepted; Sentry's are 64 hex digits.
 const SECRET_LENGTHS: std::ops::RangeInclusive<usize> = 32..=128;

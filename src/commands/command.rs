@@ -25,6 +25,11 @@ impl fmt::Display for ProjectRef {
 
 pub use crate::orgs::issue_service::IssueRef;
 
+/// Events listed when no count is given.
+pub const DEFAULT_EVENTS: u32 = 5;
+/// Most events listed at once.
+pub const MAX_EVENTS: u32 = 20;
+
 /// Options of `/sentry subscribe`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SubscribeOptions {

@@ -89,8 +89,8 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::command::DEFAULT_EVENTS;
     use crate::config::Secret;
-    use crate::issues::events::DEFAULT_EVENTS;
 
     #[test]
     fn only_reads_marks_the_commands_that_can_be_stopped_halfway() {

@@ -10,9 +10,9 @@ use crate::commands::arguments::{
     find_option, looks_like_secret, no_arguments, parse_count, parse_issue_ref, parse_org,
     parse_project, parse_webhook_change, project_and_query, split_options, unexpected,
 };
+use crate::commands::command::DEFAULT_EVENTS;
 use crate::commands::command::{Command, Subcommand, WebhookChange};
 use crate::commands::error::ParseError;
-use crate::issues::events::DEFAULT_EVENTS;
 
 /// Everything the bot knows about one subcommand besides running it.
 #[derive(Debug)]

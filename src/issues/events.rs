@@ -2,6 +2,7 @@
 //! that otherwise send a person to Sentry's web UI ("what do the last few
 //! occurrences look like?", "which release is this project on?"). Pure.
 
+use crate::commands::command::MAX_EVENTS;
 use crate::issues::card::thousands;
 use crate::issues::facts;
 use crate::issues::issue_text::link;
@@ -15,10 +16,6 @@ use crate::slack::limits;
 use crate::slack::message::{context, section, Message};
 use crate::slack::time::slack_date;
 
-/// Events listed when no count is given.
-pub const DEFAULT_EVENTS: u32 = 5;
-/// Most events listed at once.
-pub const MAX_EVENTS: u32 = 20;
 /// Releases listed.
 pub const RELEASES_SHOWN: u32 = 10;
 

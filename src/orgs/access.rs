@@ -5,9 +5,10 @@
 //! `anyone` allows everyone in the workspace.
 
 use crate::config::ActionPolicy;
-use crate::context::Context;
 use crate::orgs::failures;
+use crate::orgs::issue_service::IssueService;
 use crate::slack::escape::escape_mrkdwn;
+use crate::slack::web::SlackWeb;
 use crate::slack::Message;
 
 /// The person acting, as named in Sentry notes and messages.
@@ -33,100 +34,70 @@ impl Actor {
     }
 }
 
-/// `/sentry whoami`: per linked org, the Sentry member the person acts as
-/// and whether the policy lets them act.
-pub async fn whoami(ctx: &Context, who: &crate::context::Invocation) -> Message {
-    let orgs = match ctx.issues.linked_orgs().await {
-        Ok(orgs) if orgs.is_empty() => return Message::mrkdwn(
-            "No Sentry org is linked yet. A workspace admin can run `/sentry link` to connect one.",
-        ),
-        Ok(orgs) => orgs,
-        Err(e) => return failures::grant_error(&e),
-    };
-    let policy = match ctx.action_policy {
-        ActionPolicy::Members => "members of the org in Sentry (matched by Slack email)",
-        ActionPolicy::Admins => "workspace admins",
-        ActionPolicy::Anyone => "anyone in this workspace",
-    };
-    let mut lines = vec![format!(
-        "*Who you are to Sentry* — changes from Slack are allowed for {policy}."
-    )];
-    for org in orgs {
-        let name = escape_mrkdwn(&org.org);
-        let line = match authorize(ctx, &org.org, &who.user_id).await {
-            Ok(actor) => {
-                let member = match (&actor.email, ctx.action_policy) {
-                    (Some(email), _) => match ctx.issues.member_with_email(&org.org, email).await {
-                        Ok(Some(m)) => format!(
-                            "you are *{}* ({}) in Sentry",
-                            escape_mrkdwn(m.display_name().unwrap_or(email)),
-                            escape_mrkdwn(email)
-                        ),
-                        Ok(None) => format!("no member has your email {}", escape_mrkdwn(email)),
-                        Err(_) => "members could not be read".to_string(),
-                    },
-                    (None, _) => "Slack did not share your email".to_string(),
-                };
-                format!(":white_check_mark: *{name}*: {member}; you may act, notes name you.")
-            }
-            Err(refused) => format!(
-                ":lock: *{name}*: {}",
-                refused.text.trim_start_matches(":lock: ")
-            ),
-        };
-        lines.push(line);
-    }
-    Message::mrkdwn(lines.join("\n"))
+/// What deciding who may act needs: Slack profiles, Sentry members, the
+/// policy and the admin list. Borrowed from the caller's services.
+#[derive(Clone, Copy, Debug)]
+pub struct Access<'a> {
+    /// Slack profiles (name, email, admin flag).
+    pub slack: &'a SlackWeb,
+    /// Sentry members, by email.
+    pub issues: &'a IssueService,
+    /// `ACTION_POLICY`.
+    pub action_policy: ActionPolicy,
+    /// `ADMIN_SLACK_USERS`.
+    pub admins: &'a [String],
 }
 
-/// Whether `slack_user` may change things in `org` under the configured
-/// policy; the person as known, or the answer that says why not.
-pub async fn authorize(ctx: &Context, org: &str, slack_user: &str) -> Result<Actor, Message> {
-    let profile = match ctx.slack.user_profile(slack_user).await {
-        Ok(profile) => Some(profile),
-        Err(e) => {
-            tracing::warn!(error = %e, "users.info failed");
-            None
-        }
-    };
-    let mut actor = Actor {
-        slack_user: slack_user.to_string(),
-        name: profile
-            .as_ref()
-            .map_or_else(|| slack_user.to_string(), |p| p.name.clone()),
-        email: profile.as_ref().and_then(|p| p.email.clone()),
-        sentry_user_id: None,
-    };
-    match ctx.action_policy {
-        ActionPolicy::Anyone => Ok(actor),
-        ActionPolicy::Admins => {
-            let listed = ctx.admins.iter().any(|u| u == slack_user);
-            if listed || profile.is_some_and(|p| p.admin) {
-                Ok(actor)
-            } else {
-                Err(Message::mrkdwn(
-                    ":lock: Only workspace admins can change Sentry issues from Slack here. Ask one of them, or act in Sentry.",
-                ))
+impl Access<'_> {
+    /// Whether `slack_user` may change things in `org` under the configured
+    /// policy; the person as known, or the answer that says why not.
+    pub async fn authorize(&self, org: &str, slack_user: &str) -> Result<Actor, Message> {
+        let profile = match self.slack.user_profile(slack_user).await {
+            Ok(profile) => Some(profile),
+            Err(e) => {
+                tracing::warn!(error = %e, "users.info failed");
+                None
             }
-        }
-        ActionPolicy::Members => {
-            let Some(email) = actor.email.clone() else {
-                return Err(Message::mrkdwn(
-                    ":lock: Slack did not share your email, so the bot cannot tell whether you are a member of this org in Sentry \
-                     (the bot needs the `users:read.email` scope). Act in Sentry instead.",
-                ));
-            };
-            match ctx.issues.member_with_email(org, &email).await {
-                Ok(Some(member)) => {
-                    actor.sentry_user_id = member.user.as_ref().map(|u| u.id.clone());
+        };
+        let mut actor = Actor {
+            slack_user: slack_user.to_string(),
+            name: profile
+                .as_ref()
+                .map_or_else(|| slack_user.to_string(), |p| p.name.clone()),
+            email: profile.as_ref().and_then(|p| p.email.clone()),
+            sentry_user_id: None,
+        };
+        match self.action_policy {
+            ActionPolicy::Anyone => Ok(actor),
+            ActionPolicy::Admins => {
+                let listed = self.admins.iter().any(|u| u == slack_user);
+                if listed || profile.is_some_and(|p| p.admin) {
                     Ok(actor)
+                } else {
+                    Err(Message::mrkdwn(
+                        ":lock: Only workspace admins can change Sentry issues from Slack here. Ask one of them, or act in Sentry.",
+                    ))
                 }
-                Ok(None) => Err(Message::mrkdwn(format!(
-                    ":lock: Your Slack email {} is not a member of *{}* in Sentry — ask an org owner to invite you.",
-                    escape_mrkdwn(&email),
-                    escape_mrkdwn(org)
-                ))),
-                Err(e) => Err(failures::grant_error(&e)),
+            }
+            ActionPolicy::Members => {
+                let Some(email) = actor.email.clone() else {
+                    return Err(Message::mrkdwn(
+                        ":lock: Slack did not share your email, so the bot cannot tell whether you are a member of this org in Sentry \
+                         (the bot needs the `users:read.email` scope). Act in Sentry instead.",
+                    ));
+                };
+                match self.issues.member_with_email(org, &email).await {
+                    Ok(Some(member)) => {
+                        actor.sentry_user_id = member.user.as_ref().map(|u| u.id.clone());
+                        Ok(actor)
+                    }
+                    Ok(None) => Err(Message::mrkdwn(format!(
+                        ":lock: Your Slack email {} is not a member of *{}* in Sentry — ask an org owner to invite you.",
+                        escape_mrkdwn(&email),
+                        escape_mrkdwn(org)
+                    ))),
+                    Err(e) => Err(failures::grant_error(&e)),
+                }
             }
         }
     }

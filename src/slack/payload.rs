@@ -8,7 +8,55 @@ use crate::slack::action::{
     from_detail_block_id, page_from_block_id, parse_resolve_in, ActionId, IssueAction, IssueVerb,
     Menu, Rerun,
 };
-use crate::triage::click::{ActionRequest, Requested, Surface};
+
+/// Where the click happened, which decides how the message is redrawn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Surface {
+    /// A row of an issue list; `page` re-renders the list when known.
+    ListRow {
+        /// The list page the row is on.
+        page: Option<Rerun>,
+    },
+    /// An issue in detail; `shared` when it was posted to the channel.
+    Detail {
+        /// Visible to the channel rather than only the clicker.
+        shared: bool,
+        /// The message's `ts`, for channel messages.
+        message_ts: Option<String>,
+    },
+}
+
+/// What the clicker asked for, before "me" is resolved to a Sentry user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Requested {
+    /// A verb from a button or menu.
+    Verb(IssueVerb),
+    /// A user or team picked in the assignee menu.
+    Assign {
+        /// `user:<id>` or `team:<id>`.
+        actor: String,
+        /// The label the menu showed.
+        name: String,
+    },
+    /// A release picked in the "Resolve in…" menu.
+    ResolveIn {
+        /// The release's version.
+        version: String,
+    },
+}
+
+/// One click on one issue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionRequest {
+    /// Org slug.
+    pub org: String,
+    /// Numeric issue id.
+    pub issue_id: String,
+    /// What to do.
+    pub requested: Requested,
+    /// Where it was clicked.
+    pub surface: Surface,
+}
 
 /// Why an interaction body could not be read.
 #[derive(Debug, thiserror::Error)]

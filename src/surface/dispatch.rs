@@ -8,8 +8,7 @@ use crate::commands::parse::{parse, Command, Subcommand};
 use crate::commands::{help, usage};
 use crate::context::{Context, Invocation};
 use crate::issues::answers::{self, View};
-use crate::links::{link, webhook_secret};
-use crate::orgs::access;
+use crate::links::{link, webhook_secret, whoami};
 use crate::slack::{ImmediateReply, Reply};
 
 /// How a command is answered.
@@ -111,7 +110,7 @@ pub async fn execute_view(
             Reply::ephemeral(subscriptions::unsubscribe(ctx, who, project).await)
         }
         Command::Subscriptions => Reply::ephemeral(subscriptions::list(ctx, who).await),
-        Command::Whoami => Reply::ephemeral(access::whoami(ctx, who).await),
+        Command::Whoami => Reply::ephemeral(whoami::whoami(ctx, who).await),
         Command::Webhooks { org, change } => {
             Reply::ephemeral(webhook_secret::run(ctx, who, org, change).await)
         }

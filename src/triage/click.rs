@@ -5,70 +5,21 @@
 
 use std::time::Duration;
 
-use crate::commands::parse::parse;
+use crate::commands::parse::{parse, Command};
 use crate::context::Context;
 use crate::context::Invocation;
-use crate::issues::answers::{issue_in_org, View};
-use crate::orgs::access::{authorize, Actor};
+use crate::issues::answers::{issue_in_org, issues, View};
+use crate::orgs::access::Actor;
 use crate::orgs::failures;
 use crate::orgs::grants::GrantError;
 use crate::orgs::issue_service::is_not_found;
-use crate::slack::action::{resolve_in_value, IssueAction, IssueVerb, Rerun};
+use crate::slack::action::{resolve_in_value, IssueAction, IssueVerb};
 use crate::slack::escape::{escape_mrkdwn, truncate_plain};
+use crate::slack::payload::{ActionRequest, Requested, Surface};
 use crate::slack::Message;
 use crate::slack::{Reply, Visibility};
 use crate::store::{now_ms, Activity, ActivityKind};
-use crate::surface::dispatch::execute_view;
 use crate::triage::change::{already, done_phrase, request_body, snapshot_after, Change};
-
-/// Where the click happened, which decides how the message is redrawn.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Surface {
-    /// A row of an issue list; `page` re-renders the list when known.
-    ListRow {
-        /// The list page the row is on.
-        page: Option<Rerun>,
-    },
-    /// An issue in detail; `shared` when it was posted to the channel.
-    Detail {
-        /// Visible to the channel rather than only the clicker.
-        shared: bool,
-        /// The message's `ts`, for channel messages.
-        message_ts: Option<String>,
-    },
-}
-
-/// What the clicker asked for, before "me" is resolved to a Sentry user.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Requested {
-    /// A verb from a button or menu.
-    Verb(IssueVerb),
-    /// A user or team picked in the assignee menu.
-    Assign {
-        /// `user:<id>` or `team:<id>`.
-        actor: String,
-        /// The label the menu showed.
-        name: String,
-    },
-    /// A release picked in the "Resolve in…" menu.
-    ResolveIn {
-        /// The release's version.
-        version: String,
-    },
-}
-
-/// One click on one issue.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ActionRequest {
-    /// Org slug.
-    pub org: String,
-    /// Numeric issue id.
-    pub issue_id: String,
-    /// What to do.
-    pub requested: Requested,
-    /// Where it was clicked.
-    pub surface: Surface,
-}
 
 fn failure(message: Message) -> Reply {
     // Ephemeral and not replacing: the message stays as it was.
@@ -172,7 +123,7 @@ pub async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> 
         }
         Err(e) => return failure(failures::grant_error(&e)),
     }
-    let actor = match authorize(ctx, &request.org, &who.user_id).await {
+    let actor = match ctx.access().authorize(&request.org, &who.user_id).await {
         Ok(actor) => actor,
         Err(message) => {
             record(ctx, who, request, "click", "refused: policy");
@@ -272,7 +223,9 @@ pub async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> 
             }
         }
         Surface::ListRow { page: Some(page) } => {
-            let Ok(command) = parse(&page.text) else {
+            // List rows only ever come from `/sentry issues`; anything else
+            // gets the plain confirmation.
+            let Ok(Command::Issues { project, query }) = parse(&page.text) else {
                 return confirmation(&name, &phrase, &user);
             };
             let view = View {
@@ -284,7 +237,7 @@ pub async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> 
                 fresh: true,
                 ..View::default()
             };
-            let mut reply = execute_view(ctx, &command, who, &view).await;
+            let mut reply = Reply::ephemeral(issues(ctx, &project, query.as_deref(), &view).await);
             reply.replace_original = true;
             reply
         }

@@ -10,8 +10,8 @@ use sentry_slack_bot::sentry::models::{Event, Issue};
 use sentry_slack_bot::sentry::pagination::{next_cursor, parse_link_header};
 use sentry_slack_bot::slack::action::{parse_resolve_in, IssueAction, IssueVerb, Rerun};
 use sentry_slack_bot::slack::escape::{escape_mrkdwn, escape_truncated};
+use sentry_slack_bot::slack::payload::Requested;
 use sentry_slack_bot::slack::payload::{intent, parse_form, Intent};
-use sentry_slack_bot::triage::click::Requested;
 use serde_json::{json, Value};
 
 fn hostile() -> impl Strategy<Value = String> {
