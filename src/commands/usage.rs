@@ -2,8 +2,8 @@
 //! that fixes it, and an example.
 
 use crate::commands::parse::{parse, Command, ParseError, WebhookChange};
-use crate::orgs::failures::fix_buttons;
 use crate::slack::escape::{escape_mrkdwn, escape_truncated};
+use crate::slack::message::fix_buttons;
 use crate::slack::message::{context, section, Message};
 
 /// Longest echo of the person's own input.

@@ -176,7 +176,9 @@ pub(crate) async fn resolve_project(
 /// `message` with a button per candidate project that runs the command again.
 fn with_fixes(mut message: Message, candidates: &[String], redo: Redo<'_>) -> Message {
     let commands: Vec<String> = candidates.iter().map(|c| redo(c)).collect();
-    message.blocks.extend(failures::fix_buttons(&commands));
+    message
+        .blocks
+        .extend(crate::slack::message::fix_buttons(&commands));
     message
 }
 

@@ -2,41 +2,10 @@
 
 use crate::orgs::grants::tapauth::TapAuthError;
 use crate::orgs::grants::GrantError;
-use slack_morphism::prelude::*;
 
 use crate::sentry::SentryError;
-use crate::slack::action::{ActionId, Rerun};
-use crate::slack::escape::{escape_mrkdwn, truncate_plain};
-use crate::slack::limits;
+use crate::slack::escape::escape_mrkdwn;
 use crate::slack::message::Message;
-
-/// Buttons that run each of `commands` (the text after `/sentry`), for an
-/// answer whose fix is another command; `None` when there is none.
-pub fn fix_buttons(commands: &[String]) -> Option<SlackBlock> {
-    let buttons: Vec<SlackActionBlockElement> = commands
-        .iter()
-        .take(5)
-        .enumerate()
-        .filter_map(|(i, text)| {
-            let value = Rerun {
-                text: text.clone(),
-                cursor: None,
-                page: 1,
-            }
-            .encode()?;
-            Some(
-                SlackBlockButtonElement::new(pt!(truncate_plain(
-                    &format!("/sentry {text}"),
-                    limits::MAX_BUTTON_TEXT
-                )))
-                .with_action_id(ActionId::Run(i).encode().into())
-                .with_value(value)
-                .into(),
-            )
-        })
-        .collect();
-    (!buttons.is_empty()).then(|| SlackActionsBlock::new(buttons).into())
-}
 
 /// Words for a failure while serving `org`.
 pub fn grant_error(error: &GrantError) -> Message {

@@ -3,6 +3,10 @@
 
 use slack_morphism::prelude::*;
 
+use crate::slack::action::{ActionId, Rerun};
+use crate::slack::escape::truncate_plain;
+use crate::slack::limits;
+
 /// Blocks and their fallback text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
@@ -36,4 +40,32 @@ pub fn context(elements: &[&str]) -> SlackBlock {
 /// A header block of plain text.
 pub fn header(text: &str) -> SlackBlock {
     SlackHeaderBlock::new(pt!(text)).into()
+}
+
+/// Buttons that run each of `commands` (the text after `/sentry`), for an
+/// answer whose fix is another command; `None` when there is none.
+pub fn fix_buttons(commands: &[String]) -> Option<SlackBlock> {
+    let buttons: Vec<SlackActionBlockElement> = commands
+        .iter()
+        .take(5)
+        .enumerate()
+        .filter_map(|(i, text)| {
+            let value = Rerun {
+                text: text.clone(),
+                cursor: None,
+                page: 1,
+            }
+            .encode()?;
+            Some(
+                SlackBlockButtonElement::new(pt!(truncate_plain(
+                    &format!("/sentry {text}"),
+                    limits::MAX_BUTTON_TEXT
+                )))
+                .with_action_id(ActionId::Run(i).encode().into())
+                .with_value(value)
+                .into(),
+            )
+        })
+        .collect();
+    (!buttons.is_empty()).then(|| SlackActionsBlock::new(buttons).into())
 }
