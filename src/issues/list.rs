@@ -140,23 +140,21 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
 
 /// "Next page" and "Share in channel" under a paged answer, when either applies.
 pub fn pager(next: Option<&Rerun>, share: Option<&Rerun>) -> Option<SlackBlock> {
-    let mut buttons: Vec<SlackActionBlockElement> = Vec::new();
-    if let Some(value) = next.and_then(Rerun::encode) {
-        buttons.push(
-            SlackBlockButtonElement::new(pt!("Next page"))
-                .with_action_id(ActionId::NextPage.encode().into())
+    let button = |label: &str, action: ActionId, rerun: Option<&Rerun>| {
+        rerun.and_then(Rerun::encode).map(|value| {
+            SlackBlockButtonElement::new(pt!(label))
+                .with_action_id(action.encode().into())
                 .with_value(value)
-                .into(),
-        );
-    }
-    if let Some(value) = share.and_then(Rerun::encode) {
-        buttons.push(
-            SlackBlockButtonElement::new(pt!("Share in channel"))
-                .with_action_id(ActionId::Share.encode().into())
-                .with_value(value)
-                .into(),
-        );
-    }
+                .into()
+        })
+    };
+    let buttons: Vec<SlackActionBlockElement> = [
+        button("Next page", ActionId::NextPage, next),
+        button("Share in channel", ActionId::Share, share),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     (!buttons.is_empty()).then(|| SlackActionsBlock::new(buttons).into())
 }
 

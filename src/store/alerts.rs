@@ -286,12 +286,12 @@ impl Store {
         subscription_id: &str,
         notified: bool,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE subscriptions SET relink_notified = $1 WHERE id = $2")
-            .bind(i64::from(notified))
-            .bind(subscription_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.run(
+            sqlx::query("UPDATE subscriptions SET relink_notified = $1 WHERE id = $2")
+                .bind(i64::from(notified))
+                .bind(subscription_id),
+        )
+        .await
     }
 
     /// What each of `subscription_ids` remembers of `issue_ids` (issue →
@@ -445,13 +445,13 @@ impl Store {
         ts: &str,
         snapshot: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE alerts SET status_snapshot = $1 WHERE channel_id = $2 AND ts = $3")
-            .bind(snapshot)
-            .bind(channel_id)
-            .bind(ts)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.run(
+            sqlx::query("UPDATE alerts SET status_snapshot = $1 WHERE channel_id = $2 AND ts = $3")
+                .bind(snapshot)
+                .bind(channel_id)
+                .bind(ts),
+        )
+        .await
     }
 
     /// What the alert posted as `ts` in `channel_id` shows now, if it exists.
@@ -475,10 +475,8 @@ impl Store {
             "UPDATE alerts SET status_snapshot = $1 WHERE {}",
             key_clause(2)
         );
-        bind_key(sqlx::query(&sql).bind(snapshot), alert)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.run(bind_key(sqlx::query(&sql).bind(snapshot), alert))
+            .await
     }
 }
 

@@ -152,15 +152,15 @@ impl Store {
         subscription_id: &str,
         claim: &Claim,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE alerts SET claimed_by = NULL, claimed_until_ms = NULL \
+        self.run(
+            sqlx::query(
+                "UPDATE alerts SET claimed_by = NULL, claimed_until_ms = NULL \
              WHERE subscription_id = $1 AND claimed_by = $2",
+            )
+            .bind(subscription_id)
+            .bind(&claim.token),
         )
-        .bind(subscription_id)
-        .bind(&claim.token)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        .await
     }
 
     /// Records, in one transaction, a digest drawn as `ts` with the alerts
@@ -225,7 +225,7 @@ impl Store {
         permanent: bool,
         max_attempts: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.run(sqlx::query(
             "UPDATE alerts SET state = CASE WHEN $1 = 1 OR attempts + 1 >= $2 THEN 'failed' ELSE 'pending' END, \
              error = $3, attempts = attempts + 1, claimed_by = NULL, claimed_until_ms = NULL \
              WHERE subscription_id = $4 AND claimed_by = $5",
@@ -235,9 +235,8 @@ impl Store {
         .bind(error)
         .bind(subscription_id)
         .bind(&claim.token)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        )
+        .await
     }
 
     /// Stops `digest` taking in more of its storm (its message is gone).
@@ -246,9 +245,7 @@ impl Store {
             "UPDATE alerts SET updated_at_ms = 0, posted_at_ms = 0 WHERE {}",
             crate::store::alerts::key_clause(1)
         );
-        crate::store::alerts::bind_key(sqlx::query(&sql), digest)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.run(crate::store::alerts::bind_key(sqlx::query(&sql), digest))
+            .await
     }
 }

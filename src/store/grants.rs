@@ -45,7 +45,7 @@ impl Store {
     /// Inserts or replaces the org's grant in one statement, so there is
     /// never a moment without one.
     pub async fn put_grant(&self, grant: &GrantRow) -> Result<(), StoreError> {
-        sqlx::query(&format!(
+        self.run(sqlx::query(&format!(
             "INSERT INTO grants ({COLUMNS}, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (org_slug) DO UPDATE SET grant_id = excluded.grant_id, \
              grant_secret = excluded.grant_secret, api = excluded.api, scopes = excluded.scopes, \
@@ -61,9 +61,8 @@ impl Store {
         .bind(&grant.linked_by)
         .bind(grant.linked_at_ms)
         .bind(now_ms())
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        )
+        .await
     }
 
     /// The org's grant, if linked.

@@ -151,13 +151,13 @@ impl Store {
             "UPDATE poll_leases SET expires_at_ms = {} + $1 WHERE group_key = $2 AND holder = $3",
             self.now_sql()
         );
-        sqlx::query(&sql)
-            .bind(linger_ms)
-            .bind(group_key)
-            .bind(holder)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.run(
+            sqlx::query(&sql)
+                .bind(linger_ms)
+                .bind(group_key)
+                .bind(holder),
+        )
+        .await
     }
 
     /// Claims a pending alert for `holder` for `ttl_ms`; the claim when this
@@ -210,11 +210,8 @@ impl Store {
             "UPDATE alerts SET claimed_by = NULL, claimed_until_ms = NULL WHERE {} AND claimed_by = $5",
             key_clause(1)
         );
-        bind_key(sqlx::query(&sql), alert)
-            .bind(&claim.token)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.run(bind_key(sqlx::query(&sql), alert).bind(&claim.token))
+            .await
     }
 
     /// Marks an alert posted with its Slack `ts`, if `claim` is still in
@@ -252,10 +249,7 @@ impl Store {
             key_clause(3)
         );
         let state = if permanent { "failed" } else { "pending" };
-        bind_key(sqlx::query(&sql).bind(state).bind(error), alert)
-            .bind(&claim.token)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.run(bind_key(sqlx::query(&sql).bind(state).bind(error), alert).bind(&claim.token))
+            .await
     }
 }

@@ -119,6 +119,15 @@ impl Store {
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
+
+    /// Runs one statement whose only answer is success or failure.
+    pub(crate) async fn run<'q>(
+        &self,
+        statement: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<(), StoreError> {
+        statement.execute(self.pool()).await?;
+        Ok(())
+    }
 }
 
 /// Milliseconds since the Unix epoch.

@@ -41,24 +41,21 @@ impl Store {
 
     /// Gives a claimed `Request-ID` back, so Sentry's retry is acted on.
     pub async fn release_webhook(&self, request_id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM webhook_requests WHERE request_id = $1")
-            .bind(request_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.run(sqlx::query("DELETE FROM webhook_requests WHERE request_id = $1").bind(request_id))
+            .await
     }
 
     /// Records that a verified webhook of `org_slug` arrived now.
     pub async fn webhook_arrived(&self, org_slug: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO webhook_orgs (org_slug, last_received_ms) VALUES ($1, $2) \
+        self.run(
+            sqlx::query(
+                "INSERT INTO webhook_orgs (org_slug, last_received_ms) VALUES ($1, $2) \
              ON CONFLICT (org_slug) DO UPDATE SET last_received_ms = excluded.last_received_ms",
+            )
+            .bind(org_slug)
+            .bind(now_ms()),
         )
-        .bind(org_slug)
-        .bind(now_ms())
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        .await
     }
 
     /// Stores the org's webhook client secret, sealed.
@@ -68,7 +65,7 @@ impl Store {
         sealed_secret: &str,
         set_by: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.run(sqlx::query(
             "INSERT INTO webhook_orgs (org_slug, sealed_secret, set_by, set_at_ms) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (org_slug) DO UPDATE SET sealed_secret = excluded.sealed_secret, \
              set_by = excluded.set_by, set_at_ms = excluded.set_at_ms",
@@ -77,9 +74,8 @@ impl Store {
         .bind(sealed_secret)
         .bind(set_by)
         .bind(now_ms())
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        )
+        .await
     }
 
     /// Forgets the org's stored secret; true when there was one.

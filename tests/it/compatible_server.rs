@@ -28,16 +28,7 @@ fn rows(reply: &Value) -> Vec<String> {
 
 /// Clicks `action` on a message; returns the answer sent to its response_url.
 async fn click(app: &TestApp, action: Value) -> Value {
-    let (url, id) = app.slack.response_url();
-    let payload = json!({
-        "type": "block_actions",
-        "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" }, "channel": { "id": "C0ALERTS" },
-        "container": { "type": "message", "is_ephemeral": true },
-        "response_url": url,
-        "actions": [action]
-    });
-    assert_eq!(app.interact(&payload).await.status().as_u16(), 200);
-    app.slack.wait_for_responses(&id, 1).await.remove(0)
+    app.click(action).await
 }
 
 fn menu(issue: &str, code: &str) -> Value {

@@ -15,16 +15,8 @@ async fn answer(app: &TestApp, text: &str) -> Value {
 }
 
 async fn click_next(app: &TestApp, value: &Value) -> Value {
-    let (url, id) = app.slack.response_url();
-    let payload = json!({
-        "type": "block_actions",
-        "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" }, "channel": { "id": "C0ALERTS" },
-        "container": { "type": "message", "is_ephemeral": true },
-        "response_url": url,
-        "actions": [{ "action_id": "issues_next", "type": "button", "value": value }]
-    });
-    assert_eq!(app.interact(&payload).await.status().as_u16(), 200);
-    app.slack.wait_for_responses(&id, 1).await.remove(0)
+    app.click(json!({ "action_id": "issues_next", "type": "button", "value": value }))
+        .await
 }
 
 fn event_rows(reply: &Value) -> Vec<String> {
@@ -245,17 +237,12 @@ async fn resolving_in_a_chosen_release(mode: Mode) {
         .last()
         .unwrap()
         .clone();
-    let (url, rid) = app.slack.response_url();
-    let click = json!({
-        "type": "block_actions",
-        "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" }, "channel": { "id": "C0ALERTS" },
-        "container": { "type": "message", "is_ephemeral": true },
-        "response_url": url,
-        "actions": [{ "action_id": "issue_resolve_in", "block_id": block, "type": "external_select",
-                      "selected_option": picked }]
-    });
-    assert_eq!(app.interact(&click).await.status().as_u16(), 200);
-    let redrawn = app.slack.wait_for_responses(&rid, 1).await.remove(0);
+    let redrawn = app
+        .click(
+            json!({ "action_id": "issue_resolve_in", "block_id": block, "type": "external_select",
+                       "selected_option": picked }),
+        )
+        .await;
     let puts = app.sentry.put_bodies();
     let text = all_text(&redrawn);
     match mode {

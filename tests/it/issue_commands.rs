@@ -261,16 +261,9 @@ async fn ambiguous_unknown_and_unlinked_projects() {
         "billing",
         json!({ "title": "Invoice rounding", "level": "error" }),
     );
-    let (url, id) = app.slack.response_url();
-    let click = json!({
-        "type": "block_actions",
-        "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" }, "channel": { "id": "C0ALERTS" },
-        "container": { "type": "message", "is_ephemeral": true },
-        "response_url": url,
-        "actions": [{ "action_id": "run:0", "block_id": "fix", "type": "button", "value": fix["value"] }]
-    });
-    assert_eq!(app.interact(&click).await.status().as_u16(), 200);
-    let listed = &app.slack.wait_for_responses(&id, 1).await[0];
+    let listed = &app
+        .click(json!({ "action_id": "run:0", "block_id": "fix", "type": "button", "value": fix["value"] }))
+        .await;
     assert_eq!(listed["replace_original"], true);
     assert!(all_text(listed).contains("Invoice rounding"), "{listed}");
     let text = all_text(&answer(&app, "issues globex/web").await);

@@ -75,6 +75,22 @@ pub struct LinkedOrg {
     pub token_fetched_at_ms: Option<i64>,
 }
 
+impl LinkedOrg {
+    /// The org linked by configuration (`SENTRY_ORG` + `SENTRY_AUTH_TOKEN`):
+    /// no grant row, so nobody linked it and it has no token history.
+    pub fn configured(org: &str) -> Self {
+        Self {
+            org: org.to_string(),
+            kind: GrantKind::Static,
+            scopes: Vec::new(),
+            health: Health::Ok,
+            linked_by: None,
+            linked_at_ms: None,
+            token_fetched_at_ms: None,
+        }
+    }
+}
+
 /// Why no token could be had, in terms a command can explain.
 #[derive(Debug, thiserror::Error)]
 pub enum GrantError {
@@ -283,15 +299,7 @@ impl Grants {
     pub async fn linked_orgs(&self) -> Result<Vec<LinkedOrg>, GrantError> {
         let mut orgs = Vec::new();
         if let Some(grant) = &self.static_grant {
-            orgs.push(LinkedOrg {
-                org: grant.org.clone(),
-                kind: GrantKind::Static,
-                scopes: Vec::new(),
-                health: Health::Ok,
-                linked_by: None,
-                linked_at_ms: None,
-                token_fetched_at_ms: None,
-            });
+            orgs.push(LinkedOrg::configured(&grant.org));
         }
         for row in self.store.grants().await? {
             if self.is_static(&row.org_slug) {

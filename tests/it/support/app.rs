@@ -222,6 +222,21 @@ impl TestApp {
         .await
     }
 
+    /// Alice clicks `action` on an answer only she sees in `#alerts`;
+    /// returns the answer sent to the click's `response_url`.
+    pub async fn click(&self, action: Value) -> Value {
+        let (url, id) = self.slack.response_url();
+        let payload = serde_json::json!({
+            "type": "block_actions",
+            "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" }, "channel": { "id": "C0ALERTS" },
+            "container": { "type": "message", "is_ephemeral": true },
+            "response_url": url,
+            "actions": [action]
+        });
+        assert_eq!(self.interact(&payload).await.status().as_u16(), 200);
+        self.slack.wait_for_responses(&id, 1).await.remove(0)
+    }
+
     /// Posts with explicit signature headers (either may be left out).
     pub async fn post_with(
         &self,
