@@ -9,6 +9,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sentry_slack_bot::alerts::messages;
+use sentry_slack_bot::issues::card::Controls;
 use sentry_slack_bot::issues::list::{issue_page, IssuePage};
 use sentry_slack_bot::sentry::models::{Event, Issue};
 use sentry_slack_bot::slack::action::Rerun;
@@ -80,6 +81,7 @@ fn page(issues: &[Issue]) -> String {
         share: Some(rerun.clone()),
         this_page: Some(rerun),
         status_line: None,
+        controls: Controls::ALL,
     });
     wire(&message)
 }
@@ -112,7 +114,7 @@ fn rendering(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     group.bench_function("new-issue alert, hostile title", |b| {
         b.iter(|| {
-            let message = messages::new_issue("acme", black_box(&worst[0]), None);
+            let message = messages::new_issue("acme", black_box(&worst[0]), None, Controls::ALL);
             wire(&message)
         })
     });
@@ -121,7 +123,7 @@ fn rendering(c: &mut Criterion) {
         "new-issue alert with its latest event (30 frames), hostile title and tags",
         |b| {
             b.iter(|| {
-                let message = messages::new_issue("acme", black_box(&worst[0]), Some(&event));
+                let message = messages::new_issue("acme", black_box(&worst[0]), Some(&event), Controls::ALL);
                 wire(&message)
             })
         },

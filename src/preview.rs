@@ -10,7 +10,7 @@ use crate::alerts::messages::{self as alerts, Baseline};
 use crate::commands::help;
 use crate::commands::parse::{parse, Subcommand};
 use crate::commands::usage::usage_error;
-use crate::issues::card::{issue_card, Card};
+use crate::issues::card::{issue_card, Card, Controls};
 use crate::issues::events::{events_page, releases, EventsPage};
 use crate::issues::list::{issue_page, IssuePage};
 use crate::links::messages as grants;
@@ -55,13 +55,13 @@ pub fn sample(kind: &str) -> Option<Message> {
     let issue = sample_issue();
     let event = sample_event();
     Some(match kind {
-        "alert" => alerts::new_issue("acme", &issue, Some(&event)),
+        "alert" => alerts::new_issue("acme", &issue, Some(&event), Controls::ALL),
         "regression" => {
             let regressed = Issue {
                 substatus: Some("regressed".into()),
                 ..issue
             };
-            alerts::regressed("acme", &regressed, Some(&event))
+            alerts::regressed("acme", &regressed, Some(&event), Controls::ALL)
         }
         "resolved" => {
             let resolved = Issue {
@@ -74,6 +74,7 @@ pub fn sample(kind: &str) -> Option<Message> {
                 &resolved,
                 "Resolved by Ann Lee in Sentry",
                 Some(&event),
+                Controls::ALL,
             )
         }
         "digest" => alerts::digest("acme", "api", &sample_issues(7), 5),
@@ -112,6 +113,7 @@ pub fn sample(kind: &str) -> Option<Message> {
                 share: Some(rerun.clone()),
                 this_page: Some(rerun),
                 status_line: None,
+                controls: Controls::ALL,
             })
         }
         "unfurl" => issue_card(&Card {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::alerts::messages::{self, Beyond};
+use crate::issues::card::Controls;
 use crate::sentry::models::{Event, Issue};
 use crate::slack::Message;
 
@@ -178,10 +179,11 @@ impl Alert {
     }
 
     /// The message to post, with the issue's latest `event` when there is one.
-    pub fn render(&self, org: &str, event: Option<&Event>) -> Message {
+    /// `controls` are what the org's server can act on.
+    pub fn render(&self, org: &str, event: Option<&Event>, controls: Controls) -> Message {
         match self {
-            Alert::New { issue } => messages::new_issue(org, issue, event),
-            Alert::Regressed { issue, .. } => messages::regressed(org, issue, event),
+            Alert::New { issue } => messages::new_issue(org, issue, event, controls),
+            Alert::Regressed { issue, .. } => messages::regressed(org, issue, event, controls),
             Alert::Digest(digest) => messages::digest_counted(
                 org,
                 &digest.project,

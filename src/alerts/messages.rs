@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 
-use crate::issues::card::{issue_card, Card, Phase};
+use crate::issues::card::{issue_card, Card, Controls, Phase};
 use crate::issues::issue_text::{level_emoji, link};
 use crate::sentry::models::{Event, Issue};
 use crate::slack::action::{ActionId, Rerun};
@@ -21,18 +21,30 @@ fn target(org: &str, project: &str) -> String {
 }
 
 /// A new issue: its card with the actions.
-pub fn new_issue(org: &str, issue: &Issue, event: Option<&Event>) -> Message {
+pub fn new_issue(
+    org: &str,
+    issue: &Issue,
+    event: Option<&Event>,
+    controls: Controls,
+) -> Message {
     issue_card(&Card {
         event,
+        controls,
         phase: Some(Phase::New),
         ..Card::new(org, issue)
     })
 }
 
 /// A regression, posted in the original alert's thread or the channel.
-pub fn regressed(org: &str, issue: &Issue, event: Option<&Event>) -> Message {
+pub fn regressed(
+    org: &str,
+    issue: &Issue,
+    event: Option<&Event>,
+    controls: Controls,
+) -> Message {
     issue_card(&Card {
         event,
+        controls,
         phase: Some(Phase::Regressed),
         ..Card::new(org, issue)
     })
@@ -183,10 +195,17 @@ pub fn snapshot_is_open(snapshot: &str) -> bool {
 }
 
 /// The alert redrawn after a change made in Sentry.
-pub fn synced(org: &str, issue: &Issue, phrase: &str, event: Option<&Event>) -> Message {
+pub fn synced(
+    org: &str,
+    issue: &Issue,
+    phrase: &str,
+    event: Option<&Event>,
+    controls: Controls,
+) -> Message {
     let line = format!(":arrows_counterclockwise: {}", untrusted(phrase, 200));
     issue_card(&Card {
         event,
+        controls,
         note: Some(&line),
         ..Card::new(org, issue)
     })

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::alerts::alert::{Alert, AlertKind, Digest};
 use crate::alerts::context::{millis, Context, CHANNEL_GAP};
 use crate::alerts::storm::{self, Gathering};
-use crate::issues::gaps::for_server;
+use crate::issues::card::Controls;
 use crate::slack::Message;
 use crate::slack::SlackError;
 use crate::store::{now_ms, AlertRow, Lease, OpenDigest, SubscriptionRow};
@@ -256,10 +256,8 @@ async fn deliver_gathered(
         },
         None => gathered_row(sub, &first, &digest),
     };
-    let message = for_server(
-        Alert::Digest(digest.clone()).render(&sub.org_slug, None),
-        &ctx.issues.gaps(&sub.org_slug),
-    );
+    // A digest has no assignment controls to leave out.
+    let message = Alert::Digest(digest.clone()).render(&sub.org_slug, None, Controls::ALL);
     ctx.state.pacer.wait_turn(&sub.channel_id).await;
     let drawn = match open.as_ref().and_then(|d| d.row.ts.clone()) {
         Some(ts) => ctx
@@ -445,10 +443,8 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
         None => None,
     };
     let rendered = render_guarded(|| {
-        for_server(
-            alert.render(&row.org_slug, event.as_deref()),
-            &ctx.issues.gaps(&row.org_slug),
-        )
+        let controls = Controls::for_server(&ctx.issues.gaps(&row.org_slug));
+        alert.render(&row.org_slug, event.as_deref(), controls)
     });
     let message = match rendered {
         Ok(message) => message,

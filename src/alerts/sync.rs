@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::alerts::context::Context;
 use crate::alerts::group::Group;
 use crate::alerts::messages;
-use crate::issues::gaps::for_server;
+use crate::issues::card::Controls;
 use crate::orgs::issue_service::is_not_found;
 use crate::sentry::models::Issue;
 use crate::store::{now_ms, AlertRow, SubscriptionRow};
@@ -124,10 +124,8 @@ pub(crate) async fn redraw_if_changed(
     tracing::info!(issue = %issue.id, channel = %alert.channel_id, change = %phrase, "issue changed in Sentry");
     // The redraw keeps the facts the alert was posted with (cached).
     let event = ctx.issues.event_for_alert(org, &issue.id, false).await;
-    let redrawn = for_server(
-        messages::synced(org, issue, &phrase, event.as_deref()),
-        &ctx.issues.gaps(org),
-    );
+    let controls = Controls::for_server(&ctx.issues.gaps(org));
+    let redrawn = messages::synced(org, issue, &phrase, event.as_deref(), controls);
     if let Err(e) = ctx
         .slack
         .update_message(&alert.channel_id, ts, &redrawn)

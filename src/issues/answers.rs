@@ -4,9 +4,8 @@
 use crate::commands::parse::ProjectRef;
 use crate::commands::resolve::{resolve, Resolution};
 use crate::context::Context;
-use crate::issues::card::{issue_card, Card};
+use crate::issues::card::{issue_card, Card, Controls};
 use crate::issues::events::{events_page, releases as render_releases, EventsPage, RELEASES_SHOWN};
-use crate::issues::gaps::for_server;
 use crate::issues::list::{issue_page, projects as render_projects, IssuePage, PAGE_SIZE};
 use crate::orgs::failures;
 use crate::orgs::grants::{GrantError, LinkedOrg};
@@ -265,7 +264,7 @@ pub async fn issues(
         page: page_number,
     };
     let share = (!shared).then(|| this_page.clone());
-    let page = with_sharer(
+    with_sharer(
         issue_page(&IssuePage {
             org: &org,
             project: &project,
@@ -276,10 +275,10 @@ pub async fn issues(
             share,
             this_page: Some(this_page),
             status_line: view.status_line.clone(),
+            controls: Controls::for_server(&ctx.issues.gaps(&org)),
         }),
         view,
-    );
-    for_server(page, &ctx.issues.gaps(&org))
+    )
 }
 
 /// Looks an issue up in the org that has it: the org a URL names, else
@@ -416,10 +415,10 @@ async fn show_issue(ctx: &Context, org: &str, issue: &Issue, view: &View) -> Mes
         event: event.as_ref(),
         note: view.status_line.as_deref(),
         share,
+        controls: Controls::for_server(&ctx.issues.gaps(org)),
         ..Card::new(org, issue)
     };
-    let detail = with_sharer(issue_card(&card), view);
-    for_server(detail, &ctx.issues.gaps(org))
+    with_sharer(issue_card(&card), view)
 }
 
 /// `/sentry projects [org]`.

@@ -14,6 +14,7 @@ use slack_morphism::prelude::*;
 
 use crate::issues::facts::{self, Facts};
 use crate::issues::issue_text::{assignee, is_open, level_emoji, link};
+use crate::sentry::capabilities::Gap;
 use crate::sentry::models::{Event, Issue};
 use crate::slack::action::{self, detail_block_id, ActionId, IssueAction, IssueVerb, Menu, Rerun};
 use crate::slack::escape::{escape_mrkdwn, inline_code, truncate_plain, untrusted};
@@ -50,6 +51,8 @@ pub struct Card<'a> {
     pub note: Option<&'a str>,
     /// What "Share in channel" re-runs, on private answers.
     pub share: Option<Rerun>,
+    /// The controls the org's server can act on.
+    pub controls: Controls,
 }
 
 impl<'a> Card<'a> {
@@ -62,6 +65,27 @@ impl<'a> Card<'a> {
             phase: None,
             note: None,
             share: None,
+            controls: Controls::ALL,
+        }
+    }
+}
+
+/// The controls an org's server can act on: a server without assignment
+/// gets no Assign menu and no Unassign, which would only fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Controls {
+    /// Whether the server assigns issues.
+    pub assignment: bool,
+}
+
+impl Controls {
+    /// Every control: the documented API.
+    pub const ALL: Controls = Controls { assignment: true };
+
+    /// The controls for a server known to lack `gaps`.
+    pub fn for_server(gaps: &[Gap]) -> Self {
+        Self {
+            assignment: !gaps.contains(&Gap::Assignment),
         }
     }
 }
@@ -83,7 +107,13 @@ pub fn issue_card(card: &Card<'_>) -> Message {
     }
     let project = issue.project_slug().unwrap_or("");
     blocks.push(
-        SlackActionsBlock::new(actions(card.org, issue, card.share.as_ref(), Place::Card))
+        SlackActionsBlock::new(actions(
+            card.org,
+            issue,
+            card.share.as_ref(),
+            Place::Card,
+            card.controls,
+        ))
             .with_block_id(detail_block_id(card.org, project, &issue.id).into())
             .into(),
     );
@@ -260,6 +290,7 @@ pub fn actions(
     issue: &Issue,
     share: Option<&Rerun>,
     place: Place,
+    controls: Controls,
 ) -> Vec<SlackActionBlockElement> {
     let open = is_open(issue);
     let id = issue.id.as_str();
@@ -300,17 +331,19 @@ pub fn actions(
                 .into(),
         );
     }
-    let mut assign = SlackBlockExternalSelectElement::new()
-        .with_action_id(ActionId::Assign(place.menu(org, id)).encode().into())
-        .with_placeholder(pt!("Assign…"))
-        .with_min_query_length(0);
-    if let (Some(actor), Some(name)) = (issue.assignee_actor(), assignee(issue)) {
-        assign = assign.with_initial_option(SlackBlockChoiceItem::new(
-            pt!(truncate_plain(&name, limits::MAX_BUTTON_TEXT)),
-            actor,
-        ));
+    if controls.assignment {
+        let mut assign = SlackBlockExternalSelectElement::new()
+            .with_action_id(ActionId::Assign(place.menu(org, id)).encode().into())
+            .with_placeholder(pt!("Assign…"))
+            .with_min_query_length(0);
+        if let (Some(actor), Some(name)) = (issue.assignee_actor(), assignee(issue)) {
+            assign = assign.with_initial_option(SlackBlockChoiceItem::new(
+                pt!(truncate_plain(&name, limits::MAX_BUTTON_TEXT)),
+                actor,
+            ));
+        }
+        elements.push(assign.into());
     }
-    elements.push(assign.into());
     if let Some(url) = issue
         .permalink
         .as_deref()
@@ -325,7 +358,7 @@ pub fn actions(
         );
     }
     let mut more = Vec::new();
-    if issue.assigned_to.is_some() {
+    if controls.assignment && issue.assigned_to.is_some() {
         more.push(option(IssueVerb::Unassign, org, id));
     }
     if !more.is_empty() {

@@ -3,7 +3,7 @@
 use slack_morphism::prelude::*;
 
 use crate::issues::card::counted;
-use crate::issues::card::{actions, Place};
+use crate::issues::card::{actions, Controls, Place};
 use crate::issues::issue_text::{assignee, is_open, level_emoji, link};
 use crate::sentry::models::Issue;
 use crate::slack::action::{row_block_id, ActionId, Rerun};
@@ -72,6 +72,8 @@ pub struct IssuePage<'a> {
     pub this_page: Option<Rerun>,
     /// A line on what just happened, like "Resolved by @alice just now".
     pub status_line: Option<String>,
+    /// The controls the org's server can act on.
+    pub controls: Controls,
 }
 
 /// A page of issues, each row with the card's actions, "Next page" and "Share".
@@ -121,7 +123,13 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
         );
         blocks.push(section(&text));
         blocks.push(
-            SlackActionsBlock::new(actions(view.org, issue, None, Place::Row))
+            SlackActionsBlock::new(actions(
+                view.org,
+                issue,
+                None,
+                Place::Row,
+                view.controls,
+            ))
                 .with_block_id(row_block_id(index, view.this_page.as_ref()).into())
                 .into(),
         );
@@ -200,6 +208,7 @@ pub fn projects(orgs: &[(String, Vec<String>)]) -> Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sentry::capabilities::Gap;
     use serde_json::{json, Value};
 
     fn issue(overrides: Value) -> Issue {
@@ -232,6 +241,7 @@ mod tests {
             share: None,
             this_page: None,
             status_line: None,
+            controls: Controls::ALL,
         }
     }
 
@@ -320,6 +330,34 @@ mod tests {
                 }
             }
             assert!(!message.text.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_server_without_assignment_gets_cards_and_rows_without_assignment_controls() {
+        let assigned = json!({ "assignedTo": { "type": "user", "id": "7", "name": "Ann" } });
+        let issues = [issue(assigned.clone())];
+        let detail = issue(assigned);
+        let lacking = Controls::for_server(&[Gap::Assignment]);
+        let render = |controls: Controls| {
+            let card = crate::issues::card::issue_card(&crate::issues::card::Card {
+                controls,
+                ..crate::issues::card::Card::new("acme", &detail)
+            });
+            let page = issue_page(&IssuePage {
+                controls,
+                ..first_page("is:unresolved", &issues)
+            });
+            [card, page].map(|m| serde_json::to_string(&m.blocks).unwrap())
+        };
+        for json in render(Controls::for_server(&[Gap::SortByDate])) {
+            assert!(json.contains("unassign:acme:4509123456"), "{json}");
+            assert!(json.contains("\"placeholder\":{\"type\":\"plain_text\",\"text\":\"Assign…\""), "{json}");
+        }
+        for json in render(lacking) {
+            assert!(!json.contains("unassign:"), "{json}");
+            assert!(!json.contains("Assign…"), "{json}");
+            assert!(json.contains("resolve:acme:4509123456"), "other actions stay: {json}");
         }
     }
 

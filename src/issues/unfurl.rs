@@ -4,8 +4,7 @@
 
 use crate::commands::parse::parse_issue_ref;
 use crate::context::Context;
-use crate::issues::card::{issue_card, Card};
-use crate::issues::gaps::for_server;
+use crate::issues::card::{issue_card, Card, Controls};
 use crate::orgs::issue_service::IssueRef;
 use crate::slack::Message;
 
@@ -33,12 +32,10 @@ pub async fn unfurl(ctx: &Context, channel: &str, ts: &str, urls: &[String]) {
                 let event = ctx.issues.event_for_alert(&org, &issue.id, false).await;
                 let card = Card {
                     event: event.as_deref(),
+                    controls: Controls::for_server(&ctx.issues.gaps(&org)),
                     ..Card::new(&org, &issue)
                 };
-                unfurls.push((
-                    url.clone(),
-                    for_server(issue_card(&card), &ctx.issues.gaps(&org)),
-                ));
+                unfurls.push((url.clone(), issue_card(&card)));
             }
             Err(e) => tracing::info!(%org, issue = %id, error = %e, "cannot unfurl"),
         }

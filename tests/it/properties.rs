@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use sentry_slack_bot::commands::parse::parse;
 use sentry_slack_bot::config::is_slug;
-use sentry_slack_bot::issues::card::{issue_card, Card};
+use sentry_slack_bot::issues::card::{issue_card, Card, Controls};
 use sentry_slack_bot::issues::list::{issue_page, IssuePage};
 use sentry_slack_bot::sentry::models::{Event, Issue};
 use sentry_slack_bot::sentry::pagination::{next_cursor, parse_link_header};
@@ -166,7 +166,7 @@ proptest! {
             .collect();
         let page = issue_page(&IssuePage {
             org: "acme", project: "api", query: &query, issues: &issues, page: 1,
-            next: None, share: None, this_page: None, status_line: None,
+            next: None, share: None, this_page: None, status_line: None, controls: Controls::ALL,
         });
         // Every fact an event can carry is hostile too.
         let event: Event = serde_json::from_value(json!({
