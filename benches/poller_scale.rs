@@ -20,7 +20,9 @@ use std::time::{Duration, Instant, SystemTime};
 use common::{cpu_time, mib, ms, status_kib};
 use sentry_slack_bot::config::Secret;
 use sentry_slack_bot::orgs::grants::seal::Sealer;
-use sentry_slack_bot::store::{AlertRow, GrantRow, Store, SubscriptionRow};
+use sentry_slack_bot::store::{
+    AlertKind, AlertRow, AlertState, GrantRow, Snapshot, Store, SubscriptionRow,
+};
 use serde_json::{json, Value};
 use support::app::{spawn_app_with, TestApp};
 use support::fake_tapauth::Step;
@@ -165,15 +167,15 @@ async fn populate(app: &TestApp, subscriptions: usize, projects: usize) -> usize
         let posted = AlertRow {
             subscription_id: id.clone(),
             issue_id,
-            kind: "new".into(),
+            kind: AlertKind::New,
             dedup_key: String::new(),
             channel_id: format!("C{i}"),
             org_slug: org(o),
             payload: json!({ "issue": issue }).to_string(),
-            state: "posted".into(),
+            state: AlertState::Posted,
             thread_ts: None,
             ts: Some(format!("1700000000.{i:06}")),
-            status_snapshot: "unresolved|".into(),
+            status_snapshot: Snapshot::new("unresolved", ""),
             attempts: 1,
             created_at_ms: sentry_slack_bot::store::now_ms(),
             posted_at_ms: Some(sentry_slack_bot::store::now_ms()),

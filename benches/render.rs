@@ -123,7 +123,8 @@ fn rendering(c: &mut Criterion) {
         "new-issue alert with its latest event (30 frames), hostile title and tags",
         |b| {
             b.iter(|| {
-                let message = messages::new_issue("acme", black_box(&worst[0]), Some(&event), Controls::ALL);
+                let message =
+                    messages::new_issue("acme", black_box(&worst[0]), Some(&event), Controls::ALL);
                 wire(&message)
             })
         },

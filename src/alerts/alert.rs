@@ -7,6 +7,7 @@ use crate::alerts::messages::{self, Beyond};
 use crate::issues::card::Controls;
 use crate::sentry::models::{Event, Issue};
 use crate::slack::Message;
+use crate::store::AlertKind;
 
 /// One message the poller will post.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,43 +52,6 @@ pub struct Digest {
 
 fn default_limit() -> u32 {
     5
-}
-
-/// The stored word for each kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AlertKind {
-    /// `new`.
-    New,
-    /// `regressed`.
-    Regressed,
-    /// `digest`.
-    Digest,
-    /// `notice`.
-    Notice,
-}
-
-impl AlertKind {
-    /// The `kind` column's value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::New => "new",
-            AlertKind::Regressed => "regressed",
-            AlertKind::Digest => "digest",
-            AlertKind::Notice => "notice",
-        }
-    }
-
-    /// Reads the `kind` column.
-    pub fn parse(kind: &str) -> Option<Self> {
-        [
-            AlertKind::New,
-            AlertKind::Regressed,
-            AlertKind::Digest,
-            AlertKind::Notice,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == kind)
-    }
 }
 
 /// Why a stored alert cannot be read back.
@@ -149,9 +113,7 @@ impl Alert {
     }
 
     /// Reads a stored alert back.
-    pub fn decode(kind: &str, payload: &str) -> Result<Self, AlertDecodeError> {
-        let kind =
-            AlertKind::parse(kind).ok_or_else(|| AlertDecodeError::UnknownKind(kind.into()))?;
+    pub fn decode(kind: &AlertKind, payload: &str) -> Result<Self, AlertDecodeError> {
         Ok(match kind {
             AlertKind::New => Alert::New {
                 issue: serde_json::from_str::<IssuePayload>(payload)?.issue,
@@ -167,6 +129,7 @@ impl Alert {
             AlertKind::Notice => Alert::RelinkNotice {
                 project: serde_json::from_str::<NoticePayload>(payload)?.project,
             },
+            AlertKind::Other(word) => return Err(AlertDecodeError::UnknownKind(word.clone())),
         })
     }
 
@@ -226,17 +189,21 @@ mod tests {
             },
         ];
         for alert in alerts {
-            let decoded = Alert::decode(alert.kind().as_str(), &alert.payload()).expect("decodes");
+            let decoded = Alert::decode(&alert.kind(), &alert.payload()).expect("decodes");
             assert_eq!(decoded, alert);
         }
     }
 
     #[test]
     fn payloads_written_before_typed_kinds_still_read() {
-        let regressed = Alert::decode("regressed", r#"{"issue":{"id":"9","title":"x"}}"#).unwrap();
+        let regressed = Alert::decode(
+            &AlertKind::from("regressed".to_string()),
+            r#"{"issue":{"id":"9","title":"x"}}"#,
+        )
+        .unwrap();
         assert!(matches!(regressed, Alert::Regressed { threads: true, .. }));
         let digest = Alert::decode(
-            "digest",
+            &AlertKind::from("digest".to_string()),
             r#"{"issues":[],"total":3,"project":"api","limit":2}"#,
         )
         .unwrap();
@@ -249,7 +216,7 @@ mod tests {
             })
         ));
         assert!(matches!(
-            Alert::decode("notice", r#"{"project":"web"}"#).unwrap(),
+            Alert::decode(&AlertKind::from("notice".to_string()), r#"{"project":"web"}"#).unwrap(),
             Alert::RelinkNotice { project } if project == "web"
         ));
     }
@@ -257,15 +224,15 @@ mod tests {
     #[test]
     fn unknown_kinds_and_damaged_payloads_are_errors_not_panics() {
         assert!(matches!(
-            Alert::decode("explode", "{}"),
+            Alert::decode(&AlertKind::from("explode".to_string()), "{}"),
             Err(AlertDecodeError::UnknownKind(_))
         ));
         assert!(matches!(
-            Alert::decode("new", "{not json"),
+            Alert::decode(&AlertKind::from("new".to_string()), "{not json"),
             Err(AlertDecodeError::Payload(_))
         ));
         assert!(matches!(
-            Alert::decode("new", r#"{"issues":[]}"#),
+            Alert::decode(&AlertKind::from("new".to_string()), r#"{"issues":[]}"#),
             Err(AlertDecodeError::Payload(_))
         ));
     }

@@ -11,7 +11,7 @@ use crate::slack::action::{ActionId, Rerun};
 use crate::slack::escape::{escape_mrkdwn, inline_code, untrusted};
 use crate::slack::limits;
 use crate::slack::message::{context, section, Message};
-use crate::store::SubscriptionRow;
+use crate::store::{Snapshot, SubscriptionRow};
 
 /// Issues listed in one digest message.
 pub const DIGEST_ROWS: usize = 40;
@@ -21,12 +21,7 @@ fn target(org: &str, project: &str) -> String {
 }
 
 /// A new issue: its card with the actions.
-pub fn new_issue(
-    org: &str,
-    issue: &Issue,
-    event: Option<&Event>,
-    controls: Controls,
-) -> Message {
+pub fn new_issue(org: &str, issue: &Issue, event: Option<&Event>, controls: Controls) -> Message {
     issue_card(&Card {
         event,
         controls,
@@ -36,12 +31,7 @@ pub fn new_issue(
 }
 
 /// A regression, posted in the original alert's thread or the channel.
-pub fn regressed(
-    org: &str,
-    issue: &Issue,
-    event: Option<&Event>,
-    controls: Controls,
-) -> Message {
+pub fn regressed(org: &str, issue: &Issue, event: Option<&Event>, controls: Controls) -> Message {
     issue_card(&Card {
         event,
         controls,
@@ -138,12 +128,10 @@ pub fn digest_counted(
 }
 
 /// What changed in Sentry since the alert, in words, or `None`.
-pub fn change_phrase(before: &str, after: &str) -> Option<String> {
-    let (old_status, old_assignee) = before.split_once('|').unwrap_or((before, ""));
-    let (new_status, new_assignee) = after.split_once('|').unwrap_or((after, ""));
-    if old_status != new_status {
+pub fn change_phrase(before: &Snapshot, after: &Snapshot) -> Option<String> {
+    if before.status != after.status {
         return Some(
-            match new_status {
+            match after.status.as_str() {
                 "resolved" => "Resolved in Sentry",
                 "ignored" | "muted" => "Archived in Sentry",
                 "unresolved" => "Unresolved in Sentry",
@@ -152,8 +140,8 @@ pub fn change_phrase(before: &str, after: &str) -> Option<String> {
             .to_string(),
         );
     }
-    if old_assignee != new_assignee {
-        return Some(if new_assignee.is_empty() {
+    if before.assignee != after.assignee {
+        return Some(if after.assignee.is_empty() {
             "Unassigned in Sentry".to_string()
         } else {
             "Assigned in Sentry".to_string()
@@ -177,21 +165,12 @@ pub fn by_actor(phrase: &str, actor: Option<&str>) -> String {
     }
 }
 
-/// `status|assignee` of an issue, as alerts remember it.
-pub fn snapshot(issue: &Issue) -> String {
-    let assignee = issue.assignee_actor().unwrap_or_default();
-    format!(
-        "{}|{assignee}",
-        issue.status.as_deref().unwrap_or("unresolved")
+/// The status and assignee of an issue, as alerts remember it.
+pub fn snapshot(issue: &Issue) -> Snapshot {
+    Snapshot::new(
+        issue.status.as_deref().unwrap_or("unresolved"),
+        issue.assignee_actor().unwrap_or_default(),
     )
-}
-
-/// The snapshot of an alert whose issue no longer exists in Sentry.
-pub const DELETED: &str = "deleted|";
-
-/// Whether a snapshot from [`snapshot`] shows the issue unresolved.
-pub fn snapshot_is_open(snapshot: &str) -> bool {
-    snapshot.split('|').next() == Some("unresolved")
 }
 
 /// The alert redrawn after a change made in Sentry.
@@ -383,30 +362,31 @@ mod tests {
     #[test]
     fn changes_are_named() {
         assert_eq!(
-            change_phrase("unresolved|", "resolved|").as_deref(),
+            change_phrase(&snap("unresolved|"), &snap("resolved|")).as_deref(),
             Some("Resolved in Sentry")
         );
         assert_eq!(
-            change_phrase("unresolved|", "ignored|").as_deref(),
+            change_phrase(&snap("unresolved|"), &snap("ignored|")).as_deref(),
             Some("Archived in Sentry")
         );
         assert_eq!(
-            change_phrase("unresolved|", "unresolved|user:1").as_deref(),
+            change_phrase(&snap("unresolved|"), &snap("unresolved|user:1")).as_deref(),
             Some("Assigned in Sentry")
         );
         assert_eq!(
-            change_phrase("unresolved|user:1", "unresolved|user:1"),
+            change_phrase(&snap("unresolved|user:1"), &snap("unresolved|user:1")),
             None
         );
     }
 
     #[test]
-    fn snapshots_say_whether_the_issue_is_open() {
+    fn an_issue_without_a_status_is_remembered_as_open_and_unassigned() {
         let open: Issue = serde_json::from_value(json!({ "id": "1", "title": "t" })).unwrap();
-        assert!(snapshot_is_open(&snapshot(&open)));
-        assert!(snapshot_is_open("unresolved|user:1"));
-        assert!(!snapshot_is_open("resolved|"));
-        assert!(!snapshot_is_open("ignored|team:2"));
-        assert!(!snapshot_is_open(DELETED));
+        assert_eq!(snapshot(&open), Snapshot::new("unresolved", ""));
+        assert!(snapshot(&open).is_open());
+    }
+
+    fn snap(column: &str) -> Snapshot {
+        Snapshot::from(column.to_string())
     }
 }

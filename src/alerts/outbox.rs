@@ -7,13 +7,15 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use crate::alerts::alert::{Alert, AlertKind, Digest};
+use crate::alerts::alert::{Alert, Digest};
 use crate::alerts::context::{millis, Context, CHANNEL_GAP};
 use crate::alerts::storm::{self, Gathering};
 use crate::issues::card::Controls;
 use crate::slack::Message;
 use crate::slack::SlackError;
-use crate::store::{now_ms, AlertRow, Lease, OpenDigest, SubscriptionRow};
+use crate::store::{
+    now_ms, AlertKind, AlertRow, AlertState, Lease, OpenDigest, Snapshot, SubscriptionRow,
+};
 
 /// Delivery attempts before an alert is given up on.
 const MAX_ATTEMPTS: i64 = 10;
@@ -53,7 +55,7 @@ enum Step {
 }
 
 /// An outbox row's key.
-type Key = (String, String, String, String);
+type Key = (String, String, AlertKind, String);
 
 fn key(row: &AlertRow) -> Key {
     (
@@ -151,7 +153,7 @@ async fn storm_of(
     Option<OpenDigest>,
     Vec<AlertRow>,
 )> {
-    if head.kind != AlertKind::New.as_str() {
+    if head.kind != AlertKind::New {
         return None;
     }
     let sub = match ctx.store.subscription(&head.subscription_id).await {
@@ -164,7 +166,7 @@ async fn storm_of(
     };
     let news: Vec<AlertRow> = pending
         .iter()
-        .filter(|a| a.subscription_id == sub.id && a.kind == AlertKind::New.as_str())
+        .filter(|a| a.subscription_id == sub.id && a.kind == AlertKind::New)
         .cloned()
         .collect();
     let now = now_ms();
@@ -321,15 +323,15 @@ fn gathered_row(sub: &SubscriptionRow, first: &str, digest: &Digest) -> AlertRow
     AlertRow {
         subscription_id: sub.id.clone(),
         issue_id: first.to_string(),
-        kind: AlertKind::Digest.as_str().to_string(),
+        kind: AlertKind::Digest,
         dedup_key: format!("gathered:{first}"),
         channel_id: sub.channel_id.clone(),
         org_slug: sub.org_slug.clone(),
         payload: Alert::Digest(digest.clone()).payload(),
-        state: "posted".into(),
+        state: AlertState::Posted,
         thread_ts: None,
         ts: None,
-        status_snapshot: String::new(),
+        status_snapshot: Snapshot::default(),
         attempts: 1,
         created_at_ms: now_ms(),
         posted_at_ms: None,
@@ -462,13 +464,13 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
     let thread = match &alert {
         Alert::Regressed { threads: true, .. } => ctx
             .store
-            .alert_ts(&row.subscription_id, &row.issue_id, AlertKind::New.as_str())
+            .alert_ts(&row.subscription_id, &row.issue_id, &AlertKind::New)
             .await
             .ok()
             .flatten(),
         _ => None,
     };
-    let kind = alert.kind().as_str();
+    let kind = alert.kind().to_string();
     let pacer = &ctx.state.pacer;
     let mut rate_limited = 0;
     loop {
@@ -497,7 +499,8 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
         {
             Ok(ts) => {
                 tracing::info!(channel = %row.channel_id, kind, issue = %row.issue_id, %ts, "alert posted");
-                metrics::counter!(crate::meters::ALERTS_POSTED, "kind" => kind).increment(1);
+                metrics::counter!(crate::meters::ALERTS_POSTED, "kind" => kind.clone())
+                    .increment(1);
                 match record_with_retries(|| ctx.store.mark_posted(row, &claim, &ts)).await {
                     Some(true) => {}
                     Some(false) => {

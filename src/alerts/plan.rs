@@ -15,14 +15,14 @@ use crate::orgs::grants::GrantError;
 use crate::sentry::client::MAX_PAGE;
 use crate::sentry::models::Issue;
 use crate::sentry::IssueQuery;
-use crate::store::{now_ms, AlertRow, SubscriptionRow};
+use crate::store::{now_ms, AlertRow, AlertState, Snapshot, SubscriptionRow};
 
 /// A planned alert as an outbox row.
 pub fn outbox_row(
     sub: &SubscriptionRow,
     issue_id: &str,
     alert: &Alert,
-    snapshot: String,
+    snapshot: Snapshot,
 ) -> AlertRow {
     let dedup_key = match alert {
         Alert::New { .. } => String::new(),
@@ -36,12 +36,12 @@ pub fn outbox_row(
     AlertRow {
         subscription_id: sub.id.clone(),
         issue_id: issue_id.to_string(),
-        kind: alert.kind().as_str().to_string(),
+        kind: alert.kind(),
         dedup_key,
         channel_id: sub.channel_id.clone(),
         org_slug: sub.org_slug.clone(),
         payload: alert.payload(),
-        state: "pending".into(),
+        state: AlertState::Pending,
         thread_ts: None,
         ts: None,
         status_snapshot: snapshot,
@@ -93,7 +93,7 @@ pub fn planned_rows(sub: &SubscriptionRow, planned: Vec<Planned>, beyond: Beyond
                     limit: sub.digest,
                     beyond,
                 });
-                outbox_row(sub, &first, &alert, String::new())
+                outbox_row(sub, &first, &alert, Snapshot::default())
             }
         })
         .collect()
@@ -293,7 +293,7 @@ async fn notify_relink(ctx: &Context, subs: &[SubscriptionRow]) {
         let notice = Alert::RelinkNotice {
             project: sub.project_slug.clone(),
         };
-        let row = outbox_row(sub, "-", &notice, String::new());
+        let row = outbox_row(sub, "-", &notice, Snapshot::default());
         if ctx.store.record_tick(&sub.id, &[], &[row]).await.is_ok() {
             let _ = ctx.store.set_relink_notified(&sub.id, true).await;
         }

@@ -15,7 +15,7 @@ use crate::alerts::messages;
 use crate::issues::card::Controls;
 use crate::orgs::issue_service::is_not_found;
 use crate::sentry::models::Issue;
-use crate::store::{now_ms, AlertRow, SubscriptionRow};
+use crate::store::{now_ms, AlertRow, AlertState, Snapshot, SubscriptionRow};
 
 /// Alerts whose issue changes in Sentry within this window get updated.
 const SYNC_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -38,8 +38,11 @@ pub async fn sync_group(ctx: &Context, group: &Group, listed: &[Issue]) -> bool 
     };
     // An alert still waiting to be posted shows the issue as it was when
     // planned: the group is synced again once it is posted.
-    let mut complete = !posted.iter().any(|a| a.state == "pending");
-    let alerts: Vec<&AlertRow> = posted.iter().filter(|a| a.state == "posted").collect();
+    let mut complete = !posted.iter().any(|a| a.state == AlertState::Pending);
+    let alerts: Vec<&AlertRow> = posted
+        .iter()
+        .filter(|a| a.state == AlertState::Posted)
+        .collect();
     let mut issue_ids: Vec<&str> = alerts.iter().map(|a| a.issue_id.as_str()).collect();
     issue_ids.sort_unstable();
     issue_ids.dedup();
@@ -50,7 +53,7 @@ pub async fn sync_group(ctx: &Context, group: &Group, listed: &[Issue]) -> bool 
         } else {
             let shown_open = alerts
                 .iter()
-                .any(|a| a.issue_id == issue_id && messages::snapshot_is_open(&a.status_snapshot));
+                .any(|a| a.issue_id == issue_id && a.status_snapshot.is_open());
             if !shown_open {
                 continue;
             }
@@ -67,7 +70,7 @@ pub async fn sync_group(ctx: &Context, group: &Group, listed: &[Issue]) -> bool 
                 Err(e) if is_not_found(&e) => {
                     // Deleted or merged: remember it, so it is not read every tick.
                     for alert in alerts.iter().filter(|a| a.issue_id == issue_id) {
-                        let _ = ctx.store.set_snapshot(alert, messages::DELETED).await;
+                        let _ = ctx.store.set_snapshot(alert, &Snapshot::deleted()).await;
                     }
                     continue;
                 }

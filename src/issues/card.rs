@@ -114,8 +114,8 @@ pub fn issue_card(card: &Card<'_>) -> Message {
             Place::Card,
             card.controls,
         ))
-            .with_block_id(detail_block_id(card.org, project, &issue.id).into())
-            .into(),
+        .with_block_id(detail_block_id(card.org, project, &issue.id).into())
+        .into(),
     );
     if let Some(note) = card.note {
         blocks.push(context(&[note]));

@@ -123,13 +123,7 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
         );
         blocks.push(section(&text));
         blocks.push(
-            SlackActionsBlock::new(actions(
-                view.org,
-                issue,
-                None,
-                Place::Row,
-                view.controls,
-            ))
+            SlackActionsBlock::new(actions(view.org, issue, None, Place::Row, view.controls))
                 .with_block_id(row_block_id(index, view.this_page.as_ref()).into())
                 .into(),
         );
@@ -352,12 +346,18 @@ mod tests {
         };
         for json in render(Controls::for_server(&[Gap::SortByDate])) {
             assert!(json.contains("unassign:acme:4509123456"), "{json}");
-            assert!(json.contains("\"placeholder\":{\"type\":\"plain_text\",\"text\":\"Assign…\""), "{json}");
+            assert!(
+                json.contains("\"placeholder\":{\"type\":\"plain_text\",\"text\":\"Assign…\""),
+                "{json}"
+            );
         }
         for json in render(lacking) {
             assert!(!json.contains("unassign:"), "{json}");
             assert!(!json.contains("Assign…"), "{json}");
-            assert!(json.contains("resolve:acme:4509123456"), "other actions stay: {json}");
+            assert!(
+                json.contains("resolve:acme:4509123456"),
+                "other actions stay: {json}"
+            );
         }
     }
 

@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use futures_util::TryStreamExt;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
-use crate::store::{now_ms, Store, StoreError};
+use crate::store::{now_ms, AlertKind, AlertRow, Snapshot, Store, StoreError};
 
 /// A channel's subscription to one project's issues.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,40 +38,6 @@ pub struct SubscriptionRow {
     pub relink_notified: bool,
 }
 
-/// One message in the outbox.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AlertRow {
-    /// Subscription it is for.
-    pub subscription_id: String,
-    /// Issue id (for digests, the first issue's id).
-    pub issue_id: String,
-    /// `new`, `regressed`, `digest` or `notice`.
-    pub kind: String,
-    /// What makes this kind's alert unique for the issue: a regression's
-    /// lastSeen, a digest's first issue, a notice's reason; empty for `new`.
-    pub dedup_key: String,
-    /// Channel to post in.
-    pub channel_id: String,
-    /// Org slug.
-    pub org_slug: String,
-    /// What to render, JSON.
-    pub payload: String,
-    /// `pending`, `posted`, `digested` (counted in a digest) or `failed`.
-    pub state: String,
-    /// Thread to reply in.
-    pub thread_ts: Option<String>,
-    /// Slack `ts` once posted.
-    pub ts: Option<String>,
-    /// `status|assignee` when last rendered, for status sync.
-    pub status_snapshot: String,
-    /// Delivery attempts so far.
-    pub attempts: i64,
-    /// When it was planned, Unix milliseconds.
-    pub created_at_ms: i64,
-    /// When it was posted, Unix milliseconds.
-    pub posted_at_ms: Option<i64>,
-}
-
 pub(super) const SUB_COLUMNS: &str =
     "id, team_id, channel_id, org_slug, project_slug, project_id, query, regressions, \
                            digest, threads, created_by, created_at_ms, relink_notified";
@@ -99,7 +65,7 @@ pub(super) fn bind_key<'q>(
     query
         .bind(&alert.subscription_id)
         .bind(&alert.issue_id)
-        .bind(&alert.kind)
+        .bind(alert.kind.as_str())
         .bind(&alert.dedup_key)
 }
 
@@ -122,22 +88,7 @@ pub(super) fn sub_from_row(row: &sqlx::any::AnyRow) -> Result<SubscriptionRow, s
 }
 
 pub(super) fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<AlertRow, sqlx::Error> {
-    Ok(AlertRow {
-        subscription_id: row.try_get("subscription_id")?,
-        issue_id: row.try_get("issue_id")?,
-        kind: row.try_get("kind")?,
-        dedup_key: row.try_get("dedup_key")?,
-        channel_id: row.try_get("channel_id")?,
-        org_slug: row.try_get("org_slug")?,
-        payload: row.try_get("payload")?,
-        state: row.try_get("state")?,
-        thread_ts: row.try_get("thread_ts")?,
-        ts: row.try_get("ts")?,
-        status_snapshot: row.try_get("status_snapshot")?,
-        attempts: row.try_get("attempts")?,
-        created_at_ms: row.try_get("created_at_ms")?,
-        posted_at_ms: row.try_get("posted_at_ms")?,
-    })
+    AlertRow::from_row(row)
 }
 
 impl Store {
@@ -421,14 +372,14 @@ impl Store {
         &self,
         subscription_id: &str,
         issue_id: &str,
-        kind: &str,
+        kind: &AlertKind,
     ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
             "SELECT ts FROM alerts WHERE subscription_id = $1 AND issue_id = $2 AND kind = $3 AND state = 'posted'",
         )
         .bind(subscription_id)
         .bind(issue_id)
-        .bind(kind)
+        .bind(kind.as_str())
         .fetch_optional(self.pool())
         .await?;
         Ok(row
@@ -443,11 +394,11 @@ impl Store {
         &self,
         channel_id: &str,
         ts: &str,
-        snapshot: &str,
+        snapshot: &Snapshot,
     ) -> Result<(), StoreError> {
         self.run(
             sqlx::query("UPDATE alerts SET status_snapshot = $1 WHERE channel_id = $2 AND ts = $3")
-                .bind(snapshot)
+                .bind(snapshot.to_column())
                 .bind(channel_id)
                 .bind(ts),
         )
@@ -459,24 +410,34 @@ impl Store {
         &self,
         channel_id: &str,
         ts: &str,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Option<Snapshot>, StoreError> {
         let row =
             sqlx::query("SELECT status_snapshot FROM alerts WHERE channel_id = $1 AND ts = $2")
                 .bind(channel_id)
                 .bind(ts)
                 .fetch_optional(self.pool())
                 .await?;
-        Ok(row.map(|r| r.try_get("status_snapshot")).transpose()?)
+        Ok(row
+            .map(|r| r.try_get::<String, _>("status_snapshot"))
+            .transpose()?
+            .map(Snapshot::from))
     }
 
     /// Stores what an alert now shows.
-    pub async fn set_snapshot(&self, alert: &AlertRow, snapshot: &str) -> Result<(), StoreError> {
+    pub async fn set_snapshot(
+        &self,
+        alert: &AlertRow,
+        snapshot: &Snapshot,
+    ) -> Result<(), StoreError> {
         let sql = format!(
             "UPDATE alerts SET status_snapshot = $1 WHERE {}",
             key_clause(2)
         );
-        self.run(bind_key(sqlx::query(&sql).bind(snapshot), alert))
-            .await
+        self.run(bind_key(
+            sqlx::query(&sql).bind(snapshot.to_column()),
+            alert,
+        ))
+        .await
     }
 }
 
@@ -525,15 +486,15 @@ pub(super) async fn insert_alert(
     ))
     .bind(&alert.subscription_id)
     .bind(&alert.issue_id)
-    .bind(&alert.kind)
+    .bind(alert.kind.as_str())
     .bind(&alert.dedup_key)
     .bind(&alert.channel_id)
     .bind(&alert.org_slug)
     .bind(&alert.payload)
-    .bind(&alert.state)
+    .bind(alert.state.as_str())
     .bind(&alert.thread_ts)
     .bind(&alert.ts)
-    .bind(&alert.status_snapshot)
+    .bind(alert.status_snapshot.to_column())
     .bind(alert.attempts)
     .bind(alert.created_at_ms)
     .bind(alert.posted_at_ms)

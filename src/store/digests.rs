@@ -9,7 +9,7 @@ use sqlx::Row;
 use crate::store::alerts::{
     alert_from_row, insert_alert, placeholders, sub_from_row, ALERT_COLUMNS, SUB_COLUMNS,
 };
-use crate::store::{now_ms, AlertRow, Claim, Store, StoreError, SubscriptionRow};
+use crate::store::{now_ms, AlertRow, AlertState, Claim, Store, StoreError, SubscriptionRow};
 
 /// A digest of a subscription that a storm may still grow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -179,7 +179,7 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         if is_new {
             let posted = AlertRow {
-                state: "posted".into(),
+                state: AlertState::Posted,
                 ts: Some(ts.to_string()),
                 posted_at_ms: Some(now),
                 attempts: 1,
@@ -195,7 +195,7 @@ impl Store {
             .bind(now)
             .bind(&digest.subscription_id)
             .bind(&digest.issue_id)
-            .bind(&digest.kind)
+            .bind(digest.kind.as_str())
             .bind(&digest.dedup_key)
             .execute(&mut *tx)
             .await?;

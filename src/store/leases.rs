@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use sqlx::Row;
 
 use crate::store::alerts::{bind_key, key_clause};
-use crate::store::{AlertRow, Backend, Store, StoreError};
+use crate::store::{AlertRow, AlertState, Backend, Store, StoreError};
 
 /// What happened when a replica asked for a lease.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -248,8 +248,14 @@ impl Store {
              claimed_until_ms = NULL WHERE {} AND claimed_by = $7",
             key_clause(3)
         );
-        let state = if permanent { "failed" } else { "pending" };
-        self.run(bind_key(sqlx::query(&sql).bind(state).bind(error), alert).bind(&claim.token))
-            .await
+        let state = if permanent {
+            AlertState::Failed
+        } else {
+            AlertState::Pending
+        };
+        self.run(
+            bind_key(sqlx::query(&sql).bind(state.as_str()).bind(error), alert).bind(&claim.token),
+        )
+        .await
     }
 }

@@ -3,6 +3,7 @@
 //! Both run the same embedded migrations.
 
 mod activity;
+mod alert_row;
 mod alerts;
 mod digests;
 mod grants;
@@ -10,7 +11,8 @@ mod leases;
 mod webhooks;
 
 pub use activity::{Activity, ActivityKind};
-pub use alerts::{AlertRow, SubscriptionRow};
+pub use alert_row::{AlertKind, AlertRow, AlertState, Snapshot};
+pub use alerts::SubscriptionRow;
 pub use digests::OpenDigest;
 pub use grants::GrantRow;
 pub use leases::{Claim, Lease};

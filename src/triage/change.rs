@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::sentry::models::Issue;
 use crate::slack::action::IssueVerb;
+use crate::store::Snapshot;
 
 /// A change to an issue: a verb, or an assignment to a user or team.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,7 +125,7 @@ pub fn done_phrase(change: &Change) -> String {
 
 /// The `status|assignee` an issue will have after `change`, so alerts changed
 /// from Slack are not reported again as changed in Sentry.
-pub fn snapshot_after(before: &Issue, change: &Change) -> String {
+pub fn snapshot_after(before: &Issue, change: &Change) -> Snapshot {
     let status = before.status.clone().unwrap_or_else(|| "unresolved".into());
     let assignee = before.assignee_actor().unwrap_or_default();
     let (status, assignee) = match change {
@@ -138,7 +139,7 @@ pub fn snapshot_after(before: &Issue, change: &Change) -> String {
         Change::AssignTo { actor, .. } => (status, actor.clone()),
         Change::ResolveIn { .. } => ("resolved".to_string(), assignee),
     };
-    format!("{status}|{assignee}")
+    Snapshot::new(status, assignee)
 }
 
 #[cfg(test)]
@@ -208,21 +209,24 @@ mod tests {
             issue(json!({ "status": "unresolved", "assignedTo": { "type": "user", "id": "42" } }));
         assert_eq!(
             snapshot_after(&open, &Change::Verb(IssueVerb::Resolve)),
-            "resolved|user:42"
+            Snapshot::new("resolved", "user:42")
         );
         assert_eq!(
             snapshot_after(&open, &Change::Verb(IssueVerb::Archive1h)),
-            "ignored|user:42"
+            Snapshot::new("ignored", "user:42")
         );
         assert_eq!(
             snapshot_after(&open, &Change::Verb(IssueVerb::Unassign)),
-            "unresolved|"
+            Snapshot::new("unresolved", "")
         );
         let team = Change::AssignTo {
             actor: "team:5".into(),
             name: "#backend".into(),
         };
-        assert_eq!(snapshot_after(&open, &team), "unresolved|team:5");
+        assert_eq!(
+            snapshot_after(&open, &team),
+            Snapshot::new("unresolved", "team:5")
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 
 use sentry_slack_bot::config::Secret;
 use sentry_slack_bot::store::{
-    Activity, ActivityKind, AlertRow, Backend, GrantRow, Lease, Store, SubscriptionRow,
+    Activity, ActivityKind, AlertKind, AlertRow, AlertState, Backend, GrantRow, Lease, Snapshot,
+    Store, SubscriptionRow,
 };
 
 fn activity(at_ms: i64, subject: &str) -> Activity {
@@ -105,15 +106,15 @@ async fn exercise(store: &Store) {
     let alert = AlertRow {
         subscription_id: stored.id.clone(),
         issue_id: "42".into(),
-        kind: "new".into(),
+        kind: AlertKind::New,
         dedup_key: String::new(),
         channel_id: "C1".into(),
         org_slug: "acme".into(),
         payload: "{}".into(),
-        state: "pending".into(),
+        state: AlertState::Pending,
         thread_ts: None,
         ts: None,
-        status_snapshot: "unresolved|".into(),
+        status_snapshot: Snapshot::new("unresolved", ""),
         attempts: 0,
         created_at_ms: 5,
         posted_at_ms: None,
@@ -260,7 +261,7 @@ async fn exercise(store: &Store) {
     assert!(store.pending_alerts(10).await.unwrap().is_empty());
     assert_eq!(
         store
-            .alert_ts(&stored.id, "42", "new")
+            .alert_ts(&stored.id, "42", &AlertKind::New)
             .await
             .unwrap()
             .as_deref(),
@@ -374,7 +375,7 @@ async fn old_alert_kinds_are_split_by_the_migration(url: &str) {
         .await
         .unwrap()
         .into_iter()
-        .map(|a| (a.kind, a.dedup_key, a.state))
+        .map(|a| (a.kind.to_string(), a.dedup_key, a.state.to_string()))
         .collect();
     rows.sort();
     assert_eq!(

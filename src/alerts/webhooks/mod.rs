@@ -192,7 +192,7 @@ async fn redraw(
     let actor = event.actor.as_ref().and_then(|a| a.name.as_deref());
     let shown = posted
         .iter()
-        .filter(|a| a.issue_id == event.issue.id && a.state == "posted");
+        .filter(|a| a.issue_id == event.issue.id && a.state == crate::store::AlertState::Posted);
     for alert in shown {
         if let Some(sub) = subs.iter().find(|s| s.id == alert.subscription_id) {
             crate::alerts::sync::redraw_if_changed(
