@@ -17,7 +17,7 @@ use crate::slack::payload::{intent, Intent, InteractionPayload};
 use crate::slack::Message;
 use crate::slack::{Reply, Visibility};
 use crate::surface::dispatch::execute_view;
-use crate::triage::click;
+use crate::triage::{click, options};
 
 /// The immediate answer to an interaction (an option list, or nothing),
 /// whichever way it arrived; the work is spawned.
@@ -157,7 +157,7 @@ async fn assignees(
     org: &str,
 ) -> Vec<(String, String)> {
     let query = payload.value.as_deref().unwrap_or_default();
-    click::assignee_options(ctx, org, query).await
+    options::assignee_options(ctx, org, query).await
 }
 
 /// Answers an option load: the assignee menu searches Sentry as people
@@ -178,11 +178,11 @@ async fn suggestions(ctx: &Context, payload: &InteractionPayload) -> serde_json:
         },
         Some(ActionId::Assign(Menu::Row { org, .. })) => assignees(ctx, payload, &org).await,
         Some(ActionId::ResolveIn(Menu::Card)) => match on_card() {
-            Some((org, issue)) => click::release_options(ctx, &org, &issue).await,
+            Some((org, issue)) => options::release_options(ctx, &org, &issue).await,
             None => Vec::new(),
         },
         Some(ActionId::ResolveIn(Menu::Row { org, issue_id })) => {
-            click::release_options(ctx, &org, &issue_id).await
+            options::release_options(ctx, &org, &issue_id).await
         }
         _ => Vec::new(),
     };

@@ -1,6 +1,7 @@
 //! Changing an issue from a button: who may, read it, skip no-ops, the exact
 //! Sentry [`change`], a note naming the person, and the redraw ([`click`]);
-//! the option lists behind the Assign and "Resolve in…" menus.
+//! the option lists behind the Assign and "Resolve in…" menus ([`options`]).
 
 pub mod change;
 pub mod click;
+pub mod options;
