@@ -22,6 +22,9 @@
 //!
 //! [`app`] wires it together; [`preview`] and [`doctor`] serve the CLI.
 
+// Items are `pub(crate)` unless the binary, tests or benches use them.
+#![warn(unreachable_pub)]
+
 pub mod activity_log;
 pub mod alerts;
 pub mod app;
@@ -31,21 +34,21 @@ pub mod context;
 pub mod deferred;
 pub mod doctor;
 pub mod issues;
-pub mod links;
+pub(crate) mod links;
 pub mod manifest;
-pub mod meters;
+pub(crate) mod meters;
 pub mod orgs;
-pub mod outbound;
+pub(crate) mod outbound;
 pub mod preview;
-pub mod recent_ids;
+pub(crate) mod recent_ids;
 pub mod sentry;
 pub mod slack;
 pub mod store;
 pub mod surface;
 pub mod telemetry;
-pub mod throttle;
-pub mod triage;
-pub mod version;
+pub(crate) mod throttle;
+pub(crate) mod triage;
+pub(crate) mod version;
 
 /// `User-Agent` for outbound calls.
 pub const USER_AGENT: &str = concat!("sentry-slack-bot/", env!("CARGO_PKG_VERSION"));

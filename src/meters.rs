@@ -7,47 +7,47 @@ use std::time::Duration;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Requests by route and status.
-pub const HTTP_REQUESTS: &str = "http_requests_total";
+pub(crate) const HTTP_REQUESTS: &str = "http_requests_total";
 /// Time to answer Slack (commands, interactions, events), seconds.
-pub const ACK_SECONDS: &str = "slack_ack_seconds";
+pub(crate) const ACK_SECONDS: &str = "slack_ack_seconds";
 /// Sentry calls by endpoint and outcome.
-pub const SENTRY_CALLS: &str = "sentry_calls_total";
+pub(crate) const SENTRY_CALLS: &str = "sentry_calls_total";
 /// Last `X-Sentry-Rate-Limit-Remaining` per org.
-pub const SENTRY_REMAINING: &str = "sentry_rate_limit_remaining";
+pub(crate) const SENTRY_REMAINING: &str = "sentry_rate_limit_remaining";
 /// Alerts posted by kind.
-pub const ALERTS_POSTED: &str = "alerts_posted_total";
+pub(crate) const ALERTS_POSTED: &str = "alerts_posted_total";
 /// Counter: new-issue alerts gathered into a storm's digest instead of
 /// posted alone, by whether the digest was new or updated in place.
-pub const ALERTS_GATHERED: &str = "alerts_gathered_total";
+pub(crate) const ALERTS_GATHERED: &str = "alerts_gathered_total";
 /// Alerts that could not be posted, by whether retrying can help.
-pub const ALERTS_FAILED: &str = "alerts_failed_total";
+pub(crate) const ALERTS_FAILED: &str = "alerts_failed_total";
 /// Duration of one poll tick, seconds.
-pub const POLL_TICK_SECONDS: &str = "poll_tick_seconds";
+pub(crate) const POLL_TICK_SECONDS: &str = "poll_tick_seconds";
 /// Alerts waiting to be posted.
-pub const OUTBOUND_QUEUE: &str = "outbound_queue_depth";
+pub(crate) const OUTBOUND_QUEUE: &str = "outbound_queue_depth";
 /// Counter: requests told the bot is busy because too many answers were in progress.
-pub const ANSWERS_SHED: &str = "answers_shed_total";
+pub(crate) const ANSWERS_SHED: &str = "answers_shed_total";
 /// Counter: poller work that panicked and was recovered from, by task.
-pub const POLLER_PANICS: &str = "poller_panics_total";
+pub(crate) const POLLER_PANICS: &str = "poller_panics_total";
 /// Counter: alert and activity rows deleted past `RETENTION`.
-pub const PRUNED_ROWS: &str = "pruned_rows_total";
+pub(crate) const PRUNED_ROWS: &str = "pruned_rows_total";
 /// Counter: Sentry webhook deliveries, by outcome (acted, replayed,
 /// ignored, unauthorized, malformed, failed).
-pub const SENTRY_WEBHOOKS: &str = "sentry_webhooks_total";
+pub(crate) const SENTRY_WEBHOOKS: &str = "sentry_webhooks_total";
 /// Counter: latest-event lookups for alerts and unfurls, by outcome
 /// (fetched, none, budget_low, failed, timed_out).
-pub const ALERT_EVENTS: &str = "alert_events_total";
+pub(crate) const ALERT_EVENTS: &str = "alert_events_total";
 /// Counter: commands that only read and gave up some wait for a turn at
 /// Sentry after `ANSWER_TIMEOUT`, by subcommand.
-pub const ANSWERS_TIMED_OUT: &str = "answers_timed_out_total";
+pub(crate) const ANSWERS_TIMED_OUT: &str = "answers_timed_out_total";
 /// Counter: activity-log rows by outcome (written, failed after retries,
 /// dropped because the writer's queue was full).
-pub const ACTIVITY_ROWS: &str = "activity_rows_total";
+pub(crate) const ACTIVITY_ROWS: &str = "activity_rows_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// Installs the process-wide recorder once; later calls reuse it.
-pub fn install() -> Option<PrometheusHandle> {
+pub(crate) fn install() -> Option<PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
@@ -75,6 +75,6 @@ pub fn install() -> Option<PrometheusHandle> {
 }
 
 /// Records a Slack answer's latency.
-pub fn ack(route: &str, elapsed: Duration) {
+pub(crate) fn ack(route: &str, elapsed: Duration) {
     metrics::histogram!(ACK_SECONDS, "route" => route.to_string()).record(elapsed.as_secs_f64());
 }

@@ -11,7 +11,7 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// An HTTP client with our User-Agent whose requests give up after `timeout`.
-pub fn http_client(timeout: Duration) -> reqwest::ClientBuilder {
+pub(crate) fn http_client(timeout: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(crate::USER_AGENT)
         .connect_timeout(CONNECT_TIMEOUT)
@@ -20,7 +20,7 @@ pub fn http_client(timeout: Duration) -> reqwest::ClientBuilder {
 
 /// How a client retries transient failures.
 #[derive(Clone, Copy, Debug)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Nominal delay before the first retry.
     pub first_delay: Duration,
     /// Longest nominal single delay.
@@ -36,7 +36,7 @@ impl RetryPolicy {
     /// delay is a random point in `[d/2, d]` where `d` doubles from
     /// `first_delay` up to `max_delay`, so replicas that fail together do
     /// not retry together.
-    pub fn schedule(&self) -> impl Iterator<Item = Duration> {
+    pub(crate) fn schedule(&self) -> impl Iterator<Item = Duration> {
         // backon's jitter adds up to one delay on top, so start from half.
         ExponentialBuilder::default()
             .with_min_delay(self.first_delay / 2)

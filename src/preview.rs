@@ -123,7 +123,6 @@ pub fn sample(kind: &str) -> Option<Message> {
         "events" => {
             let events: Vec<Event> = (0..5).map(sample_event_at).collect();
             events_page(&EventsPage {
-                org: "acme",
                 issue: &issue,
                 events: &events,
                 page: 1,

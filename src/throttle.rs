@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 
 /// Says yes at most once per `every`.
 #[derive(Debug)]
-pub struct Throttle {
+pub(crate) struct Throttle {
     every: Duration,
     last: Mutex<Option<Instant>>,
 }
 
 impl Throttle {
     /// Due at once, then again `every` after each yes.
-    pub const fn new(every: Duration) -> Self {
+    pub(crate) const fn new(every: Duration) -> Self {
         Self {
             every,
             last: Mutex::new(None),
@@ -21,7 +21,7 @@ impl Throttle {
     }
 
     /// Whether the interval since the last yes has passed; a yes starts it again.
-    pub fn due(&self) -> bool {
+    pub(crate) fn due(&self) -> bool {
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         let due = last.is_none_or(|at| at.elapsed() >= self.every);
         if due {

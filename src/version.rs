@@ -6,7 +6,7 @@ use crate::store::Backend;
 
 /// What the running binary was built from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Build {
+pub(crate) struct Build {
     /// The crate version.
     pub version: &'static str,
     /// The first 12 hex digits of the commit, or "unknown".
@@ -15,14 +15,14 @@ pub struct Build {
 
 impl Build {
     /// This binary.
-    pub const CURRENT: Build = Build {
+    pub(crate) const CURRENT: Build = Build {
         version: env!("CARGO_PKG_VERSION"),
         commit: env!("BUILD_COMMIT"),
     };
 }
 
 /// The answer to `/sentry version`.
-pub fn message(build: &Build, store: Backend) -> Message {
+pub(crate) fn message(build: &Build, store: Backend) -> Message {
     let store = match store {
         Backend::Sqlite => "SQLite (one replica)",
         Backend::Postgres => "PostgreSQL (replicas share it)",

@@ -11,7 +11,7 @@ use crate::store::AlertKind;
 
 /// One message the poller will post.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Alert {
+pub(crate) enum Alert {
     /// A new issue.
     New {
         /// The issue as listed.
@@ -35,7 +35,7 @@ pub enum Alert {
 
 /// A digest's payload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Digest {
+pub(crate) struct Digest {
     /// The issues shown (at most [`messages::DIGEST_ROWS`]).
     pub issues: Vec<Issue>,
     /// How many new issues there were.
@@ -56,7 +56,7 @@ fn default_limit() -> u32 {
 
 /// Why a stored alert cannot be read back.
 #[derive(Debug, thiserror::Error)]
-pub enum AlertDecodeError {
+pub(crate) enum AlertDecodeError {
     /// The `kind` column holds a word this version does not know.
     #[error("unknown alert kind `{0}`")]
     UnknownKind(String),
@@ -84,7 +84,7 @@ struct NoticePayload {
 
 impl Alert {
     /// The stored kind.
-    pub fn kind(&self) -> AlertKind {
+    pub(crate) fn kind(&self) -> AlertKind {
         match self {
             Alert::New { .. } => AlertKind::New,
             Alert::Regressed { .. } => AlertKind::Regressed,
@@ -94,7 +94,7 @@ impl Alert {
     }
 
     /// The payload as stored.
-    pub fn payload(&self) -> String {
+    pub(crate) fn payload(&self) -> String {
         let value = match self {
             Alert::New { issue } => serde_json::to_value(IssuePayload {
                 issue: issue.clone(),
@@ -113,7 +113,7 @@ impl Alert {
     }
 
     /// Reads a stored alert back.
-    pub fn decode(kind: &AlertKind, payload: &str) -> Result<Self, AlertDecodeError> {
+    pub(crate) fn decode(kind: &AlertKind, payload: &str) -> Result<Self, AlertDecodeError> {
         Ok(match kind {
             AlertKind::New => Alert::New {
                 issue: serde_json::from_str::<IssuePayload>(payload)?.issue,
@@ -134,7 +134,7 @@ impl Alert {
     }
 
     /// The issue a single-issue alert is about; `None` for digests and notices.
-    pub fn issue(&self) -> Option<&Issue> {
+    pub(crate) fn issue(&self) -> Option<&Issue> {
         match self {
             Alert::New { issue } | Alert::Regressed { issue, .. } => Some(issue),
             Alert::Digest(_) | Alert::RelinkNotice { .. } => None,
@@ -143,7 +143,7 @@ impl Alert {
 
     /// The message to post, with the issue's latest `event` when there is one.
     /// `controls` are what the org's server can act on.
-    pub fn render(&self, org: &str, event: Option<&Event>, controls: Controls) -> Message {
+    pub(crate) fn render(&self, org: &str, event: Option<&Event>, controls: Controls) -> Message {
         match self {
             Alert::New { issue } => messages::new_issue(org, issue, event, controls),
             Alert::Regressed { issue, .. } => messages::regressed(org, issue, event, controls),

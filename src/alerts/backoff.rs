@@ -10,20 +10,20 @@ const MAX_BACKOFF: Duration = Duration::from_secs(600);
 
 /// Failing orgs, each waiting longer after every failure.
 #[derive(Debug, Default)]
-pub struct Backoffs {
+pub(crate) struct Backoffs {
     orgs: Mutex<HashMap<String, (u32, tokio::time::Instant)>>,
 }
 
 impl Backoffs {
     /// Whether `org` is still waiting after a failure.
-    pub fn backing_off(&self, org: &str) -> bool {
+    pub(crate) fn backing_off(&self, org: &str) -> bool {
         let orgs = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
         orgs.get(org)
             .is_some_and(|(_, until)| *until > tokio::time::Instant::now())
     }
 
     /// Records a failure: the org waits `interval · 2^failures`, at most ten minutes.
-    pub fn failed(&self, org: &str, interval: Duration) {
+    pub(crate) fn failed(&self, org: &str, interval: Duration) {
         let mut orgs = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
         let failures = orgs.get(org).map_or(0, |(f, _)| *f) + 1;
         let wait = interval
@@ -36,7 +36,7 @@ impl Backoffs {
     }
 
     /// Records a success: the org polls on the normal schedule again.
-    pub fn succeeded(&self, org: &str) {
+    pub(crate) fn succeeded(&self, org: &str) {
         self.orgs
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -13,12 +13,12 @@ use crate::alerts::group::Group;
 use crate::sentry::search::judgeable;
 
 /// Webhooks count as live this long after the last one arrived.
-pub const LIVE_FOR: Duration = Duration::from_secs(5 * 60);
+pub(crate) const LIVE_FOR: Duration = Duration::from_secs(5 * 60);
 /// A backstop poll comes every this many intervals.
-pub const BACKSTOP_FACTOR: u32 = 10;
+pub(crate) const BACKSTOP_FACTOR: u32 = 10;
 
 /// Orgs whose webhooks arrived within [`LIVE_FOR`] of `now_ms`. Pure.
-pub fn live_orgs(arrivals: &HashMap<String, i64>, now_ms: i64) -> HashSet<String> {
+pub(crate) fn live_orgs(arrivals: &HashMap<String, i64>, now_ms: i64) -> HashSet<String> {
     let live_ms = i64::try_from(LIVE_FOR.as_millis()).unwrap_or(i64::MAX);
     arrivals
         .iter()
@@ -29,13 +29,13 @@ pub fn live_orgs(arrivals: &HashMap<String, i64>, now_ms: i64) -> HashSet<String
 
 /// When this replica last polled each group.
 #[derive(Debug, Default)]
-pub struct Backstop {
+pub(crate) struct Backstop {
     polled: Mutex<HashMap<String, tokio::time::Instant>>,
 }
 
 impl Backstop {
     /// Whether `group` is due this tick, given the orgs with live webhooks.
-    pub fn due(&self, group: &Group, live: &HashSet<String>, interval: Duration) -> bool {
+    pub(crate) fn due(&self, group: &Group, live: &HashSet<String>, interval: Duration) -> bool {
         if !live.contains(&group.org) || !judgeable(&group.query) {
             return true;
         }
@@ -47,7 +47,7 @@ impl Backstop {
     }
 
     /// Records a completed poll of the group.
-    pub fn polled(&self, group_key: String) {
+    pub(crate) fn polled(&self, group_key: String) {
         self.polled
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -8,13 +8,13 @@ use crate::slack::time::parse_rfc3339_ms;
 /// Issues first seen this long before a subscription still count as new:
 /// the baseline taken when subscribing holds the older ones, and Sentry's
 /// clock may run behind the bot's.
-pub const CLOCK_GRACE_MS: i64 = 60_000;
+pub(crate) const CLOCK_GRACE_MS: i64 = 60_000;
 use crate::sentry::models::Issue;
 use crate::store::SubscriptionRow;
 
 /// An alert a poll calls for.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Planned {
+pub(crate) enum Planned {
     /// A new issue, posted on its own.
     New(Issue),
     /// A resolved or archived issue that is unresolved again.
@@ -25,7 +25,7 @@ pub enum Planned {
 
 /// The outcome of diffing one page of issues against what a subscription saw.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Issue id → status to remember.
     pub seen: Vec<(String, String)>,
     /// Alerts to post.
@@ -42,7 +42,7 @@ fn is_closed(status: &str) -> bool {
 }
 
 /// Diffs `page` (newest activity first) against `seen` for `sub`.
-pub fn diff(sub: &SubscriptionRow, seen: &HashMap<String, String>, page: &[Issue]) -> Plan {
+pub(crate) fn diff(sub: &SubscriptionRow, seen: &HashMap<String, String>, page: &[Issue]) -> Plan {
     let mut plan = Plan::default();
     let mut new_issues = Vec::new();
     for issue in page {

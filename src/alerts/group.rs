@@ -7,7 +7,7 @@ use crate::store::SubscriptionRow;
 
 /// One (org, project, query) and the subscriptions that share it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Group {
+pub(crate) struct Group {
     /// Org slug.
     pub org: String,
     /// Project slug.
@@ -22,7 +22,7 @@ pub struct Group {
 
 impl Group {
     /// The group's lease key.
-    pub fn lease_key(&self) -> String {
+    pub(crate) fn lease_key(&self) -> String {
         format!(
             "{}\u{1f}{}\u{1f}{}\u{1f}{}",
             self.org, self.project_slug, self.project_id, self.query
@@ -31,7 +31,7 @@ impl Group {
 }
 
 /// Groups subscriptions by (org, project, query), in a stable order. Pure.
-pub fn group(subs: Vec<SubscriptionRow>) -> Vec<Group> {
+pub(crate) fn group(subs: Vec<SubscriptionRow>) -> Vec<Group> {
     let mut groups: BTreeMap<(String, String, String, String), Vec<SubscriptionRow>> =
         BTreeMap::new();
     for sub in subs {

@@ -23,21 +23,21 @@
 //! planned once (unique per subscription, issue, kind and dedup key) and
 //! marked posted right after Slack answers.
 
-pub mod alert;
-pub mod backoff;
-pub mod backstop;
-pub mod context;
-pub mod diff;
-pub mod group;
+pub(crate) mod alert;
+pub(crate) mod backoff;
+pub(crate) mod backstop;
+pub(crate) mod context;
+pub(crate) mod diff;
+pub(crate) mod group;
 pub mod messages;
-pub mod outbox;
-pub mod pacer;
-pub mod plan;
+pub(crate) mod outbox;
+pub(crate) mod pacer;
+pub(crate) mod plan;
 pub mod poller;
-pub mod quiet;
-pub mod schedule;
-pub mod storm;
-pub mod subscriptions;
-pub mod sync;
-pub mod webhooks;
-pub mod worker;
+pub(crate) mod quiet;
+pub(crate) mod schedule;
+pub(crate) mod storm;
+pub(crate) mod subscriptions;
+pub(crate) mod sync;
+pub(crate) mod webhooks;
+pub(crate) mod worker;

@@ -32,7 +32,7 @@ const RECORD_ATTEMPTS: u32 = 4;
 
 /// How draining a channel ended.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ChannelRun {
+pub(crate) struct ChannelRun {
     /// Alerts are left pending that should wait this long before the
     /// next try (a failure, a Slack rate limit).
     pub rest: Option<Duration>,
@@ -70,7 +70,7 @@ fn key(row: &AlertRow) -> Key {
 /// those that must wait). One replica at a time delivers to a channel (a
 /// lease renewed before each message), so the one-a-second pace holds
 /// across replicas; the lease lingers one gap after the last message.
-pub async fn drain_channel(ctx: &Context, channel: &str) -> ChannelRun {
+pub(crate) async fn drain_channel(ctx: &Context, channel: &str) -> ChannelRun {
     let lease_key = format!("deliver\u{1f}{channel}");
     let replica = &ctx.state.replica;
     let mut run = ChannelRun::default();
@@ -397,7 +397,7 @@ fn is_permanent(error: &SlackError) -> bool {
 /// Renders `alert` for `org`; a panic while rendering (a payload no
 /// renderer expected) is caught and reported, so one bad alert cannot stop
 /// delivery for everyone.
-pub fn render_guarded(render: impl FnOnce() -> Message) -> Result<Message, String> {
+pub(crate) fn render_guarded(render: impl FnOnce() -> Message) -> Result<Message, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(render)).map_err(|panic| {
         panic
             .downcast_ref::<&str>()

@@ -18,7 +18,7 @@ use crate::sentry::IssueQuery;
 use crate::store::{now_ms, AlertRow, AlertState, Snapshot, SubscriptionRow};
 
 /// A planned alert as an outbox row.
-pub fn outbox_row(
+pub(crate) fn outbox_row(
     sub: &SubscriptionRow,
     issue_id: &str,
     alert: &Alert,
@@ -53,13 +53,17 @@ pub fn outbox_row(
 
 /// Pages a poll reads at most per group: a burst larger than this is
 /// posted as a digest that counts what lies past it.
-pub const MAX_POLL_PAGES: usize = crate::orgs::issue_service::MAX_PAGES_PER_READ;
+pub(crate) const MAX_POLL_PAGES: usize = crate::orgs::issue_service::MAX_PAGES_PER_READ;
 
 /// The outbox rows for what a diff planned. When the poll stopped at
 /// [`MAX_POLL_PAGES`] with more to read (`beyond`), every new issue goes
 /// into one digest that also counts the rest, so none is dropped silently.
 /// Pure but for the clock.
-pub fn planned_rows(sub: &SubscriptionRow, planned: Vec<Planned>, beyond: Beyond) -> Vec<AlertRow> {
+pub(crate) fn planned_rows(
+    sub: &SubscriptionRow,
+    planned: Vec<Planned>,
+    beyond: Beyond,
+) -> Vec<AlertRow> {
     let planned = if beyond == Beyond::Nothing {
         planned
     } else {
@@ -207,7 +211,7 @@ async fn read_pages(
 
 /// What a poll of one group listed, for status sync.
 #[derive(Debug)]
-pub struct Polled {
+pub(crate) struct Polled {
     /// The issues listed.
     pub items: Vec<Issue>,
     /// The page is as it was at the group's last complete poll and sync.
@@ -216,7 +220,7 @@ pub struct Polled {
 
 /// Polls `group` when it is this replica's turn; returns what it listed,
 /// or `None` when the group was not polled.
-pub async fn poll_group(ctx: &Context, group: &Group, renewed: &Renewed) -> Option<Polled> {
+pub(crate) async fn poll_group(ctx: &Context, group: &Group, renewed: &Renewed) -> Option<Polled> {
     let turn = take_turn(ctx, group, renewed).await?;
     let started = tokio::time::Instant::now();
     let org = &group.org;

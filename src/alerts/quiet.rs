@@ -21,7 +21,7 @@ use crate::sentry::models::Issue;
 
 /// The last fully recorded page of each group this replica polls.
 #[derive(Debug, Default)]
-pub struct PagePrints {
+pub(crate) struct PagePrints {
     /// Group → (print, Unix ms when remembered).
     by_group: Mutex<HashMap<String, (u64, i64)>>,
 }
@@ -30,25 +30,30 @@ impl PagePrints {
     /// Whether `group`'s page has the same print as at its last complete
     /// poll, and no webhook of its org arrived since (`webhook_arrival`,
     /// Unix ms): a webhook may have changed what was seen or shown.
-    pub fn unchanged(&self, group_key: &str, print: u64, webhook_arrival: Option<i64>) -> bool {
+    pub(crate) fn unchanged(
+        &self,
+        group_key: &str,
+        print: u64,
+        webhook_arrival: Option<i64>,
+    ) -> bool {
         self.lock().get(group_key).is_some_and(|(known, at)| {
             *known == print && webhook_arrival.is_none_or(|arrival| arrival < *at)
         })
     }
 
     /// Remembers a page whose diff was recorded in full.
-    pub fn remember(&self, group_key: String, print: u64) {
+    pub(crate) fn remember(&self, group_key: String, print: u64) {
         self.lock()
             .insert(group_key, (print, crate::store::now_ms()));
     }
 
     /// Forgets a group, so its next poll diffs in full.
-    pub fn forget(&self, group_key: &str) {
+    pub(crate) fn forget(&self, group_key: &str) {
         self.lock().remove(group_key);
     }
 
     /// Drops groups that no longer exist.
-    pub fn keep_only(&self, group_keys: impl IntoIterator<Item = String>) {
+    pub(crate) fn keep_only(&self, group_keys: impl IntoIterator<Item = String>) {
         let keep: std::collections::HashSet<String> = group_keys.into_iter().collect();
         self.lock().retain(|key, _| keep.contains(key));
     }
@@ -61,7 +66,7 @@ impl PagePrints {
 /// A print of everything a diff of `page` for `group`, and a status sync
 /// of its posted alerts, read: each subscription's settings and each
 /// issue's id, status, substatus, first-seen time and assignee. Pure.
-pub fn print(group: &Group, page: &[Issue]) -> u64 {
+pub(crate) fn print(group: &Group, page: &[Issue]) -> u64 {
     let mut hasher = DefaultHasher::new();
     for sub in &group.subs {
         (

@@ -11,7 +11,7 @@ use crate::alerts::group::{group, Group};
 use crate::store::Lease;
 
 /// Every group, or `None` when subscriptions cannot be read.
-pub async fn due_groups(ctx: &Context) -> Option<Vec<Group>> {
+pub(crate) async fn due_groups(ctx: &Context) -> Option<Vec<Group>> {
     match ctx.store.subscriptions().await {
         Ok(subs) => Some(group(subs)),
         Err(e) => {
@@ -23,7 +23,7 @@ pub async fn due_groups(ctx: &Context) -> Option<Vec<Group>> {
 
 /// The leases this replica renewed at the start of a tick, all at once.
 #[derive(Debug)]
-pub struct Renewed {
+pub(crate) struct Renewed {
     keys: HashSet<String>,
     at: tokio::time::Instant,
     /// When each org's webhooks last arrived (Unix ms), read with the leases.
@@ -32,7 +32,7 @@ pub struct Renewed {
 
 impl Renewed {
     /// Nothing renewed: every group asks for its own lease.
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         Self {
             keys: HashSet::new(),
             at: tokio::time::Instant::now(),
@@ -41,7 +41,7 @@ impl Renewed {
     }
 
     /// When `org`'s webhooks last arrived, Unix ms.
-    pub fn webhook_arrival(&self, org: &str) -> Option<i64> {
+    pub(crate) fn webhook_arrival(&self, org: &str) -> Option<i64> {
         self.webhook_arrivals.get(org).copied()
     }
 
@@ -55,7 +55,7 @@ impl Renewed {
 /// Renews, in a few statements, the leases this replica already holds on
 /// `groups`; a group not renewed here takes its own turn in [`take_turn`].
 /// `webhook_arrivals` (org → Unix ms) travels with it to the quiet check.
-pub async fn renew_held(
+pub(crate) async fn renew_held(
     ctx: &Context,
     groups: &[Group],
     webhook_arrivals: HashMap<String, i64>,
@@ -93,7 +93,7 @@ fn lease_ttl(ctx: &Context) -> Duration {
 
 /// Whether this replica holds a group's lease since its last poll.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Turn {
+pub(crate) enum Turn {
     /// It held the lease before, so nothing but this replica's polls (and
     /// webhooks, which only add to what was seen) touched the group since.
     Continued,
@@ -103,7 +103,7 @@ pub enum Turn {
 
 /// This replica's turn at `group`, or `None` when its org is backing off
 /// or another replica holds the lease.
-pub async fn take_turn(ctx: &Context, group: &Group, renewed: &Renewed) -> Option<Turn> {
+pub(crate) async fn take_turn(ctx: &Context, group: &Group, renewed: &Renewed) -> Option<Turn> {
     if ctx.state.backoffs.backing_off(&group.org) {
         return None;
     }
@@ -134,7 +134,7 @@ pub async fn take_turn(ctx: &Context, group: &Group, renewed: &Renewed) -> Optio
 
 /// Renews the group's lease after a long read; false when another replica
 /// took it over meanwhile (then this replica writes nothing for it).
-pub async fn still_ours(ctx: &Context, group: &Group) -> bool {
+pub(crate) async fn still_ours(ctx: &Context, group: &Group) -> bool {
     let ttl = lease_ttl(ctx);
     matches!(
         ctx.store

@@ -12,16 +12,16 @@ use crate::sentry::models::Issue;
 /// A digest stays open for more of its storm this many gathering windows
 /// after it was last drawn; later alerts start afresh (alone, or a new
 /// digest), so a quiet channel hears about them.
-pub const OPEN_WINDOWS: u32 = 3;
+pub(crate) const OPEN_WINDOWS: u32 = 3;
 
 /// Issues a storm's digest lists; the rest are counted. Fewer than a
 /// poll's digest: in an incident the channel needs the shape at a glance,
 /// and `/sentry issues` lists the rest.
-pub const STORM_ROWS: usize = 10;
+pub(crate) const STORM_ROWS: usize = 10;
 
 /// What a subscription's pending new-issue alerts call for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Gathering {
+pub(crate) enum Gathering {
     /// Post the oldest on its own.
     Alone,
     /// Start a digest with every pending one.
@@ -35,7 +35,12 @@ pub enum Gathering {
 /// `posted_alone` more were posted on their own within the last gathering
 /// window, under a digest limit of `limit`; `open_digest` when a digest of
 /// the subscription was drawn within [`OPEN_WINDOWS`] windows.
-pub fn gathering(pending: usize, posted_alone: usize, limit: u32, open_digest: bool) -> Gathering {
+pub(crate) fn gathering(
+    pending: usize,
+    posted_alone: usize,
+    limit: u32,
+    open_digest: bool,
+) -> Gathering {
     if pending == 0 {
         return Gathering::Alone;
     }
@@ -51,13 +56,18 @@ pub fn gathering(pending: usize, posted_alone: usize, limit: u32, open_digest: b
 }
 
 /// How long the window a digest stays open for lasts.
-pub fn open_for(window: Duration) -> Duration {
+pub(crate) fn open_for(window: Duration) -> Duration {
     window * OPEN_WINDOWS
 }
 
 /// `digest` (or a new digest of `project` when `None`) with `issues`
 /// counted in: the first [`STORM_ROWS`] are listed, every one is counted.
-pub fn grown(digest: Option<Digest>, issues: Vec<Issue>, project: &str, limit: u32) -> Digest {
+pub(crate) fn grown(
+    digest: Option<Digest>,
+    issues: Vec<Issue>,
+    project: &str,
+    limit: u32,
+) -> Digest {
     let mut digest = digest.unwrap_or_else(|| Digest {
         issues: Vec::new(),
         total: 0,

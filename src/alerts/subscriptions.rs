@@ -40,7 +40,7 @@ fn subscribe_text(project: &str, query: Option<&str>, options: &SubscribeOptions
 }
 
 /// `/sentry subscribe <[org/]project> [query] [options]`.
-pub async fn subscribe(
+pub(crate) async fn subscribe(
     ctx: &Context,
     who: &Invocation,
     target: &ProjectRef,
@@ -53,7 +53,7 @@ pub async fn subscribe(
         Err(message) => return message,
     };
     if let Err(refused) = ctx.access().authorize(&org, &who.user_id).await {
-        return refused;
+        return failures::refusal(&refused);
     }
     // Taken before the baseline, so nothing falls between the two.
     let created_at_ms = now_ms();
@@ -141,7 +141,7 @@ fn cannot_post(error: &SlackError) -> Message {
 }
 
 /// `/sentry unsubscribe <[org/]project>`.
-pub async fn unsubscribe(ctx: &Context, who: &Invocation, target: &ProjectRef) -> Message {
+pub(crate) async fn unsubscribe(ctx: &Context, who: &Invocation, target: &ProjectRef) -> Message {
     let subs = match ctx.store.channel_subscriptions(&who.channel_id).await {
         Ok(subs) => subs,
         Err(e) => return failures::grant_error(&GrantError::Store(e)),
@@ -158,7 +158,7 @@ pub async fn unsubscribe(ctx: &Context, who: &Invocation, target: &ProjectRef) -
             escape_mrkdwn(&target.to_string())
         )),
         [sub] => match ctx.access().authorize(&sub.org_slug, &who.user_id).await {
-            Err(refused) => refused,
+            Err(refused) => failures::refusal(&refused),
             Ok(_) => match ctx.store.delete_subscription(&sub.channel_id, &sub.org_slug, &sub.project_slug).await {
             Ok(_) => {
                 tracing::info!(subscription = %sub.id, "unsubscribed");
@@ -183,7 +183,7 @@ pub async fn unsubscribe(ctx: &Context, who: &Invocation, target: &ProjectRef) -
 }
 
 /// `/sentry subscriptions`.
-pub async fn list(ctx: &Context, who: &Invocation) -> Message {
+pub(crate) async fn list(ctx: &Context, who: &Invocation) -> Message {
     match ctx.store.channel_subscriptions(&who.channel_id).await {
         Ok(subs) => messages::subscriptions(&subs),
         Err(e) => failures::grant_error(&GrantError::Store(e)),

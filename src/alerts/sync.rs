@@ -26,7 +26,7 @@ const SYNC_PER_TICK: usize = 50;
 /// `listed` is the page this tick listed for the group. Returns whether
 /// every alert was checked (false when a read failed or was left for the
 /// next tick), so a quiet next tick knows it may skip the group.
-pub async fn sync_group(ctx: &Context, group: &Group, listed: &[Issue]) -> bool {
+pub(crate) async fn sync_group(ctx: &Context, group: &Group, listed: &[Issue]) -> bool {
     let since = now_ms() - i64::try_from(SYNC_WINDOW.as_millis()).unwrap_or(i64::MAX);
     let sub_ids: Vec<&str> = group.subs.iter().map(|s| s.id.as_str()).collect();
     let posted = match ctx.store.posted_alerts_of(&sub_ids, since).await {

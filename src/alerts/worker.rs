@@ -24,7 +24,7 @@ const DRAINS_AT_ONCE: usize = 32;
 
 /// Drains channels whenever woken, until `finish` is cancelled and nothing
 /// more can be posted now (what must wait is left for after a restart).
-pub async fn run(ctx: Context, finish: CancellationToken) {
+pub(crate) async fn run(ctx: Context, finish: CancellationToken) {
     let mut drains: JoinSet<(String, Option<ChannelRun>)> = JoinSet::new();
     let mut draining: HashSet<String> = HashSet::new();
     // Channels whose alerts must wait (a failure, a rate limit, another
@@ -101,12 +101,4 @@ async fn sleep_until(at: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
-}
-
-/// Delivers every pending alert that can be posted now, in this task, and
-/// returns when nothing more can: for shutdown and tools.
-pub async fn drain_now(ctx: &Context) {
-    let finish = CancellationToken::new();
-    finish.cancel();
-    run(ctx.clone(), finish).await;
 }

@@ -5,10 +5,11 @@ use url::Url;
 
 use crate::commands::command::MAX_EVENTS;
 use crate::commands::command::{
-    Command, IssueRef, ProjectRef, Subcommand, SubscribeOptions, WebhookChange, MAX_DIGEST,
+    Command, ProjectRef, Subcommand, SubscribeOptions, WebhookChange, MAX_DIGEST,
 };
 use crate::commands::error::ParseError;
 use crate::config::{is_slug, Secret};
+use crate::sentry::issue_ref::IssueRef;
 
 /// Shortest and longest client secret accepted; Sentry's are 64 hex digits.
 const SECRET_LENGTHS: std::ops::RangeInclusive<usize> = 32..=128;

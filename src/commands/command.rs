@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::config::Secret;
+use crate::sentry::issue_ref::IssueRef;
 
 /// A project named in a command: `org/project` or a bare `project`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,12 +24,10 @@ impl fmt::Display for ProjectRef {
     }
 }
 
-pub use crate::orgs::issue_service::IssueRef;
-
 /// Events listed when no count is given.
-pub const DEFAULT_EVENTS: u32 = 5;
+pub(crate) const DEFAULT_EVENTS: u32 = 5;
 /// Most events listed at once.
-pub const MAX_EVENTS: u32 = 20;
+pub(crate) const MAX_EVENTS: u32 = 20;
 
 /// Options of `/sentry subscribe`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use crate::slack::{PreparedReply, Reply};
 const SEARCH_DOCS: &str = "https://docs.sentry.io/concepts/search/";
 
 /// Help for every command.
-pub fn overview() -> Message {
+pub(crate) fn overview() -> Message {
     let mut blocks = vec![
         header("Sentry for Slack"),
         section(
@@ -42,7 +42,7 @@ pub fn overview() -> Message {
 /// The help reply for `topic` (every command when `None`), rendered and
 /// serialized once per process: help never changes while the service runs,
 /// and it is the command people run most.
-pub fn prepared(topic: Option<Subcommand>) -> &'static PreparedReply {
+pub(crate) fn prepared(topic: Option<Subcommand>) -> &'static PreparedReply {
     static REPLIES: OnceLock<Vec<PreparedReply>> = OnceLock::new();
     let replies = REPLIES.get_or_init(|| {
         std::iter::once(overview())
@@ -57,7 +57,7 @@ pub fn prepared(topic: Option<Subcommand>) -> &'static PreparedReply {
 }
 
 /// Help for one command.
-pub fn topic(sub: Subcommand) -> Message {
+pub(crate) fn topic(sub: Subcommand) -> Message {
     // Usage lines are full of `<placeholder>`s: escaped, or Slack eats them.
     let mut body = format!(
         "*`{}`*\n{}",

@@ -4,12 +4,12 @@
 //! the capability it belongs to, and [`crate::surface::dispatch`] routes it.
 
 mod arguments;
-pub mod command;
-pub mod error;
-pub mod help;
+pub(crate) mod command;
+pub(crate) mod error;
+pub(crate) mod help;
 pub mod parse;
-pub mod resolve;
-pub mod spec;
-pub mod usage;
+pub(crate) mod resolve;
+pub(crate) mod spec;
+pub(crate) mod usage;
 
 pub use parse::{parse, Command, ParseError, Subcommand};

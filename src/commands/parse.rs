@@ -8,7 +8,7 @@
 
 pub use crate::commands::arguments::parse_issue_ref;
 pub use crate::commands::command::{
-    Command, IssueRef, ProjectRef, Subcommand, SubscribeOptions, WebhookChange, MAX_DIGEST,
+    Command, ProjectRef, Subcommand, SubscribeOptions, WebhookChange, MAX_DIGEST,
 };
 pub use crate::commands::error::ParseError;
 
@@ -91,6 +91,7 @@ mod tests {
     use super::*;
     use crate::commands::command::DEFAULT_EVENTS;
     use crate::config::Secret;
+    use crate::sentry::issue_ref::IssueRef;
 
     #[test]
     fn only_reads_marks_the_commands_that_can_be_stopped_halfway() {

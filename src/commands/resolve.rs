@@ -5,7 +5,7 @@ use crate::commands::parse::ProjectRef;
 
 /// The outcome of resolving a project reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Resolution {
+pub(crate) enum Resolution {
     /// Exactly one match.
     Found {
         /// Org slug.
@@ -26,7 +26,7 @@ pub enum Resolution {
 }
 
 /// Resolves `target` against `(org, project slugs)` pairs.
-pub fn resolve(target: &ProjectRef, catalog: &[(String, Vec<String>)]) -> Resolution {
+pub(crate) fn resolve(target: &ProjectRef, catalog: &[(String, Vec<String>)]) -> Resolution {
     let in_scope = catalog
         .iter()
         .filter(|(org, _)| target.org.as_ref().is_none_or(|o| o == org));

@@ -38,7 +38,7 @@ pub struct Spec {
 }
 
 /// Every subcommand, in the order help lists them.
-pub static SPECS: &[Spec] = &[
+pub(crate) static SPECS: &[Spec] = &[
     Spec {
         subcommand: Subcommand::Issues,
         name: "issues",

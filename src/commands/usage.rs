@@ -11,7 +11,7 @@ const MAX_ECHO: usize = 500;
 
 /// The answer to the malformed command `text`: what was wrong, the usage,
 /// and for a misspelt command a button that runs the corrected one.
-pub fn usage_error(typed: &str, error: &ParseError) -> Message {
+pub(crate) fn usage_error(typed: &str, error: &ParseError) -> Message {
     let problem = escape_truncated(&error.to_string(), MAX_ECHO);
     let mut lines = vec![format!(":warning: {problem}.")];
     if let ParseError::UnknownCommand {

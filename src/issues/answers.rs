@@ -9,7 +9,8 @@ use crate::issues::events::{events_page, releases as render_releases, EventsPage
 use crate::issues::list::{issue_page, projects as render_projects, IssuePage, PAGE_SIZE};
 use crate::orgs::failures;
 use crate::orgs::grants::{GrantError, LinkedOrg};
-use crate::orgs::issue_service::{is_not_found, IssueRef};
+use crate::orgs::issue_service::is_not_found;
+use crate::sentry::issue_ref::IssueRef;
 use crate::sentry::models::Issue;
 use crate::sentry::IssueQuery;
 use crate::slack::action::Rerun;
@@ -18,7 +19,7 @@ use crate::slack::message::context;
 use crate::slack::Message;
 
 /// The query used when none is given.
-pub const DEFAULT_QUERY: &str = "is:unresolved";
+pub(crate) const DEFAULT_QUERY: &str = "is:unresolved";
 
 /// How an answer is shown: which page, and whether it is a shared copy.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -221,7 +222,7 @@ fn with_sharer(mut message: Message, view: &View) -> Message {
 }
 
 /// `/sentry issues <[org/]project> [query]`.
-pub async fn issues(
+pub(crate) async fn issues(
     ctx: &Context,
     target: &ProjectRef,
     query: Option<&str>,
@@ -313,7 +314,12 @@ async fn find_issue(ctx: &Context, reference: &IssueRef) -> Result<(String, Issu
 }
 
 /// `/sentry events <ref> [n]`: the issue's most recent events.
-pub async fn events(ctx: &Context, reference: &IssueRef, count: u32, view: &View) -> Message {
+pub(crate) async fn events(
+    ctx: &Context,
+    reference: &IssueRef,
+    count: u32,
+    view: &View,
+) -> Message {
     let (org, issue) = match find_issue(ctx, reference).await {
         Ok(found) => found,
         Err(message) => return message,
@@ -350,7 +356,6 @@ pub async fn events(ctx: &Context, reference: &IssueRef, count: u32, view: &View
     let events: Vec<_> = page.items.into_iter().take(count as usize).collect();
     with_sharer(
         events_page(&EventsPage {
-            org: &org,
             issue: &issue,
             events: &events,
             page: page_number,
@@ -362,7 +367,7 @@ pub async fn events(ctx: &Context, reference: &IssueRef, count: u32, view: &View
 }
 
 /// `/sentry releases <[org/]project>`: the project's recent releases.
-pub async fn releases(ctx: &Context, target: &ProjectRef) -> Message {
+pub(crate) async fn releases(ctx: &Context, target: &ProjectRef) -> Message {
     let redo = |candidate: &str| format!("releases {candidate}");
     let (org, project, project_id) = match resolve_project(ctx, target, &redo).await {
         Ok(found) => found,
@@ -379,7 +384,7 @@ pub async fn releases(ctx: &Context, target: &ProjectRef) -> Message {
 }
 
 /// `/sentry issue <ref>`.
-pub async fn issue(ctx: &Context, reference: &IssueRef, view: &View) -> Message {
+pub(crate) async fn issue(ctx: &Context, reference: &IssueRef, view: &View) -> Message {
     match find_issue(ctx, reference).await {
         Ok((org, issue)) => show_issue(ctx, &org, &issue, view).await,
         Err(message) => message,
@@ -387,7 +392,7 @@ pub async fn issue(ctx: &Context, reference: &IssueRef, view: &View) -> Message 
 }
 
 /// One issue of one org in detail, as redrawn after a click.
-pub async fn issue_in_org(ctx: &Context, org: &str, id: &str, view: &View) -> Message {
+pub(crate) async fn issue_in_org(ctx: &Context, org: &str, id: &str, view: &View) -> Message {
     match ctx.issues.get(org, id).await {
         Ok(issue) => show_issue(ctx, org, &issue, view).await,
         Err(e) if is_not_found(&e) => Message::mrkdwn(format!(
@@ -422,7 +427,7 @@ async fn show_issue(ctx: &Context, org: &str, issue: &Issue, view: &View) -> Mes
 }
 
 /// `/sentry projects [org]`.
-pub async fn projects(ctx: &Context, org: Option<&str>) -> Message {
+pub(crate) async fn projects(ctx: &Context, org: Option<&str>) -> Message {
     let orgs: Vec<String> = match linked(ctx).await {
         Ok(orgs) => orgs.into_iter().map(|o| o.org).collect(),
         Err(message) => return message,

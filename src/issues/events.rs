@@ -17,12 +17,10 @@ use crate::slack::message::{context, section, Message};
 use crate::slack::time::slack_date;
 
 /// Releases listed.
-pub const RELEASES_SHOWN: u32 = 10;
+pub(crate) const RELEASES_SHOWN: u32 = 10;
 
 /// A page of an issue's events.
-pub struct EventsPage<'a> {
-    /// Org slug.
-    pub org: &'a str,
+pub(crate) struct EventsPage<'a> {
     /// The issue.
     pub issue: &'a Issue,
     /// Its events on this page, newest first.
@@ -36,7 +34,7 @@ pub struct EventsPage<'a> {
 }
 
 /// The issue's events, one compact row each. Pure.
-pub fn events_page(view: &EventsPage<'_>) -> Message {
+pub(crate) fn events_page(view: &EventsPage<'_>) -> Message {
     let issue = view.issue;
     let name = escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id));
     let heading = format!(
@@ -119,7 +117,7 @@ fn user_label(event: &Event) -> Option<String> {
 }
 
 /// A project's releases, newest first. Pure.
-pub fn releases(
+pub(crate) fn releases(
     org: &str,
     project: &str,
     project_id: &str,
@@ -227,7 +225,6 @@ mod tests {
 
     fn page<'a>(issue: &'a Issue, events: &'a [Event]) -> EventsPage<'a> {
         EventsPage {
-            org: "acme",
             issue,
             events,
             page: 1,

@@ -10,7 +10,7 @@ use crate::sentry::models::{Event, Issue};
 
 /// What a message shows besides the title and counts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Facts {
+pub(crate) struct Facts {
     /// `environment` tag.
     pub environment: Option<String>,
     /// `release` tag.
@@ -27,7 +27,7 @@ pub struct Facts {
 
 /// Hourly event counts, oldest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Trend {
+pub(crate) struct Trend {
     /// One bar per hour.
     pub sparkline: String,
     /// Events in the latest hour.
@@ -35,7 +35,7 @@ pub struct Trend {
 }
 
 /// Gathers the facts of `issue`, with its latest `event` when there is one.
-pub fn gather(issue: &Issue, event: Option<&Event>) -> Facts {
+pub(crate) fn gather(issue: &Issue, event: Option<&Event>) -> Facts {
     let exception = event.and_then(last_exception);
     Facts {
         environment: event.and_then(|e| e.tag("environment")).map(str::to_string),
@@ -55,7 +55,7 @@ pub fn gather(issue: &Issue, event: Option<&Event>) -> Facts {
 }
 
 /// The event's crashing in-app frame: `file:line in function`.
-pub fn crash_frame(event: &Event) -> Option<String> {
+pub(crate) fn crash_frame(event: &Event) -> Option<String> {
     last_exception(event).and_then(top_in_app_frame)
 }
 
@@ -131,7 +131,7 @@ fn says_the_same(title: &str, text: &str) -> bool {
 }
 
 /// The issue's `stats["24h"]` (`[[unix, count], …]`) as a trend.
-pub fn trend(issue: &Issue) -> Option<Trend> {
+pub(crate) fn trend(issue: &Issue) -> Option<Trend> {
     let buckets = issue.stats.as_ref()?["24h"].as_array()?;
     let counts: Vec<u64> = buckets
         .iter()
@@ -147,7 +147,7 @@ pub fn trend(issue: &Issue) -> Option<Trend> {
 }
 
 /// One bar per count, scaled to the largest; zero is the lowest bar.
-pub fn sparkline(counts: &[u64]) -> String {
+pub(crate) fn sparkline(counts: &[u64]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let max = counts.iter().copied().max().unwrap_or(0);
     counts

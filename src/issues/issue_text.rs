@@ -5,7 +5,7 @@
 use crate::sentry::models::Issue;
 
 /// Emoji for a Sentry level.
-pub fn level_emoji(level: Option<&str>) -> &'static str {
+pub(crate) fn level_emoji(level: Option<&str>) -> &'static str {
     match level {
         Some("fatal") => ":skull:",
         Some("error") => ":red_circle:",
@@ -18,7 +18,7 @@ pub fn level_emoji(level: Option<&str>) -> &'static str {
 
 /// `<url|label>` when the URL is a plain http(s) link, else the label alone.
 /// `label` must already be escaped.
-pub fn link(url: Option<&str>, label: &str) -> String {
+pub(crate) fn link(url: Option<&str>, label: &str) -> String {
     match url.and_then(|u| url::Url::parse(u).ok()) {
         Some(u) if matches!(u.scheme(), "http" | "https") => {
             let href = u
@@ -33,7 +33,7 @@ pub fn link(url: Option<&str>, label: &str) -> String {
 }
 
 /// Who the issue is assigned to: a name, an email, or `#team`.
-pub fn assignee(issue: &Issue) -> Option<String> {
+pub(crate) fn assignee(issue: &Issue) -> Option<String> {
     let a = issue.assigned_to.as_ref()?;
     let name = a
         .name
@@ -47,6 +47,6 @@ pub fn assignee(issue: &Issue) -> Option<String> {
 }
 
 /// Whether the issue is open (unresolved), as opposed to resolved or archived.
-pub fn is_open(issue: &Issue) -> bool {
+pub(crate) fn is_open(issue: &Issue) -> bool {
     matches!(issue.status.as_deref(), None | Some("unresolved"))
 }

@@ -309,11 +309,7 @@ mod tests {
             assert!(message.blocks.len() <= limits::MAX_BLOCKS);
             for block in blocks_json(&message).as_array().unwrap() {
                 let text = block["text"]["text"].as_str().unwrap_or("");
-                let max = if block["type"] == "header" {
-                    limits::MAX_HEADER_TEXT
-                } else {
-                    limits::MAX_SECTION_TEXT
-                };
+                let max = limits::MAX_SECTION_TEXT;
                 assert!(
                     text.chars().count() <= max,
                     "{} chars",

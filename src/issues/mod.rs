@@ -2,10 +2,10 @@
 //! `releases` and `projects`; the issue [`card`] with its [`facts`], issue
 //! [`list`] pages, [`events`] and releases, and link [`unfurl`]s.
 
-pub mod answers;
+pub(crate) mod answers;
 pub mod card;
-pub mod events;
-pub mod facts;
-pub mod issue_text;
+pub(crate) mod events;
+pub(crate) mod facts;
+pub(crate) mod issue_text;
 pub mod list;
-pub mod unfurl;
+pub(crate) mod unfurl;

@@ -5,11 +5,11 @@
 use crate::commands::parse::parse_issue_ref;
 use crate::context::Context;
 use crate::issues::card::{issue_card, Card, Controls};
-use crate::orgs::issue_service::IssueRef;
+use crate::sentry::issue_ref::IssueRef;
 use crate::slack::Message;
 
 /// Unfurls the Sentry issue links among `urls` in the message at `ts`.
-pub async fn unfurl(ctx: &Context, channel: &str, ts: &str, urls: &[String]) {
+pub(crate) async fn unfurl(ctx: &Context, channel: &str, ts: &str, urls: &[String]) {
     let linked: Vec<String> = match ctx.issues.linked_orgs().await {
         Ok(orgs) => orgs.into_iter().map(|o| o.org).collect(),
         Err(e) => {

@@ -49,7 +49,7 @@ pub(super) async fn may_manage_orgs(
 }
 
 /// `/sentry link`: an approval link now, the outcome later.
-pub async fn link(ctx: &Context, who: &Invocation) -> Reply {
+pub(crate) async fn link(ctx: &Context, who: &Invocation) -> Reply {
     if let Err(denied) = may_manage_orgs(ctx, &who.user_id, "link or unlink").await {
         return Reply::ephemeral(denied);
     }
@@ -136,7 +136,7 @@ async fn await_approval(
 }
 
 /// `/sentry unlink <org>`.
-pub async fn unlink(ctx: &Context, who: &Invocation, org: &str) -> Reply {
+pub(crate) async fn unlink(ctx: &Context, who: &Invocation, org: &str) -> Reply {
     if let Err(denied) = may_manage_orgs(ctx, &who.user_id, "link or unlink").await {
         return Reply::ephemeral(denied);
     }
@@ -157,7 +157,7 @@ pub async fn unlink(ctx: &Context, who: &Invocation, org: &str) -> Reply {
 }
 
 /// `/sentry orgs`.
-pub async fn orgs(ctx: &Context) -> Reply {
+pub(crate) async fn orgs(ctx: &Context) -> Reply {
     match ctx.issues.linked_orgs().await {
         Ok(orgs) => {
             let orgs: Vec<_> = orgs

@@ -10,10 +10,10 @@ use crate::slack::limits;
 use crate::slack::message::{context, section, Message};
 
 /// Minutes a person has to approve a link.
-pub const APPROVAL_MINUTES: u64 = 10;
+pub(crate) const APPROVAL_MINUTES: u64 = 10;
 
 /// The approval link for `/sentry link`.
-pub fn approval(approve_url: &str, scopes: &[String]) -> Message {
+pub(crate) fn approval(approve_url: &str, scopes: &[String]) -> Message {
     let text = format!(
         ":link: Approve in Sentry and pick the org — the link expires in {APPROVAL_MINUTES} minutes."
     );
@@ -36,7 +36,11 @@ pub fn approval(approve_url: &str, scopes: &[String]) -> Message {
 }
 
 /// The outcome of an approved link.
-pub fn linked(results: &[LinkedResult], granted: &[String], requested: &[String]) -> Message {
+pub(crate) fn linked(
+    results: &[LinkedResult],
+    granted: &[String],
+    requested: &[String],
+) -> Message {
     let mut lines = Vec::new();
     for result in results {
         let org = escape_mrkdwn(&result.org);
@@ -77,7 +81,7 @@ pub fn linked(results: &[LinkedResult], granted: &[String], requested: &[String]
 }
 
 /// Whether `granted` includes `scope` (`write` and `admin` include `read`).
-pub fn covers(granted: &[String], scope: &str) -> bool {
+pub(crate) fn covers(granted: &[String], scope: &str) -> bool {
     let Some((resource, access)) = scope.split_once(':') else {
         return granted.iter().any(|g| g == scope);
     };
@@ -103,7 +107,7 @@ fn missing_effect(missing: &[String]) -> &'static str {
 }
 
 /// A link that ended without approval.
-pub fn link_failed(status: &str) -> Message {
+pub(crate) fn link_failed(status: &str) -> Message {
     let reason = match status {
         "denied" => "The approval was declined",
         "link_expired" | "timeout" => "The approval link expired before it was used",
@@ -116,7 +120,7 @@ pub fn link_failed(status: &str) -> Message {
 }
 
 /// The answer to `/sentry unlink`.
-pub fn unlinked(org: &str, outcome: Unlinked) -> Message {
+pub(crate) fn unlinked(org: &str, outcome: Unlinked) -> Message {
     let org = escape_mrkdwn(org);
     Message::mrkdwn(match outcome {
         Unlinked::Removed => format!(
@@ -137,7 +141,7 @@ pub fn unlinked(org: &str, outcome: Unlinked) -> Message {
 /// The answer to `/sentry orgs`.
 /// How alerts reach an org: webhooks that arrived `seconds_ago`, or polling.
 /// Pure.
-pub fn alert_source(webhook_seconds_ago: Option<i64>) -> String {
+pub(crate) fn alert_source(webhook_seconds_ago: Option<i64>) -> String {
     match webhook_seconds_ago {
         Some(s) if s <= 300 => format!(":zap: webhooks: live, last {}", ago(s)),
         Some(s) => format!(":hourglass: polling (webhooks last arrived {})", ago(s)),
@@ -158,7 +162,7 @@ pub(crate) fn ago(seconds: i64) -> String {
 /// scopes, health, server gaps, and how alerts reach it
 /// (`webhook_seconds_ago` by org). Environment variable names appear only
 /// where an admin has something to set. Pure.
-pub fn orgs(
+pub(crate) fn orgs(
     orgs: &[(LinkedOrg, Vec<Gap>)],
     webhook_seconds_ago: &std::collections::HashMap<String, i64>,
     now_ms: i64,

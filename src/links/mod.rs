@@ -3,8 +3,8 @@
 //! ([`webhook_secret`], [`webhook_messages`]); [`whoami`] shows whom a
 //! person acts as.
 
-pub mod link;
-pub mod messages;
-pub mod webhook_messages;
-pub mod webhook_secret;
-pub mod whoami;
+pub(crate) mod link;
+pub(crate) mod messages;
+pub(crate) mod webhook_messages;
+pub(crate) mod webhook_secret;
+pub(crate) mod whoami;

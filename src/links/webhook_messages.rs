@@ -8,7 +8,7 @@ use crate::slack::message::{context, header, section, Message};
 
 /// Where the org's client secret comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SecretSource {
+pub(crate) enum SecretSource {
     /// `SENTRY_WEBHOOK_SECRET`, for the static grant's org.
     Environment,
     /// Stored with `/sentry webhooks`, by whom and how long ago.
@@ -24,7 +24,7 @@ pub enum SecretSource {
 
 /// What `/sentry webhooks <org>` shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Setup {
+pub(crate) struct Setup {
     /// Org slug.
     pub org: String,
     /// Where to deliver.
@@ -36,7 +36,7 @@ pub struct Setup {
 }
 
 /// The steps in Sentry, with the org's URL, and the current state. Pure.
-pub fn setup(facts: &Setup) -> Message {
+pub(crate) fn setup(facts: &Setup) -> Message {
     let org = escape_mrkdwn(&facts.org);
     let state = state_line(facts);
     let mut blocks = vec![
@@ -121,7 +121,12 @@ fn state_line(facts: &Setup) -> String {
 }
 
 /// The secret was stored (or replaced), `encrypted` at rest or not. Pure.
-pub fn secret_stored(org: &str, endpoint: &Endpoint, replaced: bool, encrypted: bool) -> Message {
+pub(crate) fn secret_stored(
+    org: &str,
+    endpoint: &Endpoint,
+    replaced: bool,
+    encrypted: bool,
+) -> Message {
     let org = escape_mrkdwn(org);
     let verb = if replaced { "replaced" } else { "stored" };
     let at_rest = if encrypted {
@@ -141,7 +146,7 @@ pub fn secret_stored(org: &str, endpoint: &Endpoint, replaced: bool, encrypted: 
 }
 
 /// The static org's secret lives in the environment and cannot be set here. Pure.
-pub fn secret_from_environment(org: &str) -> Message {
+pub(crate) fn secret_from_environment(org: &str) -> Message {
     Message::mrkdwn(format!(
         ":information_source: *{}*'s webhook secret comes from the server's `SENTRY_WEBHOOK_SECRET`. \
          Change it there and restart; nothing was stored.",
@@ -150,7 +155,7 @@ pub fn secret_from_environment(org: &str) -> Message {
 }
 
 /// The stored secret was forgotten, or there was none. Pure.
-pub fn secret_removed(org: &str, had_secret: bool) -> Message {
+pub(crate) fn secret_removed(org: &str, had_secret: bool) -> Message {
     let org = escape_mrkdwn(org);
     Message::mrkdwn(if had_secret {
         format!(

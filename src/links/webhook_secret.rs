@@ -13,7 +13,12 @@ use crate::slack::Message;
 use crate::store::now_ms;
 
 /// Runs `/sentry webhooks`.
-pub async fn run(ctx: &Context, who: &Invocation, org: &str, change: &WebhookChange) -> Message {
+pub(crate) async fn run(
+    ctx: &Context,
+    who: &Invocation,
+    org: &str,
+    change: &WebhookChange,
+) -> Message {
     if let Err(denied) = may_manage_orgs(ctx, &who.user_id, "set up webhooks for").await {
         return denied;
     }

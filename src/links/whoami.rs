@@ -9,7 +9,7 @@ use crate::slack::Message;
 
 /// `/sentry whoami`: per linked org, the Sentry member the person acts as
 /// and whether the policy lets them act.
-pub async fn whoami(ctx: &Context, who: &Invocation) -> Message {
+pub(crate) async fn whoami(ctx: &Context, who: &Invocation) -> Message {
     let orgs = match ctx.issues.linked_orgs().await {
         Ok(orgs) if orgs.is_empty() => return Message::mrkdwn(
             "No Sentry org is linked yet. A workspace admin can run `/sentry link` to connect one.",
@@ -43,10 +43,7 @@ pub async fn whoami(ctx: &Context, who: &Invocation) -> Message {
                 };
                 format!(":white_check_mark: *{name}*: {member}; you may act, notes name you.")
             }
-            Err(refused) => format!(
-                ":lock: *{name}*: {}",
-                refused.text.trim_start_matches(":lock: ")
-            ),
+            Err(refused) => format!(":lock: *{name}*: {}", failures::refusal_reason(&refused)),
         };
         lines.push(line);
     }

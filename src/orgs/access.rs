@@ -5,11 +5,9 @@
 //! `anyone` allows everyone in the workspace.
 
 use crate::config::ActionPolicy;
-use crate::orgs::failures;
+use crate::orgs::grants::GrantError;
 use crate::orgs::issue_service::IssueService;
-use crate::slack::escape::escape_mrkdwn;
 use crate::slack::web::SlackWeb;
-use crate::slack::Message;
 
 /// The person acting, as named in Sentry notes and messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +32,29 @@ impl Actor {
     }
 }
 
+/// Why someone may not act in an org; [`crate::orgs::failures::refusal`]
+/// puts it in words.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// `ACTION_POLICY=admins` and they are not one.
+    #[error("only workspace admins may act")]
+    NotAdmin,
+    /// `ACTION_POLICY=members` and Slack did not share their email.
+    #[error("Slack did not share the person's email")]
+    NoEmail,
+    /// `ACTION_POLICY=members` and no member of `org` has their email.
+    #[error("{email} is not a member of {org} in Sentry")]
+    NotMember {
+        /// Their Slack profile email.
+        email: String,
+        /// The org.
+        org: String,
+    },
+    /// The org's members could not be read.
+    #[error(transparent)]
+    Sentry(#[from] GrantError),
+}
+
 /// What deciding who may act needs: Slack profiles, Sentry members, the
 /// policy and the admin list. Borrowed from the caller's services.
 #[derive(Clone, Copy, Debug)]
@@ -50,8 +71,8 @@ pub struct Access<'a> {
 
 impl Access<'_> {
     /// Whether `slack_user` may change things in `org` under the configured
-    /// policy; the person as known, or the answer that says why not.
-    pub async fn authorize(&self, org: &str, slack_user: &str) -> Result<Actor, Message> {
+    /// policy; the person as known, or why not.
+    pub async fn authorize(&self, org: &str, slack_user: &str) -> Result<Actor, Refusal> {
         let profile = match self.slack.user_profile(slack_user).await {
             Ok(profile) => Some(profile),
             Err(e) => {
@@ -74,29 +95,23 @@ impl Access<'_> {
                 if listed || profile.is_some_and(|p| p.admin) {
                     Ok(actor)
                 } else {
-                    Err(Message::mrkdwn(
-                        ":lock: Only workspace admins can change Sentry issues from Slack here. Ask one of them, or act in Sentry.",
-                    ))
+                    Err(Refusal::NotAdmin)
                 }
             }
             ActionPolicy::Members => {
                 let Some(email) = actor.email.clone() else {
-                    return Err(Message::mrkdwn(
-                        ":lock: Slack did not share your email, so the bot cannot tell whether you are a member of this org in Sentry \
-                         (the bot needs the `users:read.email` scope). Act in Sentry instead.",
-                    ));
+                    return Err(Refusal::NoEmail);
                 };
                 match self.issues.member_with_email(org, &email).await {
                     Ok(Some(member)) => {
                         actor.sentry_user_id = member.user.as_ref().map(|u| u.id.clone());
                         Ok(actor)
                     }
-                    Ok(None) => Err(Message::mrkdwn(format!(
-                        ":lock: Your Slack email {} is not a member of *{}* in Sentry — ask an org owner to invite you.",
-                        escape_mrkdwn(&email),
-                        escape_mrkdwn(org)
-                    ))),
-                    Err(e) => Err(failures::grant_error(&e)),
+                    Ok(None) => Err(Refusal::NotMember {
+                        email,
+                        org: org.to_string(),
+                    }),
+                    Err(e) => Err(Refusal::Sentry(e)),
                 }
             }
         }

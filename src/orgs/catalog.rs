@@ -13,7 +13,7 @@ const TTL: Duration = Duration::from_secs(600);
 
 /// Cached project lists by org.
 #[derive(Clone, Debug)]
-pub struct ProjectCatalog {
+pub(crate) struct ProjectCatalog {
     cache: Cache<String, Arc<Vec<Project>>>,
 }
 
@@ -31,7 +31,11 @@ impl Default for ProjectCatalog {
 impl ProjectCatalog {
     /// The org's projects: cached unless stale; `load` runs at most once at
     /// a time per org.
-    pub async fn projects<E, F>(&self, org: &str, load: F) -> Result<Arc<Vec<Project>>, Arc<E>>
+    pub(crate) async fn projects<E, F>(
+        &self,
+        org: &str,
+        load: F,
+    ) -> Result<Arc<Vec<Project>>, Arc<E>>
     where
         E: Send + Sync + 'static,
         F: std::future::Future<Output = Result<Vec<Project>, E>>,
@@ -42,12 +46,12 @@ impl ProjectCatalog {
     }
 
     /// Replaces an org's list with one just read.
-    pub async fn put(&self, org: &str, projects: Arc<Vec<Project>>) {
+    pub(crate) async fn put(&self, org: &str, projects: Arc<Vec<Project>>) {
         self.cache.insert(org.to_string(), projects).await;
     }
 
     /// Forgets an org's list (after it is unlinked).
-    pub async fn forget(&self, org: &str) {
+    pub(crate) async fn forget(&self, org: &str) {
         self.cache.invalidate(org).await;
     }
 }

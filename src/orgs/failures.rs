@@ -1,5 +1,6 @@
 //! Failures in plain words, each saying what to do next.
 
+use crate::orgs::access::Refusal;
 use crate::orgs::grants::tapauth::TapAuthError;
 use crate::orgs::grants::GrantError;
 
@@ -7,8 +8,34 @@ use crate::sentry::SentryError;
 use crate::slack::escape::escape_mrkdwn;
 use crate::slack::message::Message;
 
+/// Why someone may not act, as the answer they get.
+pub(crate) fn refusal(refusal: &Refusal) -> Message {
+    match refusal {
+        Refusal::Sentry(e) => grant_error(e),
+        policy => Message::mrkdwn(format!(":lock: {}", refusal_reason(policy))),
+    }
+}
+
+/// Why someone may not act, as a clause for a line of its own.
+pub(crate) fn refusal_reason(refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::NotAdmin => "Only workspace admins can change Sentry issues from Slack here. \
+                              Ask one of them, or act in Sentry."
+            .to_string(),
+        Refusal::NoEmail => "Slack did not share your email, so the bot cannot tell whether you are a member of this org in Sentry \
+                             (the bot needs the `users:read.email` scope). Act in Sentry instead."
+            .to_string(),
+        Refusal::NotMember { email, org } => format!(
+            "Your Slack email {} is not a member of *{}* in Sentry — ask an org owner to invite you.",
+            escape_mrkdwn(email),
+            escape_mrkdwn(org)
+        ),
+        Refusal::Sentry(e) => grant_error(e).text,
+    }
+}
+
 /// Words for a failure while serving `org`.
-pub fn grant_error(error: &GrantError) -> Message {
+pub(crate) fn grant_error(error: &GrantError) -> Message {
     Message::mrkdwn(match error {
         GrantError::NotLinked { org } => format!(
             ":link: The Sentry org *{}* is not linked. A workspace admin can connect it with `/sentry link`; \
@@ -59,7 +86,7 @@ pub fn grant_error(error: &GrantError) -> Message {
 }
 
 /// Words for a failed issue list: a rejected search query is quoted back.
-pub fn list_error(query: &str, error: &GrantError) -> Message {
+pub(crate) fn list_error(query: &str, error: &GrantError) -> Message {
     match error {
         GrantError::Sentry(SentryError::BadRequest { detail }) => Message::mrkdwn(format!(
             ":warning: Sentry did not accept the query {}: {}",
@@ -71,7 +98,7 @@ pub fn list_error(query: &str, error: &GrantError) -> Message {
 }
 
 /// Words for a Sentry failure.
-pub fn sentry_error(error: &SentryError) -> Message {
+pub(crate) fn sentry_error(error: &SentryError) -> Message {
     Message::mrkdwn(match error {
         SentryError::Unauthorized => {
             ":red_circle: Sentry rejected the token. A workspace admin can run `/sentry link` to connect the org again."
@@ -114,7 +141,7 @@ pub fn sentry_error(error: &SentryError) -> Message {
 }
 
 /// Too many answers are in progress; nothing was done.
-pub fn busy() -> Message {
+pub(crate) fn busy() -> Message {
     Message::mrkdwn(
         ":hourglass: Too many requests are waiting on Sentry right now, so this one was not started. \
          Nothing was changed; try again in a minute.",
@@ -122,7 +149,7 @@ pub fn busy() -> Message {
 }
 
 /// A command that only reads stopped waiting for Sentry after `waited`.
-pub fn sentry_too_slow(waited: std::time::Duration) -> Message {
+pub(crate) fn sentry_too_slow(waited: std::time::Duration) -> Message {
     Message::mrkdwn(format!(
         ":hourglass: Sentry did not answer within {} s: it is slow or rate limiting right now, \
          so the bot stopped waiting. Try again in a minute.",

@@ -10,13 +10,14 @@ use serde_json::Value;
 use crate::orgs::grants::{GrantError, Grants, LinkedOrg, LinkedResult};
 use crate::sentry::capabilities::Gap;
 use crate::sentry::client::MAX_PAGE;
+use crate::sentry::issue_ref::IssueRef;
 use crate::sentry::models::{Event, Issue, Member, Project, Release, Team};
 use crate::sentry::turns;
 use crate::sentry::{IssueQuery, Page, SentryClient, SentryError};
 
 /// Pages of one list read at most in one go (by the poller per group, and
 /// for a subscription's baseline): 1,000 issues at Sentry's page size.
-pub const MAX_PAGES_PER_READ: usize = 10;
+pub(crate) const MAX_PAGES_PER_READ: usize = 10;
 
 /// Pages of a project read when searching for a short ID on a server
 /// without short-ID lookup.
@@ -32,39 +33,6 @@ pub struct Listed {
     pub cut_short: bool,
     /// How many issues match in all, when the list was cut short and the server says.
     pub total: Option<u64>,
-}
-
-/// How an issue is named by a person: `/sentry issue`, a pasted URL.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum IssueRef {
-    /// A short ID such as `API-3F` (upper-cased).
-    ShortId(String),
-    /// Sentry's numeric issue id.
-    Id(String),
-    /// An issue URL; the org comes from its host or path when present.
-    Url {
-        /// Org slug found in the URL.
-        org: Option<String>,
-        /// Numeric issue id from the URL.
-        id: String,
-    },
-}
-
-impl IssueRef {
-    /// The id or short ID as the person wrote it.
-    pub fn name(&self) -> &str {
-        match self {
-            IssueRef::ShortId(s) | IssueRef::Id(s) | IssueRef::Url { id: s, .. } => s,
-        }
-    }
-
-    /// The org the reference itself names (only URLs do).
-    pub fn org(&self) -> Option<&str> {
-        match self {
-            IssueRef::Url { org, .. } => org.as_deref(),
-            _ => None,
-        }
-    }
 }
 
 /// Identical list requests within this window share one Sentry call: in
@@ -636,7 +604,7 @@ impl IssueService {
 }
 
 /// Whether an error means the issue does not exist in that org.
-pub fn is_not_found(error: &GrantError) -> bool {
+pub(crate) fn is_not_found(error: &GrantError) -> bool {
     matches!(error, GrantError::Sentry(SentryError::NotFound { .. }))
 }
 

@@ -3,9 +3,9 @@
 //! static tokens, sealing), the project [`catalog`], the [`access`] policy,
 //! and what a Sentry or grant failure says to a person ([`failures`]).
 
-pub mod access;
-pub mod catalog;
-pub mod failures;
+pub(crate) mod access;
+pub(crate) mod catalog;
+pub(crate) mod failures;
 pub mod grants;
-pub mod issue_service;
-pub mod webhook_secrets;
+pub(crate) mod issue_service;
+pub(crate) mod webhook_secrets;

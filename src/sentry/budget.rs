@@ -13,11 +13,11 @@ use crate::sentry::ratelimit::RateLimitHeaders;
 
 /// Optional calls (alert facts, option lists) leave this share of a
 /// window to the calls a person or an alert cannot do without.
-pub const OPTIONAL_RESERVE_PERCENT: u64 = 10;
+pub(crate) const OPTIONAL_RESERVE_PERCENT: u64 = 10;
 
 /// What a caller may do now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Admission {
+pub(crate) enum Admission {
     /// Send the request.
     Go,
     /// Wait until then, and ask again.
@@ -34,14 +34,14 @@ struct Window {
 
 /// The budgets of one org, by endpoint family.
 #[derive(Debug, Default)]
-pub struct Budgets {
+pub(crate) struct Budgets {
     windows: HashMap<&'static str, Window>,
     /// After a 429: no request of the family before then.
     holds: HashMap<&'static str, SystemTime>,
 }
 
 /// Requests an optional call leaves in a window of `limit`: at least one.
-pub fn reserve(limit: u64) -> u64 {
+pub(crate) fn reserve(limit: u64) -> u64 {
     (limit * OPTIONAL_RESERVE_PERCENT).div_ceil(100).max(1)
 }
 
@@ -49,7 +49,12 @@ impl Budgets {
     /// Whether a request of `family` may go now; `optional` calls stop
     /// while under [`OPTIONAL_RESERVE_PERCENT`] of the window is left, the
     /// others only when nothing is left. A request that may go is counted.
-    pub fn admit(&mut self, family: &'static str, now: SystemTime, optional: bool) -> Admission {
+    pub(crate) fn admit(
+        &mut self,
+        family: &'static str,
+        now: SystemTime,
+        optional: bool,
+    ) -> Admission {
         if let Some(&until) = self.holds.get(family) {
             if until > now {
                 return Admission::WaitUntil(until);
@@ -74,7 +79,12 @@ impl Budgets {
 
     /// Takes in what an answer of `family` said about its window. Answers
     /// overtake each other, so within one window the lowest count wins.
-    pub fn observe(&mut self, family: &'static str, headers: &RateLimitHeaders, now: SystemTime) {
+    pub(crate) fn observe(
+        &mut self,
+        family: &'static str,
+        headers: &RateLimitHeaders,
+        now: SystemTime,
+    ) {
         let (Some(limit), Some(remaining), Some(reset)) =
             (headers.limit, headers.remaining, headers.reset)
         else {
@@ -102,7 +112,7 @@ impl Budgets {
     }
 
     /// Holds `family` until `until`, after Sentry answered 429.
-    pub fn hold(&mut self, family: &'static str, until: SystemTime) {
+    pub(crate) fn hold(&mut self, family: &'static str, until: SystemTime) {
         let held = self.holds.entry(family).or_insert(until);
         if *held < until {
             *held = until;
@@ -113,7 +123,8 @@ impl Budgets {
     }
 
     /// What is left of `family`'s window now, when it is known.
-    pub fn remaining(&self, family: &'static str, now: SystemTime) -> Option<u64> {
+    #[cfg(test)]
+    pub(crate) fn remaining(&self, family: &'static str, now: SystemTime) -> Option<u64> {
         self.windows
             .get(family)
             .filter(|w| w.reset > now)

@@ -102,7 +102,7 @@ impl Capabilities {
 }
 
 /// One line on what a server supports, or `None` when nothing is missing.
-pub fn summary(gaps: &[Gap]) -> Option<String> {
+pub(crate) fn summary(gaps: &[Gap]) -> Option<String> {
     if gaps.is_empty() {
         return None;
     }

@@ -1,13 +1,14 @@
 //! Sentry's web API: a lenient, rate-limit-aware client and its models.
 
-pub mod budget;
-pub mod capabilities;
+pub(crate) mod budget;
+pub(crate) mod capabilities;
 pub mod client;
-pub mod error;
+pub(crate) mod error;
+pub(crate) mod issue_ref;
 pub mod models;
 pub mod pagination;
-pub mod ratelimit;
-pub mod search;
+pub(crate) mod ratelimit;
+pub(crate) mod search;
 pub mod turns;
 
 pub use client::{IssueQuery, Page, SentryClient};

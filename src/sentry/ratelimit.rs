@@ -8,7 +8,7 @@ use reqwest::header::HeaderMap;
 
 /// Rate-limit headers of one response.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RateLimitHeaders {
+pub(crate) struct RateLimitHeaders {
     /// Requests allowed per window.
     pub limit: Option<u64>,
     /// Requests left in the window.
@@ -23,7 +23,7 @@ pub struct RateLimitHeaders {
 
 impl RateLimitHeaders {
     /// Reads the headers Sentry sends.
-    pub fn from_headers(headers: &HeaderMap) -> Self {
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
         let number = |name: &str| {
             headers
                 .get(name)
@@ -43,7 +43,7 @@ impl RateLimitHeaders {
 
     /// When a 429 with these headers may be retried: `Retry-After`, else
     /// `Reset`, else `fallback` from now.
-    pub fn retry_at(&self, now: SystemTime, fallback: Duration) -> SystemTime {
+    pub(crate) fn retry_at(&self, now: SystemTime, fallback: Duration) -> SystemTime {
         if let Some(secs) = self.retry_after {
             return now + Duration::from_secs(secs);
         }

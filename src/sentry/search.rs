@@ -12,7 +12,7 @@ use crate::sentry::models::Issue;
 
 /// The outcome for one query and one issue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Every term holds.
     Admits,
     /// Some term fails.
@@ -22,7 +22,7 @@ pub enum Verdict {
 }
 
 /// Judges `query` against `issue`.
-pub fn judge(query: &str, issue: &Issue) -> Verdict {
+pub(crate) fn judge(query: &str, issue: &Issue) -> Verdict {
     let mut verdict = Verdict::Admits;
     for term in query.split_whitespace() {
         let (negated, term) = match term.strip_prefix('!') {
@@ -41,7 +41,7 @@ pub fn judge(query: &str, issue: &Issue) -> Verdict {
 
 /// Whether every term of `query` can be judged from an issue payload, so
 /// webhooks alone serve its subscriptions (the poller is then a backstop).
-pub fn judgeable(query: &str) -> bool {
+pub(crate) fn judgeable(query: &str) -> bool {
     let probe = Issue::bare("", "");
     judge(query, &probe) != Verdict::Unknown
 }

@@ -28,23 +28,23 @@ impl Message {
 }
 
 /// A section block of mrkdwn text.
-pub fn section(text: &str) -> SlackBlock {
+pub(crate) fn section(text: &str) -> SlackBlock {
     SlackSectionBlock::new().with_text(md!(text)).into()
 }
 
 /// A context block of mrkdwn elements.
-pub fn context(elements: &[&str]) -> SlackBlock {
+pub(crate) fn context(elements: &[&str]) -> SlackBlock {
     SlackContextBlock::new(elements.iter().map(|e| md!(*e)).collect()).into()
 }
 
 /// A header block of plain text.
-pub fn header(text: &str) -> SlackBlock {
+pub(crate) fn header(text: &str) -> SlackBlock {
     SlackHeaderBlock::new(pt!(text)).into()
 }
 
 /// Buttons that run each of `commands` (the text after `/sentry`), for an
 /// answer whose fix is another command; `None` when there is none.
-pub fn fix_buttons(commands: &[String]) -> Option<SlackBlock> {
+pub(crate) fn fix_buttons(commands: &[String]) -> Option<SlackBlock> {
     let buttons: Vec<SlackActionBlockElement> = commands
         .iter()
         .take(5)

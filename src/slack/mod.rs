@@ -4,16 +4,16 @@
 //! `response_url` answers.
 
 pub mod action;
-pub mod error;
+pub(crate) mod error;
 pub mod escape;
-pub mod limits;
-pub mod message;
+pub(crate) mod limits;
+pub(crate) mod message;
 pub mod payload;
-pub mod reply;
-pub mod response_url;
+pub(crate) mod reply;
+pub(crate) mod response_url;
 pub mod text;
-pub mod time;
-pub mod web;
+pub(crate) mod time;
+pub(crate) mod web;
 
 pub use error::SlackError;
 pub use message::Message;

@@ -13,7 +13,7 @@ use crate::config::Secret;
 use crate::slack::SlackError;
 
 /// The HTTP(S) connector the Slack client uses.
-pub type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
+pub(crate) type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
 
 /// Who the bot token belongs to, from `auth.test`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -202,7 +202,7 @@ impl SlackWeb {
 
 /// Longest a Slack Web API call may take; a post that hangs must not
 /// outlive the claim it is made under.
-pub const SLACK_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const SLACK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs a Slack call within [`SLACK_TIMEOUT`].
 async fn bounded<T>(

@@ -9,7 +9,7 @@ use crate::recent_ids::RecentIds;
 
 /// An Events API envelope, as much as the bot reads.
 #[derive(Debug, Deserialize)]
-pub struct EventEnvelope {
+pub(crate) struct EventEnvelope {
     /// `event_callback`, `url_verification`, …
     #[serde(rename = "type")]
     pub kind: String,
@@ -41,7 +41,7 @@ struct SharedLink {
 }
 
 /// Starts the work an event calls for, whichever way it arrived.
-pub fn dispatch(ctx: &Context, recent: &RecentIds, envelope: EventEnvelope) {
+pub(crate) fn dispatch(ctx: &Context, recent: &RecentIds, envelope: EventEnvelope) {
     if envelope.kind != "event_callback" {
         tracing::info!(kind = %envelope.kind, "ignored event envelope");
         return;

@@ -17,7 +17,7 @@ use crate::surface::dispatch::{self, Outcome, Plan};
 /// The fields of Slack's slash-command form that the bot uses.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct SlashCommandForm {
+pub(crate) struct SlashCommandForm {
     /// The command, like `/sentry`.
     pub command: String,
     /// What was typed after it.
@@ -38,7 +38,7 @@ pub struct SlashCommandForm {
 /// calls out is spawned and answers through `response_url`, and is
 /// acknowledged with no message at all (`Ok(None)`), so each command leaves
 /// exactly one answer rather than a "working on it" note above it.
-pub fn answer(
+pub(crate) fn answer(
     ctx: &Context,
     form: SlashCommandForm,
 ) -> Result<Option<ImmediateReply>, &'static str> {

@@ -21,7 +21,10 @@ use crate::triage::{click, options};
 
 /// The immediate answer to an interaction (an option list, or nothing),
 /// whichever way it arrived; the work is spawned.
-pub async fn answer(ctx: &Context, payload: InteractionPayload) -> Option<serde_json::Value> {
+pub(crate) async fn answer(
+    ctx: &Context,
+    payload: InteractionPayload,
+) -> Option<serde_json::Value> {
     let who = Invocation {
         team_id: payload
             .team

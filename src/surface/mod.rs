@@ -5,8 +5,8 @@
 //! Events API ([`events_api`]). No domain logic: each hands typed inputs on.
 
 pub mod dispatch;
-pub mod events_api;
+pub(crate) mod events_api;
 pub mod http;
-pub mod inbound;
-pub mod interactions;
-pub mod socket;
+pub(crate) mod inbound;
+pub(crate) mod interactions;
+pub(crate) mod socket;

@@ -110,7 +110,7 @@ async fn on_event(
 }
 
 /// Connects over Socket Mode and serves until `stop` is cancelled.
-pub async fn run(state: HttpState, app_token: Secret, stop: CancellationToken) {
+pub(crate) async fn run(state: HttpState, app_token: Secret, stop: CancellationToken) {
     let client = state.requests.slack.client();
     let callbacks = SlackSocketModeListenerCallbacks::new()
         .with_command_events(on_command)

@@ -9,7 +9,7 @@ use crate::store::Snapshot;
 
 /// A change to an issue: a verb, or an assignment to a user or team.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     /// A status or assignment verb.
     Verb(IssueVerb),
     /// Assign to `user:<id>` or `team:<id>`.
@@ -27,7 +27,7 @@ pub enum Change {
 }
 
 /// The PUT body for a change.
-pub fn request_body(change: &Change) -> Value {
+pub(crate) fn request_body(change: &Change) -> Value {
     match change {
         Change::Verb(verb) => match verb {
             IssueVerb::Resolve => json!({ "status": "resolved" }),
@@ -72,7 +72,7 @@ fn archive_for(minutes: u32) -> Value {
 }
 
 /// Why a change would do nothing, in words, or `None` if it would change the issue.
-pub fn already(issue: &Issue, change: &Change) -> Option<String> {
+pub(crate) fn already(issue: &Issue, change: &Change) -> Option<String> {
     let status = issue.status.as_deref().unwrap_or("unresolved");
     let assigned = issue.assignee_actor();
     match change {
@@ -102,7 +102,7 @@ pub fn already(issue: &Issue, change: &Change) -> Option<String> {
 }
 
 /// The past-tense phrase for the status line: "Resolved", "Archived for 1 hour", ….
-pub fn done_phrase(change: &Change) -> String {
+pub(crate) fn done_phrase(change: &Change) -> String {
     match change {
         Change::Verb(verb) => match verb {
             IssueVerb::Resolve => "Resolved".into(),
@@ -125,7 +125,7 @@ pub fn done_phrase(change: &Change) -> String {
 
 /// The `status|assignee` an issue will have after `change`, so alerts changed
 /// from Slack are not reported again as changed in Sentry.
-pub fn snapshot_after(before: &Issue, change: &Change) -> Snapshot {
+pub(crate) fn snapshot_after(before: &Issue, change: &Change) -> Snapshot {
     let status = before.status.clone().unwrap_or_else(|| "unresolved".into());
     let assignee = before.assignee_actor().unwrap_or_default();
     let (status, assignee) = match change {

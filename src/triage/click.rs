@@ -107,7 +107,7 @@ fn action_name(change: &Change) -> String {
 }
 
 /// Applies a click and returns the answer for its `response_url`.
-pub async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> Reply {
+pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> Reply {
     // A button names an org; only linked ones are acted on, and only for
     // people the policy allows. Nothing reaches Sentry otherwise.
     match ctx.issues.linked_orgs().await {
@@ -123,9 +123,9 @@ pub async fn apply(ctx: &Context, who: &Invocation, request: &ActionRequest) -> 
     }
     let actor = match ctx.access().authorize(&request.org, &who.user_id).await {
         Ok(actor) => actor,
-        Err(message) => {
+        Err(refused) => {
             record(ctx, who, request, "click", "refused: policy");
-            return failure(message);
+            return failure(failures::refusal(&refused));
         }
     };
     if let Requested::Assign { actor: target, .. } = &request.requested {

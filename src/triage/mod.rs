@@ -2,6 +2,6 @@
 //! Sentry [`change`], a note naming the person, and the redraw ([`click`]);
 //! the option lists behind the Assign and "Resolve in…" menus ([`options`]).
 
-pub mod change;
-pub mod click;
-pub mod options;
+pub(crate) mod change;
+pub(crate) mod click;
+pub(crate) mod options;

@@ -14,7 +14,11 @@ const SUGGESTION_BUDGET: Duration = Duration::from_millis(2500);
 /// "Resolve in…": the next and current release, then the three most recent
 /// releases of the issue's project (cached a minute per project); only the
 /// first two when the releases cannot be had in time.
-pub async fn release_options(ctx: &Context, org: &str, issue_id: &str) -> Vec<(String, String)> {
+pub(crate) async fn release_options(
+    ctx: &Context,
+    org: &str,
+    issue_id: &str,
+) -> Vec<(String, String)> {
     let mut options: Vec<(String, String)> = [
         IssueVerb::ResolveNextRelease,
         IssueVerb::ResolveCurrentRelease,
@@ -51,7 +55,11 @@ pub async fn release_options(ctx: &Context, org: &str, issue_id: &str) -> Vec<(S
 
 /// Options for the assignee menu: members matching `query` (searched by
 /// Sentry, so orgs of any size work) and matching teams.
-pub async fn assignee_options(ctx: &Context, org: &str, query: &str) -> Vec<(String, String)> {
+pub(crate) async fn assignee_options(
+    ctx: &Context,
+    org: &str,
+    query: &str,
+) -> Vec<(String, String)> {
     let query = query.trim();
     let members = ctx
         .issues

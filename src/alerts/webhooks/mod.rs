@@ -5,8 +5,8 @@
 //! dedup key), so an issue seen by both is posted once; a status change
 //! redraws the alerts already posted. The poller stays as the backstop.
 
-pub mod payload;
-pub mod signature;
+pub(crate) mod payload;
+pub(crate) mod signature;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -20,7 +20,7 @@ use crate::store::{now_ms, StoreError};
 use payload::{Action, IssueEvent};
 
 /// Bodies larger than this are refused with 413.
-pub const MAX_BODY: usize = 1 << 20;
+pub(crate) const MAX_BODY: usize = 1 << 20;
 /// Posted alerts a status webhook may redraw.
 const REDRAW_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -35,7 +35,7 @@ pub struct Context {
 
 /// The headers Sentry signs and names a delivery with.
 #[derive(Clone, Debug, Default)]
-pub struct Delivery {
+pub(crate) struct Delivery {
     /// `Sentry-Hook-Resource`.
     pub resource: Option<String>,
     /// `Sentry-Hook-Signature`.
@@ -46,7 +46,7 @@ pub struct Delivery {
 
 /// How a delivery was answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// An issue event acted on.
     Acted,
     /// A `Request-ID` already acted on.
@@ -57,7 +57,7 @@ pub enum Outcome {
 
 /// Why a delivery was refused; each maps to one status code.
 #[derive(Debug, thiserror::Error)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// No secret for the org, or a missing or wrong signature (401).
     #[error("signature missing or invalid")]
     Unauthorized,
@@ -70,7 +70,7 @@ pub enum Refusal {
 }
 
 /// Verifies, deduplicates and acts on one delivery for `org`.
-pub async fn receive(
+pub(crate) async fn receive(
     ctx: &Context,
     org: &str,
     delivery: &Delivery,

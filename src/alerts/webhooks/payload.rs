@@ -6,7 +6,7 @@ use crate::sentry::models::Issue;
 
 /// What happened to the issue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// A new issue.
     Created,
     /// Resolved.
@@ -32,23 +32,11 @@ impl Action {
             _ => Self::Other,
         }
     }
-
-    /// The verb for a message: "Resolved by Jane in Sentry".
-    pub fn past_tense(self) -> &'static str {
-        match self {
-            Self::Created => "Created",
-            Self::Resolved => "Resolved",
-            Self::Archived => "Archived",
-            Self::Unresolved => "Unresolved",
-            Self::Assigned => "Assigned",
-            Self::Other => "Changed",
-        }
-    }
 }
 
 /// Who acted in Sentry.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-pub struct Actor {
+pub(crate) struct Actor {
     /// `user` or `application`.
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
@@ -72,7 +60,7 @@ struct Data {
 
 /// A decoded `issue` webhook.
 #[derive(Clone, Debug)]
-pub struct IssueEvent {
+pub(crate) struct IssueEvent {
     /// What happened.
     pub action: Action,
     /// The issue as the API returns it, after the change.
@@ -84,10 +72,10 @@ pub struct IssueEvent {
 /// Why a body was refused.
 #[derive(Debug, thiserror::Error)]
 #[error("not an issue webhook: {0}")]
-pub struct BadBody(#[from] serde_json::Error);
+pub(crate) struct BadBody(#[from] serde_json::Error);
 
 /// Decodes an `issue` webhook body. Pure.
-pub fn decode(body: &[u8]) -> Result<IssueEvent, BadBody> {
+pub(crate) fn decode(body: &[u8]) -> Result<IssueEvent, BadBody> {
     let body: Body = serde_json::from_slice(body)?;
     Ok(IssueEvent {
         action: Action::parse(&body.action),

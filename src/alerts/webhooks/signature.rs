@@ -6,7 +6,7 @@ use sha2::Sha256;
 
 /// Whether `signature` (hex) signs `body` with `secret`. Constant time in
 /// the comparison; a malformed header is simply not a match.
-pub fn verify(secret: &str, body: &[u8], signature: &str) -> bool {
+pub(crate) fn verify(secret: &str, body: &[u8], signature: &str) -> bool {
     let Ok(expected) = hex::decode(signature.trim()) else {
         return false;
     };
