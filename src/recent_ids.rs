@@ -1,49 +1,46 @@
 //! Ids seen recently, so an event Slack delivers again (it retries when an
 //! ack is slow or lost) is acted on once per replica.
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use moka::policy::EvictionPolicy;
+use moka::sync::Cache;
 
 /// Slack retries an event three times within about an hour of the first try.
 const REMEMBER_FOR: Duration = Duration::from_secs(3600);
 /// Bounds memory when events arrive faster than they are forgotten.
-const MAX_REMEMBERED: usize = 50_000;
+const MAX_REMEMBERED: u64 = 50_000;
 
-/// A bounded, time-limited set of ids.
-#[derive(Debug, Default)]
+/// A bounded, time-limited set of ids. Past its capacity the least recently
+/// seen ids are forgotten first (LRU, not moka's default admission policy,
+/// which may refuse to remember a new id at all).
+#[derive(Clone, Debug)]
 pub struct RecentIds {
-    seen: Mutex<Remembered>,
+    seen: Cache<String, ()>,
 }
 
-#[derive(Debug, Default)]
-struct Remembered {
-    ids: HashSet<String>,
-    order: VecDeque<(Instant, String)>,
+impl Default for RecentIds {
+    fn default() -> Self {
+        Self::new(REMEMBER_FOR, MAX_REMEMBERED)
+    }
 }
 
 impl RecentIds {
-    /// True the first time `id` is offered within the window.
-    pub fn first_time(&self, id: &str) -> bool {
-        self.first_time_at(id, Instant::now())
+    /// Remembers ids for `ttl`, at most `capacity` of them.
+    pub fn new(ttl: Duration, capacity: u64) -> Self {
+        Self {
+            seen: Cache::builder()
+                .time_to_live(ttl)
+                .max_capacity(capacity)
+                .eviction_policy(EvictionPolicy::lru())
+                .build(),
+        }
     }
 
-    fn first_time_at(&self, id: &str, now: Instant) -> bool {
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        while let Some((at, _)) = seen.order.front() {
-            let expired = now.saturating_duration_since(*at) >= REMEMBER_FOR;
-            if !expired && seen.order.len() < MAX_REMEMBERED {
-                break;
-            }
-            if let Some((_, old)) = seen.order.pop_front() {
-                seen.ids.remove(&old);
-            }
-        }
-        if !seen.ids.insert(id.to_string()) {
-            return false;
-        }
-        seen.order.push_back((now, id.to_string()));
-        true
+    /// True the first time `id` is offered within the window; of two
+    /// deliveries racing on one id, exactly one is first.
+    pub fn first_time(&self, id: &str) -> bool {
+        self.seen.entry(id.to_string()).or_insert(()).is_fresh()
     }
 }
 
@@ -53,23 +50,41 @@ mod tests {
 
     #[test]
     fn an_id_counts_once_until_it_is_forgotten() {
-        let recent = RecentIds::default();
-        let start = Instant::now();
-        assert!(recent.first_time_at("Ev1", start));
-        assert!(!recent.first_time_at("Ev1", start + Duration::from_secs(60)));
-        assert!(recent.first_time_at("Ev2", start + Duration::from_secs(60)));
-        assert!(recent.first_time_at("Ev1", start + REMEMBER_FOR));
+        let recent = RecentIds::new(Duration::from_millis(200), 100);
+        assert!(recent.first_time("Ev1"));
+        assert!(!recent.first_time("Ev1"));
+        assert!(recent.first_time("Ev2"));
+        std::thread::sleep(Duration::from_millis(400));
+        assert!(recent.first_time("Ev1"), "forgotten after the window");
     }
 
     #[test]
-    fn memory_stays_bounded() {
-        let recent = RecentIds::default();
-        let now = Instant::now();
-        for i in 0..MAX_REMEMBERED + 10 {
-            assert!(recent.first_time_at(&format!("Ev{i}"), now));
+    fn memory_stays_bounded_and_the_newest_ids_are_kept() {
+        let recent = RecentIds::new(REMEMBER_FOR, 100);
+        for i in 0..1_000 {
+            assert!(recent.first_time(&format!("Ev{i}")));
         }
-        let seen = recent.seen.lock().unwrap();
-        assert_eq!(seen.ids.len(), MAX_REMEMBERED);
-        assert_eq!(seen.order.len(), MAX_REMEMBERED);
+        recent.seen.run_pending_tasks();
+        assert!(
+            recent.seen.entry_count() <= 100,
+            "{}",
+            recent.seen.entry_count()
+        );
+        assert!(!recent.first_time("Ev999"), "the newest is remembered");
+    }
+
+    #[test]
+    fn racing_deliveries_of_one_id_act_once() {
+        let recent = RecentIds::default();
+        let firsts: usize = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| recent.first_time("EvRace")))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| usize::from(h.join().unwrap_or(false)))
+                .sum()
+        });
+        assert_eq!(firsts, 1);
     }
 }
