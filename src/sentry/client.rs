@@ -19,6 +19,7 @@ use crate::sentry::budget::{Admission, Budgets};
 use crate::sentry::capabilities::{Capabilities, Gap};
 use crate::sentry::error::SentryError;
 use crate::sentry::models::{Event, Issue, Member, Organization, Project, Release, Team};
+use crate::sentry::page_cut;
 use crate::sentry::pagination::next_cursor;
 use crate::sentry::ratelimit::RateLimitHeaders;
 use crate::sentry::turns;
@@ -450,7 +451,9 @@ impl SentryClient {
     }
 
     /// One page of an issue's events, newest first, with their stack traces
-    /// (`full=true`), `per_page` at a time.
+    /// (`full=true`), `per_page` at a time. Both `per_page` and `limit` are
+    /// sent, since some compatible servers page by `limit`; a page larger
+    /// than asked is cut and paged by the bot ([`page_cut`]).
     pub async fn issue_events(
         &self,
         org: &str,
@@ -459,19 +462,24 @@ impl SentryClient {
         per_page: u32,
         cursor: Option<&str>,
     ) -> Result<Page<Event>, SentryError> {
+        let per_page = per_page.clamp(1, MAX_PAGE);
+        let (sent, skip) = page_cut::server_cursor(cursor);
         let mut params = vec![
             ("full", "true".to_string()),
-            ("per_page", per_page.clamp(1, MAX_PAGE).to_string()),
+            ("per_page", per_page.to_string()),
+            ("limit", per_page.to_string()),
         ];
-        if let Some(cursor) = cursor {
+        if let Some(cursor) = sent {
             params.push(("cursor", cursor.to_string()));
         }
         let path = format!("/issues/{issue_id}/events/");
         let org_path = format!("/organizations/{org}{path}");
         let documented = self.get_page(org, token, ORG_ISSUE_EVENTS, &org_path, &params);
         let other = self.get_page(org, token, ISSUE_EVENTS, &path, &params);
-        self.with_fallback(org, Gap::OrgIssueEvents, documented, other)
-            .await
+        let page = self
+            .with_fallback(org, Gap::OrgIssueEvents, documented, other)
+            .await?;
+        Ok(page_cut::cut(page, per_page as usize, sent, skip))
     }
 
     /// The most recent releases of a project, newest first.
@@ -482,12 +490,15 @@ impl SentryClient {
         project_id: &str,
         per_page: u32,
     ) -> Result<Page<Release>, SentryError> {
+        let per_page = per_page.clamp(1, MAX_PAGE);
         let params = [
             ("project", project_id.to_string()),
-            ("per_page", per_page.clamp(1, MAX_PAGE).to_string()),
+            ("per_page", per_page.to_string()),
+            ("limit", per_page.to_string()),
         ];
         let path = format!("/organizations/{org}/releases/");
-        self.get_page(org, token, RELEASES, &path, &params).await
+        let page = self.get_page(org, token, RELEASES, &path, &params).await?;
+        Ok(page_cut::cut(page, per_page as usize, None, 0))
     }
 
     /// Changes an issue (`status`, `assignedTo`, …) and returns what Sentry

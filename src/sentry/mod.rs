@@ -6,6 +6,7 @@ pub mod client;
 pub(crate) mod error;
 pub(crate) mod issue_ref;
 pub mod models;
+pub(crate) mod page_cut;
 pub mod pagination;
 pub(crate) mod ratelimit;
 pub(crate) mod search;

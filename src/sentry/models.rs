@@ -122,33 +122,66 @@ pub struct IssueProject {
 
 /// An event of an issue, reduced to what a message shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "EventWire")]
 pub struct Event {
-    /// Event id (`eventID`). Sentry also sends `id`; read separately, as one
-    /// field with an alias would refuse a body that has both.
-    #[serde(default, rename = "eventID")]
+    /// Event id (`eventID`, or `event_id` on some compatible servers).
     pub event_id: Option<String>,
     /// `id`, the same id on sentry.io; some servers send only this.
-    #[serde(default)]
     pub id: Option<String>,
-    /// When it happened, RFC 3339.
-    #[serde(default)]
+    /// When it happened, RFC 3339 (`dateCreated` or `date_created`).
     pub date_created: Option<String>,
     /// Who it happened to: `id`, `email`, `username`, `ip_address`, as sent.
-    #[serde(default)]
     pub user: Option<Value>,
     /// Message, when the event has one.
-    #[serde(default)]
     pub message: Option<String>,
     /// Title.
-    #[serde(default)]
     pub title: Option<String>,
     /// Tags as `{key, value}` pairs.
-    #[serde(default)]
     pub tags: Vec<Tag>,
     /// Interfaces such as the exception.
-    #[serde(default)]
     pub entries: Vec<Value>,
+}
+
+/// An event as servers spell it: sentry.io in camelCase, some compatible
+/// servers in snake_case. Each spelling is its own field, because one field
+/// with an alias would refuse a body that carries both.
+#[derive(Deserialize)]
+struct EventWire {
+    #[serde(default, rename = "eventID")]
+    event_id: Option<String>,
+    #[serde(default, rename = "event_id")]
+    event_id_snake: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default, rename = "dateCreated")]
+    date_created: Option<String>,
+    #[serde(default, rename = "date_created")]
+    date_created_snake: Option<String>,
+    #[serde(default)]
+    user: Option<Value>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    tags: Vec<Tag>,
+    #[serde(default)]
+    entries: Vec<Value>,
+}
+
+impl From<EventWire> for Event {
+    fn from(wire: EventWire) -> Self {
+        Self {
+            event_id: wire.event_id.or(wire.event_id_snake),
+            id: wire.id,
+            date_created: wire.date_created.or(wire.date_created_snake),
+            user: wire.user,
+            message: wire.message,
+            title: wire.title,
+            tags: wire.tags,
+            entries: wire.entries,
+        }
+    }
 }
 
 /// A release of a project, as `/organizations/{org}/releases/` lists it.
@@ -355,6 +388,33 @@ fn opt_u64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Er
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn events_read_in_either_spelling_and_round_trip() {
+        let camel: Event = serde_json::from_value(json!({
+            "eventID": "a1", "id": "a1", "dateCreated": "2026-11-29T00:00:00Z"
+        }))
+        .unwrap();
+        let snake: Event = serde_json::from_value(json!({
+            "event_id": "a1", "date_created": "2026-11-29T00:00:00Z"
+        }))
+        .unwrap();
+        for event in [&camel, &snake] {
+            assert_eq!(event.id(), Some("a1"));
+            assert_eq!(event.date_created.as_deref(), Some("2026-11-29T00:00:00Z"));
+        }
+        // Both spellings at once are not a duplicate field.
+        let both: Event = serde_json::from_value(json!({
+            "eventID": "a1", "event_id": "b2", "dateCreated": "x", "date_created": "y"
+        }))
+        .unwrap();
+        assert_eq!(
+            (both.id(), both.date_created.as_deref()),
+            (Some("a1"), Some("x"))
+        );
+        let again: Event = serde_json::from_str(&serde_json::to_string(&snake).unwrap()).unwrap();
+        assert_eq!(again, snake);
+    }
 
     #[test]
     fn full_sentry_issue() {

@@ -73,6 +73,20 @@ async fn events_are_listed_a_page_at_a_time(mode: Mode) {
         rows2[0]
     );
     assert!(all_text(&second).contains("page 2"));
+    // Every event is reachable: the third page holds the last two, and ends.
+    let last = button(&second, "issues_next").expect("a third page")["value"].clone();
+    let third = click_next(&app, &last).await;
+    let rows3 = event_rows(&third);
+    assert_eq!(rows3.len(), 2, "{rows3:?}");
+    assert!(
+        rows3[1].contains("user `user11@example.com`"),
+        "{}",
+        rows3[1]
+    );
+    assert!(button(&third, "issues_next").is_none());
+    // The notification text names each event's time, in both spellings.
+    let fallback = first["text"].as_str().unwrap();
+    assert_eq!(fallback.matches("\n2026-11-29T").count(), 5, "{fallback}");
 
     // The documented path first; a compatible server gets the issue path.
     let lists: Vec<String> = app

@@ -456,6 +456,21 @@ fn default_issue(org: &str, project: &str, project_id: &str, id: &str, n: usize)
     })
 }
 
+/// An event as some compatible servers spell it: `event_id` and
+/// `date_created`, and no camelCase twin.
+fn snake_case_event(event: &Value) -> Value {
+    let mut event = event.clone();
+    if let Some(fields) = event.as_object_mut() {
+        for (camel, snake) in [("eventID", "event_id"), ("dateCreated", "date_created")] {
+            if let Some(value) = fields.remove(camel) {
+                fields.insert(snake.to_string(), value);
+            }
+        }
+        fields.remove("id");
+    }
+    event
+}
+
 /// Twelve events of `issue`, newest first: two environments, three
 /// releases, a user each, and a crash frame that moves every few events.
 fn default_events(issue: &Value) -> Vec<Value> {
@@ -806,6 +821,15 @@ fn answer(
                 .get(*id)
                 .cloned()
                 .unwrap_or_else(|| default_events(issue));
+            if compatible {
+                // snake_case fields, and pages by `limit` (ignoring `per_page`).
+                let events: Vec<Value> = events.iter().map(snake_case_event).collect();
+                let limit = param("limit")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(100usize)
+                    .min(100);
+                return paginate(&events, query, limit, compatible);
+            }
             let per_page = param("per_page")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(100usize)
