@@ -125,6 +125,7 @@ pub struct IssueProject {
 #[serde(rename_all = "camelCase", from = "EventWire")]
 pub struct Event {
     /// Event id (`eventID`, or `event_id` on some compatible servers).
+    #[serde(rename = "eventID")]
     pub event_id: Option<String>,
     /// `id`, the same id on sentry.io; some servers send only this.
     pub id: Option<String>,
