@@ -187,7 +187,7 @@ mod tests {
         assert!(text.contains("&lt;!channel&gt;"));
         assert!(text.contains("/sentry link"));
         let text = sentry_error(&SentryError::Forbidden {
-            scope: "event:write",
+            scope: "event:write".into(),
         })
         .text;
         assert!(text.contains("`event:write`"));

@@ -17,7 +17,7 @@ use crate::config::Secret;
 use crate::outbound::{http_client, RetryPolicy};
 use crate::sentry::budget::{Admission, Budgets};
 use crate::sentry::capabilities::{Capabilities, Gap};
-use crate::sentry::error::SentryError;
+use crate::sentry::error::{scope_named_in, SentryError};
 use crate::sentry::models::{Event, Issue, Member, Organization, Project, Release, Team};
 use crate::sentry::page_cut;
 use crate::sentry::pagination::next_cursor;
@@ -144,7 +144,9 @@ const LATEST_EVENT: Endpoint = Endpoint::new("latest event", "event:read", "issu
 const ORG_LATEST_EVENT: Endpoint = LATEST_EVENT.missing_on_server_error();
 const ISSUE_EVENTS: Endpoint = Endpoint::new("issue events", "event:read", "issue");
 const ORG_ISSUE_EVENTS: Endpoint = ISSUE_EVENTS.missing_on_server_error();
-const RELEASES: Endpoint = Endpoint::new("releases", "project:read", "organization");
+// Sentry's releases API is under `project:releases`; a token with only
+// `project:read` may be refused it.
+const RELEASES: Endpoint = Endpoint::new("releases", "project:releases", "organization");
 const UPDATE_ISSUE: Endpoint = Endpoint::new("update issue", "event:write", "issue");
 const ASSIGN_ISSUE: Endpoint = Endpoint::new("assignment", "event:write", "issue")
     .missing_on_server_error()
@@ -867,7 +869,7 @@ impl SentryClient {
             },
             StatusCode::UNAUTHORIZED => Attempt::Fail(SentryError::Unauthorized),
             StatusCode::FORBIDDEN => Attempt::Fail(SentryError::Forbidden {
-                scope: endpoint.scope,
+                scope: scope_named_in(&body).unwrap_or_else(|| endpoint.scope.to_string()),
             }),
             StatusCode::NOT_FOUND if looks_like_html(&body) => {
                 Attempt::Fail(SentryError::EndpointMissing {

@@ -11,8 +11,9 @@ pub enum SentryError {
     /// 403: the token lacks a scope the call needs.
     #[error("Sentry refused: the token lacks the `{scope}` scope (HTTP 403)")]
     Forbidden {
-        /// The scope the call needs.
-        scope: &'static str,
+        /// The scope the call needs: the one the server's answer names, or
+        /// the likely one for the endpoint.
+        scope: String,
     },
     /// 404: the org, project or issue does not exist (or is hidden from the token).
     #[error("Sentry has no such {what} (HTTP 404)")]
@@ -108,5 +109,45 @@ impl SentryError {
             SentryError::Unavailable { .. } => Some(30),
             _ => None,
         }
+    }
+}
+
+/// Resource families of Sentry's scopes (`project:releases`, `event:write`, …).
+const SCOPE_FAMILIES: [&str; 6] = ["org", "project", "team", "member", "event", "alerts"];
+
+/// The Sentry scope a 403 body names, like `project:releases` in "Missing
+/// required scope: project:releases"; `None` when it names none. Only
+/// `family:word` of lowercase letters is taken, so the result is safe to
+/// show. Pure.
+pub(crate) fn scope_named_in(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    text.split(|c: char| !(c.is_ascii_lowercase() || c == ':' || c == '_'))
+        .find(|word| {
+            word.split_once(':').is_some_and(|(family, level)| {
+                SCOPE_FAMILIES.contains(&family)
+                    && (1..=20).contains(&level.len())
+                    && level.chars().all(|c| c.is_ascii_lowercase())
+            })
+        })
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_403_body_names_its_scope_or_nothing() {
+        let named =
+            br#"{"detail":"You do not have permission. Missing required scope: project:releases"}"#;
+        assert_eq!(scope_named_in(named).as_deref(), Some("project:releases"));
+        let plain = br#"{"detail":"You do not have permission to perform this action."}"#;
+        assert_eq!(scope_named_in(plain), None);
+        assert_eq!(scope_named_in(b"<html>nope: `x`</html>"), None);
+        assert_eq!(
+            scope_named_in(b"scope event:write, please").as_deref(),
+            Some("event:write")
+        );
+        assert_eq!(scope_named_in(b"evil:<!channel>"), None);
     }
 }

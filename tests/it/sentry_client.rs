@@ -245,9 +245,7 @@ async fn client_errors_are_typed_and_never_retried() {
     assert!(
         matches!(
             error,
-            SentryError::Forbidden {
-                scope: "event:write"
-            }
+            SentryError::Forbidden { ref scope } if scope == "event:write"
         ),
         "{error:?}"
     );

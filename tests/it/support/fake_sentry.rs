@@ -791,6 +791,16 @@ fn answer(
         );
     }
     let compatible = inner.mode == Mode::Compatible;
+    // Releases sit behind their own scope on this server, and it says so.
+    if compatible
+        && matches!(segments.as_slice(), ["organizations", _, "releases"])
+        && !scopes.iter().any(|s| s == "project:releases")
+    {
+        return detail(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to perform this action. Missing required scope: project:releases",
+        );
+    }
     if compatible {
         if let Some(response) = compatible_deviation(method, &segments, query, body) {
             return response;
@@ -1088,8 +1098,6 @@ fn compatible_deviation(
         (&Method::GET, ["organizations", _, "issues", _, "events"]) => {
             Some(html(StatusCode::INTERNAL_SERVER_ERROR))
         }
-        // No releases API at all.
-        (&Method::GET, ["organizations", _, "releases"]) => Some(html(StatusCode::NOT_FOUND)),
         (&Method::GET, ["organizations", _, "issues", _, "events", "latest"]) => {
             Some(html(StatusCode::INTERNAL_SERVER_ERROR))
         }
