@@ -4,8 +4,9 @@ use std::fmt;
 
 use crate::app::Services;
 use crate::links::messages::covers;
-use crate::orgs::grants::GrantKind;
+use crate::orgs::grants::{GrantError, GrantKind};
 use crate::sentry::capabilities::summary;
+use crate::sentry::SentryError;
 
 /// The scopes each feature needs, for the doctor's advice.
 const FEATURE_SCOPES: &[(&str, &str)] = &[
@@ -55,6 +56,36 @@ impl fmt::Display for Check {
             (false, Some(fix)) => write!(f, "✗ {}\n    fix: {fix}", self.what),
         }
     }
+}
+
+/// The scope each read-only call a feature makes was refused for, by the
+/// feature: releases, members and teams, read once each.
+async fn refused_reads(state: &Services, org: &str) -> Vec<(&'static str, String)> {
+    let issues = &state.issues;
+    let project = issues
+        .projects(org, false)
+        .await
+        .ok()
+        .and_then(|p| p.first().map(|p| p.id.clone()));
+    let releases = async {
+        match &project {
+            Some(id) => issues.releases(org, id, 1).await.map(drop),
+            None => Ok(()),
+        }
+    };
+    let (releases, members, teams) =
+        tokio::join!(releases, issues.members(org, None), issues.teams(org));
+    [
+        ("the Resolve in… menu and /sentry releases", releases.err()),
+        ("the assignee search", members.err()),
+        ("assigning to teams", teams.err()),
+    ]
+    .into_iter()
+    .filter_map(|(feature, error)| match error {
+        Some(GrantError::Sentry(SentryError::Forbidden { scope })) => Some((feature, scope)),
+        _ => None,
+    })
+    .collect()
 }
 
 /// Runs every check against the built services.
@@ -117,11 +148,22 @@ async fn check_org(state: &Services, org: &str, kind: GrantKind) -> Check {
             .unwrap_or_default(),
         Err(e) => format!(" (could not probe the server: {e})"),
     };
-    let missing: Vec<String> = FEATURE_SCOPES
+    let mut missing: Vec<String> = FEATURE_SCOPES
         .iter()
         .filter(|(scope, _)| !covers(&scopes, scope))
         .map(|(scope, feature)| format!("{scope} ({feature})"))
         .collect();
+    // A token's listed scopes are not the whole story: a server may keep an
+    // endpoint behind a scope of its own. One read per feature finds out.
+    for (feature, refused) in refused_reads(state, org).await {
+        let line = format!("{refused} ({feature})");
+        if !missing
+            .iter()
+            .any(|m| m.starts_with(&format!("{refused} ")))
+        {
+            missing.push(line);
+        }
+    }
     if missing.is_empty() {
         Check::pass(format!(
             "org {org}: token works with every scope the bot uses{server}"
