@@ -136,7 +136,12 @@ pub(crate) async fn redraw_if_changed(
     {
         tracing::warn!(error = %e, "could not update the alert");
     }
-    if sub.threads {
+    // Closed → open is what the diff alerts as a regression (when the
+    // channel wants them), so its Regressed card is the announcement;
+    // "Unresolved in Sentry" in the thread would say it twice.
+    let announced_as_regression =
+        sub.regressions && !alert.status_snapshot.is_open() && after.is_open();
+    if sub.threads && !announced_as_regression {
         pacer.wait_turn(&alert.channel_id).await;
         let reply = messages::sync_reply(issue, &phrase);
         if let Err(e) = ctx

@@ -31,11 +31,14 @@ pub(crate) async fn whoami(ctx: &Context, who: &Invocation) -> Message {
             Ok(actor) => {
                 let member = match (&actor.email, ctx.action_policy) {
                     (Some(email), _) => match ctx.issues.member_with_email(&org.org, email).await {
-                        Ok(Some(m)) => format!(
-                            "you are *{}* ({}) in Sentry",
-                            escape_mrkdwn(m.display_name().unwrap_or(email)),
-                            escape_mrkdwn(email)
-                        ),
+                        Ok(Some(m)) => match m.display_name().filter(|n| n != email) {
+                            Some(name) => format!(
+                                "you are *{}* ({}) in Sentry",
+                                escape_mrkdwn(name),
+                                escape_mrkdwn(email)
+                            ),
+                            None => format!("you are *{}* in Sentry", escape_mrkdwn(email)),
+                        },
                         Ok(None) => format!("no member has your email {}", escape_mrkdwn(email)),
                         Err(_) => "members could not be read".to_string(),
                     },

@@ -272,12 +272,33 @@ impl Member {
         matches(&self.email) || self.user.as_ref().is_some_and(|u| matches(&u.email))
     }
 
-    /// The name to show for the member.
+    /// The name to show for the member: name, then username, then email,
+    /// skipping blank ones (some servers send `""`).
     pub fn display_name(&self) -> Option<&str> {
-        self.name
-            .as_deref()
-            .or(self.user.as_ref().and_then(|u| u.name.as_deref()))
-            .or(self.email.as_deref())
+        let user = self.user.as_ref();
+        [
+            self.name.as_deref(),
+            user.and_then(|u| u.name.as_deref()),
+            user.and_then(|u| u.username.as_deref()),
+            self.email.as_deref(),
+            user.and_then(|u| u.email.as_deref()),
+        ]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|name| !name.is_empty())
+    }
+
+    /// The member's email, from the membership or its user.
+    pub fn email(&self) -> Option<&str> {
+        [
+            self.email.as_deref(),
+            self.user.as_ref().and_then(|u| u.email.as_deref()),
+        ]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|email| !email.is_empty())
     }
 }
 
@@ -290,6 +311,9 @@ pub struct MemberUser {
     /// Display name.
     #[serde(default)]
     pub name: Option<String>,
+    /// Username, often the email on self-hosted servers.
+    #[serde(default)]
+    pub username: Option<String>,
     /// Email.
     #[serde(default)]
     pub email: Option<String>,
@@ -389,6 +413,22 @@ fn opt_u64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Er
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_member_with_a_blank_name_is_shown_by_username_or_email() {
+        let member: Member = serde_json::from_value(json!({
+            "id": "1", "name": "", "email": "ann@example.com",
+            "user": { "id": "7", "name": " ", "username": "ann" }
+        }))
+        .unwrap();
+        assert_eq!(member.display_name(), Some("ann"));
+        let bare: Member = serde_json::from_value(json!({
+            "id": "1", "name": "", "email": "ann@example.com", "user": { "id": "7" }
+        }))
+        .unwrap();
+        assert_eq!(bare.display_name(), Some("ann@example.com"));
+        assert_eq!(bare.email(), Some("ann@example.com"));
+    }
 
     #[test]
     fn events_read_in_either_spelling_and_round_trip() {

@@ -97,13 +97,11 @@ pub(crate) async fn assignee_options(
     match members {
         Ok(members) => {
             for member in members {
-                let Some(user) = member.user else { continue };
-                let name = member.name.or(user.name).unwrap_or_default();
-                let email = member.email.or(user.email).unwrap_or_default();
-                let label = match (name.is_empty(), email.is_empty()) {
-                    (false, false) => format!("{name} ({email})"),
-                    (false, true) => name,
-                    _ => email,
+                let Some(user) = &member.user else { continue };
+                let name = member.display_name().unwrap_or(&user.id);
+                let label = match member.email() {
+                    Some(email) if email != name => format!("{name} ({email})"),
+                    _ => name.to_string(),
                 };
                 options.push((
                     truncate_plain(&label, MAX_BUTTON_TEXT),

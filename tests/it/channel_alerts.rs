@@ -188,6 +188,14 @@ async fn resolving_and_reopening(mode: Mode) {
     assert_eq!(regressions.len(), 1, "exactly one regression alert");
     assert_eq!(regressions[0]["thread_ts"], original_ts.as_str());
     assert_eq!(regressions[0]["reply_broadcast"], true);
+    // Announced once: no "Unresolved in Sentry" note beside the card.
+    let unresolved_notes = app
+        .slack
+        .posts_in("C1")
+        .into_iter()
+        .filter(|p| text(p).contains("Unresolved in Sentry"))
+        .count();
+    assert_eq!(unresolved_notes, 0, "{:?}", app.slack.posts_in("C1"));
 }
 
 #[tokio::test]
