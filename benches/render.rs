@@ -82,6 +82,7 @@ fn page(issues: &[Issue]) -> String {
         this_page: Some(rerun),
         status_line: None,
         controls: Controls::ALL,
+        expanded: None,
     });
     wire(&message)
 }

@@ -41,8 +41,9 @@ enum CliCommand {
     /// Print sample messages as Block Kit JSON, each with a Block Kit Builder link.
     ///
     /// Needs no configuration. Kinds: alert, regression, resolved, digest,
-    /// issue, list, unfurl, help, usage, orgs, subscribed, subscribe-notice,
-    /// subscriptions, webhooks.
+    /// storm, issue, list, list-shown, unfurl, events, releases, help, usage,
+    /// busy, too-slow, orgs, subscribed, subscribe-notice, subscriptions,
+    /// webhooks, version.
     Preview {
         /// Only the `{"blocks": […]}` payload, for piping into other tools.
         #[arg(long)]

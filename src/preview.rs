@@ -12,7 +12,7 @@ use crate::commands::parse::{parse, Subcommand};
 use crate::commands::usage::usage_error;
 use crate::issues::card::{issue_card, Card, Controls};
 use crate::issues::events::{events_page, releases, EventsPage};
-use crate::issues::list::{issue_page, IssuePage};
+use crate::issues::list::{issue_page, Expanded, IssuePage};
 use crate::links::messages as grants;
 use crate::links::webhook_messages::{self, SecretSource, Setup};
 use crate::orgs::grants::{GrantKind, Health, LinkedOrg};
@@ -27,7 +27,7 @@ use crate::store::SubscriptionRow;
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 20] = [
+pub const KINDS: [&str; 21] = [
     "alert",
     "regression",
     "resolved",
@@ -35,6 +35,7 @@ pub const KINDS: [&str; 20] = [
     "storm",
     "issue",
     "list",
+    "list-shown",
     "unfurl",
     "events",
     "releases",
@@ -96,8 +97,9 @@ pub fn sample(kind: &str) -> Option<Message> {
             }),
             ..Card::new("acme", &issue)
         }),
-        "list" => {
+        "list" | "list-shown" => {
             let issues = sample_issues(4);
+            let shown = issues.get(1).map(|i| i.id.clone()).unwrap_or_default();
             let rerun = Rerun {
                 text: "issues api".into(),
                 cursor: Some("1764374400000:0:1".into()),
@@ -114,6 +116,10 @@ pub fn sample(kind: &str) -> Option<Message> {
                 this_page: Some(rerun),
                 status_line: None,
                 controls: Controls::ALL,
+                expanded: (kind == "list-shown").then_some(Expanded {
+                    issue_id: &shown,
+                    event: Some(&event),
+                }),
             })
         }
         "unfurl" => issue_card(&Card {

@@ -165,13 +165,7 @@ pub fn by_actor(phrase: &str, actor: Option<&str>) -> String {
     }
 }
 
-/// The status and assignee of an issue, as alerts remember it.
-pub fn snapshot(issue: &Issue) -> Snapshot {
-    Snapshot::new(
-        issue.status.as_deref().unwrap_or("unresolved"),
-        issue.assignee_actor().unwrap_or_default(),
-    )
-}
+pub(crate) use crate::issues::issue_text::snapshot;
 
 /// The alert redrawn after a change made in Sentry.
 pub fn synced(

@@ -1,12 +1,14 @@
 //! `/sentry issues`, `/sentry issue` and `/sentry projects`: Sentry reads,
 //! rendered for Slack.
 
-use crate::commands::parse::ProjectRef;
+use crate::commands::parse::{parse, Command, ProjectRef};
 use crate::commands::resolve::{resolve, Resolution};
 use crate::context::Context;
 use crate::issues::card::{issue_card, Card, Controls};
 use crate::issues::events::{events_page, releases as render_releases, EventsPage, RELEASES_SHOWN};
-use crate::issues::list::{issue_page, projects as render_projects, IssuePage, PAGE_SIZE};
+use crate::issues::list::{
+    issue_page, projects as render_projects, Expanded, IssuePage, PAGE_SIZE,
+};
 use crate::orgs::failures;
 use crate::orgs::grants::{GrantError, LinkedOrg};
 use crate::orgs::issue_service::is_not_found;
@@ -37,6 +39,8 @@ pub struct View {
     /// Read Sentry afresh, not a list another person just asked for (a
     /// redraw after a change).
     pub fresh: bool,
+    /// The list row to draw as its full card: the issue's numeric id.
+    pub expanded: Option<String>,
 }
 
 fn no_orgs() -> Message {
@@ -265,6 +269,28 @@ pub(crate) async fn issues(
         page: page_number,
     };
     let share = (!shared).then(|| this_page.clone());
+    // The card of a row someone asked to see adds its latest event's facts.
+    let expanded = view
+        .expanded
+        .as_deref()
+        .filter(|id| page.items.iter().any(|i| i.id == *id));
+    let mut status_line = view.status_line.clone();
+    if let (Some(id), None) = (&view.expanded, expanded) {
+        status_line.get_or_insert(format!(
+            ":information_source: Issue {} is no longer on this page; `/sentry issue {}` shows it.",
+            escape_mrkdwn(id),
+            escape_mrkdwn(id)
+        ));
+    }
+    let event = match expanded {
+        Some(id) => ctx
+            .issues
+            .latest_event(&org, id)
+            .await
+            .map_err(|e| tracing::info!(error = %e, "latest event unavailable"))
+            .ok(),
+        None => None,
+    };
     with_sharer(
         issue_page(&IssuePage {
             org: &org,
@@ -275,8 +301,12 @@ pub(crate) async fn issues(
             next,
             share,
             this_page: Some(this_page),
-            status_line: view.status_line.clone(),
+            status_line,
             controls: Controls::for_server(&ctx.issues.gaps(&org)),
+            expanded: expanded.map(|issue_id| Expanded {
+                issue_id,
+                event: event.as_ref(),
+            }),
         }),
         view,
     )
@@ -391,6 +421,28 @@ pub(crate) async fn issue(ctx: &Context, reference: &IssueRef, view: &View) -> M
     }
 }
 
+/// A list row's issue as its full card: the row's page drawn again with
+/// that row expanded, or, when the row does not say its page, the card alone.
+pub(crate) async fn show_row(
+    ctx: &Context,
+    org: &str,
+    issue_id: &str,
+    page: Option<&Rerun>,
+) -> Message {
+    if let Some(page) = page {
+        if let Ok(Command::Issues { project, query }) = parse(&page.text) {
+            let view = View {
+                cursor: page.cursor.clone(),
+                page: page.page,
+                expanded: Some(issue_id.to_string()),
+                ..View::default()
+            };
+            return issues(ctx, &project, query.as_deref(), &view).await;
+        }
+    }
+    issue_in_org(ctx, org, issue_id, &View::default()).await
+}
+
 /// One issue of one org in detail, as redrawn after a click.
 pub(crate) async fn issue_in_org(ctx: &Context, org: &str, id: &str, view: &View) -> Message {
     match ctx.issues.get(org, id).await {
@@ -403,7 +455,8 @@ pub(crate) async fn issue_in_org(ctx: &Context, org: &str, id: &str, view: &View
     }
 }
 
-async fn show_issue(ctx: &Context, org: &str, issue: &Issue, view: &View) -> Message {
+/// One issue in detail, as read: the card with its latest event.
+pub(crate) async fn show_issue(ctx: &Context, org: &str, issue: &Issue, view: &View) -> Message {
     // The latest event adds detail; the issue is still worth showing without it.
     let event = ctx
         .issues

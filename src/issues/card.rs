@@ -53,6 +53,9 @@ pub struct Card<'a> {
     pub share: Option<Rerun>,
     /// The controls the org's server can act on.
     pub controls: Controls,
+    /// The block id of the list row the card is drawn in, when it is; its
+    /// controls then redraw the list.
+    pub row: Option<String>,
 }
 
 impl<'a> Card<'a> {
@@ -66,6 +69,7 @@ impl<'a> Card<'a> {
             note: None,
             share: None,
             controls: Controls::ALL,
+            row: None,
         }
     }
 }
@@ -106,15 +110,19 @@ pub fn issue_card(card: &Card<'_>) -> Message {
         blocks.push(section(&format!("&gt; {quoted}")));
     }
     let project = issue.project_slug().unwrap_or("");
+    let (place, block_id) = match &card.row {
+        Some(row) => (Place::Row, row.clone()),
+        None => (Place::Card, detail_block_id(card.org, project, &issue.id)),
+    };
     blocks.push(
         SlackActionsBlock::new(actions(
             card.org,
             issue,
             card.share.as_ref(),
-            Place::Card,
+            place,
             card.controls,
         ))
-        .with_block_id(detail_block_id(card.org, project, &issue.id).into())
+        .with_block_id(block_id.into())
         .into(),
     );
     if let Some(note) = card.note {
@@ -280,6 +288,28 @@ impl Place {
             },
         }
     }
+}
+
+/// A compact list row's one menu: Resolve (or Unresolve), Archive until
+/// escalating, Assign to me where the server assigns, and Show the card.
+pub fn row_menu(org: &str, issue: &Issue, controls: Controls) -> SlackBlockOverflowElement {
+    let id = issue.id.as_str();
+    let mut options = Vec::with_capacity(4);
+    if is_open(issue) {
+        options.push(option(IssueVerb::Resolve, org, id));
+        options.push(option(IssueVerb::ArchiveUntilEscalating, org, id));
+    } else {
+        options.push(option(IssueVerb::Unresolve, org, id));
+    }
+    if controls.assignment {
+        options.push(option(IssueVerb::AssignToMe, org, id));
+    }
+    options.push(SlackBlockChoiceItem::new(
+        pt!("Show the card"),
+        action::show_value(org, id),
+    ));
+    SlackBlockOverflowElement::new(options)
+        .with_action_id(ActionId::RowMenu(id.to_string()).encode().into())
 }
 
 /// The one set of actions: Resolve (or Unresolve) · Resolve in ▾ (next or

@@ -3,6 +3,15 @@
 //! rows, digests and event pages.
 
 use crate::sentry::models::Issue;
+use crate::store::Snapshot;
+
+/// The status and assignee of an issue, as alerts remember it.
+pub(crate) fn snapshot(issue: &Issue) -> Snapshot {
+    Snapshot::new(
+        issue.status.as_deref().unwrap_or("unresolved"),
+        issue.assignee_actor().unwrap_or_default(),
+    )
+}
 
 /// Emoji for a Sentry level.
 pub(crate) fn level_emoji(level: Option<&str>) -> &'static str {

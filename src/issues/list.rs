@@ -3,9 +3,9 @@
 use slack_morphism::prelude::*;
 
 use crate::issues::card::counted;
-use crate::issues::card::{actions, Controls, Place};
+use crate::issues::card::{issue_card, row_menu, Card, Controls};
 use crate::issues::issue_text::{assignee, is_open, level_emoji, link};
-use crate::sentry::models::Issue;
+use crate::sentry::models::{Event, Issue};
 use crate::slack::action::{row_block_id, ActionId, Rerun};
 use crate::slack::escape::{
     escape_mrkdwn, escape_truncated, inline_code, truncate_plain, untrusted,
@@ -16,8 +16,11 @@ use crate::slack::time::slack_date;
 
 /// Issues shown per page.
 pub const PAGE_SIZE: u32 = 10;
-/// Characters of a title in a list row.
-const ROW_TITLE: usize = 200;
+/// Characters of a title in a list row: short enough that a row reads as
+/// one line with its figures.
+const ROW_TITLE: usize = 120;
+/// Blocks an expanded row's card may take beyond its row.
+const CARD_BLOCKS: usize = 6;
 
 fn short_id(issue: &Issue) -> String {
     escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id))
@@ -74,9 +77,21 @@ pub struct IssuePage<'a> {
     pub status_line: Option<String>,
     /// The controls the org's server can act on.
     pub controls: Controls,
+    /// The row drawn as its full card, with its latest event when known.
+    pub expanded: Option<Expanded<'a>>,
 }
 
-/// A page of issues, each row with the card's actions, "Next page" and "Share".
+/// A row shown as its full card ("Show the card" in the row's menu).
+#[derive(Clone, Copy, Debug)]
+pub struct Expanded<'a> {
+    /// Numeric id of the row's issue.
+    pub issue_id: &'a str,
+    /// Its latest event, for the card's facts.
+    pub event: Option<&'a Event>,
+}
+
+/// A page of issues, one line and one menu per row (the expanded row as
+/// its card with the full bar), then "Next page" and "Share".
 pub fn issue_page(view: &IssuePage<'_>) -> Message {
     let target = escape_mrkdwn(&format!("{}/{}", view.org, view.project));
     let query = inline_code(view.query, 300);
@@ -103,30 +118,27 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
         "Issues in {target} ({}):",
         escape_truncated(view.query, 300)
     );
-    // Header, status line and footer actions leave room for the rows, each
-    // a line of text and its actions.
+    // Header, status line, footer and one expanded card leave room for
+    // the rows, a block each.
     for (index, issue) in view
         .issues
         .iter()
-        .take((limits::MAX_BLOCKS - 3) / 2)
+        .take(limits::MAX_BLOCKS - 3 - CARD_BLOCKS)
         .enumerate()
     {
-        let title = untrusted(&issue.title, ROW_TITLE);
-        let id = link(
-            issue.permalink.as_deref(),
-            &format!("*{}*", short_id(issue)),
-        );
-        let text = format!(
-            "{} {id} {title}\n{}",
-            level_emoji(issue.level.as_deref()),
-            stats(issue)
-        );
-        blocks.push(section(&text));
-        blocks.push(
-            SlackActionsBlock::new(actions(view.org, issue, None, Place::Row, view.controls))
-                .with_block_id(row_block_id(index, view.this_page.as_ref()).into())
-                .into(),
-        );
+        let block_id = row_block_id(index, view.this_page.as_ref());
+        match view.expanded.filter(|e| e.issue_id == issue.id) {
+            Some(expanded) => {
+                let card = Card {
+                    event: expanded.event,
+                    controls: view.controls,
+                    row: Some(block_id),
+                    ..Card::new(view.org, issue)
+                };
+                blocks.extend(issue_card(&card).blocks);
+            }
+            None => blocks.push(row(view, issue, block_id)),
+        }
         fallback.push_str(&format!(
             "\n{} {}",
             short_id(issue),
@@ -138,6 +150,27 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
         text: truncate_plain(&fallback, limits::MAX_FALLBACK_TEXT),
         blocks,
     }
+}
+
+/// One issue as one line: level, linked short ID, title and its figures,
+/// with the row's one menu.
+fn row(view: &IssuePage<'_>, issue: &Issue, block_id: String) -> SlackBlock {
+    let title = untrusted(&issue.title, ROW_TITLE);
+    let id = link(
+        issue.permalink.as_deref(),
+        &format!("*{}*", short_id(issue)),
+    );
+    let mut text = format!("{} {id} {title}", level_emoji(issue.level.as_deref()));
+    let figures = stats(issue);
+    if !figures.is_empty() {
+        text.push_str(" · ");
+        text.push_str(&figures);
+    }
+    SlackSectionBlock::new()
+        .with_text(md!(text))
+        .with_block_id(block_id.into())
+        .with_accessory(row_menu(view.org, issue, view.controls).into())
+        .into()
 }
 
 /// "Next page" and "Share in channel" under a paged answer, when either applies.
@@ -236,24 +269,100 @@ mod tests {
             this_page: None,
             status_line: None,
             controls: Controls::ALL,
+            expanded: None,
         }
     }
 
     #[test]
-    fn a_row_has_emoji_link_title_counts_time_assignee_and_the_card_actions() {
+    fn a_row_is_one_line_with_one_menu() {
         let issues = vec![issue(
             json!({ "assignedTo": { "type": "user", "id": "7", "name": "Alice" } }),
         )];
         let page = issue_page(&first_page("is:unresolved", &issues));
         let row = &blocks_json(&page)[1];
-        let actions = &blocks_json(&page)[2];
         assert_eq!(
             row["text"]["text"],
-            ":red_circle: <https://acme.sentry.io/issues/4509123456/|*API-3F*> ZeroDivisionError\n1,234 events · 56 users · last seen <!date^1764374220^{ago}|2025-11-28 23:57 UTC> · assigned to Alice"
+            ":red_circle: <https://acme.sentry.io/issues/4509123456/|*API-3F*> ZeroDivisionError · 1,234 events · 56 users · last seen <!date^1764374220^{ago}|2025-11-28 23:57 UTC> · assigned to Alice"
         );
-        assert_eq!(actions["type"], "actions");
-        assert_eq!(actions["block_id"], "r0");
-        let ids: Vec<&str> = actions["elements"]
+        assert_eq!(row["type"], "section");
+        assert_eq!(row["block_id"], "r0");
+        let menu = &row["accessory"];
+        assert_eq!(menu["type"], "overflow");
+        assert_eq!(menu["action_id"], "row_menu:4509123456");
+        let values: Vec<&str> = menu["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["value"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            values,
+            [
+                "resolve:acme:4509123456",
+                "archive_escalating:acme:4509123456",
+                "assign_me:acme:4509123456",
+                "show:acme:4509123456"
+            ]
+        );
+        assert_eq!(
+            blocks_json(&page).as_array().unwrap().len(),
+            2,
+            "no footer without pages"
+        );
+        assert!(page.text.contains("API-3F ZeroDivisionError"));
+    }
+
+    #[test]
+    fn ten_rows_are_ten_blocks_with_one_control_each_and_a_shown_row_is_its_card() {
+        let issues: Vec<Issue> = (0..10)
+            .map(|i| issue(json!({ "id": (4509123400u64 + i).to_string() })))
+            .collect();
+        let this = Rerun {
+            text: "issues acme/api".into(),
+            cursor: None,
+            page: 1,
+        };
+        let page = issue_page(&IssuePage {
+            next: Some(this.clone()),
+            share: Some(this.clone()),
+            this_page: Some(this.clone()),
+            ..first_page("is:unresolved", &issues)
+        });
+        let blocks = blocks_json(&page);
+        let blocks = blocks.as_array().unwrap();
+        // Header, ten rows, the footer.
+        assert_eq!(blocks.len(), 12);
+        for row in &blocks[1..11] {
+            assert_eq!(row["type"], "section");
+            assert_eq!(row["accessory"]["type"], "overflow");
+            assert!(!row["text"]["text"].as_str().unwrap().contains('\n'));
+        }
+        let footer: Vec<&str> = blocks[11]["elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(footer, ["issues_next", "share"]);
+
+        let shown = issue_page(&IssuePage {
+            this_page: Some(this.clone()),
+            expanded: Some(Expanded {
+                issue_id: "4509123403",
+                event: None,
+            }),
+            ..first_page("is:unresolved", &issues)
+        });
+        let blocks = blocks_json(&shown);
+        let bar = blocks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["type"] == "actions")
+            .expect("the card's bar");
+        // The card's bar sits in the row's place and redraws the list.
+        assert_eq!(bar["block_id"], row_block_id(3, Some(&this)));
+        let ids: Vec<&str> = bar["elements"]
             .as_array()
             .unwrap()
             .iter()
@@ -262,20 +371,20 @@ mod tests {
         assert_eq!(
             ids,
             [
-                "row_action:4509123456",
-                "row_resolve_in:acme:4509123456",
-                "row_archive:4509123456",
-                "row_assign:acme:4509123456",
-                "open_in_sentry:4509123456",
-                "row_more:4509123456"
+                "row_action:4509123403",
+                "row_resolve_in:acme:4509123403",
+                "row_archive:4509123403",
+                "row_assign:acme:4509123403",
+                "open_in_sentry:4509123403"
             ]
         );
-        assert_eq!(actions["elements"][0]["value"], "resolve:acme:4509123456");
-        assert_eq!(
-            actions["elements"][3]["initial_option"]["text"]["text"],
-            "Alice"
-        );
-        assert!(page.text.contains("API-3F ZeroDivisionError"));
+        let rows = blocks
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["accessory"]["type"] == "overflow")
+            .count();
+        assert_eq!(rows, 9, "the other rows stay compact");
     }
 
     #[test]
@@ -338,7 +447,21 @@ mod tests {
                 controls,
                 ..first_page("is:unresolved", &issues)
             });
-            [card, page].map(|m| serde_json::to_string(&m.blocks).unwrap())
+            let shown = issue_page(&IssuePage {
+                controls,
+                expanded: Some(Expanded {
+                    issue_id: "4509123456",
+                    event: None,
+                }),
+                ..first_page("is:unresolved", &issues)
+            });
+            let row = serde_json::to_string(&page.blocks).unwrap();
+            assert_eq!(
+                row.contains("assign_me:"),
+                controls.assignment,
+                "Assign to me only where the server assigns: {row}"
+            );
+            [card, shown].map(|m| serde_json::to_string(&m.blocks).unwrap())
         };
         for json in render(Controls::for_server(&[Gap::SortByDate])) {
             assert!(json.contains("unassign:acme:4509123456"), "{json}");

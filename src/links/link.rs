@@ -160,13 +160,12 @@ pub(crate) async fn unlink(ctx: &Context, who: &Invocation, org: &str) -> Reply 
 pub(crate) async fn orgs(ctx: &Context) -> Reply {
     match ctx.issues.linked_orgs().await {
         Ok(orgs) => {
-            let orgs: Vec<_> = orgs
-                .into_iter()
-                .map(|o| {
-                    let gaps = ctx.issues.gaps(&o.org);
-                    (o, gaps)
-                })
-                .collect();
+            let mut listed = Vec::with_capacity(orgs.len());
+            for org in orgs {
+                let gaps = ctx.issues.gaps_probed(&org.org).await;
+                listed.push((org, gaps));
+            }
+            let orgs = listed;
             let now = crate::store::now_ms();
             let webhooks = match ctx.store.webhook_arrivals().await {
                 Ok(arrivals) => arrivals

@@ -4,6 +4,7 @@
 use crate::config::ActionPolicy;
 use crate::context::{Context, Invocation};
 use crate::orgs::failures;
+use crate::sentry::capabilities::Gap;
 use crate::slack::escape::escape_mrkdwn;
 use crate::slack::Message;
 
@@ -44,7 +45,14 @@ pub(crate) async fn whoami(ctx: &Context, who: &Invocation) -> Message {
                     },
                     (None, _) => "Slack did not share your email".to_string(),
                 };
-                format!(":white_check_mark: *{name}*: {member}; you may act, notes name you.")
+                let notes = if !ctx.sentry_notes {
+                    "changes leave no note in Sentry (`SENTRY_NOTES` is off)"
+                } else if ctx.issues.gaps(&org.org).contains(&Gap::Notes) {
+                    "this server does not keep notes from Slack, so Sentry shows the token's owner"
+                } else {
+                    "notes name you"
+                };
+                format!(":white_check_mark: *{name}*: {member}; you may act, {notes}.")
             }
             Err(refused) => format!(":lock: *{name}*: {}", failures::refusal_reason(&refused)),
         };

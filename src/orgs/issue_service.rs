@@ -352,12 +352,25 @@ impl IssueService {
                 self.get(org, &issue.id).await?;
                 // Either path may lack the event; the gap is what matters here.
                 let _ = self.latest_event(org, &issue.id).await;
+                let _ = self.events(org, &issue.id, 1, None).await;
                 if let Some(short) = &issue.short_id {
                     self.find_short_id(org, short).await?;
                 }
             }
         }
         Ok(self.gaps(org))
+    }
+
+    /// What `org`'s server lacks, probed once per process on first use so
+    /// the first look is complete; a probe that fails is logged and what
+    /// is known is returned.
+    pub async fn gaps_probed(&self, org: &str) -> Vec<Gap> {
+        if self.sentry.capabilities().first_probe(org) {
+            if let Err(e) = self.probe(org).await {
+                tracing::info!(org, error = %e, "could not probe the Sentry server");
+            }
+        }
+        self.gaps(org)
     }
 
     /// What `org`'s server is known to lack, learned from fallbacks.

@@ -5,7 +5,7 @@
 //! expected) it tries the other documented path and remembers which one
 //! works, so a fallback costs one extra call per endpoint per org, once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 /// One thing a server may lack.
@@ -27,11 +27,15 @@ pub enum Gap {
     ShortIdLookup,
     /// Assignment is not supported.
     Assignment,
+    /// Notes are sent as `{"data": {"text": …}}`, not the documented `{"text": …}`.
+    NoteDataBody,
+    /// Notes are refused in either shape: changes from Slack leave none.
+    Notes,
 }
 
 impl Gap {
     /// Every gap, in report order.
-    pub const ALL: [Gap; 8] = [
+    pub const ALL: [Gap; 10] = [
         Gap::OrgIssueList,
         Gap::OrgIssue,
         Gap::OrgIssueUpdate,
@@ -40,6 +44,8 @@ impl Gap {
         Gap::SortByDate,
         Gap::ShortIdLookup,
         Gap::Assignment,
+        Gap::NoteDataBody,
+        Gap::Notes,
     ];
 
     /// How `/sentry orgs` and `check` say it.
@@ -53,12 +59,14 @@ impl Gap {
             Gap::SortByDate => "no sort=date (lists are last-seen first)",
             Gap::ShortIdLookup => "no short-ID lookup",
             Gap::Assignment => "no assignment",
+            Gap::NoteDataBody => "notes sent as data.text",
+            Gap::Notes => "no notes from Slack",
         }
     }
 
     /// Whether the gap is a feature people miss, not just another path.
     pub fn is_missing_feature(self) -> bool {
-        matches!(self, Gap::ShortIdLookup | Gap::Assignment)
+        matches!(self, Gap::ShortIdLookup | Gap::Assignment | Gap::Notes)
     }
 }
 
@@ -66,6 +74,7 @@ impl Gap {
 #[derive(Debug, Default)]
 pub struct Capabilities {
     gaps: Mutex<HashMap<String, Vec<Gap>>>,
+    probed: Mutex<HashSet<String>>,
 }
 
 impl Capabilities {
@@ -88,6 +97,15 @@ impl Capabilities {
         known.push(gap);
         known.sort();
         true
+    }
+
+    /// Marks `org`'s server as probed; true the first time, so the
+    /// read-only probe runs once per org per process.
+    pub fn first_probe(&self, org: &str) -> bool {
+        self.probed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(org.to_string())
     }
 
     /// What `org`'s server is known to lack, in report order.
@@ -128,5 +146,8 @@ mod tests {
             Some("compatible server: no short-ID lookup, no assignment")
         );
         assert_eq!(summary(&caps.gaps("globex")), None);
+        assert!(caps.first_probe("acme"));
+        assert!(!caps.first_probe("acme"));
+        assert!(caps.first_probe("globex"));
     }
 }

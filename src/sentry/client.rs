@@ -587,7 +587,12 @@ impl SentryClient {
         self.collect_pages(org, token, MEMBERS, &path, &[]).await
     }
 
-    /// Leaves a note on an issue (its activity shows it).
+    /// Leaves a note on an issue (its activity shows it). Sends the
+    /// documented `{"text": …}`; a server that rejects it (400/422) is
+    /// asked once with `{"data": {"text": …}}`, and whichever works is
+    /// remembered for the org. A server that takes neither, or has no
+    /// notes endpoint, is remembered as keeping no notes
+    /// ([`SentryError::Unsupported`]), and is not asked again.
     pub async fn add_note(
         &self,
         org: &str,
@@ -595,11 +600,38 @@ impl SentryClient {
         issue_id: &str,
         text: &str,
     ) -> Result<(), SentryError> {
+        const NOTES: SentryError = SentryError::Unsupported { what: "notes" };
+        if self.capabilities.lacks(org, Gap::Notes) {
+            return Err(NOTES);
+        }
         let path = format!("/issues/{issue_id}/comments/");
-        let body = serde_json::json!({ "text": text });
-        self.request(org, token, NOTE, Method::POST, &path, &[], Some(&body))
-            .await
-            .map(|_| ())
+        let data_first = self.capabilities.lacks(org, Gap::NoteDataBody);
+        let shapes = note_bodies(text, data_first);
+        let mut last = None;
+        for (attempt, body) in shapes.iter().enumerate() {
+            match self
+                .request(org, token, NOTE, Method::POST, &path, &[], Some(body))
+                .await
+            {
+                Ok(_) => {
+                    if attempt == 1
+                        && !data_first
+                        && self.capabilities.learn(org, Gap::NoteDataBody)
+                    {
+                        tracing::info!(org, "Sentry server takes notes as data.text");
+                    }
+                    return Ok(());
+                }
+                Err(e @ SentryError::BadRequest { .. }) => last = Some(e),
+                Err(SentryError::EndpointMissing { .. }) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if self.capabilities.learn(org, Gap::Notes) {
+            let detail = last.map(|e| e.to_string()).unwrap_or_default();
+            tracing::info!(org, %detail, "Sentry server keeps no notes from Slack");
+        }
+        Err(NOTES)
     }
 
     /// Every team of `org`.
@@ -900,6 +932,17 @@ impl SentryClient {
                 detail: detail(&body).unwrap_or_else(|| format!("HTTP {}", s.as_u16())),
             }),
         }
+    }
+}
+
+/// A note's body in both shapes servers take, the one to try first first.
+fn note_bodies(text: &str, data_first: bool) -> [Value; 2] {
+    let documented = serde_json::json!({ "text": text });
+    let wrapped = serde_json::json!({ "data": { "text": text } });
+    if data_first {
+        [wrapped, documented]
+    } else {
+        [documented, wrapped]
     }
 }
 

@@ -80,6 +80,14 @@ pub struct Issue {
     /// `new`, `regressed`, `escalating`, `ongoing`, `archived_*`.
     #[serde(default)]
     pub substatus: Option<String>,
+    /// Until when or in what it stays resolved or archived, as the server
+    /// keeps it (`statusDetails`, or `status_details` on some servers).
+    #[serde(
+        default,
+        alias = "status_details",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub status_details: Option<StatusDetails>,
     /// RFC 3339 timestamp of the first event.
     #[serde(default)]
     pub first_seen: Option<String>,
@@ -104,6 +112,32 @@ pub struct Issue {
     /// Event counts per period, like `{"24h": [[unix, count], …]}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<Value>,
+}
+
+/// The conditions of a resolved or archived issue, as the server reports
+/// them; each field in Sentry's camelCase or in snake_case.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusDetails {
+    /// Archived until this time, RFC 3339.
+    #[serde(default, alias = "ignore_until")]
+    pub ignore_until: Option<String>,
+    /// Archived for this many minutes (what a request sends; some servers echo it).
+    #[serde(
+        default,
+        alias = "ignore_duration",
+        deserialize_with = "opt_u64_lenient"
+    )]
+    pub ignore_duration: Option<u64>,
+    /// Archived until this many more events.
+    #[serde(default, alias = "ignore_count", deserialize_with = "opt_u64_lenient")]
+    pub ignore_count: Option<u64>,
+    /// Resolved in the next release.
+    #[serde(default, alias = "in_next_release")]
+    pub in_next_release: Option<bool>,
+    /// Resolved in this release.
+    #[serde(default, alias = "in_release")]
+    pub in_release: Option<String>,
 }
 
 /// The project summary embedded in an issue.
@@ -344,6 +378,7 @@ impl Issue {
             level: None,
             status: None,
             substatus: None,
+            status_details: None,
             first_seen: None,
             last_seen: None,
             count: None,

@@ -46,6 +46,9 @@ pub enum ActionId {
     Archive(Place),
     /// The overflow menu (option values: [`IssueAction`]).
     More(Place),
+    /// A compact list row's one menu, for the issue it names (option
+    /// values: [`IssueAction`] or [`show_value`]).
+    RowMenu(String),
     /// "Resolve in…", options loaded when it opens. A row's names its org.
     ResolveIn(Menu),
     /// "Assign…", options loaded as people type. A row's names its org.
@@ -92,6 +95,7 @@ impl ActionId {
             ActionId::Verb(place) => row("row_action:", place, "issue_action"),
             ActionId::Archive(place) => row("row_archive:", place, "issue_archive"),
             ActionId::More(place) => row("row_more:", place, "issue_more"),
+            ActionId::RowMenu(issue_id) => format!("row_menu:{issue_id}"),
             ActionId::Open(place) => row("open_in_sentry:", place, "open_in_sentry"),
             ActionId::ResolveIn(Menu::Card) => "issue_resolve_in".into(),
             ActionId::ResolveIn(Menu::Row { org, issue_id }) => {
@@ -150,6 +154,7 @@ impl ActionId {
                     "row_action" | "issue_menu" => ActionId::Verb(row_issue(rest)?),
                     "row_archive" => ActionId::Archive(row_issue(rest)?),
                     "row_more" => ActionId::More(row_issue(rest)?),
+                    "row_menu" => ActionId::RowMenu(is_issue_id(rest).then(|| rest.to_string())?),
                     "open_in_sentry" => ActionId::Open(row_issue(rest)?),
                     "row_resolve_in" => ActionId::ResolveIn(row_menu(rest)?),
                     "row_assign" => ActionId::Assign(row_menu(rest)?),
@@ -347,6 +352,18 @@ pub fn page_from_block_id(block_id: &str) -> Option<Rerun> {
     Rerun::decode(page)
 }
 
+/// The value of "Show the card" in a row's menu: `show:org:issue`.
+pub fn show_value(org: &str, issue_id: &str) -> String {
+    format!("show:{org}:{issue_id}")
+}
+
+/// (org, issue id) from a "Show the card" value, validated like block ids.
+pub fn parse_show(value: &str) -> Option<(String, String)> {
+    let (org, issue_id) = value.strip_prefix("show:")?.split_once(':')?;
+    let valid = crate::config::is_slug(org) && is_issue_id(issue_id);
+    valid.then(|| (org.to_string(), issue_id.to_string()))
+}
+
 /// The assignee menu's first option's value: the person who picks it.
 pub const ASSIGN_TO_ME: &str = "me";
 
@@ -417,6 +434,7 @@ mod tests {
             ActionId::Archive(row()),
             ActionId::More(Place::Card),
             ActionId::More(row()),
+            ActionId::RowMenu("4509123456".into()),
             ActionId::Open(Place::Card),
             ActionId::Open(row()),
             ActionId::ResolveIn(Menu::Card),
@@ -451,6 +469,25 @@ mod tests {
         ] {
             assert_eq!(ActionId::decode(forged), None, "{forged}");
         }
+    }
+
+    #[test]
+    fn show_values_round_trip_and_forged_ones_name_nothing() {
+        let value = show_value("acme", "4509123456");
+        assert_eq!(
+            parse_show(&value),
+            Some(("acme".into(), "4509123456".into()))
+        );
+        assert!(value.chars().count() <= 150);
+        for forged in [
+            "show:ac me:1",
+            "show:acme:4 2",
+            "show:acme",
+            "resolve:acme:1",
+        ] {
+            assert_eq!(parse_show(forged), None, "{forged}");
+        }
+        assert_eq!(IssueAction::parse(&value), None);
     }
 
     #[test]

@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use crate::slack::action::Place;
 use crate::slack::action::{
-    from_detail_block_id, page_from_block_id, parse_resolve_in, ActionId, IssueAction, IssueVerb,
-    Menu, Rerun,
+    from_detail_block_id, page_from_block_id, parse_resolve_in, parse_show, ActionId, IssueAction,
+    IssueVerb, Menu, Rerun,
 };
 
 /// Where the click happened, which decides how the message is redrawn.
@@ -181,6 +181,15 @@ pub enum Intent {
     Expand(Rerun),
     /// Change an issue in Sentry.
     IssueAction(ActionRequest),
+    /// Show a list row's issue as its full card, in place of the row.
+    ShowCard {
+        /// Org slug.
+        org: String,
+        /// Numeric issue id.
+        issue_id: String,
+        /// The list page the row is on, when its block id carries it.
+        page: Option<Rerun>,
+    },
     /// A link button or something the bot need not act on.
     Nothing,
 }
@@ -227,6 +236,14 @@ pub fn intent(action: &Action, shared: bool, message_ts: Option<&str>) -> Intent
         ActionId::Verb(Place::Row { .. })
         | ActionId::Archive(Place::Row { .. })
         | ActionId::More(Place::Row { .. }) => verb(row()),
+        ActionId::RowMenu(_) => match action.chosen_value().and_then(parse_show) {
+            Some((org, issue_id)) => Intent::ShowCard {
+                org,
+                issue_id,
+                page: page_from_block_id(&action.block_id),
+            },
+            None => verb(row()),
+        },
         ActionId::Assign(Menu::Card) => match card_issue() {
             Some((org, issue_id)) => assignment(action, org, issue_id, detail()),
             None => Intent::Nothing,

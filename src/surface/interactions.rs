@@ -10,7 +10,7 @@ use tracing::Instrument;
 use crate::commands::parse::parse;
 use crate::context::Context;
 use crate::context::Invocation;
-use crate::issues::answers::View;
+use crate::issues::answers::{show_row, View};
 use crate::slack::action::{from_detail_block_id, ActionId, Menu};
 use crate::slack::limits::MAX_BUTTON_VALUE;
 use crate::slack::payload::{intent, Intent, InteractionPayload};
@@ -150,6 +150,15 @@ async fn run_intent(ctx: &Context, intent: Intent, who: &Invocation) -> Reply {
             )),
         },
         Intent::IssueAction(request) => click::apply(ctx, who, &request).await,
+        Intent::ShowCard {
+            org,
+            issue_id,
+            page,
+        } => {
+            let mut reply = Reply::ephemeral(show_row(ctx, &org, &issue_id, page.as_ref()).await);
+            reply.replace_original = true;
+            reply
+        }
         Intent::Nothing => Reply::ephemeral(Message::mrkdwn("Nothing to do.")),
     }
 }

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use crate::issues::issue_text::snapshot;
 use crate::sentry::models::Issue;
 use crate::slack::action::IssueVerb;
 use crate::store::Snapshot;
@@ -126,8 +127,8 @@ pub(crate) fn done_phrase(change: &Change) -> String {
 /// The `status|assignee` an issue will have after `change`, so alerts changed
 /// from Slack are not reported again as changed in Sentry.
 pub(crate) fn snapshot_after(before: &Issue, change: &Change) -> Snapshot {
-    let status = before.status.clone().unwrap_or_else(|| "unresolved".into());
-    let assignee = before.assignee_actor().unwrap_or_default();
+    let now = snapshot(before);
+    let (status, assignee) = (now.status, now.assignee);
     let (status, assignee) = match change {
         Change::Verb(
             IssueVerb::Resolve | IssueVerb::ResolveNextRelease | IssueVerb::ResolveCurrentRelease,

@@ -6,18 +6,23 @@
 use crate::commands::parse::{parse, Command};
 use crate::context::Context;
 use crate::context::Invocation;
-use crate::issues::answers::{issue_in_org, issues, View};
+use crate::issues::answers::{issues, show_issue, View};
+use crate::issues::issue_text::snapshot;
 use crate::orgs::access::Actor;
 use crate::orgs::failures;
 use crate::orgs::grants::GrantError;
 use crate::orgs::issue_service::is_not_found;
+use crate::sentry::models::Issue;
+use crate::sentry::SentryError;
 use crate::slack::action::IssueVerb;
 use crate::slack::escape::escape_mrkdwn;
 use crate::slack::payload::{ActionRequest, Requested, Surface};
 use crate::slack::Message;
 use crate::slack::{Reply, Visibility};
-use crate::store::{now_ms, Activity, ActivityKind};
+use crate::store::{now_ms, Activity, ActivityKind, Snapshot};
 use crate::triage::change::{already, done_phrase, request_body, snapshot_after, Change};
+use crate::triage::outcome::{outcome, Outcome};
+use serde_json::Value;
 
 fn failure(message: Message) -> Reply {
     // Ephemeral and not replacing: the message stays as it was.
@@ -167,48 +172,64 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
         )));
     }
     let body = request_body(&change);
-    let result = ctx
+    let answer = match ctx
         .issues
         .update(&request.org, &request.issue_id, &body)
-        .await;
-    if let Err(e) = result {
-        record(ctx, who, request, &what, &format!("failed: {e}"));
-        return failure(explain(&e, &request.issue_id));
-    }
+        .await
+    {
+        Ok(answer) => answer,
+        Err(e) => {
+            record(ctx, who, request, &what, &format!("failed: {e}"));
+            return failure(explain(&e, &request.issue_id));
+        }
+    };
     // An alert changed from its own buttons is not reported again as
     // changed in Sentry: its new state is recorded at once (before the
-    // note), and the poller checks the stored state again before it
-    // announces a change (`poller::sync::redraw_if_changed`).
-    if let Surface::Detail {
-        message_ts: Some(ts),
-        ..
-    } = &request.surface
-    {
-        let snapshot = snapshot_after(&issue, &change);
-        if let Err(e) = ctx
-            .store
-            .set_snapshot_for_message(&who.channel_id, ts, &snapshot)
-            .await
-        {
-            tracing::warn!(error = %e, "could not record the alert's new state");
+    // read-back and the note), and the poller checks the stored state
+    // again before it announces a change (`alerts::sync`).
+    let alert_ts = match &request.surface {
+        Surface::Detail {
+            message_ts: Some(ts),
+            ..
+        } => Some(ts.as_str()),
+        _ => None,
+    };
+    let expected = snapshot_after(&issue, &change);
+    if let Some(ts) = alert_ts {
+        remember_state(ctx, &who.channel_id, ts, &expected).await;
+    }
+    // The server's own account of the change: the issue read back, or,
+    // when that read fails, its answer to the change over the issue as it was.
+    let after = match ctx.issues.get(&request.org, &request.issue_id).await {
+        Ok(after) => after,
+        Err(e) => {
+            tracing::info!(org = %request.org, issue = %request.issue_id, error = %e, "could not read the issue back; describing the server's answer");
+            as_answered(&issue, &answer)
+        }
+    };
+    if let Some(ts) = alert_ts {
+        let kept = snapshot(&after);
+        if kept != expected {
+            remember_state(ctx, &who.channel_id, ts, &kept).await;
         }
     }
-    record(ctx, who, request, &what, "ok");
+    let outcome = outcome(&change, &after);
+    record(ctx, who, request, &what, outcome_word(&outcome));
     if ctx.sentry_notes {
-        leave_note(ctx, who, request, &actor, &change).await;
+        leave_note(ctx, who, request, &actor, &change, &outcome).await;
     }
-    let phrase = escape_mrkdwn(&done_phrase(&change));
     let user = escape_mrkdwn(&who.user_id);
+    let said = status_sentence(&outcome, &user, None);
+    let said_of = status_sentence(&outcome, &user, Some(&name));
     match &request.surface {
         Surface::Detail { shared, .. } => {
             let view = View {
-                status_line: Some(format!(":white_check_mark: {phrase} by <@{user}> just now")),
+                status_line: Some(said),
                 // A message already in the channel has nothing to share.
                 in_channel: *shared,
                 ..View::default()
             };
-            // The redraw reads the issue from the org the click named, and no other.
-            let message = issue_in_org(ctx, &request.org, &request.issue_id, &view).await;
+            let message = show_issue(ctx, &request.org, &after, &view).await;
             Reply {
                 visibility: if *shared {
                     Visibility::InChannel
@@ -224,14 +245,12 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
             // List rows only ever come from `/sentry issues`; anything else
             // gets the plain confirmation.
             let Ok(Command::Issues { project, query }) = parse(&page.text) else {
-                return confirmation(&name, &phrase, &user);
+                return confirmation(&said_of);
             };
             let view = View {
                 cursor: page.cursor.clone(),
                 page: page.page,
-                status_line: Some(format!(
-                    ":white_check_mark: *{name}*: {phrase} by <@{user}> just now"
-                )),
+                status_line: Some(said_of),
                 fresh: true,
                 ..View::default()
             };
@@ -239,7 +258,68 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
             reply.replace_original = true;
             reply
         }
-        Surface::ListRow { page: None } => confirmation(&name, &phrase, &user),
+        Surface::ListRow { page: None } => confirmation(&said_of),
+    }
+}
+
+async fn remember_state(ctx: &Context, channel: &str, ts: &str, snapshot: &Snapshot) {
+    if let Err(e) = ctx
+        .store
+        .set_snapshot_for_message(channel, ts, snapshot)
+        .await
+    {
+        tracing::warn!(error = %e, "could not record the alert's new state");
+    }
+}
+
+/// `before` with the fields the server's answer to a change carries
+/// (`status`, `substatus`, `statusDetails`, `assignedTo`) laid over it.
+fn as_answered(before: &Issue, answer: &Value) -> Issue {
+    let (Ok(mut merged), Some(fields)) = (serde_json::to_value(before), answer.as_object()) else {
+        return before.clone();
+    };
+    // What was asked for is not in the answer unless the server kept it.
+    merged["statusDetails"] = Value::Null;
+    for (key, value) in fields {
+        let key = match key.as_str() {
+            "status_details" => "statusDetails",
+            "assigned_to" => "assignedTo",
+            other => other,
+        };
+        if matches!(key, "status" | "substatus" | "statusDetails" | "assignedTo") {
+            merged[key] = value.clone();
+        }
+    }
+    serde_json::from_value(merged).unwrap_or_else(|_| before.clone())
+}
+
+fn outcome_word(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Kept { .. } => "ok",
+        Outcome::Partly { .. } => "ok: details dropped by the server",
+        Outcome::NotShown { .. } => "accepted, not shown",
+    }
+}
+
+/// "Archived by <@U1> just now — this server keeps no expiry", after the
+/// issue's `name` (escaped) on lists; escaped mrkdwn.
+fn status_sentence(outcome: &Outcome, user: &str, name: Option<&str>) -> String {
+    let of = name.map(|n| format!("*{n}*: ")).unwrap_or_default();
+    match outcome {
+        Outcome::Kept { phrase } => format!(
+            ":white_check_mark: {of}{} by <@{user}> just now",
+            escape_mrkdwn(phrase)
+        ),
+        Outcome::Partly { phrase, caveat } => format!(
+            ":white_check_mark: {of}{} by <@{user}> just now — {}",
+            escape_mrkdwn(phrase),
+            escape_mrkdwn(caveat)
+        ),
+        Outcome::NotShown { asked, shows } => format!(
+            ":warning: {of}Sentry accepted “{}” from <@{user}>, but the issue still shows {}",
+            escape_mrkdwn(asked),
+            escape_mrkdwn(shows)
+        ),
     }
 }
 
@@ -252,6 +332,7 @@ async fn leave_note(
     request: &ActionRequest,
     actor: &Actor,
     change: &Change,
+    outcome: &Outcome,
 ) {
     let place = who
         .channel_name
@@ -261,17 +342,24 @@ async fn leave_note(
             || format!("channel {}", who.channel_id),
             |n| format!("#{n}"),
         );
-    let text = format!(
-        "{} from Slack by {} in {place}",
-        done_phrase(change),
-        actor.label()
-    );
-    if let Err(e) = ctx
+    let what = match outcome.phrase() {
+        Some(phrase) => phrase.to_string(),
+        None => format!("“{}” asked", done_phrase(change)),
+    };
+    let text = format!("{what} from Slack by {} in {place}", actor.label());
+    match ctx
         .issues
         .add_note(&request.org, &request.issue_id, &text)
         .await
     {
-        tracing::warn!(org = %request.org, issue = %request.issue_id, error = %e, "could not leave the note in Sentry; the change stands");
+        Ok(()) => {}
+        // Learned once and said by `/sentry orgs` and `whoami`.
+        Err(GrantError::Sentry(SentryError::Unsupported { .. })) => {
+            tracing::debug!(org = %request.org, "this server keeps no notes from Slack");
+        }
+        Err(e) => {
+            tracing::warn!(org = %request.org, issue = %request.issue_id, error = %e, "could not leave the note in Sentry; the change stands");
+        }
     }
 }
 
@@ -317,8 +405,6 @@ async fn assignable(ctx: &Context, org: &str, target: &str) -> Result<(), Messag
     }
 }
 
-fn confirmation(name: &str, phrase: &str, user: &str) -> Reply {
-    Reply::ephemeral(Message::mrkdwn(format!(
-        ":white_check_mark: *{name}*: {phrase} by <@{user}> just now."
-    )))
+fn confirmation(said: &str) -> Reply {
+    Reply::ephemeral(Message::mrkdwn(format!("{said}.")))
 }

@@ -22,7 +22,7 @@ async fn answer(app: &TestApp, command: &str) -> Value {
 fn rows(reply: &Value) -> Vec<String> {
     crate::support::list_rows(reply)
         .into_iter()
-        .map(|(text, _)| text["text"]["text"].as_str().unwrap().to_string())
+        .map(|row| row["text"]["text"].as_str().unwrap().to_string())
         .collect()
 }
 
@@ -95,7 +95,7 @@ async fn list_pages_detail_and_lookups(mode: Mode) {
             r.split("> ")
                 .nth(1)
                 .unwrap()
-                .split('\n')
+                .split(" · ")
                 .next()
                 .unwrap()
                 .to_string()
@@ -139,23 +139,43 @@ both_modes!(
 async fn buttons_change_the_issue(mode: Mode) {
     let app = acme_in(mode, Vec::new()).await;
     app.sentry.add_members("acme", 1);
+    // What the status line says is what the server kept: the compatible
+    // server takes the details of an archive or a release and drops them.
+    let said = |io: &'static str, compatible: &'static str| match mode {
+        Mode::SentryIo => io,
+        Mode::Compatible => compatible,
+    };
     let cases = [
         ("resolve", "resolved", "Resolved by <@U0ALICE>"),
         ("unresolve", "unresolved", "Unresolved by <@U0ALICE>"),
         (
             "archive_escalating",
             "ignored",
-            "Archived until escalating by <@U0ALICE>",
+            said(
+                "Archived until escalating by <@U0ALICE>",
+                "Archived by <@U0ALICE> just now — this server does not say until when",
+            ),
+        ),
+        (
+            "archive_1h",
+            "ignored",
+            said(
+                "Archived for 1 hour by <@U0ALICE>",
+                "Archived by <@U0ALICE> just now — this server keeps no expiry",
+            ),
         ),
         (
             "resolve_next",
             "resolved",
-            "Resolved in the next release by <@U0ALICE>",
+            said(
+                "Resolved in the next release by <@U0ALICE>",
+                "Resolved by <@U0ALICE> just now — this server resolved it now, not in the next release",
+            ),
         ),
     ];
     let id = app.sentry.add_issue("acme", "api", json!({}));
     for (code, status, line) in cases {
-        if code == "resolve_next" {
+        if code.starts_with("archive") || code == "resolve_next" {
             app.sentry
                 .update_issue(&id, json!({ "status": "unresolved" }));
         }
@@ -163,6 +183,16 @@ async fn buttons_change_the_issue(mode: Mode) {
         assert!(text(&reply).contains(line), "{code}: {}", text(&reply));
         assert_eq!(reply["replace_original"], true, "{code}");
         assert_eq!(app.sentry.issue(&id).unwrap()["status"], status, "{code}");
+    }
+    // The note in Sentry says no more than the server kept either.
+    let notes = app.sentry.notes(&id);
+    let last = notes.last().expect("notes were left");
+    match mode {
+        Mode::SentryIo => assert!(
+            last.starts_with("Resolved in the next release from Slack"),
+            "{last}"
+        ),
+        Mode::Compatible => assert!(last.starts_with("Resolved from Slack"), "{last}"),
     }
     let puts = app.sentry.put_bodies();
     assert_eq!(
@@ -210,6 +240,100 @@ async fn buttons_change_the_issue(mode: Mode) {
     }
 }
 both_modes!(buttons, buttons_change_the_issue);
+
+async fn notes_are_left_in_the_shape_the_server_takes(mode: Mode) {
+    let app = acme_in(mode, Vec::new()).await;
+    app.sentry.add_members("acme", 1);
+    let id = app.sentry.add_issue("acme", "api", json!({}));
+    let note_posts =
+        |app: &TestApp| calls_to(app, "POST", &format!("/api/0/issues/{id}/comments/"));
+
+    click(&app, menu(&id, "resolve")).await;
+    assert_eq!(
+        app.sentry.notes(&id).len(),
+        1,
+        "{:?}",
+        app.sentry.notes(&id)
+    );
+    // sentry.io takes the documented body at once; the compatible server
+    // refuses it (422) and takes {"data": {"text"}}, and that is remembered.
+    let first = note_posts(&app);
+    assert_eq!(first, if mode == Mode::SentryIo { 1 } else { 2 });
+    click(&app, menu(&id, "unresolve")).await;
+    assert_eq!(app.sentry.notes(&id).len(), 2);
+    assert_eq!(
+        note_posts(&app),
+        first + 1,
+        "the working shape is sent first"
+    );
+    let (_, rid) = app.command("whoami").await;
+    let me = text(&app.slack.wait_for_responses(&rid, 1).await[0]);
+    assert!(me.contains("you may act, notes name you."), "{me}");
+
+    // A server that keeps no notes in either shape: the change stands, the
+    // bot stops asking, and whoami and orgs say so instead of promising notes.
+    app.sentry.refuse_notes(true);
+    let reply = click(&app, menu(&id, "resolve")).await;
+    assert!(
+        text(&reply).contains("Resolved by <@U0ALICE>"),
+        "{}",
+        text(&reply)
+    );
+    assert_eq!(app.sentry.issue(&id).unwrap()["status"], "resolved");
+    let refused = note_posts(&app);
+    assert_eq!(refused, first + 3, "each shape tried once");
+    click(&app, menu(&id, "unresolve")).await;
+    assert_eq!(note_posts(&app), refused, "not asked again");
+    assert_eq!(app.sentry.notes(&id).len(), 2);
+    let (_, rid) = app.command("whoami").await;
+    let me = text(&app.slack.wait_for_responses(&rid, 1).await[0]);
+    assert!(
+        me.contains("this server does not keep notes from Slack"),
+        "{me}"
+    );
+    assert!(!me.contains("notes name you"), "{me}");
+    let orgs = text(&answer(&app, "orgs").await);
+    assert!(orgs.contains("no notes from Slack"), "{orgs}");
+}
+both_modes!(notes, notes_are_left_in_the_shape_the_server_takes);
+
+async fn the_first_look_at_orgs_lists_the_servers_gaps(mode: Mode) {
+    let app = acme_in(mode, Vec::new()).await;
+    app.sentry.add_issue("acme", "api", json!({}));
+    // Nothing has been asked of Sentry yet: /sentry orgs probes, read-only.
+    let orgs = text(&answer(&app, "orgs").await);
+    let puts = app
+        .sentry
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .count();
+    assert_eq!(puts, 0, "the probe only reads");
+    match mode {
+        Mode::SentryIo => assert!(!orgs.contains("compatible server"), "{orgs}"),
+        Mode::Compatible => {
+            for gap in [
+                "compatible server:",
+                "issues read by id only",
+                "latest events by issue id only",
+                "event lists by issue id only",
+                "no sort=date",
+                "no short-ID lookup",
+            ] {
+                assert!(orgs.contains(gap), "{gap}: {orgs}");
+            }
+        }
+    }
+    // Once per org: a second look asks Sentry nothing new about its gaps.
+    let before = app.sentry.requests().len();
+    answer(&app, "orgs").await;
+    let issue_calls = app.sentry.requests()[before..]
+        .iter()
+        .filter(|r| r.path.contains("/issues/") || r.path.contains("/shortids/"))
+        .count();
+    assert_eq!(issue_calls, 0);
+}
+both_modes!(first_look, the_first_look_at_orgs_lists_the_servers_gaps);
 
 async fn subscribe_then_alert(mode: Mode) {
     let app = acme_in(mode, Vec::new()).await;

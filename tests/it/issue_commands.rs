@@ -85,7 +85,7 @@ async fn ten_per_page_with_a_next_page(mode: Mode) {
     let rows = crate::support::list_rows(&reply);
     assert_eq!(rows.len(), 10);
     // Newest activity first: the last one added was seen last.
-    let first = rows[0].0["text"]["text"].as_str().unwrap();
+    let first = rows[0]["text"]["text"].as_str().unwrap();
     let newest = app.sentry.issue(&(4_509_000_025u64).to_string()).unwrap();
     assert!(
         first.starts_with(":red_circle: <https://acme.sentry.io/issues/4509000025/|*"),
@@ -99,17 +99,20 @@ async fn ten_per_page_with_a_next_page(mode: Mode) {
         "{first}"
     );
     assert!(
-        first.contains("\n124 events · 3 users · last seen "),
+        first.contains("TypeError number 24 · 124 events · 3 users · last seen "),
         "{first}"
     );
-    // Each row has the card's actions.
-    assert_eq!(rows[0].1["elements"][0]["text"]["text"], "Resolve");
-    assert_eq!(rows[0].1["elements"][0]["value"], "resolve:acme:4509000025");
+    // Each row is one line with one menu; Resolve comes first.
+    let menu = &rows[0]["accessory"];
+    assert_eq!(menu["type"], "overflow");
+    assert_eq!(menu["options"][0]["text"]["text"], "Resolve");
+    assert_eq!(menu["options"][0]["value"], "resolve:acme:4509000025");
+    assert!(!first.contains('\n'), "{first}");
     assert_eq!(
-        rows[0].1["elements"][1]["placeholder"]["text"],
-        "Resolve in…"
+        reply["blocks"].as_array().unwrap().len(),
+        12,
+        "header, ten rows, footer"
     );
-    assert_eq!(rows[0].1["elements"][2]["placeholder"]["text"], "Archive…");
     assert!(!all_text(&reply).contains("resolved one"));
     assert!(!all_text(&reply).contains("not in api"));
 
@@ -473,13 +476,13 @@ async fn identical_lists_in_an_incident_are_answered_from_one_sentry_call() {
 
     // A change is never hidden by the shared page: a row click redraws from Sentry.
     let reply = answer(&app, "issues api").await;
-    let (_, row_actions) = crate::support::list_rows(&reply).remove(0);
+    let row = crate::support::list_rows(&reply).remove(0);
     let (url, rid) = app.slack.response_url();
     let payload = json!({
         "type": "block_actions", "user": { "id": "U0ALICE" }, "team": { "id": "T0ACME" },
         "channel": { "id": "C0ALERTS" }, "container": { "type": "message", "is_ephemeral": true },
         "response_url": url,
-        "actions": [crate::support::row_click(&row_actions)]
+        "actions": [crate::support::row_pick(&row, "resolve:")]
     });
     app.interact(&payload).await;
     let redrawn = app.slack.wait_for_responses(&rid, 1).await.remove(0);

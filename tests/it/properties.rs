@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use sentry_slack_bot::commands::parse::parse;
 use sentry_slack_bot::config::is_slug;
 use sentry_slack_bot::issues::card::{issue_card, Card, Controls};
-use sentry_slack_bot::issues::list::{issue_page, IssuePage};
+use sentry_slack_bot::issues::list::{issue_page, Expanded, IssuePage};
 use sentry_slack_bot::sentry::models::{Event, Issue};
 use sentry_slack_bot::sentry::pagination::{next_cursor, parse_link_header};
 use sentry_slack_bot::slack::action::{parse_resolve_in, IssueAction, IssueVerb, Rerun};
@@ -35,6 +35,7 @@ fn action_value() -> impl Strategy<Value = String> {
         "(user|team):[a-z0-9]{0,8}",
         Just("me".to_string()),
         "rel:[a-z0-9-]{0,12}:[0-9A-Za-z]{0,12}:.{0,40}",
+        "show:[a-z0-9- ]{0,12}:[0-9A-Za-z ]{0,12}",
         "[a-z]{0,8}:[a-z0-9<>@!:]{0,16}",
         ".{0,120}",
     ]
@@ -48,7 +49,7 @@ fn action_id() -> impl Strategy<Value = String> {
         Just("share".to_string()),
         Just("assign".to_string()),
         Just("issue_resolve_in".to_string()),
-        "row_(action|archive|more):[0-9]{1,12}",
+        "row_(action|archive|more|menu):[0-9]{1,12}",
         "row_(assign|resolve_in):[a-z0-9-]{0,12}:[0-9A-Za-z]{0,12}",
         "expand(:[0-9]{1,2})?",
         "issue_menu:[0-9a-z|]{0,12}",
@@ -129,6 +130,12 @@ proptest! {
             Intent::Page(rerun) | Intent::Share(rerun) | Intent::Expand(rerun) => {
                 prop_assert_eq!(Some(rerun), Rerun::decode(&value));
             }
+            Intent::ShowCard { org, issue_id, .. } => {
+                prop_assert!(action_id.starts_with("row_menu:"));
+                prop_assert!(is_slug(&org), "org {:?}", org);
+                prop_assert!(!issue_id.is_empty() && issue_id.chars().all(|c| c.is_ascii_alphanumeric()));
+                prop_assert_eq!(value, format!("show:{org}:{issue_id}"));
+            }
             Intent::Nothing => {}
         }
     }
@@ -167,6 +174,7 @@ proptest! {
         let page = issue_page(&IssuePage {
             org: "acme", project: "api", query: &query, issues: &issues, page: 1,
             next: None, share: None, this_page: None, status_line: None, controls: Controls::ALL,
+            expanded: Some(Expanded { issue_id: "0", event: None }),
         });
         // Every fact an event can carry is hostile too.
         let event: Event = serde_json::from_value(json!({

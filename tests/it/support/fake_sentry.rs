@@ -16,7 +16,8 @@
 //! opaque base64 cursors, no short-ID endpoint, an HTML 500 from the
 //! org-scoped latest event, issues without `assignedTo`/`substatus`/
 //! `priority`/`statusDetails`, partial snake_case PUT answers, assignment
-//! answering 500, `[]` for unknown projects, and no rate-limit headers.
+//! answering 500, `[]` for unknown projects, notes taken only as
+//! `{"data": {"text"}}` (422 otherwise), and no rate-limit headers.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -112,6 +113,8 @@ struct Inner {
     mode: Mode,
     /// Notes are refused with a 500.
     fail_notes: bool,
+    /// Notes are refused in every shape (a server that keeps none).
+    refuse_notes: bool,
     orgs: Vec<Org>,
     /// token → (org slug, scopes)
     tokens: HashMap<String, (String, Vec<String>)>,
@@ -158,6 +161,7 @@ impl FakeSentry {
         let inner = Arc::new(Mutex::new(Inner {
             mode,
             fail_notes: false,
+            refuse_notes: false,
             orgs: Vec::new(),
             tokens: HashMap::new(),
             faults: VecDeque::new(),
@@ -406,6 +410,12 @@ impl FakeSentry {
     /// Refuses notes with a 500 from now on (or accepts them again).
     pub fn fail_notes(&self, fail: bool) {
         self.inner.lock().unwrap().fail_notes = fail;
+    }
+
+    /// Refuses notes in every shape with a 400/422 from now on, as a
+    /// server without notes does (or accepts them again).
+    pub fn refuse_notes(&self, refuse: bool) {
+        self.inner.lock().unwrap().refuse_notes = refuse;
     }
 
     /// The notes left on issue `id`, oldest first.
@@ -941,6 +951,7 @@ fn answer(
             let Some(changes) = body.as_object() else {
                 return detail(StatusCode::BAD_REQUEST, "body must be a JSON object");
             };
+            let latest_release = org.releases.first().map(|r| r["version"].clone());
             for (k, v) in changes {
                 if k == "assignedTo" {
                     let assignee = v
@@ -948,16 +959,26 @@ fn answer(
                         .and_then(|a| a.split_once(':'))
                         .map(|(kind, id)| json!({ "type": kind, "id": id, "name": id }));
                     issue["assignedTo"] = assignee.unwrap_or(Value::Null);
-                } else {
+                } else if k != "statusDetails" {
                     issue[k] = v.clone();
                 }
+            }
+            if changes.contains_key("status") {
+                // sentry.io keeps the conditions as it renders them (an
+                // expiry time, not the minutes asked); the compatible
+                // server takes them and keeps none.
+                issue["statusDetails"] = if compatible {
+                    json!({})
+                } else {
+                    kept_details(&body["statusDetails"], latest_release)
+                };
             }
             if compatible {
                 // Partial and snake_case, as some compatible servers answer.
                 return ok_json(json!({ "status": issue["status"], "status_details": {} }));
             }
             let mut echo = changes.clone();
-            echo.entry("statusDetails").or_insert(json!({}));
+            echo.insert("statusDetails".into(), issue["statusDetails"].clone());
             ok_json(Value::Object(echo))
         }
         (&Method::POST, ["issues", _, "comments"]) if inner.fail_notes => {
@@ -970,7 +991,20 @@ fn answer(
                     "The requested resource does not exist",
                 );
             }
-            let text = body["text"].as_str().unwrap_or_default().to_string();
+            // sentry.io takes `{"text"}` and answers 400 otherwise; the
+            // compatible server takes only `{"data": {"text"}}`, with 422.
+            let (text, refusal) = if compatible {
+                (
+                    body["data"]["text"].as_str(),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+            } else {
+                (body["text"].as_str(), StatusCode::BAD_REQUEST)
+            };
+            let Some(text) = text.filter(|_| !inner.refuse_notes) else {
+                return detail(refusal, "text: This field is required.");
+            };
+            let text = text.to_string();
             org.notes.push((id.to_string(), text.clone()));
             (
                 StatusCode::CREATED,
@@ -1106,6 +1140,37 @@ fn compatible_deviation(
         }
         _ => None,
     }
+}
+
+/// `statusDetails` as sentry.io keeps and serves them after a change asking
+/// for `asked`: an archive's minutes become an `ignoreUntil` time, and
+/// "latest" the newest release's version.
+fn kept_details(asked: &Value, latest_release: Option<Value>) -> Value {
+    let mut kept = serde_json::Map::new();
+    if let Some(minutes) = asked["ignoreDuration"].as_u64() {
+        let until = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(minutes as i64);
+        kept.insert("ignoreUntil".into(), json!(until.to_string()));
+    }
+    if let Some(count) = asked["ignoreCount"].as_u64() {
+        kept.insert("ignoreCount".into(), json!(count));
+        kept.insert("ignoreWindow".into(), Value::Null);
+    }
+    if asked["inNextRelease"] == true {
+        kept.insert("inNextRelease".into(), json!(true));
+    }
+    match asked["inRelease"].as_str() {
+        Some("latest") => {
+            kept.insert(
+                "inRelease".into(),
+                latest_release.unwrap_or_else(|| json!("latest")),
+            );
+        }
+        Some(version) => {
+            kept.insert("inRelease".into(), json!(version));
+        }
+        None => {}
+    }
+    Value::Object(kept)
 }
 
 /// An issue as the server sends it: compatible servers leave fields out.

@@ -49,31 +49,37 @@ pub fn action_element<'a>(
         .find(|e| e["action_id"] == action_id)
 }
 
-/// The rows of an issue list: each row's text section and the actions
-/// block under it (whose block id, `r…`, names the row's page).
-#[allow(dead_code)]
-pub fn list_rows(reply: &serde_json::Value) -> Vec<(serde_json::Value, serde_json::Value)> {
-    let blocks = reply["blocks"].as_array().cloned().unwrap_or_default();
-    blocks
-        .windows(2)
-        .filter(|pair| {
-            pair[0]["type"] == "section"
-                && pair[1]["type"] == "actions"
-                && pair[1]["block_id"]
+/// The rows of an issue list: one section each, with its one menu.
+pub fn list_rows(reply: &serde_json::Value) -> Vec<serde_json::Value> {
+    reply["blocks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|block| {
+            block["type"] == "section"
+                && block["accessory"]["type"] == "overflow"
+                && block["block_id"]
                     .as_str()
                     .is_some_and(|id| id.starts_with('r'))
         })
-        .map(|pair| (pair[0].clone(), pair[1].clone()))
         .collect()
 }
 
-/// A click on a list row's main button (Resolve or Unresolve), as Slack sends it.
+/// A pick in a list row's menu of the option whose value starts with
+/// `prefix` (`resolve:`, `show:`, …), as Slack sends it.
 #[allow(dead_code)]
-pub fn row_click(actions: &serde_json::Value) -> serde_json::Value {
-    let button = &actions["elements"][0];
+pub fn row_pick(row: &serde_json::Value, prefix: &str) -> serde_json::Value {
+    let menu = &row["accessory"];
+    let option = menu["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["value"].as_str().unwrap().starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in the row's menu: {menu}"));
     serde_json::json!({
-        "action_id": button["action_id"], "block_id": actions["block_id"],
-        "type": "button", "value": button["value"]
+        "action_id": menu["action_id"], "block_id": row["block_id"],
+        "type": "overflow", "selected_option": option
     })
 }
 

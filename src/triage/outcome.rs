@@ -1,0 +1,294 @@
+//! What a change did, read from the issue as the server reports it after
+//! the change, not from what was asked: a server may accept "archive for
+//! 1 hour" and keep no expiry, or "resolve in the next release" and
+//! resolve now. Pure: the words never claim a detail the server did not
+//! confirm.
+
+use crate::sentry::models::{Issue, StatusDetails};
+use crate::slack::action::IssueVerb;
+use crate::triage::change::{done_phrase, Change};
+
+/// A change as the server kept it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The issue stands as asked: "Archived for 1 hour".
+    Kept {
+        /// The past-tense phrase, with only confirmed details.
+        phrase: String,
+    },
+    /// The status changed, but a detail asked for was dropped.
+    Partly {
+        /// What the server confirmed: "Archived".
+        phrase: String,
+        /// What it dropped, in words: "this server keeps no expiry".
+        caveat: &'static str,
+    },
+    /// The server accepted the request but the issue does not show it.
+    NotShown {
+        /// What was asked, like "Resolve".
+        asked: String,
+        /// What the issue shows instead, like "unresolved".
+        shows: String,
+    },
+}
+
+impl Outcome {
+    /// The phrase for notes and status lines: what the issue now is.
+    pub(crate) fn phrase(&self) -> Option<&str> {
+        match self {
+            Outcome::Kept { phrase } | Outcome::Partly { phrase, .. } => Some(phrase),
+            Outcome::NotShown { .. } => None,
+        }
+    }
+}
+
+/// The outcome of `change`, from the issue read back after it.
+pub(crate) fn outcome(change: &Change, after: &Issue) -> Outcome {
+    let status = after.status.as_deref().unwrap_or("unresolved");
+    let details = after.status_details.clone().unwrap_or_default();
+    let kept = |phrase: String| Outcome::Kept { phrase };
+    let partly = |phrase: &str, caveat| Outcome::Partly {
+        phrase: phrase.to_string(),
+        caveat,
+    };
+    let not_shown = |shows: String| Outcome::NotShown {
+        asked: asked(change),
+        shows,
+    };
+    let resolved = status == "resolved";
+    let archived = matches!(status, "ignored" | "muted" | "archived");
+    match change {
+        Change::Verb(IssueVerb::Resolve) if resolved => kept("Resolved".into()),
+        Change::Verb(IssueVerb::ResolveNextRelease) if resolved => {
+            if details.in_next_release == Some(true) {
+                kept(done_phrase(change))
+            } else {
+                partly(
+                    "Resolved",
+                    "this server resolved it now, not in the next release",
+                )
+            }
+        }
+        Change::Verb(IssueVerb::ResolveCurrentRelease) | Change::ResolveIn { .. } if resolved => {
+            match details.in_release.as_deref().filter(|r| !r.is_empty()) {
+                Some("latest") => kept("Resolved in the current release".into()),
+                Some(release) => kept(format!("Resolved in {release}")),
+                None => partly("Resolved", "this server resolved it now, not in a release"),
+            }
+        }
+        Change::Verb(IssueVerb::Unresolve) if !resolved && !archived => kept("Unresolved".into()),
+        Change::Verb(IssueVerb::ArchiveForever) if archived => kept(done_phrase(change)),
+        Change::Verb(IssueVerb::ArchiveUntilEscalating) if archived => {
+            if after.substatus.as_deref() == Some("archived_until_escalating") {
+                kept(done_phrase(change))
+            } else {
+                partly("Archived", "this server does not say until when")
+            }
+        }
+        Change::Verb(IssueVerb::Archive1h | IssueVerb::Archive24h | IssueVerb::Archive1w)
+            if archived =>
+        {
+            if has_expiry(&details) {
+                kept(done_phrase(change))
+            } else {
+                partly("Archived", "this server keeps no expiry")
+            }
+        }
+        Change::Verb(IssueVerb::Archive100Events) if archived => match details.ignore_count {
+            Some(count) if count > 0 => kept(format!(
+                "Archived until {} more events",
+                crate::issues::card::thousands(count)
+            )),
+            _ => partly("Archived", "this server keeps no event count"),
+        },
+        Change::Verb(IssueVerb::Unassign) if after.assigned_to.is_none() => {
+            kept("Unassigned".into())
+        }
+        Change::AssignTo { actor, .. } if after.assignee_actor().as_deref() == Some(actor) => {
+            kept(done_phrase(change))
+        }
+        // Resolved to a person before anything is sent.
+        Change::Verb(IssueVerb::AssignToMe) => kept(done_phrase(change)),
+        Change::Verb(IssueVerb::Unassign) | Change::AssignTo { .. } => not_shown(
+            match after.assigned_to.as_ref().and_then(|a| a.name.clone()) {
+                Some(name) => format!("assigned to {name}"),
+                None if after.assigned_to.is_some() => "assigned to someone else".into(),
+                None => "unassigned".into(),
+            },
+        ),
+        _ => not_shown(shown_status(status).into()),
+    }
+}
+
+fn has_expiry(details: &StatusDetails) -> bool {
+    details
+        .ignore_until
+        .as_deref()
+        .is_some_and(|u| !u.is_empty())
+        || details.ignore_duration.is_some_and(|d| d > 0)
+}
+
+/// What was asked, as the menu said it.
+fn asked(change: &Change) -> String {
+    match change {
+        Change::Verb(verb) => verb.label().to_string(),
+        Change::AssignTo { name, .. } => format!("Assign to {name}"),
+        Change::ResolveIn { version } => format!("Resolve in {version}"),
+    }
+}
+
+fn shown_status(status: &str) -> &str {
+    match status {
+        "ignored" | "muted" => "archived",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn issue(value: Value) -> Issue {
+        let mut base = json!({ "id": "1", "title": "t" });
+        for (k, v) in value.as_object().unwrap() {
+            base[k] = v.clone();
+        }
+        serde_json::from_value(base).unwrap()
+    }
+
+    fn verb(v: IssueVerb) -> Change {
+        Change::Verb(v)
+    }
+
+    #[test]
+    fn details_the_server_kept_are_said_and_dropped_ones_are_not() {
+        let until = issue(
+            json!({ "status": "ignored", "substatus": "archived_until_condition_met",
+            "statusDetails": { "ignoreUntil": "2026-12-03T13:00:00Z" } }),
+        );
+        assert_eq!(
+            outcome(&verb(IssueVerb::Archive1h), &until),
+            Outcome::Kept {
+                phrase: "Archived for 1 hour".into()
+            }
+        );
+        // A compatible server: archived, with no statusDetails at all.
+        let bare = issue(json!({ "status": "ignored" }));
+        for v in [
+            IssueVerb::Archive1h,
+            IssueVerb::Archive24h,
+            IssueVerb::Archive1w,
+        ] {
+            assert_eq!(
+                outcome(&verb(v), &bare),
+                Outcome::Partly {
+                    phrase: "Archived".into(),
+                    caveat: "this server keeps no expiry"
+                },
+                "{v:?}"
+            );
+        }
+        assert_eq!(
+            outcome(&verb(IssueVerb::Archive100Events), &bare).phrase(),
+            Some("Archived")
+        );
+        let counted =
+            issue(json!({ "status": "ignored", "status_details": { "ignore_count": 100 } }));
+        assert_eq!(
+            outcome(&verb(IssueVerb::Archive100Events), &counted).phrase(),
+            Some("Archived until 100 more events")
+        );
+        assert_eq!(
+            outcome(&verb(IssueVerb::ArchiveUntilEscalating), &bare),
+            Outcome::Partly {
+                phrase: "Archived".into(),
+                caveat: "this server does not say until when"
+            }
+        );
+        assert_eq!(
+            outcome(&verb(IssueVerb::ArchiveForever), &bare).phrase(),
+            Some("Archived forever")
+        );
+    }
+
+    #[test]
+    fn releases_are_named_only_when_the_server_keeps_them() {
+        let next =
+            issue(json!({ "status": "resolved", "statusDetails": { "inNextRelease": true } }));
+        assert_eq!(
+            outcome(&verb(IssueVerb::ResolveNextRelease), &next).phrase(),
+            Some("Resolved in the next release")
+        );
+        let now = issue(json!({ "status": "resolved", "statusDetails": {} }));
+        assert_eq!(
+            outcome(&verb(IssueVerb::ResolveNextRelease), &now),
+            Outcome::Partly {
+                phrase: "Resolved".into(),
+                caveat: "this server resolved it now, not in the next release"
+            }
+        );
+        let release =
+            issue(json!({ "status": "resolved", "statusDetails": { "inRelease": "api@1.4.2" } }));
+        assert_eq!(
+            outcome(&verb(IssueVerb::ResolveCurrentRelease), &release).phrase(),
+            Some("Resolved in api@1.4.2")
+        );
+        let chosen = Change::ResolveIn {
+            version: "api@1.4.2".into(),
+        };
+        assert_eq!(
+            outcome(&chosen, &now).phrase(),
+            Some("Resolved"),
+            "no release kept, none named"
+        );
+    }
+
+    #[test]
+    fn a_change_the_issue_does_not_show_says_what_it_shows() {
+        let open = issue(json!({ "status": "unresolved" }));
+        assert_eq!(
+            outcome(&verb(IssueVerb::Resolve), &open),
+            Outcome::NotShown {
+                asked: "Resolve".into(),
+                shows: "unresolved".into()
+            }
+        );
+        assert_eq!(
+            outcome(
+                &verb(IssueVerb::Unresolve),
+                &issue(json!({ "status": "ignored" }))
+            ),
+            Outcome::NotShown {
+                asked: "Unresolve".into(),
+                shows: "archived".into()
+            }
+        );
+        let assign = Change::AssignTo {
+            actor: "user:42".into(),
+            name: "Alice".into(),
+        };
+        assert_eq!(
+            outcome(&assign, &open),
+            Outcome::NotShown {
+                asked: "Assign to Alice".into(),
+                shows: "unassigned".into()
+            }
+        );
+        let assigned = issue(
+            json!({ "status": "unresolved", "assignedTo": { "type": "user", "id": "42", "name": "Alice" } }),
+        );
+        assert_eq!(
+            outcome(&assign, &assigned).phrase(),
+            Some("Assigned to Alice")
+        );
+        assert_eq!(
+            outcome(
+                &verb(IssueVerb::Resolve),
+                &issue(json!({ "status": "resolved" }))
+            )
+            .phrase(),
+            Some("Resolved")
+        );
+    }
+}
