@@ -104,9 +104,12 @@ pub(crate) fn sentry_error(error: &SentryError) -> Message {
             ":red_circle: Sentry rejected the token. A workspace admin can run `/sentry link` to connect the org again."
                 .to_string()
         }
+        // Re-linking only asks for the scopes TAPAUTH_SCOPES lists, so the
+        // advice names the setting as well as the command.
         SentryError::Forbidden { scope } => format!(
-            ":no_entry: The Sentry connection lacks the `{scope}` scope this needs. A workspace admin can run \
-             `/sentry link` and approve `{scope}`."
+            ":no_entry: The Sentry connection lacks the `{scope}` scope this needs. A workspace admin can add \
+             `{scope}` to `TAPAUTH_SCOPES` on the server and run `/sentry link` to approve it; with a static \
+             token, replace `SENTRY_AUTH_TOKEN` with one that has it."
         ),
         SentryError::NotFound { what } => format!(
             ":mag: Sentry has no such {what}, or the connection cannot see it."
@@ -191,6 +194,8 @@ mod tests {
         })
         .text;
         assert!(text.contains("`event:write`"));
+        assert!(text.contains("to `TAPAUTH_SCOPES`"), "{text}");
+        assert!(text.contains("`SENTRY_AUTH_TOKEN`"), "{text}");
         let until = std::time::SystemTime::now() + std::time::Duration::from_secs(30);
         let text = sentry_error(&SentryError::RateLimited { until }).text;
         assert!(

@@ -282,3 +282,18 @@ async fn no_capability_reaches_the_log_on_any_failure_path() {
     }
     assert!(logs.contains("connection"), "the failures are logged");
 }
+
+#[tokio::test]
+async fn whoami_names_a_member_without_a_name_by_email() {
+    let app = acme_under("members").await;
+    // A Sentry member whose name and user name are blank.
+    app.sentry
+        .add_member("acme", "100002", " ", "admin@acme.test");
+    let (_, rid) = app.command_as("U0ADMIN", "whoami").await;
+    let me = text(&app.slack.wait_for_responses(&rid, 1).await[0]);
+    assert!(
+        me.contains("*acme*: you are *admin@acme.test* in Sentry; you may act, notes name you."),
+        "{me}"
+    );
+    assert!(!me.contains("**"), "no empty bold name: {me}");
+}

@@ -547,6 +547,34 @@ async fn a_row_menu_in_a_list_redraws_the_page_with_a_status_line() {
         "the resolved issue leaves the unresolved list: {text}"
     );
     assert!(text.contains("Second problem"));
+
+    // Lists drawn before rows were compact still work: their Resolve
+    // button (`row_action:<id>` in a row block naming the page) redraws the list.
+    let second = crate::support::list_rows(&reply)
+        .into_iter()
+        .find(|row| {
+            row["text"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("Second problem"))
+        })
+        .unwrap();
+    let second_id = second["accessory"]["action_id"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("row_menu:")
+        .to_string();
+    let old = json!({ "action_id": format!("row_action:{second_id}"), "block_id": second["block_id"],
+        "type": "button", "value": format!("resolve:acme:{second_id}") });
+    let response_id = click_detail(&app, "U0ALICE", old).await;
+    let reply = app
+        .slack
+        .wait_for_responses(&response_id, 1)
+        .await
+        .remove(0);
+    let text = all_text(&reply);
+    assert!(text.contains(": Resolved by <@U0ALICE> just now"), "{text}");
+    assert!(text.contains("No issues in *acme/api*"), "{text}");
+    assert_eq!(app.sentry.issue(&second_id).unwrap()["status"], "resolved");
 }
 
 #[tokio::test]
