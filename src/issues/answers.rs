@@ -430,7 +430,14 @@ pub(crate) async fn show_row(
     page: Option<&Rerun>,
 ) -> Message {
     if let Some(page) = page {
-        if let Ok(Command::Issues { project, query }) = parse(&page.text) {
+        // The page is drawn only when it is of the org the value names.
+        let list = match parse(&page.text) {
+            Ok(Command::Issues { project, query }) if project.org.as_deref() == Some(org) => {
+                Some((project, query))
+            }
+            _ => None,
+        };
+        if let Some((project, query)) = list {
             let view = View {
                 cursor: page.cursor.clone(),
                 page: page.page,

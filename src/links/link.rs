@@ -160,12 +160,11 @@ pub(crate) async fn unlink(ctx: &Context, who: &Invocation, org: &str) -> Reply 
 pub(crate) async fn orgs(ctx: &Context) -> Reply {
     match ctx.issues.linked_orgs().await {
         Ok(orgs) => {
-            let mut listed = Vec::with_capacity(orgs.len());
-            for org in orgs {
-                let gaps = ctx.issues.gaps_probed(&org.org).await;
-                listed.push((org, gaps));
-            }
-            let orgs = listed;
+            // Orgs are probed side by side, so a slow one does not hold up the rest.
+            let gaps =
+                futures_util::future::join_all(orgs.iter().map(|o| ctx.issues.gaps_probed(&o.org)))
+                    .await;
+            let orgs: Vec<_> = orgs.into_iter().zip(gaps).collect();
             let now = crate::store::now_ms();
             let webhooks = match ctx.store.webhook_arrivals().await {
                 Ok(arrivals) => arrivals

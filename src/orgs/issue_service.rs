@@ -361,13 +361,15 @@ impl IssueService {
         Ok(self.gaps(org))
     }
 
-    /// What `org`'s server lacks, probed once per process on first use so
-    /// the first look is complete; a probe that fails is logged and what
-    /// is known is returned.
+    /// What `org`'s server lacks, probed on first use so the first look is
+    /// complete; a probe that fails is logged, what is known is returned,
+    /// and the next look probes again.
     pub async fn gaps_probed(&self, org: &str) -> Vec<Gap> {
-        if self.sentry.capabilities().first_probe(org) {
-            if let Err(e) = self.probe(org).await {
-                tracing::info!(org, error = %e, "could not probe the Sentry server");
+        let caps = self.sentry.capabilities();
+        if !caps.probed(org) {
+            match self.probe(org).await {
+                Ok(_) => caps.mark_probed(org),
+                Err(e) => tracing::info!(org, error = %e, "could not probe the Sentry server"),
             }
         }
         self.gaps(org)

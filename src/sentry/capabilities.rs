@@ -64,6 +64,13 @@ impl Gap {
         }
     }
 
+    /// Whether the gap is a server answering a documented call in another
+    /// way (a path, a sort, a body shape), which marks it as a server that
+    /// strays from the docs; features it lacks do not.
+    pub fn is_routing_deviation(self) -> bool {
+        !matches!(self, Gap::Assignment | Gap::Notes)
+    }
+
     /// Whether the gap is a feature people miss, not just another path.
     pub fn is_missing_feature(self) -> bool {
         matches!(self, Gap::ShortIdLookup | Gap::Assignment | Gap::Notes)
@@ -99,13 +106,21 @@ impl Capabilities {
         true
     }
 
-    /// Marks `org`'s server as probed; true the first time, so the
-    /// read-only probe runs once per org per process.
-    pub fn first_probe(&self, org: &str) -> bool {
+    /// Whether `org`'s server has been probed to the end in this process.
+    pub fn probed(&self, org: &str) -> bool {
         self.probed
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(org.to_string())
+            .contains(org)
+    }
+
+    /// Remembers that a probe of `org`'s server finished, so it is not
+    /// probed again; a probe that failed leaves it to the next look.
+    pub fn mark_probed(&self, org: &str) {
+        self.probed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(org.to_string());
     }
 
     /// What `org`'s server is known to lack, in report order.
@@ -146,8 +161,10 @@ mod tests {
             Some("compatible server: no short-ID lookup, no assignment")
         );
         assert_eq!(summary(&caps.gaps("globex")), None);
-        assert!(caps.first_probe("acme"));
-        assert!(!caps.first_probe("acme"));
-        assert!(caps.first_probe("globex"));
+        assert!(!caps.probed("acme"));
+        caps.mark_probed("acme");
+        assert!(caps.probed("acme") && !caps.probed("globex"));
+        assert!(Gap::SortByDate.is_routing_deviation() && Gap::NoteDataBody.is_routing_deviation());
+        assert!(!Gap::Assignment.is_routing_deviation() && !Gap::Notes.is_routing_deviation());
     }
 }

@@ -541,7 +541,7 @@ impl SentryClient {
                     .capabilities
                     .gaps(org)
                     .iter()
-                    .any(|g| *g != Gap::Assignment);
+                    .any(|g| g.is_routing_deviation());
                 if !compatible {
                     return Err(SentryError::Unavailable {
                         reason: format!("HTTP {status} on assignment"),
@@ -622,13 +622,18 @@ impl SentryClient {
                     }
                     return Ok(());
                 }
-                Err(e @ SentryError::BadRequest { .. }) => last = Some(e),
+                // Only a refusal of the body's shape says anything about
+                // the server; "you have already posted that comment" (a
+                // repeated note, on sentry.io) is one note failing.
+                Err(SentryError::BadRequest { detail }) if is_shape_refusal(&detail) => {
+                    last = Some(detail);
+                }
                 Err(SentryError::EndpointMissing { .. }) => break,
                 Err(e) => return Err(e),
             }
         }
         if self.capabilities.learn(org, Gap::Notes) {
-            let detail = last.map(|e| e.to_string()).unwrap_or_default();
+            let detail = last.unwrap_or_default();
             tracing::info!(org, %detail, "Sentry server keeps no notes from Slack");
         }
         Err(NOTES)
@@ -933,6 +938,16 @@ impl SentryClient {
             }),
         }
     }
+}
+
+/// Whether a 400/422 on a note refuses the body's shape (a required field
+/// missing), rather than this one note.
+fn is_shape_refusal(detail: &str) -> bool {
+    let detail = detail.to_ascii_lowercase();
+    ["required", "missing", "field", "data", "text"]
+        .iter()
+        .any(|word| detail.contains(word))
+        && !detail.contains("already")
 }
 
 /// A note's body in both shapes servers take, the one to try first first.

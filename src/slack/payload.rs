@@ -189,6 +189,8 @@ pub enum Intent {
         issue_id: String,
         /// The list page the row is on, when its block id carries it.
         page: Option<Rerun>,
+        /// The list is in the channel, so the card goes to the clicker alone.
+        shared: bool,
     },
     /// A link button or something the bot need not act on.
     Nothing,
@@ -241,6 +243,7 @@ pub fn intent(action: &Action, shared: bool, message_ts: Option<&str>) -> Intent
                 org,
                 issue_id,
                 page: page_from_block_id(&action.block_id),
+                shared,
             },
             None => verb(row()),
         },

@@ -150,10 +150,19 @@ async fn run_intent(ctx: &Context, intent: Intent, who: &Invocation) -> Reply {
             )),
         },
         Intent::IssueAction(request) => click::apply(ctx, who, &request).await,
+        // A list in the channel stays as everyone sees it: the card goes
+        // to the clicker alone.
+        Intent::ShowCard {
+            org,
+            issue_id,
+            shared: true,
+            ..
+        } => Reply::ephemeral(show_row(ctx, &org, &issue_id, None).await),
         Intent::ShowCard {
             org,
             issue_id,
             page,
+            shared: false,
         } => {
             let mut reply = Reply::ephemeral(show_row(ctx, &org, &issue_id, page.as_ref()).await);
             reply.replace_original = true;

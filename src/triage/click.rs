@@ -20,8 +20,8 @@ use crate::slack::payload::{ActionRequest, Requested, Surface};
 use crate::slack::Message;
 use crate::slack::{Reply, Visibility};
 use crate::store::{now_ms, Activity, ActivityKind, Snapshot};
-use crate::triage::change::{already, done_phrase, request_body, snapshot_after, Change};
-use crate::triage::outcome::{outcome, Outcome};
+use crate::triage::change::{already, request_body, snapshot_after, Change};
+use crate::triage::outcome::{outcome, unconfirmed, Outcome};
 use serde_json::Value;
 
 fn failure(message: Message) -> Reply {
@@ -198,25 +198,30 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
     if let Some(ts) = alert_ts {
         remember_state(ctx, &who.channel_id, ts, &expected).await;
     }
-    // The server's own account of the change: the issue read back, or,
-    // when that read fails, its answer to the change over the issue as it was.
-    let after = match ctx.issues.get(&request.org, &request.issue_id).await {
-        Ok(after) => after,
+    // The server's own account of the change is the issue read back; when
+    // that read fails, the card is drawn from its answer to the change, and
+    // the line claims no more than that the change was accepted.
+    let read_back = match ctx.issues.get(&request.org, &request.issue_id).await {
+        Ok(after) => Some(after),
         Err(e) => {
-            tracing::info!(org = %request.org, issue = %request.issue_id, error = %e, "could not read the issue back; describing the server's answer");
-            as_answered(&issue, &answer)
+            tracing::info!(org = %request.org, issue = %request.issue_id, error = %e, "could not read the issue back after the change");
+            None
         }
     };
-    if let Some(ts) = alert_ts {
-        let kept = snapshot(&after);
+    if let (Some(ts), Some(after)) = (alert_ts, &read_back) {
+        let kept = snapshot(after);
         if kept != expected {
             remember_state(ctx, &who.channel_id, ts, &kept).await;
         }
     }
-    let outcome = outcome(&change, &after);
+    let outcome = match &read_back {
+        Some(after) => outcome(&change, after),
+        None => unconfirmed(&change),
+    };
+    let after = read_back.unwrap_or_else(|| as_answered(&issue, &answer));
     record(ctx, who, request, &what, outcome_word(&outcome));
     if ctx.sentry_notes {
-        leave_note(ctx, who, request, &actor, &change, &outcome).await;
+        leave_note(ctx, who, request, &actor, &outcome).await;
     }
     let user = escape_mrkdwn(&who.user_id);
     let said = status_sentence(&outcome, &user, None);
@@ -298,6 +303,7 @@ fn outcome_word(outcome: &Outcome) -> &'static str {
         Outcome::Kept { .. } => "ok",
         Outcome::Partly { .. } => "ok: details dropped by the server",
         Outcome::NotShown { .. } => "accepted, not shown",
+        Outcome::Unconfirmed { .. } => "accepted, not read back",
     }
 }
 
@@ -315,6 +321,10 @@ fn status_sentence(outcome: &Outcome, user: &str, name: Option<&str>) -> String 
             escape_mrkdwn(phrase),
             escape_mrkdwn(caveat)
         ),
+        Outcome::Unconfirmed { asked } => format!(
+            ":white_check_mark: {of}Sentry accepted “{}” from <@{user}> just now; the issue could not be read back to confirm it",
+            escape_mrkdwn(asked)
+        ),
         Outcome::NotShown { asked, shows } => format!(
             ":warning: {of}Sentry accepted “{}” from <@{user}>, but the issue still shows {}",
             escape_mrkdwn(asked),
@@ -331,7 +341,6 @@ async fn leave_note(
     who: &Invocation,
     request: &ActionRequest,
     actor: &Actor,
-    change: &Change,
     outcome: &Outcome,
 ) {
     let place = who
@@ -342,11 +351,14 @@ async fn leave_note(
             || format!("channel {}", who.channel_id),
             |n| format!("#{n}"),
         );
-    let what = match outcome.phrase() {
-        Some(phrase) => phrase.to_string(),
-        None => format!("“{}” asked", done_phrase(change)),
+    let text = match (outcome.phrase(), outcome.asked()) {
+        (Some(phrase), _) => format!("{phrase} from Slack by {} in {place}", actor.label()),
+        (None, asked) => format!(
+            "“{}” asked from Slack by {} in {place}",
+            asked.unwrap_or_default(),
+            actor.label()
+        ),
     };
-    let text = format!("{what} from Slack by {} in {place}", actor.label());
     match ctx
         .issues
         .add_note(&request.org, &request.issue_id, &text)

@@ -4,6 +4,7 @@
 //! resolve now. Pure: the words never claim a detail the server did not
 //! confirm.
 
+use crate::issues::issue_text::assignee;
 use crate::sentry::models::{Issue, StatusDetails};
 use crate::slack::action::IssueVerb;
 use crate::triage::change::{done_phrase, Change};
@@ -23,6 +24,12 @@ pub(crate) enum Outcome {
         /// What it dropped, in words: "this server keeps no expiry".
         caveat: &'static str,
     },
+    /// The server accepted the request, but the issue could not be read
+    /// back (or says nothing of it), so nothing more is claimed.
+    Unconfirmed {
+        /// What was asked, like "Resolve".
+        asked: String,
+    },
     /// The server accepted the request but the issue does not show it.
     NotShown {
         /// What was asked, like "Resolve".
@@ -37,14 +44,32 @@ impl Outcome {
     pub(crate) fn phrase(&self) -> Option<&str> {
         match self {
             Outcome::Kept { phrase } | Outcome::Partly { phrase, .. } => Some(phrase),
-            Outcome::NotShown { .. } => None,
+            Outcome::NotShown { .. } | Outcome::Unconfirmed { .. } => None,
         }
+    }
+
+    /// What was asked, when the server did not confirm it.
+    pub(crate) fn asked(&self) -> Option<&str> {
+        match self {
+            Outcome::NotShown { asked, .. } | Outcome::Unconfirmed { asked } => Some(asked),
+            Outcome::Kept { .. } | Outcome::Partly { .. } => None,
+        }
+    }
+}
+
+/// The outcome when the issue could not be read back after `change`.
+pub(crate) fn unconfirmed(change: &Change) -> Outcome {
+    Outcome::Unconfirmed {
+        asked: asked(change),
     }
 }
 
 /// The outcome of `change`, from the issue read back after it.
 pub(crate) fn outcome(change: &Change, after: &Issue) -> Outcome {
-    let status = after.status.as_deref().unwrap_or("unresolved");
+    // An issue read back without a status says nothing of the change.
+    let Some(status) = after.status.as_deref() else {
+        return unconfirmed(change);
+    };
     let details = after.status_details.clone().unwrap_or_default();
     let kept = |phrase: String| Outcome::Kept { phrase };
     let partly = |phrase: &str, caveat| Outcome::Partly {
@@ -76,7 +101,7 @@ pub(crate) fn outcome(change: &Change, after: &Issue) -> Outcome {
                 None => partly("Resolved", "this server resolved it now, not in a release"),
             }
         }
-        Change::Verb(IssueVerb::Unresolve) if !resolved && !archived => kept("Unresolved".into()),
+        Change::Verb(IssueVerb::Unresolve) if status == "unresolved" => kept("Unresolved".into()),
         Change::Verb(IssueVerb::ArchiveForever) if archived => kept(done_phrase(change)),
         Change::Verb(IssueVerb::ArchiveUntilEscalating) if archived => {
             if after.substatus.as_deref() == Some("archived_until_escalating") {
@@ -107,15 +132,14 @@ pub(crate) fn outcome(change: &Change, after: &Issue) -> Outcome {
         Change::AssignTo { actor, .. } if after.assignee_actor().as_deref() == Some(actor) => {
             kept(done_phrase(change))
         }
-        // Resolved to a person before anything is sent.
-        Change::Verb(IssueVerb::AssignToMe) => kept(done_phrase(change)),
-        Change::Verb(IssueVerb::Unassign) | Change::AssignTo { .. } => not_shown(
-            match after.assigned_to.as_ref().and_then(|a| a.name.clone()) {
+        // Resolved to a person before anything is sent, so nothing to check against.
+        Change::Verb(IssueVerb::AssignToMe) => unconfirmed(change),
+        Change::Verb(IssueVerb::Unassign) | Change::AssignTo { .. } => {
+            not_shown(match assignee(after) {
                 Some(name) => format!("assigned to {name}"),
-                None if after.assigned_to.is_some() => "assigned to someone else".into(),
                 None => "unassigned".into(),
-            },
-        ),
+            })
+        }
         _ => not_shown(shown_status(status).into()),
     }
 }
@@ -289,6 +313,18 @@ mod tests {
             )
             .phrase(),
             Some("Resolved")
+        );
+        // Other states are not "unresolved", and no status claims nothing.
+        let reprocessing = issue(json!({ "status": "reprocessing" }));
+        assert_eq!(
+            outcome(&verb(IssueVerb::Unresolve), &reprocessing).asked(),
+            Some("Unresolve")
+        );
+        assert_eq!(
+            outcome(&verb(IssueVerb::Resolve), &issue(json!({}))),
+            Outcome::Unconfirmed {
+                asked: "Resolve".into()
+            }
         );
     }
 }

@@ -266,9 +266,23 @@ async fn notes_are_left_in_the_shape_the_server_takes(mode: Mode) {
         first + 1,
         "the working shape is sent first"
     );
+    // The same note again: sentry.io refuses it as already posted, which
+    // says nothing about the server: notes are still left afterwards.
+    click(&app, menu(&id, "resolve")).await;
+    let expected_notes = if mode == Mode::SentryIo { 2 } else { 3 };
+    assert_eq!(app.sentry.notes(&id).len(), expected_notes);
+    assert_eq!(
+        note_posts(&app),
+        first + 2,
+        "a refused repeat is not tried in the other shape"
+    );
+    click(&app, menu(&id, "unresolve")).await;
+    assert_eq!(note_posts(&app), first + 3);
     let (_, rid) = app.command("whoami").await;
     let me = text(&app.slack.wait_for_responses(&rid, 1).await[0]);
     assert!(me.contains("you may act, notes name you."), "{me}");
+    let orgs = text(&answer(&app, "orgs").await);
+    assert!(!orgs.contains("no notes from Slack"), "{orgs}");
 
     // A server that keeps no notes in either shape: the change stands, the
     // bot stops asking, and whoami and orgs say so instead of promising notes.
@@ -281,10 +295,15 @@ async fn notes_are_left_in_the_shape_the_server_takes(mode: Mode) {
     );
     assert_eq!(app.sentry.issue(&id).unwrap()["status"], "resolved");
     let refused = note_posts(&app);
-    assert_eq!(refused, first + 3, "each shape tried once");
+    assert_eq!(refused, first + 5, "each shape tried once");
     click(&app, menu(&id, "unresolve")).await;
     assert_eq!(note_posts(&app), refused, "not asked again");
-    assert_eq!(app.sentry.notes(&id).len(), 2);
+    let kept = if mode == Mode::SentryIo { 2 } else { 4 };
+    assert_eq!(
+        app.sentry.notes(&id).len(),
+        kept,
+        "repeats refused, none since"
+    );
     let (_, rid) = app.command("whoami").await;
     let me = text(&app.slack.wait_for_responses(&rid, 1).await[0]);
     assert!(

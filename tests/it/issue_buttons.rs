@@ -624,3 +624,34 @@ async fn a_click_asks_only_the_org_its_button_names() {
         assert!(!request.path.contains("/acme/"), "{}", request.path);
     }
 }
+
+#[tokio::test]
+async fn a_change_that_cannot_be_read_back_claims_only_that_it_was_accepted() {
+    let app = acme(ALL).await;
+    let id = app
+        .sentry
+        .add_issue("acme", "api", json!({ "title": "Hard to read" }));
+    app.sentry.garble_read_backs();
+    let block = format!("d|acme|api|{id}");
+    let response_id = click_detail(
+        &app,
+        "U0ALICE",
+        select(&block, &format!("archive_1h:acme:{id}")),
+    )
+    .await;
+    let reply = app
+        .slack
+        .wait_for_responses(&response_id, 1)
+        .await
+        .remove(0);
+    let text = all_text(&reply);
+    assert_eq!(app.sentry.issue(&id).unwrap()["status"], "ignored");
+    assert!(
+        text.contains("Sentry accepted “Archive for 1 hour” from <@U0ALICE> just now; the issue could not be read back to confirm it"),
+        "{text}"
+    );
+    assert!(!text.contains("Archived for 1 hour by"), "{text}");
+    // The card is still drawn, from the server's answer to the change.
+    assert!(text.contains("Hard to read"), "{text}");
+    assert_eq!(reply["replace_original"], true);
+}

@@ -115,6 +115,8 @@ struct Inner {
     fail_notes: bool,
     /// Notes are refused in every shape (a server that keeps none).
     refuse_notes: bool,
+    /// Reads of an issue changed since this was set answer a broken body.
+    garble_read_backs: Option<std::collections::HashSet<String>>,
     orgs: Vec<Org>,
     /// token → (org slug, scopes)
     tokens: HashMap<String, (String, Vec<String>)>,
@@ -162,6 +164,7 @@ impl FakeSentry {
             mode,
             fail_notes: false,
             refuse_notes: false,
+            garble_read_backs: None,
             orgs: Vec::new(),
             tokens: HashMap::new(),
             faults: VecDeque::new(),
@@ -418,6 +421,12 @@ impl FakeSentry {
         self.inner.lock().unwrap().refuse_notes = refuse;
     }
 
+    /// From now on, reading an issue back after it was changed answers a
+    /// body that is not JSON, as a server mid-outage might.
+    pub fn garble_read_backs(&self) {
+        self.inner.lock().unwrap().garble_read_backs = Some(Default::default());
+    }
+
     /// The notes left on issue `id`, oldest first.
     pub fn notes(&self, id: &str) -> Vec<String> {
         let inner = self.inner.lock().unwrap();
@@ -569,7 +578,20 @@ async fn handle(
     let (fault, latency, limits) = {
         let mut guard = inner.lock().unwrap();
         let limits = (guard.mode == Mode::SentryIo).then(|| admit(&mut guard, &caller, &endpoint));
-        (guard.faults.pop_front(), guard.latency, limits)
+        let path = uri.path().trim_end_matches('/').to_string();
+        let issue_in_path = path
+            .rsplit_once("/issues/")
+            .map(|(_, id)| id.to_string())
+            .filter(|id| !id.contains('/'));
+        let mut fault = guard.faults.pop_front();
+        if let (Some(changed), Some(id)) = (guard.garble_read_backs.as_mut(), issue_in_path) {
+            if method == Method::PUT {
+                changed.insert(id);
+            } else if method == Method::GET && changed.contains(&id) {
+                fault = fault.or(Some(Fault::Malformed));
+            }
+        }
+        (fault, guard.latency, limits)
     };
     let _in_flight = InFlight {
         inner: inner.clone(),
@@ -1005,6 +1027,13 @@ fn answer(
                 return detail(refusal, "text: This field is required.");
             };
             let text = text.to_string();
+            // sentry.io refuses the same note on the same issue again.
+            if !compatible && org.notes.iter().any(|(i, t)| i == id && *t == text) {
+                return detail(
+                    StatusCode::BAD_REQUEST,
+                    "You have already posted that comment.",
+                );
+            }
             org.notes.push((id.to_string(), text.clone()));
             (
                 StatusCode::CREATED,
