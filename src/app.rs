@@ -115,6 +115,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         static_org: config.static_grant.as_ref().map(|g| g.org.clone()),
         sealer: Sealer::new(config.grant_encryption_key.as_ref()),
     };
+    let people = crate::orgs::people::Directory::default();
     let requests = crate::context::Context {
         issues: issues.clone(),
         store: store.clone(),
@@ -133,6 +134,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
             public_url: config.public_url.clone(),
             socket_mode: config.slack_app_token.is_some(),
         },
+        people: people.clone(),
     };
     let poller = crate::alerts::context::Context {
         issues: issues.clone(),
@@ -143,6 +145,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         gather: config.alert_gather_window,
         state: Default::default(),
         stop_posting: Default::default(),
+        people,
     };
     let webhooks = webhooks::Context {
         alerts: poller.clone(),

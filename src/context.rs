@@ -11,8 +11,10 @@ use crate::config::ActionPolicy;
 use crate::deferred::DeferredWork;
 use crate::orgs::access::Access;
 use crate::orgs::issue_service::IssueService;
+use crate::orgs::people::Directory;
 use crate::slack::response_url::ResponseUrlClient;
 use crate::slack::web::SlackWeb;
+use crate::slack::Message;
 use crate::store::Store;
 
 /// What answering a person needs: commands, clicks and unfurls all run on
@@ -45,6 +47,8 @@ pub struct Context {
     pub sentry_notes: bool,
     /// Where Sentry's webhooks reach the bot, and their secrets.
     pub webhook_setup: crate::orgs::webhook_secrets::WebhookSetup,
+    /// Who is who between Sentry and Slack.
+    pub people: Directory,
 }
 
 /// Who ran a command, where, and where its answers go.
@@ -63,6 +67,35 @@ pub struct Invocation {
 }
 
 impl Context {
+    /// Whether `user_id` is a workspace admin or owner, or listed in
+    /// `ADMIN_SLACK_USERS`; otherwise the refusal, where `doing` completes
+    /// "Only … can …".
+    pub(crate) async fn require_admin(&self, user_id: &str, doing: &str) -> Result<(), Message> {
+        if self.admins.iter().any(|u| u == user_id) {
+            return Ok(());
+        }
+        let listed = if self.admins.is_empty() {
+            String::new()
+        } else {
+            let users: Vec<String> = self.admins.iter().map(|u| format!("<@{u}>")).collect();
+            format!(" and {}", users.join(", "))
+        };
+        match self.slack.user_is_admin(user_id).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Message::mrkdwn(format!(
+                ":lock: Only Slack workspace admins and owners{listed} can {doing}. Ask one of them."
+            ))),
+            Err(e) => {
+                tracing::warn!(error = %e, "users.info failed; cannot tell whether the user is an admin");
+                Err(Message::mrkdwn(format!(
+                    ":lock: The bot could not check whether you are a workspace admin (Slack said: {}). \
+                     Workspace admins and owners{listed} can {doing}; the bot needs the `users:read` scope to tell.",
+                    crate::slack::escape::escape_mrkdwn(&e.to_string())
+                )))
+            }
+        }
+    }
+
     /// Who may act, decided with these services.
     pub fn access(&self) -> Access<'_> {
         Access {

@@ -39,6 +39,7 @@ pub mod manifest;
 pub(crate) mod meters;
 pub mod orgs;
 pub(crate) mod outbound;
+pub(crate) mod people;
 pub mod preview;
 pub(crate) mod recent_ids;
 pub mod sentry;

@@ -142,11 +142,20 @@ impl Alert {
     }
 
     /// The message to post, with the issue's latest `event` when there is one.
-    /// `controls` are what the org's server can act on.
-    pub(crate) fn render(&self, org: &str, event: Option<&Event>, controls: Controls) -> Message {
+    /// `controls` are what the org's server can act on; `mention` is the
+    /// assignee as a Slack mention, when known.
+    pub(crate) fn render(
+        &self,
+        org: &str,
+        event: Option<&Event>,
+        controls: Controls,
+        mention: Option<&str>,
+    ) -> Message {
         match self {
-            Alert::New { issue } => messages::new_issue(org, issue, event, controls),
-            Alert::Regressed { issue, .. } => messages::regressed(org, issue, event, controls),
+            Alert::New { issue } => messages::new_issue_for(org, issue, event, controls, mention),
+            Alert::Regressed { issue, .. } => {
+                messages::regressed_for(org, issue, event, controls, mention)
+            }
             Alert::Digest(digest) => messages::digest_counted(
                 org,
                 &digest.project,

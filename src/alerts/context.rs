@@ -36,6 +36,8 @@ pub struct Context {
     /// Cancelled when shutdown can wait no longer: the post in flight
     /// finishes, no new one starts.
     pub stop_posting: CancellationToken,
+    /// Who is who between Sentry and Slack, for mentions.
+    pub people: crate::orgs::people::Directory,
 }
 
 /// Poller state shared across ticks.

@@ -22,20 +22,44 @@ fn target(org: &str, project: &str) -> String {
 
 /// A new issue: its card with the actions.
 pub fn new_issue(org: &str, issue: &Issue, event: Option<&Event>, controls: Controls) -> Message {
+    new_issue_for(org, issue, event, controls, None)
+}
+
+/// A new issue whose assignee is `mention`ed (`<@U…>`), when known.
+pub fn new_issue_for(
+    org: &str,
+    issue: &Issue,
+    event: Option<&Event>,
+    controls: Controls,
+    mention: Option<&str>,
+) -> Message {
     issue_card(&Card {
         event,
         controls,
         phase: Some(Phase::New),
+        assignee_mention: mention,
         ..Card::new(org, issue)
     })
 }
 
 /// A regression, posted in the original alert's thread or the channel.
 pub fn regressed(org: &str, issue: &Issue, event: Option<&Event>, controls: Controls) -> Message {
+    regressed_for(org, issue, event, controls, None)
+}
+
+/// A regression whose assignee is `mention`ed (`<@U…>`), when known.
+pub fn regressed_for(
+    org: &str,
+    issue: &Issue,
+    event: Option<&Event>,
+    controls: Controls,
+    mention: Option<&str>,
+) -> Message {
     issue_card(&Card {
         event,
         controls,
         phase: Some(Phase::Regressed),
+        assignee_mention: mention,
         ..Card::new(org, issue)
     })
 }

@@ -259,7 +259,7 @@ async fn deliver_gathered(
         None => gathered_row(sub, &first, &digest),
     };
     // A digest has no assignment controls to leave out.
-    let message = Alert::Digest(digest.clone()).render(&sub.org_slug, None, Controls::ALL);
+    let message = Alert::Digest(digest.clone()).render(&sub.org_slug, None, Controls::ALL, None);
     ctx.state.pacer.wait_turn(&sub.channel_id).await;
     let drawn = match open.as_ref().and_then(|d| d.row.ts.clone()) {
         Some(ts) => ctx
@@ -444,9 +444,28 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
         }
         None => None,
     };
+    // The assignee is mentioned when the bot knows who they are in Slack.
+    let mention = match alert.issue() {
+        Some(issue) if issue.assigned_to.is_some() => {
+            let services = crate::orgs::people::Services {
+                issues: &ctx.issues,
+                store: &ctx.store,
+                slack: &ctx.slack,
+            };
+            ctx.people
+                .assignee_mention(services, &row.org_slug, issue)
+                .await
+        }
+        _ => None,
+    };
     let rendered = render_guarded(|| {
         let controls = Controls::for_server(&ctx.issues.gaps(&row.org_slug));
-        alert.render(&row.org_slug, event.as_deref(), controls)
+        alert.render(
+            &row.org_slug,
+            event.as_deref(),
+            controls,
+            mention.as_deref(),
+        )
     });
     let message = match rendered {
         Ok(message) => message,

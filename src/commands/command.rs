@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::config::Secret;
 use crate::sentry::issue_ref::IssueRef;
+use crate::slack::reference::SlackUserRef;
 
 /// A project named in a command: `org/project` or a bare `project`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,6 +135,33 @@ pub enum Command {
     },
     /// The running version, commit and store.
     Version,
+    /// Who is who between Slack and Sentry, and the maps admins make.
+    People {
+        /// What to do.
+        change: PeopleChange,
+    },
+}
+
+/// What `/sentry people …` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeopleChange {
+    /// An org's members and how each is matched to Slack.
+    List {
+        /// The org, when more than one is linked.
+        org: Option<String>,
+    },
+    /// Map a Slack user to a Sentry member's email or username.
+    Map {
+        /// The Slack user.
+        user: SlackUserRef,
+        /// The Sentry email or username, lowercased.
+        identity: String,
+    },
+    /// Forget a Slack user's map.
+    Unmap {
+        /// The Slack user.
+        user: SlackUserRef,
+    },
 }
 
 /// What `/sentry webhooks <org> …` asks for.

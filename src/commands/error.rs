@@ -77,6 +77,17 @@ pub enum ParseError {
     /// is not echoed: it may be a real secret with a typo.
     #[error("that does not look like `<org> <client secret>`: name the org first, then the secret Sentry shows under the integration's Credentials (64 letters and digits)")]
     InvalidSecret,
+    /// Not a Slack user, user group, or Sentry identity where one belongs.
+    /// What was typed is not echoed when it could be a mention.
+    #[error("`{given}` is not {expected}")]
+    InvalidPerson {
+        /// The subcommand.
+        command: Subcommand,
+        /// What was typed, escaped by whoever shows it.
+        given: String,
+        /// What belongs there.
+        expected: &'static str,
+    },
     /// A `"` opened and never closed.
     #[error("the search query has a `\"` that is never closed")]
     UnbalancedQuote {
@@ -98,6 +109,7 @@ impl ParseError {
             | ParseError::InvalidOrg { command, .. }
             | ParseError::UnknownOption { command, .. }
             | ParseError::InvalidOptionValue { command, .. }
+            | ParseError::InvalidPerson { command, .. }
             | ParseError::UnbalancedQuote { command } => Some(*command),
         }
     }

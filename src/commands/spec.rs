@@ -11,8 +11,9 @@ use crate::commands::arguments::{
     parse_project, parse_webhook_change, project_and_query, split_options, unexpected,
 };
 use crate::commands::command::DEFAULT_EVENTS;
-use crate::commands::command::{Command, Subcommand, WebhookChange};
+use crate::commands::command::{Command, PeopleChange, Subcommand, WebhookChange};
 use crate::commands::error::ParseError;
+use crate::slack::reference::slack_user_ref;
 
 /// Everything the bot knows about one subcommand besides running it.
 #[derive(Debug)]
@@ -218,6 +219,24 @@ pub(crate) static SPECS: &[Spec] = &[
         examples: &["whoami"],
         only_reads: true,
         parse: |sub, args| no_arguments(sub, args, Command::Whoami),
+    },
+    Spec {
+        subcommand: Subcommand::People,
+        name: "people",
+        aliases: &["who"],
+        arguments: "[org] | map @user <sentry email or username> | unmap @user",
+        summary: "Show who in Sentry is who in Slack, so alerts can mention them; admins fix the rest.",
+        details: Some(
+            "Alerts mention an issue's assignee when the bot knows who they are in Slack: by the \
+             email on their Slack profile, or by a map an admin makes where emails differ.\n\
+             • `/sentry people acme`: the org's members and how each is matched (email, mapped, none)\n\
+             • `/sentry people map @ann ann.lee@corp.example`: Ann in Slack is that member in Sentry \
+             (an email or a username; workspace admins)\n\
+             • `/sentry people unmap @ann`: forget the map",
+        ),
+        examples: &["people", "people map @ann ann.lee@corp.example"],
+        only_reads: false,
+        parse: people,
     },
     Spec {
         subcommand: Subcommand::Version,
@@ -455,6 +474,55 @@ fn webhooks(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
             change: parse_webhook_change(value)?,
         }),
         [_, _, extra, ..] => Err(unexpected(sub, extra)),
+    }
+}
+
+fn people(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    let user = |word: &str| {
+        slack_user_ref(word).ok_or_else(|| ParseError::InvalidPerson {
+            command: sub,
+            given: word.to_string(),
+            expected: "a Slack user, like `@ann`",
+        })
+    };
+    let missing = |what| ParseError::MissingArgument { command: sub, what };
+    let change = match args {
+        [] => PeopleChange::List { org: None },
+        ["map"] => {
+            return Err(missing(
+                "a Slack user and a Sentry email or username, like `@ann ann@corp.example`",
+            ))
+        }
+        ["map", _] => return Err(missing("the Sentry email or username after the Slack user")),
+        ["map", who, identity] => PeopleChange::Map {
+            user: user(who)?,
+            identity: sentry_identity(sub, identity)?,
+        },
+        ["unmap"] => return Err(missing("the Slack user to forget, like `@ann`")),
+        ["unmap", who] => PeopleChange::Unmap { user: user(who)? },
+        [org] => PeopleChange::List {
+            org: Some(parse_org(sub, org)?),
+        },
+        ["map" | "unmap", .., extra] | [_, extra, ..] => return Err(unexpected(sub, extra)),
+    };
+    Ok(Command::People { change })
+}
+
+/// A Sentry email or username: no spaces, no Slack markup.
+fn sentry_identity(sub: Subcommand, word: &str) -> Result<String, ParseError> {
+    let valid = !word.is_empty()
+        && word.len() <= 254
+        && !word
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '<' | '>' | '&' | '*'));
+    if valid {
+        Ok(word.trim_start_matches("mailto:").to_lowercase())
+    } else {
+        Err(ParseError::InvalidPerson {
+            command: sub,
+            given: word.to_string(),
+            expected: "a Sentry member's email or username",
+        })
     }
 }
 

@@ -56,6 +56,9 @@ pub struct Card<'a> {
     /// The block id of the list row the card is drawn in, when it is; its
     /// controls then redraw the list.
     pub row: Option<String>,
+    /// The assignee as a Slack mention (`<@U…>`), when the bot knows who
+    /// they are in Slack; otherwise the card names them.
+    pub assignee_mention: Option<&'a str>,
 }
 
 impl<'a> Card<'a> {
@@ -70,6 +73,7 @@ impl<'a> Card<'a> {
             share: None,
             controls: Controls::ALL,
             row: None,
+            assignee_mention: None,
         }
     }
 }
@@ -155,8 +159,10 @@ fn standing(card: &Card<'_>) -> String {
     {
         parts.push(format!("first seen {first}"));
     }
-    if let Some(who) = assignee(issue) {
-        parts.push(format!("assigned to {}", untrusted(&who, 80)));
+    match (card.assignee_mention, assignee(issue)) {
+        (Some(mention), Some(_)) => parts.push(format!("assigned to {mention}")),
+        (_, Some(who)) => parts.push(format!("assigned to {}", untrusted(&who, 80))),
+        (_, None) => {}
     }
     parts.join(" · ")
 }

@@ -256,6 +256,16 @@ mod tests {
         serde_json::to_value(&message.blocks).unwrap()
     }
 
+    /// `key` of each item of the array `items`.
+    fn strings<'a>(items: &'a Value, key: &str) -> Vec<&'a str> {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item[key].as_str().unwrap())
+            .collect()
+    }
+
     /// The first page of `acme/api` for `query`, with no buttons to carry.
     fn first_page<'a>(query: &'a str, issues: &'a [Issue]) -> IssuePage<'a> {
         IssuePage {
@@ -289,14 +299,8 @@ mod tests {
         let menu = &row["accessory"];
         assert_eq!(menu["type"], "overflow");
         assert_eq!(menu["action_id"], "row_menu:4509123456");
-        let values: Vec<&str> = menu["options"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o["value"].as_str().unwrap())
-            .collect();
         assert_eq!(
-            values,
+            strings(&menu["options"], "value"),
             [
                 "resolve:acme:4509123456",
                 "archive_escalating:acme:4509123456",
@@ -337,13 +341,10 @@ mod tests {
             assert_eq!(row["accessory"]["type"], "overflow");
             assert!(!row["text"]["text"].as_str().unwrap().contains('\n'));
         }
-        let footer: Vec<&str> = blocks[11]["elements"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["action_id"].as_str().unwrap())
-            .collect();
-        assert_eq!(footer, ["issues_next", "share"]);
+        assert_eq!(
+            strings(&blocks[11]["elements"], "action_id"),
+            ["issues_next", "share"]
+        );
 
         let shown = issue_page(&IssuePage {
             this_page: Some(this.clone()),
@@ -362,14 +363,8 @@ mod tests {
             .expect("the card's bar");
         // The card's bar sits in the row's place and redraws the list.
         assert_eq!(bar["block_id"], row_block_id(3, Some(&this)));
-        let ids: Vec<&str> = bar["elements"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["action_id"].as_str().unwrap())
-            .collect();
         assert_eq!(
-            ids,
+            strings(&bar["elements"], "action_id"),
             [
                 "row_action:4509123403",
                 "row_resolve_in:acme:4509123403",

@@ -23,29 +23,8 @@ pub(super) async fn may_manage_orgs(
     user_id: &str,
     what: &str,
 ) -> Result<(), Message> {
-    if ctx.admins.iter().any(|u| u == user_id) {
-        return Ok(());
-    }
-    let listed = if ctx.admins.is_empty() {
-        String::new()
-    } else {
-        let users: Vec<String> = ctx.admins.iter().map(|u| format!("<@{u}>")).collect();
-        format!(" and {}", users.join(", "))
-    };
-    match ctx.slack.user_is_admin(user_id).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Message::mrkdwn(format!(
-            ":lock: Only Slack workspace admins and owners{listed} can {what} Sentry orgs. Ask one of them."
-        ))),
-        Err(e) => {
-            tracing::warn!(error = %e, "users.info failed; cannot tell whether the user is an admin");
-            Err(Message::mrkdwn(format!(
-                ":lock: The bot could not check whether you are a workspace admin (Slack said: {}). \
-                 Workspace admins and owners{listed} can {what} Sentry orgs; the bot needs the `users:read` scope to tell.",
-                crate::slack::escape::escape_mrkdwn(&e.to_string())
-            )))
-        }
-    }
+    ctx.require_admin(user_id, &format!("{what} Sentry orgs"))
+        .await
 }
 
 /// `/sentry link`: an approval link now, the outcome later.

@@ -8,4 +8,5 @@ pub(crate) mod catalog;
 pub(crate) mod failures;
 pub mod grants;
 pub(crate) mod issue_service;
+pub mod people;
 pub(crate) mod webhook_secrets;

@@ -9,6 +9,7 @@ pub mod escape;
 pub(crate) mod limits;
 pub(crate) mod message;
 pub mod payload;
+pub mod reference;
 pub(crate) mod reply;
 pub(crate) mod response_url;
 pub mod text;

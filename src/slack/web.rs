@@ -118,6 +118,74 @@ impl SlackWeb {
     }
 }
 
+/// Most pages of `users.list` read: 20 pages of 200 members.
+const MAX_USER_PAGES: usize = 20;
+
+impl SlackWeb {
+    /// The Slack user whose profile email is `email` (`users.lookupByEmail`),
+    /// or `None` when no one's is.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<String>, SlackError> {
+        let session = self.client.open_session(&self.token);
+        let request = SlackApiUsersLookupByEmailRequest::new(email.to_string().into());
+        match bounded(session.users_lookup_by_email(&request)).await {
+            Ok(response) => Ok(Some(response.user.id.to_string())),
+            Err(SlackError::Api(code)) if code == "users_not_found" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The workspace's people (`users.list`, following cursors), without
+    /// bots and deactivated accounts.
+    pub async fn people(&self) -> Result<Vec<SlackPerson>, SlackError> {
+        let session = self.client.open_session(&self.token);
+        let mut people = Vec::new();
+        let mut cursor: Option<SlackCursorId> = None;
+        for _ in 0..MAX_USER_PAGES {
+            let request = SlackApiUsersListRequest::new()
+                .with_limit(200)
+                .opt_cursor(cursor.clone());
+            let response = bounded(session.users_list(&request)).await?;
+            for user in response.members {
+                if user.deleted == Some(true) || user.flags.is_bot == Some(true) {
+                    continue;
+                }
+                let profile = user.profile.as_ref();
+                people.push(SlackPerson {
+                    id: user.id.to_string(),
+                    handle: user.name.clone().unwrap_or_default(),
+                    display_name: profile
+                        .and_then(|p| p.display_name.clone())
+                        .unwrap_or_default(),
+                    email: profile
+                        .and_then(|p| p.email.as_ref())
+                        .map(|e| e.to_string()),
+                });
+            }
+            cursor = response
+                .response_metadata
+                .and_then(|m| m.next_cursor)
+                .filter(|c| !c.to_string().is_empty());
+            if cursor.is_none() {
+                break;
+            }
+        }
+        Ok(people)
+    }
+}
+
+/// A workspace member as `users.list` describes them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlackPerson {
+    /// User id.
+    pub id: String,
+    /// The `@handle`.
+    pub handle: String,
+    /// Display name, possibly empty.
+    pub display_name: String,
+    /// Profile email, when Slack shares it.
+    pub email: Option<String>,
+}
+
 /// Who a Slack user is, as the bot needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlackProfile {

@@ -8,6 +8,7 @@ mod alerts;
 mod digests;
 mod grants;
 mod leases;
+mod people;
 mod webhooks;
 
 pub use activity::{Activity, ActivityKind};
@@ -16,6 +17,7 @@ pub use alerts::SubscriptionRow;
 pub use digests::OpenDigest;
 pub use grants::GrantRow;
 pub use leases::{Claim, Lease};
+pub use people::PersonMap;
 pub use webhooks::WebhookState;
 
 use std::time::Duration;

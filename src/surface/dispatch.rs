@@ -111,6 +111,9 @@ pub async fn execute_view(
         }
         Command::Subscriptions => Reply::ephemeral(subscriptions::list(ctx, who).await),
         Command::Whoami => Reply::ephemeral(whoami::whoami(ctx, who).await),
+        Command::People { change } => {
+            Reply::ephemeral(crate::people::commands::people(ctx, who, change).await)
+        }
         Command::Webhooks { org, change } => {
             Reply::ephemeral(webhook_secret::run(ctx, who, org, change).await)
         }

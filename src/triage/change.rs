@@ -144,10 +144,11 @@ pub(crate) fn snapshot_after(before: &Issue, change: &Change) -> Snapshot {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn issue(value: Value) -> Issue {
+    /// An issue with `value`'s fields over a bare id and title.
+    pub(in crate::triage) fn issue(value: Value) -> Issue {
         let mut base = json!({ "id": "1", "title": "t" });
         for (k, v) in value.as_object().unwrap() {
             base[k] = v.clone();

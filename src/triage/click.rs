@@ -312,15 +312,14 @@ fn outcome_word(outcome: &Outcome) -> &'static str {
 fn status_sentence(outcome: &Outcome, user: &str, name: Option<&str>) -> String {
     let of = name.map(|n| format!("*{n}*: ")).unwrap_or_default();
     match outcome {
-        Outcome::Kept { phrase } => format!(
-            ":white_check_mark: {of}{} by <@{user}> just now",
-            escape_mrkdwn(phrase)
-        ),
-        Outcome::Partly { phrase, caveat } => format!(
-            ":white_check_mark: {of}{} by <@{user}> just now — {}",
-            escape_mrkdwn(phrase),
-            escape_mrkdwn(caveat)
-        ),
+        Outcome::Kept { .. } | Outcome::Partly { .. } => {
+            let phrase = escape_mrkdwn(outcome.phrase().unwrap_or_default());
+            let caveat = match outcome {
+                Outcome::Partly { caveat, .. } => format!(" — {}", escape_mrkdwn(caveat)),
+                _ => String::new(),
+            };
+            format!(":white_check_mark: {of}{phrase} by <@{user}> just now{caveat}")
+        }
         Outcome::Unconfirmed { asked } => format!(
             ":white_check_mark: {of}Sentry accepted “{}” from <@{user}> just now; the issue could not be read back to confirm it",
             escape_mrkdwn(asked)

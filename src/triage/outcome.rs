@@ -171,15 +171,8 @@ fn shown_status(status: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Value};
-
-    fn issue(value: Value) -> Issue {
-        let mut base = json!({ "id": "1", "title": "t" });
-        for (k, v) in value.as_object().unwrap() {
-            base[k] = v.clone();
-        }
-        serde_json::from_value(base).unwrap()
-    }
+    use crate::triage::change::tests::issue;
+    use serde_json::json;
 
     fn verb(v: IssueVerb) -> Change {
         Change::Verb(v)

@@ -20,6 +20,7 @@ mod issue_buttons;
 mod issue_commands;
 mod metrics;
 mod org_links;
+mod people;
 mod properties;
 mod replicas;
 mod sentry_client;

@@ -28,6 +28,36 @@ async fn exercise(store: &Store) {
     assert_eq!(subjects, ["issues", "orgs"]);
     assert_eq!(recent[0], activity(3, "issues"));
 
+    // People maps: one Slack user per Sentry identity and the other way
+    // round; a new map of either side replaces the old one.
+    store
+        .map_person("U1", "Ann@Corp.example", "U0ADMIN")
+        .await
+        .unwrap();
+    store.map_person("U2", "bo", "U0ADMIN").await.unwrap();
+    store
+        .map_person("U3", "ann@corp.example", "U0ADMIN")
+        .await
+        .unwrap();
+    store.map_person("U2", "bo.lee", "U0ADMIN").await.unwrap();
+    let maps: Vec<(String, String)> = store
+        .people_maps()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.sentry_identity, m.slack_user_id))
+        .collect();
+    assert_eq!(
+        maps,
+        [
+            ("ann@corp.example".to_string(), "U3".to_string()),
+            ("bo.lee".to_string(), "U2".to_string())
+        ]
+    );
+    assert!(store.unmap_person("U2").await.unwrap());
+    assert!(!store.unmap_person("U2").await.unwrap());
+    assert_eq!(store.people_maps().await.unwrap().len(), 1);
+
     // Requests hand rows to the activity log's writer; 250 rows take three
     // multi-row INSERTs, and closing writes every row queued before it.
     let log = sentry_slack_bot::activity_log::ActivityLog::start(store.clone());
@@ -326,6 +356,7 @@ async fn postgres_runs_the_same_migrations() {
             "activity",
             "alerts",
             "grants",
+            "people_maps",
             "poll_leases",
             "seen_issues",
             "subscriptions",

@@ -69,6 +69,15 @@ fn user(id: &str, name: &str, admin: bool, owner: bool) -> Value {
     })
 }
 
+/// A Slack user whose profile email is `email` (which may differ from the
+/// one Sentry knows), as `users.info` returns it.
+#[allow(dead_code)]
+pub fn user_with_email(id: &str, name: &str, email: &str) -> Value {
+    let mut user = user(id, name, false, false);
+    user["profile"]["email"] = json!(email);
+    user
+}
+
 /// Handle to a running fake Slack.
 #[derive(Clone)]
 pub struct FakeSlack {
@@ -129,6 +138,12 @@ impl FakeSlack {
             changed,
             socket_in,
         }
+    }
+
+    /// Adds (or replaces) a workspace member; see [`user_with_email`].
+    pub fn add_user(&self, user: Value) {
+        let id = user["id"].as_str().unwrap().to_string();
+        self.inner.lock().unwrap().users.insert(id, user);
     }
 
     /// The Web API base, as `SLACK_API_URL`.
@@ -526,6 +541,63 @@ async fn web_api(
                     json!({ "ok": false, "error": "user_not_found" }),
                 ),
             }
+        }
+        "users.lookupByEmail" => {
+            let email = json_body["email"]
+                .as_str()
+                .unwrap_or_default()
+                .to_lowercase();
+            let found = shared
+                .inner
+                .lock()
+                .unwrap()
+                .users
+                .values()
+                .find(|u| {
+                    u["profile"]["email"]
+                        .as_str()
+                        .is_some_and(|e| e.to_lowercase() == email)
+                })
+                .cloned();
+            match found {
+                Some(user) => respond(StatusCode::OK, json!({ "ok": true, "user": user })),
+                None => respond(
+                    StatusCode::OK,
+                    json!({ "ok": false, "error": "users_not_found" }),
+                ),
+            }
+        }
+        "users.list" => {
+            // Pages by `limit` with an opaque cursor, as Slack does.
+            let limit = json_body["limit"]
+                .as_str()
+                .and_then(|l| l.parse::<usize>().ok())
+                .unwrap_or(100)
+                .clamp(1, 1000);
+            let start = json_body["cursor"]
+                .as_str()
+                .and_then(|c| c.strip_prefix("dXNlcjo"))
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0);
+            let mut users: Vec<Value> = shared
+                .inner
+                .lock()
+                .unwrap()
+                .users
+                .values()
+                .cloned()
+                .collect();
+            users.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+            let page: Vec<Value> = users.iter().skip(start).take(limit).cloned().collect();
+            let next = if start + limit < users.len() {
+                format!("dXNlcjo{}", start + limit)
+            } else {
+                String::new()
+            };
+            respond(
+                StatusCode::OK,
+                json!({ "ok": true, "members": page, "response_metadata": { "next_cursor": next } }),
+            )
         }
         _ => respond(
             StatusCode::OK,

@@ -1,0 +1,148 @@
+//! Who is who between Sentry and Slack: Slack users by email (cached, since
+//! an alert storm would otherwise ask Slack once per alert), the org's
+//! Sentry members, and the hand-made maps in the store. How a member is
+//! matched is decided purely in [`matching`].
+
+pub(crate) mod matching;
+
+use std::time::Duration;
+
+use moka::sync::Cache;
+
+use crate::orgs::issue_service::IssueService;
+use crate::sentry::models::{Issue, Member};
+use crate::slack::web::SlackWeb;
+use crate::store::{PersonMap, Store};
+use matching::{identities, mapped, Match};
+
+/// How long a Slack user found (or not found) by email is remembered.
+const REMEMBER_FOR: Duration = Duration::from_secs(3600);
+/// Bounds the cache in a very large workspace.
+const MAX_REMEMBERED: u64 = 20_000;
+
+/// The services a lookup needs.
+#[derive(Clone, Copy)]
+pub(crate) struct Services<'a> {
+    /// Sentry members.
+    pub issues: &'a IssueService,
+    /// Hand-made maps.
+    pub store: &'a Store,
+    /// Slack users.
+    pub slack: &'a SlackWeb,
+}
+
+/// Finds the Slack user or user group behind a Sentry member, assignee or
+/// team. Cheap to clone: clones share the cache.
+#[derive(Clone, Debug)]
+pub struct Directory {
+    by_email: Cache<String, Option<String>>,
+}
+
+impl Default for Directory {
+    fn default() -> Self {
+        Self {
+            by_email: Cache::builder()
+                .time_to_live(REMEMBER_FOR)
+                .max_capacity(MAX_REMEMBERED)
+                .build(),
+        }
+    }
+}
+
+impl Directory {
+    /// The Slack user whose profile email is `email`; a Slack failure is
+    /// logged and not remembered, so the next alert asks again.
+    pub(crate) async fn slack_user_by_email(
+        &self,
+        slack: &SlackWeb,
+        email: &str,
+    ) -> Option<String> {
+        let key = email.trim().to_lowercase();
+        if let Some(known) = self.by_email.get(&key) {
+            return known;
+        }
+        match slack.user_by_email(&key).await {
+            Ok(found) => {
+                self.by_email.insert(key, found.clone());
+                found
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "users.lookupByEmail failed; the person is named, not mentioned");
+                None
+            }
+        }
+    }
+
+    /// How `member` is matched, given the hand-made `maps`.
+    pub(crate) async fn member_match(
+        &self,
+        slack: &SlackWeb,
+        member: &Member,
+        maps: &[PersonMap],
+    ) -> Match {
+        let ids = identities(member);
+        if let Some(map) = mapped(&ids, maps) {
+            return Match::Mapped {
+                slack_user_id: map.slack_user_id.clone(),
+            };
+        }
+        for email in ids.iter().filter(|i| i.contains('@')) {
+            if let Some(slack_user_id) = self.slack_user_by_email(slack, email).await {
+                return Match::Email { slack_user_id };
+            }
+        }
+        Match::None
+    }
+
+    /// The mention of `issue`'s assignee (`<@U…>`), or `None` when no Slack
+    /// user is known for them; then the card names them in plain text.
+    pub(crate) async fn assignee_mention(
+        &self,
+        services: Services<'_>,
+        org: &str,
+        issue: &Issue,
+    ) -> Option<String> {
+        let assignee = issue.assigned_to.as_ref()?;
+        // Teams are named, not mentioned, until they can be mapped to user groups.
+        if assignee.kind.as_deref() == Some("team") {
+            return None;
+        }
+        let user_id = assignee.id.as_deref()?;
+        let maps = services
+            .store
+            .people_maps()
+            .await
+            .map_err(|e| tracing::warn!(error = %e, "cannot read people maps"))
+            .unwrap_or_default();
+        let members = services
+            .issues
+            .org_members(org, false)
+            .await
+            .map_err(|e| tracing::info!(org, error = %e, "members unavailable for a mention"))
+            .ok();
+        let member = members
+            .as_deref()
+            .and_then(|all| {
+                all.iter()
+                    .find(|m| m.user.as_ref().is_some_and(|u| u.id == user_id))
+            })
+            .cloned()
+            // The assignee object alone, when the member list cannot be had.
+            .or_else(|| {
+                assignee.email.as_ref().map(|email| Member {
+                    id: String::new(),
+                    email: Some(email.clone()),
+                    name: None,
+                    user: None,
+                    pending: false,
+                    expired: false,
+                })
+            })?;
+        let found = self.member_match(services.slack, &member, &maps).await;
+        // Only a well-formed id becomes a mention.
+        found
+            .slack_user()
+            .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()))
+            .map(|id| format!("<@{id}>"))
+    }
+}

@@ -1,0 +1,78 @@
+//! Slack's references to people as typed in a command: `<@U123|name>`,
+//! `<@U123>`, a bare id, or an `@handle` to look up. Pure; a forged
+//! reference reads as none.
+
+/// A Slack user reference as typed in a command: `<@U123|name>`, `<@U123>`,
+/// a bare id like `U123`, or a `@handle` (returned without the `@`, for a
+/// lookup by name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SlackUserRef {
+    /// A user id.
+    Id(String),
+    /// A handle or display name to look up.
+    Handle(String),
+}
+
+/// Reads a Slack user reference, or `None` when it is none.
+pub fn slack_user_ref(word: &str) -> Option<SlackUserRef> {
+    let word = word.trim();
+    if let Some(inner) = word.strip_prefix("<@").and_then(|w| w.strip_suffix('>')) {
+        let id = inner.split('|').next().unwrap_or_default();
+        return is_user_id(id).then(|| SlackUserRef::Id(id.to_string()));
+    }
+    if is_user_id(word) {
+        return Some(SlackUserRef::Id(word.to_string()));
+    }
+    let handle = word.strip_prefix('@')?;
+    let valid = !handle.is_empty()
+        && handle.len() <= 80
+        && handle
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    valid.then(|| SlackUserRef::Handle(handle.to_lowercase()))
+}
+
+fn is_user_id(id: &str) -> bool {
+    (id.starts_with('U') || id.starts_with('W'))
+        && (3..=20).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && id.chars().any(|c| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slack_references_are_read_and_forged_ones_refused() {
+        assert_eq!(
+            slack_user_ref("<@U0ALICE|alice>"),
+            Some(SlackUserRef::Id("U0ALICE".into()))
+        );
+        assert_eq!(
+            slack_user_ref("<@W123>"),
+            Some(SlackUserRef::Id("W123".into()))
+        );
+        assert_eq!(
+            slack_user_ref("U0BOB"),
+            Some(SlackUserRef::Id("U0BOB".into()))
+        );
+        assert_eq!(
+            slack_user_ref("@Ann.Lee"),
+            Some(SlackUserRef::Handle("ann.lee".into()))
+        );
+        for bad in [
+            "<@u1>",
+            "<@U1 x>",
+            "ann",
+            "WEB",
+            "@",
+            "<!channel>",
+            "@here>",
+        ] {
+            assert_eq!(slack_user_ref(bad), None, "{bad}");
+        }
+    }
+}

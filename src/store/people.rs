@@ -1,0 +1,78 @@
+//! Manual maps between Slack and Sentry people: a Slack user to a Sentry
+//! member's email or username.
+//! Identities are stored lowercased, so a map matches however Sentry cases it.
+
+use sqlx::Row;
+
+use crate::store::{now_ms, Store, StoreError};
+
+/// A Slack user mapped by hand to a Sentry identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonMap {
+    /// Slack user id.
+    pub slack_user_id: String,
+    /// The Sentry member's email or username, lowercased.
+    pub sentry_identity: String,
+    /// The admin who mapped them.
+    pub mapped_by: String,
+}
+
+impl Store {
+    /// Maps `slack_user_id` to `sentry_identity`, replacing any earlier map
+    /// of either side.
+    pub async fn map_person(
+        &self,
+        slack_user_id: &str,
+        sentry_identity: &str,
+        mapped_by: &str,
+    ) -> Result<(), StoreError> {
+        let identity = sentry_identity.trim().to_lowercase();
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM people_maps WHERE slack_user_id = $1 OR sentry_identity = $2")
+            .bind(slack_user_id)
+            .bind(&identity)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO people_maps (slack_user_id, sentry_identity, mapped_by, mapped_at_ms) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(slack_user_id)
+        .bind(&identity)
+        .bind(mapped_by)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes `slack_user_id`'s map; true when there was one.
+    pub async fn unmap_person(&self, slack_user_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM people_maps WHERE slack_user_id = $1")
+            .bind(slack_user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Every manual map, by Sentry identity.
+    pub async fn people_maps(&self) -> Result<Vec<PersonMap>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT slack_user_id, sentry_identity, mapped_by FROM people_maps \
+             ORDER BY sentry_identity",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PersonMap {
+                    slack_user_id: r.try_get(0)?,
+                    sentry_identity: r.try_get(1)?,
+                    mapped_by: r.try_get(2)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}

@@ -1,0 +1,140 @@
+//! Alerts reach people: an assignee whose email belongs to a Slack user is
+//! mentioned; one whose emails differ is named until an admin maps them;
+//! `/sentry people` shows who is matched how.
+
+use std::time::Duration;
+
+use crate::support::alerts::{acme, alerts_about, now_iso, subscribe, wait_until};
+use crate::support::app::TestApp;
+use crate::support::fake_slack::user_with_email;
+use crate::support::message_text as text;
+use serde_json::json;
+
+/// A new issue in `acme/api` assigned to Sentry user `user_id`, seen now.
+fn assigned_issue(app: &TestApp, title: &str, user_id: &str, name: &str) -> String {
+    app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": title, "firstSeen": now_iso(), "lastSeen": now_iso(),
+                "assignedTo": { "type": "user", "id": user_id, "name": name } }),
+    )
+}
+
+async fn answer_as(app: &TestApp, user: &str, command: &str) -> String {
+    let (_, rid) = app.command_as(user, command).await;
+    text(&app.slack.wait_for_responses(&rid, 1).await[0])
+}
+
+async fn alert_text(app: &TestApp, title: &str) -> String {
+    wait_until(title, Duration::from_secs(15), || {
+        alerts_about(app, "C1", title).len() == 1
+    })
+    .await;
+    text(&alerts_about(app, "C1", title)[0])
+}
+
+/// Ann has the same email in Slack and Sentry; Bo's differ.
+async fn acme_with_people() -> TestApp {
+    let app = acme().await;
+    app.slack
+        .add_user(user_with_email("U0ANN1", "ann", "ann@acme.test"));
+    app.slack
+        .add_user(user_with_email("U0BOB1", "bob", "bob@home.example"));
+    app.sentry
+        .add_member("acme", "100001", "Alice Liddell", "alice@acme.test");
+    app.sentry
+        .add_member("acme", "200001", "Ann Lee", "ann@acme.test");
+    app.sentry
+        .add_member("acme", "200002", "Bo Sentry", "bo@acme.test");
+    let answer = subscribe(&app, "C1", "api").await;
+    assert!(answer.contains("Subscribed"), "{answer}");
+    app
+}
+
+#[tokio::test]
+async fn an_alert_mentions_an_assignee_matched_by_email_and_names_one_who_is_not() {
+    let app = acme_with_people().await;
+    assigned_issue(&app, "Ann's crash", "200001", "Ann Lee");
+    assigned_issue(&app, "Bo's crash", "200002", "Bo Sentry");
+
+    let ann = alert_text(&app, "Ann's crash").await;
+    assert!(ann.contains("assigned to <@U0ANN1>"), "{ann}");
+    let bo = alert_text(&app, "Bo's crash").await;
+    assert!(bo.contains("assigned to Bo Sentry"), "{bo}");
+    assert!(!bo.contains("<@"), "no broken mention: {bo}");
+    // One Slack lookup per email, however many alerts name the person.
+    let lookups = app
+        .slack
+        .calls()
+        .iter()
+        .filter(|c| c.method == "users.lookupByEmail" && c.body["email"] == "ann@acme.test")
+        .count();
+    assert_eq!(lookups, 1);
+}
+
+#[tokio::test]
+async fn an_admins_map_makes_the_next_mention_work_and_people_shows_every_match() {
+    let app = acme_with_people().await;
+
+    // Only admins map; nothing is stored for anyone else.
+    let refused = answer_as(&app, "U0ALICE", "people map @bob bo@acme.test").await;
+    assert!(
+        refused.contains(":lock: Only Slack workspace admins and owners can map people"),
+        "{refused}"
+    );
+    let done = answer_as(&app, "U0ADMIN", "people map @bob bo@acme.test").await;
+    assert!(
+        done.contains("<@U0BOB1> is *bo@acme.test* in Sentry now"),
+        "{done}"
+    );
+    assert!(!done.contains("No member"), "{done}");
+
+    assigned_issue(&app, "Bo's second crash", "200002", "Bo Sentry");
+    let bo = alert_text(&app, "Bo's second crash").await;
+    assert!(bo.contains("assigned to <@U0BOB1>"), "{bo}");
+
+    let people = answer_as(&app, "U0ALICE", "people").await;
+    assert!(people.contains("*People of acme*"), "{people}");
+    assert!(
+        people.contains("*Ann Lee* (ann@acme.test) — <@U0ANN1> by email"),
+        "{people}"
+    );
+    assert!(
+        people.contains("*Bo Sentry* (bo@acme.test) — <@U0BOB1>, mapped"),
+        "{people}"
+    );
+    assert!(
+        people.contains("3 members: 2 matched by email, 1 mapped, 0 not found in Slack"),
+        "{people}"
+    );
+
+    // Unmapping puts Bo back to plain text.
+    let unmapped = answer_as(&app, "U0ADMIN", "people unmap <@U0BOB1|bob>").await;
+    assert!(
+        unmapped.contains("<@U0BOB1> is no longer mapped"),
+        "{unmapped}"
+    );
+    let again = answer_as(&app, "U0ADMIN", "people unmap <@U0BOB1|bob>").await;
+    assert!(again.contains("had no map"), "{again}");
+    let people = answer_as(&app, "U0ALICE", "people acme").await;
+    assert!(
+        people.contains(":grey_question: *Bo Sentry* (bo@acme.test) — not found in Slack"),
+        "{people}"
+    );
+
+    // A map of someone Sentry does not know is kept, and says so.
+    let ahead = answer_as(&app, "U0ADMIN", "people map U0BOB1 new.hire@acme.test").await;
+    assert!(
+        ahead.contains("No member of a linked org has that email"),
+        "{ahead}"
+    );
+    let unknown = answer_as(&app, "U0ADMIN", "people map @nobody x@acme.test").await;
+    assert!(
+        unknown.contains("No one in this workspace is @nobody"),
+        "{unknown}"
+    );
+    // A malformed command is answered at once with usage help.
+    let (response, _) = app.command_as("U0ADMIN", "people map @bob").await;
+    let usage = text(&response.json().await.unwrap());
+    assert!(usage.contains("the Sentry email or username"), "{usage}");
+}
