@@ -40,10 +40,10 @@ enum CliCommand {
     },
     /// Print sample messages as Block Kit JSON, each with a Block Kit Builder link.
     ///
-    /// Needs no configuration. Kinds: alert, regression, resolved, digest,
+    /// Needs no configuration. Kinds: alert, alert-mention, regression, resolved, digest,
     /// storm, issue, list, list-shown, unfurl, events, releases, help, usage,
     /// busy, too-slow, orgs, subscribed, subscribe-notice, subscriptions,
-    /// webhooks, version.
+    /// webhooks, version, people.
     Preview {
         /// Only the `{"blocks": […]}` payload, for piping into other tools.
         #[arg(long)]

@@ -27,8 +27,9 @@ use crate::store::SubscriptionRow;
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 21] = [
+pub const KINDS: [&str; 23] = [
     "alert",
+    "alert-mention",
     "regression",
     "resolved",
     "digest",
@@ -49,6 +50,7 @@ pub const KINDS: [&str; 21] = [
     "subscriptions",
     "webhooks",
     "version",
+    "people",
 ];
 
 /// The sample message of `kind`, or `None` for a name not in [`KINDS`].
@@ -57,6 +59,13 @@ pub fn sample(kind: &str) -> Option<Message> {
     let event = sample_event();
     Some(match kind {
         "alert" => alerts::new_issue("acme", &issue, Some(&event), Controls::ALL),
+        "alert-mention" => alerts::new_issue_for(
+            "acme",
+            &issue,
+            Some(&event),
+            Controls::ALL,
+            Some("<@U0ANN>"),
+        ),
         "regression" => {
             let regressed = Issue {
                 substatus: Some("regressed".into()),
@@ -97,6 +106,35 @@ pub fn sample(kind: &str) -> Option<Message> {
             }),
             ..Card::new("acme", &issue)
         }),
+        "people" => {
+            use crate::orgs::people::matching::Match;
+            use crate::people::messages::{people, PersonLine};
+            let line = |name: &str, email: &str, matched| PersonLine {
+                name: name.into(),
+                email: Some(email.into()),
+                matched,
+            };
+            people(
+                "acme",
+                &[
+                    line(
+                        "Ann Lee",
+                        "ann@acme.example",
+                        Match::Email {
+                            slack_user_id: "U0ANN".into(),
+                        },
+                    ),
+                    line(
+                        "Bo Park",
+                        "bo@acme.example",
+                        Match::Mapped {
+                            slack_user_id: "U0BO".into(),
+                        },
+                    ),
+                    line("Cy Dunn", "cy@contractor.example", Match::None),
+                ],
+            )
+        }
         "list" | "list-shown" => {
             let issues = sample_issues(4);
             let shown = issues.get(1).map(|i| i.id.clone()).unwrap_or_default();
@@ -368,6 +406,7 @@ fn sample_subscription(project: &str, query: &str) -> SubscriptionRow {
         created_by: "U0ADMIN".into(),
         created_at_ms: 1_764_374_400_000,
         relink_notified: false,
+        mention: true,
     }
 }
 

@@ -40,7 +40,13 @@ impl RecentIds {
     /// True the first time `id` is offered within the window; of two
     /// deliveries racing on one id, exactly one is first.
     pub fn first_time(&self, id: &str) -> bool {
-        self.seen.entry(id.to_string()).or_insert(()).is_fresh()
+        // `or_insert_with` coalesces racing calls on a missing key into one
+        // evaluation, so exactly one of them sees a fresh entry;
+        // `or_insert` makes no such promise.
+        self.seen
+            .entry(id.to_string())
+            .or_insert_with(|| ())
+            .is_fresh()
     }
 }
 

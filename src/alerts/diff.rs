@@ -113,6 +113,7 @@ mod tests {
             created_by: "U".into(),
             created_at_ms,
             relink_notified: false,
+            mention: true,
         }
     }
 

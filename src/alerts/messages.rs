@@ -243,7 +243,7 @@ pub fn subscribed_notice(sub: &SubscriptionRow) -> Message {
 }
 
 fn options(sub: &SubscriptionRow) -> String {
-    format!(
+    let mut line = format!(
         "regressions {} · digest above {} · follow-ups {}",
         if sub.regressions { "on" } else { "off" },
         sub.digest,
@@ -252,7 +252,11 @@ fn options(sub: &SubscriptionRow) -> String {
         } else {
             "in the channel"
         }
-    )
+    );
+    if !sub.mention {
+        line.push_str(" · assignees named, not mentioned");
+    }
+    line
 }
 
 /// How many issues existed when a channel subscribed.

@@ -444,9 +444,20 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
         }
         None => None,
     };
-    // The assignee is mentioned when the bot knows who they are in Slack.
+    // The assignee is mentioned when the bot knows who they are in Slack,
+    // unless the subscription asked for names only.
+    let mentions = match alert.issue() {
+        Some(issue) if issue.assigned_to.is_some() => ctx
+            .store
+            .subscription(&row.subscription_id)
+            .await
+            .ok()
+            .flatten()
+            .is_none_or(|sub| sub.mention),
+        _ => false,
+    };
     let mention = match alert.issue() {
-        Some(issue) if issue.assigned_to.is_some() => {
+        Some(issue) if mentions => {
             let services = crate::orgs::people::Services {
                 issues: &ctx.issues,
                 store: &ctx.store,

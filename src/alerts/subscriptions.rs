@@ -36,6 +36,9 @@ fn subscribe_text(project: &str, query: Option<&str>, options: &SubscribeOptions
     if !options.threads {
         text.push_str(" --no-threads");
     }
+    if !options.mention {
+        text.push_str(" --mention none");
+    }
     text
 }
 
@@ -85,6 +88,7 @@ pub(crate) async fn subscribe(
         regressions: options.regressions,
         digest: options.digest,
         threads: options.threads,
+        mention: options.mention,
         created_by: who.user_id.clone(),
         created_at_ms,
         relink_notified: false,

@@ -75,6 +75,23 @@ pub(super) fn split_options<'a>(
             "no-regressions" => options.regressions = false,
             "threads" => options.threads = true,
             "no-threads" => options.threads = false,
+            "mention" => {
+                let value = match inline_value {
+                    Some(v) => Some(v),
+                    None => iter.next(),
+                };
+                options.mention = match value.map(str::to_lowercase).as_deref() {
+                    Some("assignee") => true,
+                    Some("none") => false,
+                    _ => {
+                        return Err(ParseError::InvalidOptionValue {
+                            command: sub,
+                            option: "--mention",
+                            expected: "`assignee` or `none`, like `--mention none`".to_string(),
+                        })
+                    }
+                };
+            }
             "digest" => {
                 let value = match inline_value {
                     Some(v) => Some(v),

@@ -39,6 +39,9 @@ pub struct SubscribeOptions {
     pub digest: u32,
     /// Follow-ups go in the alert's thread.
     pub threads: bool,
+    /// Alerts mention the assignee (`--mention assignee`, the default) or
+    /// only name them (`--mention none`).
+    pub mention: bool,
 }
 
 impl Default for SubscribeOptions {
@@ -47,6 +50,7 @@ impl Default for SubscribeOptions {
             regressions: true,
             digest: 5,
             threads: true,
+            mention: true,
         }
     }
 }

@@ -260,7 +260,7 @@ mod tests {
                 },
             ),
             (
-                "subscribe acme/api level:error --digest 10 --no-regressions --no-threads",
+                "subscribe acme/api level:error --digest 10 --no-regressions --no-threads --mention none",
                 Command::Subscribe {
                     project: project(Some("acme"), "api"),
                     query: Some("level:error".into()),
@@ -268,6 +268,24 @@ mod tests {
                         regressions: false,
                         digest: 10,
                         threads: false,
+                        mention: false,
+                    },
+                },
+            ),
+            (
+                "people map <@U0ANN1|ann> Ann@Corp.example",
+                Command::People {
+                    change: crate::commands::command::PeopleChange::Map {
+                        user: crate::slack::reference::SlackUserRef::Id("U0ANN1".into()),
+                        identity: "ann@corp.example".into(),
+                    },
+                },
+            ),
+            (
+                "people acme",
+                Command::People {
+                    change: crate::commands::command::PeopleChange::List {
+                        org: Some("acme".into()),
                     },
                 },
             ),

@@ -122,7 +122,7 @@ pub(crate) static SPECS: &[Spec] = &[
         subcommand: Subcommand::Subscribe,
         name: "subscribe",
         aliases: &["sub"],
-        arguments: "<[org/]project> [search query] [--no-regressions] [--digest N] [--no-threads]",
+        arguments: "<[org/]project> [search query] [--no-regressions] [--digest N] [--no-threads] [--mention assignee|none]",
         summary: "Post this project's new and regressed issues to this channel.",
         details: Some(
             "Alerts follow the search query (default `is:unresolved`); issues that already exist \
@@ -130,7 +130,9 @@ pub(crate) static SPECS: &[Spec] = &[
              • `--no-regressions`: skip issues that come back after being resolved\n\
              • `--digest N`: more than N new issues in one check become one digest message \
              (default 5, at most 40)\n\
-             • `--no-threads`: post follow-ups in the channel instead of the alert's thread",
+             • `--no-threads`: post follow-ups in the channel instead of the alert's thread\n\
+             • `--mention none`: name an issue's assignee instead of mentioning them (by default \
+             alerts mention the assignee when the bot knows them in Slack; see `/sentry help people`)",
         ),
         examples: &[
             "subscribe api level:error",

@@ -52,7 +52,7 @@ pub(crate) fn people(org: &str, lines: &[PersonLine]) -> Message {
     if unmatched > 0 {
         blocks.push(context(&[
             "Alerts name unmatched people instead of mentioning them. A workspace admin can map one: \
-             `/sentry people map @slack-user <their Sentry email or username>`.",
+             `/sentry people map @slack-user &lt;their Sentry email or username&gt;`.",
         ]));
     }
     Message {

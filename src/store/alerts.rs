@@ -30,6 +30,8 @@ pub struct SubscriptionRow {
     pub digest: u32,
     /// Follow-ups in threads.
     pub threads: bool,
+    /// Alerts mention the issue's assignee when the bot knows them in Slack.
+    pub mention: bool,
     /// Who subscribed.
     pub created_by: String,
     /// When, Unix milliseconds.
@@ -40,7 +42,7 @@ pub struct SubscriptionRow {
 
 pub(super) const SUB_COLUMNS: &str =
     "id, team_id, channel_id, org_slug, project_slug, project_id, query, regressions, \
-                           digest, threads, created_by, created_at_ms, relink_notified";
+                           digest, threads, created_by, created_at_ms, relink_notified, mention";
 pub(super) const ALERT_COLUMNS: &str =
     "subscription_id, issue_id, kind, dedup_key, channel_id, org_slug, payload, state, thread_ts, ts, \
                              status_snapshot, attempts, created_at_ms, posted_at_ms";
@@ -84,6 +86,7 @@ pub(super) fn sub_from_row(row: &sqlx::any::AnyRow) -> Result<SubscriptionRow, s
         created_by: row.try_get("created_by")?,
         created_at_ms: row.try_get("created_at_ms")?,
         relink_notified: row.try_get::<i64, _>("relink_notified")? != 0,
+        mention: row.try_get::<i64, _>("mention")? != 0,
     })
 }
 
@@ -109,11 +112,12 @@ impl Store {
         .await?;
         if let Some(row) = existing {
             let old = sub_from_row(&row)?;
-            sqlx::query("UPDATE subscriptions SET query = $1, regressions = $2, digest = $3, threads = $4 WHERE id = $5")
+            sqlx::query("UPDATE subscriptions SET query = $1, regressions = $2, digest = $3, threads = $4, mention = $5 WHERE id = $6")
                 .bind(&sub.query)
                 .bind(i64::from(sub.regressions))
                 .bind(i64::from(sub.digest))
                 .bind(i64::from(sub.threads))
+                .bind(i64::from(sub.mention))
                 .bind(&old.id)
                 .execute(self.pool())
                 .await?;
@@ -126,7 +130,7 @@ impl Store {
             return Ok((updated, true));
         }
         sqlx::query(&format!(
-            "INSERT INTO subscriptions ({SUB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            "INSERT INTO subscriptions ({SUB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         ))
         .bind(&sub.id)
         .bind(&sub.team_id)
@@ -141,6 +145,7 @@ impl Store {
         .bind(&sub.created_by)
         .bind(sub.created_at_ms)
         .bind(i64::from(sub.relink_notified))
+        .bind(i64::from(sub.mention))
         .execute(self.pool())
         .await?;
         Ok((sub.clone(), false))

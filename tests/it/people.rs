@@ -54,6 +54,9 @@ async fn acme_with_people() -> TestApp {
 #[tokio::test]
 async fn an_alert_mentions_an_assignee_matched_by_email_and_names_one_who_is_not() {
     let app = acme_with_people().await;
+    // A channel that asked for names only.
+    let quiet = subscribe(&app, "C2", "api --mention none").await;
+    assert!(quiet.contains("assignees named, not mentioned"), "{quiet}");
     assigned_issue(&app, "Ann's crash", "200001", "Ann Lee");
     assigned_issue(&app, "Bo's crash", "200002", "Bo Sentry");
 
@@ -62,6 +65,13 @@ async fn an_alert_mentions_an_assignee_matched_by_email_and_names_one_who_is_not
     let bo = alert_text(&app, "Bo's crash").await;
     assert!(bo.contains("assigned to Bo Sentry"), "{bo}");
     assert!(!bo.contains("<@"), "no broken mention: {bo}");
+    wait_until("the names-only alert", Duration::from_secs(15), || {
+        alerts_about(&app, "C2", "Ann's crash").len() == 1
+    })
+    .await;
+    let named = text(&alerts_about(&app, "C2", "Ann's crash")[0]);
+    assert!(named.contains("assigned to Ann Lee"), "{named}");
+    assert!(!named.contains("<@U0ANN1>"), "{named}");
     // One Slack lookup per email, however many alerts name the person.
     let lookups = app
         .slack

@@ -7,3 +7,7 @@ CREATE TABLE people_maps (
     mapped_by TEXT NOT NULL,
     mapped_at_ms BIGINT NOT NULL
 );
+
+-- Whether a subscription's alerts mention the issue's assignee (1, the
+-- default) or only name them (0, `--mention none`).
+ALTER TABLE subscriptions ADD COLUMN mention BIGINT NOT NULL DEFAULT 1;
