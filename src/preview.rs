@@ -133,6 +133,7 @@ pub fn sample(kind: &str) -> Option<Message> {
                     ),
                     line("Cy Dunn", "cy@contractor.example", Match::None),
                 ],
+                true,
             )
         }
         "list" | "list-shown" => {

@@ -24,6 +24,9 @@ const MAX_SLACK_WAIT: Duration = Duration::from_secs(10);
 /// How long a replica may hold a delivery claim; a post (with its retries)
 /// must finish well inside it.
 const CLAIM_TTL: Duration = Duration::from_secs(20);
+/// How long finding an assignee in Slack may hold up their alert (its
+/// claim lasts [`CLAIM_TTL`]).
+const MENTION_WAIT: Duration = Duration::from_secs(4);
 /// Pending alerts of a channel read per step.
 const BATCH: i64 = 500;
 /// Attempts at recording a post Slack accepted, so a blip of the store
@@ -453,7 +456,7 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
             .await
             .ok()
             .flatten()
-            .is_none_or(|sub| sub.mention),
+            .is_some_and(|sub| sub.mention),
         _ => false,
     };
     let mention = match alert.issue() {
@@ -463,9 +466,17 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
                 store: &ctx.store,
                 slack: &ctx.slack,
             };
-            ctx.people
-                .assignee_mention(services, &row.org_slug, issue)
-                .await
+            // Well inside the alert's claim: past it the person is named.
+            tokio::time::timeout(
+                MENTION_WAIT,
+                ctx.people
+                    .assignee_mention(services, &row.org_slug, issue),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                tracing::info!(issue = %issue.id, "finding the assignee in Slack took too long; naming them");
+                None
+            })
         }
         _ => None,
     };

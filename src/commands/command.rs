@@ -158,7 +158,7 @@ pub enum PeopleChange {
     Map {
         /// The Slack user.
         user: SlackUserRef,
-        /// The Sentry email or username, lowercased.
+        /// The Sentry email or username (the parser lowercases it).
         identity: String,
     },
     /// Forget a Slack user's map.

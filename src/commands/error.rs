@@ -77,8 +77,8 @@ pub enum ParseError {
     /// is not echoed: it may be a real secret with a typo.
     #[error("that does not look like `<org> <client secret>`: name the org first, then the secret Sentry shows under the integration's Credentials (64 letters and digits)")]
     InvalidSecret,
-    /// Not a Slack user, user group, or Sentry identity where one belongs.
-    /// What was typed is not echoed when it could be a mention.
+    /// Not a Slack user or a Sentry identity where one belongs. What was
+    /// typed is echoed escaped by the usage answer, so it cannot ping.
     #[error("`{given}` is not {expected}")]
     InvalidPerson {
         /// The subcommand.

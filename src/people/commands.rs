@@ -15,7 +15,7 @@ use crate::slack::Message;
 /// Runs `/sentry people …`.
 pub(crate) async fn people(ctx: &Context, who: &Invocation, change: &PeopleChange) -> Message {
     match change {
-        PeopleChange::List { org } => list(ctx, org.as_deref()).await,
+        PeopleChange::List { org } => list(ctx, who, org.as_deref()).await,
         PeopleChange::Map { user, identity } => {
             if let Err(refused) = ctx.require_admin(&who.user_id, "map people").await {
                 return refused;
@@ -61,7 +61,7 @@ fn store_failed(e: &crate::store::StoreError) -> Message {
 }
 
 /// The org's members who joined, each with how they are matched.
-async fn list(ctx: &Context, org: Option<&str>) -> Message {
+async fn list(ctx: &Context, who: &Invocation, org: Option<&str>) -> Message {
     let linked = match ctx.issues.linked_orgs().await {
         Ok(orgs) => orgs,
         Err(e) => return failures::grant_error(&e),
@@ -88,7 +88,12 @@ async fn list(ctx: &Context, org: Option<&str>) -> Message {
             ));
         }
     };
-    let members = match ctx.issues.org_members(&org, true).await {
+    // Names and emails of the org's members are for those who may act in it.
+    if let Err(refused) = ctx.access().authorize(&org, &who.user_id).await {
+        return failures::refusal(&refused);
+    }
+    let refresh = ctx.issues.may_refresh_members(&org);
+    let members = match ctx.issues.org_members(&org, refresh).await {
         Ok(members) => members,
         Err(e) => return failures::grant_error(&e),
     };
@@ -97,11 +102,15 @@ async fn list(ctx: &Context, org: Option<&str>) -> Message {
         Err(e) => return store_failed(&e),
     };
     // One pass over the workspace instead of a lookup per member.
-    let slack_by_email: HashMap<String, String> = match ctx.slack.people().await {
-        Ok(people) => people
-            .into_iter()
-            .filter_map(|p| p.email.map(|e| (e.trim().to_lowercase(), p.id)))
-            .collect(),
+    let (slack_by_email, complete): (HashMap<String, String>, bool) = match ctx.slack.people().await
+    {
+        Ok(read) => (
+            read.people
+                .into_iter()
+                .filter_map(|p| p.email.map(|e| (e.trim().to_lowercase(), p.id)))
+                .collect(),
+            read.complete,
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "users.list failed");
             return Message::mrkdwn(format!(
@@ -119,7 +128,7 @@ async fn list(ctx: &Context, org: Option<&str>) -> Message {
             matched: match_member(m, &maps, &slack_by_email),
         })
         .collect();
-    messages::people(&org, &lines)
+    messages::people(&org, &lines, complete)
 }
 
 /// The Slack user a command names: an id as given, or a handle or display
@@ -137,7 +146,9 @@ async fn find_slack_user(ctx: &Context, user: &SlackUserRef) -> Result<String, M
             escape_mrkdwn(&e.to_string())
         ))
     })?;
+    let complete = people.complete;
     let found: Vec<_> = people
+        .people
         .into_iter()
         .filter(|p| {
             p.handle.eq_ignore_ascii_case(handle) || p.display_name.eq_ignore_ascii_case(handle)
@@ -145,6 +156,11 @@ async fn find_slack_user(ctx: &Context, user: &SlackUserRef) -> Result<String, M
         .collect();
     match found.as_slice() {
         [one] => Ok(one.id.clone()),
+        [] if !complete => Err(Message::mrkdwn(format!(
+            ":mag: The bot read the first {} people of this workspace and @{} is not among them. Name them by their Slack member ID (in their profile, under ⋯ › Copy member ID) instead.",
+            crate::slack::web::MAX_PEOPLE_READ,
+            escape_mrkdwn(handle)
+        ))),
         [] => Err(Message::mrkdwn(format!(
             ":mag: No one in this workspace is @{}. Check the name, or pick them from Slack's list as you type.",
             escape_mrkdwn(handle)

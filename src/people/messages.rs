@@ -16,14 +16,12 @@ pub(crate) struct PersonLine {
     pub matched: Match,
 }
 
-/// Lines per section: well under Slack's 3,000 characters each.
-const LINES_PER_SECTION: usize = 15;
 /// Sections of lines: the rest of a message's 50 blocks is left alone.
 const MAX_SECTIONS: usize = 8;
 
 /// An org's members and how each is matched; the unmatched first, since
 /// they are the ones an admin can do something about.
-pub(crate) fn people(org: &str, lines: &[PersonLine]) -> Message {
+pub(crate) fn people(org: &str, lines: &[PersonLine], complete: bool) -> Message {
     let org = escape_mrkdwn(org);
     let count = |f: fn(&Match) -> bool| lines.iter().filter(|l| f(&l.matched)).count();
     let by_email = count(|m| matches!(m, Match::Email { .. }));
@@ -42,12 +40,15 @@ pub(crate) fn people(org: &str, lines: &[PersonLine]) -> Message {
     ordered.sort_by_key(|l| (!matches!(l.matched, Match::None), l.name.to_lowercase()));
     let rendered: Vec<String> = ordered.iter().map(|l| line(l)).collect();
     let mut blocks = vec![section(&summary)];
-    for chunk in rendered.chunks(LINES_PER_SECTION).take(MAX_SECTIONS) {
-        blocks.push(section(&chunk.join("\n")));
-    }
-    let shown = LINES_PER_SECTION * MAX_SECTIONS;
+    let (texts, shown) = fill(&rendered, MAX_SECTIONS, limits::MAX_SECTION_TEXT);
+    blocks.extend(texts.iter().map(|t| section(t)));
     if rendered.len() > shown {
         blocks.push(context(&[&format!("and {} more", rendered.len() - shown)]));
+    }
+    if !complete {
+        blocks.push(context(&[
+            "This workspace has more people than the bot reads at once, so some may show as not found.",
+        ]));
     }
     if unmatched > 0 {
         blocks.push(context(&[
@@ -61,6 +62,33 @@ pub(crate) fn people(org: &str, lines: &[PersonLine]) -> Message {
         ),
         blocks: blocks.into_iter().take(limits::MAX_BLOCKS).collect(),
     }
+}
+
+/// `lines` joined into at most `sections` texts of at most `max` characters
+/// each, and how many lines they hold.
+fn fill(lines: &[String], sections: usize, max: usize) -> (Vec<String>, usize) {
+    let mut texts: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut shown = 0;
+    for line in lines {
+        let needed =
+            current.chars().count() + usize::from(!current.is_empty()) + line.chars().count();
+        if needed > max && !current.is_empty() {
+            texts.push(std::mem::take(&mut current));
+        }
+        if texts.len() == sections {
+            break;
+        }
+        if !current.is_empty() {
+            current.push('\n');
+        }
+        current.push_str(line);
+        shown += 1;
+    }
+    if !current.is_empty() && texts.len() < sections {
+        texts.push(current);
+    }
+    (texts, shown)
 }
 
 fn line(person: &PersonLine) -> String {
@@ -133,7 +161,7 @@ mod tests {
                 },
             ),
         ];
-        let message = people("acme", &lines);
+        let message = people("acme", &lines, true);
         let json = serde_json::to_value(&message.blocks).unwrap();
         assert_eq!(
             json[0]["text"]["text"],
@@ -152,20 +180,36 @@ mod tests {
 
     #[test]
     fn hostile_names_do_not_ping_and_long_lists_keep_limits() {
+        // Names and emails at the lengths a line shows (80 and 120).
         let lines: Vec<PersonLine> = (0..500)
-            .map(|i| person(&format!("<!channel> {i}"), Match::None))
+            .map(|i| PersonLine {
+                name: format!("<!channel> {i} {}", "n".repeat(80)),
+                email: Some(format!("{}{i}@acme.test", "e".repeat(120))),
+                matched: Match::None,
+            })
             .collect();
-        let message = people("acme", &lines);
+        let message = people("acme", &lines, false);
         let json = serde_json::to_string(&message.blocks).unwrap();
         assert!(!json.contains("<!channel>"));
         assert!(message.blocks.len() <= limits::MAX_BLOCKS);
-        for block in serde_json::to_value(&message.blocks)
-            .unwrap()
-            .as_array()
-            .unwrap()
-        {
+        let blocks = serde_json::to_value(&message.blocks).unwrap();
+        let mut lines_shown = 0;
+        for block in blocks.as_array().unwrap() {
             let text = block["text"]["text"].as_str().unwrap_or_default();
-            assert!(text.chars().count() <= limits::MAX_SECTION_TEXT);
+            assert!(
+                text.chars().count() <= limits::MAX_SECTION_TEXT,
+                "{}",
+                text.chars().count()
+            );
+            lines_shown += text.matches("• ").count();
         }
+        assert!(lines_shown > 20, "{lines_shown}");
+        // What is left out is counted, and a partial read is said.
+        let all = blocks.to_string();
+        assert!(
+            all.contains(&format!("and {} more", 500 - lines_shown)),
+            "{lines_shown}"
+        );
+        assert!(all.contains("more people than the bot reads at once"));
     }
 }

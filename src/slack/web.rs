@@ -120,6 +120,10 @@ impl SlackWeb {
 
 /// Most pages of `users.list` read: 20 pages of 200 members.
 const MAX_USER_PAGES: usize = 20;
+/// Members per `users.list` page.
+const USERS_PER_PAGE: u16 = 200;
+/// Most people read from `users.list`.
+pub(crate) const MAX_PEOPLE_READ: usize = MAX_USER_PAGES * USERS_PER_PAGE as usize;
 
 impl SlackWeb {
     /// The Slack user whose profile email is `email` (`users.lookupByEmail`),
@@ -128,6 +132,13 @@ impl SlackWeb {
         let session = self.client.open_session(&self.token);
         let request = SlackApiUsersLookupByEmailRequest::new(email.to_string().into());
         match bounded(session.users_lookup_by_email(&request)).await {
+            // A deactivated account or a bot is no one to mention.
+            Ok(response)
+                if response.user.deleted == Some(true)
+                    || response.user.flags.is_bot == Some(true) =>
+            {
+                Ok(None)
+            }
             Ok(response) => Ok(Some(response.user.id.to_string())),
             Err(SlackError::Api(code)) if code == "users_not_found" => Ok(None),
             Err(e) => Err(e),
@@ -135,14 +146,15 @@ impl SlackWeb {
     }
 
     /// The workspace's people (`users.list`, following cursors), without
-    /// bots and deactivated accounts.
-    pub async fn people(&self) -> Result<Vec<SlackPerson>, SlackError> {
+    /// bots and deactivated accounts; `complete` is false when the pages
+    /// read stopped short of the end.
+    pub async fn people(&self) -> Result<SlackPeople, SlackError> {
         let session = self.client.open_session(&self.token);
         let mut people = Vec::new();
         let mut cursor: Option<SlackCursorId> = None;
         for _ in 0..MAX_USER_PAGES {
             let request = SlackApiUsersListRequest::new()
-                .with_limit(200)
+                .with_limit(USERS_PER_PAGE)
                 .opt_cursor(cursor.clone());
             let response = bounded(session.users_list(&request)).await?;
             for user in response.members {
@@ -169,8 +181,20 @@ impl SlackWeb {
                 break;
             }
         }
-        Ok(people)
+        Ok(SlackPeople {
+            complete: cursor.is_none(),
+            people,
+        })
     }
+}
+
+/// The workspace's people as read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SlackPeople {
+    /// Those read.
+    pub people: Vec<SlackPerson>,
+    /// Every page was read.
+    pub complete: bool,
 }
 
 /// A workspace member as `users.list` describes them.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::alerts::{acme, alerts_about, now_iso, subscribe, wait_until};
+use crate::support::alerts::{acme_with, alerts_about, now_iso, subscribe, wait_until};
 use crate::support::app::TestApp;
 use crate::support::fake_slack::user_with_email;
 use crate::support::message_text as text;
@@ -33,9 +33,10 @@ async fn alert_text(app: &TestApp, title: &str) -> String {
     text(&alerts_about(app, "C1", title)[0])
 }
 
-/// Ann has the same email in Slack and Sentry; Bo's differ.
+/// Ann has the same email in Slack and Sentry; Bo's differ. Only members
+/// of the org may act (the service's default policy).
 async fn acme_with_people() -> TestApp {
-    let app = acme().await;
+    let app = acme_with(vec![("ACTION_POLICY", "members".into())]).await;
     app.slack
         .add_user(user_with_email("U0ANN1", "ann", "ann@acme.test"));
     app.slack
@@ -58,10 +59,13 @@ async fn an_alert_mentions_an_assignee_matched_by_email_and_names_one_who_is_not
     let quiet = subscribe(&app, "C2", "api --mention none").await;
     assert!(quiet.contains("assignees named, not mentioned"), "{quiet}");
     assigned_issue(&app, "Ann's crash", "200001", "Ann Lee");
+    assigned_issue(&app, "Ann's other crash", "200001", "Ann Lee");
     assigned_issue(&app, "Bo's crash", "200002", "Bo Sentry");
 
     let ann = alert_text(&app, "Ann's crash").await;
     assert!(ann.contains("assigned to <@U0ANN1>"), "{ann}");
+    let again = alert_text(&app, "Ann's other crash").await;
+    assert!(again.contains("assigned to <@U0ANN1>"), "{again}");
     let bo = alert_text(&app, "Bo's crash").await;
     assert!(bo.contains("assigned to Bo Sentry"), "{bo}");
     assert!(!bo.contains("<@"), "no broken mention: {bo}");
@@ -72,7 +76,8 @@ async fn an_alert_mentions_an_assignee_matched_by_email_and_names_one_who_is_not
     let named = text(&alerts_about(&app, "C2", "Ann's crash")[0]);
     assert!(named.contains("assigned to Ann Lee"), "{named}");
     assert!(!named.contains("<@U0ANN1>"), "{named}");
-    // One Slack lookup per email, however many alerts name the person.
+    // One Slack lookup per email, however many alerts name the person
+    // (two alerts in C1 mention Ann).
     let lookups = app
         .slack
         .calls()
@@ -103,6 +108,12 @@ async fn an_admins_map_makes_the_next_mention_work_and_people_shows_every_match(
     let bo = alert_text(&app, "Bo's second crash").await;
     assert!(bo.contains("assigned to <@U0BOB1>"), "{bo}");
 
+    // Names and emails are for people who may act in the org.
+    app.slack
+        .add_user(user_with_email("U0EVE1", "eve", "eve@elsewhere.test"));
+    let outsider = answer_as(&app, "U0EVE1", "people").await;
+    assert!(outsider.contains("is not a member of *acme*"), "{outsider}");
+    assert!(!outsider.contains("ann@acme.test"), "{outsider}");
     let people = answer_as(&app, "U0ALICE", "people").await;
     assert!(people.contains("*People of acme*"), "{people}");
     assert!(

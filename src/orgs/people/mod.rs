@@ -5,6 +5,7 @@
 
 pub(crate) mod matching;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use moka::sync::Cache;
@@ -13,12 +14,19 @@ use crate::orgs::issue_service::IssueService;
 use crate::sentry::models::{Issue, Member};
 use crate::slack::web::SlackWeb;
 use crate::store::{PersonMap, Store};
-use matching::{identities, mapped, Match};
+use matching::{identities, match_member, Match};
 
 /// How long a Slack user found (or not found) by email is remembered.
 const REMEMBER_FOR: Duration = Duration::from_secs(3600);
 /// Bounds the cache in a very large workspace.
 const MAX_REMEMBERED: u64 = 20_000;
+/// How long one lookup may hold up an alert; past it the person is named.
+const LOOKUP_WAIT: Duration = Duration::from_secs(2);
+/// How long reading the org's members may hold up an alert.
+const MEMBERS_WAIT: Duration = Duration::from_secs(3);
+/// After a failed lookup, how long that email is named without asking
+/// Slack again, so a Slack outage does not slow every alert of a storm.
+const FAILURE_PAUSE: Duration = Duration::from_secs(60);
 
 /// The services a lookup needs.
 #[derive(Clone, Copy)]
@@ -31,11 +39,12 @@ pub(crate) struct Services<'a> {
     pub slack: &'a SlackWeb,
 }
 
-/// Finds the Slack user or user group behind a Sentry member, assignee or
-/// team. Cheap to clone: clones share the cache.
+/// Finds the Slack user behind a Sentry member or assignee (teams are
+/// named, not mentioned). Cheap to clone: clones share the cache.
 #[derive(Clone, Debug)]
 pub struct Directory {
     by_email: Cache<String, Option<String>>,
+    failed: Cache<String, ()>,
 }
 
 impl Default for Directory {
@@ -45,13 +54,18 @@ impl Default for Directory {
                 .time_to_live(REMEMBER_FOR)
                 .max_capacity(MAX_REMEMBERED)
                 .build(),
+            failed: Cache::builder()
+                .time_to_live(FAILURE_PAUSE)
+                .max_capacity(MAX_REMEMBERED)
+                .build(),
         }
     }
 }
 
 impl Directory {
-    /// The Slack user whose profile email is `email`; a Slack failure is
-    /// logged and not remembered, so the next alert asks again.
+    /// The Slack user whose profile email is `email`. A lookup that fails
+    /// or takes longer than [`LOOKUP_WAIT`] names the person instead, and
+    /// that email is not looked up again for [`FAILURE_PAUSE`].
     pub(crate) async fn slack_user_by_email(
         &self,
         slack: &SlackWeb,
@@ -61,37 +75,49 @@ impl Directory {
         if let Some(known) = self.by_email.get(&key) {
             return known;
         }
-        match slack.user_by_email(&key).await {
-            Ok(found) => {
+        if self.failed.contains_key(&key) {
+            return None;
+        }
+        match tokio::time::timeout(LOOKUP_WAIT, slack.user_by_email(&key)).await {
+            Ok(Ok(found)) => {
                 self.by_email.insert(key, found.clone());
                 found
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 tracing::info!(error = %e, "users.lookupByEmail failed; the person is named, not mentioned");
+                self.failed.insert(key, ());
+                None
+            }
+            Err(_) => {
+                tracing::info!(
+                    "users.lookupByEmail took too long; the person is named, not mentioned"
+                );
+                self.failed.insert(key, ());
                 None
             }
         }
     }
 
-    /// How `member` is matched, given the hand-made `maps`.
+    /// How `member` is matched, given the hand-made `maps`: the same rule
+    /// as [`match_member`], with Slack asked about each of their emails.
     pub(crate) async fn member_match(
         &self,
         slack: &SlackWeb,
         member: &Member,
         maps: &[PersonMap],
     ) -> Match {
-        let ids = identities(member);
-        if let Some(map) = mapped(&ids, maps) {
-            return Match::Mapped {
-                slack_user_id: map.slack_user_id.clone(),
-            };
+        let by_map = match_member(member, maps, &HashMap::new());
+        if by_map != Match::None {
+            return by_map;
         }
-        for email in ids.iter().filter(|i| i.contains('@')) {
-            if let Some(slack_user_id) = self.slack_user_by_email(slack, email).await {
-                return Match::Email { slack_user_id };
+        let mut found = HashMap::new();
+        for email in identities(member).into_iter().filter(|i| i.contains('@')) {
+            if let Some(slack_user_id) = self.slack_user_by_email(slack, &email).await {
+                found.insert(email, slack_user_id);
+                break;
             }
         }
-        Match::None
+        match_member(member, maps, &found)
     }
 
     /// The mention of `issue`'s assignee (`<@U…>`), or `None` when no Slack
@@ -114,12 +140,21 @@ impl Directory {
             .await
             .map_err(|e| tracing::warn!(error = %e, "cannot read people maps"))
             .unwrap_or_default();
-        let members = services
-            .issues
-            .org_members(org, false)
-            .await
-            .map_err(|e| tracing::info!(org, error = %e, "members unavailable for a mention"))
-            .ok();
+        // The member list is usually cached; a slow first read names the
+        // person rather than holding the alert up.
+        let members =
+            match tokio::time::timeout(MEMBERS_WAIT, services.issues.org_members(org, false)).await
+            {
+                Ok(Ok(members)) => Some(members),
+                Ok(Err(e)) => {
+                    tracing::info!(org, error = %e, "members unavailable for a mention");
+                    None
+                }
+                Err(_) => {
+                    tracing::info!(org, "members took too long for a mention");
+                    None
+                }
+            };
         let member = members
             .as_deref()
             .and_then(|all| {
