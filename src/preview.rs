@@ -85,6 +85,7 @@ pub fn sample(kind: &str) -> Option<Message> {
                 "Resolved by Ann Lee in Sentry",
                 Some(&event),
                 Controls::ALL,
+                None,
             )
         }
         "digest" => alerts::digest("acme", "api", &sample_issues(7), 5),

@@ -87,3 +87,34 @@ impl Default for PollerState {
 pub(crate) fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
+
+/// How long finding an assignee in Slack may hold up an alert or its
+/// redraw: well inside an alert's 20-second delivery claim.
+const MENTION_WAIT: Duration = Duration::from_secs(4);
+
+impl Context {
+    /// `issue`'s assignee as a Slack mention (`<@U…>`), when the bot knows
+    /// who they are in Slack and finds out within [`MENTION_WAIT`];
+    /// otherwise `None`, and the message names them.
+    pub(crate) async fn assignee_mention(
+        &self,
+        org: &str,
+        issue: &crate::sentry::models::Issue,
+    ) -> Option<String> {
+        issue.assigned_to.as_ref()?;
+        let services = crate::orgs::people::Services {
+            issues: &self.issues,
+            store: &self.store,
+            slack: &self.slack,
+        };
+        tokio::time::timeout(
+            MENTION_WAIT,
+            self.people.assignee_mention(services, org, issue),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            tracing::info!(issue = %issue.id, "finding the assignee in Slack took too long; naming them");
+            None
+        })
+    }
+}

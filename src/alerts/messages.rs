@@ -198,24 +198,31 @@ pub fn synced(
     phrase: &str,
     event: Option<&Event>,
     controls: Controls,
+    mention: Option<&str>,
 ) -> Message {
     let line = format!(":arrows_counterclockwise: {}", untrusted(phrase, 200));
     issue_card(&Card {
         event,
         controls,
         note: Some(&line),
+        assignee_mention: mention,
         ..Card::new(org, issue)
     })
 }
 
-/// The thread reply that says what changed.
-pub fn sync_reply(issue: &Issue, phrase: &str) -> Message {
-    let assignee = issue
+/// The thread reply that says what changed, mentioning the assignee when
+/// `mention` is known (a reply in the thread notifies them).
+pub fn sync_reply(issue: &Issue, phrase: &str, mention: Option<&str>) -> Message {
+    let named = issue
         .assigned_to
         .as_ref()
         .and_then(|a| a.name.clone().or(a.email.clone()))
-        .map(|n| format!(" ({})", untrusted(&n, 80)))
-        .unwrap_or_default();
+        .map(|n| untrusted(&n, 80));
+    let assignee = match (mention, named) {
+        (Some(mention), Some(_)) => format!(" ({mention})"),
+        (_, Some(name)) => format!(" ({name})"),
+        (_, None) => String::new(),
+    };
     Message::mrkdwn(format!(
         ":arrows_counterclockwise: {}{assignee}.",
         untrusted(phrase, 200)

@@ -24,9 +24,6 @@ const MAX_SLACK_WAIT: Duration = Duration::from_secs(10);
 /// How long a replica may hold a delivery claim; a post (with its retries)
 /// must finish well inside it.
 const CLAIM_TTL: Duration = Duration::from_secs(20);
-/// How long finding an assignee in Slack may hold up their alert (its
-/// claim lasts [`CLAIM_TTL`]).
-const MENTION_WAIT: Duration = Duration::from_secs(4);
 /// Pending alerts of a channel read per step.
 const BATCH: i64 = 500;
 /// Attempts at recording a post Slack accepted, so a blip of the store
@@ -460,24 +457,7 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
         _ => false,
     };
     let mention = match alert.issue() {
-        Some(issue) if mentions => {
-            let services = crate::orgs::people::Services {
-                issues: &ctx.issues,
-                store: &ctx.store,
-                slack: &ctx.slack,
-            };
-            // Well inside the alert's claim: past it the person is named.
-            tokio::time::timeout(
-                MENTION_WAIT,
-                ctx.people
-                    .assignee_mention(services, &row.org_slug, issue),
-            )
-            .await
-            .unwrap_or_else(|_| {
-                tracing::info!(issue = %issue.id, "finding the assignee in Slack took too long; naming them");
-                None
-            })
-        }
+        Some(issue) if mentions => ctx.assignee_mention(&row.org_slug, issue).await,
         _ => None,
     };
     let rendered = render_guarded(|| {

@@ -128,7 +128,18 @@ pub(crate) async fn redraw_if_changed(
     // The redraw keeps the facts the alert was posted with (cached).
     let event = ctx.issues.event_for_alert(org, &issue.id, false).await;
     let controls = Controls::for_server(&ctx.issues.gaps(org));
-    let redrawn = messages::synced(org, issue, &phrase, event.as_deref(), controls);
+    let mention = match sub.mention {
+        true => ctx.assignee_mention(org, issue).await,
+        false => None,
+    };
+    let redrawn = messages::synced(
+        org,
+        issue,
+        &phrase,
+        event.as_deref(),
+        controls,
+        mention.as_deref(),
+    );
     if let Err(e) = ctx
         .slack
         .update_message(&alert.channel_id, ts, &redrawn)
@@ -143,7 +154,7 @@ pub(crate) async fn redraw_if_changed(
         sub.regressions && !alert.status_snapshot.is_open() && after.is_open();
     if sub.threads && !announced_as_regression {
         pacer.wait_turn(&alert.channel_id).await;
-        let reply = messages::sync_reply(issue, &phrase);
+        let reply = messages::sync_reply(issue, &phrase, mention.as_deref());
         if let Err(e) = ctx
             .slack
             .post_message(&alert.channel_id, &reply, Some(ts), false)

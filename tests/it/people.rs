@@ -76,6 +76,32 @@ async fn an_alert_mentions_an_assignee_matched_by_email_and_names_one_who_is_not
     let named = text(&alerts_about(&app, "C2", "Ann's crash")[0]);
     assert!(named.contains("assigned to Ann Lee"), "{named}");
     assert!(!named.contains("<@U0ANN1>"), "{named}");
+    // Assigned in Sentry after its alert: the redraw and the thread reply
+    // mention Ann.
+    let later = app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Later crash", "firstSeen": now_iso(), "lastSeen": now_iso() }),
+    );
+    alert_text(&app, "Later crash").await;
+    app.sentry.update_issue(
+        &later,
+        json!({ "assignedTo": { "type": "user", "id": "200001", "name": "Ann Lee" } }),
+    );
+    wait_until("the redraw and its reply", Duration::from_secs(15), || {
+        let redrawn =
+            app.slack.messages_in("C1").iter().any(|m| {
+                text(m).contains("Later crash") && text(m).contains("assigned to <@U0ANN1>")
+            });
+        let replied = app
+            .slack
+            .posts_in("C1")
+            .iter()
+            .any(|p| text(p).contains("Assigned") && text(p).contains("(<@U0ANN1>)"));
+        redrawn && replied
+    })
+    .await;
+
     // One Slack lookup per email, however many alerts name the person
     // (two alerts in C1 mention Ann).
     let lookups = app
