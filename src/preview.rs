@@ -59,12 +59,13 @@ pub fn sample(kind: &str) -> Option<Message> {
     let event = sample_event();
     Some(match kind {
         "alert" => alerts::new_issue("acme", &issue, Some(&event), Controls::ALL),
-        "alert-mention" => alerts::new_issue_for(
+        "alert-mention" => alerts::alert_card(
             "acme",
             &issue,
             Some(&event),
             Controls::ALL,
             Some("<@U0ANN>"),
+            crate::issues::card::Phase::New,
         ),
         "regression" => {
             let regressed = Issue {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::alerts::messages::{self, Beyond};
-use crate::issues::card::Controls;
+use crate::issues::card::{Controls, Phase};
 use crate::sentry::models::{Event, Issue};
 use crate::slack::Message;
 use crate::store::AlertKind;
@@ -152,9 +152,11 @@ impl Alert {
         mention: Option<&str>,
     ) -> Message {
         match self {
-            Alert::New { issue } => messages::new_issue_for(org, issue, event, controls, mention),
+            Alert::New { issue } => {
+                messages::alert_card(org, issue, event, controls, mention, Phase::New)
+            }
             Alert::Regressed { issue, .. } => {
-                messages::regressed_for(org, issue, event, controls, mention)
+                messages::alert_card(org, issue, event, controls, mention, Phase::Regressed)
             }
             Alert::Digest(digest) => messages::digest_counted(
                 org,

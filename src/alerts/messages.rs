@@ -22,43 +22,27 @@ fn target(org: &str, project: &str) -> String {
 
 /// A new issue: its card with the actions.
 pub fn new_issue(org: &str, issue: &Issue, event: Option<&Event>, controls: Controls) -> Message {
-    new_issue_for(org, issue, event, controls, None)
-}
-
-/// A new issue whose assignee is `mention`ed (`<@U…>`), when known.
-pub fn new_issue_for(
-    org: &str,
-    issue: &Issue,
-    event: Option<&Event>,
-    controls: Controls,
-    mention: Option<&str>,
-) -> Message {
-    issue_card(&Card {
-        event,
-        controls,
-        phase: Some(Phase::New),
-        assignee_mention: mention,
-        ..Card::new(org, issue)
-    })
+    alert_card(org, issue, event, controls, None, Phase::New)
 }
 
 /// A regression, posted in the original alert's thread or the channel.
 pub fn regressed(org: &str, issue: &Issue, event: Option<&Event>, controls: Controls) -> Message {
-    regressed_for(org, issue, event, controls, None)
+    alert_card(org, issue, event, controls, None, Phase::Regressed)
 }
 
-/// A regression whose assignee is `mention`ed (`<@U…>`), when known.
-pub fn regressed_for(
+/// An alert's card for `phase`, its assignee `mention`ed (`<@U…>`) when known.
+pub fn alert_card(
     org: &str,
     issue: &Issue,
     event: Option<&Event>,
     controls: Controls,
     mention: Option<&str>,
+    phase: Phase,
 ) -> Message {
     issue_card(&Card {
         event,
         controls,
-        phase: Some(Phase::Regressed),
+        phase: Some(phase),
         assignee_mention: mention,
         ..Card::new(org, issue)
     })

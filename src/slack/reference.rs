@@ -47,22 +47,15 @@ mod tests {
 
     #[test]
     fn slack_references_are_read_and_forged_ones_refused() {
-        assert_eq!(
-            slack_user_ref("<@U0ALICE|alice>"),
-            Some(SlackUserRef::Id("U0ALICE".into()))
-        );
-        assert_eq!(
-            slack_user_ref("<@W123>"),
-            Some(SlackUserRef::Id("W123".into()))
-        );
-        assert_eq!(
-            slack_user_ref("U0BOB"),
-            Some(SlackUserRef::Id("U0BOB".into()))
-        );
-        assert_eq!(
-            slack_user_ref("@Ann.Lee"),
-            Some(SlackUserRef::Handle("ann.lee".into()))
-        );
+        let id = |id: &str| Some(SlackUserRef::Id(id.into()));
+        for (typed, read) in [
+            ("<@U0ALICE|alice>", id("U0ALICE")),
+            ("<@W123>", id("W123")),
+            ("U0BOB", id("U0BOB")),
+            ("@Ann.Lee", Some(SlackUserRef::Handle("ann.lee".into()))),
+        ] {
+            assert_eq!(slack_user_ref(typed), read, "{typed}");
+        }
         for bad in [
             "<@u1>",
             "<@U1 x>",
