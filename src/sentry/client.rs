@@ -21,6 +21,7 @@ use crate::sentry::error::{scope_named_in, SentryError};
 use crate::sentry::models::{Event, Issue, Member, Organization, Project, Release, Team};
 use crate::sentry::page_cut;
 use crate::sentry::pagination::next_cursor;
+pub use crate::sentry::pagination::Page;
 use crate::sentry::ratelimit::RateLimitHeaders;
 use crate::sentry::turns;
 
@@ -45,17 +46,6 @@ const RETRY: RetryPolicy = RetryPolicy {
 const MIN_WINDOW_WAIT: Duration = Duration::from_millis(20);
 /// Rate-limit waits allowed per call, on top of the retries.
 const MAX_RATE_LIMIT_RETRIES: u32 = 5;
-
-/// One page of a list and the cursor of the next, when Sentry has one.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Page<T> {
-    /// The items.
-    pub items: Vec<T>,
-    /// Opaque cursor of the next page.
-    pub next_cursor: Option<String>,
-    /// How many items match in all (`X-Hits`), when the server says.
-    pub total: Option<u64>,
-}
 
 impl IssueQuery {
     /// A project's issues matching `query`, most recent activity first.

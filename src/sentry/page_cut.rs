@@ -3,7 +3,7 @@
 //! is reached with a cursor of the bot's own that carries the server's
 //! cursor and how many of its items were already shown. Pure.
 
-use crate::sentry::client::Page;
+use crate::sentry::pagination::Page;
 
 /// Marks a cursor the bot made. Sentry's cursors (`value:offset:is_prev`)
 /// and compatible servers' (base64) never contain it.

@@ -1,7 +1,19 @@
 //! Sentry's `Link` header: `<url>; rel="next"; results="true"; cursor="…"`.
 //! A page exists only where `results="true"`; cursors are opaque. Parsing is
 //! lenient: odd spacing, unquoted values, missing `<>` and stray wrappers are
-//! tolerated, and anything unreadable simply means "no next page".
+//! tolerated, and anything unreadable simply means "no next page". A page of
+//! items and the next cursor is a [`Page`].
+
+/// One page of a list and the cursor of the next, when Sentry has one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Opaque cursor of the next page.
+    pub next_cursor: Option<String>,
+    /// How many items match in all (`X-Hits`), when the server says.
+    pub total: Option<u64>,
+}
 
 /// One link of the header.
 #[derive(Clone, Debug, PartialEq, Eq)]
