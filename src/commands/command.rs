@@ -188,6 +188,31 @@ impl Command {
     /// Whether the command only reads, so giving up a wait for Sentry
     /// leaves nothing half done (a link waits for approval, the others write).
     pub fn only_reads(&self) -> bool {
-        self.subcommand().spec().only_reads
+        match self {
+            // One subcommand that both reads (the list) and writes (maps).
+            Command::People { change } => matches!(change, PeopleChange::List { .. }),
+            _ => self.subcommand().spec().only_reads,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_people_only_reads_and_mapping_writes() {
+        let list = Command::People {
+            change: PeopleChange::List { org: None },
+        };
+        let map = Command::People {
+            change: PeopleChange::Unmap {
+                user: SlackUserRef::Id("U1".into()),
+            },
+        };
+        assert!(list.only_reads());
+        assert!(!map.only_reads());
+        assert!(Command::Whoami.only_reads());
+        assert!(!Command::Link.only_reads());
     }
 }
