@@ -56,6 +56,17 @@ async fn click_detail(app: &TestApp, user: &str, action: Value) -> String {
     id
 }
 
+/// Picks `code` (a verb code) in the menu of `acme/api` issue `id`'s card
+/// as `user`; returns the answer sent to the response_url.
+async fn pick(app: &TestApp, user: &str, id: &str, code: &str) -> Value {
+    let block = format!("d|acme|api|{id}");
+    let response_id = click_detail(app, user, select(&block, &format!("{code}:acme:{id}"))).await;
+    app.slack
+        .wait_for_responses(&response_id, 1)
+        .await
+        .remove(0)
+}
+
 fn select(block_id: &str, value: &str) -> Value {
     json!({ "action_id": "issue_select", "block_id": block_id, "type": "static_select", "selected_option": { "text": { "type": "plain_text", "text": "x" }, "value": value } })
 }
@@ -125,18 +136,7 @@ async fn every_option_sends_its_body_and_redraws(mode: Mode) {
     ];
     for (i, (code, body, line)) in cases.iter().enumerate() {
         let id = app.sentry.add_issue("acme", "api", json!({}));
-        let block = format!("d|acme|api|{id}");
-        let response_id = click_detail(
-            &app,
-            "U0ALICE",
-            select(&block, &format!("{code}:acme:{id}")),
-        )
-        .await;
-        let reply = app
-            .slack
-            .wait_for_responses(&response_id, 1)
-            .await
-            .remove(0);
+        let reply = pick(&app, "U0ALICE", &id, code).await;
         assert_eq!(puts(&app)[i], *body, "{code}");
         assert_eq!(reply["replace_original"], true, "{code}");
         assert!(
@@ -467,18 +467,7 @@ async fn assign_to_me_matches_the_slack_email_to_a_sentry_member() {
     app.sentry
         .add_member("acme", "777", "Alice Example", "alice@acme.test");
     let id = app.sentry.add_issue("acme", "api", json!({}));
-    let block = format!("d|acme|api|{id}");
-    let response_id = click_detail(
-        &app,
-        "U0ALICE",
-        select(&block, &format!("assign_me:acme:{id}")),
-    )
-    .await;
-    let reply = app
-        .slack
-        .wait_for_responses(&response_id, 1)
-        .await
-        .remove(0);
+    let reply = pick(&app, "U0ALICE", &id, "assign_me").await;
     assert_eq!(puts(&app), [json!({ "assignedTo": "user:777" })]);
     assert!(
         all_text(&reply).contains("Assigned to Alice Example by <@U0ALICE>"),
@@ -487,17 +476,7 @@ async fn assign_to_me_matches_the_slack_email_to_a_sentry_member() {
     );
 
     // Someone Sentry does not know is told so, and nothing changes.
-    let response_id = click_detail(
-        &app,
-        "U0OWNER",
-        select(&block, &format!("assign_me:acme:{id}")),
-    )
-    .await;
-    let reply = app
-        .slack
-        .wait_for_responses(&response_id, 1)
-        .await
-        .remove(0);
+    let reply = pick(&app, "U0OWNER", &id, "assign_me").await;
     assert!(
         all_text(&reply)
             .contains("No member of *acme* in Sentry has your Slack email (owner@acme.test)"),
@@ -632,18 +611,7 @@ async fn a_change_that_cannot_be_read_back_claims_only_that_it_was_accepted() {
         .sentry
         .add_issue("acme", "api", json!({ "title": "Hard to read" }));
     app.sentry.garble_read_backs();
-    let block = format!("d|acme|api|{id}");
-    let response_id = click_detail(
-        &app,
-        "U0ALICE",
-        select(&block, &format!("archive_1h:acme:{id}")),
-    )
-    .await;
-    let reply = app
-        .slack
-        .wait_for_responses(&response_id, 1)
-        .await
-        .remove(0);
+    let reply = pick(&app, "U0ALICE", &id, "archive_1h").await;
     let text = all_text(&reply);
     assert_eq!(app.sentry.issue(&id).unwrap()["status"], "ignored");
     assert!(

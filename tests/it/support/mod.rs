@@ -49,6 +49,19 @@ pub fn action_element<'a>(
         .find(|e| e["action_id"] == action_id)
 }
 
+/// The status of the first of up to ten sends that gets an answer, for
+/// bodies a server refuses before reading them: it may close while the
+/// client is still sending, which the client sees as a failed send.
+#[allow(dead_code)]
+pub async fn first_status(mut send: impl FnMut(usize) -> reqwest::RequestBuilder) -> Option<u16> {
+    for attempt in 0..10 {
+        if let Ok(response) = send(attempt).send().await {
+            return Some(response.status().as_u16());
+        }
+    }
+    None
+}
+
 /// The rows of an issue list: one section each, with its one menu.
 pub fn list_rows(reply: &serde_json::Value) -> Vec<serde_json::Value> {
     reply["blocks"]
