@@ -116,6 +116,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         sealer: Sealer::new(config.grant_encryption_key.as_ref()),
     };
     let people = crate::orgs::people::Directory::default();
+    let poller_state = Arc::new(crate::alerts::context::PollerState::default());
     let requests = crate::context::Context {
         issues: issues.clone(),
         store: store.clone(),
@@ -135,6 +136,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
             socket_mode: config.slack_app_token.is_some(),
         },
         people: people.clone(),
+        wake_delivery: poller_state.wake.clone(),
     };
     let poller = crate::alerts::context::Context {
         issues: issues.clone(),
@@ -143,7 +145,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         interval: config.poll_interval,
         retention: config.retention,
         gather: config.alert_gather_window,
-        state: Default::default(),
+        state: poller_state,
         stop_posting: Default::default(),
         people,
     };

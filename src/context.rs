@@ -49,6 +49,8 @@ pub struct Context {
     pub webhook_setup: crate::orgs::webhook_secrets::WebhookSetup,
     /// Who is who between Sentry and Slack.
     pub people: Directory,
+    /// Wakes the delivery worker once a click has planned a DM.
+    pub wake_delivery: Arc<tokio::sync::Notify>,
 }
 
 /// Who ran a command, where, and where its answers go.

@@ -129,6 +129,10 @@ impl Alert {
             AlertKind::Notice => Alert::RelinkNotice {
                 project: serde_json::from_str::<NoticePayload>(payload)?.project,
             },
+            // Personal notices and DMs are drawn by `alerts::personal`.
+            AlertKind::Personal | AlertKind::Dm => {
+                return Err(AlertDecodeError::UnknownKind(kind.to_string()))
+            }
             AlertKind::Other(word) => return Err(AlertDecodeError::UnknownKind(word.clone())),
         })
     }

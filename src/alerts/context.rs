@@ -55,8 +55,9 @@ pub struct PollerState {
     pub(crate) page_prints: PagePrints,
     /// When each group was last polled, for orgs whose webhooks are live.
     pub(crate) backstop: Backstop,
-    /// Wakes the delivery worker.
-    pub(crate) wake: tokio::sync::Notify,
+    /// Wakes the delivery worker; shared with the request handlers, whose
+    /// clicks plan DMs.
+    pub(crate) wake: Arc<tokio::sync::Notify>,
 }
 
 impl PollerState {
@@ -78,7 +79,7 @@ impl Default for PollerState {
             last_prune: Mutex::new(None),
             page_prints: PagePrints::default(),
             backstop: Backstop::default(),
-            wake: tokio::sync::Notify::new(),
+            wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }
@@ -93,6 +94,18 @@ pub(crate) fn millis(d: Duration) -> i64 {
 const MENTION_WAIT: Duration = Duration::from_secs(4);
 
 impl Context {
+    /// Plans personal DMs with this context's services.
+    pub(crate) fn notifier(&self) -> crate::people::notify::Notifier<'_> {
+        crate::people::notify::Notifier {
+            services: crate::orgs::people::Services {
+                issues: &self.issues,
+                store: &self.store,
+                slack: &self.slack,
+            },
+            directory: &self.people,
+        }
+    }
+
     /// `issue`'s assignee as a Slack mention (`<@U…>`), when the bot knows
     /// who they are in Slack and finds out within [`MENTION_WAIT`];
     /// otherwise `None`, and the message names them.

@@ -32,6 +32,48 @@ pub(crate) struct Plan {
     pub alerts: Vec<Planned>,
 }
 
+/// Something a poll saw that an issue's assignee should hear about.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum ForAssignee {
+    /// A new issue that arrived assigned (an auto-assignment rule).
+    ArrivedAssigned(Issue),
+    /// An assigned issue that came back.
+    CameBack(Issue),
+    /// An issue whose assignee changed (or who was unassigned).
+    Reassigned(Issue),
+}
+
+/// What in `plan` (diffed from `page`) an assignee should hear about,
+/// whether or not the subscription alerts regressions.
+pub(crate) fn for_assignees(plan: &Plan, page: &[Issue]) -> Vec<ForAssignee> {
+    let assigned = |id: &str| {
+        page.iter()
+            .find(|i| i.id == id && i.assigned_to.is_some())
+            .cloned()
+    };
+    let mut found: Vec<ForAssignee> = plan
+        .seen
+        .iter()
+        .filter(|(_, status)| status == "regressed")
+        .filter_map(|(id, _)| assigned(id).map(ForAssignee::CameBack))
+        .collect();
+    for planned in &plan.alerts {
+        let issues = match planned {
+            Planned::New(issue) => std::slice::from_ref(issue),
+            Planned::Digest(issues) => issues.as_slice(),
+            Planned::Regressed(_) => &[],
+        };
+        found.extend(
+            issues
+                .iter()
+                .filter(|i| i.assigned_to.is_some())
+                .cloned()
+                .map(ForAssignee::ArrivedAssigned),
+        );
+    }
+    found
+}
+
 /// Status as remembered: Sentry's status, or `regressed` once alerted as such.
 fn status_of(issue: &Issue) -> &str {
     issue.status.as_deref().unwrap_or("unresolved")
@@ -202,5 +244,37 @@ mod tests {
             })
             .collect();
         assert_eq!(ids, ["8", "9", "10"]);
+    }
+
+    #[test]
+    fn assignees_hear_of_new_assigned_issues_and_comebacks_even_without_regression_alerts() {
+        let assigned = |id: &str, status: &str| -> Issue {
+            serde_json::from_value(serde_json::json!({
+                "id": id, "title": "x", "status": status,
+                "assignedTo": { "type": "user", "id": "7" }
+            }))
+            .unwrap()
+        };
+        let unassigned: Issue =
+            serde_json::from_value(serde_json::json!({ "id": "3", "title": "x" })).unwrap();
+        let page = vec![
+            assigned("1", "unresolved"),
+            assigned("2", "unresolved"),
+            unassigned,
+        ];
+        let plan = Plan {
+            seen: vec![
+                ("2".into(), "regressed".into()),
+                ("3".into(), "unresolved".into()),
+            ],
+            alerts: vec![Planned::New(page[0].clone()), Planned::New(page[2].clone())],
+        };
+        assert_eq!(
+            for_assignees(&plan, &page),
+            [
+                ForAssignee::CameBack(page[1].clone()),
+                ForAssignee::ArrivedAssigned(page[0].clone()),
+            ]
+        );
     }
 }

@@ -12,7 +12,9 @@
 //! - [`sync`]: redraws posted alerts whose issue changed in Sentry;
 //! - [`outbox`]: claims pending alerts, renders and posts them, and marks
 //!   them posted, at most one message per second per channel; alerts that
-//!   pile up for a subscription are gathered into one digest ([`storm`]).
+//!   pile up for a subscription are gathered into one digest ([`storm`]);
+//! - [`personal`]: a person's notices (an issue assigned to them, or one of
+//!   theirs that came back) become one DM per window, updated in place.
 //!
 //! Ticks and webhooks plan alerts and wake the process's one delivery
 //! [`worker`], which drains the outbox channel by channel.
@@ -32,6 +34,7 @@ pub(crate) mod group;
 pub mod messages;
 pub(crate) mod outbox;
 pub(crate) mod pacer;
+pub(crate) mod personal;
 pub(crate) mod plan;
 pub mod poller;
 pub(crate) mod quiet;

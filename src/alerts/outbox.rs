@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::alerts::alert::{Alert, Digest};
 use crate::alerts::context::{millis, Context, CHANNEL_GAP};
+use crate::alerts::personal;
 use crate::alerts::storm::{self, Gathering};
 use crate::issues::card::Controls;
 use crate::slack::Message;
@@ -18,12 +19,12 @@ use crate::store::{
 };
 
 /// Delivery attempts before an alert is given up on.
-const MAX_ATTEMPTS: i64 = 10;
+pub(super) const MAX_ATTEMPTS: i64 = 10;
 /// Longest `Retry-After` waited for inside one delivery.
 const MAX_SLACK_WAIT: Duration = Duration::from_secs(10);
 /// How long a replica may hold a delivery claim; a post (with its retries)
 /// must finish well inside it.
-const CLAIM_TTL: Duration = Duration::from_secs(20);
+pub(super) const CLAIM_TTL: Duration = Duration::from_secs(20);
 /// Pending alerts of a channel read per step.
 const BATCH: i64 = 500;
 /// Attempts at recording a post Slack accepted, so a blip of the store
@@ -47,7 +48,7 @@ impl ChannelRun {
 }
 
 /// How one delivery step ended.
-enum Step {
+pub(super) enum Step {
     /// The alerts it took are no longer pending.
     Done,
     /// They stay pending; try them again after `rest`.
@@ -113,7 +114,19 @@ pub(crate) async fn drain_channel(ctx: &Context, channel: &str) -> ChannelRun {
                 break;
             }
         }
-        let (taken, step) = match storm_of(ctx, head, &pending).await {
+        let storm = match head.kind {
+            AlertKind::Personal => None,
+            _ => storm_of(ctx, head, &pending).await,
+        };
+        let (taken, step) = match storm {
+            None if head.kind == AlertKind::Personal => {
+                let taken: Vec<Key> = pending
+                    .iter()
+                    .filter(|a| a.kind == AlertKind::Personal)
+                    .map(key)
+                    .collect();
+                (taken, personal::deliver(ctx, head).await)
+            }
             Some((sub, gathering, open, news)) => {
                 let taken: Vec<Key> = news.iter().map(key).collect();
                 (
@@ -278,7 +291,7 @@ async fn deliver_gathered(
         Err(e) => {
             return match (e, &open) {
                 (e, Some(existing)) if is_permanent(&e) => {
-                    let _ = ctx.store.release_new_alerts(&sub.id, &claim).await;
+                    let _ = ctx.store.release_claimed(&sub.id, &claim).await;
                     // The digest is gone (deleted, or no longer editable):
                     // close it, and the next step starts another.
                     tracing::warn!(channel = %sub.channel_id, error = %e, "cannot update the storm's digest; starting a new one");
@@ -287,7 +300,9 @@ async fn deliver_gathered(
                         Err(_) => Step::LeftPending { rest: CHANNEL_GAP },
                     }
                 }
-                (e, _) => after_slack_failure(ctx, sub, &claimed, &claim, e).await,
+                (e, _) => {
+                    after_slack_failure(ctx, &sub.id, &sub.channel_id, &claimed, &claim, e).await
+                }
             };
         }
     };
@@ -338,37 +353,39 @@ fn gathered_row(sub: &SubscriptionRow, first: &str, digest: &Digest) -> AlertRow
     }
 }
 
-/// Gathered alerts Slack would not take: held for a Slack rate limit,
-/// retried later for an outage, given up for a refusal.
-async fn after_slack_failure(
+/// Gathered alerts (of the outbox `subscription_id`, for `channel`) Slack
+/// would not take: held for a Slack rate limit, retried later for an
+/// outage, given up for a refusal.
+pub(super) async fn after_slack_failure(
     ctx: &Context,
-    sub: &SubscriptionRow,
+    subscription_id: &str,
+    channel: &str,
     claimed: &[AlertRow],
     claim: &crate::store::Claim,
     error: SlackError,
 ) -> Step {
     if let SlackError::RateLimited { retry_after_secs } = error {
         let wait = Duration::from_secs(retry_after_secs.max(1));
-        ctx.state.pacer.hold(&sub.channel_id, wait);
-        let _ = ctx.store.release_new_alerts(&sub.id, claim).await;
-        tracing::warn!(channel = %sub.channel_id, wait_s = wait.as_secs(), "Slack rate limit; the digest waits");
+        ctx.state.pacer.hold(channel, wait);
+        let _ = ctx.store.release_claimed(subscription_id, claim).await;
+        tracing::warn!(%channel, wait_s = wait.as_secs(), "Slack rate limit; the gathered message waits");
         return Step::LeftPending { rest: wait };
     }
     let attempts = claimed.iter().map(|a| a.attempts).max().unwrap_or(0);
     let permanent = is_permanent(&error) || attempts + 1 >= MAX_ATTEMPTS;
     metrics::counter!(crate::meters::ALERTS_FAILED, "permanent" => permanent.to_string())
         .increment(1);
-    tracing::error!(channel = %sub.channel_id, error = %error, permanent, alerts = claimed.len(), "digest not posted");
+    tracing::error!(%channel, error = %error, permanent, alerts = claimed.len(), "gathered message not posted");
     let _ = ctx
         .store
-        .fail_new_alerts(&sub.id, claim, &error.to_string(), permanent, MAX_ATTEMPTS)
+        .fail_claimed(subscription_id, claim, &error.to_string(), permanent, MAX_ATTEMPTS)
         .await;
     Step::LeftPending { rest: ctx.interval }
 }
 
 /// Runs `record` until it works, a few times with short pauses: Slack has
 /// the message, and a record lost to a blip of the store would post it again.
-async fn record_with_retries<T, F, Fut>(mut record: F) -> Option<T>
+pub(super) async fn record_with_retries<T, F, Fut>(mut record: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, crate::store::StoreError>>,
@@ -389,7 +406,7 @@ where
 }
 
 /// Slack errors that retrying cannot fix.
-fn is_permanent(error: &SlackError) -> bool {
+pub(super) fn is_permanent(error: &SlackError) -> bool {
     matches!(error, SlackError::Api(_))
         || matches!(error, SlackError::Status { status, .. } if *status < 500 && *status != 429)
 }

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use crate::alerts::alert::{Alert, Digest};
 use crate::alerts::context::Context;
-use crate::alerts::diff::{diff, Planned};
+use crate::alerts::diff::{diff, for_assignees, Planned};
+use crate::alerts::personal;
 use crate::alerts::group::Group;
 use crate::alerts::messages::{self, Beyond};
 use crate::alerts::quiet;
@@ -269,12 +270,15 @@ pub(crate) async fn poll_group(ctx: &Context, group: &Group, renewed: &Renewed) 
         if plan.seen.is_empty() && plan.alerts.is_empty() {
             continue;
         }
+        let for_assignees = for_assignees(&plan, &listing.items);
         let rows = planned_rows(sub, plan.alerts, listing.beyond);
         match ctx.store.record_tick(&sub.id, &plan.seen, &rows).await {
-            Ok(planned) if planned > 0 => {
-                tracing::info!(subscription = %sub.id, channel = %sub.channel_id, planned, "alerts planned");
+            Ok(planned) => {
+                if planned > 0 {
+                    tracing::info!(subscription = %sub.id, channel = %sub.channel_id, planned, "alerts planned");
+                }
+                personal::plan_for_assignees(ctx, org, for_assignees).await;
             }
-            Ok(_) => {}
             Err(e) => {
                 recorded_all = false;
                 tracing::warn!(error = %e, "cannot record the poll");

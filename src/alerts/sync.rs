@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use crate::alerts::context::Context;
+use crate::alerts::diff::ForAssignee;
 use crate::alerts::group::Group;
 use crate::alerts::messages;
 use crate::issues::card::Controls;
@@ -109,6 +110,16 @@ pub(crate) async fn redraw_if_changed(
         return;
     };
     let phrase = messages::by_actor(&phrase, actor);
+    // A poll that sees a new assignee tells them (a webhook's change is
+    // recorded by the webhook, which knows who made it).
+    if record_seen && alert.status_snapshot.assignee != after.assignee {
+        crate::alerts::personal::plan_for_assignees(
+            ctx,
+            org,
+            vec![ForAssignee::Reassigned(issue.clone())],
+        )
+        .await;
+    }
     let Some(ts) = &alert.ts else {
         return;
     };

@@ -144,6 +144,34 @@ pub enum Command {
         /// What to do.
         change: PeopleChange,
     },
+    /// The person's own DM settings.
+    Notify {
+        /// What to do.
+        change: NotifyChange,
+    },
+}
+
+/// Which of a person's DMs `/sentry notify` turns on or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotifyTopic {
+    /// An issue was assigned to them.
+    Assigned,
+    /// An issue assigned to them came back.
+    Regressions,
+}
+
+/// What `/sentry notify …` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotifyChange {
+    /// Show the settings and whether the bot can reach the person.
+    Show,
+    /// Turn one kind of DM on or off.
+    Set {
+        /// Which kind.
+        topic: NotifyTopic,
+        /// On or off.
+        on: bool,
+    },
 }
 
 /// What `/sentry people …` asks for.

@@ -11,7 +11,9 @@ use crate::commands::arguments::{
     parse_project, parse_webhook_change, project_and_query, split_options, unexpected,
 };
 use crate::commands::command::DEFAULT_EVENTS;
-use crate::commands::command::{Command, PeopleChange, Subcommand, WebhookChange};
+use crate::commands::command::{
+    Command, NotifyChange, NotifyTopic, PeopleChange, Subcommand, WebhookChange,
+};
 use crate::commands::error::ParseError;
 use crate::slack::reference::slack_user_ref;
 
@@ -239,6 +241,25 @@ pub(crate) static SPECS: &[Spec] = &[
         examples: &["people", "people map @ann ann.lee@corp.example"],
         only_reads: false,
         parse: people,
+    },
+    Spec {
+        subcommand: Subcommand::Notify,
+        name: "notify",
+        aliases: &["dm"],
+        arguments: "[assigned on|off] [regressions on|off]",
+        summary: "Show or change the DMs you get: issues assigned to you, and yours that come back.",
+        details: Some(
+            "The bot sends you a DM with the issue's card when an issue is assigned to you (from \
+             Slack, in Sentry, or by an ownership rule; not when you assigned it yourself) and when \
+             an issue assigned to you comes back. Several in ten minutes arrive as one DM that \
+             is updated in place. Both are on until you turn them off.\n\
+             • `/sentry notify`: your settings, and whether the bot knows who you are in Sentry\n\
+             • `/sentry notify assigned off`: no DMs for assignments\n\
+             • `/sentry notify regressions on`: DMs when your issues come back",
+        ),
+        examples: &["notify", "notify assigned off", "notify regressions on"],
+        only_reads: false,
+        parse: notify,
     },
     Spec {
         subcommand: Subcommand::Version,
@@ -508,6 +529,36 @@ fn people(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
         ["map" | "unmap", .., extra] | [_, extra, ..] => return Err(unexpected(sub, extra)),
     };
     Ok(Command::People { change })
+}
+
+fn notify(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    let topic = |word: &str| match word.to_ascii_lowercase().as_str() {
+        "assigned" | "assignments" | "assign" => Some(NotifyTopic::Assigned),
+        "regressions" | "regressed" | "regression" => Some(NotifyTopic::Regressions),
+        _ => None,
+    };
+    let switch = |word: &str| match word.to_ascii_lowercase().as_str() {
+        "on" | "yes" => Some(true),
+        "off" | "no" => Some(false),
+        _ => None,
+    };
+    let change = match args {
+        [] => NotifyChange::Show,
+        [what, value] => match (topic(what), switch(value)) {
+            (Some(topic), Some(on)) => NotifyChange::Set { topic, on },
+            (None, _) => return Err(unexpected(sub, what)),
+            (_, None) => return Err(unexpected(sub, value)),
+        },
+        [what] if topic(what).is_some() => {
+            return Err(ParseError::MissingArgument {
+                command: sub,
+                what: "`on` or `off` after it, like `assigned off`",
+            })
+        }
+        [what] => return Err(unexpected(sub, what)),
+        [_, _, extra, ..] => return Err(unexpected(sub, extra)),
+    };
+    Ok(Command::Notify { change })
 }
 
 /// A Sentry email or username: no spaces, no Slack markup.

@@ -1,16 +1,19 @@
 //! `/sentry people`: list an org's members and how each is matched to
-//! Slack; `map` and `unmap` (workspace admins) for people whose emails differ.
+//! Slack; `map` and `unmap` (workspace admins) for people whose emails
+//! differ. `/sentry notify`: a person's own DM settings, and whether the
+//! bot can reach them at all.
 
 use std::collections::HashMap;
 
-use crate::commands::command::PeopleChange;
+use crate::commands::command::{NotifyChange, NotifyTopic, PeopleChange};
 use crate::context::{Context, Invocation};
 use crate::orgs::failures;
 use crate::orgs::people::matching::{identities, match_member};
-use crate::people::messages::{self, PersonLine};
+use crate::people::messages::{self, PersonLine, Reach};
 use crate::slack::escape::escape_mrkdwn;
 use crate::slack::reference::SlackUserRef;
 use crate::slack::Message;
+use crate::store::NotifySwitch;
 
 /// Runs `/sentry people …`.
 pub(crate) async fn people(ctx: &Context, who: &Invocation, change: &PeopleChange) -> Message {
@@ -51,6 +54,75 @@ pub(crate) async fn people(ctx: &Context, who: &Invocation, change: &PeopleChang
             }
         }
     }
+}
+
+/// How long finding the person among each org's members may take.
+const REACH_WAIT: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// Runs `/sentry notify …`: shows, or changes, the person's DM settings.
+pub(crate) async fn notify(ctx: &Context, who: &Invocation, change: NotifyChange) -> Message {
+    let settings = match change {
+        NotifyChange::Show => ctx.store.notify_settings(&who.user_id).await,
+        NotifyChange::Set { topic, on } => {
+            let switch = match topic {
+                NotifyTopic::Assigned => NotifySwitch::Assigned,
+                NotifyTopic::Regressions => NotifySwitch::Regressions,
+            };
+            ctx.store.set_notify(&who.user_id, switch, on).await
+        }
+    };
+    let settings = match settings {
+        Ok(settings) => settings,
+        Err(e) => return store_failed(&e),
+    };
+    let reach = match tokio::time::timeout(REACH_WAIT, reach(ctx, &who.user_id)).await {
+        Ok(reach) => reach,
+        Err(_) => Vec::new(),
+    };
+    let changed = match change {
+        NotifyChange::Show => None,
+        NotifyChange::Set { topic, on } => Some((topic, on)),
+    };
+    messages::notify_settings(&settings, changed, &reach)
+}
+
+/// Who `slack_user` is in each linked org, as DMs would find them: by a
+/// hand-made map or by their Slack email.
+async fn reach(ctx: &Context, slack_user: &str) -> Vec<(String, Reach)> {
+    let Ok(orgs) = ctx.issues.linked_orgs().await else {
+        return Vec::new();
+    };
+    let maps = ctx.store.people_maps().await.unwrap_or_default();
+    let email = ctx.slack.user_email(slack_user).await.ok().flatten();
+    let mine: HashMap<String, String> = email
+        .iter()
+        .map(|e| (e.trim().to_lowercase(), slack_user.to_string()))
+        .collect();
+    let mut found = Vec::new();
+    for linked in orgs {
+        let members = match ctx.issues.org_members(&linked.org, false).await {
+            Ok(members) => members,
+            Err(_) => {
+                found.push((linked.org, Reach::Unknown));
+                continue;
+            }
+        };
+        let me = members.iter().find_map(|m| {
+            let matched = match_member(m, &maps, &mine);
+            (matched.slack_user() == Some(slack_user)).then(|| (m, matched))
+        });
+        let reach = match me {
+            Some((member, matched)) => Reach::Known {
+                name: member.display_name().unwrap_or("(no name)").to_string(),
+                mapped: matches!(matched, crate::orgs::people::matching::Match::Mapped { .. }),
+            },
+            None => Reach::Unmatched {
+                email: email.clone(),
+            },
+        };
+        found.push((linked.org, reach));
+    }
+    found
 }
 
 fn store_failed(e: &crate::store::StoreError) -> Message {

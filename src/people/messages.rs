@@ -1,9 +1,11 @@
 //! What `/sentry people` says. Pure.
 
+use crate::commands::command::NotifyTopic;
 use crate::orgs::people::matching::Match;
 use crate::slack::escape::{escape_mrkdwn, untrusted};
 use crate::slack::limits;
 use crate::slack::message::{context, section, Message};
+use crate::store::NotifySettings;
 
 /// A Sentry member as the people list shows them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,9 +66,106 @@ pub(crate) fn people(org: &str, lines: &[PersonLine], complete: bool) -> Message
     }
 }
 
+/// Whether DMs can reach a person from one org.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// The bot knows which member they are.
+    Known {
+        /// The member's name, untrusted.
+        name: String,
+        /// By a hand-made map (else by email).
+        mapped: bool,
+    },
+    /// No member of the org matches them.
+    Unmatched {
+        /// Their Slack email, when Slack shares it.
+        email: Option<String>,
+    },
+    /// The org's members could not be read just now.
+    Unknown,
+}
+
+/// `/sentry notify`: the person's settings, what just changed, and
+/// whether each linked org's issues can reach them.
+pub(crate) fn notify_settings(
+    settings: &NotifySettings,
+    changed: Option<(NotifyTopic, bool)>,
+    reach: &[(String, Reach)],
+) -> Message {
+    let word = |on: bool| if on { "*on*" } else { "*off*" };
+    let flip = |on: bool| if on { "off" } else { "on" };
+    let mut lines = Vec::new();
+    if let Some((topic, on)) = changed {
+        let what = match topic {
+            NotifyTopic::Assigned => "DMs for issues assigned to you",
+            NotifyTopic::Regressions => "DMs for your issues that come back",
+        };
+        lines.push(format!(
+            ":white_check_mark: {what} are now {}.",
+            if on { "on" } else { "off" }
+        ));
+    }
+    lines.push(":bell: *Your DMs from Sentry*".to_string());
+    lines.push(format!(
+        "• An issue is assigned to you: {} — `/sentry notify assigned {}`",
+        word(settings.assigned),
+        flip(settings.assigned)
+    ));
+    lines.push(format!(
+        "• An issue assigned to you comes back: {} — `/sentry notify regressions {}`",
+        word(settings.regressions),
+        flip(settings.regressions)
+    ));
+    let mut blocks = vec![section(&lines.join("\n"))];
+    let mut who = Vec::new();
+    let mut unmatched = false;
+    for (org, reach) in reach {
+        let org = escape_mrkdwn(org);
+        who.push(match reach {
+            Reach::Known { name, mapped } => format!(
+                ":large_green_circle: In *{org}* you are *{}* ({}).",
+                untrusted(name, 80),
+                if *mapped { "mapped by an admin" } else { "by your email" }
+            ),
+            Reach::Unmatched { email } => {
+                unmatched = true;
+                match email {
+                    Some(email) => format!(
+                        ":red_circle: In *{org}* no member has your Slack email ({}), so issues there cannot reach you.",
+                        escape_mrkdwn(email)
+                    ),
+                    None => format!(
+                        ":red_circle: In *{org}* the bot cannot find you: Slack does not share your email with it."
+                    ),
+                }
+            }
+            Reach::Unknown => format!(":white_circle: *{org}*: its members could not be read just now."),
+        });
+    }
+    if !who.is_empty() {
+        let (texts, _) = fill(&who, MAX_SECTIONS, limits::MAX_SECTION_TEXT);
+        blocks.extend(texts.iter().map(|t| section(t)));
+    }
+    if unmatched {
+        blocks.push(context(&[
+            "If your Sentry email differs from Slack's, ask a workspace admin to map you: \
+             `/sentry people map @you &lt;your Sentry email or username&gt;`. Until then you get \
+             no DMs from that org, and alerts name you instead of mentioning you.",
+        ]));
+    }
+    Message {
+        text: format!(
+            "Your DMs from Sentry: assigned {}, regressions {}",
+            if settings.assigned { "on" } else { "off" },
+            if settings.regressions { "on" } else { "off" }
+        ),
+        blocks,
+    }
+}
+
 /// `lines` joined into at most `sections` texts of at most `max` characters
 /// each, and how many lines they hold.
-fn fill(lines: &[String], sections: usize, max: usize) -> (Vec<String>, usize) {
+pub(crate) fn fill(lines: &[String], sections: usize, max: usize) -> (Vec<String>, usize) {
     let mut texts: Vec<String> = Vec::new();
     let mut current = String::new();
     let mut shown = 0;

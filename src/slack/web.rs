@@ -248,6 +248,24 @@ impl SlackWeb {
         Ok(response.ts.to_string())
     }
 
+    /// Sends `message` to `user` in the app's DM with them; returns the DM
+    /// channel's id (`D…`, which later updates need) and the `ts`.
+    pub async fn post_dm(
+        &self,
+        user: &str,
+        message: &crate::slack::Message,
+    ) -> Result<(String, String), SlackError> {
+        let session = self.client.open_session(&self.token);
+        let content = SlackMessageContent::new()
+            .with_text(message.text.clone())
+            .with_blocks(message.blocks.clone());
+        let request = SlackApiChatPostMessageRequest::new(user.to_string().into(), content)
+            .with_unfurl_links(false)
+            .with_unfurl_media(false);
+        let response = bounded(session.chat_post_message(&request)).await?;
+        Ok((response.channel.to_string(), response.ts.to_string()))
+    }
+
     /// Replaces the message at `ts` in `channel`.
     pub async fn update_message(
         &self,

@@ -17,6 +17,11 @@ pub enum AlertKind {
     Digest,
     /// A notice to the channel, like "the org needs re-linking".
     Notice,
+    /// Something one person should hear about (an issue assigned to them,
+    /// or one of theirs that came back); always drawn into a [`Dm`](Self::Dm).
+    Personal,
+    /// A direct message to one person, gathering their personal notices.
+    Dm,
     /// A word this version does not know, written by a newer one: its alert
     /// fails alone instead of failing every read of the outbox.
     #[strum(default)]

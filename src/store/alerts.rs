@@ -461,6 +461,8 @@ impl Store {
              (SELECT at_ms FROM activity WHERE at_ms < $1 ORDER BY at_ms LIMIT $2)",
             "DELETE FROM webhook_requests WHERE request_id IN \
              (SELECT request_id FROM webhook_requests WHERE received_at_ms < $1 LIMIT $2)",
+            "DELETE FROM issue_assignees WHERE (org_slug, issue_id) IN \
+             (SELECT org_slug, issue_id FROM issue_assignees WHERE changed_at_ms < $1 LIMIT $2)",
         ];
         let mut deleted = 0;
         for sql in statements {

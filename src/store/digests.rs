@@ -147,7 +147,7 @@ impl Store {
     }
 
     /// Lets other deliveries take the alerts of `claim` again.
-    pub async fn release_new_alerts(
+    pub async fn release_claimed(
         &self,
         subscription_id: &str,
         claim: &Claim,
@@ -217,7 +217,7 @@ impl Store {
 
     /// Records a failed attempt at the alerts of `claim`; they are given
     /// up (`failed`) when `permanent` or at `max_attempts`, else wait.
-    pub async fn fail_new_alerts(
+    pub async fn fail_claimed(
         &self,
         subscription_id: &str,
         claim: &Claim,

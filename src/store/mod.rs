@@ -9,6 +9,7 @@ mod digests;
 mod grants;
 mod leases;
 mod people;
+mod personal;
 mod webhooks;
 
 pub use activity::{Activity, ActivityKind};
@@ -18,6 +19,7 @@ pub use digests::OpenDigest;
 pub use grants::GrantRow;
 pub use leases::{Claim, Lease};
 pub use people::PersonMap;
+pub use personal::{person_outbox, NotifySettings, NotifySwitch};
 pub use webhooks::WebhookState;
 
 use std::time::Duration;

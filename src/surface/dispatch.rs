@@ -114,6 +114,9 @@ pub async fn execute_view(
         Command::People { change } => {
             Reply::ephemeral(crate::people::commands::people(ctx, who, change).await)
         }
+        Command::Notify { change } => {
+            Reply::ephemeral(crate::people::commands::notify(ctx, who, *change).await)
+        }
         Command::Webhooks { org, change } => {
             Reply::ephemeral(webhook_secret::run(ctx, who, org, change).await)
         }

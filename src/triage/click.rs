@@ -12,7 +12,9 @@ use crate::orgs::access::Actor;
 use crate::orgs::failures;
 use crate::orgs::grants::GrantError;
 use crate::orgs::issue_service::is_not_found;
-use crate::sentry::models::Issue;
+use crate::orgs::people::Services;
+use crate::people::notify::{Assigner, Notifier};
+use crate::sentry::models::{Assignee, Issue};
 use crate::sentry::SentryError;
 use crate::slack::action::IssueVerb;
 use crate::slack::escape::escape_mrkdwn;
@@ -219,6 +221,9 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
         None => unconfirmed(&change),
     };
     let after = read_back.unwrap_or_else(|| as_answered(&issue, &answer));
+    if let Some(assigned) = assigned_after(&after, &change) {
+        notify_assignee(ctx, who, &request.org, assigned);
+    }
     record(ctx, who, request, &what, outcome_word(&outcome));
     if ctx.sentry_notes {
         leave_note(ctx, who, request, &actor, &outcome).await;
@@ -265,6 +270,53 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
         }
         Surface::ListRow { page: None } => confirmation(&said_of),
     }
+}
+
+/// The issue as an assignment change left it: as read back, or, from a
+/// server that does not show assignees, as asked.
+fn assigned_after(after: &Issue, change: &Change) -> Option<Issue> {
+    match change {
+        Change::AssignTo { actor, name } => {
+            let mut assigned = after.clone();
+            if assigned.assigned_to.is_none() {
+                let (kind, id) = actor.split_once(':')?;
+                assigned.assigned_to = Some(Assignee {
+                    kind: Some(kind.to_string()),
+                    id: Some(id.to_string()),
+                    name: Some(name.clone()),
+                    email: None,
+                });
+            }
+            Some(assigned)
+        }
+        Change::Verb(IssueVerb::Unassign) => Some(after.clone()),
+        Change::Verb(_) | Change::ResolveIn { .. } => None,
+    }
+}
+
+/// Tells the new assignee by DM (off the click's answer path): the
+/// assignment is recorded first, so Sentry's webhook and the next poll do
+/// not announce it again.
+fn notify_assignee(ctx: &Context, who: &Invocation, org: &str, assigned: Issue) {
+    let (ctx, clicker, org) = (ctx.clone(), who.user_id.clone(), org.to_string());
+    ctx.tasks.clone().spawn(async move {
+        let notifier = Notifier {
+            services: Services {
+                issues: &ctx.issues,
+                store: &ctx.store,
+                slack: &ctx.slack,
+            },
+            directory: &ctx.people,
+        };
+        match notifier
+            .assignment_seen(&org, &assigned, Assigner::Slack(&clicker))
+            .await
+        {
+            Ok(true) => ctx.wake_delivery.notify_one(),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot plan the assignee's DM"),
+        }
+    });
 }
 
 async fn remember_state(ctx: &Context, channel: &str, ts: &str, snapshot: &Snapshot) {

@@ -11,10 +11,11 @@ pub(crate) mod signature;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::alerts::diff::diff;
+use crate::alerts::diff::{diff, for_assignees};
 use crate::alerts::messages::Beyond;
 use crate::alerts::plan::planned_rows;
 use crate::orgs::webhook_secrets::Secrets;
+use crate::people::notify::Assigner;
 use crate::sentry::search::{self, Verdict};
 use crate::store::{now_ms, StoreError};
 use payload::{Action, IssueEvent};
@@ -130,6 +131,12 @@ async fn apply(ctx: &Context, org: &str, event: &IssueEvent) -> Result<(), Store
     let subs = store
         .subscriptions_of_project(org, project_id, issue.project_slug())
         .await?;
+    // Finding people in Slack takes time: the assignee's DM is planned off
+    // the request path, whether or not a channel follows the project.
+    if event.action == Action::Assigned {
+        let (ctx, org, event) = (ctx.clone(), org.to_string(), event.clone());
+        tokio::spawn(async move { assignment_seen(&ctx.alerts, &org, &event).await });
+    }
     if subs.is_empty() {
         return Ok(());
     }
@@ -141,6 +148,7 @@ async fn apply(ctx: &Context, org: &str, event: &IssueEvent) -> Result<(), Store
     );
     let nothing_seen = HashMap::new();
     let mut planned = 0;
+    let mut seen_for_assignees = Vec::new();
     for sub in &subs {
         let seen = seen.get(&sub.id).unwrap_or(&nothing_seen);
         // An open issue is planned only where the query surely admits it;
@@ -157,12 +165,20 @@ async fn apply(ctx: &Context, org: &str, event: &IssueEvent) -> Result<(), Store
         if plan.seen.is_empty() && plan.alerts.is_empty() {
             continue;
         }
+        let for_assignees = for_assignees(&plan, std::slice::from_ref(issue));
         let rows = planned_rows(sub, plan.alerts, Beyond::Nothing);
         planned += store.record_tick(&sub.id, &plan.seen, &rows).await?;
+        seen_for_assignees.extend(for_assignees);
     }
     if planned > 0 {
         tracing::info!(org, issue = %issue.id, planned, "alerts planned from a webhook");
         alerts.state.wake_delivery();
+    }
+    if !seen_for_assignees.is_empty() {
+        let (alerts, org) = (alerts.clone(), org.to_string());
+        tokio::spawn(async move {
+            crate::alerts::personal::plan_for_assignees(&alerts, &org, seen_for_assignees).await
+        });
     }
     if matches!(
         event.action,
@@ -177,6 +193,24 @@ async fn apply(ctx: &Context, org: &str, event: &IssueEvent) -> Result<(), Store
         });
     }
     Ok(())
+}
+
+/// Records the assignment an `assigned` or `unassigned` webhook reports,
+/// and plans the assignee's DM when it is new to the bot.
+async fn assignment_seen(alerts: &crate::alerts::context::Context, org: &str, event: &IssueEvent) {
+    let actor = event.actor.as_ref();
+    let by = match actor.and_then(|a| a.kind.as_deref()) {
+        Some("user") => Assigner::Sentry {
+            user_id: actor.and_then(|a| a.id.as_deref()),
+            name: actor.and_then(|a| a.name.as_deref()),
+        },
+        _ => Assigner::Unknown,
+    };
+    match alerts.notifier().assignment_seen(org, &event.issue, by).await {
+        Ok(true) => alerts.state.wake_delivery(),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(org, error = %e, "cannot plan the assignee's DM"),
+    }
 }
 
 /// Redraws the posted alerts of the event's issue that no longer show it as it is.

@@ -40,6 +40,9 @@ pub(crate) struct Actor {
     /// `user` or `application`.
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
+    /// The user's id, for `user` actors.
+    #[serde(default, deserialize_with = "crate::sentry::models::opt_string_or_number")]
+    pub id: Option<String>,
     /// Display name, untrusted text.
     #[serde(default)]
     pub name: Option<String>,

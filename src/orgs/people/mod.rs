@@ -128,6 +128,19 @@ impl Directory {
         org: &str,
         issue: &Issue,
     ) -> Option<String> {
+        self.assignee_slack_user(services, org, issue)
+            .await
+            .map(|id| format!("<@{id}>"))
+    }
+
+    /// The Slack user id of `issue`'s assignee, when they are a person the
+    /// bot knows in Slack (a team is nobody in particular).
+    pub(crate) async fn assignee_slack_user(
+        &self,
+        services: Services<'_>,
+        org: &str,
+        issue: &Issue,
+    ) -> Option<String> {
         let assignee = issue.assigned_to.as_ref()?;
         // Teams are named, not mentioned, until they can be mapped to user groups.
         if assignee.kind.as_deref() == Some("team") {
@@ -174,10 +187,10 @@ impl Directory {
                 })
             })?;
         let found = self.member_match(services.slack, &member, &maps).await;
-        // Only a well-formed id becomes a mention.
+        // Only a well-formed id becomes a mention or a DM.
         found
             .slack_user()
             .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()))
-            .map(|id| format!("<@{id}>"))
+            .map(str::to_string)
     }
 }

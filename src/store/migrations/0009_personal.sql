@@ -1,0 +1,20 @@
+-- Personal notifications by DM. Each person's settings (both on unless a
+-- row says otherwise), and the last assignee the bot observed for each
+-- issue: an assignment seen by a click, a webhook and a poll alike is one
+-- transition, so it is notified once.
+CREATE TABLE notify_settings (
+    slack_user_id TEXT PRIMARY KEY,
+    assigned BIGINT NOT NULL DEFAULT 1,
+    regressions BIGINT NOT NULL DEFAULT 1,
+    updated_at_ms BIGINT NOT NULL
+);
+
+CREATE TABLE issue_assignees (
+    org_slug TEXT NOT NULL,
+    issue_id TEXT NOT NULL,
+    assignee TEXT NOT NULL,
+    changed_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (org_slug, issue_id)
+);
+
+CREATE INDEX issue_assignees_changed ON issue_assignees (changed_at_ms);
