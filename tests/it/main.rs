@@ -21,6 +21,7 @@ mod issue_commands;
 mod metrics;
 mod org_links;
 mod people;
+mod personal_dms;
 mod properties;
 mod replicas;
 mod sentry_client;

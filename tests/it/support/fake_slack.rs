@@ -208,6 +208,13 @@ impl FakeSlack {
             .collect()
     }
 
+    /// The DMs the app sent `user`, in order, each as its latest
+    /// `chat.update` left it.
+    #[allow(dead_code)]
+    pub fn dms_to(&self, user: &str) -> Vec<Value> {
+        self.messages_in(&dm_channel(user))
+    }
+
     /// Delivers a Socket Mode envelope to the connected client.
     pub fn socket_send(&self, envelope: Value) {
         self.socket_in.send(envelope).expect("socket channel open");
@@ -344,6 +351,11 @@ fn body_as_json(headers: &HeaderMap, body: &Bytes) -> Value {
     Value::Object(map)
 }
 
+/// The app's DM channel with `user`.
+pub fn dm_channel(user: &str) -> String {
+    format!("D{}", user.get(1..).unwrap_or_default())
+}
+
 async fn web_api(
     State(shared): State<Shared>,
     Path(method): Path<String>,
@@ -433,10 +445,25 @@ async fn web_api(
             }),
         ),
         "chat.postMessage" | "chat.update" | "chat.postEphemeral" => {
-            let channel = json_body["channel"]
+            let named = json_body["channel"]
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
+            // Like Slack: a post to a user id lands in the app's DM with
+            // them, and the answer names that `D…` channel, which updates
+            // must use; a user id is no channel to update in.
+            let to_user = named.starts_with('U') || named.starts_with('W');
+            if to_user && method == "chat.update" {
+                return respond(
+                    StatusCode::OK,
+                    json!({ "ok": false, "error": "channel_not_found" }),
+                );
+            }
+            let channel = if to_user && method == "chat.postMessage" {
+                dm_channel(&named)
+            } else {
+                named
+            };
             if channel.is_empty() {
                 return respond(
                     StatusCode::OK,
