@@ -27,7 +27,7 @@ use crate::store::SubscriptionRow;
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 23] = [
+pub const KINDS: [&str; 26] = [
     "alert",
     "alert-mention",
     "regression",
@@ -51,6 +51,9 @@ pub const KINDS: [&str; 23] = [
     "webhooks",
     "version",
     "people",
+    "dm",
+    "dm-folded",
+    "notify",
 ];
 
 /// The sample message of `kind`, or `None` for a name not in [`KINDS`].
@@ -108,6 +111,50 @@ pub fn sample(kind: &str) -> Option<Message> {
             }),
             ..Card::new("acme", &issue)
         }),
+        "dm" | "dm-folded" => {
+            use crate::people::notice::{By, Dm, Notice, Reason};
+            let notice = |issue: &Issue, reason, by| Notice {
+                org: "acme".into(),
+                issue: issue.clone(),
+                reason,
+                by,
+            };
+            let mut notices = vec![notice(&issue, Reason::Assigned, Some(By::Slack("U0ALICE".into())))];
+            if kind == "dm-folded" {
+                let others = sample_issues(5);
+                notices.extend(others[1..4].iter().map(|i| {
+                    notice(i, Reason::Assigned, Some(By::Sentry("Jane Doe".into())))
+                }));
+                notices.push(notice(&others[4], Reason::Regressed, None));
+            }
+            crate::people::dm::dm(&Dm::grown(None, notices), |_| Controls::ALL)
+        }
+        "notify" => {
+            use crate::people::messages::{notify_settings, Reach};
+            let settings = crate::store::NotifySettings {
+                assigned: true,
+                regressions: false,
+            };
+            notify_settings(
+                &settings,
+                Some((crate::commands::command::NotifyTopic::Regressions, false)),
+                &[
+                    (
+                        "acme".into(),
+                        Reach::Known {
+                            name: "Ann Lee".into(),
+                            mapped: false,
+                        },
+                    ),
+                    (
+                        "acme-eu".into(),
+                        Reach::Unmatched {
+                            email: Some("ann@acme.example".into()),
+                        },
+                    ),
+                ],
+            )
+        }
         "people" => {
             use crate::orgs::people::matching::Match;
             use crate::people::messages::{people, PersonLine};
