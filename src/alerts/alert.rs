@@ -17,6 +17,14 @@ pub(crate) enum Alert {
         /// The issue as listed.
         issue: Issue,
     },
+    /// An older issue newly routed to the channel by a team query
+    /// (`assigned:#backend`); stored as a `new` alert.
+    Routed {
+        /// The issue as listed.
+        issue: Issue,
+        /// What the card says instead of "New", like "Assigned to #backend".
+        label: String,
+    },
     /// A resolved or archived issue that came back.
     Regressed {
         /// The issue as listed.
@@ -70,6 +78,9 @@ struct IssuePayload {
     issue: Issue,
     #[serde(default = "yes", skip_serializing_if = "Option::is_none")]
     threads: Option<bool>,
+    /// Set on routed alerts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    label: Option<String>,
 }
 
 fn yes() -> Option<bool> {
@@ -86,7 +97,7 @@ impl Alert {
     /// The stored kind.
     pub(crate) fn kind(&self) -> AlertKind {
         match self {
-            Alert::New { .. } => AlertKind::New,
+            Alert::New { .. } | Alert::Routed { .. } => AlertKind::New,
             Alert::Regressed { .. } => AlertKind::Regressed,
             Alert::Digest(_) => AlertKind::Digest,
             Alert::RelinkNotice { .. } => AlertKind::Notice,
@@ -99,10 +110,17 @@ impl Alert {
             Alert::New { issue } => serde_json::to_value(IssuePayload {
                 issue: issue.clone(),
                 threads: None,
+                label: None,
+            }),
+            Alert::Routed { issue, label } => serde_json::to_value(IssuePayload {
+                issue: issue.clone(),
+                threads: None,
+                label: Some(label.clone()),
             }),
             Alert::Regressed { issue, threads } => serde_json::to_value(IssuePayload {
                 issue: issue.clone(),
                 threads: Some(*threads),
+                label: None,
             }),
             Alert::Digest(digest) => serde_json::to_value(digest),
             Alert::RelinkNotice { project } => serde_json::to_value(NoticePayload {
@@ -115,9 +133,18 @@ impl Alert {
     /// Reads a stored alert back.
     pub(crate) fn decode(kind: &AlertKind, payload: &str) -> Result<Self, AlertDecodeError> {
         Ok(match kind {
-            AlertKind::New => Alert::New {
-                issue: serde_json::from_str::<IssuePayload>(payload)?.issue,
-            },
+            AlertKind::New => {
+                let stored: IssuePayload = serde_json::from_str(payload)?;
+                match stored.label {
+                    Some(label) => Alert::Routed {
+                        issue: stored.issue,
+                        label,
+                    },
+                    None => Alert::New {
+                        issue: stored.issue,
+                    },
+                }
+            }
             AlertKind::Regressed => {
                 let stored: IssuePayload = serde_json::from_str(payload)?;
                 Alert::Regressed {
@@ -140,7 +167,9 @@ impl Alert {
     /// The issue a single-issue alert is about; `None` for digests and notices.
     pub(crate) fn issue(&self) -> Option<&Issue> {
         match self {
-            Alert::New { issue } | Alert::Regressed { issue, .. } => Some(issue),
+            Alert::New { issue } | Alert::Routed { issue, .. } | Alert::Regressed { issue, .. } => {
+                Some(issue)
+            }
             Alert::Digest(_) | Alert::RelinkNotice { .. } => None,
         }
     }
@@ -158,6 +187,9 @@ impl Alert {
         match self {
             Alert::New { issue } => {
                 messages::alert_card(org, issue, event, controls, mention, Phase::New)
+            }
+            Alert::Routed { issue, label } => {
+                messages::routed_card(org, issue, event, controls, mention, label)
             }
             Alert::Regressed { issue, .. } => {
                 messages::alert_card(org, issue, event, controls, mention, Phase::Regressed)
@@ -188,6 +220,10 @@ mod tests {
     fn every_kind_round_trips_through_its_stored_form() {
         let alerts = [
             Alert::New { issue: issue("1") },
+            Alert::Routed {
+                issue: issue("5"),
+                label: "Assigned to #backend".into(),
+            },
             Alert::Regressed {
                 issue: issue("2"),
                 threads: false,

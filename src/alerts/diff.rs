@@ -21,6 +21,9 @@ pub(crate) enum Planned {
     Regressed(Issue),
     /// More new issues than the subscription's digest limit, posted as one.
     Digest(Vec<Issue>),
+    /// An older issue that newly matches a query routing a team's issues
+    /// here (`assigned:#backend`): it was assigned to the team.
+    Routed(Issue),
 }
 
 /// The outcome of diffing one page of issues against what a subscription saw.
@@ -61,7 +64,7 @@ pub(crate) fn for_assignees(plan: &Plan, page: &[Issue]) -> Vec<ForAssignee> {
         let issues = match planned {
             Planned::New(issue) => std::slice::from_ref(issue),
             Planned::Digest(issues) => issues.as_slice(),
-            Planned::Regressed(_) => &[],
+            Planned::Regressed(_) | Planned::Routed(_) => &[],
         };
         found.extend(
             issues
@@ -87,6 +90,9 @@ fn is_closed(status: &str) -> bool {
 pub(crate) fn diff(sub: &SubscriptionRow, seen: &HashMap<String, String>, page: &[Issue]) -> Plan {
     let mut plan = Plan::default();
     let mut new_issues = Vec::new();
+    // Every issue that matched when subscribing is in the baseline, so an
+    // older one that appears now was assigned to the team since.
+    let routed = crate::sentry::search::route(&sub.query).is_some();
     for issue in page {
         let status = status_of(issue);
         let regressed_now = issue.substatus.as_deref() == Some("regressed");
@@ -98,6 +104,8 @@ pub(crate) fn diff(sub: &SubscriptionRow, seen: &HashMap<String, String>, page: 
                     first_seen_ms.is_none_or(|ms| ms >= sub.created_at_ms - CLOCK_GRACE_MS);
                 if is_new && !is_closed(status) {
                     new_issues.push(issue.clone());
+                } else if routed && !is_closed(status) {
+                    plan.alerts.push(Planned::Routed(issue.clone()));
                 }
                 plan.seen.push((issue.id.clone(), status.to_string()));
             }

@@ -48,6 +48,45 @@ pub fn alert_card(
     })
 }
 
+/// An alert's card for an older issue routed here by a team query, its
+/// standing line led by `label` ("Assigned to #backend") instead of "New".
+pub fn routed_card(
+    org: &str,
+    issue: &Issue,
+    event: Option<&Event>,
+    controls: Controls,
+    mention: Option<&str>,
+    label: &str,
+) -> Message {
+    issue_card(&Card {
+        event,
+        controls,
+        phase: Some(Phase::New),
+        label: Some(label),
+        assignee_mention: mention,
+        ..Card::new(org, issue)
+    })
+}
+
+/// What a routed alert says: "Assigned to #backend" when the issue shows
+/// the team as its assignee (or the query asked for assignment only),
+/// "Suggested for #backend" when only ownership can have put it here.
+pub(crate) fn routed_label(route: Option<&crate::sentry::search::Route>, issue: &Issue) -> String {
+    let Some(route) = route else {
+        return "Newly matching".to_string();
+    };
+    let team = escape_mrkdwn(&route.team);
+    let assigned_to_team = issue.assigned_to.as_ref().is_some_and(|a| {
+        a.kind.as_deref() == Some("team")
+            && a.name.as_deref().map(|n| n.trim_start_matches('#')) == Some(route.team.as_str())
+    });
+    if route.or_suggested && !assigned_to_team {
+        format!("Suggested for #{team}")
+    } else {
+        format!("Assigned to #{team}")
+    }
+}
+
 /// Issues matching a subscription beyond the pages one poll reads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -401,5 +440,25 @@ mod tests {
 
     fn snap(column: &str) -> Snapshot {
         Snapshot::from(column.to_string())
+    }
+
+    #[test]
+    fn routed_alerts_say_whether_the_team_was_assigned_or_only_suggested() {
+        use crate::sentry::search::route;
+        let to_team: Issue = serde_json::from_value(serde_json::json!({
+            "id": "1", "title": "x", "assignedTo": { "type": "team", "id": "5", "name": "backend" }
+        }))
+        .unwrap();
+        let owned_only: Issue =
+            serde_json::from_value(serde_json::json!({ "id": "2", "title": "x" })).unwrap();
+        let assigned = route("assigned:#backend");
+        let suggested = route("assigned_or_suggested:#backend");
+        assert_eq!(routed_label(assigned.as_ref(), &to_team), "Assigned to #backend");
+        assert_eq!(routed_label(suggested.as_ref(), &to_team), "Assigned to #backend");
+        assert_eq!(
+            routed_label(suggested.as_ref(), &owned_only),
+            "Suggested for #backend"
+        );
+        assert_eq!(routed_label(None, &owned_only), "Newly matching");
     }
 }

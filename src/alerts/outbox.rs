@@ -255,7 +255,7 @@ async fn deliver_gathered(
     let issues: Vec<_> = claimed
         .iter()
         .filter_map(|row| match Alert::decode(&row.kind, &row.payload) {
-            Ok(Alert::New { issue }) => Some(issue),
+            Ok(Alert::New { issue } | Alert::Routed { issue, .. }) => Some(issue),
             _ => None,
         })
         .collect();

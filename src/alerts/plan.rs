@@ -26,7 +26,7 @@ pub(crate) fn outbox_row(
     snapshot: Snapshot,
 ) -> AlertRow {
     let dedup_key = match alert {
-        Alert::New { .. } => String::new(),
+        Alert::New { .. } | Alert::Routed { .. } => String::new(),
         Alert::Regressed { issue, .. } => issue
             .last_seen
             .clone()
@@ -78,6 +78,13 @@ pub(crate) fn planned_rows(
                 let id = issue.id.clone();
                 outbox_row(sub, &id, &Alert::New { issue }, snapshot)
             }
+            Planned::Routed(issue) => {
+                let snapshot = messages::snapshot(&issue);
+                let id = issue.id.clone();
+                let route = crate::sentry::search::route(&sub.query);
+                let label = messages::routed_label(route.as_ref(), &issue);
+                outbox_row(sub, &id, &Alert::Routed { issue, label }, snapshot)
+            }
             Planned::Regressed(issue) => {
                 let snapshot = messages::snapshot(&issue);
                 let id = issue.id.clone();
@@ -112,7 +119,7 @@ fn into_one_digest(planned: Vec<Planned>) -> Vec<Planned> {
         match p {
             Planned::New(issue) => new.push(issue),
             Planned::Digest(issues) => new.extend(issues),
-            regressed @ Planned::Regressed(_) => rest.push(regressed),
+            other @ (Planned::Regressed(_) | Planned::Routed(_)) => rest.push(other),
         }
     }
     if !new.is_empty() {

@@ -134,10 +134,15 @@ pub(crate) static SPECS: &[Spec] = &[
              (default 5, at most 40)\n\
              • `--no-threads`: post follow-ups in the channel instead of the alert's thread\n\
              • `--mention none`: name an issue's assignee instead of mentioning them (by default \
-             alerts mention the assignee when the bot knows them in Slack; see `/sentry help people`)",
+             alerts mention the assignee when the bot knows them in Slack; see `/sentry help people`)\n\
+             *A team's issues in its channel*: subscribe with `assigned:#team` (or \
+             `assigned_or_suggested:#team` to include the team's suggested owners). An issue \
+             assigned to the team later is posted as \"Assigned to #team\" (or \"Suggested for \
+             #team\"), not as new.",
         ),
         examples: &[
             "subscribe api level:error",
+            "subscribe api assigned:#backend",
             "subscribe acme/web environment:production --digest 10 --no-regressions",
         ],
         only_reads: false,

@@ -47,6 +47,9 @@ pub struct Card<'a> {
     pub event: Option<&'a Event>,
     /// New or regressed, for alerts.
     pub phase: Option<Phase>,
+    /// Says why the card is here instead of the phase, like "Assigned to
+    /// #backend"; escaped mrkdwn.
+    pub label: Option<&'a str>,
     /// What just happened, like "Resolved by <@U1>"; escaped mrkdwn.
     pub note: Option<&'a str>,
     /// What "Share in channel" re-runs, on private answers.
@@ -69,6 +72,7 @@ impl<'a> Card<'a> {
             issue,
             event: None,
             phase: None,
+            label: None,
             note: None,
             share: None,
             controls: Controls::ALL,
@@ -144,7 +148,7 @@ fn standing(card: &Card<'_>) -> String {
     let mut parts = vec![format!(
         "{} *{}*",
         level_emoji(issue.level.as_deref()),
-        phase_label(issue, card.phase)
+        card.label.unwrap_or_else(|| phase_label(issue, card.phase))
     )];
     if let Some(count) = issue.count {
         parts.push(counted(count, "event", "events"));
@@ -248,7 +252,7 @@ fn fallback(card: &Card<'_>) -> String {
     let text = format!(
         "{} {}: {}",
         escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id)),
-        phase_label(issue, card.phase),
+        card.label.unwrap_or_else(|| phase_label(issue, card.phase)),
         untrusted(&issue.title, TITLE)
     );
     truncate_plain(&text, limits::MAX_FALLBACK_TEXT)

@@ -46,6 +46,38 @@ pub(crate) fn judgeable(query: &str) -> bool {
     judge(query, &probe) != Verdict::Unknown
 }
 
+/// A query that routes a team's issues to a channel: `assigned:#team`, or
+/// `assigned_or_suggested:#team` (also the team's suggested owners).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Route {
+    /// The team's slug.
+    pub team: String,
+    /// Suggested owners count too.
+    pub or_suggested: bool,
+}
+
+/// The team `query` routes by, when one of its terms selects issues by
+/// assignment to a team.
+pub(crate) fn route(query: &str) -> Option<Route> {
+    query.split_whitespace().find_map(|term| {
+        let (key, value) = term.split_once(':')?;
+        let or_suggested = match key {
+            "assigned" => false,
+            "assigned_or_suggested" => true,
+            _ => return None,
+        };
+        let team = value.strip_prefix('#')?;
+        let valid = !team.is_empty()
+            && team
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        valid.then(|| Route {
+            team: team.to_string(),
+            or_suggested,
+        })
+    })
+}
+
 fn term_holds(term: &str, issue: &Issue) -> Option<bool> {
     let (key, value) = term.split_once(':')?;
     let status = issue.status.as_deref().unwrap_or("unresolved");
@@ -113,6 +145,27 @@ mod tests {
             "firstSeen:-1h",
         ] {
             assert_eq!(judge(query, &error), Verdict::Unknown, "{query}");
+        }
+    }
+
+    #[test]
+    fn team_routes_are_read_from_assignment_terms() {
+        assert_eq!(
+            route("is:unresolved assigned:#backend"),
+            Some(Route {
+                team: "backend".into(),
+                or_suggested: false
+            })
+        );
+        assert_eq!(
+            route("assigned_or_suggested:#web-team level:error"),
+            Some(Route {
+                team: "web-team".into(),
+                or_suggested: true
+            })
+        );
+        for not_a_route in ["assigned:me", "assigned:#", "is:assigned", "assigned:#a<b", ""] {
+            assert_eq!(route(not_a_route), None, "{not_a_route}");
         }
     }
 }

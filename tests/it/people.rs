@@ -192,3 +192,38 @@ async fn an_admins_map_makes_the_next_mention_work_and_people_shows_every_match(
     let usage = text(&response.json().await.unwrap());
     assert!(usage.contains("the Sentry email or username"), "{usage}");
 }
+
+both_modes!(
+    a_team_channel_is_told_when_an_existing_issue_is_assigned_to_the_team,
+    team_channel_routing
+);
+async fn team_channel_routing(mode: crate::support::fake_sentry::Mode) {
+    let app = crate::support::alerts::acme_in(mode, Vec::new()).await;
+    app.sentry.add_team("acme", "backend");
+    let team = json!({ "type": "team", "id": "500", "name": "backend" });
+    let issue = |title: &str, assigned: Option<&serde_json::Value>| {
+        app.sentry.add_issue(
+            "acme",
+            "api",
+            json!({ "title": title, "firstSeen": "2026-01-05T10:00:00Z", "lastSeen": now_iso(),
+                    "assignedTo": assigned }),
+        )
+    };
+    // Already the team's when the channel subscribes: the baseline.
+    issue("Old team crash", Some(&team));
+    let later = issue("Old crash, routed later", None);
+    let answer = subscribe(&app, "C7", "api assigned:#backend").await;
+    assert!(answer.contains("Subscribed"), "{answer}");
+    app.sentry.update_issue(&later, json!({ "assignedTo": team.clone() }));
+    wait_until("the routed alert", Duration::from_secs(15), || {
+        alerts_about(&app, "C7", "Old crash, routed later").len() == 1
+    })
+    .await;
+    let routed = text(&alerts_about(&app, "C7", "Old crash, routed later")[0]);
+    assert!(routed.contains("*Assigned to #backend*"), "{routed}");
+    assert!(!routed.contains("*New*"), "{routed}");
+    // A few polls later: posted once, and the baseline never.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(alerts_about(&app, "C7", "Old crash, routed later").len(), 1);
+    assert!(alerts_about(&app, "C7", "Old team crash").is_empty());
+}

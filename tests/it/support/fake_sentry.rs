@@ -1234,7 +1234,7 @@ fn list_issues(
         .issues
         .iter()
         .filter(|i| in_project(i))
-        .map(|i| as_served(i, compatible))
+        // The server searches what it stores, whatever it leaves out of its answers.
         .filter(|i| {
             search
                 .split_whitespace()
@@ -1242,9 +1242,15 @@ fn list_issues(
                     Some(("is", "unresolved")) => i["status"] == "unresolved",
                     Some(("is", "resolved")) => i["status"] == "resolved",
                     Some(("level", level)) => i["level"] == level,
+                    Some(("assigned" | "assigned_or_suggested", team)) if team.starts_with('#') => {
+                        i["assignedTo"]["type"] == "team"
+                            && i["assignedTo"]["name"].as_str().map(|n| n.trim_start_matches('#'))
+                                == Some(&team[1..])
+                    }
                     _ => true,
                 })
         })
+        .map(|i| as_served(i, compatible))
         .collect();
     let sort = query
         .iter()
