@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::config::Secret;
 use crate::sentry::issue_ref::IssueRef;
-use crate::slack::reference::SlackUserRef;
+use crate::slack::reference::{SlackGroupRef, SlackUserRef};
 
 /// A project named in a command: `org/project` or a bare `project`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -193,6 +193,15 @@ pub enum PeopleChange {
     Unmap {
         /// The Slack user.
         user: SlackUserRef,
+    },
+    /// Map a Sentry team to a Slack user group, or forget the map (`None`).
+    Team {
+        /// The org, when named (`acme/backend`).
+        org: Option<String>,
+        /// The team's slug.
+        team: String,
+        /// The user group; `None` forgets the map.
+        group: Option<SlackGroupRef>,
     },
 }
 

@@ -15,7 +15,7 @@ use crate::commands::command::{
     Command, NotifyChange, NotifyTopic, PeopleChange, Subcommand, WebhookChange,
 };
 use crate::commands::error::ParseError;
-use crate::slack::reference::slack_user_ref;
+use crate::slack::reference::{slack_group_ref, slack_user_ref};
 
 /// Everything the bot knows about one subcommand besides running it.
 #[derive(Debug)]
@@ -233,7 +233,7 @@ pub(crate) static SPECS: &[Spec] = &[
         subcommand: Subcommand::People,
         name: "people",
         aliases: &["who"],
-        arguments: "[org] | map @user <sentry email or username> | unmap @user",
+        arguments: "[org] | map @user <sentry email or username> | unmap @user | team <[org/]team> <@group|off>",
         summary: "Show who in Sentry is who in Slack, so alerts can mention them; admins fix the rest.",
         details: Some(
             "Alerts mention an issue's assignee when the bot knows who they are in Slack: by the \
@@ -241,7 +241,10 @@ pub(crate) static SPECS: &[Spec] = &[
              • `/sentry people acme`: the org's members and how each is matched (email, mapped, none)\n\
              • `/sentry people map @ann ann.lee@corp.example`: Ann in Slack is that member in Sentry \
              (an email or a username; workspace admins)\n\
-             • `/sentry people unmap @ann`: forget the map",
+             • `/sentry people unmap @ann`: forget the map\n\
+             • `/sentry people team backend @backend-oncall`: alerts for issues assigned to the \
+             Sentry team *backend* mention that Slack user group (`acme/backend` names the org; \
+             `off` forgets it; workspace admins)",
         ),
         examples: &["people", "people map @ann ann.lee@corp.example"],
         only_reads: false,
@@ -526,12 +529,46 @@ fn people(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
             user: user(who)?,
             identity: sentry_identity(sub, identity)?,
         },
+        ["team"] | ["team", _] => {
+            return Err(missing(
+                "a Sentry team and a Slack user group, like `team backend @backend-oncall` (or `off`)",
+            ))
+        }
+        ["team", team, group] => {
+            let (org, team) = match team.split_once('/') {
+                Some((org, team)) => (Some(parse_org(sub, org)?), team),
+                None => (None, *team),
+            };
+            let team = team.trim_start_matches('#').to_lowercase();
+            let valid = !team.is_empty()
+                && team
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !valid {
+                return Err(ParseError::InvalidPerson {
+                    command: sub,
+                    given: team,
+                    expected: "a Sentry team slug, like `backend`",
+                });
+            }
+            let group = match group.to_ascii_lowercase().as_str() {
+                "off" | "none" => None,
+                _ => Some(slack_group_ref(group).ok_or_else(|| ParseError::InvalidPerson {
+                    command: sub,
+                    given: group.to_string(),
+                    expected: "a Slack user group, like `@backend-oncall`",
+                })?),
+            };
+            PeopleChange::Team { org, team, group }
+        }
         ["unmap"] => return Err(missing("the Slack user to forget, like `@ann`")),
         ["unmap", who] => PeopleChange::Unmap { user: user(who)? },
         [org] => PeopleChange::List {
             org: Some(parse_org(sub, org)?),
         },
-        ["map" | "unmap", .., extra] | [_, extra, ..] => return Err(unexpected(sub, extra)),
+        ["map" | "unmap" | "team", .., extra] | [_, extra, ..] => {
+            return Err(unexpected(sub, extra))
+        }
     };
     Ok(Command::People { change })
 }

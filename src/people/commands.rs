@@ -11,7 +11,7 @@ use crate::orgs::failures;
 use crate::orgs::people::matching::{identities, match_member};
 use crate::people::messages::{self, PersonLine, Reach};
 use crate::slack::escape::escape_mrkdwn;
-use crate::slack::reference::SlackUserRef;
+use crate::slack::reference::{SlackGroupRef, SlackUserRef};
 use crate::slack::Message;
 use crate::store::NotifySwitch;
 
@@ -39,6 +39,12 @@ pub(crate) async fn people(ctx: &Context, who: &Invocation, change: &PeopleChang
                 }
                 Err(e) => store_failed(&e),
             }
+        }
+        PeopleChange::Team { org, team, group } => {
+            if let Err(refused) = ctx.require_admin(&who.user_id, "map teams").await {
+                return refused;
+            }
+            map_team(ctx, who, org.as_deref(), team, group.as_ref()).await
         }
         PeopleChange::Unmap { user } => {
             if let Err(refused) = ctx.require_admin(&who.user_id, "unmap people").await {
@@ -201,6 +207,79 @@ async fn list(ctx: &Context, who: &Invocation, org: Option<&str>) -> Message {
         })
         .collect();
     messages::people(&org, &lines, complete)
+}
+
+/// Maps a Sentry team to a Slack user group, or forgets the map.
+async fn map_team(
+    ctx: &Context,
+    who: &Invocation,
+    org: Option<&str>,
+    team: &str,
+    group: Option<&SlackGroupRef>,
+) -> Message {
+    let org = match (org, ctx.issues.linked_orgs().await) {
+        (_, Err(e)) => return failures::grant_error(&e),
+        (Some(org), Ok(linked)) if linked.iter().any(|o| o.org == org) => org.to_string(),
+        (Some(org), Ok(_)) => {
+            return failures::grant_error(&crate::orgs::grants::GrantError::NotLinked {
+                org: org.to_string(),
+            })
+        }
+        (None, Ok(linked)) => match linked.as_slice() {
+            [only] => only.org.clone(),
+            [] => {
+                return Message::mrkdwn(
+                    "No Sentry org is linked yet. A workspace admin can run `/sentry link` to connect one.",
+                )
+            }
+            _ => {
+                return Message::mrkdwn(format!(
+                    ":twisted_rightwards_arrows: Several orgs are linked; name the team as `org/{}`.",
+                    escape_mrkdwn(team)
+                ))
+            }
+        },
+    };
+    let Some(group) = group else {
+        return match ctx.store.unmap_team(&org, team).await {
+            Ok(existed) => messages::team_unmapped(&org, team, existed),
+            Err(e) => store_failed(&e),
+        };
+    };
+    let group_id = match group {
+        SlackGroupRef::Id(id) => id.clone(),
+        SlackGroupRef::Handle(handle) => match find_group(ctx, handle).await {
+            Ok(id) => id,
+            Err(message) => return message,
+        },
+    };
+    match ctx.store.map_team(&org, team, &group_id, &who.user_id).await {
+        Ok(()) => messages::team_mapped(&org, team, &group_id),
+        Err(e) => store_failed(&e),
+    }
+}
+
+/// The id of the user group whose handle is `handle`.
+async fn find_group(ctx: &Context, handle: &str) -> Result<String, Message> {
+    let groups = ctx.slack.user_groups().await.map_err(|e| {
+        tracing::warn!(error = %e, "usergroups.list failed");
+        Message::mrkdwn(format!(
+            ":warning: The bot could not list this workspace's user groups (Slack said: {}). It needs the \
+             `usergroups:read` scope (reinstall the app to grant it); meanwhile, pick the group from \
+             Slack's list as you type, so its id comes along.",
+            escape_mrkdwn(&e.to_string())
+        ))
+    })?;
+    groups
+        .into_iter()
+        .find(|(_, h)| h.eq_ignore_ascii_case(handle))
+        .map(|(id, _)| id)
+        .ok_or_else(|| {
+            Message::mrkdwn(format!(
+                ":mag: No user group here is @{}. Check the handle, or pick it from Slack's list as you type.",
+                escape_mrkdwn(handle)
+            ))
+        })
 }
 
 /// The Slack user a command names: an id as given, or a handle or display

@@ -231,6 +231,26 @@ pub(crate) fn unmapped(slack_user_id: &str, existed: bool) -> Message {
     })
 }
 
+/// A team mapped to a user group.
+pub(crate) fn team_mapped(org: &str, team: &str, group_id: &str) -> Message {
+    Message::mrkdwn(format!(
+        ":white_check_mark: Alerts for *{}* issues assigned to the team *#{}* now mention <!subteam^{}>.",
+        escape_mrkdwn(org),
+        escape_mrkdwn(team),
+        escape_mrkdwn(group_id)
+    ))
+}
+
+/// A team's map forgotten, or there was none.
+pub(crate) fn team_unmapped(org: &str, team: &str, existed: bool) -> Message {
+    let (org, team) = (escape_mrkdwn(org), escape_mrkdwn(team));
+    Message::mrkdwn(if existed {
+        format!(":wastebasket: Alerts for *{org}* issues assigned to *#{team}* name the team again, without a mention.")
+    } else {
+        format!(":information_source: *#{team}* of *{org}* had no user group, so nothing changed.")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

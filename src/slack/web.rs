@@ -266,6 +266,18 @@ impl SlackWeb {
         Ok((response.channel.to_string(), response.ts.to_string()))
     }
 
+    /// The workspace's user groups as (id, handle) (scope `usergroups:read`).
+    pub async fn user_groups(&self) -> Result<Vec<(String, String)>, SlackError> {
+        let session = self.client.open_session(&self.token);
+        let request = SlackApiUserGroupsListRequest::new();
+        let response = bounded(session.usergroups_list(&request)).await?;
+        Ok(response
+            .usergroups
+            .into_iter()
+            .map(|g| (g.id.to_string(), g.handle))
+            .collect())
+    }
+
     /// Replaces the message at `ts` in `channel`.
     pub async fn update_message(
         &self,

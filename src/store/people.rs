@@ -75,4 +75,50 @@ impl Store {
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
+
+    /// Maps `org`'s team `team_slug` to the Slack user group `group_id`.
+    pub async fn map_team(
+        &self,
+        org: &str,
+        team_slug: &str,
+        group_id: &str,
+        mapped_by: &str,
+    ) -> Result<(), StoreError> {
+        self.run(
+            sqlx::query(
+                "INSERT INTO team_groups (org_slug, team_slug, slack_group_id, mapped_by, mapped_at_ms) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_slug, team_slug) DO UPDATE SET \
+                 slack_group_id = excluded.slack_group_id, mapped_by = excluded.mapped_by, \
+                 mapped_at_ms = excluded.mapped_at_ms",
+            )
+            .bind(org)
+            .bind(team_slug.to_lowercase())
+            .bind(group_id)
+            .bind(mapped_by)
+            .bind(now_ms()),
+        )
+        .await
+    }
+
+    /// Forgets the user group of `org`'s team; true when there was one.
+    pub async fn unmap_team(&self, org: &str, team_slug: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM team_groups WHERE org_slug = $1 AND team_slug = $2")
+            .bind(org)
+            .bind(team_slug.to_lowercase())
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The Slack user group of `org`'s team, when an admin mapped one.
+    pub async fn team_group(&self, org: &str, team_slug: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT slack_group_id FROM team_groups WHERE org_slug = $1 AND team_slug = $2",
+        )
+        .bind(org)
+        .bind(team_slug.to_lowercase())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
 }

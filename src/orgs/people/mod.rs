@@ -128,6 +128,20 @@ impl Directory {
         org: &str,
         issue: &Issue,
     ) -> Option<String> {
+        let assignee = issue.assigned_to.as_ref()?;
+        if assignee.kind.as_deref() == Some("team") {
+            // A team is mentioned through the user group an admin mapped it to.
+            let team = assignee.name.as_deref()?.trim_start_matches('#');
+            let group = services
+                .store
+                .team_group(org, team)
+                .await
+                .map_err(|e| tracing::warn!(error = %e, "cannot read team maps"))
+                .ok()
+                .flatten()?;
+            let well_formed = !group.is_empty() && group.chars().all(|c| c.is_ascii_alphanumeric());
+            return well_formed.then(|| format!("<!subteam^{group}>"));
+        }
         self.assignee_slack_user(services, org, issue)
             .await
             .map(|id| format!("<@{id}>"))
@@ -142,7 +156,7 @@ impl Directory {
         issue: &Issue,
     ) -> Option<String> {
         let assignee = issue.assigned_to.as_ref()?;
-        // Teams are named, not mentioned, until they can be mapped to user groups.
+        // A team is nobody in particular: it gets no DM.
         if assignee.kind.as_deref() == Some("team") {
             return None;
         }

@@ -18,3 +18,14 @@ CREATE TABLE issue_assignees (
 );
 
 CREATE INDEX issue_assignees_changed ON issue_assignees (changed_at_ms);
+
+-- A Sentry team mapped by an admin to a Slack user group, so alerts for
+-- issues assigned to the team mention the group.
+CREATE TABLE team_groups (
+    org_slug TEXT NOT NULL,
+    team_slug TEXT NOT NULL,
+    slack_group_id TEXT NOT NULL,
+    mapped_by TEXT NOT NULL,
+    mapped_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (org_slug, team_slug)
+);

@@ -48,6 +48,7 @@ struct Inner {
     server_errors: Option<(usize, u16)>,
     next_ts: u64,
     users: HashMap<String, Value>,
+    user_groups: Vec<Value>,
     channel_errors: HashMap<String, String>,
     socket_acks: Vec<Value>,
     socket_connections: usize,
@@ -144,6 +145,18 @@ impl FakeSlack {
     pub fn add_user(&self, user: Value) {
         let id = user["id"].as_str().unwrap().to_string();
         self.inner.lock().unwrap().users.insert(id, user);
+    }
+
+    /// Adds a user group with `handle` (as `usergroups.list` describes one).
+    #[allow(dead_code)]
+    pub fn add_user_group(&self, id: &str, handle: &str) {
+        self.inner.lock().unwrap().user_groups.push(json!({
+            "id": id, "team_id": "T0ACME", "is_usergroup": true, "name": handle,
+            "description": "", "handle": handle, "is_external": false, "date_create": 1764400000,
+            "date_update": 1764400000, "date_delete": 0, "auto_type": null, "created_by": "U0ADMIN",
+            "updated_by": "U0ADMIN", "deleted_by": null, "prefs": { "channels": [], "groups": [] },
+            "user_count": 3
+        }));
     }
 
     /// The Web API base, as `SLACK_API_URL`.
@@ -593,6 +606,10 @@ async fn web_api(
                     json!({ "ok": false, "error": "users_not_found" }),
                 ),
             }
+        }
+        "usergroups.list" => {
+            let groups = shared.inner.lock().unwrap().user_groups.clone();
+            respond(StatusCode::OK, json!({ "ok": true, "usergroups": groups }))
         }
         "users.list" => {
             // Pages by `limit` with an opaque cursor, as Slack does.
