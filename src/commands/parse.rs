@@ -89,7 +89,7 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::command::DEFAULT_EVENTS;
+    use crate::commands::command::{NotifyChange, NotifyTopic, DEFAULT_EVENTS};
     use crate::config::Secret;
     use crate::sentry::issue_ref::IssueRef;
 
@@ -278,6 +278,47 @@ mod tests {
                     change: crate::commands::command::PeopleChange::Map {
                         user: crate::slack::reference::SlackUserRef::Id("U0ANN1".into()),
                         identity: "ann@corp.example".into(),
+                    },
+                },
+            ),
+            (
+                "people team acme/#Backend <!subteam^S0BACK1|@backend>",
+                Command::People {
+                    change: crate::commands::command::PeopleChange::Team {
+                        org: Some("acme".into()),
+                        team: "backend".into(),
+                        group: Some(crate::slack::reference::SlackGroupRef::Id(
+                            "S0BACK1".into(),
+                        )),
+                    },
+                },
+            ),
+            (
+                "people team backend off",
+                Command::People {
+                    change: crate::commands::command::PeopleChange::Team {
+                        org: None,
+                        team: "backend".into(),
+                        group: None,
+                    },
+                },
+            ),
+            ("notify", Command::Notify { change: NotifyChange::Show }),
+            (
+                "dm Assigned OFF",
+                Command::Notify {
+                    change: NotifyChange::Set {
+                        topic: NotifyTopic::Assigned,
+                        on: false,
+                    },
+                },
+            ),
+            (
+                "notify regressions on",
+                Command::Notify {
+                    change: NotifyChange::Set {
+                        topic: NotifyTopic::Regressions,
+                        on: true,
                     },
                 },
             ),
@@ -565,6 +606,22 @@ mod tests {
             parse("events"),
             Err(ParseError::MissingArgument { .. })
         ));
+        for (typed, missing) in [
+            ("notify assigned", true),
+            ("notify assigned maybe", false),
+            ("notify weekly on", false),
+            ("notify assigned on now", false),
+            ("people team backend", true),
+            ("people team <bad> @g", false),
+            ("people team backend U0ALICE", false),
+        ] {
+            let error = parse(typed).expect_err(typed);
+            assert_eq!(
+                matches!(error, ParseError::MissingArgument { .. }),
+                missing,
+                "{typed}: {error:?}"
+            );
+        }
         assert_eq!(
             parse("releases acme/web"),
             Ok(Command::Releases {
