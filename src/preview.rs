@@ -119,12 +119,18 @@ pub fn sample(kind: &str) -> Option<Message> {
                 reason,
                 by,
             };
-            let mut notices = vec![notice(&issue, Reason::Assigned, Some(By::Slack("U0ALICE".into())))];
+            let mut notices = vec![notice(
+                &issue,
+                Reason::Assigned,
+                Some(By::Slack("U0ALICE".into())),
+            )];
             if kind == "dm-folded" {
                 let others = sample_issues(5);
-                notices.extend(others[1..4].iter().map(|i| {
-                    notice(i, Reason::Assigned, Some(By::Sentry("Jane Doe".into())))
-                }));
+                notices.extend(
+                    others[1..4]
+                        .iter()
+                        .map(|i| notice(i, Reason::Assigned, Some(By::Sentry("Jane Doe".into())))),
+                );
                 notices.push(notice(&others[4], Reason::Regressed, None));
             }
             crate::people::dm::dm(&Dm::grown(None, notices), |_| Controls::ALL)

@@ -453,8 +453,14 @@ mod tests {
             serde_json::from_value(serde_json::json!({ "id": "2", "title": "x" })).unwrap();
         let assigned = route("assigned:#backend");
         let suggested = route("assigned_or_suggested:#backend");
-        assert_eq!(routed_label(assigned.as_ref(), &to_team), "Assigned to #backend");
-        assert_eq!(routed_label(suggested.as_ref(), &to_team), "Assigned to #backend");
+        assert_eq!(
+            routed_label(assigned.as_ref(), &to_team),
+            "Assigned to #backend"
+        );
+        assert_eq!(
+            routed_label(suggested.as_ref(), &to_team),
+            "Assigned to #backend"
+        );
         assert_eq!(
             routed_label(suggested.as_ref(), &owned_only),
             "Suggested for #backend"

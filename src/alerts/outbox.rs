@@ -378,7 +378,13 @@ pub(super) async fn after_slack_failure(
     tracing::error!(%channel, error = %error, permanent, alerts = claimed.len(), "gathered message not posted");
     let _ = ctx
         .store
-        .fail_claimed(subscription_id, claim, &error.to_string(), permanent, MAX_ATTEMPTS)
+        .fail_claimed(
+            subscription_id,
+            claim,
+            &error.to_string(),
+            permanent,
+            MAX_ATTEMPTS,
+        )
         .await;
     Step::LeftPending { rest: ctx.interval }
 }

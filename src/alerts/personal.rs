@@ -79,9 +79,8 @@ pub(super) async fn deliver(ctx: &Context, head: &AlertRow) -> Step {
         return Step::Done;
     }
     let dm = Dm::grown(previous, notices);
-    let rendered = render_guarded(|| {
-        dm::dm(&dm, |org| Controls::for_server(&ctx.issues.gaps(org)))
-    });
+    let rendered =
+        render_guarded(|| dm::dm(&dm, |org| Controls::for_server(&ctx.issues.gaps(org))));
     let message = match rendered {
         Ok(message) => message,
         Err(panic) => {

@@ -529,11 +529,9 @@ fn people(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
             user: user(who)?,
             identity: sentry_identity(sub, identity)?,
         },
-        ["team"] | ["team", _] => {
-            return Err(missing(
-                "a Sentry team and a Slack user group, like `team backend @backend-oncall` (or `off`)",
-            ))
-        }
+        ["team"] | ["team", _] => return Err(missing(
+            "a Sentry team and a Slack user group, like `team backend @backend-oncall` (or `off`)",
+        )),
         ["team", team, group] => {
             let (org, team) = match team.split_once('/') {
                 Some((org, team)) => (Some(parse_org(sub, org)?), team),
@@ -553,11 +551,13 @@ fn people(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
             }
             let group = match group.to_ascii_lowercase().as_str() {
                 "off" | "none" => None,
-                _ => Some(slack_group_ref(group).ok_or_else(|| ParseError::InvalidPerson {
-                    command: sub,
-                    given: group.to_string(),
-                    expected: "a Slack user group, like `@backend-oncall`",
-                })?),
+                _ => Some(
+                    slack_group_ref(group).ok_or_else(|| ParseError::InvalidPerson {
+                        command: sub,
+                        given: group.to_string(),
+                        expected: "a Slack user group, like `@backend-oncall`",
+                    })?,
+                ),
             };
             PeopleChange::Team { org, team, group }
         }

@@ -253,7 +253,11 @@ async fn map_team(
             Err(message) => return message,
         },
     };
-    match ctx.store.map_team(&org, team, &group_id, &who.user_id).await {
+    match ctx
+        .store
+        .map_team(&org, team, &group_id, &who.user_id)
+        .await
+    {
         Ok(()) => messages::team_mapped(&org, team, &group_id),
         Err(e) => store_failed(&e),
     }

@@ -89,7 +89,11 @@ fn folded_summary(kept: &[Notice], more: usize) -> String {
         .filter(|n| n.reason == Reason::Regressed)
         .count();
     let assigned = kept.len() - came_back;
-    let issues = if more == 1 { "issue was" } else { "issues were" };
+    let issues = if more == 1 {
+        "issue was"
+    } else {
+        "issues were"
+    };
     match (assigned, came_back) {
         (_, 0) => format!("And {more} more {issues} assigned to you"),
         (0, _) => format!("And {more} more of your issues came back"),
@@ -154,9 +158,16 @@ mod tests {
         let message = dm(&one, |_| Controls::ALL);
         let json = serde_json::to_string(&message.blocks).unwrap();
         assert!(json.contains("was assigned to you by <@U2>"), "{json}");
-        assert!(json.contains("resolve"), "the card keeps its controls: {json}");
+        assert!(
+            json.contains("resolve"),
+            "the card keeps its controls: {json}"
+        );
         assert!(!json.contains("<!channel>"), "titles are escaped: {json}");
-        assert!(message.text.starts_with("API-1 was assigned to you: "), "{}", message.text);
+        assert!(
+            message.text.starts_with("API-1 was assigned to you: "),
+            "{}",
+            message.text
+        );
         assert!(!message.text.contains("<!channel>"), "{}", message.text);
     }
 
@@ -164,18 +175,31 @@ mod tests {
     fn later_notices_fold_into_lines_under_the_card() {
         let mut notices = vec![notice("1", Reason::Assigned, None)];
         notices.extend((2..=4).map(|i| {
-            notice(&i.to_string(), Reason::Assigned, Some(By::Sentry("Jane".into())))
+            notice(
+                &i.to_string(),
+                Reason::Assigned,
+                Some(By::Sentry("Jane".into())),
+            )
         }));
         let three_more = dm(&Dm::grown(None, notices.clone()), |_| Controls::ALL);
         let json = serde_json::to_string(&three_more.blocks).unwrap();
-        assert!(json.contains("And 3 more issues were assigned to you"), "{json}");
+        assert!(
+            json.contains("And 3 more issues were assigned to you"),
+            "{json}"
+        );
         assert!(json.contains("API-4"), "{json}");
         assert!(json.contains("assigned by Jane in Sentry"), "{json}");
-        assert_eq!(three_more.text, "API-1 was assigned to you, and 3 more issues");
+        assert_eq!(
+            three_more.text,
+            "API-1 was assigned to you, and 3 more issues"
+        );
         notices.push(notice("5", Reason::Regressed, None));
         let mixed = dm(&Dm::grown(None, notices), |_| Controls::ALL);
         let json = serde_json::to_string(&mixed.blocks).unwrap();
-        assert!(json.contains("And 4 more: 3 assigned to you, 1 of yours came back"), "{json}");
+        assert!(
+            json.contains("And 4 more: 3 assigned to you, 1 of yours came back"),
+            "{json}"
+        );
     }
 
     #[test]
@@ -186,7 +210,10 @@ mod tests {
         let message = dm(&Dm::grown(None, notices), |_| Controls::ALL);
         assert!(message.blocks.len() <= limits::MAX_BLOCKS);
         let json = serde_json::to_string(&message.blocks).unwrap();
-        assert!(json.contains("And 199 more issues were assigned to you"), "{json}");
+        assert!(
+            json.contains("And 199 more issues were assigned to you"),
+            "{json}"
+        );
         assert!(json.contains("since this message was first sent"), "{json}");
     }
 }

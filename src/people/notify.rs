@@ -12,9 +12,7 @@ use std::time::Duration;
 use crate::orgs::people::{Directory, Services};
 use crate::people::notice::{By, Notice, Reason};
 use crate::sentry::models::Issue;
-use crate::store::{
-    now_ms, person_outbox, AlertKind, AlertRow, AlertState, Snapshot, StoreError,
-};
+use crate::store::{now_ms, person_outbox, AlertKind, AlertRow, AlertState, Snapshot, StoreError};
 
 /// How long finding the person in Slack may take before the notice is
 /// given up (a DM that cannot be addressed cannot be sent).
@@ -104,11 +102,21 @@ impl Notifier<'_> {
     /// Plans a DM to the assignee of `issue`, which came back (`lastSeen`
     /// tells one comeback from the next), when they want these. Several
     /// channels' regressions of one issue are one DM.
-    pub(crate) async fn regression_seen(&self, org: &str, issue: &Issue) -> Result<bool, StoreError> {
+    pub(crate) async fn regression_seen(
+        &self,
+        org: &str,
+        issue: &Issue,
+    ) -> Result<bool, StoreError> {
         let Some(person) = self.person_for(org, issue).await else {
             return Ok(false);
         };
-        if !self.services.store.notify_settings(&person).await?.regressions {
+        if !self
+            .services
+            .store
+            .notify_settings(&person)
+            .await?
+            .regressions
+        {
             return Ok(false);
         }
         let notice = Notice {

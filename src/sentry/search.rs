@@ -164,7 +164,13 @@ mod tests {
                 or_suggested: true
             })
         );
-        for not_a_route in ["assigned:me", "assigned:#", "is:assigned", "assigned:#a<b", ""] {
+        for not_a_route in [
+            "assigned:me",
+            "assigned:#",
+            "is:assigned",
+            "assigned:#a<b",
+            "",
+        ] {
             assert_eq!(route(not_a_route), None, "{not_a_route}");
         }
     }

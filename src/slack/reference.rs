@@ -114,11 +114,20 @@ mod tests {
             ("<!subteam^S0BACK1|@backend>", id("S0BACK1")),
             ("<!subteam^S0BACK1>", id("S0BACK1")),
             ("S0BACK1", id("S0BACK1")),
-            ("@backend-oncall", Some(SlackGroupRef::Handle("backend-oncall".into()))),
+            (
+                "@backend-oncall",
+                Some(SlackGroupRef::Handle("backend-oncall".into())),
+            ),
         ] {
             assert_eq!(slack_group_ref(typed), read, "{typed}");
         }
-        for bad in ["<!subteam^s1>", "<!channel>", "U0ALICE", "backend", "<!subteam^S1|x"] {
+        for bad in [
+            "<!subteam^s1>",
+            "<!channel>",
+            "U0ALICE",
+            "backend",
+            "<!subteam^S1|x",
+        ] {
             assert_eq!(slack_group_ref(bad), None, "{bad}");
         }
     }

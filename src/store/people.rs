@@ -111,7 +111,11 @@ impl Store {
     }
 
     /// The Slack user group of `org`'s team, when an admin mapped one.
-    pub async fn team_group(&self, org: &str, team_slug: &str) -> Result<Option<String>, StoreError> {
+    pub async fn team_group(
+        &self,
+        org: &str,
+        team_slug: &str,
+    ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
             "SELECT slack_group_id FROM team_groups WHERE org_slug = $1 AND team_slug = $2",
         )

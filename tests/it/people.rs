@@ -214,7 +214,8 @@ async fn team_channel_routing(mode: crate::support::fake_sentry::Mode) {
     let later = issue("Old crash, routed later", None);
     let answer = subscribe(&app, "C7", "api assigned:#backend").await;
     assert!(answer.contains("Subscribed"), "{answer}");
-    app.sentry.update_issue(&later, json!({ "assignedTo": team.clone() }));
+    app.sentry
+        .update_issue(&later, json!({ "assignedTo": team.clone() }));
     wait_until("the routed alert", Duration::from_secs(15), || {
         alerts_about(&app, "C7", "Old crash, routed later").len() == 1
     })
@@ -230,24 +231,37 @@ async fn team_channel_routing(mode: crate::support::fake_sentry::Mode) {
         // This server shows no assignees: there is no team to mention.
         return;
     }
-    assert!(routed.contains("assigned to #backend"), "named until mapped: {routed}");
+    assert!(
+        routed.contains("assigned to #backend"),
+        "named until mapped: {routed}"
+    );
 
     // An admin maps the team to a user group: the next alert mentions it.
     app.slack.add_user_group("S0BACK1", "backend-oncall");
     let refused = answer_as(&app, "U0ALICE", "people team backend @backend-oncall").await;
     assert!(refused.contains(":lock:"), "{refused}");
     let mapped = answer_as(&app, "U0ADMIN", "people team acme/backend @backend-oncall").await;
-    assert!(mapped.contains("now mention <!subteam^S0BACK1>"), "{mapped}");
+    assert!(
+        mapped.contains("now mention <!subteam^S0BACK1>"),
+        "{mapped}"
+    );
     let next = issue("Next old crash", None);
-    app.sentry.update_issue(&next, json!({ "assignedTo": team.clone() }));
+    app.sentry
+        .update_issue(&next, json!({ "assignedTo": team.clone() }));
     wait_until("the mention", Duration::from_secs(15), || {
         alerts_about(&app, "C7", "Next old crash").len() == 1
     })
     .await;
     let mentioned = text(&alerts_about(&app, "C7", "Next old crash")[0]);
-    assert!(mentioned.contains("assigned to <!subteam^S0BACK1>"), "{mentioned}");
+    assert!(
+        mentioned.contains("assigned to <!subteam^S0BACK1>"),
+        "{mentioned}"
+    );
     let off = answer_as(&app, "U0ADMIN", "people team backend off").await;
     assert!(off.contains("name the team again"), "{off}");
     let unknown = answer_as(&app, "U0ADMIN", "people team backend @nobody").await;
-    assert!(unknown.contains("No user group here is @nobody"), "{unknown}");
+    assert!(
+        unknown.contains("No user group here is @nobody"),
+        "{unknown}"
+    );
 }

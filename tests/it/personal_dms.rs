@@ -127,7 +127,10 @@ async fn clicks_send_one_dm(mode: Mode) {
     assert!(answer.contains("Assigned to"), "{answer}");
     let dm = wait_for_dm(&app, ANN, "Checkout crash").await;
     assert!(dm.contains("was assigned to you by <@U0ALICE>"), "{dm}");
-    assert!(dm.contains("issue_action"), "the DM carries the card's actions: {dm}");
+    assert!(
+        dm.contains("issue_action"),
+        "the DM carries the card's actions: {dm}"
+    );
     // Sentry's own webhook for that assignment tells nobody again.
     let served = app.sentry.issue(&first).expect("issue");
     let actor = json!({ "type": "user", "id": "100001", "name": "Alice Liddell" });
@@ -149,8 +152,14 @@ async fn clicks_send_one_dm(mode: Mode) {
     let own = issue(&app, "Ann's own pick");
     assign(&app, ANN, &own, "user:200001").await;
     let off = answer_as(&app, ANN, "notify assigned off").await;
-    assert!(off.contains("DMs for issues assigned to you are now off"), "{off}");
-    assert!(off.contains("In *acme* you are *Ann Lee* (by your email)"), "{off}");
+    assert!(
+        off.contains("DMs for issues assigned to you are now off"),
+        "{off}"
+    );
+    assert!(
+        off.contains("In *acme* you are *Ann Lee* (by your email)"),
+        "{off}"
+    );
     let quiet = issue(&app, "After turning off");
     assign(&app, "U0ALICE", &quiet, "user:200001").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -185,7 +194,8 @@ async fn sentry_side_assignments_by_webhook_and_by_poll_and_comebacks_reach_the_
         .await;
     }
     // Jane assigns Ann in Sentry; the webhook says who did.
-    let ann = json!({ "type": "user", "id": "200001", "name": "Ann Lee", "email": "ann@acme.test" });
+    let ann =
+        json!({ "type": "user", "id": "200001", "name": "Ann Lee", "email": "ann@acme.test" });
     let mut served = app.sentry.issue(&pushed).expect("issue");
     served["assignedTo"] = ann.clone();
     let hook = hook_body(
@@ -205,7 +215,10 @@ async fn sentry_side_assignments_by_webhook_and_by_poll_and_comebacks_reach_the_
     app.sentry
         .update_issue(&polled, json!({ "assignedTo": ann.clone() }));
     let folded = wait_for_dm(&app, ANN, "And 1 more issue was assigned to you").await;
-    assert!(folded.contains("Assigned in Sentry, seen by a poll"), "{folded}");
+    assert!(
+        folded.contains("Assigned in Sentry, seen by a poll"),
+        "{folded}"
+    );
 
     // An issue of Ann's is resolved, then comes back.
     app.sentry
@@ -222,12 +235,18 @@ async fn sentry_side_assignments_by_webhook_and_by_poll_and_comebacks_reach_the_
         json!({ "status": "unresolved", "substatus": "regressed", "lastSeen": now_iso() }),
     );
     let back = wait_for_dm(&app, ANN, "of yours came back").await;
-    assert!(back.contains("And 2 more: 1 assigned to you, 1 of yours came back"), "{back}");
+    assert!(
+        back.contains("And 2 more: 1 assigned to you, 1 of yours came back"),
+        "{back}"
+    );
     assert_eq!(app.slack.posts_in(ANN).len(), 1, "all within one window");
 
     // An admin's map makes Bo reachable: the next assignment reaches him.
     let mapped = answer_as(&app, "U0ADMIN", "people map @bob bo@acme.test").await;
-    assert!(mapped.contains("is *bo@acme.test* in Sentry now"), "{mapped}");
+    assert!(
+        mapped.contains("is *bo@acme.test* in Sentry now"),
+        "{mapped}"
+    );
     let bos = issue(&app, "Bo's crash");
     wait_until("Bo's alert", Duration::from_secs(15), || {
         alerts_about(&app, "C1", "Bo's crash").len() == 1

@@ -2,8 +2,8 @@
 
 use sentry_slack_bot::config::Secret;
 use sentry_slack_bot::store::{
-    Activity, ActivityKind, AlertKind, AlertRow, AlertState, Backend, GrantRow, Lease, Snapshot,
-    Store, SubscriptionRow,
+    Activity, ActivityKind, AlertKind, AlertRow, AlertState, Backend, GrantRow, Lease,
+    NotifySettings, NotifySwitch, Snapshot, Store, SubscriptionRow,
 };
 
 fn activity(at_ms: i64, subject: &str) -> Activity {
@@ -57,6 +57,49 @@ async fn exercise(store: &Store) {
     assert!(store.unmap_person("U2").await.unwrap());
     assert!(!store.unmap_person("U2").await.unwrap());
     assert_eq!(store.people_maps().await.unwrap().len(), 1);
+
+    // Personal DMs: settings default to on; an assignment is a change once
+    // however often it is observed, and becomes one again after a reassignment.
+    assert_eq!(
+        store.notify_settings("U1").await.unwrap(),
+        NotifySettings::default()
+    );
+    let off = store
+        .set_notify("U1", NotifySwitch::Regressions, false)
+        .await
+        .unwrap();
+    assert_eq!((off.assigned, off.regressions), (true, false));
+    assert_eq!(store.notify_settings("U1").await.unwrap(), off);
+    for (assignee, changed) in [
+        ("user:1", true),
+        ("user:1", false),
+        ("", true),
+        ("user:1", true),
+        ("team:5", true),
+        ("team:5", false),
+    ] {
+        let seen = store
+            .observe_assignee("acme", "42", assignee, None)
+            .await
+            .unwrap();
+        assert_eq!(seen, changed, "{assignee}");
+    }
+    // Team maps, per org.
+    store
+        .map_team("acme", "Backend", "S0BACK1", "U0ADMIN")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .team_group("acme", "backend")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("S0BACK1")
+    );
+    assert_eq!(store.team_group("other", "backend").await.unwrap(), None);
+    assert!(store.unmap_team("acme", "backend").await.unwrap());
+    assert!(!store.unmap_team("acme", "backend").await.unwrap());
 
     // Requests hand rows to the activity log's writer; 250 rows take three
     // multi-row INSERTs, and closing writes every row queued before it.
@@ -357,10 +400,13 @@ async fn postgres_runs_the_same_migrations() {
             "activity",
             "alerts",
             "grants",
+            "issue_assignees",
+            "notify_settings",
             "people_maps",
             "poll_leases",
             "seen_issues",
             "subscriptions",
+            "team_groups",
             "webhook_orgs",
             "webhook_requests"
         ]

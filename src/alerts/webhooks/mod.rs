@@ -206,7 +206,11 @@ async fn assignment_seen(alerts: &crate::alerts::context::Context, org: &str, ev
         },
         _ => Assigner::Unknown,
     };
-    match alerts.notifier().assignment_seen(org, &event.issue, by).await {
+    match alerts
+        .notifier()
+        .assignment_seen(org, &event.issue, by)
+        .await
+    {
         Ok(true) => alerts.state.wake_delivery(),
         Ok(false) => {}
         Err(e) => tracing::warn!(org, error = %e, "cannot plan the assignee's DM"),

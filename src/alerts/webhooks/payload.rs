@@ -41,7 +41,10 @@ pub(crate) struct Actor {
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
     /// The user's id, for `user` actors.
-    #[serde(default, deserialize_with = "crate::sentry::models::opt_string_or_number")]
+    #[serde(
+        default,
+        deserialize_with = "crate::sentry::models::opt_string_or_number"
+    )]
     pub id: Option<String>,
     /// Display name, untrusted text.
     #[serde(default)]

@@ -1244,7 +1244,9 @@ fn list_issues(
                     Some(("level", level)) => i["level"] == level,
                     Some(("assigned" | "assigned_or_suggested", team)) if team.starts_with('#') => {
                         i["assignedTo"]["type"] == "team"
-                            && i["assignedTo"]["name"].as_str().map(|n| n.trim_start_matches('#'))
+                            && i["assignedTo"]["name"]
+                                .as_str()
+                                .map(|n| n.trim_start_matches('#'))
                                 == Some(&team[1..])
                     }
                     _ => true,
