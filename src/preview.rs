@@ -27,9 +27,10 @@ use crate::store::SubscriptionRow;
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 26] = [
+pub const KINDS: [&str; 27] = [
     "alert",
     "alert-mention",
+    "alert-team",
     "regression",
     "resolved",
     "digest",
@@ -70,6 +71,25 @@ pub fn sample(kind: &str) -> Option<Message> {
             Some("<@U0ANN>"),
             crate::issues::card::Phase::New,
         ),
+        "alert-team" => {
+            let to_team = Issue {
+                assigned_to: Some(crate::sentry::models::Assignee {
+                    kind: Some("team".into()),
+                    id: Some("5".into()),
+                    name: Some("backend".into()),
+                    email: None,
+                }),
+                ..issue.clone()
+            };
+            alerts::routed_card(
+                "acme",
+                &to_team,
+                Some(&event),
+                Controls::ALL,
+                Some("<!subteam^S0BACK1>"),
+                "Assigned to #backend",
+            )
+        }
         "regression" => {
             let regressed = Issue {
                 substatus: Some("regressed".into()),

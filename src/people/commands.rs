@@ -81,10 +81,9 @@ pub(crate) async fn notify(ctx: &Context, who: &Invocation, change: NotifyChange
         Ok(settings) => settings,
         Err(e) => return store_failed(&e),
     };
-    let reach = match tokio::time::timeout(REACH_WAIT, reach(ctx, &who.user_id)).await {
-        Ok(reach) => reach,
-        Err(_) => Vec::new(),
-    };
+    let reach = tokio::time::timeout(REACH_WAIT, reach(ctx, &who.user_id))
+        .await
+        .unwrap_or_default();
     let changed = match change {
         NotifyChange::Show => None,
         NotifyChange::Set { topic, on } => Some((topic, on)),
@@ -115,7 +114,7 @@ async fn reach(ctx: &Context, slack_user: &str) -> Vec<(String, Reach)> {
         };
         let me = members.iter().find_map(|m| {
             let matched = match_member(m, &maps, &mine);
-            (matched.slack_user() == Some(slack_user)).then(|| (m, matched))
+            (matched.slack_user() == Some(slack_user)).then_some((m, matched))
         });
         let reach = match me {
             Some((member, matched)) => Reach::Known {
