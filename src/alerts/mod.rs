@@ -29,6 +29,7 @@ pub(crate) mod alert;
 pub(crate) mod backoff;
 pub(crate) mod backstop;
 pub(crate) mod context;
+pub(crate) mod delivery;
 pub(crate) mod diff;
 pub(crate) mod group;
 pub mod messages;

@@ -9,10 +9,10 @@
 use std::time::Duration;
 
 use crate::alerts::context::{millis, Context, CHANNEL_GAP};
-use crate::alerts::diff::ForAssignee;
-use crate::alerts::outbox::{
+use crate::alerts::delivery::{
     after_slack_failure, is_permanent, record_with_retries, render_guarded, Step, CLAIM_TTL,
 };
+use crate::alerts::diff::ForAssignee;
 use crate::issues::card::Controls;
 use crate::people::dm;
 use crate::people::notice::{Dm, Notice, FOLD_WINDOW};
