@@ -115,9 +115,12 @@ pub(crate) fn diff(sub: &SubscriptionRow, seen: &HashMap<String, String>, page: 
                 }
                 plan.seen.push((issue.id.clone(), "regressed".to_string()));
             }
-            Some("unresolved") if regressed_now && sub.regressions => {
-                // Resolved and back between two polls, seen only by its substatus.
-                plan.alerts.push(Planned::Regressed(issue.clone()));
+            Some("unresolved") if regressed_now => {
+                // Resolved and back between two polls, seen only by its
+                // substatus; remembered either way, so its assignee hears of it.
+                if sub.regressions {
+                    plan.alerts.push(Planned::Regressed(issue.clone()));
+                }
                 plan.seen.push((issue.id.clone(), "regressed".to_string()));
             }
             Some(before) => {

@@ -28,14 +28,18 @@ const REDRAW_GAP: Duration = Duration::from_secs(2);
 pub(super) async fn deliver(ctx: &Context, head: &AlertRow) -> Step {
     let outbox = head.subscription_id.as_str();
     let person = head.channel_id.as_str();
-    let open = ctx
+    let open = match ctx
         .store
         .open_dm(outbox, now_ms() - millis(FOLD_WINDOW))
         .await
-        .unwrap_or_else(|e| {
+    {
+        Ok(open) => open,
+        Err(e) => {
+            // Not knowing whether a DM is open could post a second one.
             tracing::warn!(error = %e, "cannot read the person's open DM");
-            None
-        });
+            return Step::LeftPending { rest: CHANNEL_GAP };
+        }
+    };
     if let Some(open) = &open {
         let due = open.drawn_at_ms + millis(REDRAW_GAP);
         let wait = Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0));
@@ -171,6 +175,16 @@ pub(super) async fn deliver(ctx: &Context, head: &AlertRow) -> Step {
         None => tracing::error!("DM drawn but not recorded; its notices may be drawn once more"),
     }
     Step::Done
+}
+
+/// Plans, off the caller's path (finding people in Slack takes time), the
+/// DMs a poll of `org` saw reason for.
+pub(crate) fn spawn_plan_for_assignees(ctx: &Context, org: &str, seen: Vec<ForAssignee>) {
+    if seen.is_empty() {
+        return;
+    }
+    let (ctx, org) = (ctx.clone(), org.to_string());
+    tokio::spawn(async move { plan_for_assignees(&ctx, &org, seen).await });
 }
 
 /// Plans the DMs a poll or webhook of `org` saw reason for, and wakes

@@ -284,7 +284,7 @@ pub(crate) async fn poll_group(ctx: &Context, group: &Group, renewed: &Renewed) 
                 if planned > 0 {
                     tracing::info!(subscription = %sub.id, channel = %sub.channel_id, planned, "alerts planned");
                 }
-                personal::plan_for_assignees(ctx, org, for_assignees).await;
+                personal::spawn_plan_for_assignees(ctx, org, for_assignees);
             }
             Err(e) => {
                 recorded_all = false;

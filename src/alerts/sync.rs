@@ -113,12 +113,11 @@ pub(crate) async fn redraw_if_changed(
     // A poll that sees a new assignee tells them (a webhook's change is
     // recorded by the webhook, which knows who made it).
     if record_seen && alert.status_snapshot.assignee != after.assignee {
-        crate::alerts::personal::plan_for_assignees(
+        crate::alerts::personal::spawn_plan_for_assignees(
             ctx,
             org,
             vec![ForAssignee::Reassigned(issue.clone())],
-        )
-        .await;
+        );
     }
     let Some(ts) = &alert.ts else {
         return;

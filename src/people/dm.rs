@@ -97,7 +97,11 @@ fn folded_summary(kept: &[Notice], more: usize) -> String {
     match (assigned, came_back) {
         (_, 0) => format!("And {more} more {issues} assigned to you"),
         (0, _) => format!("And {more} more of your issues came back"),
-        _ => format!("And {more} more: {assigned} assigned to you, {came_back} of yours came back"),
+        // The split is shown only when it adds up to what is counted.
+        _ if assigned + came_back == more => {
+            format!("And {more} more: {assigned} assigned to you, {came_back} of yours came back")
+        }
+        _ => format!("And {more} more issues were assigned to you or came back"),
     }
 }
 

@@ -5,7 +5,8 @@
 //!
 //! An assignment is announced once however many places see it: the store
 //! keeps the assignee last observed for each issue, and only the observer
-//! that changes it plans the notice, in the same transaction.
+//! that changes it plans the notice. A click records its change as soon as
+//! Sentry accepts it, before Sentry's own webhook about it can arrive.
 
 use std::time::Duration;
 
@@ -56,9 +57,8 @@ pub(crate) fn assignee_actor(issue: &Issue) -> String {
 }
 
 impl Notifier<'_> {
-    /// Records that `org`'s `issue` is now assigned as it shows, and plans a
-    /// DM to the assignee when that is new, they are a person the bot knows
-    /// in Slack, they did not assign it themselves, and they want these.
+    /// Records that `org`'s `issue` is now assigned as it shows and, when
+    /// that is a change, plans the assignee's DM ([`Self::assignment_changed`]).
     /// Returns whether a DM was planned.
     pub(crate) async fn assignment_seen(
         &self,
@@ -67,32 +67,49 @@ impl Notifier<'_> {
         by: Assigner<'_>,
     ) -> Result<bool, StoreError> {
         let actor = assignee_actor(issue);
-        let notice = match self.person_for(org, issue).await {
-            Some(person) if !assigned_themselves(issue, &person, by) => {
-                let wanted = self.services.store.notify_settings(&person).await?;
-                wanted.assigned.then(|| {
-                    let by = match by {
-                        Assigner::Slack(user) => Some(By::Slack(user.to_string())),
-                        Assigner::Sentry { name, .. } => name.map(|n| By::Sentry(n.to_string())),
-                        Assigner::Unknown => None,
-                    };
-                    let notice = Notice {
-                        org: org.to_string(),
-                        issue: issue.clone(),
-                        reason: Reason::Assigned,
-                        by,
-                    };
-                    notice_row(&person, &notice, format!("assigned:{actor}:{}", now_ms()))
-                })
-            }
-            _ => None,
-        };
         let changed = self
             .services
             .store
-            .observe_assignee(org, &issue.id, &actor, notice.as_ref())
+            .observe_assignee(org, &issue.id, &actor)
             .await?;
-        let planned = changed && notice.is_some();
+        if !changed {
+            return Ok(false);
+        }
+        self.assignment_changed(org, issue, by).await
+    }
+
+    /// Plans a DM to the assignee of `issue`, whose assignment this caller
+    /// saw change (it won [`Store::observe_assignee`](crate::store::Store::observe_assignee)),
+    /// when they are a person the bot knows in Slack, did not assign it
+    /// themselves, and want these. Returns whether a DM was planned.
+    pub(crate) async fn assignment_changed(
+        &self,
+        org: &str,
+        issue: &Issue,
+        by: Assigner<'_>,
+    ) -> Result<bool, StoreError> {
+        let Some(person) = self.person_for(org, issue).await else {
+            return Ok(false);
+        };
+        if assigned_themselves(issue, &person, by)
+            || !self.services.store.notify_settings(&person).await?.assigned
+        {
+            return Ok(false);
+        }
+        let by = match by {
+            Assigner::Slack(user) => Some(By::Slack(user.to_string())),
+            Assigner::Sentry { name, .. } => name.map(|n| By::Sentry(n.to_string())),
+            Assigner::Unknown => None,
+        };
+        let notice = Notice {
+            org: org.to_string(),
+            issue: issue.clone(),
+            reason: Reason::Assigned,
+            by,
+        };
+        let actor = assignee_actor(issue);
+        let row = notice_row(&person, &notice, format!("assigned:{actor}:{}", now_ms()));
+        let planned = self.services.store.plan_personal(&row).await?;
         if planned {
             tracing::info!(org, issue = %issue.id, "assignment DM planned");
         }

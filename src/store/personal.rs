@@ -68,37 +68,37 @@ impl Store {
         switch: NotifySwitch,
         on: bool,
     ) -> Result<NotifySettings, StoreError> {
-        let mut settings = self.notify_settings(slack_user_id).await?;
-        match switch {
-            NotifySwitch::Assigned => settings.assigned = on,
-            NotifySwitch::Regressions => settings.regressions = on,
-        }
-        sqlx::query(
+        // One statement that sets only the chosen switch, so two quick
+        // changes of different switches both hold.
+        let (column, assigned, regressions) = match switch {
+            NotifySwitch::Assigned => ("assigned", i64::from(on), 1),
+            NotifySwitch::Regressions => ("regressions", 1, i64::from(on)),
+        };
+        sqlx::query(&format!(
             "INSERT INTO notify_settings (slack_user_id, assigned, regressions, updated_at_ms) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (slack_user_id) DO UPDATE SET \
-             assigned = excluded.assigned, regressions = excluded.regressions, \
-             updated_at_ms = excluded.updated_at_ms",
-        )
+             {column} = excluded.{column}, updated_at_ms = excluded.updated_at_ms"
+        ))
         .bind(slack_user_id)
-        .bind(i64::from(settings.assigned))
-        .bind(i64::from(settings.regressions))
+        .bind(assigned)
+        .bind(regressions)
         .bind(now_ms())
         .execute(self.pool())
         .await?;
+        let settings = self.notify_settings(slack_user_id).await?;
         Ok(settings)
     }
 
     /// Records that `org`'s issue is now assigned to `assignee` (an actor
-    /// like `user:42`, or empty), and, when that is a change from what was
-    /// last observed, plans `notice` in the same transaction. Returns
-    /// whether it was a change. Atomic across replicas: of several that
-    /// observe the same assignment, one sees it change.
+    /// like `user:42`, or empty); returns whether that is a change from what
+    /// was last observed. Atomic across replicas: of several that observe
+    /// the same assignment, one sees it change, and only that one plans the
+    /// assignee's DM.
     pub async fn observe_assignee(
         &self,
         org: &str,
         issue_id: &str,
         assignee: &str,
-        notice: Option<&AlertRow>,
     ) -> Result<bool, StoreError> {
         let now = now_ms();
         let mut tx = self.pool().begin().await?;
@@ -129,11 +129,6 @@ impl Store {
             .rows_affected()
                 > 0
         };
-        if changed {
-            if let Some(notice) = notice {
-                insert_alert(&mut tx, notice).await?;
-            }
-        }
         tx.commit().await?;
         Ok(changed)
     }

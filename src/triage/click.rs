@@ -185,6 +185,19 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
             return failure(explain(&e, &request.issue_id));
         }
     };
+    // The assignment is recorded before Sentry's webhook about it can
+    // arrive, so the webhook (whose actor is the bot's token) is no change.
+    let assignment_changed = match assigned_actor(&change) {
+        Some(actor) => ctx
+            .store
+            .observe_assignee(&request.org, &request.issue_id, &actor)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot record the assignment");
+                false
+            }),
+        None => false,
+    };
     // An alert changed from its own buttons is not reported again as
     // changed in Sentry: its new state is recorded at once (before the
     // read-back and the note), and the poller checks the stored state
@@ -221,7 +234,7 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
         None => unconfirmed(&change),
     };
     let after = read_back.unwrap_or_else(|| as_answered(&issue, &answer));
-    if let Some(assigned) = assigned_after(&after, &change) {
+    if let Some(assigned) = assigned_after(&after, &change).filter(|_| assignment_changed) {
         notify_assignee(ctx, who, &request.org, assigned);
     }
     record(ctx, who, request, &what, outcome_word(&outcome));
@@ -272,6 +285,16 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
     }
 }
 
+/// The actor an assignment change asks for (`user:42`, `team:5`; empty
+/// to unassign), or `None` for other changes.
+fn assigned_actor(change: &Change) -> Option<String> {
+    match change {
+        Change::AssignTo { actor, .. } => Some(actor.clone()),
+        Change::Verb(IssueVerb::Unassign) => Some(String::new()),
+        Change::Verb(_) | Change::ResolveIn { .. } => None,
+    }
+}
+
 /// The issue as an assignment change left it: as read back, or, from a
 /// server that does not show assignees, as asked.
 fn assigned_after(after: &Issue, change: &Change) -> Option<Issue> {
@@ -294,9 +317,8 @@ fn assigned_after(after: &Issue, change: &Change) -> Option<Issue> {
     }
 }
 
-/// Tells the new assignee by DM (off the click's answer path): the
-/// assignment is recorded first, so Sentry's webhook and the next poll do
-/// not announce it again.
+/// Tells the new assignee by DM, off the click's answer path; the
+/// assignment was recorded as soon as Sentry accepted it.
 fn notify_assignee(ctx: &Context, who: &Invocation, org: &str, assigned: Issue) {
     let (ctx, clicker, org) = (ctx.clone(), who.user_id.clone(), org.to_string());
     ctx.tasks.clone().spawn(async move {
@@ -309,7 +331,7 @@ fn notify_assignee(ctx: &Context, who: &Invocation, org: &str, assigned: Issue) 
             directory: &ctx.people,
         };
         match notifier
-            .assignment_seen(&org, &assigned, Assigner::Slack(&clicker))
+            .assignment_changed(&org, &assigned, Assigner::Slack(&clicker))
             .await
         {
             Ok(true) => ctx.wake_delivery.notify_one(),

@@ -79,7 +79,7 @@ async fn exercise(store: &Store) {
         ("team:5", false),
     ] {
         let seen = store
-            .observe_assignee("acme", "42", assignee, None)
+            .observe_assignee("acme", "42", assignee)
             .await
             .unwrap();
         assert_eq!(seen, changed, "{assignee}");

@@ -11,7 +11,7 @@ pub(crate) mod signature;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::alerts::diff::{diff, for_assignees};
+use crate::alerts::diff::{diff, for_assignees, ForAssignee};
 use crate::alerts::messages::Beyond;
 use crate::alerts::plan::planned_rows;
 use crate::orgs::webhook_secrets::Secrets;
@@ -168,7 +168,10 @@ async fn apply(ctx: &Context, org: &str, event: &IssueEvent) -> Result<(), Store
         let for_assignees = for_assignees(&plan, std::slice::from_ref(issue));
         let rows = planned_rows(sub, plan.alerts, Beyond::Nothing);
         planned += store.record_tick(&sub.id, &plan.seen, &rows).await?;
-        seen_for_assignees.extend(for_assignees);
+        // An `assigned` event's assignee is told by `assignment_seen`, with its actor.
+        seen_for_assignees.extend(for_assignees.into_iter().filter(|seen| {
+            event.action != Action::Assigned || matches!(seen, ForAssignee::CameBack(_))
+        }));
     }
     if planned > 0 {
         tracing::info!(org, issue = %issue.id, planned, "alerts planned from a webhook");
