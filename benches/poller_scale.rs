@@ -157,6 +157,7 @@ async fn populate(app: &TestApp, subscriptions: usize, projects: usize) -> usize
                 created_by: "U0ALICE".into(),
                 created_at_ms: sentry_slack_bot::store::now_ms(),
                 relink_notified: false,
+                baseline_complete: true,
                 mention: true,
             })
             .await

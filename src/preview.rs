@@ -482,6 +482,7 @@ fn sample_subscription(project: &str, query: &str) -> SubscriptionRow {
         created_by: "U0ADMIN".into(),
         created_at_ms: 1_764_374_400_000,
         relink_notified: false,
+        baseline_complete: true,
         mention: true,
     }
 }

@@ -92,7 +92,8 @@ pub(crate) fn diff(sub: &SubscriptionRow, seen: &HashMap<String, String>, page: 
     let mut new_issues = Vec::new();
     // Every issue that matched when subscribing is in the baseline, so an
     // older one that appears now was assigned to the team since.
-    let routed = crate::sentry::search::route(&sub.query).is_some();
+    // (A baseline cut short at the read bound would make that a guess.)
+    let routed = sub.baseline_complete && crate::sentry::search::route(&sub.query).is_some();
     for issue in page {
         let status = status_of(issue);
         let regressed_now = issue.substatus.as_deref() == Some("regressed");
@@ -166,6 +167,7 @@ mod tests {
             created_by: "U".into(),
             created_at_ms,
             relink_notified: false,
+            baseline_complete: true,
             mention: true,
         }
     }
@@ -188,6 +190,24 @@ mod tests {
         let plan = diff(&sub(CREATED), &HashMap::new(), &page);
         assert_eq!(plan.alerts, [Planned::New(page[0].clone())]);
         assert_eq!(plan.seen.len(), 2);
+    }
+
+    #[test]
+    fn a_team_query_posts_older_issues_that_join_it_only_after_a_complete_baseline() {
+        let older = [issue("1", "2025-11-20T00:00:00Z", "unresolved", None)];
+        let team = SubscriptionRow {
+            query: "assigned:#backend".into(),
+            ..sub(CREATED)
+        };
+        let plan = diff(&team, &HashMap::new(), &older);
+        assert_eq!(plan.alerts, [Planned::Routed(older[0].clone())]);
+        let cut_short = SubscriptionRow {
+            baseline_complete: false,
+            ..team
+        };
+        let plan = diff(&cut_short, &HashMap::new(), &older);
+        assert!(plan.alerts.is_empty(), "{:?}", plan.alerts);
+        assert_eq!(plan.seen.len(), 1, "remembered as baseline");
     }
 
     #[test]

@@ -166,6 +166,7 @@ pub(crate) mod tests {
             created_by: "U".into(),
             created_at_ms: 0,
             relink_notified: false,
+            baseline_complete: true,
             mention: true,
         }
     }

@@ -76,7 +76,6 @@ pub(crate) async fn subscribe(
         (true, Some(total)) => Baseline::Exactly(total.max(read)),
         (true, None) => Baseline::AtLeast(read),
     };
-    let baseline = listed.items;
     let sub = SubscriptionRow {
         id: random_id(),
         team_id: who.team_id.clone(),
@@ -92,7 +91,9 @@ pub(crate) async fn subscribe(
         created_by: who.user_id.clone(),
         created_at_ms,
         relink_notified: false,
+        baseline_complete: !listed.cut_short,
     };
+    let baseline = listed.items;
     // Posting the notice proves the bot can post here before anything is stored.
     if let Err(e) = ctx
         .slack

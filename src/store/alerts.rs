@@ -38,11 +38,13 @@ pub struct SubscriptionRow {
     pub created_at_ms: i64,
     /// The channel was told the org needs re-linking.
     pub relink_notified: bool,
+    /// The baseline taken when subscribing held every matching issue.
+    pub baseline_complete: bool,
 }
 
 pub(super) const SUB_COLUMNS: &str =
     "id, team_id, channel_id, org_slug, project_slug, project_id, query, regressions, \
-                           digest, threads, created_by, created_at_ms, relink_notified, mention";
+                           digest, threads, created_by, created_at_ms, relink_notified, mention, baseline_complete";
 pub(super) const ALERT_COLUMNS: &str =
     "subscription_id, issue_id, kind, dedup_key, channel_id, org_slug, payload, state, thread_ts, ts, \
                              status_snapshot, attempts, created_at_ms, posted_at_ms";
@@ -87,6 +89,7 @@ pub(super) fn sub_from_row(row: &sqlx::any::AnyRow) -> Result<SubscriptionRow, s
         created_at_ms: row.try_get("created_at_ms")?,
         relink_notified: row.try_get::<i64, _>("relink_notified")? != 0,
         mention: row.try_get::<i64, _>("mention")? != 0,
+        baseline_complete: row.try_get::<i64, _>("baseline_complete")? != 0,
     })
 }
 
@@ -112,12 +115,13 @@ impl Store {
         .await?;
         if let Some(row) = existing {
             let old = sub_from_row(&row)?;
-            sqlx::query("UPDATE subscriptions SET query = $1, regressions = $2, digest = $3, threads = $4, mention = $5 WHERE id = $6")
+            sqlx::query("UPDATE subscriptions SET query = $1, regressions = $2, digest = $3, threads = $4, mention = $5, baseline_complete = $6 WHERE id = $7")
                 .bind(&sub.query)
                 .bind(i64::from(sub.regressions))
                 .bind(i64::from(sub.digest))
                 .bind(i64::from(sub.threads))
                 .bind(i64::from(sub.mention))
+                .bind(i64::from(sub.baseline_complete))
                 .bind(&old.id)
                 .execute(self.pool())
                 .await?;
@@ -130,7 +134,7 @@ impl Store {
             return Ok((updated, true));
         }
         sqlx::query(&format!(
-            "INSERT INTO subscriptions ({SUB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            "INSERT INTO subscriptions ({SUB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         ))
         .bind(&sub.id)
         .bind(&sub.team_id)
@@ -146,6 +150,7 @@ impl Store {
         .bind(sub.created_at_ms)
         .bind(i64::from(sub.relink_notified))
         .bind(i64::from(sub.mention))
+        .bind(i64::from(sub.baseline_complete))
         .execute(self.pool())
         .await?;
         Ok((sub.clone(), false))

@@ -162,6 +162,7 @@ async fn exercise(store: &Store) {
         created_by: "U0ALICE".into(),
         created_at_ms: 1,
         relink_notified: false,
+        baseline_complete: true,
         mention: true,
     };
     let (stored, updated) = store.put_subscription(&sub).await.unwrap();

@@ -29,3 +29,9 @@ CREATE TABLE team_groups (
     mapped_at_ms BIGINT NOT NULL,
     PRIMARY KEY (org_slug, team_slug)
 );
+
+-- Whether the baseline taken when subscribing held every matching issue. A
+-- query that routes a team's issues (`assigned:#team`) posts an older issue
+-- that joins its list as newly assigned, which is only safe when every
+-- issue that matched at subscribing is known.
+ALTER TABLE subscriptions ADD COLUMN baseline_complete BIGINT NOT NULL DEFAULT 1;
