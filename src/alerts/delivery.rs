@@ -28,6 +28,21 @@ pub(crate) enum Step {
     LeftPending { rest: Duration },
 }
 
+/// Waits until `due_ms` (or shutdown) when that is still ahead; returns
+/// whether it waited. A gathered message is redrawn at most so often, and
+/// after a wait its step reads the outbox again.
+pub(crate) async fn wait_until_due(ctx: &Context, due_ms: i64) -> bool {
+    let wait = Duration::from_millis(u64::try_from(due_ms - crate::store::now_ms()).unwrap_or(0));
+    if wait.is_zero() {
+        return false;
+    }
+    tokio::select! {
+        () = tokio::time::sleep(wait) => {}
+        () = ctx.stop_posting.cancelled() => {}
+    }
+    true
+}
+
 /// Gathered alerts (of the outbox `subscription_id`, for `channel`) Slack
 /// would not take: held for a Slack rate limit, retried later for an
 /// outage, given up for a refusal.

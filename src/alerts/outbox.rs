@@ -10,8 +10,8 @@ use std::time::Duration;
 use crate::alerts::alert::{Alert, Digest};
 use crate::alerts::context::{millis, Context, CHANNEL_GAP};
 use crate::alerts::delivery::{
-    after_slack_failure, is_permanent, record_with_retries, render_guarded, Step, CLAIM_TTL,
-    MAX_ATTEMPTS,
+    after_slack_failure, is_permanent, record_with_retries, render_guarded, wait_until_due, Step,
+    CLAIM_TTL, MAX_ATTEMPTS,
 };
 use crate::alerts::personal;
 use crate::alerts::storm::{self, Gathering};
@@ -204,13 +204,7 @@ async fn deliver_gathered(
 ) -> Step {
     let open = open.filter(|_| gathering == Gathering::IntoOpenDigest);
     if let Some(digest) = &open {
-        let due = digest.drawn_at_ms + millis(ctx.gather);
-        let wait = Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0));
-        if !wait.is_zero() {
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = ctx.stop_posting.cancelled() => {}
-            }
+        if wait_until_due(ctx, digest.drawn_at_ms + millis(ctx.gather)).await {
             // Read again: the storm went on while this waited.
             return Step::Done;
         }

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use crate::alerts::context::{millis, Context, CHANNEL_GAP};
 use crate::alerts::delivery::{
-    after_slack_failure, is_permanent, record_with_retries, render_guarded, Step, CLAIM_TTL,
+    after_slack_failure, is_permanent, record_with_retries, render_guarded, wait_until_due, Step,
+    CLAIM_TTL,
 };
 use crate::alerts::diff::ForAssignee;
 use crate::issues::card::Controls;
@@ -41,13 +42,7 @@ pub(super) async fn deliver(ctx: &Context, head: &AlertRow) -> Step {
         }
     };
     if let Some(open) = &open {
-        let due = open.drawn_at_ms + millis(REDRAW_GAP);
-        let wait = Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0));
-        if !wait.is_zero() {
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = ctx.stop_posting.cancelled() => {}
-            }
+        if wait_until_due(ctx, open.drawn_at_ms + millis(REDRAW_GAP)).await {
             // Read again: more may have arrived meanwhile.
             return Step::Done;
         }

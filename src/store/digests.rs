@@ -87,13 +87,32 @@ impl Store {
         subscription_id: &str,
         since_ms: i64,
     ) -> Result<Option<OpenDigest>, StoreError> {
+        self.latest_gathered(
+            subscription_id,
+            "digest",
+            "COALESCE(updated_at_ms, posted_at_ms)",
+            since_ms,
+        )
+        .await
+    }
+
+    /// The latest posted message of `kind` (a digest, a DM) of the
+    /// subscription whose `since_column` (an SQL expression of this module's
+    /// own) is at least `since_ms`.
+    pub(super) async fn latest_gathered(
+        &self,
+        subscription_id: &str,
+        kind: &str,
+        since_column: &str,
+        since_ms: i64,
+    ) -> Result<Option<OpenDigest>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {ALERT_COLUMNS}, COALESCE(updated_at_ms, posted_at_ms) AS drawn_at_ms FROM alerts \
-             WHERE subscription_id = $1 AND kind = 'digest' AND state = 'posted' AND ts IS NOT NULL \
-             AND COALESCE(updated_at_ms, posted_at_ms) >= $2 \
-             ORDER BY COALESCE(updated_at_ms, posted_at_ms) DESC LIMIT 1"
+             WHERE subscription_id = $1 AND kind = $2 AND state = 'posted' AND ts IS NOT NULL \
+             AND {since_column} >= $3 ORDER BY {since_column} DESC LIMIT 1"
         ))
         .bind(subscription_id)
+        .bind(kind)
         .bind(since_ms)
         .fetch_optional(self.pool())
         .await?;

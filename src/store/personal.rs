@@ -149,22 +149,9 @@ impl Store {
         outbox: &str,
         since_ms: i64,
     ) -> Result<Option<OpenDigest>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {ALERT_COLUMNS}, COALESCE(updated_at_ms, posted_at_ms) AS drawn_at_ms FROM alerts \
-             WHERE subscription_id = $1 AND kind = 'dm' AND state = 'posted' AND ts IS NOT NULL \
-             AND posted_at_ms >= $2 ORDER BY posted_at_ms DESC LIMIT 1"
-        ))
-        .bind(outbox)
-        .bind(since_ms)
-        .fetch_optional(self.pool())
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        Ok(Some(OpenDigest {
-            row: alert_from_row(&row)?,
-            drawn_at_ms: row.try_get("drawn_at_ms")?,
-        }))
+        // The window runs from the DM's first post, not its last redraw.
+        self.latest_gathered(outbox, "dm", "posted_at_ms", since_ms)
+            .await
     }
 
     /// Claims, under one token, the person's pending notices that no other
