@@ -135,25 +135,44 @@ impl Store {
         holder: &str,
         ttl_ms: i64,
     ) -> Result<(Claim, Vec<AlertRow>), StoreError> {
-        let claim = Claim::new(holder);
         if issue_ids.is_empty() {
-            return Ok((claim, Vec::new()));
+            return Ok((Claim::new(holder), Vec::new()));
         }
+        let which = format!(
+            "kind = 'new' AND dedup_key = '' AND issue_id IN ({})",
+            placeholders(5, issue_ids.len())
+        );
+        self.claim_pending(subscription_id, &which, issue_ids, holder, ttl_ms)
+            .await
+    }
+
+    /// Claims, under one token, the subscription's pending alerts that
+    /// match `which` (SQL of this store's own, its parameters numbered from
+    /// `$5` and bound from `binds`) and that no other replica holds; returns
+    /// the claim and the alerts, oldest first.
+    pub(super) async fn claim_pending(
+        &self,
+        subscription_id: &str,
+        which: &str,
+        binds: &[&str],
+        holder: &str,
+        ttl_ms: i64,
+    ) -> Result<(Claim, Vec<AlertRow>), StoreError> {
+        let claim = Claim::new(holder);
         let now = self.now_sql();
         let sql = format!(
             "UPDATE alerts SET claimed_by = $1, claimed_until_ms = {now} + $2 \
-             WHERE subscription_id = $3 AND kind = 'new' AND dedup_key = '' AND state = 'pending' \
+             WHERE subscription_id = $3 AND {which} AND state = 'pending' \
              AND (claimed_until_ms IS NULL OR claimed_until_ms < {now} OR claimed_by LIKE $4 ESCAPE '\\') \
-             AND issue_id IN ({}) RETURNING {ALERT_COLUMNS}",
-            placeholders(5, issue_ids.len())
+             RETURNING {ALERT_COLUMNS}"
         );
         let mut query = sqlx::query(&sql)
             .bind(&claim.token)
             .bind(ttl_ms)
             .bind(subscription_id)
             .bind(crate::store::leases::own_claims(holder));
-        for id in issue_ids {
-            query = query.bind(*id);
+        for value in binds {
+            query = query.bind(*value);
         }
         let mut claimed = query
             .fetch_all(self.pool())

@@ -7,7 +7,7 @@
 
 use sqlx::Row;
 
-use crate::store::alerts::{alert_from_row, insert_alert, ALERT_COLUMNS};
+use crate::store::alerts::insert_alert;
 use crate::store::digests::OpenDigest;
 use crate::store::{now_ms, AlertRow, Claim, Store, StoreError};
 
@@ -162,25 +162,7 @@ impl Store {
         holder: &str,
         ttl_ms: i64,
     ) -> Result<(Claim, Vec<AlertRow>), StoreError> {
-        let claim = Claim::new(holder);
-        let now = self.now_sql();
-        let sql = format!(
-            "UPDATE alerts SET claimed_by = $1, claimed_until_ms = {now} + $2 \
-             WHERE subscription_id = $3 AND kind = 'personal' AND state = 'pending' \
-             AND (claimed_until_ms IS NULL OR claimed_until_ms < {now} OR claimed_by LIKE $4 ESCAPE '\\') \
-             RETURNING {ALERT_COLUMNS}"
-        );
-        let mut claimed = sqlx::query(&sql)
-            .bind(&claim.token)
-            .bind(ttl_ms)
-            .bind(outbox)
-            .bind(crate::store::leases::own_claims(holder))
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(alert_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        claimed.sort_by(|a, b| (a.created_at_ms, &a.issue_id).cmp(&(b.created_at_ms, &b.issue_id)));
-        Ok((claim, claimed))
+        self.claim_pending(outbox, "kind = 'personal'", &[], holder, ttl_ms)
+            .await
     }
 }
