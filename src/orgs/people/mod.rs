@@ -43,14 +43,14 @@ pub(crate) struct Services<'a> {
 /// named, not mentioned). Cheap to clone: clones share the cache.
 #[derive(Clone, Debug)]
 pub struct Directory {
-    by_email: Cache<String, Option<String>>,
+    by_email: moka::future::Cache<String, Option<String>>,
     failed: Cache<String, ()>,
 }
 
 impl Default for Directory {
     fn default() -> Self {
         Self {
-            by_email: Cache::builder()
+            by_email: moka::future::Cache::builder()
                 .time_to_live(REMEMBER_FOR)
                 .max_capacity(MAX_REMEMBERED)
                 .build(),
@@ -72,26 +72,22 @@ impl Directory {
         email: &str,
     ) -> Option<String> {
         let key = email.trim().to_lowercase();
-        if let Some(known) = self.by_email.get(&key) {
-            return known;
-        }
         if self.failed.contains_key(&key) {
             return None;
         }
-        match tokio::time::timeout(LOOKUP_WAIT, slack.user_by_email(&key)).await {
-            Ok(Ok(found)) => {
-                self.by_email.insert(key, found.clone());
-                found
+        // Callers asking about one email at once share one lookup: an alert
+        // and the assignee's DM are drawn side by side.
+        let lookup = async {
+            match tokio::time::timeout(LOOKUP_WAIT, slack.user_by_email(&key)).await {
+                Ok(Ok(found)) => Ok(found),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("it took too long".to_string()),
             }
-            Ok(Err(e)) => {
+        };
+        match self.by_email.try_get_with(key.clone(), lookup).await {
+            Ok(found) => found,
+            Err(e) => {
                 tracing::info!(error = %e, "users.lookupByEmail failed; the person is named, not mentioned");
-                self.failed.insert(key, ());
-                None
-            }
-            Err(_) => {
-                tracing::info!(
-                    "users.lookupByEmail took too long; the person is named, not mentioned"
-                );
                 self.failed.insert(key, ());
                 None
             }
