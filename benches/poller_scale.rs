@@ -21,7 +21,7 @@ use common::{cpu_time, mib, ms, status_kib};
 use sentry_slack_bot::config::Secret;
 use sentry_slack_bot::orgs::grants::seal::Sealer;
 use sentry_slack_bot::store::{
-    AlertKind, AlertRow, AlertState, GrantRow, Snapshot, Store, SubscriptionRow,
+    AlertKind, AlertRow, AlertState, GrantRow, MentionPolicy, Snapshot, Store, SubscriptionRow,
 };
 use serde_json::{json, Value};
 use support::app::{spawn_app_with, TestApp};
@@ -158,7 +158,7 @@ async fn populate(app: &TestApp, subscriptions: usize, projects: usize) -> usize
                 created_at_ms: sentry_slack_bot::store::now_ms(),
                 relink_notified: false,
                 baseline_complete: true,
-                mention: true,
+                mention: MentionPolicy::Assignee,
             })
             .await
             .expect("subscription");

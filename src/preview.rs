@@ -21,15 +21,16 @@ use crate::sentry::models::{Event, Issue, Release};
 use crate::slack::action::Rerun;
 use crate::slack::escape::percent_encode;
 use crate::slack::Message;
-use crate::store::SubscriptionRow;
+use crate::store::{MentionPolicy, SubscriptionRow};
 
 /// "Now" in the samples, so previews and snapshots do not drift.
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 27] = [
+pub const KINDS: [&str; 28] = [
     "alert",
     "alert-mention",
+    "alert-owner",
     "alert-team",
     "regression",
     "resolved",
@@ -71,6 +72,20 @@ pub fn sample(kind: &str) -> Option<Message> {
             Some("<@U0ANN>"),
             crate::issues::card::Phase::New,
         ),
+        "alert-owner" => {
+            let unassigned = Issue {
+                assigned_to: None,
+                ..issue.clone()
+            };
+            alerts::alert_card(
+                "acme",
+                &unassigned,
+                Some(&event),
+                Controls::ALL,
+                Some("<!subteam^S0BACKEND>"),
+                crate::issues::card::Phase::New,
+            )
+        }
         "alert-team" => {
             let to_team = Issue {
                 assigned_to: Some(crate::sentry::models::Assignee {
@@ -483,7 +498,7 @@ fn sample_subscription(project: &str, query: &str) -> SubscriptionRow {
         created_at_ms: 1_764_374_400_000,
         relink_notified: false,
         baseline_complete: true,
-        mention: true,
+        mention: MentionPolicy::Assignee,
     }
 }
 

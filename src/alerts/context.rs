@@ -106,6 +106,37 @@ impl Context {
         }
     }
 
+    /// Whom an alert about `issue` mentions under `policy`, as mrkdwn: the
+    /// assignee (see [`Self::assignee_mention`]), or with
+    /// [`MentionPolicy::Owners`] and no assignee, Sentry's suggested owner
+    /// (mentioned, or named when the bot does not know them in Slack).
+    pub(crate) async fn mention(
+        &self,
+        org: &str,
+        issue: &crate::sentry::models::Issue,
+        policy: crate::store::MentionPolicy,
+    ) -> Option<String> {
+        use crate::store::MentionPolicy;
+        match policy {
+            MentionPolicy::None => None,
+            _ if issue.assigned_to.is_some() => self.assignee_mention(org, issue).await,
+            MentionPolicy::Assignee => None,
+            MentionPolicy::Owners => {
+                let services = crate::orgs::people::Services {
+                    issues: &self.issues,
+                    store: &self.store,
+                    slack: &self.slack,
+                };
+                tokio::time::timeout(MENTION_WAIT, self.people.owner_mention(services, org, issue))
+                    .await
+                    .unwrap_or_else(|_| {
+                        tracing::info!(issue = %issue.id, "finding the suggested owner took too long; leaving them out");
+                        None
+                    })
+            }
+        }
+    }
+
     /// `issue`'s assignee as a Slack mention (`<@U…>`), when the bot knows
     /// who they are in Slack and finds out within [`MENTION_WAIT`];
     /// otherwise `None`, and the message names them.

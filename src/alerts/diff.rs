@@ -168,7 +168,7 @@ mod tests {
             created_at_ms,
             relink_notified: false,
             baseline_complete: true,
-            mention: true,
+            mention: crate::store::MentionPolicy::Assignee,
         }
     }
 

@@ -11,7 +11,7 @@ use crate::slack::action::{ActionId, Rerun};
 use crate::slack::escape::{escape_mrkdwn, inline_code, untrusted};
 use crate::slack::limits;
 use crate::slack::message::{context, section, Message};
-use crate::store::{Snapshot, SubscriptionRow};
+use crate::store::{MentionPolicy, Snapshot, SubscriptionRow};
 
 /// Issues listed in one digest message.
 pub const DIGEST_ROWS: usize = 40;
@@ -43,7 +43,7 @@ pub fn alert_card(
         event,
         controls,
         phase: Some(phase),
-        assignee_mention: mention,
+        mention,
         ..Card::new(org, issue)
     })
 }
@@ -63,7 +63,7 @@ pub fn routed_card(
         controls,
         phase: Some(Phase::New),
         label: Some(label),
-        assignee_mention: mention,
+        mention,
         ..Card::new(org, issue)
     })
 }
@@ -228,7 +228,7 @@ pub fn synced(
         event,
         controls,
         note: Some(&line),
-        assignee_mention: mention,
+        mention,
         ..Card::new(org, issue)
     })
 }
@@ -283,8 +283,12 @@ fn options(sub: &SubscriptionRow) -> String {
             "in the channel"
         }
     );
-    if !sub.mention {
-        line.push_str(" · assignees named, not mentioned");
+    match sub.mention {
+        MentionPolicy::None => line.push_str(" · assignees named, not mentioned"),
+        MentionPolicy::Owners => {
+            line.push_str(" · mentions the assignee, else the suggested owner")
+        }
+        MentionPolicy::Assignee => {}
     }
     line
 }

@@ -18,7 +18,8 @@ use crate::alerts::storm::{self, Gathering};
 use crate::issues::card::Controls;
 use crate::slack::SlackError;
 use crate::store::{
-    now_ms, AlertKind, AlertRow, AlertState, Lease, OpenDigest, Snapshot, SubscriptionRow,
+    now_ms, AlertKind, AlertRow, AlertState, Lease, MentionPolicy, OpenDigest, Snapshot,
+    SubscriptionRow,
 };
 
 /// Longest `Retry-After` waited for inside one delivery.
@@ -371,20 +372,20 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
         }
         None => None,
     };
-    // The assignee is mentioned when the bot knows who they are in Slack,
-    // unless the subscription asked for names only.
-    let mentions = match alert.issue() {
-        Some(issue) if issue.assigned_to.is_some() => ctx
-            .store
-            .subscription(&row.subscription_id)
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|sub| sub.mention),
-        _ => false,
-    };
+    // The assignee (or a suggested owner) is mentioned when the bot knows
+    // who they are in Slack, as the subscription asks.
     let mention = match alert.issue() {
-        Some(issue) if mentions => ctx.assignee_mention(&row.org_slug, issue).await,
+        Some(issue) if issue.assigned_to.is_some() || issue.suggested_owner().is_some() => {
+            let policy = ctx
+                .store
+                .subscription(&row.subscription_id)
+                .await
+                .ok()
+                .flatten()
+                .map(|sub| sub.mention)
+                .unwrap_or(MentionPolicy::None);
+            ctx.mention(&row.org_slug, issue, policy).await
+        }
         _ => None,
     };
     let rendered = render_guarded(|| {

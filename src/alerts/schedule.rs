@@ -148,7 +148,7 @@ pub(crate) async fn still_ours(ctx: &Context, group: &Group) -> bool {
 pub(crate) mod tests {
     use super::*;
     use crate::alerts::backoff::Backoffs;
-    use crate::store::SubscriptionRow;
+    use crate::store::{MentionPolicy, SubscriptionRow};
 
     /// A subscription of channel `C<id>`, for the poller's tests.
     pub(crate) fn sub(id: &str, org: &str, project: &str, query: &str) -> SubscriptionRow {
@@ -167,7 +167,7 @@ pub(crate) mod tests {
             created_at_ms: 0,
             relink_notified: false,
             baseline_complete: true,
-            mention: true,
+            mention: MentionPolicy::Assignee,
         }
     }
 

@@ -36,8 +36,9 @@ fn subscribe_text(project: &str, query: Option<&str>, options: &SubscribeOptions
     if !options.threads {
         text.push_str(" --no-threads");
     }
-    if !options.mention {
-        text.push_str(" --mention none");
+    if options.mention != defaults.mention {
+        text.push_str(" --mention ");
+        text.push_str(options.mention.option_value());
     }
     text
 }

@@ -138,10 +138,7 @@ pub(crate) async fn redraw_if_changed(
     // The redraw keeps the facts the alert was posted with (cached).
     let event = ctx.issues.event_for_alert(org, &issue.id, false).await;
     let controls = Controls::for_server(&ctx.issues.gaps(org));
-    let mention = match sub.mention {
-        true => ctx.assignee_mention(org, issue).await,
-        false => None,
-    };
+    let mention = ctx.mention(org, issue, sub.mention).await;
     let redrawn = messages::synced(
         org,
         issue,

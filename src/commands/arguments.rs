@@ -10,6 +10,7 @@ use crate::commands::command::{
 use crate::commands::error::ParseError;
 use crate::config::{is_slug, Secret};
 use crate::sentry::issue_ref::IssueRef;
+use crate::store::MentionPolicy;
 
 /// Shortest and longest client secret accepted; Sentry's are 64 hex digits.
 const SECRET_LENGTHS: std::ops::RangeInclusive<usize> = 32..=128;
@@ -81,13 +82,15 @@ pub(super) fn split_options<'a>(
                     None => iter.next(),
                 };
                 options.mention = match value.map(str::to_lowercase).as_deref() {
-                    Some("assignee") => true,
-                    Some("none") => false,
+                    Some("assignee") => MentionPolicy::Assignee,
+                    Some("owners" | "owner") => MentionPolicy::Owners,
+                    Some("none") => MentionPolicy::None,
                     _ => {
                         return Err(ParseError::InvalidOptionValue {
                             command: sub,
                             option: "--mention",
-                            expected: "`assignee` or `none`, like `--mention none`".to_string(),
+                            expected: "`assignee`, `owners` or `none`, like `--mention owners`"
+                                .to_string(),
                         })
                     }
                 };

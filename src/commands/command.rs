@@ -6,6 +6,7 @@ use std::fmt;
 use crate::config::Secret;
 use crate::sentry::issue_ref::IssueRef;
 use crate::slack::reference::{SlackGroupRef, SlackUserRef};
+use crate::store::MentionPolicy;
 
 /// A project named in a command: `org/project` or a bare `project`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,9 +40,10 @@ pub struct SubscribeOptions {
     pub digest: u32,
     /// Follow-ups go in the alert's thread.
     pub threads: bool,
-    /// Alerts mention the assignee (`--mention assignee`, the default) or
-    /// only name them (`--mention none`).
-    pub mention: bool,
+    /// Whom alerts mention: the assignee (`--mention assignee`, the
+    /// default), also suggested owners (`--mention owners`), or nobody
+    /// (`--mention none`).
+    pub mention: MentionPolicy,
 }
 
 impl Default for SubscribeOptions {
@@ -50,7 +52,7 @@ impl Default for SubscribeOptions {
             regressions: true,
             digest: 5,
             threads: true,
-            mention: true,
+            mention: MentionPolicy::Assignee,
         }
     }
 }

@@ -92,6 +92,7 @@ mod tests {
     use crate::commands::command::{NotifyChange, NotifyTopic, DEFAULT_EVENTS};
     use crate::config::Secret;
     use crate::sentry::issue_ref::IssueRef;
+    use crate::store::MentionPolicy;
 
     #[test]
     fn only_reads_marks_the_commands_that_can_be_stopped_halfway() {
@@ -268,7 +269,18 @@ mod tests {
                         regressions: false,
                         digest: 10,
                         threads: false,
-                        mention: false,
+                        mention: MentionPolicy::None,
+                    },
+                },
+            ),
+            (
+                "subscribe api --mention=OWNERS",
+                Command::Subscribe {
+                    project: project(None, "api"),
+                    query: None,
+                    options: SubscribeOptions {
+                        mention: MentionPolicy::Owners,
+                        ..defaults
                     },
                 },
             ),

@@ -124,7 +124,7 @@ pub(crate) static SPECS: &[Spec] = &[
         subcommand: Subcommand::Subscribe,
         name: "subscribe",
         aliases: &["sub"],
-        arguments: "<[org/]project> [search query] [--no-regressions] [--digest N] [--no-threads] [--mention assignee|none]",
+        arguments: "<[org/]project> [search query] [--no-regressions] [--digest N] [--no-threads] [--mention assignee|owners|none]",
         summary: "Post this project's new and regressed issues to this channel.",
         details: Some(
             "Alerts follow the search query (default `is:unresolved`); issues that already exist \
@@ -135,6 +135,8 @@ pub(crate) static SPECS: &[Spec] = &[
              • `--no-threads`: post follow-ups in the channel instead of the alert's thread\n\
              • `--mention none`: name an issue's assignee instead of mentioning them (by default \
              alerts mention the assignee when the bot knows them in Slack; see `/sentry help people`)\n\
+             • `--mention owners`: on an issue nobody is assigned, mention Sentry's suggested owner \
+             (from ownership rules, code owners or suspect commits) instead\n\
              *A team's issues in its channel*: subscribe with `assigned:#team` (or \
              `assigned_or_suggested:#team` to include the team's suggested owners). An issue \
              assigned to the team later is posted as \"Assigned to #team\" (or \"Suggested for \

@@ -59,9 +59,10 @@ pub struct Card<'a> {
     /// The block id of the list row the card is drawn in, when it is; its
     /// controls then redraw the list.
     pub row: Option<String>,
-    /// The assignee as a Slack mention (`<@U…>`), when the bot knows who
-    /// they are in Slack; otherwise the card names them.
-    pub assignee_mention: Option<&'a str>,
+    /// Whom the card mentions, as mrkdwn: the assignee (`<@U…>`) when the
+    /// bot knows who they are in Slack, otherwise the card names them; on
+    /// an unassigned issue, Sentry's suggested owner ("suggested for …").
+    pub mention: Option<&'a str>,
 }
 
 impl<'a> Card<'a> {
@@ -77,7 +78,7 @@ impl<'a> Card<'a> {
             share: None,
             controls: Controls::ALL,
             row: None,
-            assignee_mention: None,
+            mention: None,
         }
     }
 }
@@ -163,10 +164,11 @@ fn standing(card: &Card<'_>) -> String {
     {
         parts.push(format!("first seen {first}"));
     }
-    match (card.assignee_mention, assignee(issue)) {
+    match (card.mention, assignee(issue)) {
         (Some(mention), Some(_)) => parts.push(format!("assigned to {mention}")),
         (_, Some(who)) => parts.push(format!("assigned to {}", untrusted(&who, 80))),
-        (_, None) => {}
+        (Some(owner), None) => parts.push(format!("suggested for {owner}")),
+        (None, None) => {}
     }
     parts.join(" · ")
 }
@@ -440,6 +442,26 @@ mod tests {
 
     fn json_of(message: &Message) -> String {
         serde_json::to_string(&message.blocks).unwrap()
+    }
+
+    #[test]
+    fn a_mention_on_an_unassigned_issue_is_its_suggested_owner() {
+        let standing = |i: &Issue, mention: Option<&str>| {
+            let message = issue_card(&Card {
+                mention,
+                ..Card::new("acme", i)
+            });
+            let blocks = serde_json::to_value(&message.blocks).unwrap();
+            blocks[1]["elements"][0]["text"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let unassigned = issue(json!({}));
+        assert!(standing(&unassigned, Some("<@U0ANN1>")).ends_with(" · suggested for <@U0ANN1>"));
+        assert!(!standing(&unassigned, None).contains("suggested"));
+        let assigned = issue(json!({ "assignedTo": { "type": "user", "id": "7", "name": "Ann" } }));
+        assert!(standing(&assigned, Some("<@U0ANN1>")).ends_with(" · assigned to <@U0ANN1>"));
     }
 
     #[test]

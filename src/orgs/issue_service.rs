@@ -65,6 +65,8 @@ pub struct IssueService {
     members: moka::future::Cache<String, Arc<Vec<Member>>>,
     /// When each org's member list was last read again after a miss.
     members_refreshed: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    /// Every team of each org, for naming suggested owners.
+    org_teams: moka::future::Cache<String, Arc<Vec<Team>>>,
     /// Recent list pages by (org, query, cursor), shared by identical requests.
     shared_lists: moka::future::Cache<String, Arc<Page<Issue>>>,
     /// Latest events by (org, issue id) for alerts and unfurls.
@@ -85,6 +87,10 @@ impl IssueService {
                 .time_to_live(MEMBERS_TTL)
                 .build(),
             members_refreshed: Default::default(),
+            org_teams: moka::future::Cache::builder()
+                .max_capacity(1_000)
+                .time_to_live(MEMBERS_TTL)
+                .build(),
             shared_lists: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(SHARED_LIST_TTL)
@@ -544,6 +550,20 @@ impl IssueService {
         self.grants
             .with_token(org, |token| async move { sentry.teams(org, &token).await })
             .await
+    }
+
+    /// Every team of `org`, cached like its members (suggested owners name
+    /// teams by id only).
+    pub async fn org_teams(&self, org: &str) -> Result<Arc<Vec<Team>>, GrantError> {
+        shared_load(|| async {
+            self.org_teams
+                .try_get_with(org.to_string(), async {
+                    self.teams(org).await.map(Arc::new)
+                })
+                .await
+                .map_err(GrantError::from_shared)
+        })
+        .await
     }
 
     /// The org's projects, cached; `refresh` reads them from Sentry again.

@@ -362,6 +362,9 @@ impl SentryClient {
         let mut params = vec![
             ("query", q.query.clone()),
             ("limit", q.limit.clamp(1, MAX_PAGE).to_string()),
+            // Suggested owners, for subscriptions that mention them; servers
+            // without the expansion ignore it.
+            ("expand", "owners".to_string()),
         ];
         if sorted {
             params.push(("sort", q.sort.clone()));

@@ -112,6 +112,46 @@ pub struct Issue {
     /// Event counts per period, like `{"24h": [[unix, count], …]}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<Value>,
+    /// Suggested owners (ownership rules, code owners, suspect commits),
+    /// sent when a list asks for `expand=owners`; compatible servers omit it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owners: Option<Vec<SuggestedOwner>>,
+}
+
+/// One suggested owner of an issue, as Sentry lists them under `owners`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuggestedOwner {
+    /// Why: `ownershipRule`, `codeowners` or `suspectCommit`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// The actor: `user:<id>` or `team:<id>`.
+    #[serde(default)]
+    pub owner: String,
+}
+
+/// Who a suggested owner is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OwnerActor {
+    /// A Sentry user, by user id.
+    User(String),
+    /// A Sentry team, by team id.
+    Team(String),
+}
+
+impl SuggestedOwner {
+    /// The owner's actor, when `owner` is a well-formed `user:`/`team:` id.
+    pub fn actor(&self) -> Option<OwnerActor> {
+        let (kind, id) = self.owner.split_once(':')?;
+        let id = id.trim();
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        match kind.trim() {
+            "user" => Some(OwnerActor::User(id.to_string())),
+            "team" => Some(OwnerActor::Team(id.to_string())),
+            _ => None,
+        }
+    }
 }
 
 /// The conditions of a resolved or archived issue, as the server reports
@@ -387,7 +427,14 @@ impl Issue {
             assigned_to: None,
             metadata: None,
             stats: None,
+            owners: None,
         }
+    }
+
+    /// The first suggested owner Sentry lists (its order puts the most
+    /// specific reason first), when there is a well-formed one.
+    pub fn suggested_owner(&self) -> Option<OwnerActor> {
+        self.owners.as_ref()?.iter().find_map(SuggestedOwner::actor)
     }
 
     /// The assignee as Sentry names actors in updates: `user:<id>` or `team:<id>`.
@@ -555,5 +602,28 @@ mod tests {
             release.last_deploy.and_then(|d| d.environment).as_deref(),
             Some("production")
         );
+    }
+
+    #[test]
+    fn suggested_owners_are_read_in_sentrys_order_and_bad_ones_are_skipped() {
+        let issue: Issue = serde_json::from_value(serde_json::json!({
+            "id": 1, "title": "t",
+            "owners": [
+                { "type": "suspectCommit", "owner": "user:<!channel>", "date_added": "2026-12-01T00:00:00Z" },
+                { "type": "ownershipRule", "owner": "team:42" },
+                { "type": "codeowners", "owner": "user:7" }
+            ]
+        }))
+        .unwrap();
+        assert_eq!(issue.suggested_owner(), Some(OwnerActor::Team("42".into())));
+        let none: Issue =
+            serde_json::from_value(serde_json::json!({ "id": 1, "title": "t", "owners": null }))
+                .unwrap();
+        assert_eq!(none.suggested_owner(), None);
+        let odd = SuggestedOwner {
+            kind: None,
+            owner: "group:1".into(),
+        };
+        assert_eq!(odd.actor(), None);
     }
 }

@@ -30,8 +30,8 @@ pub struct SubscriptionRow {
     pub digest: u32,
     /// Follow-ups in threads.
     pub threads: bool,
-    /// Alerts mention the issue's assignee when the bot knows them in Slack.
-    pub mention: bool,
+    /// Whom alerts mention.
+    pub mention: MentionPolicy,
     /// Who subscribed.
     pub created_by: String,
     /// When, Unix milliseconds.
@@ -40,6 +40,47 @@ pub struct SubscriptionRow {
     pub relink_notified: bool,
     /// The baseline taken when subscribing held every matching issue.
     pub baseline_complete: bool,
+}
+
+/// Whom a subscription's alerts mention in Slack (column `mention`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MentionPolicy {
+    /// Names people, mentions nobody (`--mention none`).
+    None,
+    /// The assignee, when the bot knows them in Slack (the default).
+    #[default]
+    Assignee,
+    /// The assignee, or without one Sentry's suggested owner.
+    Owners,
+}
+
+impl MentionPolicy {
+    /// The stored value.
+    pub fn as_i64(self) -> i64 {
+        match self {
+            Self::None => 0,
+            Self::Assignee => 1,
+            Self::Owners => 2,
+        }
+    }
+
+    /// The policy stored as `value`; an unknown value mentions the assignee.
+    pub fn from_i64(value: i64) -> Self {
+        match value {
+            0 => Self::None,
+            2 => Self::Owners,
+            _ => Self::Assignee,
+        }
+    }
+
+    /// The `--mention` value that asks for it.
+    pub fn option_value(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Assignee => "assignee",
+            Self::Owners => "owners",
+        }
+    }
 }
 
 pub(super) const SUB_COLUMNS: &str =
@@ -88,7 +129,7 @@ pub(super) fn sub_from_row(row: &sqlx::any::AnyRow) -> Result<SubscriptionRow, s
         created_by: row.try_get("created_by")?,
         created_at_ms: row.try_get("created_at_ms")?,
         relink_notified: row.try_get::<i64, _>("relink_notified")? != 0,
-        mention: row.try_get::<i64, _>("mention")? != 0,
+        mention: MentionPolicy::from_i64(row.try_get::<i64, _>("mention")?),
         baseline_complete: row.try_get::<i64, _>("baseline_complete")? != 0,
     })
 }
@@ -120,7 +161,7 @@ impl Store {
                 .bind(i64::from(sub.regressions))
                 .bind(i64::from(sub.digest))
                 .bind(i64::from(sub.threads))
-                .bind(i64::from(sub.mention))
+                .bind(sub.mention.as_i64())
                 .bind(i64::from(sub.baseline_complete))
                 .bind(&old.id)
                 .execute(self.pool())
@@ -149,7 +190,7 @@ impl Store {
         .bind(&sub.created_by)
         .bind(sub.created_at_ms)
         .bind(i64::from(sub.relink_notified))
-        .bind(i64::from(sub.mention))
+        .bind(sub.mention.as_i64())
         .bind(i64::from(sub.baseline_complete))
         .execute(self.pool())
         .await?;

@@ -265,3 +265,97 @@ async fn team_channel_routing(mode: crate::support::fake_sentry::Mode) {
         "{unknown}"
     );
 }
+
+both_modes!(
+    mention_owners_mentions_the_suggested_owner_of_an_unassigned_issue,
+    suggested_owner_mentions
+);
+async fn suggested_owner_mentions(mode: crate::support::fake_sentry::Mode) {
+    let app = crate::support::alerts::acme_in(mode, Vec::new()).await;
+    app.slack
+        .add_user(user_with_email("U0ANN1", "ann", "ann@acme.test"));
+    app.sentry
+        .add_member("acme", "200001", "Ann Lee", "ann@acme.test");
+    app.sentry
+        .add_member("acme", "200002", "Bo Sentry", "bo@acme.test");
+    app.sentry.add_team("acme", "backend");
+    app.slack.add_user_group("S0BACK1", "backend-oncall");
+    let mapped = answer_as(&app, "U0ADMIN", "people team backend @backend-oncall").await;
+    assert!(mapped.contains("<!subteam^S0BACK1>"), "{mapped}");
+    let owners = subscribe(&app, "C3", "api --mention owners").await;
+    assert!(
+        owners.contains("mentions the assignee, else the suggested owner"),
+        "{owners}"
+    );
+    let plain = subscribe(&app, "C4", "api").await;
+    assert!(plain.contains("Subscribed"), "{plain}");
+
+    let owned = |title: &str, owner: &str, assigned: serde_json::Value| {
+        app.sentry.add_issue(
+            "acme",
+            "api",
+            json!({ "title": title, "firstSeen": now_iso(), "lastSeen": now_iso(),
+                    "assignedTo": assigned,
+                    "owners": [{ "type": "ownershipRule", "owner": owner,
+                                 "date_added": now_iso() }] }),
+        )
+    };
+    owned("Ann's rule", "user:200001", serde_json::Value::Null);
+    owned("The team's rule", "team:500", serde_json::Value::Null);
+    owned("Bo's rule", "user:200002", serde_json::Value::Null);
+    owned("Nobody's rule", "user:999999", serde_json::Value::Null);
+    owned(
+        "Assigned anyway",
+        "user:200001",
+        json!({ "type": "user", "id": "200002", "name": "Bo Sentry" }),
+    );
+    let titles = [
+        "Ann's rule",
+        "The team's rule",
+        "Bo's rule",
+        "Nobody's rule",
+        "Assigned anyway",
+    ];
+    wait_until(
+        "every alert in both channels",
+        Duration::from_secs(20),
+        || {
+            titles.iter().all(|t| {
+                alerts_about(&app, "C3", t).len() == 1 && alerts_about(&app, "C4", t).len() == 1
+            })
+        },
+    )
+    .await;
+    let in_channel = |channel: &str, title: &str| text(&alerts_about(&app, channel, title)[0]);
+    // The default policy never suggests anyone.
+    for title in titles {
+        assert!(
+            !in_channel("C4", title).contains("suggested for"),
+            "{}",
+            in_channel("C4", title)
+        );
+    }
+    // Nobody is suggested who cannot be named, and an assignee comes first.
+    assert!(!in_channel("C3", "Nobody's rule").contains("suggested for"));
+    assert!(!in_channel("C3", "Assigned anyway").contains("suggested for"));
+    if mode == crate::support::fake_sentry::Mode::Compatible {
+        // This server sends neither owners nor assignees: nobody to mention,
+        // and the alerts still go out.
+        for title in titles {
+            let alert = in_channel("C3", title);
+            assert!(!alert.contains("suggested for"), "{alert}");
+            assert!(!alert.contains("<@"), "{alert}");
+        }
+        return;
+    }
+    let ann = in_channel("C3", "Ann's rule");
+    assert!(ann.contains("suggested for <@U0ANN1>"), "{ann}");
+    let team = in_channel("C3", "The team's rule");
+    assert!(team.contains("suggested for <!subteam^S0BACK1>"), "{team}");
+    // Bo is in Sentry but not found in Slack: named, never a broken mention.
+    let bo = in_channel("C3", "Bo's rule");
+    assert!(bo.contains("suggested for Bo Sentry"), "{bo}");
+    assert!(!bo.contains("<@"), "{bo}");
+    let assigned = in_channel("C3", "Assigned anyway");
+    assert!(assigned.contains("assigned to Bo Sentry"), "{assigned}");
+}

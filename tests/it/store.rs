@@ -3,7 +3,7 @@
 use sentry_slack_bot::config::Secret;
 use sentry_slack_bot::store::{
     Activity, ActivityKind, AlertKind, AlertRow, AlertState, Backend, GrantRow, Lease,
-    NotifySettings, NotifySwitch, Snapshot, Store, SubscriptionRow,
+    MentionPolicy, NotifySettings, NotifySwitch, Snapshot, Store, SubscriptionRow,
 };
 
 fn activity(at_ms: i64, subject: &str) -> Activity {
@@ -163,7 +163,7 @@ async fn exercise(store: &Store) {
         created_at_ms: 1,
         relink_notified: false,
         baseline_complete: true,
-        mention: true,
+        mention: MentionPolicy::Assignee,
     };
     let (stored, updated) = store.put_subscription(&sub).await.unwrap();
     assert!(!updated);

@@ -11,7 +11,8 @@ use std::time::Duration;
 use moka::sync::Cache;
 
 use crate::orgs::issue_service::IssueService;
-use crate::sentry::models::{Issue, Member};
+use crate::sentry::models::{Issue, Member, OwnerActor};
+use crate::slack::escape::untrusted;
 use crate::slack::web::SlackWeb;
 use crate::store::{PersonMap, Store};
 use matching::{identities, match_member, Match};
@@ -128,19 +129,66 @@ impl Directory {
         if assignee.kind.as_deref() == Some("team") {
             // A team is mentioned through the user group an admin mapped it to.
             let team = assignee.name.as_deref()?.trim_start_matches('#');
-            let group = services
-                .store
-                .team_group(org, team)
-                .await
-                .map_err(|e| tracing::warn!(error = %e, "cannot read team maps"))
-                .ok()
-                .flatten()?;
-            let well_formed = !group.is_empty() && group.chars().all(|c| c.is_ascii_alphanumeric());
-            return well_formed.then(|| format!("<!subteam^{group}>"));
+            return group_mention(services, org, team).await;
         }
         self.assignee_slack_user(services, org, issue)
             .await
             .map(|id| format!("<@{id}>"))
+    }
+
+    /// Who Sentry suggests owns `issue`, as mrkdwn: a Slack mention of the
+    /// person or the team's user group when the bot knows them, otherwise
+    /// their name (escaped; suggested owners are named by id alone, so one
+    /// the member or team list cannot name is left out).
+    pub(crate) async fn owner_mention(
+        &self,
+        services: Services<'_>,
+        org: &str,
+        issue: &Issue,
+    ) -> Option<String> {
+        match issue.suggested_owner()? {
+            OwnerActor::Team(team_id) => {
+                let teams =
+                    within(MEMBERS_WAIT, "teams", org, services.issues.org_teams(org)).await?;
+                let team = teams.iter().find(|t| t.id == team_id)?;
+                let named = || format!("#{}", untrusted(&team.slug, 60));
+                Some(
+                    group_mention(services, org, &team.slug)
+                        .await
+                        .unwrap_or_else(named),
+                )
+            }
+            OwnerActor::User(user_id) => {
+                let members = within(
+                    MEMBERS_WAIT,
+                    "members",
+                    org,
+                    services.issues.org_members(org, false),
+                )
+                .await?;
+                let member = members
+                    .iter()
+                    .find(|m| m.user.as_ref().is_some_and(|u| u.id == user_id))?;
+                let maps = services
+                    .store
+                    .people_maps()
+                    .await
+                    .map_err(|e| tracing::warn!(error = %e, "cannot read people maps"))
+                    .unwrap_or_default();
+                let found = self.member_match(services.slack, member, &maps).await;
+                match well_formed(found.slack_user()) {
+                    Some(id) => Some(format!("<@{id}>")),
+                    None => {
+                        let name = member
+                            .name
+                            .as_deref()
+                            .or(member.email.as_deref())
+                            .filter(|n| !n.trim().is_empty())?;
+                        Some(untrusted(name, 80))
+                    }
+                }
+            }
+        }
     }
 
     /// The Slack user id of `issue`'s assignee, when they are a person the
@@ -165,19 +213,13 @@ impl Directory {
             .unwrap_or_default();
         // The member list is usually cached; a slow first read names the
         // person rather than holding the alert up.
-        let members =
-            match tokio::time::timeout(MEMBERS_WAIT, services.issues.org_members(org, false)).await
-            {
-                Ok(Ok(members)) => Some(members),
-                Ok(Err(e)) => {
-                    tracing::info!(org, error = %e, "members unavailable for a mention");
-                    None
-                }
-                Err(_) => {
-                    tracing::info!(org, "members took too long for a mention");
-                    None
-                }
-            };
+        let members = within(
+            MEMBERS_WAIT,
+            "members",
+            org,
+            services.issues.org_members(org, false),
+        )
+        .await;
         let member = members
             .as_deref()
             .and_then(|all| {
@@ -197,10 +239,47 @@ impl Directory {
                 })
             })?;
         let found = self.member_match(services.slack, &member, &maps).await;
-        // Only a well-formed id becomes a mention or a DM.
-        found
-            .slack_user()
-            .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()))
-            .map(str::to_string)
+        well_formed(found.slack_user())
+    }
+}
+
+/// The user group an admin mapped Sentry team `team` (a slug) to, as a
+/// mention (`<!subteam^S…>`).
+async fn group_mention(services: Services<'_>, org: &str, team: &str) -> Option<String> {
+    let group = services
+        .store
+        .team_group(org, team)
+        .await
+        .map_err(|e| tracing::warn!(error = %e, "cannot read team maps"))
+        .ok()
+        .flatten()?;
+    well_formed(Some(&group)).map(|group| format!("<!subteam^{group}>"))
+}
+
+/// Only a well-formed Slack id becomes a mention or a DM.
+fn well_formed(slack_user: Option<&str>) -> Option<String> {
+    slack_user
+        .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(str::to_string)
+}
+
+/// `load`'s answer within `wait`; a slow or failed read names the person
+/// (or leaves them out) rather than holding the alert up.
+async fn within<T, E: std::fmt::Display>(
+    wait: Duration,
+    what: &'static str,
+    org: &str,
+    load: impl std::future::Future<Output = Result<T, E>>,
+) -> Option<T> {
+    match tokio::time::timeout(wait, load).await {
+        Ok(Ok(found)) => Some(found),
+        Ok(Err(e)) => {
+            tracing::info!(org, what, error = %e, "unavailable for a mention");
+            None
+        }
+        Err(_) => {
+            tracing::info!(org, what, "took too long for a mention");
+            None
+        }
     }
 }

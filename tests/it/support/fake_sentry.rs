@@ -919,7 +919,7 @@ fn answer(
         }
         (&Method::GET, ["organizations", _, "issues", id]) | (&Method::GET, ["issues", id]) => {
             match org.issues.iter().find(|i| i["id"] == *id) {
-                Some(issue) => ok_json(as_served(issue, compatible)),
+                Some(issue) => ok_json(as_served(issue, compatible, false)),
                 None => detail(
                     StatusCode::NOT_FOUND,
                     "The requested resource does not exist",
@@ -1202,18 +1202,24 @@ fn kept_details(asked: &Value, latest_release: Option<Value>) -> Value {
     Value::Object(kept)
 }
 
-/// An issue as the server sends it: compatible servers leave fields out.
-fn as_served(issue: &Value, compatible: bool) -> Value {
+/// An issue as the server sends it: compatible servers leave fields out,
+/// and suggested owners come only with `expand=owners` (sentry.io only).
+fn as_served(issue: &Value, compatible: bool, expand_owners: bool) -> Value {
     let mut issue = issue.clone();
-    if let (true, Some(fields)) = (compatible, issue.as_object_mut()) {
-        for key in [
-            "assignedTo",
-            "substatus",
-            "priority",
-            "statusDetails",
-            "stats",
-        ] {
-            fields.remove(key);
+    if let Some(fields) = issue.as_object_mut() {
+        if compatible || !expand_owners {
+            fields.remove("owners");
+        }
+        if compatible {
+            for key in [
+                "assignedTo",
+                "substatus",
+                "priority",
+                "statusDetails",
+                "stats",
+            ] {
+                fields.remove(key);
+            }
         }
     }
     issue
@@ -1230,6 +1236,7 @@ fn list_issues(
         .find(|(k, _)| k == "query")
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
+    let expand_owners = query.iter().any(|(k, v)| k == "expand" && v == "owners");
     let mut issues: Vec<Value> = org
         .issues
         .iter()
@@ -1252,7 +1259,7 @@ fn list_issues(
                     _ => true,
                 })
         })
-        .map(|i| as_served(i, compatible))
+        .map(|i| as_served(i, compatible, expand_owners))
         .collect();
     let sort = query
         .iter()
