@@ -27,7 +27,7 @@ use crate::store::{MentionPolicy, SubscriptionRow};
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 28] = [
+pub const KINDS: [&str; 29] = [
     "alert",
     "alert-mention",
     "alert-owner",
@@ -55,6 +55,7 @@ pub const KINDS: [&str; 28] = [
     "people",
     "dm",
     "dm-folded",
+    "dm-escalating",
     "notify",
 ];
 
@@ -146,7 +147,7 @@ pub fn sample(kind: &str) -> Option<Message> {
             }),
             ..Card::new("acme", &issue)
         }),
-        "dm" | "dm-folded" => {
+        "dm" | "dm-folded" | "dm-escalating" => {
             use crate::people::notice::{By, Dm, Notice, Reason};
             let notice = |issue: &Issue, reason, by| Notice {
                 org: "acme".into(),
@@ -154,19 +155,26 @@ pub fn sample(kind: &str) -> Option<Message> {
                 reason,
                 by,
             };
-            let mut notices = vec![notice(
-                &issue,
-                Reason::Assigned,
-                Some(By::Slack("U0ALICE".into())),
-            )];
+            let mut notices = vec![match kind {
+                "dm-escalating" => notice(
+                    &Issue {
+                        substatus: Some("escalating".into()),
+                        ..issue.clone()
+                    },
+                    Reason::Escalated,
+                    None,
+                ),
+                _ => notice(&issue, Reason::Assigned, Some(By::Slack("U0ALICE".into()))),
+            }];
             if kind == "dm-folded" {
-                let others = sample_issues(5);
+                let others = sample_issues(6);
                 notices.extend(
                     others[1..4]
                         .iter()
                         .map(|i| notice(i, Reason::Assigned, Some(By::Sentry("Jane Doe".into())))),
                 );
                 notices.push(notice(&others[4], Reason::Regressed, None));
+                notices.push(notice(&others[5], Reason::Escalated, None));
             }
             crate::people::dm::dm(&Dm::grown(None, notices), |_| Controls::ALL)
         }

@@ -42,6 +42,9 @@ pub(crate) enum ForAssignee {
     ArrivedAssigned(Issue),
     /// An assigned issue that came back.
     CameBack(Issue),
+    /// An assigned issue Sentry marked as escalating (its events spiked,
+    /// or it came back from "archived until escalating").
+    Escalated(Issue),
     /// An issue whose assignee changed (or who was unassigned).
     Reassigned(Issue),
 }
@@ -57,8 +60,11 @@ pub(crate) fn for_assignees(plan: &Plan, page: &[Issue]) -> Vec<ForAssignee> {
     let mut found: Vec<ForAssignee> = plan
         .seen
         .iter()
-        .filter(|(_, status)| status == "regressed")
-        .filter_map(|(id, _)| assigned(id).map(ForAssignee::CameBack))
+        .filter_map(|(id, status)| match status.as_str() {
+            "regressed" => assigned(id).map(ForAssignee::CameBack),
+            ESCALATING => assigned(id).map(ForAssignee::Escalated),
+            _ => None,
+        })
         .collect();
     for planned in &plan.alerts {
         let issues = match planned {
@@ -77,7 +83,12 @@ pub(crate) fn for_assignees(plan: &Plan, page: &[Issue]) -> Vec<ForAssignee> {
     found
 }
 
-/// Status as remembered: Sentry's status, or `regressed` once alerted as such.
+/// Remembered while Sentry says an open issue is escalating, so its
+/// assignee hears of each escalation once.
+const ESCALATING: &str = "escalating";
+
+/// Status as remembered: Sentry's status, or `regressed` once alerted as
+/// such, or [`ESCALATING`].
 fn status_of(issue: &Issue) -> &str {
     issue.status.as_deref().unwrap_or("unresolved")
 }
@@ -97,6 +108,7 @@ pub(crate) fn diff(sub: &SubscriptionRow, seen: &HashMap<String, String>, page: 
     for issue in page {
         let status = status_of(issue);
         let regressed_now = issue.substatus.as_deref() == Some("regressed");
+        let escalating_now = !is_closed(status) && issue.substatus.as_deref() == Some(ESCALATING);
         match seen.get(&issue.id).map(String::as_str) {
             None => {
                 // Issues that existed before the subscription are its baseline.
@@ -114,7 +126,14 @@ pub(crate) fn diff(sub: &SubscriptionRow, seen: &HashMap<String, String>, page: 
                 if sub.regressions {
                     plan.alerts.push(Planned::Regressed(issue.clone()));
                 }
-                plan.seen.push((issue.id.clone(), "regressed".to_string()));
+                // Back from "archived until escalating": its assignee hears
+                // that it escalates, once.
+                let remembered = if escalating_now {
+                    ESCALATING
+                } else {
+                    "regressed"
+                };
+                plan.seen.push((issue.id.clone(), remembered.to_string()));
             }
             Some("unresolved") if regressed_now => {
                 // Resolved and back between two polls, seen only by its
@@ -124,11 +143,16 @@ pub(crate) fn diff(sub: &SubscriptionRow, seen: &HashMap<String, String>, page: 
                 }
                 plan.seen.push((issue.id.clone(), "regressed".to_string()));
             }
+            Some(before) if escalating_now && before != ESCALATING => {
+                // An open issue whose events spiked: no channel alert (it
+                // was posted), but its assignee hears of it.
+                plan.seen.push((issue.id.clone(), ESCALATING.to_string()));
+            }
             Some(before) => {
-                let keep = if before == "regressed" && !is_closed(status) {
-                    before
-                } else {
-                    status
+                let keep = match before {
+                    ESCALATING if escalating_now => before,
+                    "regressed" if !is_closed(status) => before,
+                    _ => status,
                 };
                 if keep != before {
                     plan.seen.push((issue.id.clone(), keep.to_string()));
@@ -307,5 +331,80 @@ mod tests {
                 ForAssignee::ArrivedAssigned(page[0].clone()),
             ]
         );
+    }
+
+    #[test]
+    fn an_escalation_is_remembered_once_per_spike_and_told_to_the_assignee() {
+        let with = |substatus: &str, status: &str| -> Issue {
+            serde_json::from_value(json!({
+                "id": "4", "title": "x", "firstSeen": "2025-11-20T00:00:00Z",
+                "status": status, "substatus": substatus,
+                "assignedTo": { "type": "user", "id": "7" }
+            }))
+            .unwrap()
+        };
+        let seen = |status: &str| HashMap::from([("4".to_string(), status.to_string())]);
+        let spiking = with("escalating", "unresolved");
+        // An open issue that escalates: remembered, no channel alert, its
+        // assignee told.
+        let plan = diff(
+            &sub(CREATED),
+            &seen("unresolved"),
+            std::slice::from_ref(&spiking),
+        );
+        assert!(plan.alerts.is_empty(), "{:?}", plan.alerts);
+        assert_eq!(plan.seen, [("4".to_string(), "escalating".to_string())]);
+        assert_eq!(
+            for_assignees(&plan, std::slice::from_ref(&spiking)),
+            [ForAssignee::Escalated(spiking.clone())]
+        );
+        // Still escalating next poll: nothing new.
+        let again = diff(
+            &sub(CREATED),
+            &seen("escalating"),
+            std::slice::from_ref(&spiking),
+        );
+        assert!(again.seen.is_empty() && again.alerts.is_empty());
+        // It calms down, and a later spike is told again.
+        let calm = with("ongoing", "unresolved");
+        let plan = diff(
+            &sub(CREATED),
+            &seen("escalating"),
+            std::slice::from_ref(&calm),
+        );
+        assert_eq!(plan.seen, [("4".to_string(), "unresolved".to_string())]);
+        // A regressed issue that escalates is told too.
+        let plan = diff(
+            &sub(CREATED),
+            &seen("regressed"),
+            std::slice::from_ref(&spiking),
+        );
+        assert_eq!(plan.seen, [("4".to_string(), "escalating".to_string())]);
+        // Back from "archived until escalating": the channel's regression
+        // alert, and one escalation for the assignee, not also a comeback.
+        let plan = diff(
+            &sub(CREATED),
+            &seen("ignored"),
+            std::slice::from_ref(&spiking),
+        );
+        assert_eq!(plan.alerts, [Planned::Regressed(spiking.clone())]);
+        assert_eq!(
+            for_assignees(&plan, std::slice::from_ref(&spiking)),
+            [ForAssignee::Escalated(spiking.clone())]
+        );
+        let next = diff(
+            &sub(CREATED),
+            &seen("escalating"),
+            std::slice::from_ref(&spiking),
+        );
+        assert!(next.seen.is_empty() && next.alerts.is_empty());
+        // An archived issue that Sentry still calls escalating is closed.
+        let archived = with("escalating", "ignored");
+        let plan = diff(
+            &sub(CREATED),
+            &seen("ignored"),
+            std::slice::from_ref(&archived),
+        );
+        assert!(plan.seen.is_empty());
     }
 }

@@ -16,7 +16,7 @@ use crate::alerts::delivery::{
 use crate::alerts::diff::ForAssignee;
 use crate::issues::card::Controls;
 use crate::people::dm;
-use crate::people::notice::{Dm, Notice, FOLD_WINDOW};
+use crate::people::notice::{Dm, Notice, Reason, FOLD_WINDOW};
 use crate::people::notify::Assigner;
 use crate::store::{now_ms, AlertKind, AlertRow, AlertState, Snapshot};
 
@@ -194,7 +194,12 @@ pub(crate) async fn plan_for_assignees(ctx: &Context, org: &str, seen: Vec<ForAs
                     .assignment_seen(org, issue, Assigner::Unknown)
                     .await
             }
-            ForAssignee::CameBack(issue) => notifier.regression_seen(org, issue).await,
+            ForAssignee::CameBack(issue) => {
+                notifier.comeback_seen(org, issue, Reason::Regressed).await
+            }
+            ForAssignee::Escalated(issue) => {
+                notifier.comeback_seen(org, issue, Reason::Escalated).await
+            }
         };
         match done {
             Ok(yes) => planned |= yes,

@@ -257,15 +257,15 @@ pub(crate) static SPECS: &[Spec] = &[
         name: "notify",
         aliases: &["dm"],
         arguments: "[assigned on|off] [regressions on|off]",
-        summary: "Show or change the DMs you get: issues assigned to you, and yours that come back.",
+        summary: "Show or change the DMs you get: issues assigned to you, and yours that come back or escalate.",
         details: Some(
             "The bot sends you a DM with the issue's card when an issue is assigned to you (from \
              Slack, in Sentry, or by an ownership rule; not when you assigned it yourself) and when \
-             an issue assigned to you comes back. Several in ten minutes arrive as one DM that \
+             an issue assigned to you comes back or Sentry marks it as escalating. Several in ten minutes arrive as one DM that \
              is updated in place. Both are on until you turn them off.\n\
              • `/sentry notify`: your settings, and whether the bot knows who you are in Sentry\n\
              • `/sentry notify assigned off`: no DMs for assignments\n\
-             • `/sentry notify regressions on`: DMs when your issues come back",
+             • `/sentry notify regressions on`: DMs when your issues come back or escalate",
         ),
         examples: &["notify", "notify assigned off", "notify regressions on"],
         only_reads: false,

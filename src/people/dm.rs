@@ -79,29 +79,45 @@ fn headline(notice: &Notice) -> String {
             by_whom(notice.by.as_ref())
         ),
         Reason::Regressed => format!(":repeat: {issue}, assigned to you, came back."),
+        Reason::Escalated => format!(
+            ":chart_with_upwards_trend: {issue}, assigned to you, is escalating: \
+             its events are well above its usual level."
+        ),
     }
 }
 
-/// "and 3 more issues were assigned to you", or the mix when some came back.
+/// "and 3 more issues were assigned to you", or the mix when some came
+/// back or are escalating.
 fn folded_summary(kept: &[Notice], more: usize) -> String {
-    let came_back = kept
-        .iter()
-        .filter(|n| n.reason == Reason::Regressed)
-        .count();
-    let assigned = kept.len() - came_back;
+    let count = |reason: Reason| kept.iter().filter(|n| n.reason == reason).count();
+    let (assigned, came_back, escalating) = (
+        count(Reason::Assigned),
+        count(Reason::Regressed),
+        count(Reason::Escalated),
+    );
     let issues = if more == 1 {
         "issue was"
     } else {
         "issues were"
     };
-    match (assigned, came_back) {
-        (_, 0) => format!("And {more} more {issues} assigned to you"),
-        (0, _) => format!("And {more} more of your issues came back"),
+    match (assigned, came_back, escalating) {
+        (_, 0, 0) => format!("And {more} more {issues} assigned to you"),
+        (0, _, 0) => format!("And {more} more of your issues came back"),
+        (0, 0, _) => format!("And {more} more of your issues escalated"),
         // The split is shown only when it adds up to what is counted.
-        _ if assigned + came_back == more => {
-            format!("And {more} more: {assigned} assigned to you, {came_back} of yours came back")
+        _ if assigned + came_back + escalating == more => {
+            let parts: Vec<String> = [
+                (assigned, "assigned to you"),
+                (came_back, "of yours came back"),
+                (escalating, "of yours escalated"),
+            ]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+            format!("And {more} more: {}", parts.join(", "))
         }
-        _ => format!("And {more} more issues were assigned to you or came back"),
+        _ => format!("And {more} more issues were assigned to you, came back or escalated"),
     }
 }
 
@@ -109,6 +125,7 @@ fn line(notice: &Notice) -> String {
     let why = match notice.reason {
         Reason::Assigned => format!("assigned{}", by_whom(notice.by.as_ref())),
         Reason::Regressed => "came back".to_string(),
+        Reason::Escalated => "escalating".to_string(),
     };
     format!(
         "{} {} {} — {why}",
@@ -126,6 +143,7 @@ fn fallback(first: &Notice, more: usize) -> String {
     let what = match first.reason {
         Reason::Assigned => format!("{short} was assigned to you"),
         Reason::Regressed => format!("{short}, assigned to you, came back"),
+        Reason::Escalated => format!("{short}, assigned to you, is escalating"),
     };
     let text = match more {
         0 => format!("{what}: {}", untrusted(&first.issue.title, LINE_TITLE)),
@@ -198,11 +216,37 @@ mod tests {
             "API-1 was assigned to you, and 3 more issues"
         );
         notices.push(notice("5", Reason::Regressed, None));
-        let mixed = dm(&Dm::grown(None, notices), |_| Controls::ALL);
+        let mixed = dm(&Dm::grown(None, notices.clone()), |_| Controls::ALL);
         let json = serde_json::to_string(&mixed.blocks).unwrap();
         assert!(
             json.contains("And 4 more: 3 assigned to you, 1 of yours came back"),
             "{json}"
+        );
+        notices.push(notice("6", Reason::Escalated, None));
+        let escalated = dm(&Dm::grown(None, notices), |_| Controls::ALL);
+        let json = serde_json::to_string(&escalated.blocks).unwrap();
+        assert!(
+            json.contains(
+                "And 5 more: 3 assigned to you, 1 of yours came back, 1 of yours escalated"
+            ),
+            "{json}"
+        );
+        assert!(json.contains("API-6"), "{json}");
+        assert!(json.contains("— escalating"), "{json}");
+    }
+
+    #[test]
+    fn an_escalation_leads_with_why_it_matters() {
+        let one = Dm::grown(None, vec![notice("9", Reason::Escalated, None)]);
+        let message = dm(&one, |_| Controls::ALL);
+        let json = serde_json::to_string(&message.blocks).unwrap();
+        assert!(json.contains(", assigned to you, is escalating"), "{json}");
+        assert!(
+            message
+                .text
+                .starts_with("API-9, assigned to you, is escalating: "),
+            "{}",
+            message.text
         );
     }
 

@@ -112,7 +112,7 @@ pub(crate) fn notify_settings(
         flip(settings.assigned)
     ));
     lines.push(format!(
-        "• An issue assigned to you comes back: {} — `/sentry notify regressions {}`",
+        "• An issue assigned to you comes back or escalates: {} — `/sentry notify regressions {}`",
         word(settings.regressions),
         flip(settings.regressions)
     ));

@@ -21,6 +21,8 @@ pub(crate) enum Reason {
     Assigned,
     /// It is assigned to them and came back.
     Regressed,
+    /// It is assigned to them and Sentry says it is escalating.
+    Escalated,
 }
 
 /// Who assigned an issue, as far as the bot knows.

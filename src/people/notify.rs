@@ -116,13 +116,14 @@ impl Notifier<'_> {
         Ok(planned)
     }
 
-    /// Plans a DM to the assignee of `issue`, which came back (`lastSeen`
-    /// tells one comeback from the next), when they want these. Several
-    /// channels' regressions of one issue are one DM.
-    pub(crate) async fn regression_seen(
+    /// Plans a DM to the assignee of `issue`, which came back or is
+    /// escalating (`reason`; `lastSeen` tells one from the next), when they
+    /// want these. Several channels' sight of it are one DM.
+    pub(crate) async fn comeback_seen(
         &self,
         org: &str,
         issue: &Issue,
+        reason: Reason,
     ) -> Result<bool, StoreError> {
         let Some(person) = self.person_for(org, issue).await else {
             return Ok(false);
@@ -139,14 +140,18 @@ impl Notifier<'_> {
         let notice = Notice {
             org: org.to_string(),
             issue: issue.clone(),
-            reason: Reason::Regressed,
+            reason,
             by: None,
         };
         let comeback = issue.last_seen.clone().unwrap_or_default();
-        let row = notice_row(&person, &notice, format!("regressed:{comeback}"));
+        let kind = match reason {
+            Reason::Escalated => "escalated",
+            Reason::Regressed | Reason::Assigned => "regressed",
+        };
+        let row = notice_row(&person, &notice, format!("{kind}:{comeback}"));
         let planned = self.services.store.plan_personal(&row).await?;
         if planned {
-            tracing::info!(org, issue = %issue.id, "regression DM planned");
+            tracing::info!(org, issue = %issue.id, kind, "comeback DM planned");
         }
         Ok(planned)
     }

@@ -343,3 +343,70 @@ async fn two_replicas_on_postgres_send_one_dm() {
         .expect("count");
     assert_eq!(notices, 1);
 }
+
+both_modes!(
+    an_assigned_issue_that_escalates_sends_its_assignee_one_dm,
+    escalation_dm
+);
+async fn escalation_dm(mode: Mode) {
+    let app = app_in(mode).await;
+    // Ann's issue predates the subscription: its baseline, no alert, no DM.
+    let id = app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Ann's slow burn", "firstSeen": "2026-01-05T10:00:00Z",
+                "lastSeen": now_iso(), "substatus": "ongoing",
+                "assignedTo": { "type": "user", "id": "200001", "name": "Ann Lee" } }),
+    );
+    subscribe(&app, "C1", "api").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        dms(&app.slack, ANN).is_empty(),
+        "baseline issues are not news"
+    );
+    app.sentry.update_issue(
+        &id,
+        json!({ "substatus": "escalating", "lastSeen": now_iso(), "count": "90210" }),
+    );
+    if mode == Mode::Compatible {
+        // This server shows neither substatus nor assignee: nobody to tell,
+        // and nothing else goes wrong.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(dms(&app.slack, ANN).is_empty());
+        assert!(alerts_about(&app, "C1", "Ann's slow burn").is_empty());
+        return;
+    }
+    let dm = wait_for_dm(&app, ANN, "is escalating").await;
+    assert!(dm.contains("Ann's slow burn"), "{dm}");
+    assert!(dm.contains("*Escalating*"), "the card says so: {dm}");
+    // A few polls later: still one DM, and the channel was not posted to
+    // (the issue is not new there).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(app.slack.posts_in(ANN).len(), 1);
+    assert_eq!(dms(&app.slack, ANN).len(), 1);
+    assert!(alerts_about(&app, "C1", "Ann's slow burn").is_empty());
+    // With regression notices off, the next spike is not told.
+    let off = answer_as(&app, ANN, "notify regressions off").await;
+    assert!(off.contains("off"), "{off}");
+    app.sentry
+        .update_issue(&id, json!({ "substatus": "ongoing" }));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    app.sentry.update_issue(
+        &id,
+        json!({ "substatus": "escalating", "lastSeen": now_iso() }),
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(app.slack.posts_in(ANN).len(), 1);
+    let updates = app
+        .slack
+        .calls()
+        .iter()
+        .filter(|c| {
+            c.method == "chat.update"
+                && c.body["channel"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with('D'))
+        })
+        .count();
+    assert_eq!(updates, 0, "the DM was not redrawn either");
+}

@@ -170,7 +170,8 @@ async fn apply(ctx: &Context, org: &str, event: &IssueEvent) -> Result<(), Store
         planned += store.record_tick(&sub.id, &plan.seen, &rows).await?;
         // An `assigned` event's assignee is told by `assignment_seen`, with its actor.
         seen_for_assignees.extend(for_assignees.into_iter().filter(|seen| {
-            event.action != Action::Assigned || matches!(seen, ForAssignee::CameBack(_))
+            event.action != Action::Assigned
+                || matches!(seen, ForAssignee::CameBack(_) | ForAssignee::Escalated(_))
         }));
     }
     if planned > 0 {
