@@ -231,6 +231,7 @@ pub fn sample(kind: &str) -> Option<Message> {
                     ),
                     line("Cy Dunn", "cy@contractor.example", Match::None),
                 ],
+                &[("backend".into(), "S0BACKEND".into())],
                 true,
             )
         }

@@ -196,6 +196,10 @@ async fn list(ctx: &Context, who: &Invocation, org: Option<&str>) -> Message {
             ));
         }
     };
+    let teams = match ctx.store.team_groups(&org).await {
+        Ok(teams) => teams,
+        Err(e) => return store_failed(&e),
+    };
     let lines: Vec<PersonLine> = members
         .iter()
         .filter(|m| m.has_joined())
@@ -205,7 +209,7 @@ async fn list(ctx: &Context, who: &Invocation, org: Option<&str>) -> Message {
             matched: match_member(m, &maps, &slack_by_email),
         })
         .collect();
-    messages::people(&org, &lines, complete)
+    messages::people(&org, &lines, &teams, complete)
 }
 
 /// Maps a Sentry team to a Slack user group, or forgets the map.

@@ -22,8 +22,14 @@ pub(crate) struct PersonLine {
 const MAX_SECTIONS: usize = 8;
 
 /// An org's members and how each is matched; the unmatched first, since
-/// they are the ones an admin can do something about.
-pub(crate) fn people(org: &str, lines: &[PersonLine], complete: bool) -> Message {
+/// they are the ones an admin can do something about. `teams` are the
+/// org's teams mapped to Slack user groups: (team slug, group id).
+pub(crate) fn people(
+    org: &str,
+    lines: &[PersonLine],
+    teams: &[(String, String)],
+    complete: bool,
+) -> Message {
     let org = escape_mrkdwn(org);
     let count = |f: fn(&Match) -> bool| lines.iter().filter(|l| f(&l.matched)).count();
     let by_email = count(|m| matches!(m, Match::Email { .. }));
@@ -33,9 +39,10 @@ pub(crate) fn people(org: &str, lines: &[PersonLine], complete: bool) -> Message
         "*People of {org}* — {} members: {by_email} matched by email, {mapped} mapped, {unmatched} not found in Slack",
         lines.len()
     );
+    let teams_line = team_line(teams);
     if lines.is_empty() {
         return Message::mrkdwn(format!(
-            "*People of {org}* — Sentry lists no members who have joined."
+            "*People of {org}* — Sentry lists no members who have joined.\n{teams_line}"
         ));
     }
     let mut ordered: Vec<&PersonLine> = lines.iter().collect();
@@ -47,6 +54,7 @@ pub(crate) fn people(org: &str, lines: &[PersonLine], complete: bool) -> Message
     if rendered.len() > shown {
         blocks.push(context(&[&format!("and {} more", rendered.len() - shown)]));
     }
+    blocks.push(section(&teams_line));
     if !complete {
         blocks.push(context(&[
             "This workspace has more people than the bot reads at once, so some may show as not found.",
@@ -64,6 +72,36 @@ pub(crate) fn people(org: &str, lines: &[PersonLine], complete: bool) -> Message
         ),
         blocks: blocks.into_iter().take(limits::MAX_BLOCKS).collect(),
     }
+}
+
+/// The teams whose alerts mention a user group, or how to map one.
+fn team_line(teams: &[(String, String)]) -> String {
+    let mapped: Vec<String> = teams
+        .iter()
+        .filter(|(_, group)| !group.is_empty() && group.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(|(team, group)| format!("#{} → <!subteam^{group}>", untrusted(team, 60)))
+        .collect();
+    if mapped.is_empty() {
+        return "*Teams*: none is mapped to a Slack user group, so team assignees are named. \
+                An admin can map one: `/sentry people team &lt;team&gt; @user-group`."
+            .to_string();
+    }
+    let listed = truncate_list(&mapped, limits::MAX_SECTION_TEXT - 40);
+    format!("*Teams mentioned as user groups*: {listed}")
+}
+
+/// `items` joined with commas, cut to `max` characters with a count of the rest.
+fn truncate_list(items: &[String], max: usize) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        let sep = if out.is_empty() { "" } else { ", " };
+        if out.len() + sep.len() + item.len() > max {
+            return format!("{out} and {} more", items.len() - i);
+        }
+        out.push_str(sep);
+        out.push_str(item);
+    }
+    out
 }
 
 /// Whether DMs can reach a person from one org.
@@ -280,8 +318,18 @@ mod tests {
                 },
             ),
         ];
-        let message = people("acme", &lines, true);
+        let teams = [("backend".to_string(), "S0BACK1".to_string())];
+        let message = people("acme", &lines, &teams, true);
         let json = serde_json::to_value(&message.blocks).unwrap();
+        assert!(
+            json.to_string()
+                .contains("*Teams mentioned as user groups*: #backend → <!subteam^S0BACK1>"),
+            "{json}"
+        );
+        let unmapped = people("acme", &lines, &[], true);
+        assert!(serde_json::to_string(&unmapped.blocks)
+            .unwrap()
+            .contains("/sentry people team"));
         assert_eq!(
             json[0]["text"]["text"],
             "*People of acme* — 3 members: 1 matched by email, 1 mapped, 1 not found in Slack"
@@ -307,7 +355,10 @@ mod tests {
                 matched: Match::None,
             })
             .collect();
-        let message = people("acme", &lines, false);
+        let teams: Vec<(String, String)> = (0..400)
+            .map(|i| (format!("team-{i}-{}", "t".repeat(40)), format!("S{i:08}")))
+            .collect();
+        let message = people("acme", &lines, &teams, false);
         let json = serde_json::to_string(&message.blocks).unwrap();
         assert!(!json.contains("<!channel>"));
         assert!(message.blocks.len() <= limits::MAX_BLOCKS);

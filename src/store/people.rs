@@ -110,6 +110,21 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Every team of `org` mapped to a Slack user group: (team slug,
+    /// group id), by slug.
+    pub async fn team_groups(&self, org: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT team_slug, slack_group_id FROM team_groups WHERE org_slug = $1 ORDER BY team_slug",
+        )
+        .bind(org)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
     /// The Slack user group of `org`'s team, when an admin mapped one.
     pub async fn team_group(
         &self,

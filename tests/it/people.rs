@@ -257,6 +257,11 @@ async fn team_channel_routing(mode: crate::support::fake_sentry::Mode) {
         mentioned.contains("assigned to <!subteam^S0BACK1>"),
         "{mentioned}"
     );
+    let listed = answer_as(&app, "U0ADMIN", "people").await;
+    assert!(
+        listed.contains("#backend → <!subteam^S0BACK1>"),
+        "people lists team maps: {listed}"
+    );
     let off = answer_as(&app, "U0ADMIN", "people team backend off").await;
     assert!(off.contains("name the team again"), "{off}");
     let unknown = answer_as(&app, "U0ADMIN", "people team backend @nobody").await;

@@ -98,6 +98,11 @@ async fn exercise(store: &Store) {
         Some("S0BACK1")
     );
     assert_eq!(store.team_group("other", "backend").await.unwrap(), None);
+    assert_eq!(
+        store.team_groups("acme").await.unwrap(),
+        [("backend".to_string(), "S0BACK1".to_string())]
+    );
+    assert!(store.team_groups("other").await.unwrap().is_empty());
     assert!(store.unmap_team("acme", "backend").await.unwrap());
     assert!(!store.unmap_team("acme", "backend").await.unwrap());
 
