@@ -22,6 +22,7 @@ use sentry_slack_bot::config::Secret;
 use sentry_slack_bot::orgs::grants::seal::Sealer;
 use sentry_slack_bot::store::{
     AlertKind, AlertRow, AlertState, GrantRow, MentionPolicy, Snapshot, Store, SubscriptionRow,
+    ThreadPolicy,
 };
 use serde_json::{json, Value};
 use support::app::{spawn_app_with, TestApp};
@@ -153,7 +154,7 @@ async fn populate(app: &TestApp, subscriptions: usize, projects: usize) -> usize
                 query: QUERIES[(i / projects) % QUERIES.len()].into(),
                 regressions: true,
                 digest: 5,
-                threads: true,
+                threads: ThreadPolicy::Thread,
                 created_by: "U0ALICE".into(),
                 created_at_ms: sentry_slack_bot::store::now_ms(),
                 relink_notified: false,

@@ -21,7 +21,7 @@ use crate::sentry::models::{Event, Issue, Release};
 use crate::slack::action::Rerun;
 use crate::slack::escape::percent_encode;
 use crate::slack::Message;
-use crate::store::{MentionPolicy, SubscriptionRow};
+use crate::store::{MentionPolicy, SubscriptionRow, ThreadPolicy};
 
 /// "Now" in the samples, so previews and snapshots do not drift.
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
@@ -502,7 +502,7 @@ fn sample_subscription(project: &str, query: &str) -> SubscriptionRow {
         query: query.into(),
         regressions: true,
         digest: 5,
-        threads: true,
+        threads: ThreadPolicy::Thread,
         created_by: "U0ADMIN".into(),
         created_at_ms: 1_764_374_400_000,
         relink_notified: false,

@@ -187,7 +187,7 @@ mod tests {
             query: "is:unresolved".into(),
             regressions: true,
             digest: 3,
-            threads: true,
+            threads: crate::store::ThreadPolicy::Thread,
             created_by: "U".into(),
             created_at_ms,
             relink_notified: false,

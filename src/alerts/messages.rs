@@ -11,7 +11,7 @@ use crate::slack::action::{ActionId, Rerun};
 use crate::slack::escape::{escape_mrkdwn, inline_code, untrusted};
 use crate::slack::limits;
 use crate::slack::message::{context, section, Message};
-use crate::store::{MentionPolicy, Snapshot, SubscriptionRow};
+use crate::store::{MentionPolicy, Snapshot, SubscriptionRow, ThreadPolicy};
 
 /// Issues listed in one digest message.
 pub const DIGEST_ROWS: usize = 40;
@@ -277,10 +277,10 @@ fn options(sub: &SubscriptionRow) -> String {
         "regressions {} · digest above {} · follow-ups {}",
         if sub.regressions { "on" } else { "off" },
         sub.digest,
-        if sub.threads {
-            "in threads"
-        } else {
-            "in the channel"
+        match sub.threads {
+            ThreadPolicy::Thread => "in threads, regressions also in the channel",
+            ThreadPolicy::Broadcast => "in threads and the channel",
+            ThreadPolicy::Off => "off, regressions as new messages",
         }
     );
     match sub.mention {

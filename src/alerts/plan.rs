@@ -90,7 +90,7 @@ pub(crate) fn planned_rows(
                 let id = issue.id.clone();
                 let alert = Alert::Regressed {
                     issue,
-                    threads: sub.threads,
+                    threads: sub.threads.threads(),
                 };
                 outbox_row(sub, &id, &alert, snapshot)
             }

@@ -148,7 +148,7 @@ pub(crate) async fn still_ours(ctx: &Context, group: &Group) -> bool {
 pub(crate) mod tests {
     use super::*;
     use crate::alerts::backoff::Backoffs;
-    use crate::store::{MentionPolicy, SubscriptionRow};
+    use crate::store::{MentionPolicy, SubscriptionRow, ThreadPolicy};
 
     /// A subscription of channel `C<id>`, for the poller's tests.
     pub(crate) fn sub(id: &str, org: &str, project: &str, query: &str) -> SubscriptionRow {
@@ -162,7 +162,7 @@ pub(crate) mod tests {
             query: query.into(),
             regressions: true,
             digest: 5,
-            threads: true,
+            threads: ThreadPolicy::Thread,
             created_by: "U".into(),
             created_at_ms: 0,
             relink_notified: false,

@@ -33,8 +33,9 @@ fn subscribe_text(project: &str, query: Option<&str>, options: &SubscribeOptions
     if options.digest != defaults.digest {
         text.push_str(&format!(" --digest {}", options.digest));
     }
-    if !options.threads {
-        text.push_str(" --no-threads");
+    if options.threads != defaults.threads {
+        text.push_str(" --threads ");
+        text.push_str(options.threads.option_value());
     }
     if options.mention != defaults.mention {
         text.push_str(" --mention ");

@@ -16,7 +16,7 @@ use crate::alerts::messages;
 use crate::issues::card::Controls;
 use crate::orgs::issue_service::is_not_found;
 use crate::sentry::models::Issue;
-use crate::store::{now_ms, AlertRow, AlertState, Snapshot, SubscriptionRow};
+use crate::store::{now_ms, AlertRow, AlertState, Snapshot, SubscriptionRow, ThreadPolicy};
 
 /// Alerts whose issue changes in Sentry within this window get updated.
 const SYNC_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -159,12 +159,17 @@ pub(crate) async fn redraw_if_changed(
     // "Unresolved in Sentry" in the thread would say it twice.
     let announced_as_regression =
         sub.regressions && !alert.status_snapshot.is_open() && after.is_open();
-    if sub.threads && !announced_as_regression {
+    if sub.threads.threads() && !announced_as_regression {
         pacer.wait_turn(&alert.channel_id).await;
         let reply = messages::sync_reply(issue, &phrase, mention.as_deref());
         if let Err(e) = ctx
             .slack
-            .post_message(&alert.channel_id, &reply, Some(ts), false)
+            .post_message(
+                &alert.channel_id,
+                &reply,
+                Some(ts),
+                sub.threads == ThreadPolicy::Broadcast,
+            )
             .await
         {
             tracing::warn!(error = %e, "could not reply in the alert's thread");

@@ -10,7 +10,7 @@ use crate::commands::command::{
 use crate::commands::error::ParseError;
 use crate::config::{is_slug, Secret};
 use crate::sentry::issue_ref::IssueRef;
-use crate::store::MentionPolicy;
+use crate::store::{MentionPolicy, ThreadPolicy};
 
 /// Shortest and longest client secret accepted; Sentry's are 64 hex digits.
 const SECRET_LENGTHS: std::ops::RangeInclusive<usize> = 32..=128;
@@ -74,8 +74,25 @@ pub(super) fn split_options<'a>(
         match name.to_lowercase().as_str() {
             "regressions" => options.regressions = true,
             "no-regressions" => options.regressions = false,
-            "threads" => options.threads = true,
-            "no-threads" => options.threads = false,
+            "threads" => {
+                // A bare `--threads` (older syntax) keeps the default.
+                let value = match inline_value {
+                    Some(v) => Some(v.to_string()),
+                    None => iter
+                        .next_if(|next| thread_policy(next).is_some())
+                        .map(str::to_string),
+                };
+                options.threads = match value {
+                    None => ThreadPolicy::Thread,
+                    Some(v) => thread_policy(&v).ok_or(ParseError::InvalidOptionValue {
+                        command: sub,
+                        option: "--threads",
+                        expected: "`thread`, `broadcast` or `off`, like `--threads broadcast`"
+                            .to_string(),
+                    })?,
+                };
+            }
+            "no-threads" => options.threads = ThreadPolicy::Off,
             "mention" => {
                 let value = match inline_value {
                     Some(v) => Some(v),
@@ -242,4 +259,13 @@ fn parse_issue_url(raw: &str) -> Option<IssueRef> {
         org: org_from_path.or(org_from_host),
         id: id.to_string(),
     })
+}
+/// The thread policy a `--threads` value names.
+fn thread_policy(value: &str) -> Option<ThreadPolicy> {
+    match value.to_lowercase().as_str() {
+        "thread" | "threads" | "on" => Some(ThreadPolicy::Thread),
+        "broadcast" | "channel" => Some(ThreadPolicy::Broadcast),
+        "off" | "none" => Some(ThreadPolicy::Off),
+        _ => None,
+    }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use crate::config::Secret;
 use crate::sentry::issue_ref::IssueRef;
 use crate::slack::reference::{SlackGroupRef, SlackUserRef};
-use crate::store::MentionPolicy;
+use crate::store::{MentionPolicy, ThreadPolicy};
 
 /// A project named in a command: `org/project` or a bare `project`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub struct SubscribeOptions {
     /// More new issues than this in one poll become one digest message.
     pub digest: u32,
     /// Follow-ups go in the alert's thread.
-    pub threads: bool,
+    pub threads: ThreadPolicy,
     /// Whom alerts mention: the assignee (`--mention assignee`, the
     /// default), also suggested owners (`--mention owners`), or nobody
     /// (`--mention none`).
@@ -51,7 +51,7 @@ impl Default for SubscribeOptions {
         Self {
             regressions: true,
             digest: 5,
-            threads: true,
+            threads: ThreadPolicy::Thread,
             mention: MentionPolicy::Assignee,
         }
     }

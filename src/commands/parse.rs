@@ -92,7 +92,7 @@ mod tests {
     use crate::commands::command::{NotifyChange, NotifyTopic, DEFAULT_EVENTS};
     use crate::config::Secret;
     use crate::sentry::issue_ref::IssueRef;
-    use crate::store::MentionPolicy;
+    use crate::store::{MentionPolicy, ThreadPolicy};
 
     #[test]
     fn only_reads_marks_the_commands_that_can_be_stopped_halfway() {
@@ -268,8 +268,30 @@ mod tests {
                     options: SubscribeOptions {
                         regressions: false,
                         digest: 10,
-                        threads: false,
+                        threads: ThreadPolicy::Off,
                         mention: MentionPolicy::None,
+                    },
+                },
+            ),
+            (
+                "subscribe api --threads broadcast level:error",
+                Command::Subscribe {
+                    project: project(None, "api"),
+                    query: Some("level:error".into()),
+                    options: SubscribeOptions {
+                        threads: ThreadPolicy::Broadcast,
+                        ..defaults
+                    },
+                },
+            ),
+            (
+                "subscribe api --threads level:error --threads=OFF",
+                Command::Subscribe {
+                    project: project(None, "api"),
+                    query: Some("level:error".into()),
+                    options: SubscribeOptions {
+                        threads: ThreadPolicy::Off,
+                        ..defaults
                     },
                 },
             ),
@@ -493,6 +515,14 @@ mod tests {
                     command: Subcommand::Subscribe,
                     option: "--digest",
                     expected: "a number from 1 to 40, like `--digest 5`".into(),
+                },
+            ),
+            (
+                "subscribe api --threads=loud",
+                ParseError::InvalidOptionValue {
+                    command: Subcommand::Subscribe,
+                    option: "--threads",
+                    expected: "`thread`, `broadcast` or `off`, like `--threads broadcast`".into(),
                 },
             ),
             (

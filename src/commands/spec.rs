@@ -124,7 +124,7 @@ pub(crate) static SPECS: &[Spec] = &[
         subcommand: Subcommand::Subscribe,
         name: "subscribe",
         aliases: &["sub"],
-        arguments: "<[org/]project> [search query] [--no-regressions] [--digest N] [--no-threads] [--mention assignee|owners|none]",
+        arguments: "<[org/]project> [search query] [--no-regressions] [--digest N] [--threads thread|broadcast|off] [--mention assignee|owners|none]",
         summary: "Post this project's new and regressed issues to this channel.",
         details: Some(
             "Alerts follow the search query (default `is:unresolved`); issues that already exist \
@@ -132,7 +132,10 @@ pub(crate) static SPECS: &[Spec] = &[
              • `--no-regressions`: skip issues that come back after being resolved\n\
              • `--digest N`: more than N new issues in one check become one digest message \
              (default 5, at most 40)\n\
-             • `--no-threads`: post follow-ups in the channel instead of the alert's thread\n\
+             • `--threads thread` (default): follow-ups (what changed in Sentry, regressions) in \
+             the alert's thread, regressions also shown in the channel; `--threads broadcast`: \
+             every follow-up also in the channel; `--threads off` (or `--no-threads`): no \
+             follow-ups, regressions as new messages\n\
              • `--mention none`: name an issue's assignee instead of mentioning them (by default \
              alerts mention the assignee when the bot knows them in Slack; see `/sentry help people`)\n\
              • `--mention owners`: on an issue nobody is assigned, mention Sentry's suggested owner \

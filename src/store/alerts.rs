@@ -28,8 +28,8 @@ pub struct SubscriptionRow {
     pub regressions: bool,
     /// New issues per tick above which a digest is posted.
     pub digest: u32,
-    /// Follow-ups in threads.
-    pub threads: bool,
+    /// Where follow-ups go.
+    pub threads: ThreadPolicy,
     /// Whom alerts mention.
     pub mention: MentionPolicy,
     /// Who subscribed.
@@ -83,6 +83,55 @@ impl MentionPolicy {
     }
 }
 
+/// Where a subscription's follow-ups go (column `threads`): regressions
+/// and what changed in Sentry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ThreadPolicy {
+    /// No follow-ups; a regression is a new message in the channel
+    /// (`--threads off`, or `--no-threads`).
+    Off,
+    /// In the alert's thread; regressions are also shown in the channel
+    /// (the default).
+    #[default]
+    Thread,
+    /// In the alert's thread, every follow-up also shown in the channel.
+    Broadcast,
+}
+
+impl ThreadPolicy {
+    /// The stored value.
+    pub fn as_i64(self) -> i64 {
+        match self {
+            Self::Off => 0,
+            Self::Thread => 1,
+            Self::Broadcast => 2,
+        }
+    }
+
+    /// The policy stored as `value`; an unknown value threads.
+    pub fn from_i64(value: i64) -> Self {
+        match value {
+            0 => Self::Off,
+            2 => Self::Broadcast,
+            _ => Self::Thread,
+        }
+    }
+
+    /// Whether follow-ups go in the alert's thread at all.
+    pub fn threads(self) -> bool {
+        self != Self::Off
+    }
+
+    /// The `--threads` value that asks for it.
+    pub fn option_value(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Thread => "thread",
+            Self::Broadcast => "broadcast",
+        }
+    }
+}
+
 pub(super) const SUB_COLUMNS: &str =
     "id, team_id, channel_id, org_slug, project_slug, project_id, query, regressions, \
                            digest, threads, created_by, created_at_ms, relink_notified, mention, baseline_complete";
@@ -125,7 +174,7 @@ pub(super) fn sub_from_row(row: &sqlx::any::AnyRow) -> Result<SubscriptionRow, s
         query: row.try_get("query")?,
         regressions: row.try_get::<i64, _>("regressions")? != 0,
         digest: u32::try_from(row.try_get::<i64, _>("digest")?).unwrap_or(5),
-        threads: row.try_get::<i64, _>("threads")? != 0,
+        threads: ThreadPolicy::from_i64(row.try_get::<i64, _>("threads")?),
         created_by: row.try_get("created_by")?,
         created_at_ms: row.try_get("created_at_ms")?,
         relink_notified: row.try_get::<i64, _>("relink_notified")? != 0,
@@ -160,7 +209,7 @@ impl Store {
                 .bind(&sub.query)
                 .bind(i64::from(sub.regressions))
                 .bind(i64::from(sub.digest))
-                .bind(i64::from(sub.threads))
+                .bind(sub.threads.as_i64())
                 .bind(sub.mention.as_i64())
                 .bind(i64::from(sub.baseline_complete))
                 .bind(&old.id)
@@ -186,7 +235,7 @@ impl Store {
         .bind(&sub.query)
         .bind(i64::from(sub.regressions))
         .bind(i64::from(sub.digest))
-        .bind(i64::from(sub.threads))
+        .bind(sub.threads.as_i64())
         .bind(&sub.created_by)
         .bind(sub.created_at_ms)
         .bind(i64::from(sub.relink_notified))

@@ -14,7 +14,7 @@ mod webhooks;
 
 pub use activity::{Activity, ActivityKind};
 pub use alert_row::{AlertKind, AlertRow, AlertState, Snapshot};
-pub use alerts::{MentionPolicy, SubscriptionRow};
+pub use alerts::{MentionPolicy, SubscriptionRow, ThreadPolicy};
 pub use digests::OpenDigest;
 pub use grants::GrantRow;
 pub use leases::{Claim, Lease};

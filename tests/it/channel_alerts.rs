@@ -164,6 +164,13 @@ async fn resolving_and_reopening(mode: Mode) {
         })
     })
     .await;
+    // The default thread policy keeps status follow-ups in the thread.
+    assert!(app
+        .slack
+        .posts_in("C1")
+        .iter()
+        .filter(|p| text(p).contains("Resolved in Sentry"))
+        .all(|p| p["reply_broadcast"] != true));
     // Once the alert shows it resolved, it is not read again every tick.
     let reads_after_sync = detail_reads();
     assert!(reads_after_sync >= 1);
@@ -442,7 +449,9 @@ async fn subscriptions_are_listed_and_channels_the_bot_cannot_post_in_are_refuse
         "{list}"
     );
     assert!(
-        list.contains("regressions on · digest above 10 · follow-ups in the channel"),
+        list.contains(
+            "regressions on · digest above 10 · follow-ups off, regressions as new messages"
+        ),
         "{list}"
     );
 
@@ -558,4 +567,99 @@ async fn sigterm_posts_queued_alerts_before_exiting() {
             "Queued {i} was posted before exit"
         );
     }
+}
+
+both_modes!(
+    the_thread_policy_decides_where_follow_ups_and_regressions_go,
+    thread_policies
+);
+async fn thread_policies(mode: Mode) {
+    let app = acme_in(mode, Vec::new()).await;
+    let broadcast = subscribe(&app, "C1", "api --threads broadcast").await;
+    assert!(broadcast.contains("Subscribed"), "{broadcast}");
+    let off = subscribe(&app, "C2", "api --no-threads").await;
+    assert!(off.contains("Subscribed"), "{off}");
+    let (_, rid) = app.command_in("C1", "subscriptions").await;
+    let listed = text(&app.slack.wait_for_responses(&rid, 1).await[0]);
+    assert!(
+        listed.contains("follow-ups in threads and the channel"),
+        "{listed}"
+    );
+    let (_, rid) = app.command_in("C2", "subscriptions").await;
+    let listed = text(&app.slack.wait_for_responses(&rid, 1).await[0]);
+    assert!(listed.contains("follow-ups off"), "{listed}");
+
+    let id = app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Policy problem", "firstSeen": now_iso(), "lastSeen": now_iso() }),
+    );
+    wait_until("both alerts", Duration::from_secs(10), || {
+        ["C1", "C2"]
+            .iter()
+            .all(|c| alerts_about(&app, c, "Policy problem").len() == 1)
+    })
+    .await;
+    app.sentry
+        .update_issue(&id, json!({ "status": "resolved", "substatus": null }));
+    // Each channel's card is redrawn in place: its ts is the alert's.
+    let redrawn_ts = |channel: &str| {
+        app.slack
+            .calls()
+            .iter()
+            .find(|c| {
+                c.method == "chat.update"
+                    && c.body["channel"] == channel
+                    && text(&c.body).contains("Resolved in Sentry")
+            })
+            .and_then(|c| c.body["ts"].as_str().map(str::to_string))
+    };
+    wait_until("both redraws", Duration::from_secs(10), || {
+        redrawn_ts("C1").is_some() && redrawn_ts("C2").is_some()
+    })
+    .await;
+    let (c1_ts, c2_ts) = (
+        redrawn_ts("C1").unwrap_or_default(),
+        redrawn_ts("C2").unwrap_or_default(),
+    );
+    wait_until("the broadcast reply", Duration::from_secs(10), || {
+        app.slack
+            .posts_in("C1")
+            .iter()
+            .any(|p| p["thread_ts"] == c1_ts.as_str() && text(p).contains("Resolved in Sentry"))
+    })
+    .await;
+    let reply = app
+        .slack
+        .posts_in("C1")
+        .into_iter()
+        .find(|p| text(p).contains("Resolved in Sentry"))
+        .expect("reply");
+    assert_eq!(
+        reply["reply_broadcast"], true,
+        "broadcast shows it in the channel"
+    );
+    // Off: the card is redrawn, but nothing is posted about it.
+    assert!(app
+        .slack
+        .posts_in("C2")
+        .iter()
+        .all(|p| !text(p).contains("Resolved in Sentry")));
+
+    app.sentry.update_issue(
+        &id,
+        json!({ "status": "unresolved", "substatus": "regressed", "lastSeen": now_iso() }),
+    );
+    wait_until("both regressions", Duration::from_secs(10), || {
+        ["C1", "C2"]
+            .iter()
+            .all(|c| !alerts_about(&app, c, "*Regressed*").is_empty())
+    })
+    .await;
+    let in_thread = &alerts_about(&app, "C1", "*Regressed*")[0];
+    assert_eq!(in_thread["thread_ts"], c1_ts.as_str());
+    assert_eq!(in_thread["reply_broadcast"], true);
+    let new_message = &alerts_about(&app, "C2", "*Regressed*")[0];
+    assert!(new_message["thread_ts"].is_null(), "{new_message}");
+    assert_ne!(new_message["ts"], c2_ts.as_str());
 }

@@ -3,7 +3,7 @@
 use sentry_slack_bot::config::Secret;
 use sentry_slack_bot::store::{
     Activity, ActivityKind, AlertKind, AlertRow, AlertState, Backend, GrantRow, Lease,
-    MentionPolicy, NotifySettings, NotifySwitch, Snapshot, Store, SubscriptionRow,
+    MentionPolicy, NotifySettings, NotifySwitch, Snapshot, Store, SubscriptionRow, ThreadPolicy,
 };
 
 fn activity(at_ms: i64, subject: &str) -> Activity {
@@ -163,7 +163,7 @@ async fn exercise(store: &Store) {
         query: "is:unresolved".into(),
         regressions: true,
         digest: 5,
-        threads: true,
+        threads: ThreadPolicy::Thread,
         created_by: "U0ALICE".into(),
         created_at_ms: 1,
         relink_notified: false,
