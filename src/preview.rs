@@ -27,13 +27,14 @@ use crate::store::{MentionPolicy, SubscriptionRow, ThreadPolicy};
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 29] = [
+pub const KINDS: [&str; 30] = [
     "alert",
     "alert-mention",
     "alert-owner",
     "alert-team",
     "regression",
     "resolved",
+    "muted-here",
     "digest",
     "storm",
     "issue",
@@ -126,7 +127,17 @@ pub fn sample(kind: &str) -> Option<Message> {
                 Some(&event),
                 Controls::ALL,
                 None,
+                false,
             )
+        }
+        "muted-here" => {
+            let line = crate::triage::here::said(true, "U0ALICE");
+            issue_card(&Card {
+                event: Some(&event),
+                note: Some(&line),
+                here: Some(true),
+                ..Card::new("acme", &issue)
+            })
         }
         "digest" => alerts::digest("acme", "api", &sample_issues(7), 5),
         // A webhook storm gathered into one digest: the first rows listed, 200 counted.

@@ -44,6 +44,9 @@ pub fn alert_card(
         controls,
         phase: Some(phase),
         mention,
+        // Posted in a channel: ⋯ offers "Mute here" (a muted issue's
+        // follow-ups are not posted at all).
+        here: Some(false),
         ..Card::new(org, issue)
     })
 }
@@ -64,6 +67,7 @@ pub fn routed_card(
         phase: Some(Phase::New),
         label: Some(label),
         mention,
+        here: Some(false),
         ..Card::new(org, issue)
     })
 }
@@ -222,6 +226,7 @@ pub fn synced(
     event: Option<&Event>,
     controls: Controls,
     mention: Option<&str>,
+    muted_here: bool,
 ) -> Message {
     let line = format!(":arrows_counterclockwise: {}", untrusted(phrase, 200));
     issue_card(&Card {
@@ -229,6 +234,7 @@ pub fn synced(
         controls,
         note: Some(&line),
         mention,
+        here: Some(muted_here),
         ..Card::new(org, issue)
     })
 }

@@ -361,6 +361,29 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
             return Step::Done;
         }
     };
+    // A follow-up about an issue this channel muted ("Mute here") is
+    // recorded, not posted.
+    if let Alert::Regressed { issue, .. } = &alert {
+        match ctx
+            .store
+            .muted_here(&row.channel_id, &row.org_slug, &issue.id)
+            .await
+        {
+            Ok(Some(_)) => {
+                tracing::info!(channel = %row.channel_id, issue = %issue.id, "regression not posted: muted in this channel");
+                if let Err(e) = ctx.store.mark_muted(row, &claim).await {
+                    tracing::warn!(error = %e, "cannot record the muted alert; it is looked at again");
+                }
+                return Step::Done;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the channel's mutes; retrying later");
+                let _ = ctx.store.release_alert(row, &claim).await;
+                return Step::LeftPending { rest: CHANNEL_GAP };
+            }
+        }
+    }
     // The latest event adds the triage facts; the alert goes out without it
     // when it cannot be had within the event's own short wait.
     let event = match alert.issue() {

@@ -139,6 +139,19 @@ pub(crate) async fn redraw_if_changed(
     let event = ctx.issues.event_for_alert(org, &issue.id, false).await;
     let controls = Controls::for_server(&ctx.issues.gaps(org));
     let mention = ctx.mention(org, issue, sub.mention).await;
+    // A channel that muted the issue still sees its card redrawn, but
+    // hears nothing more about it.
+    let muted_here = match ctx
+        .store
+        .muted_here(&alert.channel_id, org, &issue.id)
+        .await
+    {
+        Ok(muted) => muted.is_some(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the channel's mutes");
+            false
+        }
+    };
     let redrawn = messages::synced(
         org,
         issue,
@@ -146,6 +159,7 @@ pub(crate) async fn redraw_if_changed(
         event.as_deref(),
         controls,
         mention.as_deref(),
+        muted_here,
     );
     if let Err(e) = ctx
         .slack
@@ -159,7 +173,7 @@ pub(crate) async fn redraw_if_changed(
     // "Unresolved in Sentry" in the thread would say it twice.
     let announced_as_regression =
         sub.regressions && !alert.status_snapshot.is_open() && after.is_open();
-    if sub.threads.threads() && !announced_as_regression {
+    if sub.threads.threads() && !announced_as_regression && !muted_here {
         pacer.wait_turn(&alert.channel_id).await;
         let reply = messages::sync_reply(issue, &phrase, mention.as_deref());
         if let Err(e) = ctx

@@ -41,6 +41,8 @@ pub struct View {
     pub fresh: bool,
     /// The list row to draw as its full card: the issue's numeric id.
     pub expanded: Option<String>,
+    /// On an alert in a channel: whether the channel muted the issue.
+    pub here: Option<bool>,
 }
 
 fn no_orgs() -> Message {
@@ -481,6 +483,7 @@ pub(crate) async fn show_issue(ctx: &Context, org: &str, issue: &Issue, view: &V
         note: view.status_line.as_deref(),
         share,
         controls: Controls::for_server(&ctx.issues.gaps(org)),
+        here: view.here,
         ..Card::new(org, issue)
     };
     with_sharer(issue_card(&card), view)

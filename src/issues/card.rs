@@ -16,7 +16,9 @@ use crate::issues::facts::{self, Facts};
 use crate::issues::issue_text::{assignee, is_open, level_emoji, link};
 use crate::sentry::capabilities::Gap;
 use crate::sentry::models::{Event, Issue};
-use crate::slack::action::{self, detail_block_id, ActionId, IssueAction, IssueVerb, Menu, Rerun};
+use crate::slack::action::{
+    self, detail_block_id, here_value, ActionId, IssueAction, IssueVerb, Menu, Rerun,
+};
 use crate::slack::escape::{escape_mrkdwn, inline_code, truncate_plain, untrusted};
 use crate::slack::limits;
 use crate::slack::message::{context, section, Message};
@@ -63,6 +65,9 @@ pub struct Card<'a> {
     /// bot knows who they are in Slack, otherwise the card names them; on
     /// an unassigned issue, Sentry's suggested owner ("suggested for …").
     pub mention: Option<&'a str>,
+    /// On a card in a channel: whether the channel muted this issue
+    /// ("Mute here" / "Unmute here" in ⋯); `None` elsewhere.
+    pub here: Option<bool>,
 }
 
 impl<'a> Card<'a> {
@@ -79,6 +84,7 @@ impl<'a> Card<'a> {
             controls: Controls::ALL,
             row: None,
             mention: None,
+            here: None,
         }
     }
 }
@@ -130,6 +136,7 @@ pub fn issue_card(card: &Card<'_>) -> Message {
             card.share.as_ref(),
             place,
             card.controls,
+            card.here.filter(|_| card.row.is_none()),
         ))
         .with_block_id(block_id.into())
         .into(),
@@ -169,6 +176,9 @@ fn standing(card: &Card<'_>) -> String {
         (_, Some(who)) => parts.push(format!("assigned to {}", untrusted(&who, 80))),
         (Some(owner), None) => parts.push(format!("suggested for {owner}")),
         (None, None) => {}
+    }
+    if card.here == Some(true) {
+        parts.push(":no_bell: muted here".to_string());
     }
     parts.join(" · ")
 }
@@ -333,6 +343,7 @@ pub fn actions(
     share: Option<&Rerun>,
     place: Place,
     controls: Controls,
+    muted_here: Option<bool>,
 ) -> Vec<SlackActionBlockElement> {
     let open = is_open(issue);
     let id = issue.id.as_str();
@@ -402,6 +413,13 @@ pub fn actions(
     let mut more = Vec::new();
     if controls.assignment && issue.assigned_to.is_some() {
         more.push(option(IssueVerb::Unassign, org, id));
+    }
+    if let Some(muted) = muted_here {
+        let label = if muted { "Unmute here" } else { "Mute here" };
+        more.push(SlackBlockChoiceItem::new(
+            pt!(label),
+            here_value(!muted, org, id),
+        ));
     }
     if !more.is_empty() {
         elements.push(

@@ -364,6 +364,25 @@ pub fn parse_show(value: &str) -> Option<(String, String)> {
     valid.then(|| (org.to_string(), issue_id.to_string()))
 }
 
+/// The value of "Mute here" (`mute`) or "Unmute here" on a card in a
+/// channel: `mute_here:org:issue` or `unmute_here:org:issue`.
+pub fn here_value(mute: bool, org: &str, issue_id: &str) -> String {
+    let verb = if mute { "mute_here" } else { "unmute_here" };
+    format!("{verb}:{org}:{issue_id}")
+}
+
+/// (mute, org, issue id) from a [`here_value`], validated like block ids.
+pub fn parse_here(value: &str) -> Option<(bool, String, String)> {
+    let (mute, rest) = match value.split_once(':')? {
+        ("mute_here", rest) => (true, rest),
+        ("unmute_here", rest) => (false, rest),
+        _ => return None,
+    };
+    let (org, issue_id) = rest.split_once(':')?;
+    let valid = crate::config::is_slug(org) && is_issue_id(issue_id);
+    valid.then(|| (mute, org.to_string(), issue_id.to_string()))
+}
+
 /// The assignee menu's first option's value: the person who picks it.
 pub const ASSIGN_TO_ME: &str = "me";
 
@@ -468,6 +487,26 @@ mod tests {
             "row_boom:1",
         ] {
             assert_eq!(ActionId::decode(forged), None, "{forged}");
+        }
+    }
+
+    #[test]
+    fn here_values_round_trip_and_forged_ones_name_nothing() {
+        for mute in [true, false] {
+            let value = here_value(mute, "acme", "4509123456");
+            assert_eq!(
+                parse_here(&value),
+                Some((mute, "acme".into(), "4509123456".into()))
+            );
+            assert_eq!(IssueAction::parse(&value), None, "never a Sentry change");
+        }
+        for forged in [
+            "mute_here:ac me:1",
+            "mute_here:acme:4 2",
+            "mute_here:acme",
+            "resolve:acme:1",
+        ] {
+            assert_eq!(parse_here(forged), None, "{forged}");
         }
     }
 

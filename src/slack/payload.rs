@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use crate::slack::action::Place;
 use crate::slack::action::{
-    from_detail_block_id, page_from_block_id, parse_resolve_in, parse_show, ActionId, IssueAction,
-    IssueVerb, Menu, Rerun,
+    from_detail_block_id, page_from_block_id, parse_here, parse_resolve_in, parse_show, ActionId,
+    IssueAction, IssueVerb, Menu, Rerun,
 };
 
 /// Where the click happened, which decides how the message is redrawn.
@@ -192,6 +192,16 @@ pub enum Intent {
         /// The list is in the channel, so the card goes to the clicker alone.
         shared: bool,
     },
+    /// "Mute here" / "Unmute here" on an alert in a channel: this channel's
+    /// follow-ups about the issue stop or resume; Sentry is not touched.
+    MuteHere {
+        /// Org slug.
+        org: String,
+        /// Numeric issue id.
+        issue_id: String,
+        /// Mute (else unmute).
+        mute: bool,
+    },
     /// A link button or something the bot need not act on.
     Nothing,
 }
@@ -232,9 +242,17 @@ pub fn intent(action: &Action, shared: bool, message_ts: Option<&str>) -> Intent
         ActionId::Expand(_) => rerun().map_or(Intent::Nothing, Intent::Expand),
         // A suggested command replaces the answer that suggested it.
         ActionId::Run(_) => rerun().map_or(Intent::Nothing, Intent::Page),
-        ActionId::Verb(Place::Card)
-        | ActionId::Archive(Place::Card)
-        | ActionId::More(Place::Card) => verb(detail()),
+        // Only a message the channel sees can be muted there.
+        ActionId::More(Place::Card) => match action.chosen_value().and_then(parse_here) {
+            Some((mute, org, issue_id)) if shared => Intent::MuteHere {
+                org,
+                issue_id,
+                mute,
+            },
+            Some(_) => Intent::Nothing,
+            None => verb(detail()),
+        },
+        ActionId::Verb(Place::Card) | ActionId::Archive(Place::Card) => verb(detail()),
         ActionId::Verb(Place::Row { .. })
         | ActionId::Archive(Place::Row { .. })
         | ActionId::More(Place::Row { .. }) => verb(row()),

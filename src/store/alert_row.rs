@@ -42,6 +42,8 @@ pub enum AlertState {
     Digested,
     /// Given up on.
     Failed,
+    /// Not posted: the channel muted its issue ("Mute here").
+    Muted,
     /// A word this version does not know.
     #[strum(default)]
     Other(String),

@@ -235,6 +235,18 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Marks an alert not posted because its channel muted the issue, if
+    /// `claim` is still in force.
+    pub async fn mark_muted(&self, alert: &AlertRow, claim: &Claim) -> Result<(), StoreError> {
+        let sql = format!(
+            "UPDATE alerts SET state = 'muted', error = NULL, claimed_by = NULL, \
+             claimed_until_ms = NULL WHERE {} AND claimed_by = $5",
+            key_clause(1)
+        );
+        self.run(bind_key(sqlx::query(&sql), alert).bind(&claim.token))
+            .await
+    }
+
     /// Records a failed attempt under `claim`; `permanent` stops further attempts.
     pub async fn mark_failed(
         &self,

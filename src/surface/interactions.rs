@@ -168,6 +168,11 @@ async fn run_intent(ctx: &Context, intent: Intent, who: &Invocation) -> Reply {
             reply.replace_original = true;
             reply
         }
+        Intent::MuteHere {
+            org,
+            issue_id,
+            mute,
+        } => crate::triage::here::apply(ctx, who, &org, &issue_id, mute).await,
         Intent::Nothing => Reply::ephemeral(Message::mrkdwn("Nothing to do.")),
     }
 }

@@ -246,10 +246,24 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
     let said_of = status_sentence(&outcome, &user, Some(&name));
     match &request.surface {
         Surface::Detail { shared, .. } => {
+            // A card the channel sees keeps its "Mute here" / "Unmute here".
+            let here = match shared {
+                true => Some(
+                    ctx.store
+                        .muted_here(&who.channel_id, &request.org, &request.issue_id)
+                        .await
+                        .map_err(|e| tracing::warn!(error = %e, "cannot read the channel's mutes"))
+                        .ok()
+                        .flatten()
+                        .is_some(),
+                ),
+                false => None,
+            };
             let view = View {
                 status_line: Some(said),
                 // A message already in the channel has nothing to share.
                 in_channel: *shared,
+                here,
                 ..View::default()
             };
             let message = show_issue(ctx, &request.org, &after, &view).await;

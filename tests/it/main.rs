@@ -19,6 +19,7 @@ mod help_command;
 mod issue_buttons;
 mod issue_commands;
 mod metrics;
+mod mute_here;
 mod org_links;
 mod people;
 mod personal_dms;

@@ -8,7 +8,9 @@ use sentry_slack_bot::issues::card::{issue_card, Card, Controls};
 use sentry_slack_bot::issues::list::{issue_page, Expanded, IssuePage};
 use sentry_slack_bot::sentry::models::{Event, Issue};
 use sentry_slack_bot::sentry::pagination::{next_cursor, parse_link_header};
-use sentry_slack_bot::slack::action::{parse_resolve_in, IssueAction, IssueVerb, Rerun};
+use sentry_slack_bot::slack::action::{
+    parse_here, parse_resolve_in, IssueAction, IssueVerb, Rerun,
+};
 use sentry_slack_bot::slack::escape::{escape_mrkdwn, escape_truncated};
 use sentry_slack_bot::slack::payload::Requested;
 use sentry_slack_bot::slack::payload::{intent, parse_form, Intent};
@@ -36,6 +38,7 @@ fn action_value() -> impl Strategy<Value = String> {
         Just("me".to_string()),
         "rel:[a-z0-9-]{0,12}:[0-9A-Za-z]{0,12}:.{0,40}",
         "show:[a-z0-9- ]{0,12}:[0-9A-Za-z ]{0,12}",
+        "(un)?mute_here:[a-z0-9- ]{0,12}:[0-9A-Za-z ]{0,12}",
         "[a-z]{0,8}:[a-z0-9<>@!:]{0,16}",
         ".{0,120}",
     ]
@@ -49,6 +52,7 @@ fn action_id() -> impl Strategy<Value = String> {
         Just("share".to_string()),
         Just("assign".to_string()),
         Just("issue_resolve_in".to_string()),
+        Just("issue_more".to_string()),
         "row_(action|archive|more|menu):[0-9]{1,12}",
         "row_(assign|resolve_in):[a-z0-9-]{0,12}:[0-9A-Za-z]{0,12}",
         "expand(:[0-9]{1,2})?",
@@ -135,6 +139,13 @@ proptest! {
                 prop_assert!(is_slug(&org), "org {:?}", org);
                 prop_assert!(!issue_id.is_empty() && issue_id.chars().all(|c| c.is_ascii_alphanumeric()));
                 prop_assert_eq!(value, format!("show:{org}:{issue_id}"));
+            }
+            Intent::MuteHere { org, issue_id, mute } => {
+                // Only from ⋯ on a card the channel sees, and never a Sentry change.
+                prop_assert_eq!(action_id.as_str(), "issue_more");
+                prop_assert!(shared);
+                prop_assert_eq!(parse_here(&value), Some((mute, org, issue_id)));
+                prop_assert_eq!(IssueAction::parse(&value), None);
             }
             Intent::Nothing => {}
         }

@@ -407,6 +407,7 @@ async fn postgres_runs_the_same_migrations() {
             "alerts",
             "grants",
             "issue_assignees",
+            "issue_mutes",
             "notify_settings",
             "people_maps",
             "poll_leases",
