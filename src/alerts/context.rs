@@ -127,7 +127,25 @@ impl Context {
                     store: &self.store,
                     slack: &self.slack,
                 };
-                tokio::time::timeout(MENTION_WAIT, self.people.owner_mention(services, org, issue))
+                let find = async {
+                    // A webhook's issue carries no suggested owners: read them.
+                    let read;
+                    let issue = match issue.owners {
+                        Some(_) => issue,
+                        None => match self.issues.get(org, &issue.id).await {
+                            Ok(fresh) => {
+                                read = fresh;
+                                &read
+                            }
+                            Err(e) => {
+                                tracing::info!(issue = %issue.id, error = %e, "suggested owners unavailable");
+                                return None;
+                            }
+                        },
+                    };
+                    self.people.owner_mention(services, org, issue).await
+                };
+                tokio::time::timeout(MENTION_WAIT, find)
                     .await
                     .unwrap_or_else(|_| {
                         tracing::info!(issue = %issue.id, "finding the suggested owner took too long; leaving them out");

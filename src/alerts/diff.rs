@@ -33,6 +33,9 @@ pub(crate) struct Plan {
     pub seen: Vec<(String, String)>,
     /// Alerts to post.
     pub alerts: Vec<Planned>,
+    /// Known issues that turned this poll: (issue id, what they turned
+    /// into, `regressed` or [`ESCALATING`]). First sightings are not turns.
+    pub turned: Vec<(String, String)>,
 }
 
 /// Something a poll saw that an issue's assignee should hear about.
@@ -58,7 +61,7 @@ pub(crate) fn for_assignees(plan: &Plan, page: &[Issue]) -> Vec<ForAssignee> {
             .cloned()
     };
     let mut found: Vec<ForAssignee> = plan
-        .seen
+        .turned
         .iter()
         .filter_map(|(id, status)| match status.as_str() {
             "regressed" => assigned(id).map(ForAssignee::CameBack),
@@ -93,7 +96,21 @@ fn status_of(issue: &Issue) -> &str {
     issue.status.as_deref().unwrap_or("unresolved")
 }
 
-fn is_closed(status: &str) -> bool {
+/// What to remember of an issue seen for the first time (or in a
+/// subscribe baseline): an issue already escalating or regressed is
+/// remembered as such, so its spike or comeback is not news later.
+pub(crate) fn first_remembered(issue: &Issue) -> &str {
+    let status = status_of(issue);
+    match issue.substatus.as_deref() {
+        _ if is_closed(status) => status,
+        Some(ESCALATING) => ESCALATING,
+        Some("regressed") => "regressed",
+        _ => status,
+    }
+}
+
+/// Whether a remembered status is resolved or archived.
+pub(crate) fn is_closed(status: &str) -> bool {
     matches!(status, "resolved" | "ignored" | "muted")
 }
 
@@ -120,7 +137,8 @@ pub(crate) fn diff(sub: &SubscriptionRow, seen: &HashMap<String, String>, page: 
                 } else if routed && !is_closed(status) {
                     plan.alerts.push(Planned::Routed(issue.clone()));
                 }
-                plan.seen.push((issue.id.clone(), status.to_string()));
+                plan.seen
+                    .push((issue.id.clone(), first_remembered(issue).to_string()));
             }
             Some(before) if is_closed(before) && !is_closed(status) => {
                 if sub.regressions {
@@ -134,19 +152,23 @@ pub(crate) fn diff(sub: &SubscriptionRow, seen: &HashMap<String, String>, page: 
                     "regressed"
                 };
                 plan.seen.push((issue.id.clone(), remembered.to_string()));
+                plan.turned.push((issue.id.clone(), remembered.to_string()));
             }
-            Some("unresolved") if regressed_now => {
+            Some("unresolved" | ESCALATING) if regressed_now => {
                 // Resolved and back between two polls, seen only by its
                 // substatus; remembered either way, so its assignee hears of it.
                 if sub.regressions {
                     plan.alerts.push(Planned::Regressed(issue.clone()));
                 }
                 plan.seen.push((issue.id.clone(), "regressed".to_string()));
+                plan.turned
+                    .push((issue.id.clone(), "regressed".to_string()));
             }
             Some(before) if escalating_now && before != ESCALATING => {
                 // An open issue whose events spiked: no channel alert (it
                 // was posted), but its assignee hears of it.
                 plan.seen.push((issue.id.clone(), ESCALATING.to_string()));
+                plan.turned.push((issue.id.clone(), ESCALATING.to_string()));
             }
             Some(before) => {
                 let keep = match before {
@@ -323,6 +345,7 @@ mod tests {
                 ("3".into(), "unresolved".into()),
             ],
             alerts: vec![Planned::New(page[0].clone()), Planned::New(page[2].clone())],
+            turned: vec![("2".into(), "regressed".into())],
         };
         assert_eq!(
             for_assignees(&plan, &page),
@@ -398,6 +421,24 @@ mod tests {
             std::slice::from_ref(&spiking),
         );
         assert!(next.seen.is_empty() && next.alerts.is_empty());
+        // Escalating, then resolved and back between polls: a regression.
+        let back = with("regressed", "unresolved");
+        let plan = diff(
+            &sub(CREATED),
+            &seen("escalating"),
+            std::slice::from_ref(&back),
+        );
+        assert_eq!(plan.alerts, [Planned::Regressed(back.clone())]);
+        assert_eq!(plan.seen, [("4".to_string(), "regressed".to_string())]);
+        // Already escalating when first seen (a baseline): remembered so,
+        // and its spike is not news at the next poll.
+        let baseline = diff(
+            &sub(CREATED),
+            &HashMap::new(),
+            std::slice::from_ref(&spiking),
+        );
+        assert_eq!(baseline.seen, [("4".to_string(), "escalating".to_string())]);
+        assert!(for_assignees(&baseline, std::slice::from_ref(&spiking)).is_empty());
         // An archived issue that Sentry still calls escalating is closed.
         let archived = with("escalating", "ignored");
         let plan = diff(

@@ -372,7 +372,9 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
             Ok(Some(_)) => {
                 tracing::info!(channel = %row.channel_id, issue = %issue.id, "regression not posted: muted in this channel");
                 if let Err(e) = ctx.store.mark_muted(row, &claim).await {
-                    tracing::warn!(error = %e, "cannot record the muted alert; it is looked at again");
+                    tracing::warn!(error = %e, "cannot record the muted alert; retrying later");
+                    let _ = ctx.store.release_alert(row, &claim).await;
+                    return Step::LeftPending { rest: CHANNEL_GAP };
                 }
                 return Step::Done;
             }
@@ -398,7 +400,12 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
     // The assignee (or a suggested owner) is mentioned when the bot knows
     // who they are in Slack, as the subscription asks.
     let mention = match alert.issue() {
-        Some(issue) if issue.assigned_to.is_some() || issue.suggested_owner().is_some() => {
+        // An unassigned issue from a webhook may still have suggested owners.
+        Some(issue)
+            if issue.assigned_to.is_some()
+                || issue.owners.is_none()
+                || issue.suggested_owner().is_some() =>
+        {
             let policy = ctx
                 .store
                 .subscription(&row.subscription_id)

@@ -119,7 +119,7 @@ pub(crate) async fn subscribe(
         .map(|i| {
             (
                 i.id.clone(),
-                i.status.clone().unwrap_or_else(|| "unresolved".into()),
+                crate::alerts::diff::first_remembered(i).to_string(),
             )
         })
         .collect();

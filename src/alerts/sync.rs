@@ -84,7 +84,9 @@ pub(crate) async fn sync_group(ctx: &Context, group: &Group, listed: &[Issue]) -
         };
         for alert in alerts.iter().filter(|a| a.issue_id == issue_id) {
             if let Some(sub) = group.subs.iter().find(|s| s.id == alert.subscription_id) {
-                redraw_if_changed(ctx, &group.org, sub, alert, &issue, None, true).await;
+                if !redraw_if_changed(ctx, &group.org, sub, alert, &issue, None, true).await {
+                    complete = false;
+                }
             }
         }
     }
@@ -95,7 +97,8 @@ pub(crate) async fn sync_group(ctx: &Context, group: &Group, listed: &[Issue]) -
 /// `actor` is who changed it in Sentry, when a webhook said. With
 /// `record_seen`, the issue's status is also remembered for the
 /// subscription (a webhook leaves that to its own diff, which knows about
-/// regressions).
+/// regressions). Returns false when the alert was left for a later look
+/// (a click holds it).
 pub(crate) async fn redraw_if_changed(
     ctx: &Context,
     org: &str,
@@ -104,12 +107,17 @@ pub(crate) async fn redraw_if_changed(
     issue: &Issue,
     actor: Option<&str>,
     record_seen: bool,
-) {
+) -> bool {
     let after = messages::snapshot(issue);
     let Some(phrase) = messages::change_phrase(&alert.status_snapshot, &after) else {
-        return;
+        return true;
     };
     let phrase = messages::by_actor(&phrase, actor);
+    // A click changing the issue from this alert holds it until it has
+    // recorded the change: the change is the click's to show.
+    if clicked_now(ctx, alert).await {
+        return false;
+    }
     // A poll that sees a new assignee tells them (a webhook's change is
     // recorded by the webhook, which knows who made it).
     if record_seen && alert.status_snapshot.assignee != after.assignee {
@@ -120,16 +128,19 @@ pub(crate) async fn redraw_if_changed(
         );
     }
     let Some(ts) = &alert.ts else {
-        return;
+        return true;
     };
     let pacer = &ctx.state.pacer;
     pacer.wait_turn(&alert.channel_id).await;
     // A click on the alert may have changed the issue, and recorded what the
     // alert now shows, after this alert row was read: check again.
+    if clicked_now(ctx, alert).await {
+        return false;
+    }
     match ctx.store.snapshot_for_message(&alert.channel_id, ts).await {
         Ok(Some(now)) if messages::change_phrase(&now, &after).is_none() => {
             tracing::debug!(issue = %issue.id, "change already shown by a click; not announced");
-            return;
+            return true;
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "cannot re-read the alert's state"),
@@ -191,11 +202,38 @@ pub(crate) async fn redraw_if_changed(
     }
     let _ = ctx.store.set_snapshot(alert, &after).await;
     if !record_seen {
-        return;
+        return true;
     }
+    // Sync remembers closings, which the list may never show; what an
+    // open issue is (new, regressed, escalating) is the diff's to say, and
+    // writing the bare status would erase it.
     let status = issue.status.clone().unwrap_or_else(|| "unresolved".into());
+    if !crate::alerts::diff::is_closed(&status) {
+        return true;
+    }
     let _ = ctx
         .store
         .record_tick(&sub.id, &[(issue.id.clone(), status)], &[])
         .await;
+    true
+}
+
+/// Whether a click holds `alert`'s message now (a store error counts as
+/// not held: the snapshot re-check still guards the common case).
+async fn clicked_now(ctx: &Context, alert: &AlertRow) -> bool {
+    let Some(ts) = &alert.ts else {
+        return false;
+    };
+    match ctx.store.message_held(&alert.channel_id, ts).await {
+        Ok(held) => {
+            if held {
+                tracing::debug!(issue = %alert.issue_id, "alert held by a click; left for the next look");
+            }
+            held
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the alert's holds");
+            false
+        }
+    }
 }

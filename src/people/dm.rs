@@ -42,8 +42,9 @@ pub(crate) fn dm(dm: &Dm, controls: impl Fn(&str) -> Controls) -> Message {
         }
     }
     blocks.push(context(&[
-        "You get these because issues are assigned to you in Sentry. \
-         `/sentry notify` shows your settings; `/sentry notify assigned off` stops these.",
+        "You get these because issues are assigned to you in Sentry. `/sentry notify` shows \
+         your settings; `/sentry notify assigned off` stops assignment DMs, \
+         `/sentry notify regressions off` those about comebacks and escalations.",
     ]));
     blocks.truncate(limits::MAX_BLOCKS);
     Message {

@@ -143,12 +143,17 @@ impl Notifier<'_> {
             reason,
             by: None,
         };
-        let comeback = issue.last_seen.clone().unwrap_or_default();
-        let kind = match reason {
-            Reason::Escalated => "escalated",
-            Reason::Regressed | Reason::Assigned => "regressed",
+        // A comeback is told once per `lastSeen`; an escalation, whose
+        // `lastSeen` moves every second and is seen at different moments by
+        // each subscription and replica, once per issue per UTC day.
+        let key = match reason {
+            Reason::Escalated => format!("escalated:{}", now_ms() / 86_400_000),
+            Reason::Regressed | Reason::Assigned => {
+                format!("regressed:{}", issue.last_seen.clone().unwrap_or_default())
+            }
         };
-        let row = notice_row(&person, &notice, format!("{kind}:{comeback}"));
+        let kind = key.split(':').next().unwrap_or_default().to_string();
+        let row = notice_row(&person, &notice, key);
         let planned = self.services.store.plan_personal(&row).await?;
         if planned {
             tracing::info!(org, issue = %issue.id, kind, "comeback DM planned");

@@ -400,17 +400,21 @@ impl SentryClient {
         gap: Gap,
         (scoped, root): (Endpoint, Endpoint),
         path: &str,
+        params: &[(&str, String)],
     ) -> Result<T, SentryError> {
         let org_path = format!("/organizations/{org}{path}");
-        let documented = self.get_json(org, token, scoped, &org_path, &[]);
-        let other = self.get_json(org, token, root, path, &[]);
+        let documented = self.get_json(org, token, scoped, &org_path, params);
+        let other = self.get_json(org, token, root, path, params);
         self.with_fallback(org, gap, documented, other).await
     }
 
     /// An issue by its numeric id.
     pub async fn issue(&self, org: &str, token: &Secret, id: &str) -> Result<Issue, SentryError> {
         let path = format!("/issues/{id}/");
-        self.get_org_or_root(org, token, Gap::OrgIssue, (ISSUE, ISSUE), &path)
+        // Suggested owners ride along, as on the issue page; servers
+        // without the expansion ignore it.
+        let params = [("expand", "owners".to_string())];
+        self.get_org_or_root(org, token, Gap::OrgIssue, (ISSUE, ISSUE), &path, &params)
             .await
     }
 
@@ -441,7 +445,7 @@ impl SentryClient {
     ) -> Result<Event, SentryError> {
         let path = format!("/issues/{issue_id}/events/latest/");
         let endpoints = (ORG_LATEST_EVENT, LATEST_EVENT);
-        self.get_org_or_root(org, token, Gap::OrgLatestEvent, endpoints, &path)
+        self.get_org_or_root(org, token, Gap::OrgLatestEvent, endpoints, &path, &[])
             .await
     }
 

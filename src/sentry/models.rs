@@ -114,7 +114,11 @@ pub struct Issue {
     pub stats: Option<Value>,
     /// Suggested owners (ownership rules, code owners, suspect commits),
     /// sent when a list asks for `expand=owners`; compatible servers omit it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_owners",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub owners: Option<Vec<SuggestedOwner>>,
 }
 
@@ -127,6 +131,22 @@ pub struct SuggestedOwner {
     /// The actor: `user:<id>` or `team:<id>`.
     #[serde(default)]
     pub owner: String,
+}
+
+/// Suggested owners, each entry read on its own: an entry in a shape this
+/// version does not know is left out rather than failing the whole list.
+fn lenient_owners<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<SuggestedOwner>>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(entries) => Some(
+            entries
+                .into_iter()
+                .filter_map(|e| serde_json::from_value(e).ok())
+                .collect(),
+        ),
+        _ => None,
+    })
 }
 
 /// Who a suggested owner is.
@@ -610,6 +630,8 @@ mod tests {
             "id": 1, "title": "t",
             "owners": [
                 { "type": "suspectCommit", "owner": "user:<!channel>", "date_added": "2026-12-01T00:00:00Z" },
+                { "type": "codeowners", "owner": null },
+                "user:1",
                 { "type": "ownershipRule", "owner": "team:42" },
                 { "type": "codeowners", "owner": "user:7" }
             ]

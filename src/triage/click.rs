@@ -21,10 +21,14 @@ use crate::slack::escape::escape_mrkdwn;
 use crate::slack::payload::{ActionRequest, Requested, Surface};
 use crate::slack::Message;
 use crate::slack::{Reply, Visibility};
-use crate::store::{now_ms, Activity, ActivityKind, Snapshot};
+use crate::store::{now_ms, Activity, ActivityKind, MessageHold, Snapshot};
 use crate::triage::change::{already, request_body, snapshot_after, Change};
 use crate::triage::outcome::{outcome, unconfirmed, Outcome};
 use serde_json::Value;
+
+/// How long a click holds its message at most: the change, its read-back
+/// and their retries fit well within it.
+const CLICK_HOLD_MS: i64 = 60_000;
 
 fn failure(message: Message) -> Reply {
     // Ephemeral and not replacing: the message stays as it was.
@@ -173,6 +177,24 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
             escape_mrkdwn(&why)
         )));
     }
+    let alert_ts = match &request.surface {
+        Surface::Detail {
+            message_ts: Some(ts),
+            ..
+        } => Some(ts.as_str()),
+        _ => None,
+    };
+    // Held from before Sentry changes until the message's new state is
+    // recorded, so no poll or webhook announces this change as Sentry's.
+    let hold = match alert_ts {
+        Some(ts) => ctx
+            .store
+            .hold_message(&who.channel_id, ts, CLICK_HOLD_MS)
+            .await
+            .map_err(|e| tracing::warn!(error = %e, "cannot hold the alert during the change"))
+            .ok(),
+        None => None,
+    };
     let body = request_body(&change);
     let answer = match ctx
         .issues
@@ -181,6 +203,7 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
     {
         Ok(answer) => answer,
         Err(e) => {
+            release(ctx, hold).await;
             record(ctx, who, request, &what, &format!("failed: {e}"));
             return failure(explain(&e, &request.issue_id));
         }
@@ -202,13 +225,6 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
     // changed in Sentry: its new state is recorded at once (before the
     // read-back and the note), and the poller checks the stored state
     // again before it announces a change (`alerts::sync`).
-    let alert_ts = match &request.surface {
-        Surface::Detail {
-            message_ts: Some(ts),
-            ..
-        } => Some(ts.as_str()),
-        _ => None,
-    };
     let expected = snapshot_after(&issue, &change);
     if let Some(ts) = alert_ts {
         remember_state(ctx, &who.channel_id, ts, &expected).await;
@@ -229,6 +245,7 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
             remember_state(ctx, &who.channel_id, ts, &kept).await;
         }
     }
+    release(ctx, hold).await;
     let outcome = match &read_back {
         Some(after) => outcome(&change, after),
         None => unconfirmed(&change),
@@ -247,7 +264,9 @@ pub(crate) async fn apply(ctx: &Context, who: &Invocation, request: &ActionReque
     match &request.surface {
         Surface::Detail { shared, .. } => {
             // A card the channel sees keeps its "Mute here" / "Unmute here".
-            let here = match shared {
+            // DMs (`D…`) have nothing to mute.
+            let in_a_channel = *shared && !who.channel_id.starts_with('D');
+            let here = match in_a_channel {
                 true => Some(
                     ctx.store
                         .muted_here(&who.channel_id, &request.org, &request.issue_id)
@@ -353,6 +372,15 @@ fn notify_assignee(ctx: &Context, who: &Invocation, org: &str, assigned: Issue) 
             Err(e) => tracing::warn!(error = %e, "cannot plan the assignee's DM"),
         }
     });
+}
+
+/// Gives a click's hold on its message back.
+async fn release(ctx: &Context, hold: Option<MessageHold>) {
+    if let Some(hold) = hold {
+        if let Err(e) = ctx.store.release_message(&hold).await {
+            tracing::warn!(error = %e, "cannot release the alert's hold; it expires by itself");
+        }
+    }
 }
 
 async fn remember_state(ctx: &Context, channel: &str, ts: &str, snapshot: &Snapshot) {

@@ -32,15 +32,22 @@ pub(crate) async fn apply(
         return Reply::ephemeral(failures::refusal(&refused));
     }
     let channel = &who.channel_id;
+    if channel.starts_with('D') {
+        return Reply::ephemeral(Message::mrkdwn(
+            "Mute here is for alerts in a channel; `/sentry notify` turns off your DMs.",
+        ));
+    }
     let stored = if mute {
         ctx.store
             .mute_here(channel, org, issue_id, &who.user_id)
             .await
     } else {
-        ctx.store
-            .unmute_here(channel, org, issue_id)
-            .await
-            .map(|_| ())
+        match ctx.store.unmute_here(channel, org, issue_id).await {
+            Ok(false) => return Reply::ephemeral(Message::mrkdwn(
+                ":information_source: This issue is not muted in this channel, so nothing changed.",
+            )),
+            other => other.map(|_| ()),
+        }
     };
     if let Err(e) = stored {
         tracing::error!(error = %e, "cannot store the channel's mute");

@@ -515,6 +515,9 @@ async fn buttons_on_an_alert_redraw_it_in_the_channel_without_a_second_sync_noti
             .await
             .unwrap()
     };
+    // Sentry makes the change at once but answers it slowly, so polls (every
+    // 300 ms) see the issue resolved before the click knows it was accepted.
+    app.sentry.set_slow_writes(Duration::from_millis(1500));
     let (url, rid) = app.slack.response_url();
     let payload = json!({
         "type": "block_actions",

@@ -130,6 +130,8 @@ struct Inner {
     concurrent_limit: u64,
     /// Time every answer takes.
     latency: Duration,
+    /// Time a change's answer takes after the change is made.
+    slow_writes: Duration,
     /// (token, endpoint) → (requests in the window, when it resets, Unix s).
     windows: HashMap<(String, String), (u64, u64)>,
     /// token → requests in flight.
@@ -173,6 +175,7 @@ impl FakeSentry {
             endpoint_limits: HashMap::new(),
             concurrent_limit: SENTRY_IO_CONCURRENT_LIMIT,
             latency: Duration::ZERO,
+            slow_writes: Duration::ZERO,
             windows: HashMap::new(),
             in_flight: HashMap::new(),
             next_id: 4_509_000_000,
@@ -336,6 +339,13 @@ impl FakeSentry {
     /// Every answer from now on takes `latency` (a slow Sentry).
     pub fn set_latency(&self, latency: Duration) {
         self.inner.lock().unwrap().latency = latency;
+    }
+
+    /// Changes (PUT) are made at once but answered `delay` later, as a
+    /// loaded server does: other readers see a change before its maker hears
+    /// it was accepted.
+    pub fn set_slow_writes(&self, delay: Duration) {
+        self.inner.lock().unwrap().slow_writes = delay;
     }
 
     /// Queues faults for the next requests, in order.
@@ -619,6 +629,10 @@ async fn handle(
             )
         }
     };
+    let slow_write = inner.lock().unwrap().slow_writes;
+    if method == Method::PUT && !slow_write.is_zero() {
+        tokio::time::sleep(slow_write).await;
+    }
     // Rate-limit headers on every answer, like sentry.io (compatible servers send none).
     if let Some(limits) = &limits {
         let in_flight = inner
@@ -919,7 +933,10 @@ fn answer(
         }
         (&Method::GET, ["organizations", _, "issues", id]) | (&Method::GET, ["issues", id]) => {
             match org.issues.iter().find(|i| i["id"] == *id) {
-                Some(issue) => ok_json(as_served(issue, compatible, false)),
+                Some(issue) => {
+                    let expand = query.iter().any(|(k, v)| k == "expand" && v == "owners");
+                    ok_json(as_served(issue, compatible, expand))
+                }
                 None => detail(
                     StatusCode::NOT_FOUND,
                     "The requested resource does not exist",
