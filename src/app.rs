@@ -194,6 +194,12 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         services.poller.clone(),
         finish_delivery.clone(),
     ));
+    // Held alerts become catch-ups as mutes and quiet hours end; a
+    // catch-up is queued in one transaction, so stopping mid-way loses nothing.
+    tokio::spawn(crate::alerts::catch_up::run(
+        services.poller.clone(),
+        stop.clone(),
+    ));
     let socket = services.config.slack_app_token.clone().map(|token| {
         tokio::spawn(crate::surface::socket::run(
             services.http.clone(),

@@ -17,8 +17,9 @@
 //! - Floors: [`commands`] (the `/sentry` language, pure), [`orgs`] (org →
 //!   token → Sentry, who may act), [`slack`] (the Slack protocol: typed
 //!   actions, Block Kit primitives, Web API).
-//! - Infrastructure: [`sentry`] (HTTP client and models) and [`store`]
-//!   (SQLite or PostgreSQL).
+//! - Infrastructure: [`sentry`] (HTTP client and models), [`store`]
+//!   (SQLite or PostgreSQL) and [`quiet`] (mutes and quiet hours as pure
+//!   time arithmetic, which commands, alerts and the store share).
 //!
 //! [`app`] wires it together; [`preview`] and [`doctor`] serve the CLI.
 
@@ -41,6 +42,7 @@ pub mod orgs;
 pub(crate) mod outbound;
 pub(crate) mod people;
 pub mod preview;
+pub mod quiet;
 pub(crate) mod recent_ids;
 pub mod sentry;
 pub mod slack;

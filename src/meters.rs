@@ -16,9 +16,12 @@ pub(crate) const SENTRY_CALLS: &str = "sentry_calls_total";
 pub(crate) const SENTRY_REMAINING: &str = "sentry_rate_limit_remaining";
 /// Alerts posted by kind.
 pub(crate) const ALERTS_POSTED: &str = "alerts_posted_total";
-/// Counter: new-issue alerts gathered into a storm's digest instead of
-/// posted alone, by whether the digest was new or updated in place.
+/// Counter: alerts gathered into one message instead of posted alone: a
+/// storm's digest, new or updated in place, or a catch-up after a hold.
 pub(crate) const ALERTS_GATHERED: &str = "alerts_gathered_total";
+/// Counter: alerts held back by a mute or quiet hours (each is later
+/// counted once more in `alerts_gathered_total{digest="catch_up"}`).
+pub(crate) const ALERTS_HELD: &str = "alerts_held_total";
 /// Alerts that could not be posted, by whether retrying can help.
 pub(crate) const ALERTS_FAILED: &str = "alerts_failed_total";
 /// Duration of one poll tick, seconds.

@@ -27,7 +27,7 @@ use crate::store::{MentionPolicy, SubscriptionRow, ThreadPolicy};
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 30] = [
+pub const KINDS: [&str; 32] = [
     "alert",
     "alert-mention",
     "alert-owner",
@@ -37,6 +37,7 @@ pub const KINDS: [&str; 30] = [
     "muted-here",
     "digest",
     "storm",
+    "catch-up",
     "issue",
     "list",
     "list-shown",
@@ -51,6 +52,7 @@ pub const KINDS: [&str; 30] = [
     "subscribed",
     "subscribe-notice",
     "subscriptions",
+    "muted",
     "webhooks",
     "version",
     "people",
@@ -149,6 +151,33 @@ pub fn sample(kind: &str) -> Option<Message> {
             alerts::Beyond::Nothing,
             5,
         ),
+        // The message after a two-hour mute: counted, the first rows listed.
+        "catch-up" => {
+            let issues = sample_issues(14);
+            let mut shown: Vec<crate::alerts::held::HeldIssue> = issues
+                .iter()
+                .take(crate::alerts::messages::CATCH_UP_ROWS)
+                .map(|issue| crate::alerts::held::HeldIssue {
+                    issue: issue.clone(),
+                    regressed: false,
+                    now: Some("unresolved".into()),
+                })
+                .collect();
+            shown[1].regressed = true;
+            shown[2].now = Some("resolved".into());
+            crate::alerts::messages::catch_up(
+                "acme",
+                "api",
+                &crate::alerts::held::Held {
+                    why: crate::alerts::held::HeldWhy::Muted,
+                    from_ms: SAMPLE_NOW_MS - 7_200_000,
+                    until_ms: SAMPLE_NOW_MS,
+                    new: 13,
+                    regressions: 1,
+                    shown,
+                },
+            )
+        }
         "issue" => issue_card(&Card {
             event: Some(&event),
             share: Some(Rerun {
@@ -332,10 +361,40 @@ pub fn sample(kind: &str) -> Option<Message> {
         "subscribe-notice" => {
             alerts::subscribed_notice(&sample_subscription("api", "is:unresolved"))
         }
-        "subscriptions" => alerts::subscriptions(&[
-            sample_subscription("api", "is:unresolved level:error"),
-            sample_subscription("web", "is:unresolved"),
-        ]),
+        "subscriptions" => {
+            let hush = crate::quiet::hush::Hush {
+                mute: Some(crate::quiet::hush::Mute {
+                    from_ms: SAMPLE_NOW_MS - 600_000,
+                    until_ms: SAMPLE_NOW_MS + 7_200_000,
+                    by: "U0ALICE".into(),
+                }),
+                quiet: crate::quiet::schedule::QuietHours::from_column(
+                    "22:00-08:00 Europe/Berlin weekdays",
+                ),
+                urgent: Some("level:fatal".into()),
+            };
+            let quiet = crate::alerts::mute::hush_line(&hush, SAMPLE_NOW_MS)
+                .map(|line| ("sub-web".to_string(), line))
+                .into_iter()
+                .collect();
+            alerts::subscriptions(
+                &[
+                    sample_subscription("api", "is:unresolved level:error"),
+                    sample_subscription("web", "is:unresolved"),
+                ],
+                &quiet,
+            )
+        }
+        "muted" => crate::alerts::mute::muted(
+            &[sample_subscription("api", "is:unresolved")],
+            &crate::commands::command::HushTarget::Project(crate::commands::command::ProjectRef {
+                org: None,
+                project: "api".into(),
+            }),
+            std::time::Duration::from_secs(7_200),
+            chrono::DateTime::from_timestamp_millis(SAMPLE_NOW_MS + 7_200_000).unwrap_or_default(),
+            chrono_tz::America::Los_Angeles,
+        ),
         "webhooks" => webhook_messages::setup(&Setup {
             org: "acme".into(),
             endpoint: Endpoint::Url("https://sentry-bot.fly.dev/sentry/webhooks/acme".into()),

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::alerts::held::Held;
 use crate::alerts::messages::{self, Beyond};
 use crate::issues::card::{Controls, Phase};
 use crate::sentry::models::{Event, Issue};
@@ -56,6 +57,9 @@ pub(crate) struct Digest {
     /// Issues matching past the pages the poll read.
     #[serde(default)]
     pub beyond: Beyond,
+    /// Set when the digest catches up on alerts a mute or quiet hours held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
 }
 
 fn default_limit() -> u32 {
@@ -194,6 +198,11 @@ impl Alert {
             Alert::Regressed { issue, .. } => {
                 messages::alert_card(org, issue, event, controls, mention, Phase::Regressed)
             }
+            Alert::Digest(Digest {
+                held: Some(held),
+                project,
+                ..
+            }) => messages::catch_up(org, project, held),
             Alert::Digest(digest) => messages::digest_counted(
                 org,
                 &digest.project,
@@ -234,6 +243,7 @@ mod tests {
                 project: "api".into(),
                 limit: 5,
                 beyond: Beyond::Count(3),
+                held: None,
             }),
             Alert::RelinkNotice {
                 project: "api".into(),

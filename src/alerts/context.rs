@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::alerts::backoff::Backoffs;
 use crate::alerts::backstop::Backstop;
 use crate::alerts::pacer::Pacer;
-use crate::alerts::quiet::PagePrints;
+use crate::alerts::page_prints::PagePrints;
 use crate::orgs::issue_service::IssueService;
 use crate::slack::web::SlackWeb;
 use crate::store::Store;

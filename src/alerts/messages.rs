@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 
+use crate::alerts::held::{Held, HeldWhy};
 use crate::issues::card::{issue_card, Card, Controls, Phase};
 use crate::issues::issue_text::{level_emoji, link};
 use crate::sentry::models::{Event, Issue};
@@ -131,28 +132,7 @@ pub fn digest_counted(
     );
     let mut blocks = vec![section(&title)];
     for (i, issue) in issues.iter().take(DIGEST_ROWS).enumerate() {
-        let name = escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id));
-        let text = format!(
-            "{} {} {}",
-            level_emoji(issue.level.as_deref()),
-            link(issue.permalink.as_deref(), &format!("*{name}*")),
-            untrusted(&issue.title, 200)
-        );
-        let mut row = SlackSectionBlock::new().with_text(md!(text));
-        let expand = Rerun {
-            text: format!("issue {}", issue.id),
-            cursor: None,
-            page: 1,
-        };
-        if let Some(value) = expand.encode() {
-            row = row.with_accessory(
-                SlackBlockButtonElement::new(pt!("Show"))
-                    .with_action_id(ActionId::Expand(i).encode().into())
-                    .with_value(value)
-                    .into(),
-            );
-        }
-        blocks.push(row.into());
+        blocks.push(issue_row(i, issue, None));
     }
     let listed = issues.len().min(DIGEST_ROWS);
     if total > listed || beyond != Beyond::Nothing {
@@ -175,6 +155,114 @@ pub fn digest_counted(
     Message {
         text: format!("{total} new issues in {}", target(org, project)),
         blocks,
+    }
+}
+
+/// One issue of a digest: level, short ID linked, title, and a *Show*
+/// button; `note` (already mrkdwn) follows the title.
+fn issue_row(i: usize, issue: &Issue, note: Option<&str>) -> SlackBlock {
+    let name = escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id));
+    let mut text = format!(
+        "{} {} {}",
+        level_emoji(issue.level.as_deref()),
+        link(issue.permalink.as_deref(), &format!("*{name}*")),
+        untrusted(&issue.title, 200)
+    );
+    if let Some(note) = note {
+        text.push_str(" — ");
+        text.push_str(note);
+    }
+    let mut row = SlackSectionBlock::new().with_text(md!(text));
+    let expand = Rerun {
+        text: format!("issue {}", issue.id),
+        cursor: None,
+        page: 1,
+    };
+    if let Some(value) = expand.encode() {
+        row = row.with_accessory(
+            SlackBlockButtonElement::new(pt!("Show"))
+                .with_action_id(ActionId::Expand(i).encode().into())
+                .with_value(value)
+                .into(),
+        );
+    }
+    row.into()
+}
+
+/// Rows a catch-up message lists; the rest are counted.
+pub const CATCH_UP_ROWS: usize = 10;
+
+/// The one message that follows a mute or quiet hours: what arrived
+/// meanwhile, counted, with the first issues listed (`closed` are those
+/// resolved or archived since).
+pub(crate) fn catch_up(org: &str, project: &str, held: &Held) -> Message {
+    let shown = &held.shown;
+    let mut counts = Vec::new();
+    if held.new > 0 {
+        counts.push(plural(held.new, "new issue", "new issues"));
+    }
+    if held.regressions > 0 {
+        counts.push(plural(held.regressions, "regression", "regressions"));
+    }
+    let counted = if counts.is_empty() {
+        "nothing new".to_string()
+    } else {
+        counts.join(", ")
+    };
+    let when = match held.why {
+        HeldWhy::Muted => format!(
+            "While muted ({})",
+            crate::quiet::when::length_in_words(held.length())
+        ),
+        HeldWhy::QuietHours => format!(
+            "During quiet hours ({})",
+            crate::quiet::when::length_in_words(held.length())
+        ),
+    };
+    let title = format!(
+        ":inbox_tray: *{when}: {counted} in {}*",
+        target(org, project)
+    );
+    let mut blocks = vec![section(&title)];
+    for (i, item) in shown.iter().take(CATCH_UP_ROWS).enumerate() {
+        let mut notes = Vec::new();
+        if item.regressed {
+            notes.push("regressed");
+        }
+        match item.now.as_deref() {
+            Some("resolved") => notes.push("_resolved meanwhile_"),
+            Some("ignored" | "archived") => notes.push("_archived meanwhile_"),
+            _ => {}
+        }
+        let note = notes.join(", ");
+        blocks.push(issue_row(
+            i,
+            &item.issue,
+            (!note.is_empty()).then_some(note.as_str()),
+        ));
+    }
+    let total = held.new + held.regressions;
+    let listed = shown.len().min(CATCH_UP_ROWS);
+    if total > listed {
+        blocks.truncate(limits::MAX_BLOCKS - 1);
+        blocks.push(context(&[&format!(
+            "and {} more: `/sentry issues {}` lists them",
+            total - listed,
+            target(org, project)
+        )]));
+    }
+    blocks.truncate(limits::MAX_BLOCKS);
+    Message {
+        text: format!("{when}: {counted} in {}", target(org, project)),
+        blocks,
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
     }
 }
 
@@ -333,7 +421,11 @@ pub fn subscribed(sub: &SubscriptionRow, updated: bool, baseline: Baseline) -> M
 }
 
 /// The answer to `/sentry subscriptions`.
-pub fn subscriptions(subs: &[SubscriptionRow]) -> Message {
+/// `quiet` holds each subscription's mute and quiet hours in words, by id.
+pub fn subscriptions(
+    subs: &[SubscriptionRow],
+    quiet: &std::collections::HashMap<String, String>,
+) -> Message {
     if subs.is_empty() {
         return Message::mrkdwn(
             "This channel has no subscriptions. `/sentry subscribe &lt;project&gt;` adds one.",
@@ -344,12 +436,17 @@ pub fn subscriptions(subs: &[SubscriptionRow]) -> Message {
         subs.len()
     ))];
     for sub in subs.iter().take(limits::MAX_BLOCKS - 1) {
-        blocks.push(section(&format!(
+        let mut text = format!(
             "*{}* · {}\n{}",
             target(&sub.org_slug, &sub.project_slug),
             inline_code(&sub.query, 500),
             options(sub)
-        )));
+        );
+        if let Some(line) = quiet.get(&sub.id) {
+            text.push('\n');
+            text.push_str(line);
+        }
+        blocks.push(section(&text));
     }
     Message {
         text: format!("{} subscriptions", subs.len()),

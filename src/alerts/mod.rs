@@ -1,5 +1,5 @@
 //! Channel alerts end to end: subscribing ([`subscriptions`]), polling
-//! ([`poller`], [`schedule`], [`quiet`], [`backstop`], [`pacer`]), Sentry's
+//! ([`poller`], [`schedule`], [`page_prints`], [`backstop`], [`pacer`]), Sentry's
 //! issue [`webhooks`], planning both into the outbox ([`plan`], [`diff`],
 //! typed [`alert::Alert`]s), delivery ([`worker`], [`outbox`], [`storm`]),
 //! redraws when an issue changes ([`sync`]) and the alert [`messages`].
@@ -14,7 +14,10 @@
 //!   them posted, at most one message per second per channel; alerts that
 //!   pile up for a subscription are gathered into one digest ([`storm`]);
 //! - [`personal`]: a person's notices (an issue assigned to them, or one of
-//!   theirs that came back) become one DM per window, updated in place.
+//!   theirs that came back) become one DM per window, updated in place;
+//! - [`mute`] and [`catch_up`]: `/sentry mute` and `/sentry quiet` hold a
+//!   subscription's alerts back (state `held`), and when nothing holds them
+//!   any more they become one catch-up message ([`held`]).
 //!
 //! Ticks and webhooks plan alerts and wake the process's one delivery
 //! [`worker`], which drains the outbox channel by channel.
@@ -28,17 +31,20 @@
 pub(crate) mod alert;
 pub(crate) mod backoff;
 pub(crate) mod backstop;
+pub(crate) mod catch_up;
 pub(crate) mod context;
 pub(crate) mod delivery;
 pub(crate) mod diff;
 pub(crate) mod group;
+pub(crate) mod held;
 pub mod messages;
+pub(crate) mod mute;
 pub(crate) mod outbox;
 pub(crate) mod pacer;
+pub(crate) mod page_prints;
 pub(crate) mod personal;
 pub(crate) mod plan;
 pub mod poller;
-pub(crate) mod quiet;
 pub(crate) mod schedule;
 pub(crate) mod storm;
 pub(crate) mod subscriptions;

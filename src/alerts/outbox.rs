@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::alerts::alert::{Alert, Digest};
+use crate::alerts::catch_up::{Decision, Holds};
 use crate::alerts::context::{millis, Context, CHANNEL_GAP};
 use crate::alerts::delivery::{
     after_slack_failure, is_permanent, record_with_retries, render_guarded, wait_until_due, Step,
@@ -66,6 +67,7 @@ pub(crate) async fn drain_channel(ctx: &Context, channel: &str) -> ChannelRun {
     let mut leased = false;
     // Alerts tried this run and left pending wait for a later run.
     let mut waiting: HashSet<Key> = HashSet::new();
+    let mut holds = Holds::default();
     loop {
         if ctx.stop_posting.is_cancelled() {
             // Stopping: the post in flight has finished; the rest wait for a replica.
@@ -102,8 +104,21 @@ pub(crate) async fn drain_channel(ctx: &Context, channel: &str) -> ChannelRun {
                 break;
             }
         }
-        let storm = match head.kind {
-            AlertKind::Personal => None,
+        // A muted subscription, or one in quiet hours, holds the alert back.
+        let decision = match holds.decide(ctx, head).await {
+            Ok(decision) => decision,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the subscription's quiet settings");
+                run.rest_at_least(CHANNEL_GAP);
+                waiting.insert(key(head));
+                continue;
+            }
+        };
+        if decision == Decision::Held {
+            continue;
+        }
+        let storm = match (&head.kind, decision) {
+            (AlertKind::Personal, _) | (_, Decision::PostAlone) => None,
             _ => storm_of(ctx, head, &pending).await,
         };
         let (taken, step) = match storm {

@@ -9,8 +9,8 @@ use crate::alerts::context::Context;
 use crate::alerts::diff::{diff, for_assignees, Planned};
 use crate::alerts::group::Group;
 use crate::alerts::messages::{self, Beyond};
+use crate::alerts::page_prints;
 use crate::alerts::personal;
-use crate::alerts::quiet;
 use crate::alerts::schedule::{still_ours, take_turn, Renewed, Turn};
 use crate::orgs::grants::GrantError;
 use crate::sentry::client::MAX_PAGE;
@@ -104,6 +104,7 @@ pub(crate) fn planned_rows(
                     project: sub.project_slug.clone(),
                     limit: sub.digest,
                     beyond,
+                    held: None,
                 });
                 outbox_row(sub, &first, &alert, Snapshot::default())
             }
@@ -134,7 +135,7 @@ struct Listing {
     /// What each subscription has seen of `items`.
     seen: HashMap<String, HashMap<String, String>>,
     beyond: Beyond,
-    /// The first page's [`quiet::print`], when it was the only page read.
+    /// The first page's [`page_prints::print`], when it was the only page read.
     one_page_print: Option<u64>,
     /// The page is as it was at the last complete poll: nothing to diff.
     quiet: bool,
@@ -169,7 +170,7 @@ async fn read_pages(
         );
         let page = ctx.issues.list(&group.org, &request).await?;
         if page_number == 1 {
-            let print = quiet::print(group, &page.items);
+            let print = page_prints::print(group, &page.items);
             listing.one_page_print = Some(print);
             let arrival = renewed.webhook_arrival(&group.org);
             if turn == Turn::Continued && ctx.state.page_prints.unchanged(key, print, arrival) {

@@ -74,6 +74,7 @@ pub(crate) fn grown(
         project: project.to_string(),
         limit,
         beyond: Beyond::Nothing,
+        held: None,
     });
     digest.total += issues.len();
     let room = STORM_ROWS.saturating_sub(digest.issues.len());

@@ -191,8 +191,21 @@ pub(crate) async fn unsubscribe(ctx: &Context, who: &Invocation, target: &Projec
 
 /// `/sentry subscriptions`.
 pub(crate) async fn list(ctx: &Context, who: &Invocation) -> Message {
-    match ctx.store.channel_subscriptions(&who.channel_id).await {
-        Ok(subs) => messages::subscriptions(&subs),
-        Err(e) => failures::grant_error(&GrantError::Store(e)),
-    }
+    let subs = match ctx.store.channel_subscriptions(&who.channel_id).await {
+        Ok(subs) => subs,
+        Err(e) => return failures::grant_error(&GrantError::Store(e)),
+    };
+    let hushes = match ctx.store.hushes().await {
+        Ok(hushes) => hushes,
+        Err(e) => return failures::grant_error(&GrantError::Store(e)),
+    };
+    let now = now_ms();
+    let quiet = subs
+        .iter()
+        .filter_map(|sub| {
+            let line = crate::alerts::mute::hush_line(hushes.get(&sub.id)?, now)?;
+            Some((sub.id.clone(), line))
+        })
+        .collect();
+    messages::subscriptions(&subs, &quiet)
 }

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::config::Secret;
+use crate::quiet::when::MuteFor;
 use crate::sentry::issue_ref::IssueRef;
 use crate::slack::reference::{SlackGroupRef, SlackUserRef};
 use crate::store::{MentionPolicy, ThreadPolicy};
@@ -151,6 +152,50 @@ pub enum Command {
         /// What to do.
         change: NotifyChange,
     },
+    /// Hold a subscription's alerts back for a while.
+    Mute {
+        /// Which subscriptions.
+        target: HushTarget,
+        /// For how long, or until when.
+        length: MuteFor,
+    },
+    /// End a mute now.
+    Unmute {
+        /// Which subscriptions.
+        target: HushTarget,
+    },
+    /// Set or clear quiet hours.
+    Quiet {
+        /// Which subscriptions.
+        target: HushTarget,
+        /// What to do.
+        change: QuietChange,
+    },
+}
+
+/// Which of the channel's subscriptions a mute or quiet hours are for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HushTarget {
+    /// Every subscription of the channel.
+    All,
+    /// The channel's subscription to one project.
+    Project(ProjectRef),
+}
+
+/// What `/sentry quiet <target> …` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QuietChange {
+    /// Quiet hours from now on: the window words as typed (checked, and
+    /// read again in the person's time zone when they name none), and the
+    /// query whose alerts come through.
+    Set {
+        /// `22:00-08:00 [zone] [days]`.
+        window: Vec<String>,
+        /// `--urgent <query>`.
+        urgent: Option<String>,
+    },
+    /// No quiet hours.
+    Off,
 }
 
 /// Which of a person's DMs `/sentry notify` turns on or off.

@@ -88,6 +88,14 @@ pub enum ParseError {
         /// What belongs there.
         expected: &'static str,
     },
+    /// A mute's length or quiet hours that cannot be read.
+    #[error("`{command}` needs {expected}")]
+    InvalidTime {
+        /// The subcommand.
+        command: Subcommand,
+        /// What was wrong, said as what belongs there.
+        expected: String,
+    },
     /// A `"` opened and never closed.
     #[error("the search query has a `\"` that is never closed")]
     UnbalancedQuote {
@@ -110,6 +118,7 @@ impl ParseError {
             | ParseError::UnknownOption { command, .. }
             | ParseError::InvalidOptionValue { command, .. }
             | ParseError::InvalidPerson { command, .. }
+            | ParseError::InvalidTime { command, .. }
             | ParseError::UnbalancedQuote { command } => Some(*command),
         }
     }

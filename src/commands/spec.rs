@@ -12,9 +12,12 @@ use crate::commands::arguments::{
 };
 use crate::commands::command::DEFAULT_EVENTS;
 use crate::commands::command::{
-    Command, NotifyChange, NotifyTopic, PeopleChange, Subcommand, WebhookChange,
+    Command, HushTarget, NotifyChange, NotifyTopic, PeopleChange, QuietChange, Subcommand,
+    WebhookChange,
 };
 use crate::commands::error::ParseError;
+use crate::quiet::schedule::QuietHours;
+use crate::quiet::when::MuteFor;
 use crate::slack::reference::{slack_group_ref, slack_user_ref};
 
 /// Everything the bot knows about one subcommand besides running it.
@@ -174,6 +177,60 @@ pub(crate) static SPECS: &[Spec] = &[
         examples: &["subscriptions"],
         only_reads: true,
         parse: |sub, args| no_arguments(sub, args, Command::Subscriptions),
+    },
+    Spec {
+        subcommand: Subcommand::Mute,
+        name: "mute",
+        aliases: &["snooze"],
+        arguments: "<[org/]project | all> <duration | until TIME>",
+        summary: "Hold a subscription's alerts for a while; they arrive as one catch-up message after.",
+        details: Some(
+            "Nothing is dropped: alerts that come in while muted are kept, and when the mute ends \
+             the channel gets one message that counts them and lists the first, marking those \
+             resolved meanwhile. Times are read in your Slack time zone.\n\
+             • `/sentry mute api 2h`: for two hours (`30m`, `1d`, `1h30m`; at least `1m`, at most `30d`)\n\
+             • `/sentry mute all until 18:00`: every subscription here, until 18:00 today (or tomorrow, once it has passed)\n\
+             • `/sentry mute api until monday 09:00`\n\
+             • `/sentry unmute api`: end it now",
+        ),
+        examples: &["mute api 2h", "mute all until 18:00", "mute acme/api until monday 09:00"],
+        only_reads: false,
+        parse: mute,
+    },
+    Spec {
+        subcommand: Subcommand::Unmute,
+        name: "unmute",
+        aliases: &["unsnooze"],
+        arguments: "<[org/]project | all>",
+        summary: "End a mute now; what was held arrives as one catch-up message.",
+        details: None,
+        examples: &["unmute api", "unmute all"],
+        only_reads: false,
+        parse: unmute,
+    },
+    Spec {
+        subcommand: Subcommand::Quiet,
+        name: "quiet",
+        aliases: &["quiet-hours"],
+        arguments: "<[org/]project | all> <HH:MM-HH:MM [time zone] [daily|weekdays|weekends] [--urgent query] | off>",
+        summary: "Hold alerts during quiet hours every day (or on weekdays, or weekends); one catch-up message when they end.",
+        details: Some(
+            "Quiet hours are wall-clock times in a time zone (yours in Slack unless you name one, \
+             like `Europe/Berlin`), so they stay put across daylight-saving changes. A window \
+             past midnight belongs to the day it starts: `weekdays` means Monday to Friday nights. \
+             `--urgent` names a search query whose alerts come through at once (judged from the \
+             issue: level, status, assignment, like `level:fatal`).\n\
+             • `/sentry quiet api 22:00-08:00`\n\
+             • `/sentry quiet all 19:00-09:00 Europe/Berlin weekdays --urgent level:fatal`\n\
+             • `/sentry quiet api off`",
+        ),
+        examples: &[
+            "quiet api 22:00-08:00",
+            "quiet all 19:00-09:00 Europe/Berlin weekdays --urgent level:fatal",
+            "quiet api off",
+        ],
+        only_reads: false,
+        parse: quiet,
     },
     Spec {
         subcommand: Subcommand::Link,
@@ -606,6 +663,94 @@ fn notify(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
         [_, _, extra, ..] => return Err(unexpected(sub, extra)),
     };
     Ok(Command::Notify { change })
+}
+
+/// `all`, or a project as `project` or `org/project`.
+fn hush_target(sub: Subcommand, word: &str) -> Result<HushTarget, ParseError> {
+    if word.eq_ignore_ascii_case("all") || word == "*" {
+        Ok(HushTarget::All)
+    } else {
+        parse_project(sub, word).map(HushTarget::Project)
+    }
+}
+
+fn mute(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    let (target, rest) = args.split_first().ok_or(ParseError::MissingArgument {
+        command: sub,
+        what: "a project (or `all`) and how long, like `api 2h` or `all until 18:00`",
+    })?;
+    let target = hush_target(sub, target)?;
+    let length = MuteFor::parse(rest).map_err(|e| ParseError::InvalidTime {
+        command: sub,
+        expected: e.to_string(),
+    })?;
+    Ok(Command::Mute { target, length })
+}
+
+fn unmute(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    match args {
+        [] => Err(ParseError::MissingArgument {
+            command: sub,
+            what: "a project (or `all`), like `api`",
+        }),
+        [target] => Ok(Command::Unmute {
+            target: hush_target(sub, target)?,
+        }),
+        [_, extra, ..] => Err(unexpected(sub, extra)),
+    }
+}
+
+fn quiet(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    let (target, rest) = args.split_first().ok_or(ParseError::MissingArgument {
+        command: sub,
+        what: "a project (or `all`) and the hours, like `api 22:00-08:00`",
+    })?;
+    let target = hush_target(sub, target)?;
+    let change = match rest {
+        [] => {
+            return Err(ParseError::MissingArgument {
+                command: sub,
+                what: "the hours, like `22:00-08:00`, or `off`",
+            })
+        }
+        [off] if off.eq_ignore_ascii_case("off") || off.eq_ignore_ascii_case("none") => {
+            QuietChange::Off
+        }
+        words => {
+            let at = words
+                .iter()
+                .position(|w| w.eq_ignore_ascii_case("--urgent"));
+            let (window, urgent) = match at {
+                Some(at) => (&words[..at], Some(words[at + 1..].join(" "))),
+                None => (words, None),
+            };
+            if let Some(unknown) = window.iter().find(|w| w.starts_with("--")) {
+                return Err(ParseError::UnknownOption {
+                    command: sub,
+                    given: unknown.to_string(),
+                });
+            }
+            if let Some(query) = &urgent {
+                if query.trim().is_empty() || !crate::sentry::search::judgeable(query) {
+                    return Err(ParseError::InvalidOptionValue {
+                        command: sub,
+                        option: "--urgent",
+                        expected: "a search query the bot can judge from an issue (level, status, assignment), like `level:fatal`".into(),
+                    });
+                }
+            }
+            // Checked here; read again in the person's zone when it names none.
+            QuietHours::parse(window, chrono_tz::Tz::UTC).map_err(|e| ParseError::InvalidTime {
+                command: sub,
+                expected: e.to_string(),
+            })?;
+            QuietChange::Set {
+                window: window.iter().map(|w| w.to_string()).collect(),
+                urgent,
+            }
+        }
+    };
+    Ok(Command::Quiet { target, change })
 }
 
 /// A Sentry email or username: no spaces, no Slack markup.

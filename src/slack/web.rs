@@ -114,7 +114,13 @@ impl SlackWeb {
             .filter(|n| !n.is_empty())
             .or(user.name.clone())
             .unwrap_or_else(|| user_id.to_string());
-        Ok(SlackProfile { name, email, admin })
+        let tz = user.tz.clone().filter(|tz| !tz.is_empty());
+        Ok(SlackProfile {
+            name,
+            email,
+            admin,
+            tz,
+        })
     }
 }
 
@@ -219,6 +225,8 @@ pub struct SlackProfile {
     pub email: Option<String>,
     /// Workspace admin or owner.
     pub admin: bool,
+    /// The user's IANA time zone (`Europe/Berlin`), as set in Slack.
+    pub tz: Option<String>,
 }
 
 impl SlackWeb {

@@ -44,6 +44,9 @@ pub enum AlertState {
     Failed,
     /// Not posted: the channel muted its issue ("Mute here").
     Muted,
+    /// Waiting for its subscription's mute or quiet hours to end, then
+    /// gathered into the catch-up message.
+    Held,
     /// A word this version does not know.
     #[strum(default)]
     Other(String),

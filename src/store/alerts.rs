@@ -266,7 +266,7 @@ impl Store {
             return Ok(false);
         };
         let mut tx = self.pool().begin().await?;
-        for table in ["alerts", "seen_issues"] {
+        for table in ["alerts", "seen_issues", "subscription_hush"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE subscription_id = $1"))
                 .bind(&id)
                 .execute(&mut *tx)
@@ -542,7 +542,7 @@ impl Store {
 }
 
 impl Store {
-    /// Deletes alerts (other than pending ones) and activity rows created
+    /// Deletes alerts (other than pending and held ones) and activity rows created
     /// before `before_ms`, at most `batch` rows per statement so a large
     /// backlog never holds the database for long. What each subscription
     /// has seen is kept, so nothing pruned is ever posted again. Returns the
@@ -551,7 +551,7 @@ impl Store {
         let statements = [
             "DELETE FROM alerts WHERE (subscription_id, issue_id, kind, dedup_key) IN \
              (SELECT subscription_id, issue_id, kind, dedup_key FROM alerts \
-              WHERE state <> 'pending' AND created_at_ms < $1 LIMIT $2)",
+              WHERE state NOT IN ('pending', 'held') AND created_at_ms < $1 LIMIT $2)",
             "DELETE FROM activity WHERE at_ms IN \
              (SELECT at_ms FROM activity WHERE at_ms < $1 ORDER BY at_ms LIMIT $2)",
             "DELETE FROM webhook_requests WHERE request_id IN \

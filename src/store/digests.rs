@@ -81,7 +81,8 @@ impl Store {
         Ok(row.try_get("n")?)
     }
 
-    /// The subscription's latest posted digest, when it was drawn since `since_ms`.
+    /// The subscription's latest posted digest, when it was drawn since
+    /// `since_ms`; a catch-up after a mute is never one a storm grows.
     pub async fn open_digest(
         &self,
         subscription_id: &str,
@@ -109,6 +110,7 @@ impl Store {
         let row = sqlx::query(&format!(
             "SELECT {ALERT_COLUMNS}, COALESCE(updated_at_ms, posted_at_ms) AS drawn_at_ms FROM alerts \
              WHERE subscription_id = $1 AND kind = $2 AND state = 'posted' AND ts IS NOT NULL \
+             AND dedup_key NOT LIKE 'catchup:%' \
              AND {since_column} >= $3 ORDER BY {since_column} DESC LIMIT 1"
         ))
         .bind(subscription_id)

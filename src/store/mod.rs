@@ -7,6 +7,7 @@ mod alert_row;
 mod alerts;
 mod digests;
 mod grants;
+mod hush;
 mod issue_mutes;
 mod leases;
 mod message_holds;

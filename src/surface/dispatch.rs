@@ -117,6 +117,15 @@ pub async fn execute_view(
         Command::Notify { change } => {
             Reply::ephemeral(crate::people::commands::notify(ctx, who, *change).await)
         }
+        Command::Mute { target, length } => {
+            Reply::ephemeral(crate::alerts::mute::mute(ctx, who, target, length).await)
+        }
+        Command::Unmute { target } => {
+            Reply::ephemeral(crate::alerts::mute::unmute(ctx, who, target).await)
+        }
+        Command::Quiet { target, change } => {
+            Reply::ephemeral(crate::alerts::mute::quiet(ctx, who, target, change).await)
+        }
         Command::Webhooks { org, change } => {
             Reply::ephemeral(webhook_secret::run(ctx, who, org, change).await)
         }

@@ -24,6 +24,7 @@ mod org_links;
 mod people;
 mod personal_dms;
 mod properties;
+mod quiet;
 mod replicas;
 mod sentry_client;
 mod sentry_webhooks;

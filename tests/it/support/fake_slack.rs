@@ -66,6 +66,7 @@ fn user(id: &str, name: &str, admin: bool, owner: bool) -> Value {
     json!({
         "id": id, "team_id": "T0ACME", "name": name, "real_name": name, "deleted": false,
         "is_admin": admin, "is_owner": owner, "is_primary_owner": false, "is_bot": false,
+        "tz": "America/Los_Angeles", "tz_label": "Pacific Standard Time", "tz_offset": -28800,
         "profile": { "email": format!("{name}@acme.test"), "display_name": name, "real_name": name }
     })
 }

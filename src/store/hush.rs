@@ -1,0 +1,200 @@
+//! Quiet settings per subscription (`subscription_hush`), and the alerts
+//! they hold back: an alert that must wait is moved from `pending` to
+//! `held`, so the outbox stops reading it, and once nothing holds its
+//! subscription the held alerts become one catch-up message in a single
+//! transaction that only one replica can win.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use crate::quiet::hush::{Hush, Mute};
+use crate::quiet::schedule::QuietHours;
+use crate::store::alerts::{alert_from_row, bind_key, insert_alert, key_clause, ALERT_COLUMNS};
+use crate::store::{now_ms, AlertRow, Store, StoreError};
+
+const HUSH_COLUMNS: &str =
+    "subscription_id, muted_from_ms, muted_until_ms, muted_by, quiet, urgent";
+
+fn hush_from_row(row: &sqlx::any::AnyRow) -> Result<(String, Hush), sqlx::Error> {
+    let from: Option<i64> = row.try_get("muted_from_ms")?;
+    let until: Option<i64> = row.try_get("muted_until_ms")?;
+    let by: Option<String> = row.try_get("muted_by")?;
+    let quiet: Option<String> = row.try_get("quiet")?;
+    let mute = match (from, until) {
+        (Some(from_ms), Some(until_ms)) => Some(Mute {
+            from_ms,
+            until_ms,
+            by: by.unwrap_or_default(),
+        }),
+        _ => None,
+    };
+    Ok((
+        row.try_get("subscription_id")?,
+        Hush {
+            mute,
+            quiet: quiet.as_deref().and_then(QuietHours::from_column),
+            urgent: row
+                .try_get::<Option<String>, _>("urgent")?
+                .filter(|u| !u.is_empty()),
+        },
+    ))
+}
+
+impl Store {
+    /// The quiet settings of `subscription_id` (none set: the default).
+    pub async fn hush(&self, subscription_id: &str) -> Result<Hush, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {HUSH_COLUMNS} FROM subscription_hush WHERE subscription_id = $1"
+        ))
+        .bind(subscription_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row
+            .as_ref()
+            .map(hush_from_row)
+            .transpose()?
+            .map(|(_, hush)| hush)
+            .unwrap_or_default())
+    }
+
+    /// The quiet settings of every subscription that has any.
+    pub async fn hushes(&self) -> Result<HashMap<String, Hush>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {HUSH_COLUMNS} FROM subscription_hush"))
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.iter().map(hush_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Mutes `subscription_id` from `from_ms` until `until_ms`; a mute in
+    /// force keeps its start (the catch-up covers all of it).
+    pub async fn set_mute(
+        &self,
+        subscription_id: &str,
+        from_ms: i64,
+        until_ms: i64,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        self.run(
+            sqlx::query(
+                "INSERT INTO subscription_hush (subscription_id, muted_from_ms, muted_until_ms, muted_by, updated_at_ms) \
+                 VALUES ($1, $2, $3, $4, $2) ON CONFLICT (subscription_id) DO UPDATE SET \
+                 muted_from_ms = CASE WHEN subscription_hush.muted_until_ms > excluded.muted_from_ms \
+                     THEN subscription_hush.muted_from_ms ELSE excluded.muted_from_ms END, \
+                 muted_until_ms = excluded.muted_until_ms, muted_by = excluded.muted_by, \
+                 updated_at_ms = excluded.updated_at_ms",
+            )
+            .bind(subscription_id)
+            .bind(from_ms)
+            .bind(until_ms)
+            .bind(by),
+        )
+        .await
+    }
+
+    /// Ends `subscription_id`'s mute at `at_ms`, if one is in force then;
+    /// returns whether one was.
+    pub async fn end_mute(&self, subscription_id: &str, at_ms: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE subscription_hush SET muted_until_ms = $1, updated_at_ms = $1 \
+             WHERE subscription_id = $2 AND muted_until_ms > $1 AND muted_from_ms <= $1",
+        )
+        .bind(at_ms)
+        .bind(subscription_id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Sets (or with `None` clears) quiet hours and their urgent query.
+    pub async fn set_quiet(
+        &self,
+        subscription_id: &str,
+        quiet: Option<&QuietHours>,
+        urgent: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.run(
+            sqlx::query(
+                "INSERT INTO subscription_hush (subscription_id, quiet, urgent, updated_at_ms) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (subscription_id) DO UPDATE SET \
+                 quiet = excluded.quiet, urgent = excluded.urgent, updated_at_ms = excluded.updated_at_ms",
+            )
+            .bind(subscription_id)
+            .bind(quiet.map(QuietHours::to_column))
+            .bind(urgent)
+            .bind(now_ms()),
+        )
+        .await
+    }
+
+    /// Moves one pending alert to `held`; false when it was no longer pending.
+    pub async fn hold_alert(&self, alert: &AlertRow) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE alerts SET state = 'held', claimed_by = NULL, claimed_until_ms = NULL \
+             WHERE {} AND state = 'pending'",
+            key_clause(1)
+        );
+        let done = bind_key(sqlx::query(&sql), alert)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Subscriptions with held alerts.
+    pub async fn held_subscriptions(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT subscription_id FROM alerts WHERE state = 'held' ORDER BY subscription_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get("subscription_id"))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// A subscription's held alerts, oldest first.
+    pub async fn held_alerts(&self, subscription_id: &str) -> Result<Vec<AlertRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE subscription_id = $1 AND state = 'held' \
+             ORDER BY created_at_ms, issue_id"
+        ))
+        .bind(subscription_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(alert_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// In one transaction: marks `held` (still held) as gathered into
+    /// `catch_up`, and queues `catch_up` (pending) to be posted. Returns
+    /// false, changing nothing, when any of them is no longer held (another
+    /// replica caught them up first).
+    pub async fn queue_catch_up(
+        &self,
+        held: &[AlertRow],
+        catch_up: &AlertRow,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let sql = format!(
+            "UPDATE alerts SET state = 'digested', posted_at_ms = $5 WHERE {} AND state = 'held'",
+            key_clause(1)
+        );
+        let now = now_ms();
+        for alert in held {
+            let done = bind_key(sqlx::query(&sql), alert)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        }
+        if insert_alert(&mut tx, catch_up).await? == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+}
