@@ -198,3 +198,86 @@ impl Store {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Secret;
+    use crate::store::{AlertKind, AlertRow, AlertState, Snapshot, Store};
+
+    fn row(issue: &str, kind: AlertKind, dedup: &str, state: AlertState) -> AlertRow {
+        AlertRow {
+            subscription_id: "sub".into(),
+            issue_id: issue.into(),
+            kind,
+            dedup_key: dedup.into(),
+            channel_id: "C1".into(),
+            org_slug: "acme".into(),
+            payload: "{}".into(),
+            state,
+            thread_ts: None,
+            ts: None,
+            status_snapshot: Snapshot::default(),
+            attempts: 0,
+            created_at_ms: 1,
+            posted_at_ms: None,
+        }
+    }
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("hush.db").display());
+        let store = Store::open(&Secret::new(url)).await.unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn a_second_mute_keeps_the_first_start_and_unmuting_ends_it_once() {
+        let (_dir, store) = store().await;
+        store.set_mute("sub", 1_000, 61_000, "U1").await.unwrap();
+        store.set_mute("sub", 30_000, 120_000, "U2").await.unwrap();
+        let mute = store.hush("sub").await.unwrap().mute.unwrap();
+        assert_eq!(
+            (mute.from_ms, mute.until_ms, mute.by.as_str()),
+            (1_000, 120_000, "U2")
+        );
+        assert!(store.end_mute("sub", 50_000).await.unwrap());
+        assert!(
+            !store.end_mute("sub", 60_000).await.unwrap(),
+            "already over"
+        );
+        // A mute after the last one ended starts afresh.
+        store.set_mute("sub", 200_000, 260_000, "U1").await.unwrap();
+        assert_eq!(
+            store.hush("sub").await.unwrap().mute.unwrap().from_ms,
+            200_000
+        );
+        assert!(store.hush("other").await.unwrap().mute.is_none());
+    }
+
+    #[tokio::test]
+    async fn held_alerts_are_caught_up_once_and_are_never_pending_meanwhile() {
+        let (_dir, store) = store().await;
+        let alerts = [
+            row("1", AlertKind::New, "", AlertState::Pending),
+            row("2", AlertKind::Regressed, "r:1", AlertState::Pending),
+        ];
+        store.record_tick("sub", &[], &alerts).await.unwrap();
+        for alert in &alerts {
+            assert!(store.hold_alert(alert).await.unwrap());
+        }
+        assert!(store.pending_alerts(10).await.unwrap().is_empty());
+        assert_eq!(store.held_subscriptions().await.unwrap(), ["sub"]);
+        let held = store.held_alerts("sub").await.unwrap();
+        assert_eq!(held.len(), 2);
+        let catch_up = row("1", AlertKind::Digest, "catchup:1", AlertState::Pending);
+        assert!(store.queue_catch_up(&held, &catch_up).await.unwrap());
+        assert!(
+            !store.queue_catch_up(&held, &catch_up).await.unwrap(),
+            "a second replica queues nothing"
+        );
+        let pending = store.pending_alerts(10).await.unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].dedup_key, "catchup:1");
+        assert!(store.held_subscriptions().await.unwrap().is_empty());
+    }
+}

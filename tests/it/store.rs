@@ -412,6 +412,7 @@ async fn postgres_runs_the_same_migrations() {
             "people_maps",
             "poll_leases",
             "seen_issues",
+            "subscription_hush",
             "subscriptions",
             "team_groups",
             "webhook_orgs",
