@@ -27,12 +27,13 @@ use crate::store::{MentionPolicy, SubscriptionRow, ThreadPolicy};
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 32] = [
+pub const KINDS: [&str; 33] = [
     "alert",
     "alert-mention",
     "alert-owner",
     "alert-team",
     "regression",
+    "escalating",
     "resolved",
     "muted-here",
     "digest",
@@ -116,6 +117,21 @@ pub fn sample(kind: &str) -> Option<Message> {
             };
             alerts::regressed("acme", &regressed, Some(&event), Controls::ALL)
         }
+        // Posted in the alert's thread and shown in the channel.
+        "escalating" => {
+            let spiking = Issue {
+                substatus: Some("escalating".into()),
+                ..issue
+            };
+            crate::alerts::messages::alert_card(
+                "acme",
+                &spiking,
+                Some(&event),
+                Controls::ALL,
+                Some("<@U0ANN>"),
+                crate::issues::card::Phase::Escalating,
+            )
+        }
         "resolved" => {
             let resolved = Issue {
                 status: Some("resolved".into()),
@@ -160,6 +176,7 @@ pub fn sample(kind: &str) -> Option<Message> {
                 .map(|issue| crate::alerts::held::HeldIssue {
                     issue: issue.clone(),
                     regressed: false,
+                    escalated: false,
                     now: Some("unresolved".into()),
                 })
                 .collect();
@@ -174,6 +191,7 @@ pub fn sample(kind: &str) -> Option<Message> {
                     until_ms: SAMPLE_NOW_MS,
                     new: 13,
                     regressions: 1,
+                    escalations: 0,
                     shown,
                 },
             )

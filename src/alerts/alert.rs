@@ -33,6 +33,15 @@ pub(crate) enum Alert {
         /// Reply in the original alert's thread.
         threads: bool,
     },
+    /// An open issue Sentry marks as escalating; stored as a `regressed`
+    /// alert with a flag, so a replica that does not know it posts it as a
+    /// regression.
+    Escalated {
+        /// The issue as listed.
+        issue: Issue,
+        /// Reply in the original alert's thread.
+        threads: bool,
+    },
     /// More new issues in one poll than the subscription's digest limit.
     Digest(Digest),
     /// The org's grant stopped working; someone must link it again.
@@ -85,6 +94,9 @@ struct IssuePayload {
     /// Set on routed alerts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     label: Option<String>,
+    /// Set on escalation alerts (stored as `regressed`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    escalated: bool,
 }
 
 fn yes() -> Option<bool> {
@@ -102,7 +114,7 @@ impl Alert {
     pub(crate) fn kind(&self) -> AlertKind {
         match self {
             Alert::New { .. } | Alert::Routed { .. } => AlertKind::New,
-            Alert::Regressed { .. } => AlertKind::Regressed,
+            Alert::Regressed { .. } | Alert::Escalated { .. } => AlertKind::Regressed,
             Alert::Digest(_) => AlertKind::Digest,
             Alert::RelinkNotice { .. } => AlertKind::Notice,
         }
@@ -115,16 +127,25 @@ impl Alert {
                 issue: issue.clone(),
                 threads: None,
                 label: None,
+                escalated: false,
             }),
             Alert::Routed { issue, label } => serde_json::to_value(IssuePayload {
                 issue: issue.clone(),
                 threads: None,
                 label: Some(label.clone()),
+                escalated: false,
             }),
             Alert::Regressed { issue, threads } => serde_json::to_value(IssuePayload {
                 issue: issue.clone(),
                 threads: Some(*threads),
                 label: None,
+                escalated: false,
+            }),
+            Alert::Escalated { issue, threads } => serde_json::to_value(IssuePayload {
+                issue: issue.clone(),
+                threads: Some(*threads),
+                label: None,
+                escalated: true,
             }),
             Alert::Digest(digest) => serde_json::to_value(digest),
             Alert::RelinkNotice { project } => serde_json::to_value(NoticePayload {
@@ -151,9 +172,17 @@ impl Alert {
             }
             AlertKind::Regressed => {
                 let stored: IssuePayload = serde_json::from_str(payload)?;
-                Alert::Regressed {
-                    issue: stored.issue,
-                    threads: stored.threads.unwrap_or(true),
+                let threads = stored.threads.unwrap_or(true);
+                if stored.escalated {
+                    Alert::Escalated {
+                        issue: stored.issue,
+                        threads,
+                    }
+                } else {
+                    Alert::Regressed {
+                        issue: stored.issue,
+                        threads,
+                    }
                 }
             }
             AlertKind::Digest => Alert::Digest(serde_json::from_str(payload)?),
@@ -171,9 +200,10 @@ impl Alert {
     /// The issue a single-issue alert is about; `None` for digests and notices.
     pub(crate) fn issue(&self) -> Option<&Issue> {
         match self {
-            Alert::New { issue } | Alert::Routed { issue, .. } | Alert::Regressed { issue, .. } => {
-                Some(issue)
-            }
+            Alert::New { issue }
+            | Alert::Routed { issue, .. }
+            | Alert::Regressed { issue, .. }
+            | Alert::Escalated { issue, .. } => Some(issue),
             Alert::Digest(_) | Alert::RelinkNotice { .. } => None,
         }
     }
@@ -197,6 +227,9 @@ impl Alert {
             }
             Alert::Regressed { issue, .. } => {
                 messages::alert_card(org, issue, event, controls, mention, Phase::Regressed)
+            }
+            Alert::Escalated { issue, .. } => {
+                messages::alert_card(org, issue, event, controls, mention, Phase::Escalating)
             }
             Alert::Digest(Digest {
                 held: Some(held),
@@ -236,6 +269,10 @@ mod tests {
             Alert::Regressed {
                 issue: issue("2"),
                 threads: false,
+            },
+            Alert::Escalated {
+                issue: issue("6"),
+                threads: true,
             },
             Alert::Digest(Digest {
                 issues: vec![issue("3"), issue("4")],

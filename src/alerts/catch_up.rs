@@ -153,22 +153,26 @@ pub(crate) fn summarise(hush: &Hush, held: &[AlertRow], now: i64) -> Held {
         until_ms,
         new: 0,
         regressions: 0,
+        escalations: 0,
         shown: Vec::new(),
     };
     for row in held {
-        let regressed = row.kind == AlertKind::Regressed;
-        if regressed {
+        let alert = Alert::decode(&row.kind, &row.payload).ok();
+        let escalated = matches!(alert, Some(Alert::Escalated { .. }));
+        let regressed = row.kind == AlertKind::Regressed && !escalated;
+        if escalated {
+            summary.escalations += 1;
+        } else if regressed {
             summary.regressions += 1;
         } else {
             summary.new += 1;
         }
-        let issue = Alert::decode(&row.kind, &row.payload)
-            .ok()
-            .and_then(|alert| alert.issue().cloned());
+        let issue = alert.and_then(|alert| alert.issue().cloned());
         if let Some(issue) = issue.filter(|_| summary.shown.len() < CATCH_UP_ROWS) {
             summary.shown.push(HeldIssue {
                 issue,
                 regressed,
+                escalated,
                 now: None,
             });
         }

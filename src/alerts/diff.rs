@@ -19,6 +19,8 @@ pub(crate) enum Planned {
     New(Issue),
     /// A resolved or archived issue that is unresolved again.
     Regressed(Issue),
+    /// An open issue Sentry now marks as escalating (its events spiked).
+    Escalated(Issue),
     /// More new issues than the subscription's digest limit, posted as one.
     Digest(Vec<Issue>),
     /// An older issue that newly matches a query routing a team's issues
@@ -73,7 +75,7 @@ pub(crate) fn for_assignees(plan: &Plan, page: &[Issue]) -> Vec<ForAssignee> {
         let issues = match planned {
             Planned::New(issue) => std::slice::from_ref(issue),
             Planned::Digest(issues) => issues.as_slice(),
-            Planned::Regressed(_) | Planned::Routed(_) => &[],
+            Planned::Regressed(_) | Planned::Escalated(_) | Planned::Routed(_) => &[],
         };
         found.extend(
             issues
@@ -165,8 +167,12 @@ pub(crate) fn diff(sub: &SubscriptionRow, seen: &HashMap<String, String>, page: 
                     .push((issue.id.clone(), "regressed".to_string()));
             }
             Some(before) if escalating_now && before != ESCALATING => {
-                // An open issue whose events spiked: no channel alert (it
-                // was posted), but its assignee hears of it.
+                // An open issue whose events spiked: the channel hears of
+                // it as of a regression (in the alert's thread, shown in
+                // the channel), and so does its assignee.
+                if sub.regressions {
+                    plan.alerts.push(Planned::Escalated(issue.clone()));
+                }
                 plan.seen.push((issue.id.clone(), ESCALATING.to_string()));
                 plan.turned.push((issue.id.clone(), ESCALATING.to_string()));
             }
@@ -368,14 +374,22 @@ mod tests {
         };
         let seen = |status: &str| HashMap::from([("4".to_string(), status.to_string())]);
         let spiking = with("escalating", "unresolved");
-        // An open issue that escalates: remembered, no channel alert, its
-        // assignee told.
+        // An open issue that escalates: remembered, one escalation alert
+        // for the channel, its assignee told.
         let plan = diff(
             &sub(CREATED),
             &seen("unresolved"),
             std::slice::from_ref(&spiking),
         );
-        assert!(plan.alerts.is_empty(), "{:?}", plan.alerts);
+        assert_eq!(plan.alerts, [Planned::Escalated(spiking.clone())]);
+        // Without regression alerts the channel hears of it neither.
+        let quiet = SubscriptionRow {
+            regressions: false,
+            ..sub(CREATED)
+        };
+        let unalerted = diff(&quiet, &seen("unresolved"), std::slice::from_ref(&spiking));
+        assert!(unalerted.alerts.is_empty());
+        assert_eq!(unalerted.turned, plan.turned);
         assert_eq!(plan.seen, [("4".to_string(), "escalating".to_string())]);
         assert_eq!(
             for_assignees(&plan, std::slice::from_ref(&spiking)),

@@ -22,6 +22,9 @@ pub(crate) struct Held {
     pub new: usize,
     /// Regressions held.
     pub regressions: usize,
+    /// Escalations held.
+    #[serde(default)]
+    pub escalations: usize,
     /// The first held issues.
     pub shown: Vec<HeldIssue>,
 }
@@ -51,6 +54,9 @@ pub(crate) struct HeldIssue {
     /// Held as a regression rather than a new issue.
     #[serde(default)]
     pub regressed: bool,
+    /// Held as an escalation.
+    #[serde(default)]
+    pub escalated: bool,
     /// Its status when the hold ended, when it could be read.
     #[serde(default)]
     pub now: Option<String>,

@@ -204,6 +204,9 @@ pub(crate) fn catch_up(org: &str, project: &str, held: &Held) -> Message {
     if held.regressions > 0 {
         counts.push(plural(held.regressions, "regression", "regressions"));
     }
+    if held.escalations > 0 {
+        counts.push(plural(held.escalations, "escalation", "escalations"));
+    }
     let counted = if counts.is_empty() {
         "nothing new".to_string()
     } else {
@@ -229,6 +232,9 @@ pub(crate) fn catch_up(org: &str, project: &str, held: &Held) -> Message {
         if item.regressed {
             notes.push("regressed");
         }
+        if item.escalated {
+            notes.push("escalating");
+        }
         match item.now.as_deref() {
             Some("resolved") => notes.push("_resolved meanwhile_"),
             Some("ignored" | "archived") => notes.push("_archived meanwhile_"),
@@ -241,7 +247,7 @@ pub(crate) fn catch_up(org: &str, project: &str, held: &Held) -> Message {
             (!note.is_empty()).then_some(note.as_str()),
         ));
     }
-    let total = held.new + held.regressions;
+    let total = held.new + held.regressions + held.escalations;
     let listed = shown.len().min(CATCH_UP_ROWS);
     if total > listed {
         blocks.truncate(limits::MAX_BLOCKS - 1);

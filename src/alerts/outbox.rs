@@ -378,7 +378,7 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
     };
     // A follow-up about an issue this channel muted ("Mute here") is
     // recorded, not posted.
-    if let Alert::Regressed { issue, .. } = &alert {
+    if let Alert::Regressed { issue, .. } | Alert::Escalated { issue, .. } = &alert {
         match ctx
             .store
             .muted_here(&row.channel_id, &row.org_slug, &issue.id)
@@ -405,7 +405,7 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
     // when it cannot be had within the event's own short wait.
     let event = match alert.issue() {
         Some(issue) => {
-            let fresh = matches!(alert, Alert::Regressed { .. });
+            let fresh = matches!(alert, Alert::Regressed { .. } | Alert::Escalated { .. });
             ctx.issues
                 .event_for_alert(&row.org_slug, &issue.id, fresh)
                 .await
@@ -456,7 +456,7 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
     };
     // A regression replies in the original alert's thread when there is one.
     let thread = match &alert {
-        Alert::Regressed { threads: true, .. } => ctx
+        Alert::Regressed { threads: true, .. } | Alert::Escalated { threads: true, .. } => ctx
             .store
             .alert_ts(&row.subscription_id, &row.issue_id, &AlertKind::New)
             .await

@@ -31,6 +31,9 @@ pub(crate) fn outbox_row(
             .last_seen
             .clone()
             .unwrap_or_else(|| now_ms().to_string()),
+        // One escalation alert per issue and UTC day: Sentry may mark an
+        // issue escalating again and again while its spike lasts.
+        Alert::Escalated { .. } => format!("escalated:{}", now_ms() / 86_400_000),
         Alert::Digest(_) => issue_id.to_string(),
         Alert::RelinkNotice { .. } => format!("relink:{}", now_ms()),
     };
@@ -94,6 +97,15 @@ pub(crate) fn planned_rows(
                 };
                 outbox_row(sub, &id, &alert, snapshot)
             }
+            Planned::Escalated(issue) => {
+                let snapshot = messages::snapshot(&issue);
+                let id = issue.id.clone();
+                let alert = Alert::Escalated {
+                    issue,
+                    threads: sub.threads.threads(),
+                };
+                outbox_row(sub, &id, &alert, snapshot)
+            }
             Planned::Digest(issues) => {
                 let first = issues.first().map(|i| i.id.clone()).unwrap_or_default();
                 let total = issues.len();
@@ -120,7 +132,9 @@ fn into_one_digest(planned: Vec<Planned>) -> Vec<Planned> {
         match p {
             Planned::New(issue) => new.push(issue),
             Planned::Digest(issues) => new.extend(issues),
-            other @ (Planned::Regressed(_) | Planned::Routed(_)) => rest.push(other),
+            other @ (Planned::Regressed(_) | Planned::Escalated(_) | Planned::Routed(_)) => {
+                rest.push(other)
+            }
         }
     }
     if !new.is_empty() {

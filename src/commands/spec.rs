@@ -132,11 +132,12 @@ pub(crate) static SPECS: &[Spec] = &[
         details: Some(
             "Alerts follow the search query (default `is:unresolved`); issues that already exist \
              are not posted.\n\
-             • `--no-regressions`: skip issues that come back after being resolved\n\
+             • `--no-regressions`: skip issues that come back after being resolved, and those \
+             Sentry marks as escalating\n\
              • `--digest N`: more than N new issues in one check become one digest message \
              (default 5, at most 40)\n\
-             • `--threads thread` (default): follow-ups (what changed in Sentry, regressions) in \
-             the alert's thread, regressions also shown in the channel; `--threads broadcast`: \
+             • `--threads thread` (default): follow-ups (what changed in Sentry, regressions, \
+             escalations) in the alert's thread, regressions and escalations also shown in the channel; `--threads broadcast`: \
              every follow-up also in the channel; `--threads off` (or `--no-threads`): no \
              follow-ups, regressions as new messages\n\
              • `--mention none`: name an issue's assignee instead of mentioning them (by default \
@@ -146,7 +147,9 @@ pub(crate) static SPECS: &[Spec] = &[
              *A team's issues in its channel*: subscribe with `assigned:#team` (or \
              `assigned_or_suggested:#team` to include the team's suggested owners). An issue \
              assigned to the team later is posted as \"Assigned to #team\" (or \"Suggested for \
-             #team\"), not as new.",
+             #team\"), not as new.\n\
+             *Quiet for a while*: `/sentry mute` and `/sentry quiet` hold alerts and catch up \
+             after (see `/sentry help mute`).",
         ),
         examples: &[
             "subscribe api level:error",

@@ -36,6 +36,8 @@ pub enum Phase {
     New,
     /// Came back after being resolved.
     Regressed,
+    /// Open, and Sentry says its events spiked.
+    Escalating,
 }
 
 /// What a card shows.
@@ -233,6 +235,7 @@ fn phase_label(issue: &Issue, phase: Option<Phase>) -> &'static str {
         (_, Some("ignored" | "muted" | "archived"), _) => "Archived",
         (Some(Phase::New), ..) => "New",
         (Some(Phase::Regressed), ..) => "Regressed",
+        (Some(Phase::Escalating), ..) => "Escalating",
         (None, _, Some("new")) => "New",
         (None, _, Some("regressed")) => "Regressed",
         (None, _, Some("escalating")) => "Escalating",

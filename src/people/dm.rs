@@ -23,7 +23,11 @@ pub(crate) fn dm(dm: &Dm, controls: impl Fn(&str) -> Controls) -> Message {
     let mut blocks = vec![section(&headline(first))];
     let card = issue_card(&Card {
         controls: controls(&first.org),
-        phase: (first.reason == Reason::Regressed).then_some(Phase::Regressed),
+        phase: match first.reason {
+            Reason::Regressed => Some(Phase::Regressed),
+            Reason::Escalated => Some(Phase::Escalating),
+            Reason::Assigned => None,
+        },
         ..Card::new(&first.org, &first.issue)
     });
     blocks.extend(card.blocks);

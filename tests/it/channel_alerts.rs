@@ -666,3 +666,59 @@ async fn thread_policies(mode: Mode) {
     assert!(new_message["thread_ts"].is_null(), "{new_message}");
     assert_ne!(new_message["ts"], c2_ts.as_str());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalating_issue_is_told_in_its_thread_and_shown_in_the_channel_once() {
+    let app = acme().await;
+    subscribe(&app, "C1", "api").await;
+    let id = app.sentry.add_issue(
+        "acme",
+        "api",
+        json!({ "title": "Spiky problem", "firstSeen": now_iso(), "lastSeen": now_iso(), "substatus": "new" }),
+    );
+    wait_until("the alert", Duration::from_secs(10), || {
+        alerts_about(&app, "C1", "Spiky problem").len() == 1
+    })
+    .await;
+    let alert_ts: String = {
+        let mut conn = app.database().await;
+        sqlx::query_scalar("SELECT ts FROM alerts WHERE kind = 'new' AND issue_id = ?")
+            .bind(&id)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    };
+    // An ordinary follow-up stays in the thread (the default policy).
+    app.sentry.update_issue(
+        &id,
+        json!({ "assignedTo": { "type": "user", "id": "9", "name": "Jane Doe" } }),
+    );
+    wait_until("the assignment reply", Duration::from_secs(10), || {
+        app.slack
+            .posts_in("C1")
+            .iter()
+            .any(|p| p["thread_ts"] == alert_ts.as_str() && text(p).contains("Assigned"))
+    })
+    .await;
+    let follow_up = app
+        .slack
+        .posts_in("C1")
+        .into_iter()
+        .find(|p| p["thread_ts"] == alert_ts.as_str() && text(p).contains("Assigned"))
+        .expect("reply");
+    assert_ne!(follow_up["reply_broadcast"], true, "{follow_up}");
+    // Its events spike: an Escalating card in the thread, shown in the channel.
+    app.sentry.update_issue(
+        &id,
+        json!({ "substatus": "escalating", "lastSeen": now_iso() }),
+    );
+    wait_until("the escalation", Duration::from_secs(10), || {
+        !alerts_about(&app, "C1", "*Escalating*").is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let told = alerts_about(&app, "C1", "*Escalating*");
+    assert_eq!(told.len(), 1, "one escalation per spike, not one per poll");
+    assert_eq!(told[0]["thread_ts"], alert_ts.as_str());
+    assert_eq!(told[0]["reply_broadcast"], true);
+}

@@ -379,12 +379,18 @@ async fn escalation_dm(mode: Mode) {
     let dm = wait_for_dm(&app, ANN, "is escalating").await;
     assert!(dm.contains("Ann's slow burn"), "{dm}");
     assert!(dm.contains("*Escalating*"), "the card says so: {dm}");
-    // A few polls later: still one DM, and the channel was not posted to
-    // (the issue is not new there).
+    // A few polls later: still one DM, and the channel heard of the spike
+    // once, as an escalation (a new message: it had no alert to thread on).
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(app.slack.posts_in(ANN).len(), 1);
     assert_eq!(dms(&app.slack, ANN).len(), 1);
-    assert!(alerts_about(&app, "C1", "Ann's slow burn").is_empty());
+    let told = alerts_about(&app, "C1", "Ann's slow burn");
+    assert_eq!(told.len(), 1);
+    assert!(
+        text(&told[0]).contains("*Escalating*"),
+        "{}",
+        text(&told[0])
+    );
     // With regression notices off, the next spike is not told.
     let off = answer_as(&app, ANN, "notify regressions off").await;
     assert!(off.contains("off"), "{off}");
@@ -397,6 +403,11 @@ async fn escalation_dm(mode: Mode) {
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(app.slack.posts_in(ANN).len(), 1);
+    assert_eq!(
+        alerts_about(&app, "C1", "Ann's slow burn").len(),
+        1,
+        "one escalation alert a day per issue"
+    );
     let updates = app
         .slack
         .calls()
