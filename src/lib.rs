@@ -44,6 +44,7 @@ pub(crate) mod people;
 pub mod preview;
 pub mod quiet;
 pub(crate) mod recent_ids;
+pub mod reports;
 pub mod sentry;
 pub mod slack;
 pub mod store;
