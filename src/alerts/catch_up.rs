@@ -1,6 +1,6 @@
-//! Holding alerts back and catching up after. The outbox asks
-//! [`Holds::decide`] before it posts a new-issue or regression alert: while
-//! its subscription is muted, or in quiet hours (an alert matching the
+//! Holding alerts back and catching up after. The outbox asks [`decide`]
+//! before it posts a new-issue, regression or escalation alert (or a
+//! burst's digest): while its subscription is muted, or in quiet hours (an alert matching the
 //! urgent query aside), the alert moves to `held` and the outbox forgets
 //! it. [`run`] looks every few seconds for subscriptions with held alerts
 //! that nothing holds any more, and turns each one's held alerts into one
@@ -8,7 +8,6 @@
 //! transaction, so across replicas exactly one catch-up is queued, and the
 //! outbox posts it once.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::future::join_all;
@@ -18,7 +17,9 @@ use crate::alerts::alert::{Alert, Digest};
 use crate::alerts::context::Context;
 use crate::alerts::held::{Held, HeldIssue, HeldWhy};
 use crate::alerts::messages::{Beyond, CATCH_UP_ROWS};
-use crate::quiet::hush::{Hush, Why};
+use chrono::DateTime;
+
+use crate::quiet::hush::Hush;
 use crate::sentry::search::{self, Verdict};
 use crate::store::{
     now_ms, AlertKind, AlertRow, AlertState, Snapshot, StoreError, SubscriptionRow,
@@ -39,49 +40,39 @@ pub(crate) enum Decision {
     Held,
 }
 
-/// The quiet settings a drain has read, one read per subscription.
-#[derive(Default)]
-pub(crate) struct Holds {
-    read: HashMap<String, Hush>,
-}
-
-impl Holds {
-    /// Whether `row` is posted now or held back.
-    pub(crate) async fn decide(
-        &mut self,
-        ctx: &Context,
-        row: &AlertRow,
-    ) -> Result<Decision, StoreError> {
-        if !matches!(row.kind, AlertKind::New | AlertKind::Regressed) {
-            return Ok(Decision::Post);
-        }
-        let hush = match self.read.get(&row.subscription_id) {
-            Some(hush) => hush.clone(),
-            None => {
-                let hush = ctx.store.hush(&row.subscription_id).await?;
-                self.read.insert(row.subscription_id.clone(), hush.clone());
-                hush
-            }
-        };
-        let now = now_ms();
-        if !hush.holding(now) {
-            return Ok(Decision::Post);
-        }
-        let urgent = hush.urgent.as_deref().is_some_and(|query| {
-            Alert::decode(&row.kind, &row.payload)
-                .ok()
-                .and_then(|alert| alert.issue().cloned())
-                .is_some_and(|issue| search::judge(query, &issue) == Verdict::Admits)
-        });
-        match hush.holds(now, urgent) {
-            None => Ok(Decision::PostAlone),
-            Some(why) => {
-                ctx.store.hold_alert(row).await?;
+/// Whether `row` is posted now or held back. The settings are read for
+/// every alert (one key lookup), so a mute typed during a storm takes
+/// effect at the storm's next message.
+pub(crate) async fn decide(ctx: &Context, row: &AlertRow) -> Result<Decision, StoreError> {
+    let holdable = match row.kind {
+        AlertKind::New | AlertKind::Regressed => true,
+        // A burst planned as one digest is held like its alerts.
+        AlertKind::Digest => !row.dedup_key.starts_with(CATCH_UP_KEY),
+        _ => false,
+    };
+    if !holdable {
+        return Ok(Decision::Post);
+    }
+    let hush = ctx.store.hush(&row.subscription_id).await?;
+    let now = now_ms();
+    if !hush.holding(now) {
+        return Ok(Decision::Post);
+    }
+    let urgent = hush.urgent.as_deref().is_some_and(|query| {
+        Alert::decode(&row.kind, &row.payload)
+            .ok()
+            .and_then(|alert| alert.issue().cloned())
+            .is_some_and(|issue| search::judge(query, &issue) == Verdict::Admits)
+    });
+    match hush.holds(now, urgent) {
+        None => Ok(Decision::PostAlone),
+        Some(why) => {
+            if ctx.store.hold_alert(row).await? {
                 tracing::info!(channel = %row.channel_id, issue = %row.issue_id, kind = %row.kind,
-                    why = ?why, "alert held");
+                        why = ?why, "alert held back");
                 metrics::counter!(crate::meters::ALERTS_HELD).increment(1);
-                Ok(Decision::Held)
             }
+            Ok(Decision::Held)
         }
     }
 }
@@ -105,50 +96,74 @@ pub(crate) async fn run(ctx: Context, stop: CancellationToken) {
 pub(crate) async fn catch_up_due(ctx: &Context) -> Result<usize, StoreError> {
     let mut queued = 0;
     for sub_id in ctx.store.held_subscriptions().await? {
-        let hush = ctx.store.hush(&sub_id).await?;
-        let now = now_ms();
-        if hush.holding(now) {
-            continue;
-        }
-        let Some(sub) = ctx.store.subscription(&sub_id).await? else {
-            continue;
-        };
-        let held = ctx.store.held_alerts(&sub_id).await?;
-        if held.is_empty() {
-            continue;
-        }
-        let mut summary = summarise(&hush, &held, now);
-        read_statuses(ctx, &sub.org_slug, &mut summary.shown).await;
-        let row = catch_up_row(&sub, &held, summary);
-        if ctx.store.queue_catch_up(&held, &row).await? {
-            tracing::info!(channel = %sub.channel_id, subscription = %sub.id, held = held.len(),
-                "held alerts caught up in one message");
-            metrics::counter!(crate::meters::ALERTS_GATHERED, "digest" => "catch_up")
-                .increment(held.len() as u64);
-            queued += 1;
-            ctx.state.wake_delivery();
+        // One subscription's trouble leaves the others to be caught up.
+        match catch_up_one(ctx, &sub_id).await {
+            Ok(true) => queued += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(subscription = %sub_id, error = %e, "cannot catch up held alerts")
+            }
         }
     }
     Ok(queued)
 }
 
+/// Queues the catch-up of one subscription when nothing holds it.
+async fn catch_up_one(ctx: &Context, sub_id: &str) -> Result<bool, StoreError> {
+    let hush = ctx.store.hush(sub_id).await?;
+    let now = now_ms();
+    if hush.holding(now) {
+        return Ok(false);
+    }
+    let Some(sub) = ctx.store.subscription(sub_id).await? else {
+        return Ok(false);
+    };
+    let held = ctx.store.held_alerts(sub_id).await?;
+    if held.is_empty() {
+        return Ok(false);
+    }
+    let mut summary = summarise(&hush, &held, now);
+    read_statuses(ctx, &sub.org_slug, &mut summary.shown).await;
+    let row = catch_up_row(&sub, &held, summary, now);
+    if !ctx.store.queue_catch_up(&held, &row).await? {
+        tracing::debug!(subscription = %sub.id, "held alerts caught up elsewhere");
+        return Ok(false);
+    }
+    tracing::info!(channel = %sub.channel_id, subscription = %sub.id, held = held.len(),
+        "held alerts caught up in one message");
+    metrics::counter!(crate::meters::ALERTS_GATHERED, "digest" => "catch_up")
+        .increment(held.len() as u64);
+    ctx.state.wake_delivery();
+    Ok(true)
+}
+
 /// The catch-up of `held` (oldest first), as the hold ended at `now`. Pure.
 pub(crate) fn summarise(hush: &Hush, held: &[AlertRow], now: i64) -> Held {
     let first_held = held.iter().map(|a| a.created_at_ms).min().unwrap_or(now);
-    let why = hush.reason_since(first_held);
-    let from_ms = match (why, &hush.mute) {
-        (Why::Muted, Some(mute)) => mute.from_ms.min(first_held),
-        _ => first_held,
-    };
-    let until_ms = match (why, &hush.mute) {
-        (Why::Muted, Some(mute)) => mute.until_ms.min(now),
-        _ => now,
+    let mute = hush.mute.as_ref().filter(|m| {
+        held.iter()
+            .any(|r| m.from_ms <= r.created_at_ms && r.created_at_ms < m.until_ms)
+    });
+    let quiet = held.iter().any(|r| hush.quiet_at(r.created_at_ms));
+    let (why, from_ms, until_ms) = match (mute, quiet) {
+        (Some(m), false) => (
+            HeldWhy::Muted,
+            m.from_ms.min(first_held),
+            m.until_ms.min(now),
+        ),
+        (Some(m), true) => (HeldWhy::MutedAndQuiet, m.from_ms.min(first_held), now),
+        (None, _) => {
+            let window_start = hush
+                .quiet
+                .as_ref()
+                .zip(DateTime::from_timestamp_millis(first_held))
+                .and_then(|(q, at)| q.started_before(at))
+                .map_or(first_held, |start| start.timestamp_millis());
+            (HeldWhy::QuietHours, window_start, now)
+        }
     };
     let mut summary = Held {
-        why: match why {
-            Why::Muted => HeldWhy::Muted,
-            Why::QuietHours => HeldWhy::QuietHours,
-        },
+        why,
         from_ms,
         until_ms,
         new: 0,
@@ -158,23 +173,39 @@ pub(crate) fn summarise(hush: &Hush, held: &[AlertRow], now: i64) -> Held {
     };
     for row in held {
         let alert = Alert::decode(&row.kind, &row.payload).ok();
-        let escalated = matches!(alert, Some(Alert::Escalated { .. }));
-        let regressed = row.kind == AlertKind::Regressed && !escalated;
-        if escalated {
-            summary.escalations += 1;
-        } else if regressed {
-            summary.regressions += 1;
-        } else {
-            summary.new += 1;
-        }
-        let issue = alert.and_then(|alert| alert.issue().cloned());
-        if let Some(issue) = issue.filter(|_| summary.shown.len() < CATCH_UP_ROWS) {
-            summary.shown.push(HeldIssue {
-                issue,
-                regressed,
-                escalated,
-                now: None,
-            });
+        let (issues, regressed, escalated) = match alert {
+            Some(Alert::Digest(digest)) => {
+                // A burst held as one digest: every issue it counted.
+                summary.new += digest.total;
+                (digest.issues, false, false)
+            }
+            Some(Alert::Escalated { issue, .. }) => {
+                summary.escalations += 1;
+                (vec![issue], false, true)
+            }
+            Some(Alert::Regressed { issue, .. }) => {
+                summary.regressions += 1;
+                (vec![issue], true, false)
+            }
+            Some(alert) => {
+                summary.new += 1;
+                (alert.issue().cloned().into_iter().collect(), false, false)
+            }
+            // Unreadable, but planned: counted.
+            None => {
+                summary.new += 1;
+                (Vec::new(), false, false)
+            }
+        };
+        for issue in issues {
+            if summary.shown.len() < CATCH_UP_ROWS {
+                summary.shown.push(HeldIssue {
+                    issue,
+                    regressed,
+                    escalated,
+                    now: None,
+                });
+            }
         }
     }
     summary
@@ -196,14 +227,12 @@ async fn read_statuses(ctx: &Context, org: &str, shown: &mut [HeldIssue]) {
 }
 
 /// The catch-up's outbox row: a digest (so replicas that know no catch-ups
-/// still post it), pending, keyed by the first held alert.
-fn catch_up_row(sub: &SubscriptionRow, held: &[AlertRow], summary: Held) -> AlertRow {
-    let first = held.first();
-    let first_id = first.map(|a| a.issue_id.clone()).unwrap_or_default();
-    let first_at = first.map(|a| a.created_at_ms).unwrap_or_default();
+/// still post it), pending, keyed by when it was made.
+fn catch_up_row(sub: &SubscriptionRow, held: &[AlertRow], summary: Held, now: i64) -> AlertRow {
+    let first_id = held.first().map(|a| a.issue_id.clone()).unwrap_or_default();
     let digest = Digest {
         issues: summary.shown.iter().map(|s| s.issue.clone()).collect(),
-        total: held.len(),
+        total: summary.new + summary.regressions + summary.escalations,
         project: sub.project_slug.clone(),
         limit: sub.digest,
         beyond: Beyond::Nothing,
@@ -213,7 +242,7 @@ fn catch_up_row(sub: &SubscriptionRow, held: &[AlertRow], summary: Held) -> Aler
         subscription_id: sub.id.clone(),
         issue_id: first_id,
         kind: AlertKind::Digest,
-        dedup_key: format!("{CATCH_UP_KEY}{first_at}"),
+        dedup_key: format!("{CATCH_UP_KEY}{now}"),
         channel_id: sub.channel_id.clone(),
         org_slug: sub.org_slug.clone(),
         payload: Alert::Digest(digest).payload(),
@@ -288,6 +317,36 @@ mod tests {
             message.text,
             "While muted (2 h): 14 new issues, 2 regressions in acme/api"
         );
+    }
+
+    #[test]
+    fn a_held_burst_digest_counts_every_issue_and_overlapping_holds_say_both() {
+        let digest = Digest {
+            issues: vec![Issue::bare("7", "Burst 7"), Issue::bare("8", "Burst 8")],
+            total: 9,
+            project: "api".into(),
+            limit: 5,
+            beyond: Beyond::Nothing,
+            held: None,
+        };
+        let mut burst = held_row("7", AlertKind::Digest, 2_000);
+        burst.payload = Alert::Digest(digest).payload();
+        let regression = held_row("r", AlertKind::Regressed, 3_000);
+        let hush = Hush {
+            mute: Some(Mute {
+                from_ms: 1_000,
+                until_ms: 10_000,
+                by: "U1".into(),
+            }),
+            // Quiet all day, every day, around the mute.
+            quiet: crate::quiet::schedule::QuietHours::from_column("00:00-24:00 UTC daily"),
+            urgent: None,
+        };
+        let summary = summarise(&hush, &[burst, regression], 20_000);
+        assert_eq!((summary.new, summary.regressions), (9, 1));
+        assert_eq!(summary.shown.len(), 3);
+        assert_eq!(summary.why, HeldWhy::MutedAndQuiet);
+        assert_eq!((summary.from_ms, summary.until_ms), (1_000, 20_000));
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub(crate) enum HeldWhy {
     Muted,
     /// `/sentry quiet`.
     QuietHours,
+    /// A mute, and quiet hours around it.
+    MutedAndQuiet,
 }
 
 /// One listed issue of a catch-up.

@@ -212,15 +212,11 @@ pub(crate) fn catch_up(org: &str, project: &str, held: &Held) -> Message {
     } else {
         counts.join(", ")
     };
+    let length = crate::quiet::when::length_in_words(held.length());
     let when = match held.why {
-        HeldWhy::Muted => format!(
-            "While muted ({})",
-            crate::quiet::when::length_in_words(held.length())
-        ),
-        HeldWhy::QuietHours => format!(
-            "During quiet hours ({})",
-            crate::quiet::when::length_in_words(held.length())
-        ),
+        HeldWhy::Muted => format!("While muted ({length})"),
+        HeldWhy::QuietHours => format!("During quiet hours ({length})"),
+        HeldWhy::MutedAndQuiet => format!("While muted and in quiet hours ({length})"),
     };
     let title = format!(
         ":inbox_tray: *{when}: {counted} in {}*",
@@ -252,7 +248,7 @@ pub(crate) fn catch_up(org: &str, project: &str, held: &Held) -> Message {
     if total > listed {
         blocks.truncate(limits::MAX_BLOCKS - 1);
         blocks.push(context(&[&format!(
-            "and {} more: `/sentry issues {}` lists them",
+            "and {} more held meanwhile; `/sentry issues {}` shows the project's open issues",
             total - listed,
             target(org, project)
         )]));

@@ -109,6 +109,19 @@ async fn quiet_caveat(ctx: &Context, subs: &[SubscriptionRow], now: i64) -> Stri
     String::new()
 }
 
+/// Whether a mute is in force on any of `subs`.
+async fn still_muted(ctx: &Context, subs: &[SubscriptionRow]) -> bool {
+    let now = now_ms();
+    for sub in subs {
+        if let Ok(hush) = ctx.store.hush(&sub.id).await {
+            if hush.mute_at(now).is_some() {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 /// `/sentry quiet …`.
 pub(crate) async fn quiet(
     ctx: &Context,
@@ -138,8 +151,13 @@ pub(crate) async fn quiet(
     }
     tracing::info!(channel = %who.channel_id, subscriptions = subs.len(), quiet = ?hours.map(|h| h.to_column()), "quiet hours set");
     let Some(hours) = hours else {
+        let after = if still_muted(ctx, &subs).await {
+            "when the mute ends"
+        } else {
+            "within a few seconds"
+        };
         return Message::mrkdwn(format!(
-            ":sunny: No quiet hours for {} any more. Alerts held by them arrive in one catch-up message within a few seconds.",
+            ":sunny: No quiet hours for {} any more. Alerts held by them arrive in one catch-up message {after}.",
             names(&subs)
         ));
     };

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::alerts::alert::{Alert, Digest};
-use crate::alerts::catch_up::{Decision, Holds};
+use crate::alerts::catch_up::{self, Decision};
 use crate::alerts::context::{millis, Context, CHANNEL_GAP};
 use crate::alerts::delivery::{
     after_slack_failure, is_permanent, record_with_retries, render_guarded, wait_until_due, Step,
@@ -67,7 +67,6 @@ pub(crate) async fn drain_channel(ctx: &Context, channel: &str) -> ChannelRun {
     let mut leased = false;
     // Alerts tried this run and left pending wait for a later run.
     let mut waiting: HashSet<Key> = HashSet::new();
-    let mut holds = Holds::default();
     loop {
         if ctx.stop_posting.is_cancelled() {
             // Stopping: the post in flight has finished; the rest wait for a replica.
@@ -105,7 +104,7 @@ pub(crate) async fn drain_channel(ctx: &Context, channel: &str) -> ChannelRun {
             }
         }
         // A muted subscription, or one in quiet hours, holds the alert back.
-        let decision = match holds.decide(ctx, head).await {
+        let decision = match catch_up::decide(ctx, head).await {
             Ok(decision) => decision,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the subscription's quiet settings");

@@ -172,6 +172,22 @@ pub(crate) async fn redraw_if_changed(
         mention.as_deref(),
         muted_here,
     );
+    // The reads above take time: a click may have begun, or ended, since.
+    if clicked_now(ctx, alert).await {
+        return false;
+    }
+    match ctx
+        .store
+        .replace_snapshot(alert, &alert.status_snapshot, &after)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::debug!(issue = %issue.id, "the alert's state changed meanwhile; left for the next look");
+            return false;
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot record the alert's new state"),
+    }
     if let Err(e) = ctx
         .slack
         .update_message(&alert.channel_id, ts, &redrawn)
@@ -200,7 +216,6 @@ pub(crate) async fn redraw_if_changed(
             tracing::warn!(error = %e, "could not reply in the alert's thread");
         }
     }
-    let _ = ctx.store.set_snapshot(alert, &after).await;
     if !record_seen {
         return true;
     }

@@ -220,7 +220,8 @@ pub(crate) static SPECS: &[Spec] = &[
         details: Some(
             "Quiet hours are wall-clock times in a time zone (yours in Slack unless you name one, \
              like `Europe/Berlin`), so they stay put across daylight-saving changes. A window \
-             past midnight belongs to the day it starts: `weekdays` means Monday to Friday nights. \
+             past midnight belongs to the day it starts: `weekdays` means Monday to Friday nights, \
+             `weekends` Saturday and Sunday nights, and `00:00-24:00` a whole day. \
              `--urgent` names a search query whose alerts come through at once (judged from the \
              issue: level, status, assignment, like `level:fatal`).\n\
              • `/sentry quiet api 22:00-08:00`\n\
@@ -724,7 +725,8 @@ fn quiet(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
                 .iter()
                 .position(|w| w.eq_ignore_ascii_case("--urgent"));
             let (window, urgent) = match at {
-                Some(at) => (&words[..at], Some(words[at + 1..].join(" "))),
+                // Levels and the other judged terms are lowercase in Sentry.
+                Some(at) => (&words[..at], Some(words[at + 1..].join(" ").to_lowercase())),
                 None => (words, None),
             };
             if let Some(unknown) = window.iter().find(|w| w.starts_with("--")) {

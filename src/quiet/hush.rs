@@ -73,30 +73,6 @@ impl Hush {
     pub fn holding(&self, now_ms: i64) -> bool {
         self.holds(now_ms, false).is_some()
     }
-
-    /// When what holds alerts at `now_ms` lets go, Unix milliseconds: the
-    /// later of the mute's end and the quiet hours' end, when they overlap.
-    pub fn lets_go_at(&self, now_ms: i64) -> Option<i64> {
-        let mute_end = self.mute_at(now_ms).map(|m| m.until_ms);
-        let quiet_end = utc(now_ms)
-            .and_then(|now| self.quiet.as_ref()?.ends_after(now))
-            .map(|end| end.timestamp_millis());
-        let first = mute_end.into_iter().chain(quiet_end).max()?;
-        // Quiet hours may begin as a mute ends (or the other way round).
-        match self.lets_go_at(first) {
-            Some(later) if later > first => Some(later),
-            _ => Some(first),
-        }
-    }
-
-    /// Why the alerts held since `held_since_ms` waited, as the catch-up
-    /// says it: the mute when one covered that time, else quiet hours.
-    pub fn reason_since(&self, held_since_ms: i64) -> Why {
-        match &self.mute {
-            Some(m) if m.until_ms > held_since_ms => Why::Muted,
-            _ => Why::QuietHours,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -134,14 +110,11 @@ mod tests {
             Some(Why::Muted),
             "urgent is for quiet hours"
         );
-        assert_eq!(hush.lets_go_at(now), Some(now + 30 * MIN));
         assert_eq!(hush.holds(now + 30 * MIN, false), None);
-        assert_eq!(hush.lets_go_at(now + 30 * MIN), None);
-        assert_eq!(hush.reason_since(now + MIN), Why::Muted);
     }
 
     #[test]
-    fn quiet_hours_let_urgent_alerts_through_and_chain_with_a_mute() {
+    fn quiet_hours_let_urgent_alerts_through_and_follow_a_mute() {
         let hush = Hush {
             mute: Some(Mute {
                 from_ms: ms("2026-12-04T20:00:00Z"),
@@ -155,11 +128,7 @@ mod tests {
         assert_eq!(hush.holds(night, false), Some(Why::QuietHours));
         assert_eq!(hush.holds(night, true), None);
         // The mute ends inside quiet hours: alerts wait for the morning.
-        assert_eq!(
-            hush.lets_go_at(ms("2026-12-04T21:00:00Z")),
-            Some(ms("2026-12-05T08:00:00Z"))
-        );
-        assert_eq!(hush.reason_since(night), Why::QuietHours);
+        assert!(hush.holding(ms("2026-12-04T22:45:00Z")));
         assert!(!hush.holding(ms("2026-12-05T09:00:00Z")));
     }
 }

@@ -82,6 +82,10 @@ pub enum QuietHoursError {
 /// `HH:MM` (or `H:MM`, `HHMM`, `9am`-style hours) → a time of day.
 pub fn parse_time(word: &str) -> Option<NaiveTime> {
     let word = word.trim().to_ascii_lowercase();
+    // Byte offsets below assume ASCII; anything else is no time.
+    if !word.is_ascii() {
+        return None;
+    }
     let (digits, offset) = if let Some(rest) = word.strip_suffix("am") {
         (rest.trim().to_string(), Some(0))
     } else if let Some(rest) = word.strip_suffix("pm") {
@@ -115,11 +119,20 @@ impl QuietHours {
     /// zone is `default_tz` when none is named, the days daily.
     pub fn parse(words: &[&str], default_tz: Tz) -> Result<Self, QuietHoursError> {
         let (window, rest) = words.split_first().ok_or(QuietHoursError::NoWindow)?;
-        let (start, end) = window
+        let (start, end, till_midnight) = window
             .split_once(['-', '–'])
-            .and_then(|(a, b)| Some((parse_time(a)?, parse_time(b)?)))
+            .and_then(|(a, b)| {
+                // `24:00` ends a window at midnight: `00:00-24:00` is the whole day.
+                let till_midnight = b.trim() == "24:00";
+                let end = if till_midnight {
+                    NaiveTime::MIN
+                } else {
+                    parse_time(b)?
+                };
+                Some((parse_time(a)?, end, till_midnight))
+            })
             .ok_or(QuietHoursError::NoWindow)?;
-        if start == end {
+        if start == end && !(till_midnight && start == NaiveTime::MIN) {
             return Err(QuietHoursError::Empty(window.to_string()));
         }
         let mut hours = QuietHours {
@@ -145,10 +158,19 @@ impl QuietHours {
         format!(
             "{}-{} {} {}",
             self.start.format("%H:%M"),
-            self.end.format("%H:%M"),
+            self.end_words(),
             self.tz.name(),
             self.days.word()
         )
+    }
+
+    /// The end as written: `24:00` for a whole-day window.
+    fn end_words(&self) -> String {
+        if self.start == self.end {
+            "24:00".to_string()
+        } else {
+            self.end.format("%H:%M").to_string()
+        }
     }
 
     /// Reads the stored form; `None` when it is damaged.
@@ -161,7 +183,10 @@ impl QuietHours {
     fn window_at(&self, at: DateTime<Utc>) -> Option<NaiveDate> {
         let local = at.with_timezone(&self.tz);
         let (date, time) = (local.date_naive(), local.time());
-        let started = if self.start < self.end {
+        let started = if self.start == self.end {
+            // `00:00-24:00`: the whole day.
+            Some(date)
+        } else if self.start < self.end {
             (time >= self.start && time < self.end).then_some(date)
         } else if time >= self.start {
             Some(date)
@@ -173,20 +198,36 @@ impl QuietHours {
         started.filter(|day| self.days.includes(day.weekday()))
     }
 
+    /// When the window holding `at` began; `None` outside quiet hours.
+    pub fn started_before(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let started = self.window_at(at)?;
+        Some(instant(self.tz, started.and_time(self.start)).min(at))
+    }
+
     /// Whether `at` falls in quiet hours.
     pub fn contains(&self, at: DateTime<Utc>) -> bool {
         self.window_at(at).is_some()
     }
 
-    /// When the quiet hours holding `at` end; `None` outside them.
+    /// When the quiet hours holding `at` end; `None` outside them. Windows
+    /// that meet (`00:00-24:00 weekends`) are one stretch; a stretch that
+    /// never ends (`00:00-24:00 daily`) is said to end in a week.
     pub fn ends_after(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let started = self.window_at(at)?;
-        let end_day = if self.start < self.end {
-            started
-        } else {
-            started.succ_opt()?
-        };
-        Some(instant(self.tz, end_day.and_time(self.end)))
+        let mut from = at;
+        for _ in 0..8 {
+            let started = self.window_at(from)?;
+            let end_day = if self.start < self.end {
+                started
+            } else {
+                started.succ_opt()?
+            };
+            let end = instant(self.tz, end_day.and_time(self.end));
+            if end <= from || !self.contains(end) {
+                return Some(end.max(from));
+            }
+            from = end;
+        }
+        Some(from)
     }
 }
 
@@ -197,7 +238,7 @@ impl fmt::Display for QuietHours {
             f,
             "{}–{} {}",
             self.start.format("%H:%M"),
-            self.end.format("%H:%M"),
+            self.end_words(),
             self.tz.name()
         )?;
         match self.days {
@@ -287,9 +328,20 @@ mod tests {
         // Saturday 23:00 and Monday 07:00 (Sunday's night): not quiet.
         assert!(!q.contains(at("2026-12-05T23:00:00Z")));
         assert!(!q.contains(at("2026-12-07T07:00:00Z")));
-        let weekends = hours("00:00-23:59 weekends");
+        let weekends = hours("00:00-24:00 weekends");
         assert!(weekends.contains(at("2026-12-06T12:00:00Z")));
+        assert!(weekends.contains(at("2026-12-06T23:59:00Z")));
         assert!(!weekends.contains(at("2026-12-07T12:00:00Z")));
+        // Saturday and Sunday are one stretch: quiet until Monday 00:00.
+        assert_eq!(
+            weekends.ends_after(at("2026-12-05T10:00:00Z")),
+            Some(at("2026-12-07T00:00:00Z"))
+        );
+        assert_eq!(weekends.to_string(), "00:00–24:00 UTC, weekends");
+        assert_eq!(
+            QuietHours::from_column(&weekends.to_column()),
+            Some(weekends)
+        );
     }
 
     #[test]
@@ -308,6 +360,9 @@ mod tests {
         assert_eq!(refuse("tonight"), QuietHoursError::NoWindow);
         assert_eq!(refuse("25:00-08:00"), QuietHoursError::NoWindow);
         assert!(matches!(refuse("08:00-08:00"), QuietHoursError::Empty(_)));
+        // Input from a chat box: never a panic on a character of several bytes.
+        assert_eq!(refuse("1€-08:00"), QuietHoursError::NoWindow);
+        assert_eq!(parse_time("1€"), None);
         assert!(matches!(
             refuse("22:00-08:00 Mars/Olympus"),
             QuietHoursError::Unknown(_)

@@ -523,6 +523,26 @@ impl Store {
             .map(Snapshot::from))
     }
 
+    /// Stores that an alert now shows `after`, if it still shows `before`
+    /// (nothing, such as a click, recorded another state meanwhile);
+    /// returns whether it did.
+    pub async fn replace_snapshot(
+        &self,
+        alert: &AlertRow,
+        before: &Snapshot,
+        after: &Snapshot,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE alerts SET status_snapshot = $1 WHERE {} AND status_snapshot = $6",
+            key_clause(2)
+        );
+        let done = bind_key(sqlx::query(&sql).bind(after.to_column()), alert)
+            .bind(before.to_column())
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Stores what an alert now shows.
     pub async fn set_snapshot(
         &self,

@@ -127,12 +127,15 @@ impl Store {
         .await
     }
 
-    /// Moves one pending alert to `held`; false when it was no longer pending.
+    /// Moves one pending alert to `held`; false when it was no longer
+    /// pending or another delivery holds a claim on it (it may be mid-post).
     pub async fn hold_alert(&self, alert: &AlertRow) -> Result<bool, StoreError> {
         let sql = format!(
             "UPDATE alerts SET state = 'held', claimed_by = NULL, claimed_until_ms = NULL \
-             WHERE {} AND state = 'pending'",
-            key_clause(1)
+             WHERE {} AND state = 'pending' \
+             AND (claimed_until_ms IS NULL OR claimed_until_ms < {})",
+            key_clause(1),
+            self.now_sql()
         );
         let done = bind_key(sqlx::query(&sql), alert)
             .execute(self.pool())

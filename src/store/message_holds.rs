@@ -34,9 +34,14 @@ impl Store {
         ttl_ms: i64,
     ) -> Result<MessageHold, StoreError> {
         let key = format!("{}{:016x}", prefix(channel_id, ts), rand::random::<u64>());
+        let now = self.now_sql();
+        // Holds of clicks on replicas that died are cleared here, not on reads.
+        let clear =
+            format!("DELETE FROM poll_leases WHERE group_key LIKE $1 AND expires_at_ms < {now}");
+        self.run(sqlx::query(&clear).bind(format!("{}%", prefix(channel_id, ts))))
+            .await?;
         let sql = format!(
-            "INSERT INTO poll_leases (group_key, holder, expires_at_ms) VALUES ($1, 'click', {} + $2)",
-            self.now_sql()
+            "INSERT INTO poll_leases (group_key, holder, expires_at_ms) VALUES ($1, 'click', {now} + $2)"
         );
         self.run(sqlx::query(&sql).bind(&key).bind(ttl_ms)).await?;
         Ok(MessageHold { key })
@@ -48,16 +53,15 @@ impl Store {
             .await
     }
 
-    /// Whether a click holds the message `ts` in `channel_id` now. Expired
-    /// holds are cleared on the way.
+    /// Whether a click holds the message `ts` in `channel_id` now (a read:
+    /// sync asks this often, and must not take SQLite's write lock).
     pub async fn message_held(&self, channel_id: &str, ts: &str) -> Result<bool, StoreError> {
-        let now = self.now_sql();
-        let pattern = format!("{}%", prefix(channel_id, ts));
-        let clear =
-            format!("DELETE FROM poll_leases WHERE group_key LIKE $1 AND expires_at_ms < {now}");
-        self.run(sqlx::query(&clear).bind(&pattern)).await?;
-        let held = sqlx::query("SELECT COUNT(*) AS n FROM poll_leases WHERE group_key LIKE $1")
-            .bind(&pattern)
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM poll_leases WHERE group_key LIKE $1 AND expires_at_ms >= {}",
+            self.now_sql()
+        );
+        let held = sqlx::query(&sql)
+            .bind(format!("{}%", prefix(channel_id, ts)))
             .fetch_one(self.pool())
             .await?
             .try_get::<i64, _>("n")?;

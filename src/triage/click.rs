@@ -26,9 +26,10 @@ use crate::triage::change::{already, request_body, snapshot_after, Change};
 use crate::triage::outcome::{outcome, unconfirmed, Outcome};
 use serde_json::Value;
 
-/// How long a click holds its message at most: the change, its read-back
-/// and their retries fit well within it.
-const CLICK_HOLD_MS: i64 = 60_000;
+/// How long a click holds its message at most: the change and its
+/// read-back, each with its retries at the longest Sentry timeout, fit in
+/// it; a longer hold only delays the announcement of someone else's change.
+const CLICK_HOLD_MS: i64 = 180_000;
 
 fn failure(message: Message) -> Reply {
     // Ephemeral and not replacing: the message stays as it was.

@@ -31,7 +31,7 @@ fn posts_mentioning(posts: &[Value], needle: &str) -> usize {
 }
 
 fn held_in_logs(logs: &str) -> usize {
-    logs.matches("alert held").count()
+    logs.matches("alert held back").count()
 }
 
 both_modes!(
@@ -213,6 +213,8 @@ async fn bad_mutes_get_usage_help_and_unmuting_nothing_says_so() {
         ("mute api 10s", "at least a minute"),
         ("mute api 45d", "at most 30 days"),
         ("mute api whenever", "instead of `whenever`"),
+        ("mute api 1€", "instead of `1€`"),
+        ("quiet api 1€-08:00", "a window like `22:00-08:00`"),
         ("quiet api 22:00", "a window like `22:00-08:00`"),
         (
             "quiet api 22:00-08:00 Mars/Olympus",
@@ -291,4 +293,44 @@ async fn two_replicas_on_postgres_post_one_catch_up_after_an_unmute() {
         "{}",
         text(catch_up)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_while_muted_is_held_as_a_whole_and_caught_up_once() {
+    let app = acme().await;
+    subscribe(&app, "C1", "api").await;
+    let muted = run(&app, "C1", "mute api 1h").await;
+    assert!(muted.contains("Muted *acme/api* for 1 h"), "{muted}");
+    // More than the digest limit (5) in one poll: planned as one digest.
+    let burst: Vec<Value> = (0..8)
+        .map(|i| json!({ "title": format!("Burst crash {i}"), "firstSeen": now_iso(), "lastSeen": now_iso() }))
+        .collect();
+    app.sentry.add_issues("acme", "api", burst);
+    wait_until("the held burst", Duration::from_secs(15), || {
+        held_in_logs(&app.logs()) >= 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        posts_mentioning(&app.slack.posts_in("C1"), "Burst crash"),
+        0,
+        "a storm is what a mute is for"
+    );
+    let unmuted = run(&app, "C1", "unmute api").await;
+    assert!(unmuted.contains("Unmuted *acme/api*"), "{unmuted}");
+    wait_until("the catch-up", Duration::from_secs(15), || {
+        posts_mentioning(&app.slack.posts_in("C1"), "While muted") == 1
+    })
+    .await;
+    let posts = app.slack.posts_in("C1");
+    let catch_up = posts
+        .iter()
+        .find(|p| text(p).contains("While muted"))
+        .expect("catch-up");
+    assert!(
+        text(catch_up).contains("While muted (under a minute): 8 new issues in acme/api"),
+        "{}",
+        text(catch_up)
+    );
+    assert_eq!(posts_mentioning(&posts, "Burst crash"), 1);
 }
