@@ -200,6 +200,12 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         services.poller.clone(),
         stop.clone(),
     ));
+    tokio::spawn(crate::reports::runner::run(
+        services.requests.clone(),
+        services.poller.state.replica.clone(),
+        services.config.poll_interval.min(Duration::from_secs(15)),
+        stop.clone(),
+    ));
     let socket = services.config.slack_app_token.clone().map(|token| {
         tokio::spawn(crate::surface::socket::run(
             services.http.clone(),

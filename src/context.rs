@@ -69,6 +69,22 @@ pub struct Invocation {
 }
 
 impl Context {
+    /// The person's Slack time zone; UTC when Slack does not say or names
+    /// one this build does not know.
+    pub(crate) async fn person_tz(&self, user_id: &str) -> chrono_tz::Tz {
+        match self.slack.user_profile(user_id).await {
+            Ok(profile) => profile
+                .tz
+                .as_deref()
+                .and_then(crate::quiet::schedule::parse_tz)
+                .unwrap_or(chrono_tz::Tz::UTC),
+            Err(e) => {
+                tracing::info!(error = %e, "users.info failed; reading times in UTC");
+                chrono_tz::Tz::UTC
+            }
+        }
+    }
+
     /// Whether `user_id` is a workspace admin or owner, or listed in
     /// `ADMIN_SLACK_USERS`; otherwise the refusal, where `doing` completes
     /// "Only … can …".

@@ -27,7 +27,7 @@ use crate::store::{MentionPolicy, SubscriptionRow, ThreadPolicy};
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 33] = [
+pub const KINDS: [&str; 34] = [
     "alert",
     "alert-mention",
     "alert-owner",
@@ -54,6 +54,7 @@ pub const KINDS: [&str; 33] = [
     "subscribe-notice",
     "subscriptions",
     "muted",
+    "report",
     "webhooks",
     "version",
     "people",
@@ -401,6 +402,44 @@ pub fn sample(kind: &str) -> Option<Message> {
                     sample_subscription("web", "is:unresolved"),
                 ],
                 &quiet,
+            )
+        }
+        // A daily report of a busy day.
+        "report" => {
+            let issues = sample_issues(6);
+            let figures = crate::reports::figures::Figures {
+                new: Some(crate::reports::figures::Count::Exactly(12)),
+                new_before: Some(crate::reports::figures::Count::Exactly(9)),
+                resolved: Some(crate::reports::figures::Count::Exactly(7)),
+                regressed: Some(2),
+                events_24h: Some(18_240),
+                top: issues[..5].to_vec(),
+                unassigned_new: (issues[1..3].to_vec(), 4),
+                escalating: (issues[3..4].to_vec(), 1),
+                oldest_unassigned: Some(issues[5].clone()),
+                triaged: vec![
+                    crate::reports::figures::Triaged {
+                        user: "U0ALICE".into(),
+                        verb: "resolved",
+                        issue: "API-3F".into(),
+                    },
+                    crate::reports::figures::Triaged {
+                        user: "U0BOB".into(),
+                        verb: "archived",
+                        issue: "API-41".into(),
+                    },
+                ],
+                left_out: Vec::new(),
+            };
+            crate::reports::message::report(
+                &crate::reports::message::Heading {
+                    org: "acme".into(),
+                    project: "api".into(),
+                    cadence: crate::reports::schedule::Cadence::Daily,
+                    end: chrono::DateTime::from_timestamp_millis(SAMPLE_NOW_MS).unwrap_or_default(),
+                    late_minutes: None,
+                },
+                &figures,
             )
         }
         "muted" => crate::alerts::mute::muted(

@@ -2,13 +2,10 @@
 //! and the subscription answers.
 
 use serde::{Deserialize, Serialize};
-use slack_morphism::prelude::*;
 
 use crate::alerts::held::{Held, HeldWhy};
 use crate::issues::card::{issue_card, Card, Controls, Phase};
-use crate::issues::issue_text::{level_emoji, link};
 use crate::sentry::models::{Event, Issue};
-use crate::slack::action::{ActionId, Rerun};
 use crate::slack::escape::{escape_mrkdwn, inline_code, untrusted};
 use crate::slack::limits;
 use crate::slack::message::{context, section, Message};
@@ -132,7 +129,7 @@ pub fn digest_counted(
     );
     let mut blocks = vec![section(&title)];
     for (i, issue) in issues.iter().take(DIGEST_ROWS).enumerate() {
-        blocks.push(issue_row(i, issue, None));
+        blocks.push(crate::issues::row::issue_row(i, issue, None));
     }
     let listed = issues.len().min(DIGEST_ROWS);
     if total > listed || beyond != Beyond::Nothing {
@@ -156,37 +153,6 @@ pub fn digest_counted(
         text: format!("{total} new issues in {}", target(org, project)),
         blocks,
     }
-}
-
-/// One issue of a digest: level, short ID linked, title, and a *Show*
-/// button; `note` (already mrkdwn) follows the title.
-fn issue_row(i: usize, issue: &Issue, note: Option<&str>) -> SlackBlock {
-    let name = escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id));
-    let mut text = format!(
-        "{} {} {}",
-        level_emoji(issue.level.as_deref()),
-        link(issue.permalink.as_deref(), &format!("*{name}*")),
-        untrusted(&issue.title, 200)
-    );
-    if let Some(note) = note {
-        text.push_str(" — ");
-        text.push_str(note);
-    }
-    let mut row = SlackSectionBlock::new().with_text(md!(text));
-    let expand = Rerun {
-        text: format!("issue {}", issue.id),
-        cursor: None,
-        page: 1,
-    };
-    if let Some(value) = expand.encode() {
-        row = row.with_accessory(
-            SlackBlockButtonElement::new(pt!("Show"))
-                .with_action_id(ActionId::Expand(i).encode().into())
-                .with_value(value)
-                .into(),
-        );
-    }
-    row.into()
 }
 
 /// Rows a catch-up message lists; the rest are counted.
@@ -237,7 +203,7 @@ pub(crate) fn catch_up(org: &str, project: &str, held: &Held) -> Message {
             _ => {}
         }
         let note = notes.join(", ");
-        blocks.push(issue_row(
+        blocks.push(crate::issues::row::issue_row(
             i,
             &item.issue,
             (!note.is_empty()).then_some(note.as_str()),

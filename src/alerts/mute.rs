@@ -12,7 +12,7 @@ use crate::context::{Context, Invocation};
 use crate::orgs::failures;
 use crate::orgs::grants::GrantError;
 use crate::quiet::hush::Hush;
-use crate::quiet::schedule::{parse_tz, QuietHours};
+use crate::quiet::schedule::QuietHours;
 use crate::quiet::when::{length_in_words, MuteFor};
 use crate::slack::escape::{escape_mrkdwn, inline_code};
 use crate::slack::Message;
@@ -29,7 +29,7 @@ pub(crate) async fn mute(
         Ok(subs) => subs,
         Err(message) => return message,
     };
-    let tz = person_tz(ctx, &who.user_id).await;
+    let tz = ctx.person_tz(&who.user_id).await;
     let now = Utc::now();
     let end = match length.end(now, tz) {
         Ok(end) => end,
@@ -136,7 +136,7 @@ pub(crate) async fn quiet(
     let (hours, urgent) = match change {
         QuietChange::Off => (None, None),
         QuietChange::Set { window, urgent } => {
-            let tz = person_tz(ctx, &who.user_id).await;
+            let tz = ctx.person_tz(&who.user_id).await;
             let words: Vec<&str> = window.iter().map(String::as_str).collect();
             match QuietHours::parse(&words, tz) {
                 Ok(hours) => (Some(hours), urgent.as_deref()),
@@ -233,18 +233,6 @@ async fn targeted(
         }
     }
     Ok(chosen)
-}
-
-/// The person's Slack time zone; UTC when Slack does not say or names one
-/// this build does not know.
-async fn person_tz(ctx: &Context, user_id: &str) -> Tz {
-    match ctx.slack.user_profile(user_id).await {
-        Ok(profile) => profile.tz.as_deref().and_then(parse_tz).unwrap_or(Tz::UTC),
-        Err(e) => {
-            tracing::info!(error = %e, "users.info failed; reading times in UTC");
-            Tz::UTC
-        }
-    }
 }
 
 /// `*acme/api*`, or `*acme/api* and *acme/web*`, or `3 subscriptions`.

@@ -171,6 +171,35 @@ pub enum Command {
         /// What to do.
         change: QuietChange,
     },
+    /// A project's health report: scheduled, posted now, or stopped.
+    Report {
+        /// Which project.
+        project: ProjectRef,
+        /// What to do.
+        change: ReportChange,
+    },
+    /// The channel's scheduled reports.
+    Reports,
+}
+
+/// What `/sentry report <project> …` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReportChange {
+    /// Post a report now.
+    Now,
+    /// Stop the channel's report on the project.
+    Off,
+    /// Post one every day, or every week on `weekly`.
+    Schedule {
+        /// The weekday of a weekly report; `None` for daily.
+        weekly: Option<chrono::Weekday>,
+        /// The time of day (09:00 when not given).
+        at: Option<chrono::NaiveTime>,
+        /// The zone (the person's Slack zone when not given).
+        tz: Option<chrono_tz::Tz>,
+        /// Search terms every section adds (the whole project when not given).
+        query: Option<String>,
+    },
 }
 
 /// Which of the channel's subscriptions a mute or quiet hours are for.

@@ -12,8 +12,8 @@ use crate::commands::arguments::{
 };
 use crate::commands::command::DEFAULT_EVENTS;
 use crate::commands::command::{
-    Command, HushTarget, NotifyChange, NotifyTopic, PeopleChange, QuietChange, Subcommand,
-    WebhookChange,
+    Command, HushTarget, NotifyChange, NotifyTopic, PeopleChange, QuietChange, ReportChange,
+    Subcommand, WebhookChange,
 };
 use crate::commands::error::ParseError;
 use crate::quiet::schedule::QuietHours;
@@ -235,6 +235,39 @@ pub(crate) static SPECS: &[Spec] = &[
         ],
         only_reads: false,
         parse: quiet,
+    },
+    Spec {
+        subcommand: Subcommand::Report,
+        name: "report",
+        aliases: &[],
+        arguments: "<[org/]project> <daily | weekly [weekday] [at HH:MM] [time zone] [query] | now | off>",
+        summary: "A daily or weekly picture of a project's health in this channel: new, regressed, resolved, top issues, who needs an owner.",
+        details: Some(
+            "A report compares the period with the one before: new issues, regressions, resolved \
+             issues and events, the top issues by events with their trend, new issues nobody is \
+             assigned, escalating ones, the oldest unassigned issue, and what people resolved or \
+             archived from Slack. It is posted once at its time (09:00 in your Slack time zone \
+             unless you say; weekly reports on Monday), also with several replicas; if the bot \
+             was down then, it posts once when it is back (up to 6 hours late, saying so).\n\
+             • `/sentry report api daily`\n\
+             • `/sentry report api weekly friday at 16:00 Europe/Berlin level:error`\n\
+             • `/sentry report api now`: one now\n\
+             • `/sentry report api off`; `/sentry reports` lists this channel's",
+        ),
+        examples: &["report api daily", "report api weekly friday at 16:00", "report api now"],
+        only_reads: false,
+        parse: report,
+    },
+    Spec {
+        subcommand: Subcommand::Reports,
+        name: "reports",
+        aliases: &[],
+        arguments: "",
+        summary: "List this channel's scheduled reports and when each is next posted.",
+        details: None,
+        examples: &["reports"],
+        only_reads: true,
+        parse: |sub, args| no_arguments(sub, args, Command::Reports),
     },
     Spec {
         subcommand: Subcommand::Link,
@@ -756,6 +789,62 @@ fn quiet(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
         }
     };
     Ok(Command::Quiet { target, change })
+}
+
+fn report(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    let (project, rest) = args.split_first().ok_or(ParseError::MissingArgument {
+        command: sub,
+        what: "a project and `daily`, `weekly`, `now` or `off`, like `api daily`",
+    })?;
+    let project = parse_project(sub, project)?;
+    let (what, rest) = rest.split_first().ok_or(ParseError::MissingArgument {
+        command: sub,
+        what: "`daily`, `weekly`, `now` or `off` after the project",
+    })?;
+    let change = match what.to_ascii_lowercase().as_str() {
+        "now" | "off" if !rest.is_empty() => return Err(unexpected(sub, rest[0])),
+        "now" => ReportChange::Now,
+        "off" | "stop" => ReportChange::Off,
+        "daily" | "weekly" => {
+            let mut words = rest.iter().peekable();
+            let mut weekly = (what.eq_ignore_ascii_case("weekly")).then_some(chrono::Weekday::Mon);
+            if let (Some(_), Some(day)) = (weekly, words.peek().and_then(|w| w.parse().ok())) {
+                weekly = Some(day);
+                words.next();
+            }
+            let mut at = None;
+            if words.peek().is_some_and(|w| w.eq_ignore_ascii_case("at")) {
+                words.next();
+                let word = words.next().ok_or(ParseError::MissingArgument {
+                    command: sub,
+                    what: "a time after `at`, like `at 09:00`",
+                })?;
+                at = Some(crate::quiet::schedule::parse_time(word).ok_or_else(|| {
+                    ParseError::InvalidTime {
+                        command: sub,
+                        expected: format!("a time like `09:00` after `at` instead of `{word}`"),
+                    }
+                })?);
+            }
+            let mut tz = None;
+            if let Some(zone) = words
+                .peek()
+                .and_then(|w| crate::quiet::schedule::parse_tz(w))
+            {
+                tz = Some(zone);
+                words.next();
+            }
+            let query: Vec<&str> = words.copied().collect();
+            ReportChange::Schedule {
+                weekly,
+                at,
+                tz,
+                query: (!query.is_empty()).then(|| query.join(" ")),
+            }
+        }
+        _ => return Err(unexpected(sub, what)),
+    };
+    Ok(Command::Report { project, change })
 }
 
 /// A Sentry email or username: no spaces, no Slack markup.

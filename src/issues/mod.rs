@@ -8,4 +8,5 @@ pub(crate) mod events;
 pub(crate) mod facts;
 pub(crate) mod issue_text;
 pub mod list;
+pub(crate) mod row;
 pub(crate) mod unfurl;

@@ -13,6 +13,7 @@ mod leases;
 mod message_holds;
 mod people;
 mod personal;
+mod reports;
 mod webhooks;
 
 pub use activity::{Activity, ActivityKind};
@@ -24,6 +25,7 @@ pub use leases::{Claim, Lease};
 pub use message_holds::MessageHold;
 pub use people::PersonMap;
 pub use personal::{person_outbox, NotifySettings, NotifySwitch};
+pub use reports::ReportRow;
 pub use webhooks::WebhookState;
 
 use std::time::Duration;

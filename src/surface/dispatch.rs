@@ -126,6 +126,10 @@ pub async fn execute_view(
         Command::Quiet { target, change } => {
             Reply::ephemeral(crate::alerts::mute::quiet(ctx, who, target, change).await)
         }
+        Command::Report { project, change } => {
+            Reply::ephemeral(crate::reports::commands::report(ctx, who, project, change).await)
+        }
+        Command::Reports => Reply::ephemeral(crate::reports::commands::list(ctx, who).await),
         Command::Webhooks { org, change } => {
             Reply::ephemeral(webhook_secret::run(ctx, who, org, change).await)
         }

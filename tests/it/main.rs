@@ -26,6 +26,7 @@ mod personal_dms;
 mod properties;
 mod quiet;
 mod replicas;
+mod reports;
 mod sentry_client;
 mod sentry_webhooks;
 mod slack_signing;

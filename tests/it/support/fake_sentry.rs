@@ -1242,6 +1242,37 @@ fn as_served(issue: &Value, compatible: bool, expand_owners: bool) -> Value {
     issue
 }
 
+/// Whether an RFC 3339 `time` is within (`-24h`) or older than (`+7d`)
+/// the span, as Sentry's search reads `firstSeen:` and `lastSeen:`.
+fn relative_time_holds(time: &Value, relative: &str) -> bool {
+    let (within, span) = match relative.split_at_checked(1) {
+        Some(("-", span)) => (true, span),
+        Some(("+", span)) => (false, span),
+        _ => return true,
+    };
+    let Some((number, unit)) = span.split_at_checked(span.len().saturating_sub(1)) else {
+        return true;
+    };
+    let Ok(number) = number.parse::<i64>() else {
+        return true;
+    };
+    let seconds = match unit {
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return true,
+    } * number;
+    let Some(at) = time
+        .as_str()
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+    else {
+        return false;
+    };
+    let cutoff = jiff::Timestamp::now().as_second() - seconds;
+    (at.as_second() >= cutoff) == within
+}
+
 fn list_issues(
     org: &Org,
     query: &[(String, String)],
@@ -1265,6 +1296,10 @@ fn list_issues(
                 .all(|term| match term.split_once(':') {
                     Some(("is", "unresolved")) => i["status"] == "unresolved",
                     Some(("is", "resolved")) => i["status"] == "resolved",
+                    // Sentry's relative time filters: `-24h` within, `+24h` older than.
+                    Some((field @ ("firstSeen" | "lastSeen"), relative)) => {
+                        relative_time_holds(&i[field], relative)
+                    }
                     Some(("level", level)) => i["level"] == level,
                     Some(("assigned" | "assigned_or_suggested", team)) if team.starts_with('#') => {
                         i["assignedTo"]["type"] == "team"
@@ -1290,7 +1325,18 @@ fn list_issues(
     };
     // Newest first; ties keep the newest-created first.
     issues.reverse();
-    issues.sort_by(|a, b| b[key].as_str().cmp(&a[key].as_str()));
+    if sort == "freq" {
+        let count = |i: &Value| {
+            i["count"]
+                .as_str()
+                .and_then(|c| c.parse::<u64>().ok())
+                .or_else(|| i["count"].as_u64())
+                .unwrap_or(0)
+        };
+        issues.sort_by_key(|i| std::cmp::Reverse(count(i)));
+    } else {
+        issues.sort_by(|a, b| b[key].as_str().cmp(&a[key].as_str()));
+    }
     let limit = query
         .iter()
         .find(|(k, _)| k == "limit")

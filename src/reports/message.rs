@@ -1,0 +1,263 @@
+//! The report message: the period's figures beside the period before, the
+//! top issues with their trend, what needs an owner, and what people did
+//! from Slack. Pure; within Block Kit's limits whatever the figures.
+
+use chrono::{DateTime, Utc};
+
+use crate::issues::card::thousands;
+use crate::issues::facts::sparkline;
+use crate::issues::row::issue_row;
+use crate::reports::figures::{events_24h, Count, Figures};
+use crate::reports::schedule::Cadence;
+use crate::sentry::models::Issue;
+use crate::slack::escape::escape_mrkdwn;
+use crate::slack::limits;
+use crate::slack::message::{context, section, Message};
+
+/// What the report is of and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Heading {
+    /// Org slug.
+    pub org: String,
+    /// Project slug.
+    pub project: String,
+    /// Daily or weekly.
+    pub cadence: Cadence,
+    /// The end of the period.
+    pub end: DateTime<Utc>,
+    /// How late it is posted, when the bot was down at its time.
+    pub late_minutes: Option<i64>,
+}
+
+fn count_word(count: Option<Count>) -> String {
+    count.map_or_else(|| "?".to_string(), Count::words)
+}
+
+fn trend(issue: &Issue) -> String {
+    let counts: Vec<u64> = issue
+        .stats
+        .as_ref()
+        .and_then(|s| s["24h"].as_array())
+        .map(|b| {
+            b.iter()
+                .filter_map(|x| x.get(1).and_then(serde_json::Value::as_u64))
+                .collect()
+        })
+        .unwrap_or_default();
+    if counts.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", sparkline(&counts))
+    }
+}
+
+/// `12 events in 24 h ▃█`, or the issue's events in all when the server
+/// sends no hourly counts.
+fn events_note(issue: &Issue) -> String {
+    match (&issue.stats, issue.count) {
+        (Some(_), _) => format!(
+            "{} events in 24 h{}",
+            thousands(events_24h(issue)),
+            trend(issue)
+        ),
+        (None, Some(count)) => format!("{} events in all", thousands(count)),
+        (None, None) => String::new(),
+    }
+}
+
+/// The report message.
+pub(crate) fn report(heading: &Heading, figures: &Figures) -> Message {
+    let (title, before) = match heading.cadence {
+        Cadence::Daily => ("Daily report", "the day before"),
+        Cadence::Weekly(_) => ("Weekly report", "the week before"),
+    };
+    let target = escape_mrkdwn(&format!("{}/{}", heading.org, heading.project));
+    let date = format!(
+        "<!date^{}^{{date_short_pretty}}|{}>",
+        heading.end.timestamp(),
+        heading.end.format("%Y-%m-%d")
+    );
+    let mut blocks = vec![section(&format!(
+        ":bar_chart: *{title} for {target}* · {date}"
+    ))];
+    if let Some(late) = heading.late_minutes {
+        blocks.push(context(&[&format!(
+            ":hourglass: Posted {} late: the bot was not running at its time.",
+            crate::quiet::when::length_in_words(std::time::Duration::from_secs(
+                u64::try_from(late * 60).unwrap_or(0)
+            ))
+        )]));
+    }
+    let mut new = format!("*New* {}", count_word(figures.new));
+    if let (Some(now), Some(then)) = (figures.new, figures.new_before) {
+        match now.change_from(then) {
+            Some(change) => new.push_str(&format!(" ({change} from {} {before})", then.words())),
+            None => new.push_str(&format!(" ({} {before})", then.words())),
+        }
+    }
+    let events = match figures.events_24h {
+        Some(n) => format!("*Events* {} in the last 24 h", thousands(n)),
+        None => "*Events* not sent by this server".to_string(),
+    };
+    let parts = [
+        new,
+        format!(
+            "*Regressed* {}",
+            figures.regressed.map_or("?".into(), |n| n.to_string())
+        ),
+        format!("*Resolved* {}", count_word(figures.resolved)),
+        events,
+    ];
+    blocks.push(section(&parts.join(" · ")));
+    let mut index = 0;
+    let mut list = |blocks: &mut Vec<_>,
+                    heading: String,
+                    issues: &[Issue],
+                    note: &dyn Fn(&Issue) -> String| {
+        if issues.is_empty() {
+            return;
+        }
+        blocks.push(section(&heading));
+        for issue in issues {
+            let note = note(issue);
+            blocks.push(issue_row(
+                index,
+                issue,
+                (!note.is_empty()).then_some(note.as_str()),
+            ));
+            index += 1;
+        }
+    };
+    list(
+        &mut blocks,
+        "*Top issues*".to_string(),
+        &figures.top,
+        &events_note,
+    );
+    let (unassigned, n_unassigned) = &figures.unassigned_new;
+    list(
+        &mut blocks,
+        format!("*New and unassigned* ({n_unassigned})"),
+        unassigned,
+        &|_| "nobody assigned".to_string(),
+    );
+    let (escalating, n_escalating) = &figures.escalating;
+    list(
+        &mut blocks,
+        format!("*Escalating* ({n_escalating})"),
+        escalating,
+        &events_note,
+    );
+    if let Some(oldest) = &figures.oldest_unassigned {
+        let since = oldest
+            .first_seen
+            .as_deref()
+            .and_then(|t| crate::slack::time::slack_date(t, "{date_short_pretty}"))
+            .unwrap_or_else(|| "long ago".into());
+        list(
+            &mut blocks,
+            "*Oldest unassigned*".to_string(),
+            std::slice::from_ref(oldest),
+            &|_| format!("first seen {since}"),
+        );
+    }
+    if !figures.triaged.is_empty() {
+        let done: Vec<String> = figures
+            .triaged
+            .iter()
+            .take(10)
+            .map(|t| {
+                format!(
+                    "<@{}> {} {}",
+                    escape_mrkdwn(&t.user),
+                    t.verb,
+                    escape_mrkdwn(&t.issue)
+                )
+            })
+            .collect();
+        let more = figures.triaged.len().saturating_sub(done.len());
+        let mut line = format!("From Slack: {}", done.join(" · "));
+        if more > 0 {
+            line.push_str(&format!(" · and {more} more"));
+        }
+        blocks.push(context(&[&line]));
+    }
+    if !figures.left_out.is_empty() {
+        blocks.push(context(&[&format!(
+            "Left out: {}.",
+            escape_mrkdwn(&figures.left_out.join(", "))
+        )]));
+    }
+    blocks.truncate(limits::MAX_BLOCKS);
+    Message {
+        text: format!(
+            "{title} for {}/{}: {} new, {} resolved",
+            heading.org,
+            heading.project,
+            count_word(figures.new),
+            count_word(figures.resolved)
+        ),
+        blocks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::figures::Triaged;
+
+    fn issue(id: &str) -> Issue {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "title": "<!channel> boom", "shortId": format!("API-{id}"),
+            "stats": { "24h": [[0, 3], [1, 9]] }
+        }))
+        .expect("issue")
+    }
+
+    #[test]
+    fn a_full_report_stays_within_limits_and_pings_nobody() {
+        let many: Vec<Issue> = (0..60).map(|i| issue(&i.to_string())).collect();
+        let figures = Figures {
+            new: Some(Count::Exactly(12)),
+            new_before: Some(Count::Exactly(9)),
+            resolved: Some(Count::AtLeast(100)),
+            regressed: Some(2),
+            events_24h: Some(12_345),
+            top: many[..5].to_vec(),
+            unassigned_new: (many[..3].to_vec(), 40),
+            escalating: (many[..3].to_vec(), 3),
+            oldest_unassigned: Some(many[0].clone()),
+            triaged: (0..30)
+                .map(|i| Triaged {
+                    user: "U1".into(),
+                    verb: "resolved",
+                    issue: format!("API-{i}"),
+                })
+                .collect(),
+            left_out: vec!["resolved issues (Sentry did not answer)".into()],
+        };
+        let heading = Heading {
+            org: "acme".into(),
+            project: "api".into(),
+            cadence: Cadence::Daily,
+            end: DateTime::from_timestamp(1_764_835_200, 0).expect("time"),
+            late_minutes: Some(90),
+        };
+        let message = report(&heading, &figures);
+        assert!(message.blocks.len() <= limits::MAX_BLOCKS);
+        let json = serde_json::to_string(&message.blocks).expect("json");
+        assert!(!json.contains("<!channel>"));
+        assert!(
+            json.contains("*New* 12 (+3 from 9 the day before)"),
+            "{json}"
+        );
+        assert!(json.contains("*Resolved* 100+"));
+        assert!(json.contains("12 events in 24 h ▃█"), "{json}");
+        assert!(json.contains("and 20 more"));
+        assert!(json.contains("Posted 1 h 30 min late"));
+        assert_eq!(
+            message.text,
+            "Daily report for acme/api: 12 new, 100+ resolved"
+        );
+    }
+}

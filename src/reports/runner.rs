@@ -1,0 +1,103 @@
+//! Posts reports when they fall due: each replica looks every few seconds,
+//! and the one that claims a due run (in the store, fenced by the run's due
+//! time) reads Sentry and posts it; the run is then recorded as handled, so
+//! a restart or a second replica does not post it again. A run missed while
+//! the bot was down is posted once when it is back, if at most 6 hours late.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::context::Context;
+use crate::reports::commands::schedule_of;
+use crate::reports::gather::gather;
+use crate::reports::message::{report, Heading};
+use crate::slack::SlackError;
+use crate::store::ReportRow;
+
+/// How late a run may be posted.
+const MAX_LATE: chrono::Duration = chrono::Duration::hours(6);
+/// Lateness worth saying.
+const LATE_ENOUGH: chrono::Duration = chrono::Duration::minutes(2);
+/// How long a claim on a run lasts: the reads and the post fit in it.
+const CLAIM_MS: i64 = 120_000;
+
+/// Looks for due reports every `every` until `stop`.
+pub(crate) async fn run(ctx: Context, replica: String, every: Duration, stop: CancellationToken) {
+    loop {
+        match ctx.store.reports().await {
+            Ok(reports) => {
+                for row in reports {
+                    run_if_due(&ctx, &replica, &row, Utc::now()).await;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the report schedules"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = stop.cancelled() => break,
+        }
+    }
+}
+
+/// Posts `row`'s run due before `now`, if it is owed and this replica claims it.
+async fn run_if_due(ctx: &Context, replica: &str, row: &ReportRow, now: DateTime<Utc>) {
+    let Some(schedule) = schedule_of(row) else {
+        return;
+    };
+    let due = schedule.last_due(now);
+    let due_ms = due.timestamp_millis();
+    if due_ms <= row.last_due_ms {
+        return;
+    }
+    if now - due > MAX_LATE {
+        tracing::warn!(report = %row.id, due = %due, "report too late to post; waiting for the next one");
+        let _ = ctx.store.finish_report(&row.id, due_ms, None).await;
+        return;
+    }
+    match ctx
+        .store
+        .claim_report(&row.id, due_ms, replica, CLAIM_MS)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot claim the report's run");
+            return;
+        }
+    }
+    let figures = gather(ctx, row, schedule.cadence).await;
+    let late = now - due;
+    let heading = Heading {
+        org: row.org_slug.clone(),
+        project: row.project_slug.clone(),
+        cadence: schedule.cadence,
+        end: due,
+        late_minutes: (late > LATE_ENOUGH).then(|| late.num_minutes()),
+    };
+    let message = report(&heading, &figures);
+    match ctx
+        .slack
+        .post_message(&row.channel_id, &message, None, false)
+        .await
+    {
+        Ok(ts) => {
+            tracing::info!(report = %row.id, channel = %row.channel_id, %ts, "report posted");
+            if let Err(e) = ctx.store.finish_report(&row.id, due_ms, Some(&ts)).await {
+                tracing::error!(report = %row.id, error = %e, "report posted but not recorded; it may be posted again");
+            }
+        }
+        Err(SlackError::Api(code)) => {
+            // Slack refuses the channel for good (archived, not a member):
+            // this run is given up; the next is tried.
+            tracing::warn!(report = %row.id, channel = %row.channel_id, %code, "Slack refused the report");
+            let _ = ctx.store.finish_report(&row.id, due_ms, None).await;
+        }
+        Err(e) => {
+            tracing::warn!(report = %row.id, error = %e, "report not posted; trying again shortly");
+            let _ = ctx.store.release_report(&row.id, replica).await;
+        }
+    }
+}
