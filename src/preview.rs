@@ -411,11 +411,17 @@ pub fn sample(kind: &str) -> Option<Message> {
                 new: Some(crate::reports::figures::Count::Exactly(12)),
                 new_before: Some(crate::reports::figures::Count::Exactly(9)),
                 resolved: Some(crate::reports::figures::Count::Exactly(7)),
-                regressed: Some(2),
+                regressed: Some(crate::reports::figures::Count::Exactly(2)),
                 events_24h: Some(18_240),
                 top: issues[..5].to_vec(),
-                unassigned_new: (issues[1..3].to_vec(), 4),
-                escalating: (issues[3..4].to_vec(), 1),
+                unassigned_new: (
+                    issues[1..3].to_vec(),
+                    crate::reports::figures::Count::Exactly(4),
+                ),
+                escalating: (
+                    issues[3..4].to_vec(),
+                    crate::reports::figures::Count::Exactly(1),
+                ),
                 oldest_unassigned: Some(issues[5].clone()),
                 triaged: vec![
                     crate::reports::figures::Triaged {

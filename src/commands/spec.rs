@@ -243,8 +243,9 @@ pub(crate) static SPECS: &[Spec] = &[
         arguments: "<[org/]project> <daily | weekly [weekday] [at HH:MM] [time zone] [query] | now | off>",
         summary: "A daily or weekly picture of a project's health in this channel: new, regressed, resolved, top issues, who needs an owner.",
         details: Some(
-            "A report compares the period with the one before: new issues, regressions, resolved \
-             issues and events, the top issues by events with their trend, new issues nobody is \
+            "A report shows the period's new issues beside the period before's, regressions, the \
+             issues seen in it that are resolved now, the last 24 hours' events, the top issues by \
+             events with their trend, new issues nobody is \
              assigned, escalating ones, the oldest unassigned issue, and what people resolved or \
              archived from Slack. It is posted once at its time (09:00 in your Slack time zone \
              unless you say; weekly reports on Monday), also with several replicas; if the bot \
@@ -802,7 +803,7 @@ fn report(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
         what: "`daily`, `weekly`, `now` or `off` after the project",
     })?;
     let change = match what.to_ascii_lowercase().as_str() {
-        "now" | "off" if !rest.is_empty() => return Err(unexpected(sub, rest[0])),
+        "now" | "off" | "stop" if !rest.is_empty() => return Err(unexpected(sub, rest[0])),
         "now" => ReportChange::Now,
         "off" | "stop" => ReportChange::Off,
         "daily" | "weekly" => {
@@ -835,6 +836,22 @@ fn report(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
                 words.next();
             }
             let query: Vec<&str> = words.copied().collect();
+            // A weekday, a time or `at` out of place is a mistake, not a search.
+            if let Some(first) = query.first() {
+                let misplaced = first.eq_ignore_ascii_case("at")
+                    || first.eq_ignore_ascii_case("am")
+                    || first.eq_ignore_ascii_case("pm")
+                    || crate::quiet::schedule::parse_time(first).is_some()
+                    || first.parse::<chrono::Weekday>().is_ok();
+                if misplaced {
+                    return Err(ParseError::InvalidTime {
+                        command: sub,
+                        expected: format!(
+                            "the weekday right after `weekly`, then `at HH:MM`, then the time zone, then search terms (`{first}` is out of place)"
+                        ),
+                    });
+                }
+            }
             ReportChange::Schedule {
                 weekly,
                 at,

@@ -26,6 +26,36 @@ pub(crate) fn schedule_of(row: &ReportRow) -> Option<Schedule> {
     })
 }
 
+/// The words after the project that ask for `change`, for "did you mean".
+fn change_words(change: &ReportChange) -> String {
+    match change {
+        ReportChange::Now => "now".into(),
+        ReportChange::Off => "off".into(),
+        ReportChange::Schedule {
+            weekly,
+            at,
+            tz,
+            query,
+        } => {
+            let mut words = match weekly {
+                Some(day) => format!("weekly {}", day.to_string().to_lowercase()),
+                None => "daily".into(),
+            };
+            if let Some(at) = at {
+                words.push_str(&format!(" at {}", at.format("%H:%M")));
+            }
+            if let Some(tz) = tz {
+                words.push_str(&format!(" {}", tz.name()));
+            }
+            if let Some(query) = query {
+                words.push(' ');
+                words.push_str(query);
+            }
+            words
+        }
+    }
+}
+
 fn random_id() -> String {
     format!("rep_{:016x}", rand::random::<u64>())
 }
@@ -41,7 +71,7 @@ pub(crate) async fn report(
         ReportChange::Schedule { query, .. } => query.clone().unwrap_or_default(),
         _ => String::new(),
     };
-    let redo = |candidate: &str| format!("report {candidate} now");
+    let redo = |candidate: &str| format!("report {candidate} {}", change_words(change));
     let target = match resolve_target(ctx, project, Some(&query), &redo).await {
         Ok(target) => target,
         Err(message) => return message,
@@ -89,12 +119,13 @@ pub(crate) async fn report(
                 last_due_ms: 0,
             });
             let cadence = Cadence::from_column(&row.cadence).unwrap_or(Cadence::Daily);
-            let figures = gather(ctx, &row, cadence).await;
+            let end = Utc::now();
+            let figures = gather(ctx, &row, cadence, end).await;
             let heading = Heading {
                 org: row.org_slug.clone(),
                 project: row.project_slug.clone(),
                 cadence,
-                end: Utc::now(),
+                end,
                 late_minutes: None,
             };
             let message = report_message(&heading, &figures);

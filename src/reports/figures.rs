@@ -8,14 +8,20 @@ pub(crate) const TOP_ROWS: usize = 5;
 /// Rows of the smaller sections.
 pub(crate) const SECTION_ROWS: usize = 3;
 
-/// A count read off one page: exact, at least (the page was cut short and
-/// the server did not say how many match), or not known (the call failed).
+/// A count read off one page: exact, or at least (the page was cut short
+/// and the server did not say how many match).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Count {
     /// Exactly this many.
     Exactly(u64),
     /// At least this many.
     AtLeast(u64),
+}
+
+impl Default for Count {
+    fn default() -> Self {
+        Count::Exactly(0)
+    }
 }
 
 impl Count {
@@ -26,6 +32,16 @@ impl Count {
             (false, _) => Count::Exactly(items as u64),
             (true, Some(total)) => Count::Exactly(total),
             (true, None) => Count::AtLeast(items as u64),
+        }
+    }
+
+    /// How many of a page's issues are something: at least that many when
+    /// the page was cut short.
+    pub(crate) fn subset(n: usize, cut_short: bool) -> Self {
+        if cut_short {
+            Count::AtLeast(n as u64)
+        } else {
+            Count::Exactly(n as u64)
         }
     }
 
@@ -76,18 +92,19 @@ pub(crate) struct Figures {
     pub new: Option<Count>,
     /// New issues in the period before.
     pub new_before: Option<Count>,
-    /// Issues seen in the period that are now resolved.
+    /// Issues seen in the period that are resolved now.
     pub resolved: Option<Count>,
-    /// Issues seen in the period that Sentry marks as regressed.
-    pub regressed: Option<usize>,
+    /// Issues seen in the period that Sentry marks as regressed (`None`
+    /// when the server sends no substatus).
+    pub regressed: Option<Count>,
     /// Events in the last 24 hours of the issues seen in the period.
     pub events_24h: Option<u64>,
     /// Issues seen in the period, most events first (at most [`TOP_ROWS`]).
     pub top: Vec<Issue>,
     /// New issues nobody is assigned, and how many.
-    pub unassigned_new: (Vec<Issue>, usize),
+    pub unassigned_new: (Vec<Issue>, Count),
     /// Escalating issues, and how many.
-    pub escalating: (Vec<Issue>, usize),
+    pub escalating: (Vec<Issue>, Count),
     /// The unresolved, unassigned issue seen in the period that is oldest.
     pub oldest_unassigned: Option<Issue>,
     /// What people resolved or archived from Slack.
@@ -118,7 +135,9 @@ fn substatus_is(issue: &Issue, word: &str) -> bool {
 /// Reads the sections of the issues seen in the period (`active`, as
 /// listed) into `figures`; `by_day` ranks the top issues by the last 24
 /// hours' events (a daily report) rather than by the server's order.
-pub(crate) fn read_active(figures: &mut Figures, active: &[Issue], by_day: bool) {
+/// `cut_short`: the page did not hold every issue, so what is counted on
+/// it is a lower bound.
+pub(crate) fn read_active(figures: &mut Figures, active: &[Issue], cut_short: bool, by_day: bool) {
     let mut top: Vec<Issue> = active.to_vec();
     if by_day {
         top.sort_by_key(|i| std::cmp::Reverse(events_24h(i)));
@@ -129,18 +148,22 @@ pub(crate) fn read_active(figures: &mut Figures, active: &[Issue], by_day: bool)
         .iter()
         .any(|i| i.stats.is_some())
         .then(|| active.iter().map(events_24h).sum());
-    figures.regressed = Some(
-        active
-            .iter()
-            .filter(|i| substatus_is(i, "regressed"))
-            .count(),
-    );
+    let sends_substatus = active.is_empty() || active.iter().any(|i| i.substatus.is_some());
+    figures.regressed = sends_substatus.then(|| {
+        Count::subset(
+            active
+                .iter()
+                .filter(|i| substatus_is(i, "regressed"))
+                .count(),
+            cut_short,
+        )
+    });
     let escalating: Vec<Issue> = active
         .iter()
         .filter(|i| i.status.as_deref() != Some("resolved") && substatus_is(i, "escalating"))
         .cloned()
         .collect();
-    let count = escalating.len();
+    let count = Count::subset(escalating.len(), cut_short);
     figures.escalating = (escalating.into_iter().take(SECTION_ROWS).collect(), count);
     figures.oldest_unassigned = active
         .iter()
@@ -152,14 +175,14 @@ pub(crate) fn read_active(figures: &mut Figures, active: &[Issue], by_day: bool)
 }
 
 /// Reads the new issues of the period into `figures`.
-pub(crate) fn read_new(figures: &mut Figures, new: &[Issue], count: Count) {
+pub(crate) fn read_new(figures: &mut Figures, new: &[Issue], count: Count, cut_short: bool) {
     figures.new = Some(count);
     let unassigned: Vec<Issue> = new
         .iter()
         .filter(|i| i.assigned_to.is_none())
         .cloned()
         .collect();
-    let n = unassigned.len();
+    let n = Count::subset(unassigned.len(), cut_short);
     figures.unassigned_new = (unassigned.into_iter().take(SECTION_ROWS).collect(), n);
 }
 
@@ -199,12 +222,15 @@ mod tests {
             ),
         ];
         let mut figures = Figures::default();
-        read_active(&mut figures, &active, true);
+        read_active(&mut figures, &active, false, true);
         let order: Vec<&str> = figures.top.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(order, ["2", "3", "1"]);
         assert_eq!(figures.events_24h, Some(60));
-        assert_eq!(figures.regressed, Some(1));
-        assert_eq!(figures.escalating.1, 1);
+        assert_eq!(figures.regressed, Some(Count::Exactly(1)));
+        assert_eq!(figures.escalating.1, Count::Exactly(1));
+        // Counted on a page that was cut short: a lower bound.
+        read_active(&mut figures, &active, true, true);
+        assert_eq!(figures.regressed.map(Count::words), Some("1+".to_string()));
         assert_eq!(
             figures.oldest_unassigned.map(|i| i.id),
             Some("3".to_string())

@@ -8,30 +8,40 @@ use crate::context::Context;
 use crate::reports::figures::{read_active, read_new, Count, Figures, Triaged};
 use crate::reports::schedule::Cadence;
 use crate::sentry::IssueQuery;
-use crate::store::{ActivityKind, ReportRow};
+use chrono::{DateTime, Utc};
 
-/// `24h` or `7d`, as Sentry's relative time filters write them.
-fn span(cadence: Cadence, times: i64) -> String {
-    match cadence {
-        Cadence::Daily => format!("{}h", 24 * times),
-        Cadence::Weekly(_) => format!("{}d", 7 * times),
-    }
+use crate::store::{Activity, ActivityKind, ReportRow};
+
+/// A time as Sentry's search reads it in `firstSeen:>=…` (UTC).
+fn stamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
+/// The report's own terms with `terms` after them; a query with `OR` is
+/// put in parentheses, so the period applies to all of it.
 fn with_terms(base: &str, terms: &str) -> String {
     let base = base.trim();
     if base.is_empty() {
         terms.to_string()
+    } else if base.split_whitespace().any(|w| w == "OR") {
+        format!("({base}) {terms}")
     } else {
         format!("{base} {terms}")
     }
 }
 
-/// The figures of `report` for the period ending now.
-pub(crate) async fn gather(ctx: &Context, report: &ReportRow, cadence: Cadence) -> Figures {
+/// The figures of `report` for the period ending at `end` (a late run
+/// still reports on the period it was due for).
+pub(crate) async fn gather(
+    ctx: &Context,
+    report: &ReportRow,
+    cadence: Cadence,
+    end: DateTime<Utc>,
+) -> Figures {
     let (org, base) = (&report.org_slug, report.query.as_str());
-    let one = span(cadence, 1);
-    let two = span(cadence, 2);
+    let start = end - cadence.period();
+    let before = start - cadence.period();
+    let (end_s, start_s, before_s) = (stamp(end), stamp(start), stamp(before));
     let list = |terms: String, sort: &'static str| {
         let mut query = IssueQuery::by_activity(
             &report.project_slug,
@@ -43,11 +53,14 @@ pub(crate) async fn gather(ctx: &Context, report: &ReportRow, cadence: Cadence) 
         query.sort = sort.to_string();
         async move { ctx.issues.list_pages(org, &query, 1).await }
     };
-    let (new, before, active, resolved) = tokio::join!(
-        list(format!("firstSeen:-{one}"), "new"),
-        list(format!("firstSeen:-{two} firstSeen:+{one}"), "new"),
-        list(format!("lastSeen:-{one}"), "freq"),
-        list(format!("is:resolved lastSeen:-{one}"), "date"),
+    let (new, previous, active, resolved) = tokio::join!(
+        list(format!("firstSeen:>={start_s} firstSeen:<{end_s}"), "new"),
+        list(
+            format!("firstSeen:>={before_s} firstSeen:<{start_s}"),
+            "new"
+        ),
+        list(format!("lastSeen:>={start_s}"), "freq"),
+        list(format!("is:resolved lastSeen:>={start_s}"), "date"),
     );
     let mut figures = Figures::default();
     let failed = |section: &str, error: &dyn std::fmt::Display| {
@@ -60,10 +73,11 @@ pub(crate) async fn gather(ctx: &Context, report: &ReportRow, cadence: Cadence) 
             &mut figures,
             &listed.items,
             Count::of(listed.items.len(), listed.cut_short, listed.total),
+            listed.cut_short,
         ),
         Err(e) => left_out.push(failed("new issues", &e)),
     }
-    match before {
+    match previous {
         Ok(listed) => {
             figures.new_before = Some(Count::of(
                 listed.items.len(),
@@ -76,7 +90,12 @@ pub(crate) async fn gather(ctx: &Context, report: &ReportRow, cadence: Cadence) 
     let mut names = std::collections::HashMap::new();
     match active {
         Ok(listed) => {
-            read_active(&mut figures, &listed.items, cadence == Cadence::Daily);
+            read_active(
+                &mut figures,
+                &listed.items,
+                listed.cut_short,
+                cadence == Cadence::Daily,
+            );
             for issue in &listed.items {
                 if let Some(short) = &issue.short_id {
                     names.insert(issue.id.clone(), short.clone());
@@ -101,7 +120,17 @@ pub(crate) async fn gather(ctx: &Context, report: &ReportRow, cadence: Cadence) 
         Err(e) => left_out.push(failed("resolved issues", &e)),
     }
     figures.left_out = left_out;
-    figures.triaged = triaged(ctx, report, cadence, &names).await;
+    figures.triaged = match ctx
+        .store
+        .actions_between(start.timestamp_millis(), end.timestamp_millis())
+        .await
+    {
+        Ok(activity) => triaged(&activity, &report.org_slug, &names),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the activity log for a report");
+            Vec::new()
+        }
+    };
     figures
 }
 
@@ -109,40 +138,83 @@ fn figures_left_out(section: &str) -> String {
     format!("{section} (Sentry did not answer)")
 }
 
-/// Resolves and archives made from Slack on the project's org in the period.
-async fn triaged(
-    ctx: &Context,
-    report: &ReportRow,
-    cadence: Cadence,
+/// Resolves and archives made from Slack on `org`, oldest first, named by
+/// short ID where the report read the issue. Pure.
+pub(crate) fn triaged(
+    activity: &[Activity],
+    org: &str,
     names: &std::collections::HashMap<String, String>,
 ) -> Vec<Triaged> {
-    let since = crate::store::now_ms() - cadence.period().num_milliseconds();
-    let activity = match ctx.store.recent_activity(2_000).await {
-        Ok(activity) => activity,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the activity log for a report");
-            return Vec::new();
-        }
-    };
-    let prefix_of = format!("{}/", report.org_slug);
+    let prefix_of = format!("{org}/");
     activity
-        .into_iter()
-        .filter(|a| a.kind == ActivityKind::Action && a.at_ms >= since)
+        .iter()
+        .filter(|a| a.kind == ActivityKind::Action)
         .filter(|a| a.outcome.starts_with("ok") || a.outcome.starts_with("accepted"))
         .filter_map(|a| {
-            let (what, target) = a.subject.split_once(' ')?;
+            // `resolve org/id`, `archive_24h org/id`, `resolve_in 1.2 org/id`.
+            let what = a.subject.split_whitespace().next()?;
+            let target = a.subject.split_whitespace().last()?;
             let verb = match what {
-                "resolve" | "resolve_next" | "resolve_in" => "resolved",
-                "archive" | "archive_forever" | "archive_escalating" | "ignore" => "archived",
+                "resolve" | "resolve_next" | "resolve_current" | "resolve_in" => "resolved",
+                w if w.starts_with("archive_") => "archived",
                 _ => return None,
             };
             let id = target.strip_prefix(&prefix_of)?;
-            let issue = names.get(id).cloned()?;
             Some(Triaged {
-                user: a.user_id,
+                user: a.user_id.clone(),
                 verb,
-                issue,
+                issue: names.get(id).cloned().unwrap_or_else(|| id.to_string()),
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Activity;
+
+    fn action(subject: &str, outcome: &str) -> Activity {
+        Activity {
+            at_ms: 1,
+            team_id: "T1".into(),
+            user_id: "U1".into(),
+            channel_id: "C1".into(),
+            kind: ActivityKind::Action,
+            subject: subject.into(),
+            outcome: outcome.into(),
+        }
+    }
+
+    #[test]
+    fn every_resolve_and_archive_from_slack_is_counted_once() {
+        let names = std::collections::HashMap::from([("7".to_string(), "API-7".to_string())]);
+        let activity = [
+            action("resolve acme/7", "ok"),
+            action("archive_24h acme/8", "accepted, not read back"),
+            action("resolve_in 1.2.3 acme/9", "ok"),
+            action("resolve_current acme/10", "ok"),
+            action("assign_me acme/7", "ok"),
+            action("resolve acme/11", "failed: 500"),
+            action("resolve other/12", "ok"),
+        ];
+        let done: Vec<(String, &str)> = triaged(&activity, "acme", &names)
+            .into_iter()
+            .map(|t| (t.issue, t.verb))
+            .collect();
+        assert_eq!(
+            done,
+            [
+                ("API-7".to_string(), "resolved"),
+                ("8".to_string(), "archived"),
+                ("9".to_string(), "resolved"),
+                ("10".to_string(), "resolved"),
+            ]
+        );
+        assert_eq!(
+            with_terms("level:error OR level:fatal", "lastSeen:>=x"),
+            "(level:error OR level:fatal) lastSeen:>=x"
+        );
+        assert_eq!(with_terms("", "lastSeen:>=x"), "lastSeen:>=x");
+    }
 }

@@ -101,11 +101,11 @@ pub(crate) fn report(heading: &Heading, figures: &Figures) -> Message {
     };
     let parts = [
         new,
-        format!(
-            "*Regressed* {}",
-            figures.regressed.map_or("?".into(), |n| n.to_string())
-        ),
-        format!("*Resolved* {}", count_word(figures.resolved)),
+        match figures.regressed {
+            Some(n) => format!("*Regressed* {}", n.words()),
+            None => "*Regressed* not sent by this server".to_string(),
+        },
+        format!("*Resolved now* {}", count_word(figures.resolved)),
         events,
     ];
     blocks.push(section(&parts.join(" · ")));
@@ -137,14 +137,14 @@ pub(crate) fn report(heading: &Heading, figures: &Figures) -> Message {
     let (unassigned, n_unassigned) = &figures.unassigned_new;
     list(
         &mut blocks,
-        format!("*New and unassigned* ({n_unassigned})"),
+        format!("*New and unassigned* ({})", n_unassigned.words()),
         unassigned,
         &|_| "nobody assigned".to_string(),
     );
     let (escalating, n_escalating) = &figures.escalating;
     list(
         &mut blocks,
-        format!("*Escalating* ({n_escalating})"),
+        format!("*Escalating* ({})", n_escalating.words()),
         escalating,
         &events_note,
     );
@@ -221,11 +221,11 @@ mod tests {
             new: Some(Count::Exactly(12)),
             new_before: Some(Count::Exactly(9)),
             resolved: Some(Count::AtLeast(100)),
-            regressed: Some(2),
+            regressed: Some(Count::Exactly(2)),
             events_24h: Some(12_345),
             top: many[..5].to_vec(),
-            unassigned_new: (many[..3].to_vec(), 40),
-            escalating: (many[..3].to_vec(), 3),
+            unassigned_new: (many[..3].to_vec(), Count::Exactly(40)),
+            escalating: (many[..3].to_vec(), Count::Exactly(3)),
             oldest_unassigned: Some(many[0].clone()),
             triaged: (0..30)
                 .map(|i| Triaged {
@@ -251,7 +251,7 @@ mod tests {
             json.contains("*New* 12 (+3 from 9 the day before)"),
             "{json}"
         );
-        assert!(json.contains("*Resolved* 100+"));
+        assert!(json.contains("*Resolved now* 100+"));
         assert!(json.contains("12 events in 24 h ▃█"), "{json}");
         assert!(json.contains("and 20 more"));
         assert!(json.contains("Posted 1 h 30 min late"));

@@ -20,8 +20,16 @@ use crate::store::ReportRow;
 const MAX_LATE: chrono::Duration = chrono::Duration::hours(6);
 /// Lateness worth saying.
 const LATE_ENOUGH: chrono::Duration = chrono::Duration::minutes(2);
-/// How long a claim on a run lasts: the reads and the post fit in it.
-const CLAIM_MS: i64 = 120_000;
+/// How long a claim on a run lasts; renewed before the post, since the
+/// reads may take long against a slow Sentry.
+const CLAIM_MS: i64 = 300_000;
+/// Slack errors worth another try.
+const TRANSIENT: [&str; 4] = [
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+];
 
 /// Looks for due reports every `every` until `stop`.
 pub(crate) async fn run(ctx: Context, replica: String, every: Duration, stop: CancellationToken) {
@@ -68,7 +76,7 @@ async fn run_if_due(ctx: &Context, replica: &str, row: &ReportRow, now: DateTime
             return;
         }
     }
-    let figures = gather(ctx, row, schedule.cadence).await;
+    let figures = gather(ctx, row, schedule.cadence, due).await;
     let late = now - due;
     let heading = Heading {
         org: row.org_slug.clone(),
@@ -78,6 +86,22 @@ async fn run_if_due(ctx: &Context, replica: &str, row: &ReportRow, now: DateTime
         late_minutes: (late > LATE_ENOUGH).then(|| late.num_minutes()),
     };
     let message = report(&heading, &figures);
+    // Still this replica's run? (A claim that ran out may have been taken.)
+    match ctx
+        .store
+        .claim_report(&row.id, due_ms, replica, CLAIM_MS)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(report = %row.id, "report's claim was taken over while it was read; leaving it");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot renew the report's claim");
+            return;
+        }
+    }
     match ctx
         .slack
         .post_message(&row.channel_id, &message, None, false)
@@ -89,7 +113,13 @@ async fn run_if_due(ctx: &Context, replica: &str, row: &ReportRow, now: DateTime
                 tracing::error!(report = %row.id, error = %e, "report posted but not recorded; it may be posted again");
             }
         }
-        Err(SlackError::Api(code)) => {
+        Err(SlackError::Unreachable(e)) => {
+            // Slack may have posted before the answer was lost: recorded as
+            // handled rather than risk a second report.
+            tracing::warn!(report = %row.id, error = %e, "Slack did not answer the report's post; not posting it again");
+            let _ = ctx.store.finish_report(&row.id, due_ms, None).await;
+        }
+        Err(SlackError::Api(code)) if !TRANSIENT.contains(&code.as_str()) => {
             // Slack refuses the channel for good (archived, not a member):
             // this run is given up; the next is tried.
             tracing::warn!(report = %row.id, channel = %row.channel_id, %code, "Slack refused the report");

@@ -130,24 +130,47 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                let kind: String = row.try_get("kind")?;
-                Ok(Activity {
-                    at_ms: row.try_get("at_ms")?,
-                    team_id: row.try_get("team_id")?,
-                    user_id: row.try_get("user_id")?,
-                    channel_id: row.try_get("channel_id")?,
-                    kind: ActivityKind::parse(&kind).ok_or_else(|| {
-                        sqlx::Error::Decode(format!("unknown activity kind `{kind}`").into())
-                    })?,
-                    subject: row.try_get("subject")?,
-                    outcome: row.try_get("outcome")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::Query)
+        activity_rows(&rows)
     }
+
+    /// Clicks (actions) recorded from `from_ms` to before `until_ms`, oldest
+    /// first, at most 10,000.
+    pub async fn actions_between(
+        &self,
+        from_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<Activity>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at_ms, team_id, user_id, channel_id, kind, subject, outcome \
+             FROM activity WHERE kind = 'action' AND at_ms >= $1 AND at_ms < $2 \
+             ORDER BY at_ms LIMIT 10000",
+        )
+        .bind(from_ms)
+        .bind(until_ms)
+        .fetch_all(self.pool())
+        .await?;
+        activity_rows(&rows)
+    }
+}
+
+fn activity_rows(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Activity>, StoreError> {
+    rows.iter()
+        .map(|row| {
+            let kind: String = row.try_get("kind")?;
+            Ok(Activity {
+                at_ms: row.try_get("at_ms")?,
+                team_id: row.try_get("team_id")?,
+                user_id: row.try_get("user_id")?,
+                channel_id: row.try_get("channel_id")?,
+                kind: ActivityKind::parse(&kind).ok_or_else(|| {
+                    sqlx::Error::Decode(format!("unknown activity kind `{kind}`").into())
+                })?,
+                subject: row.try_get("subject")?,
+                outcome: row.try_get("outcome")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::Query)
 }
 
 #[cfg(test)]

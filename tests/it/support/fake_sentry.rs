@@ -1245,6 +1245,30 @@ fn as_served(issue: &Value, compatible: bool, expand_owners: bool) -> Value {
 /// Whether an RFC 3339 `time` is within (`-24h`) or older than (`+7d`)
 /// the span, as Sentry's search reads `firstSeen:` and `lastSeen:`.
 fn relative_time_holds(time: &Value, relative: &str) -> bool {
+    let at = |t: &Value| {
+        t.as_str()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_second())
+    };
+    // Absolute bounds: `>=2026-12-03T09:00:00` (UTC), `<…`, `>…`, `<=…`.
+    for (op, holds) in [
+        (">=", (|a: i64, b: i64| a >= b) as fn(i64, i64) -> bool),
+        ("<=", |a, b| a <= b),
+        (">", |a, b| a > b),
+        ("<", |a, b| a < b),
+    ] {
+        if let Some(stamp) = relative.strip_prefix(op) {
+            let bound = format!("{stamp}Z")
+                .parse::<jiff::Timestamp>()
+                .map(|t| t.as_second());
+            return match (at(time), bound) {
+                (Some(a), Ok(b)) => holds(a, b),
+                (None, _) => false,
+                // A bound this fake cannot read matches everything.
+                (_, Err(_)) => true,
+            };
+        }
+    }
     let (within, span) = match relative.split_at_checked(1) {
         Some(("-", span)) => (true, span),
         Some(("+", span)) => (false, span),
