@@ -2,8 +2,8 @@
 //!
 //! `cargo bench --bench render` (criterion) times a typical 10-row page, the
 //! worst case of 50 rows with maximal hostile titles, a 50-issue digest and
-//! one channel alert (without and with its latest event), each rendered and
-//! serialized as it is sent to Slack.
+//! one channel alert (without and with its latest event) and a full daily
+//! report, each rendered and serialized as it is sent to Slack.
 
 use std::hint::black_box;
 
@@ -11,6 +11,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sentry_slack_bot::alerts::messages;
 use sentry_slack_bot::issues::card::Controls;
 use sentry_slack_bot::issues::list::{issue_page, IssuePage};
+use sentry_slack_bot::reports::figures::{Count, Figures, Triaged};
+use sentry_slack_bot::reports::message::{report, Heading};
+use sentry_slack_bot::reports::schedule::Cadence;
 use sentry_slack_bot::sentry::models::{Event, Issue};
 use sentry_slack_bot::slack::action::Rerun;
 use sentry_slack_bot::slack::Message;
@@ -130,6 +133,37 @@ fn rendering(c: &mut Criterion) {
             })
         },
     );
+    // A full daily report: 5 top issues, 3 unassigned, 3 escalating, the
+    // oldest unassigned, 30 triage lines, all with hostile titles.
+    let figures = Figures {
+        new: Some(Count::Exactly(120)),
+        new_before: Some(Count::Exactly(97)),
+        resolved: Some(Count::AtLeast(100)),
+        regressed: Some(Count::Exactly(4)),
+        events_24h: Some(48_210),
+        top: worst[..5].to_vec(),
+        unassigned_new: (worst[5..8].to_vec(), Count::Exactly(31)),
+        escalating: (worst[8..11].to_vec(), Count::Exactly(3)),
+        oldest_unassigned: Some(worst[11].clone()),
+        triaged: (0..30)
+            .map(|i| Triaged {
+                user: "U0ALICE".into(),
+                verb: "resolved",
+                issue: format!("API-{i:X}"),
+            })
+            .collect(),
+        left_out: Vec::new(),
+    };
+    let heading = Heading {
+        org: "acme".into(),
+        project: "api".into(),
+        cadence: Cadence::Daily,
+        end: chrono::DateTime::from_timestamp(1_764_835_200, 0).expect("time"),
+        late_minutes: None,
+    };
+    group.bench_function("daily report, 12 hostile issues and 30 triage lines", |b| {
+        b.iter(|| wire(&report(black_box(&heading), black_box(&figures))))
+    });
     group.finish();
 }
 

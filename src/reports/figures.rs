@@ -4,14 +4,14 @@
 use crate::sentry::models::Issue;
 
 /// Issues the report lists per section at most.
-pub(crate) const TOP_ROWS: usize = 5;
+pub const TOP_ROWS: usize = 5;
 /// Rows of the smaller sections.
-pub(crate) const SECTION_ROWS: usize = 3;
+pub const SECTION_ROWS: usize = 3;
 
 /// A count read off one page: exact, or at least (the page was cut short
 /// and the server did not say how many match).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Count {
+pub enum Count {
     /// Exactly this many.
     Exactly(u64),
     /// At least this many.
@@ -27,7 +27,7 @@ impl Default for Count {
 impl Count {
     /// The count of a page of `items` that `cut_short` (with `total` when
     /// the server said).
-    pub(crate) fn of(items: usize, cut_short: bool, total: Option<u64>) -> Self {
+    pub fn of(items: usize, cut_short: bool, total: Option<u64>) -> Self {
         match (cut_short, total) {
             (false, _) => Count::Exactly(items as u64),
             (true, Some(total)) => Count::Exactly(total),
@@ -37,7 +37,7 @@ impl Count {
 
     /// How many of a page's issues are something: at least that many when
     /// the page was cut short.
-    pub(crate) fn subset(n: usize, cut_short: bool) -> Self {
+    pub fn subset(n: usize, cut_short: bool) -> Self {
         if cut_short {
             Count::AtLeast(n as u64)
         } else {
@@ -46,7 +46,7 @@ impl Count {
     }
 
     /// `12`, or `100+`.
-    pub(crate) fn words(self) -> String {
+    pub fn words(self) -> String {
         match self {
             Count::Exactly(n) => crate::issues::card::thousands(n),
             Count::AtLeast(n) => format!("{}+", crate::issues::card::thousands(n)),
@@ -60,7 +60,7 @@ impl Count {
     }
 
     /// `+3`, `−2`, `±0`, when both are exact.
-    pub(crate) fn change_from(self, before: Count) -> Option<String> {
+    pub fn change_from(self, before: Count) -> Option<String> {
         match (self, before) {
             (Count::Exactly(now), Count::Exactly(then)) => Some(match now.cmp(&then) {
                 std::cmp::Ordering::Greater => format!("+{}", now - then),
@@ -75,7 +75,7 @@ impl Count {
 
 /// One resolve or archive someone made from Slack in the period.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Triaged {
+pub struct Triaged {
     /// The Slack user.
     pub user: String,
     /// `resolved` or `archived`.
@@ -87,7 +87,7 @@ pub(crate) struct Triaged {
 /// Everything a report shows. A section whose call failed is `None` and
 /// named in `left_out`.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Figures {
+pub struct Figures {
     /// New issues in the period.
     pub new: Option<Count>,
     /// New issues in the period before.
@@ -114,7 +114,7 @@ pub(crate) struct Figures {
 }
 
 /// The issue's events in the last 24 hours (its hourly buckets).
-pub(crate) fn events_24h(issue: &Issue) -> u64 {
+pub fn events_24h(issue: &Issue) -> u64 {
     issue
         .stats
         .as_ref()
@@ -137,7 +137,7 @@ fn substatus_is(issue: &Issue, word: &str) -> bool {
 /// hours' events (a daily report) rather than by the server's order.
 /// `cut_short`: the page did not hold every issue, so what is counted on
 /// it is a lower bound.
-pub(crate) fn read_active(figures: &mut Figures, active: &[Issue], cut_short: bool, by_day: bool) {
+pub fn read_active(figures: &mut Figures, active: &[Issue], cut_short: bool, by_day: bool) {
     let mut top: Vec<Issue> = active.to_vec();
     if by_day {
         top.sort_by_key(|i| std::cmp::Reverse(events_24h(i)));
@@ -175,7 +175,7 @@ pub(crate) fn read_active(figures: &mut Figures, active: &[Issue], cut_short: bo
 }
 
 /// Reads the new issues of the period into `figures`.
-pub(crate) fn read_new(figures: &mut Figures, new: &[Issue], count: Count, cut_short: bool) {
+pub fn read_new(figures: &mut Figures, new: &[Issue], count: Count, cut_short: bool) {
     figures.new = Some(count);
     let unassigned: Vec<Issue> = new
         .iter()

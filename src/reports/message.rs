@@ -16,7 +16,7 @@ use crate::slack::message::{context, section, Message};
 
 /// What the report is of and when.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Heading {
+pub struct Heading {
     /// Org slug.
     pub org: String,
     /// Project slug.
@@ -66,7 +66,7 @@ fn events_note(issue: &Issue) -> String {
 }
 
 /// The report message.
-pub(crate) fn report(heading: &Heading, figures: &Figures) -> Message {
+pub fn report(heading: &Heading, figures: &Figures) -> Message {
     let (title, before) = match heading.cadence {
         Cadence::Daily => ("Daily report", "the day before"),
         Cadence::Weekly(_) => ("Weekly report", "the week before"),
