@@ -411,6 +411,7 @@ async fn postgres_runs_the_same_migrations() {
             "notify_settings",
             "people_maps",
             "poll_leases",
+            "reports",
             "seen_issues",
             "subscription_hush",
             "subscriptions",
