@@ -7,7 +7,6 @@ use crate::support::alerts::{acme_in, acme_with, alerts_about, now_iso, subscrib
 use crate::support::app::Cluster;
 use crate::support::fake_sentry::Mode;
 use crate::support::message_text as text;
-use crate::support::ALL_SCOPES;
 use serde_json::{json, Value};
 
 /// Adds `count` new issues to `acme/api` at once; titles `Burst-<n>-end`.
@@ -127,18 +126,7 @@ async fn a_post_held_up_by_slack_longer_than_its_claim_is_posted_once_across_rep
     let Some(schema) = crate::support::postgres::fresh_schema("fence").await else {
         return;
     };
-    let cluster = Cluster::start(
-        2,
-        &schema.url,
-        vec![
-            ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
-            ("SENTRY_ORG", "acme".into()),
-            ("POLL_INTERVAL", "300ms".into()),
-        ],
-    )
-    .await;
-    cluster.sentry.add_org("acme", &["api"]);
-    cluster.sentry.add_token("tok-acme", "acme", ALL_SCOPES);
+    let cluster = Cluster::start_acme(2, &schema.url, Vec::new()).await;
     let id = cluster.command(0, "CA", "subscribe api").await;
     cluster.slack.wait_for_responses(&id, 1).await;
     tokio::time::sleep(Duration::from_millis(800)).await;

@@ -5,7 +5,9 @@ use crate::support::message_text as text;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::support::alerts::{acme, acme_in, alerts_about, now_iso, subscribe, wait_until};
+use crate::support::alerts::{
+    acme, acme_in, alert_ts, alerts_about, now_iso, subscribe, wait_until,
+};
 use crate::support::fake_sentry::{Fault, Mode};
 use serde_json::{json, Value};
 
@@ -507,14 +509,7 @@ async fn buttons_on_an_alert_redraw_it_in_the_channel_without_a_second_sync_noti
         alerts_about(&app, "C1", "Clickable problem").len() == 1
     })
     .await;
-    let ts: String = {
-        let mut conn = app.database().await;
-        sqlx::query_scalar("SELECT ts FROM alerts WHERE kind = 'new' AND issue_id = ?")
-            .bind(&id)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
-    };
+    let ts = alert_ts(&app, "C1", &id).await;
     // Sentry makes the change at once but answers it slowly, so polls (every
     // 300 ms) see the issue resolved before the click knows it was accepted.
     app.sentry.set_slow_writes(Duration::from_millis(1500));
@@ -680,14 +675,7 @@ async fn an_escalating_issue_is_told_in_its_thread_and_shown_in_the_channel_once
         alerts_about(&app, "C1", "Spiky problem").len() == 1
     })
     .await;
-    let alert_ts: String = {
-        let mut conn = app.database().await;
-        sqlx::query_scalar("SELECT ts FROM alerts WHERE kind = 'new' AND issue_id = ?")
-            .bind(&id)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
-    };
+    let alert_ts = alert_ts(&app, "C1", &id).await;
     // An ordinary follow-up stays in the thread (the default policy).
     app.sentry.update_issue(
         &id,

@@ -4,24 +4,11 @@
 
 use std::time::Duration;
 
-use crate::support::alerts::{acme_in, alerts_about, now_iso, subscribe, wait_until};
+use crate::support::alerts::{acme_in, alert_ts, alerts_about, now_iso, subscribe, wait_until};
 use crate::support::app::TestApp;
 use crate::support::fake_sentry::Mode;
 use crate::support::message_text as text;
 use serde_json::{json, Value};
-
-/// The `ts` of `channel`'s alert about issue `id`.
-async fn alert_ts(app: &TestApp, channel: &str, id: &str) -> String {
-    let mut conn = app.database().await;
-    sqlx::query_scalar(
-        "SELECT ts FROM alerts WHERE kind = 'new' AND issue_id = ? AND channel_id = ?",
-    )
-    .bind(id)
-    .bind(channel)
-    .fetch_one(&mut conn)
-    .await
-    .expect("the alert's ts")
-}
 
 /// Picks `value` in the ⋯ menu of `channel`'s alert card `ts` about `id`.
 async fn pick_more(app: &TestApp, channel: &str, ts: &str, id: &str, value: &str) -> Value {

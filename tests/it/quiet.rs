@@ -30,6 +30,17 @@ fn posts_mentioning(posts: &[Value], needle: &str) -> usize {
     posts.iter().filter(|p| text(p).contains(needle)).count()
 }
 
+/// The text of the one post in `posts` that says `needle`.
+fn the_post(posts: &[Value], needle: &str) -> String {
+    let found: Vec<String> = posts
+        .iter()
+        .map(text)
+        .filter(|t| t.contains(needle))
+        .collect();
+    assert_eq!(found.len(), 1, "one post saying {needle:?}: {found:#?}");
+    found[0].clone()
+}
+
 fn held_in_logs(logs: &str) -> usize {
     logs.matches("alert held back").count()
 }
@@ -81,11 +92,7 @@ async fn mute_and_catch_up(mode: Mode) {
     })
     .await;
     let posts = app.slack.posts_in("C1");
-    let catch_up = posts
-        .iter()
-        .find(|p| text(p).contains("While muted"))
-        .expect("catch-up");
-    let shown = text(catch_up);
+    let shown = the_post(&posts, "While muted");
     assert!(
         shown.contains("While muted (1 min): 3 new issues in acme/api"),
         "{shown}"
@@ -181,14 +188,11 @@ async fn quiet_hours_hold_alerts_let_urgent_ones_through_and_catch_up_when_they_
     })
     .await;
     let posts = app.slack.posts_in("C1");
-    let catch_up = posts
-        .iter()
-        .find(|p| text(p).contains("During quiet hours"))
-        .expect("catch-up");
+    let catch_up = the_post(&posts, "During quiet hours");
     assert!(
-        text(catch_up).contains(": 2 new issues in acme/api"),
+        catch_up.contains(": 2 new issues in acme/api"),
         "{}",
-        text(catch_up)
+        catch_up
     );
     assert_eq!(posts_mentioning(&posts, "Night crash"), 1);
     assert_eq!(
@@ -241,20 +245,7 @@ async fn two_replicas_on_postgres_post_one_catch_up_after_an_unmute() {
     let Some(schema) = crate::support::postgres::fresh_schema("quiet").await else {
         return;
     };
-    let cluster = Cluster::start(
-        2,
-        &schema.url,
-        vec![
-            ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
-            ("SENTRY_ORG", "acme".into()),
-            ("POLL_INTERVAL", "300ms".into()),
-        ],
-    )
-    .await;
-    cluster.sentry.add_org("acme", &["api"]);
-    cluster
-        .sentry
-        .add_token("tok-acme", "acme", crate::support::ALL_SCOPES);
+    let cluster = Cluster::start_acme(2, &schema.url, Vec::new()).await;
     let answer = |rid: String| {
         let slack = cluster.slack.clone();
         async move { text(&slack.wait_for_responses(&rid, 1).await[0]) }
@@ -284,14 +275,11 @@ async fn two_replicas_on_postgres_post_one_catch_up_after_an_unmute() {
     let posts = cluster.slack.posts_in("C1");
     assert_eq!(posts_mentioning(&posts, "While muted"), 1);
     assert_eq!(posts_mentioning(&posts, "Shared held"), 1);
-    let catch_up = posts
-        .iter()
-        .find(|p| text(p).contains("While muted"))
-        .expect("catch-up");
+    let catch_up = the_post(&posts, "While muted");
     assert!(
-        text(catch_up).contains("4 new issues in acme/api"),
+        catch_up.contains("4 new issues in acme/api"),
         "{}",
-        text(catch_up)
+        catch_up
     );
 }
 
@@ -323,14 +311,11 @@ async fn a_burst_while_muted_is_held_as_a_whole_and_caught_up_once() {
     })
     .await;
     let posts = app.slack.posts_in("C1");
-    let catch_up = posts
-        .iter()
-        .find(|p| text(p).contains("While muted"))
-        .expect("catch-up");
+    let catch_up = the_post(&posts, "While muted");
     assert!(
-        text(catch_up).contains("While muted (under a minute): 8 new issues in acme/api"),
+        catch_up.contains("While muted (under a minute): 8 new issues in acme/api"),
         "{}",
-        text(catch_up)
+        catch_up
     );
     assert_eq!(posts_mentioning(&posts, "Burst crash"), 1);
 }

@@ -179,20 +179,7 @@ async fn two_replicas_on_postgres_post_a_due_report_once() {
     let Some(schema) = crate::support::postgres::fresh_schema("reports").await else {
         return;
     };
-    let cluster = Cluster::start(
-        2,
-        &schema.url,
-        vec![
-            ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
-            ("SENTRY_ORG", "acme".into()),
-            ("POLL_INTERVAL", "300ms".into()),
-        ],
-    )
-    .await;
-    cluster.sentry.add_org("acme", &["api"]);
-    cluster
-        .sentry
-        .add_token("tok-acme", "acme", crate::support::ALL_SCOPES);
+    let cluster = Cluster::start_acme(2, &schema.url, Vec::new()).await;
     seed(&cluster.sentry);
     let at = next_minute().await;
     let rid = cluster

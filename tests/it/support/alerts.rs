@@ -57,6 +57,20 @@ pub fn alerts_about(app: &TestApp, channel: &str, needle: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The `ts` of `channel`'s alert about issue `id`, as the service stored it.
+#[allow(dead_code)]
+pub async fn alert_ts(app: &TestApp, channel: &str, id: &str) -> String {
+    let mut conn = app.database().await;
+    sqlx::query_scalar(
+        "SELECT ts FROM alerts WHERE kind = 'new' AND issue_id = ? AND channel_id = ?",
+    )
+    .bind(id)
+    .bind(channel)
+    .fetch_one(&mut conn)
+    .await
+    .expect("the alert's ts")
+}
+
 /// Polls `check` every 50 ms; fails the test after `timeout`.
 pub async fn wait_until(what: &str, timeout: Duration, check: impl Fn() -> bool) {
     let deadline = std::time::Instant::now() + timeout;

@@ -410,6 +410,23 @@ impl Cluster {
         }
     }
 
+    /// `count` replicas with org `acme` (project `api`) linked by a static
+    /// token and a 300 ms poll interval, plus `extra` environment.
+    pub async fn start_acme(count: usize, database_url: &str, extra: Env) -> Self {
+        let mut env: Env = vec![
+            ("SENTRY_AUTH_TOKEN", "tok-acme".into()),
+            ("SENTRY_ORG", "acme".into()),
+            ("POLL_INTERVAL", "300ms".into()),
+        ];
+        env.extend(extra);
+        let cluster = Self::start(count, database_url, env).await;
+        cluster.sentry.add_org("acme", &["api"]);
+        cluster
+            .sentry
+            .add_token("tok-acme", "acme", super::ALL_SCOPES);
+        cluster
+    }
+
     /// Kills replica `index` with SIGKILL.
     pub fn kill(&mut self, index: usize) {
         if let Some((mut child, _)) = self.replicas[index].take() {
