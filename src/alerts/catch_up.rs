@@ -17,13 +17,12 @@ use crate::alerts::alert::{Alert, Digest};
 use crate::alerts::context::Context;
 use crate::alerts::held::{Held, HeldIssue, HeldWhy};
 use crate::alerts::messages::{Beyond, CATCH_UP_ROWS};
+use crate::alerts::plan::outbox_row;
 use chrono::DateTime;
 
 use crate::quiet::hush::Hush;
 use crate::sentry::search::{self, Verdict};
-use crate::store::{
-    now_ms, AlertKind, AlertRow, AlertState, Snapshot, StoreError, SubscriptionRow,
-};
+use crate::store::{now_ms, AlertKind, AlertRow, Snapshot, StoreError, SubscriptionRow};
 
 /// How often held alerts are checked at most.
 const CHECK_EVERY: Duration = Duration::from_secs(5);
@@ -239,20 +238,8 @@ fn catch_up_row(sub: &SubscriptionRow, held: &[AlertRow], summary: Held, now: i6
         held: Some(summary),
     };
     AlertRow {
-        subscription_id: sub.id.clone(),
-        issue_id: first_id,
-        kind: AlertKind::Digest,
         dedup_key: format!("{CATCH_UP_KEY}{now}"),
-        channel_id: sub.channel_id.clone(),
-        org_slug: sub.org_slug.clone(),
-        payload: Alert::Digest(digest).payload(),
-        state: AlertState::Pending,
-        thread_ts: None,
-        ts: None,
-        status_snapshot: Snapshot::default(),
-        attempts: 0,
-        created_at_ms: now_ms(),
-        posted_at_ms: None,
+        ..outbox_row(sub, &first_id, &Alert::Digest(digest), Snapshot::default())
     }
 }
 
@@ -264,6 +251,7 @@ mod tests {
     use super::*;
     use crate::quiet::hush::Mute;
     use crate::sentry::models::Issue;
+    use crate::store::AlertState;
 
     fn held_row(id: &str, kind: AlertKind, at: i64) -> AlertRow {
         let issue = Issue::bare(id, format!("Boom {id}"));

@@ -88,9 +88,7 @@ mod tests {
     }
 
     fn ms(text: &str) -> i64 {
-        DateTime::parse_from_rfc3339(text)
-            .expect("time")
-            .timestamp_millis()
+        crate::quiet::schedule::at(text).timestamp_millis()
     }
 
     #[test]

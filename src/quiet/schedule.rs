@@ -264,15 +264,17 @@ pub fn instant(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     Utc.from_utc_datetime(&local)
 }
 
+/// An RFC 3339 instant, for the time tests of `quiet` and `reports`.
+#[cfg(test)]
+pub(crate) fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .expect("time")
+        .with_timezone(&Utc)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .expect("time")
-            .with_timezone(&Utc)
-    }
 
     fn hours(text: &str) -> QuietHours {
         let words: Vec<&str> = text.split_whitespace().collect();

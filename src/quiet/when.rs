@@ -165,11 +165,7 @@ pub fn length_in_words(length: Duration) -> String {
 mod tests {
     use super::*;
 
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .expect("time")
-            .with_timezone(&Utc)
-    }
+    use crate::quiet::schedule::at;
 
     fn words(text: &str) -> Vec<&str> {
         text.split_whitespace().collect()

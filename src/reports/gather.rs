@@ -96,11 +96,7 @@ pub(crate) async fn gather(
                 listed.cut_short,
                 cadence == Cadence::Daily,
             );
-            for issue in &listed.items {
-                if let Some(short) = &issue.short_id {
-                    names.insert(issue.id.clone(), short.clone());
-                }
-            }
+            names.extend(short_ids(&listed.items));
         }
         Err(e) => left_out.push(failed("top issues", &e)),
     }
@@ -111,11 +107,7 @@ pub(crate) async fn gather(
                 listed.cut_short,
                 listed.total,
             ));
-            for issue in &listed.items {
-                if let Some(short) = &issue.short_id {
-                    names.insert(issue.id.clone(), short.clone());
-                }
-            }
+            names.extend(short_ids(&listed.items));
         }
         Err(e) => left_out.push(failed("resolved issues", &e)),
     }
@@ -132,6 +124,15 @@ pub(crate) async fn gather(
         }
     };
     figures
+}
+
+/// Issue id → short ID, for naming what people did from Slack.
+fn short_ids(
+    issues: &[crate::sentry::models::Issue],
+) -> impl Iterator<Item = (String, String)> + '_ {
+    issues
+        .iter()
+        .filter_map(|i| Some((i.id.clone(), i.short_id.clone()?)))
 }
 
 fn figures_left_out(section: &str) -> String {

@@ -123,11 +123,7 @@ impl fmt::Display for Schedule {
 mod tests {
     use super::*;
 
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .expect("time")
-            .with_timezone(&Utc)
-    }
+    use crate::quiet::schedule::at;
 
     fn nine(cadence: Cadence, tz: Tz) -> Schedule {
         Schedule {
