@@ -11,13 +11,21 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sentry_slack_bot::alerts::messages;
 use sentry_slack_bot::issues::card::Controls;
 use sentry_slack_bot::issues::list::{issue_page, IssuePage};
-use sentry_slack_bot::reports::figures::{Count, Figures, Triaged};
+use sentry_slack_bot::reports::figures::{read_active, Count, Figures, Period, Step, Triaged};
 use sentry_slack_bot::reports::message::{report, Heading};
 use sentry_slack_bot::reports::schedule::Cadence;
 use sentry_slack_bot::sentry::models::{Event, Issue};
 use sentry_slack_bot::slack::action::Rerun;
 use sentry_slack_bot::slack::Message;
 use serde_json::json;
+
+/// The day the issues' hourly counts cover.
+const DAY: Period = Period {
+    step: Step::Hour,
+    before: 1_764_288_000 - 86_400,
+    start: 1_764_288_000,
+    end: 1_764_288_000 + 86_400,
+};
 
 fn issue(i: usize, title: String) -> Issue {
     serde_json::from_value(json!({
@@ -135,12 +143,11 @@ fn rendering(c: &mut Criterion) {
     );
     // A full daily report: 5 top issues, 3 unassigned, 3 escalating, the
     // oldest unassigned, 30 triage lines, all with hostile titles.
-    let figures = Figures {
+    let mut figures = Figures {
         new: Some(Count::Exactly(120)),
         new_before: Some(Count::Exactly(97)),
         resolved: Some(Count::AtLeast(100)),
         regressed: Some(Count::Exactly(4)),
-        events_24h: Some(48_210),
         top: worst[..5].to_vec(),
         unassigned_new: (worst[5..8].to_vec(), Count::Exactly(31)),
         escalating: (worst[8..11].to_vec(), Count::Exactly(3)),
@@ -153,7 +160,11 @@ fn rendering(c: &mut Criterion) {
             })
             .collect(),
         left_out: Vec::new(),
+        ..Default::default()
     };
+    let mut read = Figures::default();
+    read_active(&mut read, &worst, false, DAY);
+    (figures.period, figures.timeline, figures.events) = (read.period, read.timeline, read.events);
     let heading = Heading {
         org: "acme".into(),
         project: "api".into(),

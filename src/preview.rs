@@ -26,6 +26,14 @@ use crate::store::{MentionPolicy, SubscriptionRow, ThreadPolicy};
 /// "Now" in the samples, so previews and snapshots do not drift.
 const SAMPLE_NOW_MS: i64 = 1_764_406_800_000;
 
+/// The day the sample report covers: the sample issues' hourly counts.
+const SAMPLE_REPORT_PERIOD: crate::reports::figures::Period = crate::reports::figures::Period {
+    step: crate::reports::figures::Step::Hour,
+    before: 1_764_288_000 - 86_400,
+    start: 1_764_288_000,
+    end: 1_764_288_000 + 86_400,
+};
+
 /// The message kinds, by the name `preview` takes.
 pub const KINDS: [&str; 34] = [
     "alert",
@@ -407,12 +415,11 @@ pub fn sample(kind: &str) -> Option<Message> {
         // A daily report of a busy day.
         "report" => {
             let issues = sample_issues(6);
-            let figures = crate::reports::figures::Figures {
+            let mut figures = crate::reports::figures::Figures {
                 new: Some(crate::reports::figures::Count::Exactly(12)),
                 new_before: Some(crate::reports::figures::Count::Exactly(9)),
                 resolved: Some(crate::reports::figures::Count::Exactly(7)),
                 regressed: Some(crate::reports::figures::Count::Exactly(2)),
-                events_24h: Some(18_240),
                 top: issues[..5].to_vec(),
                 unassigned_new: (
                     issues[1..3].to_vec(),
@@ -436,13 +443,21 @@ pub fn sample(kind: &str) -> Option<Message> {
                     },
                 ],
                 left_out: Vec::new(),
+                ..Default::default()
             };
+            // The chart and the events from the issues' hourly counts.
+            let mut read = crate::reports::figures::Figures::default();
+            crate::reports::figures::read_active(&mut read, &issues, false, SAMPLE_REPORT_PERIOD);
+            figures.period = read.period;
+            figures.timeline = read.timeline;
+            figures.events = read.events;
             crate::reports::message::report(
                 &crate::reports::message::Heading {
                     org: "acme".into(),
                     project: "api".into(),
                     cadence: crate::reports::schedule::Cadence::Daily,
-                    end: chrono::DateTime::from_timestamp_millis(SAMPLE_NOW_MS).unwrap_or_default(),
+                    end: chrono::DateTime::from_timestamp(SAMPLE_REPORT_PERIOD.end, 0)
+                        .unwrap_or_default(),
                     late_minutes: None,
                 },
                 &figures,

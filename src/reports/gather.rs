@@ -5,7 +5,7 @@
 //! its section out and says so; nothing fails the whole report.
 
 use crate::context::Context;
-use crate::reports::figures::{read_active, read_new, Count, Figures, Triaged};
+use crate::reports::figures::{read_active, read_new, Count, Figures, Period, Step, Triaged};
 use crate::reports::schedule::Cadence;
 use crate::sentry::IssueQuery;
 use chrono::{DateTime, Utc};
@@ -42,7 +42,18 @@ pub(crate) async fn gather(
     let start = end - cadence.period();
     let before = start - cadence.period();
     let (end_s, start_s, before_s) = (stamp(end), stamp(start), stamp(before));
-    let list = |terms: String, sort: &'static str| {
+    // Hourly counts chart a day; daily ones (Sentry's 14 days) a week and
+    // the week before it.
+    let period = Period {
+        step: match cadence {
+            Cadence::Daily => Step::Hour,
+            Cadence::Weekly(_) => Step::Day,
+        },
+        before: before.timestamp(),
+        start: start.timestamp(),
+        end: end.timestamp(),
+    };
+    let list = |terms: String, sort: &'static str, step: Step| {
         let mut query = IssueQuery::by_activity(
             &report.project_slug,
             &report.project_id,
@@ -51,16 +62,26 @@ pub(crate) async fn gather(
             None,
         );
         query.sort = sort.to_string();
+        query.stats_period = step.stats_key().to_string();
         async move { ctx.issues.list_pages(org, &query, 1).await }
     };
     let (new, previous, active, resolved) = tokio::join!(
-        list(format!("firstSeen:>={start_s} firstSeen:<{end_s}"), "new"),
+        list(
+            format!("firstSeen:>={start_s} firstSeen:<{end_s}"),
+            "new",
+            Step::Hour
+        ),
         list(
             format!("firstSeen:>={before_s} firstSeen:<{start_s}"),
-            "new"
+            "new",
+            Step::Hour
         ),
-        list(format!("lastSeen:>={start_s}"), "freq"),
-        list(format!("is:resolved lastSeen:>={start_s}"), "date"),
+        list(format!("lastSeen:>={start_s}"), "freq", period.step),
+        list(
+            format!("is:resolved lastSeen:>={start_s}"),
+            "date",
+            Step::Hour
+        ),
     );
     let mut figures = Figures::default();
     let failed = |section: &str, error: &dyn std::fmt::Display| {
@@ -94,7 +115,7 @@ pub(crate) async fn gather(
                 &mut figures,
                 &listed.items,
                 listed.cut_short,
-                cadence == Cadence::Daily,
+                period,
             );
             names.extend(short_ids(&listed.items));
         }

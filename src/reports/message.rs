@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::issues::card::thousands;
 use crate::issues::facts::sparkline;
 use crate::issues::row::issue_row;
-use crate::reports::figures::{events_24h, Count, Figures};
+use crate::reports::figures::{buckets, in_period, Count, Figures, Period, Step};
 use crate::reports::schedule::Cadence;
 use crate::sentry::models::Issue;
 use crate::slack::escape::escape_mrkdwn;
@@ -33,36 +33,52 @@ fn count_word(count: Option<Count>) -> String {
     count.map_or_else(|| "?".to_string(), Count::words)
 }
 
-fn trend(issue: &Issue) -> String {
-    let counts: Vec<u64> = issue
-        .stats
-        .as_ref()
-        .and_then(|s| s["24h"].as_array())
-        .map(|b| {
-            b.iter()
-                .filter_map(|x| x.get(1).and_then(serde_json::Value::as_u64))
-                .collect()
-        })
-        .unwrap_or_default();
-    if counts.is_empty() {
-        String::new()
-    } else {
-        format!(" {}", sparkline(&counts))
+/// `in 24 h` or `this week`: what an issue's events are counted over.
+fn period_words(period: &Period) -> &'static str {
+    match period.step {
+        Step::Hour => "in 24 h",
+        Step::Day => "this week",
     }
 }
 
 /// `12 events in 24 h ▃█`, or the issue's events in all when the server
-/// sends no hourly counts.
-fn events_note(issue: &Issue) -> String {
-    match (&issue.stats, issue.count) {
-        (Some(_), _) => format!(
-            "{} events in 24 h{}",
-            thousands(events_24h(issue)),
-            trend(issue)
-        ),
-        (None, Some(count)) => format!("{} events in all", thousands(count)),
-        (None, None) => String::new(),
+/// sends no counts per bucket.
+fn events_note(issue: &Issue, period: &Period) -> String {
+    if buckets(issue, period.step).is_some() {
+        let counts: Vec<u64> = in_period(issue, period).iter().map(|b| b.1).collect();
+        let trend = if counts.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", sparkline(&counts))
+        };
+        return format!(
+            "{} events {}{trend}",
+            thousands(counts.iter().sum()),
+            period_words(period)
+        );
     }
+    issue
+        .count
+        .map(|count| format!("{} events in all", thousands(count)))
+        .unwrap_or_default()
+}
+
+/// `*Events* 1,234 (+200 from 1,034 the week before)`.
+fn events_line(figures: &Figures, before: &str) -> String {
+    let Some(events) = figures.events else {
+        return "*Events* not sent by this server".to_string();
+    };
+    let mut line = format!(
+        "*Events* {} {}",
+        events.words(),
+        period_words(&figures.period)
+    );
+    if let Some(then) = figures.events_before {
+        if let Some(change) = events.change_from(then) {
+            line.push_str(&format!(" ({change} from {} {before})", then.words()));
+        }
+    }
+    line
 }
 
 /// The report message.
@@ -95,10 +111,7 @@ pub fn report(heading: &Heading, figures: &Figures) -> Message {
             None => new.push_str(&format!(" ({} {before})", then.words())),
         }
     }
-    let events = match figures.events_24h {
-        Some(n) => format!("*Events* {} in the last 24 h", thousands(n)),
-        None => "*Events* not sent by this server".to_string(),
-    };
+    let events = events_line(figures, before);
     let parts = [
         new,
         match figures.regressed {
@@ -128,6 +141,7 @@ pub fn report(heading: &Heading, figures: &Figures) -> Message {
             index += 1;
         }
     };
+    let events_note = |issue: &Issue| events_note(issue, &figures.period);
     list(
         &mut blocks,
         "*Top issues*".to_string(),
@@ -222,7 +236,13 @@ mod tests {
             new_before: Some(Count::Exactly(9)),
             resolved: Some(Count::AtLeast(100)),
             regressed: Some(Count::Exactly(2)),
-            events_24h: Some(12_345),
+            period: Period {
+                step: Step::Hour,
+                before: -86_400,
+                start: 0,
+                end: 86_400,
+            },
+            events: Some(Count::Exactly(12_345)),
             top: many[..5].to_vec(),
             unassigned_new: (many[..3].to_vec(), Count::Exactly(40)),
             escalating: (many[..3].to_vec(), Count::Exactly(3)),
@@ -235,6 +255,7 @@ mod tests {
                 })
                 .collect(),
             left_out: vec!["resolved issues (Sentry did not answer)".into()],
+            ..Default::default()
         };
         let heading = Heading {
             org: "acme".into(),
@@ -253,6 +274,7 @@ mod tests {
         );
         assert!(json.contains("*Resolved now* 100+"));
         assert!(json.contains("12 events in 24 h ▃█"), "{json}");
+        assert!(json.contains("*Events* 12,345 in 24 h"), "{json}");
         assert!(json.contains("and 20 more"));
         assert!(json.contains("Posted 1 h 30 min late"));
         assert_eq!(

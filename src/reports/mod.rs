@@ -4,6 +4,7 @@
 //! `commands` and `runner` schedule and post.
 
 pub(crate) mod commands;
+pub mod chart;
 pub mod figures;
 pub(crate) mod gather;
 pub mod message;

@@ -63,6 +63,7 @@ impl IssueQuery {
             sort: "date".into(),
             limit,
             cursor,
+            stats_period: "24h".into(),
         }
     }
 }
@@ -82,6 +83,9 @@ pub struct IssueQuery {
     pub limit: u32,
     /// Cursor from a previous page.
     pub cursor: Option<String>,
+    /// The counts that ride along in each issue's `stats`: `24h` (hourly,
+    /// the sparkline) or `14d` (daily, a weekly report).
+    pub stats_period: String,
 }
 
 /// What an endpoint is, for errors and metrics: its name, the scope a 403
@@ -372,11 +376,11 @@ impl SentryClient {
         if let Some(cursor) = &q.cursor {
             params.push(("cursor", cursor.clone()));
         }
-        // Hourly counts for the last 24 hours ride along (the sparkline);
+        // Counts per bucket ride along (the sparkline, a report's chart);
         // the project endpoint calls them `statsPeriod`, the org one
         // `groupStatsPeriod` (its `statsPeriod` filters issues by time).
         let mut legacy_params = params.clone();
-        legacy_params.push(("statsPeriod", "24h".to_string()));
+        legacy_params.push(("statsPeriod", q.stats_period.clone()));
         let legacy_path = format!("/projects/{org}/{}/issues/", q.project_slug);
         let legacy = self.get_page(org, token, ISSUES, &legacy_path, &legacy_params);
         let Some(project_id) = &q.project_id else {
@@ -384,7 +388,7 @@ impl SentryClient {
         };
         let mut org_params = params.clone();
         org_params.push(("project", project_id.clone()));
-        org_params.push(("groupStatsPeriod", "24h".to_string()));
+        org_params.push(("groupStatsPeriod", q.stats_period.clone()));
         let org_path = format!("/organizations/{org}/issues/");
         let documented = self.get_page(org, token, ISSUES, &org_path, &org_params);
         self.with_fallback(org, Gap::OrgIssueList, documented, legacy)

@@ -30,6 +30,7 @@ fn query(sentry: &FakeSentry, limit: u32, cursor: Option<String>) -> IssueQuery 
         sort: "date".into(),
         limit,
         cursor,
+        stats_period: "24h".into(),
     }
 }
 
