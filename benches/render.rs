@@ -173,7 +173,7 @@ fn rendering(c: &mut Criterion) {
         late_minutes: None,
     };
     group.bench_function("daily report, 12 hostile issues and 30 triage lines", |b| {
-        b.iter(|| wire(&report(black_box(&heading), black_box(&figures))))
+        b.iter(|| wire(&report(black_box(&heading), black_box(&figures), None)))
     });
     group.finish();
 }

@@ -48,6 +48,9 @@ enum CliCommand {
         /// Only the `{"blocks": […]}` payload, for piping into other tools.
         #[arg(long)]
         json: bool,
+        /// Also write the sample report's chart to this PNG file.
+        #[arg(long, value_name = "FILE")]
+        chart: Option<std::path::PathBuf>,
         /// Message kinds to show; every kind when none is named.
         kinds: Vec<String>,
     },
@@ -94,7 +97,13 @@ fn main() -> ExitCode {
     if let CliCommand::Manifest { url } = &cli.command {
         return print_manifest(url);
     }
-    if let CliCommand::Preview { json, kinds } = &cli.command {
+    if let CliCommand::Preview { json, chart, kinds } = &cli.command {
+        if let Some(path) = chart {
+            if let Err(message) = write_chart(path) {
+                eprintln!("{message}");
+                return ExitCode::FAILURE;
+            }
+        }
         return print_previews(kinds, *json);
     }
     let purpose = match cli.command {
@@ -123,7 +132,7 @@ fn main() -> ExitCode {
         CliCommand::Serve => run_serve(config),
         CliCommand::Command { json, text } => run_command(config, &text.join(" "), json),
         CliCommand::Manifest { url } => Ok(print_manifest(&url)),
-        CliCommand::Preview { json, kinds } => Ok(print_previews(&kinds, json)),
+        CliCommand::Preview { json, kinds, .. } => Ok(print_previews(&kinds, json)),
         CliCommand::Check => run_check(config),
     };
     match result {
@@ -137,6 +146,16 @@ fn main() -> ExitCode {
 }
 
 /// `preview`: each kind's JSON and a Block Kit Builder link.
+/// Writes the sample report's chart to `path`.
+fn write_chart(path: &std::path::Path) -> Result<(), String> {
+    let png = sentry_slack_bot::preview::sample_report_chart()
+        .map_err(|e| format!("sentry-slack-bot: {e}"))?;
+    std::fs::write(path, png)
+        .map_err(|e| format!("sentry-slack-bot: cannot write {}: {e}", path.display()))?;
+    eprintln!("Wrote the sample report's chart to {}", path.display());
+    Ok(())
+}
+
 fn print_previews(kinds: &[String], json_only: bool) -> ExitCode {
     use sentry_slack_bot::preview;
     let wanted: Vec<&str> = if kinds.is_empty() {

@@ -412,56 +412,21 @@ pub fn sample(kind: &str) -> Option<Message> {
                 &quiet,
             )
         }
-        // A daily report of a busy day.
+        // A daily report of a busy day, its chart served from PUBLIC_URL.
         "report" => {
-            let issues = sample_issues(6);
-            let mut figures = crate::reports::figures::Figures {
-                new: Some(crate::reports::figures::Count::Exactly(12)),
-                new_before: Some(crate::reports::figures::Count::Exactly(9)),
-                resolved: Some(crate::reports::figures::Count::Exactly(7)),
-                regressed: Some(crate::reports::figures::Count::Exactly(2)),
-                top: issues[..5].to_vec(),
-                unassigned_new: (
-                    issues[1..3].to_vec(),
-                    crate::reports::figures::Count::Exactly(4),
-                ),
-                escalating: (
-                    issues[3..4].to_vec(),
-                    crate::reports::figures::Count::Exactly(1),
-                ),
-                oldest_unassigned: Some(issues[5].clone()),
-                triaged: vec![
-                    crate::reports::figures::Triaged {
-                        user: "U0ALICE".into(),
-                        verb: "resolved",
-                        issue: "API-3F".into(),
-                    },
-                    crate::reports::figures::Triaged {
-                        user: "U0BOB".into(),
-                        verb: "archived",
-                        issue: "API-41".into(),
-                    },
-                ],
-                left_out: Vec::new(),
-                ..Default::default()
-            };
-            // The chart and the events from the issues' hourly counts.
-            let mut read = crate::reports::figures::Figures::default();
-            crate::reports::figures::read_active(&mut read, &issues, false, SAMPLE_REPORT_PERIOD);
-            figures.period = read.period;
-            figures.timeline = read.timeline;
-            figures.events = read.events;
-            crate::reports::message::report(
-                &crate::reports::message::Heading {
-                    org: "acme".into(),
-                    project: "api".into(),
-                    cadence: crate::reports::schedule::Cadence::Daily,
-                    end: chrono::DateTime::from_timestamp(SAMPLE_REPORT_PERIOD.end, 0)
-                        .unwrap_or_default(),
-                    late_minutes: None,
-                },
-                &figures,
-            )
+            let (heading, figures) = sample_report();
+            let alt = figures
+                .timeline
+                .as_ref()
+                .map(|t| crate::reports::chart::alt_text(t, chrono_tz::UTC))
+                .unwrap_or_default();
+            let chart = url::Url::parse(&format!(
+                "https://sentry-slack-bot.fly.dev/charts/{}.png",
+                "5e".repeat(32)
+            ))
+            .ok()
+            .map(|url| crate::reports::message::ChartImage { url, alt });
+            crate::reports::message::report(&heading, &figures, chart.as_ref())
         }
         "muted" => crate::alerts::mute::muted(
             &[sample_subscription("api", "is:unresolved")],
@@ -537,6 +502,65 @@ fn sample_issue() -> Issue {
         "stats": rising_stats(),
     }))
     .unwrap_or_else(|_| Issue::bare("4509123456", "KeyError: 'cart_id'"))
+}
+
+/// The sample report: its heading and figures.
+fn sample_report() -> (
+    crate::reports::message::Heading,
+    crate::reports::figures::Figures,
+) {
+    let issues = sample_issues(6);
+            let mut figures = crate::reports::figures::Figures {
+                new: Some(crate::reports::figures::Count::Exactly(12)),
+                new_before: Some(crate::reports::figures::Count::Exactly(9)),
+                resolved: Some(crate::reports::figures::Count::Exactly(7)),
+                regressed: Some(crate::reports::figures::Count::Exactly(2)),
+                top: issues[..5].to_vec(),
+                unassigned_new: (
+                    issues[1..3].to_vec(),
+                    crate::reports::figures::Count::Exactly(4),
+                ),
+                escalating: (
+                    issues[3..4].to_vec(),
+                    crate::reports::figures::Count::Exactly(1),
+                ),
+                oldest_unassigned: Some(issues[5].clone()),
+                triaged: vec![
+                    crate::reports::figures::Triaged {
+                        user: "U0ALICE".into(),
+                        verb: "resolved",
+                        issue: "API-3F".into(),
+                    },
+                    crate::reports::figures::Triaged {
+                        user: "U0BOB".into(),
+                        verb: "archived",
+                        issue: "API-41".into(),
+                    },
+                ],
+                left_out: Vec::new(),
+                ..Default::default()
+            };
+            // The chart and the events from the issues' hourly counts.
+            let mut read = crate::reports::figures::Figures::default();
+            crate::reports::figures::read_active(&mut read, &issues, false, SAMPLE_REPORT_PERIOD);
+            figures.period = read.period;
+            figures.timeline = read.timeline;
+            figures.events = read.events;
+    let heading = crate::reports::message::Heading {
+        org: "acme".into(),
+        project: "api".into(),
+        cadence: crate::reports::schedule::Cadence::Daily,
+        end: chrono::DateTime::from_timestamp(SAMPLE_REPORT_PERIOD.end, 0).unwrap_or_default(),
+        late_minutes: None,
+    };
+    (heading, figures)
+}
+
+/// The sample report's chart as PNG bytes (`preview --chart FILE`).
+pub fn sample_report_chart() -> Result<Vec<u8>, crate::reports::chart::ChartError> {
+    let (_, figures) = sample_report();
+    let timeline = figures.timeline.unwrap_or_default();
+    crate::reports::chart::draw(&timeline, "acme/api · events per hour (UTC)", chrono_tz::UTC)
 }
 
 fn sample_issues(n: usize) -> Vec<Issue> {

@@ -65,6 +65,45 @@ fn label(step: Step, at: DateTime<Utc>, tz: Tz, index: usize) -> String {
     }
 }
 
+/// The chart in words, for screen readers and where the image does not
+/// load: `Events per hour: 1,234 in all, the most (310) at 16:00.`
+pub fn alt_text(timeline: &Timeline, tz: Tz) -> String {
+    let per = match timeline.step {
+        Step::Hour => "hour",
+        Step::Day => "day",
+    };
+    let total: u64 = timeline.buckets.iter().map(|b| b.1).sum();
+    let mut text = format!(
+        "Events per {per}: {} in all",
+        crate::issues::card::thousands(total)
+    );
+    // The first of the highest buckets, so ties read the earliest.
+    let peak = timeline
+        .buckets
+        .iter()
+        .copied()
+        .filter(|b| b.1 > 0)
+        .fold(None::<(i64, u64)>, |best, b| match best {
+            Some(best) if best.1 >= b.1 => Some(best),
+            _ => Some(b),
+        });
+    if let Some((at, n)) = peak {
+        if let Some(at) = DateTime::from_timestamp(at, 0) {
+            let local = at.with_timezone(&tz);
+            let when = match timeline.step {
+                Step::Hour => local.format("at %H:00").to_string(),
+                Step::Day => local.format("on %A %-d %B").to_string(),
+            };
+            text.push_str(&format!(
+                ", the most ({}) {when}",
+                crate::issues::card::thousands(n)
+            ));
+        }
+    }
+    text.push('.');
+    text
+}
+
 /// The chart of `timeline` with `title` above it, as PNG bytes; labels are
 /// read in `tz`.
 pub fn draw(timeline: &Timeline, title: &str, tz: Tz) -> Result<Vec<u8>, ChartError> {
@@ -203,6 +242,19 @@ mod tests {
             buckets: Vec::new(),
         };
         assert!(matches!(draw(&none, "t", chrono_tz::UTC), Err(ChartError::Empty)));
+    }
+
+    #[test]
+    fn the_chart_in_words_names_the_total_and_the_peak() {
+        assert_eq!(
+            alt_text(&daily(), chrono_tz::UTC),
+            "Events per hour: 537 in all, the most (120) at 07:00."
+        );
+        let quiet = Timeline {
+            step: Step::Day,
+            buckets: vec![(1_764_288_000, 0)],
+        };
+        assert_eq!(alt_text(&quiet, chrono_tz::UTC), "Events per day: 0 in all.");
     }
 
     #[test]

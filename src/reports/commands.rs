@@ -8,7 +8,7 @@ use crate::issues::answers::resolve_target;
 use crate::orgs::failures;
 use crate::orgs::grants::GrantError;
 use crate::reports::gather::gather;
-use crate::reports::message::{report as report_message, Heading};
+use crate::reports::message::Heading;
 use crate::reports::schedule::{Cadence, Schedule};
 use crate::slack::escape::escape_mrkdwn;
 use crate::slack::Message;
@@ -103,6 +103,11 @@ pub(crate) async fn report(
             }
         }
         ReportChange::Now => {
+            // An unscheduled report reads its chart in the asker's zone.
+            let asker_tz = match &existing {
+                Some(_) => chrono_tz::UTC,
+                None => ctx.person_tz(&who.user_id).await,
+            };
             let row = existing.unwrap_or_else(|| ReportRow {
                 id: random_id(),
                 team_id: who.team_id.clone(),
@@ -113,7 +118,7 @@ pub(crate) async fn report(
                 query: String::new(),
                 cadence: Cadence::Daily.to_column(),
                 at_time: "09:00".into(),
-                tz: "UTC".into(),
+                tz: asker_tz.name().to_string(),
                 created_by: who.user_id.clone(),
                 created_at_ms: now_ms(),
                 last_due_ms: 0,
@@ -128,12 +133,8 @@ pub(crate) async fn report(
                 end,
                 late_minutes: None,
             };
-            let message = report_message(&heading, &figures);
-            match ctx
-                .slack
-                .post_message(&who.channel_id, &message, None, false)
-                .await
-            {
+            let tz = crate::quiet::schedule::parse_tz(&row.tz).unwrap_or(chrono_tz::UTC);
+            match crate::reports::post::post(ctx, &who.channel_id, &heading, &figures, tz).await {
                 Ok(_) => {
                     tracing::info!(channel = %who.channel_id, org = %row.org_slug, project = %row.project_slug, "report posted on request");
                     Message::mrkdwn(format!(":white_check_mark: Posted a report on *{name}* here."))

@@ -10,7 +10,8 @@ use crate::issues::row::issue_row;
 use crate::reports::figures::{buckets, in_period, Count, Figures, Period, Step};
 use crate::reports::schedule::Cadence;
 use crate::sentry::models::Issue;
-use crate::slack::escape::escape_mrkdwn;
+use crate::slack::escape::{escape_mrkdwn, truncate_plain};
+use slack_morphism::prelude::{SlackBlock, SlackImageBlock, SlackImageUrlOrFile};
 use crate::slack::limits;
 use crate::slack::message::{context, section, Message};
 
@@ -63,8 +64,9 @@ fn events_note(issue: &Issue, period: &Period) -> String {
         .unwrap_or_default()
 }
 
-/// `*Events* 1,234 (+200 from 1,034 the week before)`.
-fn events_line(figures: &Figures, before: &str) -> String {
+/// `*Events* 1,234 this week ▂▅█ (+200 from 1,034 the week before)`; the
+/// sparkline only where no chart image is shown.
+fn events_line(figures: &Figures, before: &str, trend: bool) -> String {
     let Some(events) = figures.events else {
         return "*Events* not sent by this server".to_string();
     };
@@ -73,6 +75,15 @@ fn events_line(figures: &Figures, before: &str) -> String {
         events.words(),
         period_words(&figures.period)
     );
+    // The chart in one line, for clients and notifications without images.
+    if let Some(timeline) = figures
+        .timeline
+        .as_ref()
+        .filter(|t| trend && !t.buckets.is_empty())
+    {
+        let counts: Vec<u64> = timeline.buckets.iter().map(|b| b.1).collect();
+        line.push_str(&format!(" {}", sparkline(&counts)));
+    }
     if let Some(then) = figures.events_before {
         if let Some(change) = events.change_from(then) {
             line.push_str(&format!(" ({change} from {} {before})", then.words()));
@@ -81,8 +92,28 @@ fn events_line(figures: &Figures, before: &str) -> String {
     line
 }
 
-/// The report message.
-pub fn report(heading: &Heading, figures: &Figures) -> Message {
+/// The chart, as Slack fetches it for an image block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChartImage {
+    /// Where Slack fetches the PNG.
+    pub url: url::Url,
+    /// The chart in words.
+    pub alt: String,
+}
+
+fn image(chart: &ChartImage) -> SlackBlock {
+    SlackImageBlock::new(
+        SlackImageUrlOrFile::ImageUrl {
+            image_url: chart.url.clone(),
+        },
+        truncate_plain(&chart.alt, limits::MAX_ALT_TEXT),
+    )
+    .into()
+}
+
+/// The report message, with the chart below the figures when there is
+/// one to show.
+pub fn report(heading: &Heading, figures: &Figures, chart: Option<&ChartImage>) -> Message {
     let (title, before) = match heading.cadence {
         Cadence::Daily => ("Daily report", "the day before"),
         Cadence::Weekly(_) => ("Weekly report", "the week before"),
@@ -111,7 +142,7 @@ pub fn report(heading: &Heading, figures: &Figures) -> Message {
             None => new.push_str(&format!(" ({} {before})", then.words())),
         }
     }
-    let events = events_line(figures, before);
+    let events = events_line(figures, before, chart.is_none());
     let parts = [
         new,
         match figures.regressed {
@@ -122,6 +153,9 @@ pub fn report(heading: &Heading, figures: &Figures) -> Message {
         events,
     ];
     blocks.push(section(&parts.join(" · ")));
+    if let Some(chart) = chart {
+        blocks.push(image(chart));
+    }
     let mut index = 0;
     let mut list = |blocks: &mut Vec<_>,
                     heading: String,
@@ -264,7 +298,11 @@ mod tests {
             end: DateTime::from_timestamp(1_764_835_200, 0).expect("time"),
             late_minutes: Some(90),
         };
-        let message = report(&heading, &figures);
+        let chart = ChartImage {
+            url: "https://bot.example/charts/ab.png".parse().expect("url"),
+            alt: "Events per hour: 12,345 in all.".into(),
+        };
+        let message = report(&heading, &figures, Some(&chart));
         assert!(message.blocks.len() <= limits::MAX_BLOCKS);
         let json = serde_json::to_string(&message.blocks).expect("json");
         assert!(!json.contains("<!channel>"));
@@ -275,11 +313,48 @@ mod tests {
         assert!(json.contains("*Resolved now* 100+"));
         assert!(json.contains("12 events in 24 h ▃█"), "{json}");
         assert!(json.contains("*Events* 12,345 in 24 h"), "{json}");
+        assert!(
+            json.contains(r#""image_url":"https://bot.example/charts/ab.png""#),
+            "{json}"
+        );
         assert!(json.contains("and 20 more"));
         assert!(json.contains("Posted 1 h 30 min late"));
         assert_eq!(
             message.text,
             "Daily report for acme/api: 12 new, 100+ resolved"
         );
+    }
+
+    #[test]
+    fn a_weekly_report_compares_events_with_the_week_before_and_draws_a_trend_without_a_chart() {
+        let week = Period {
+            step: Step::Day,
+            before: 0,
+            start: 7 * 86_400,
+            end: 14 * 86_400,
+        };
+        let figures = Figures {
+            period: week,
+            timeline: Some(crate::reports::figures::Timeline {
+                step: Step::Day,
+                buckets: (7..14).map(|d| (d * 86_400, d as u64)).collect(),
+            }),
+            events: Some(Count::Exactly(1_200)),
+            events_before: Some(Count::Exactly(1_000)),
+            ..Default::default()
+        };
+        let heading = Heading {
+            org: "acme".into(),
+            project: "api".into(),
+            cadence: Cadence::Weekly(chrono::Weekday::Mon),
+            end: DateTime::from_timestamp(14 * 86_400, 0).expect("time"),
+            late_minutes: None,
+        };
+        let json = serde_json::to_string(&report(&heading, &figures, None).blocks).expect("json");
+        assert!(
+            json.contains("*Events* 1,200 this week ▅▅▆▆▇▇█ (+200 from 1,000 the week before)"),
+            "{json}"
+        );
+        assert!(!json.contains("image"), "{json}");
     }
 }

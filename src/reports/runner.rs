@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 use crate::context::Context;
 use crate::reports::commands::schedule_of;
 use crate::reports::gather::gather;
-use crate::reports::message::{report, Heading};
+use crate::reports::message::Heading;
+use crate::reports::post::post;
 use crate::slack::SlackError;
 use crate::store::ReportRow;
 
@@ -85,7 +86,6 @@ async fn run_if_due(ctx: &Context, replica: &str, row: &ReportRow, now: DateTime
         end: due,
         late_minutes: (late > LATE_ENOUGH).then(|| late.num_minutes()),
     };
-    let message = report(&heading, &figures);
     // Still this replica's run? (A claim that ran out may have been taken.)
     match ctx
         .store
@@ -102,11 +102,8 @@ async fn run_if_due(ctx: &Context, replica: &str, row: &ReportRow, now: DateTime
             return;
         }
     }
-    match ctx
-        .slack
-        .post_message(&row.channel_id, &message, None, false)
-        .await
-    {
+    let tz = schedule.tz;
+    match post(ctx, &row.channel_id, &heading, &figures, tz).await {
         Ok(ts) => {
             tracing::info!(report = %row.id, channel = %row.channel_id, %ts, "report posted");
             if let Err(e) = ctx.store.finish_report(&row.id, due_ms, Some(&ts)).await {

@@ -13,3 +13,5 @@ pub(crate) const MAX_BUTTON_VALUE: usize = 2000;
 pub(crate) const MAX_ACTION_ID: usize = 255;
 /// Characters of the `text` fallback Slack keeps (it truncates past this).
 pub(crate) const MAX_FALLBACK_TEXT: usize = 40_000;
+/// An image block's `alt_text`.
+pub(crate) const MAX_ALT_TEXT: usize = 2000;

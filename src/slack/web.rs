@@ -307,6 +307,48 @@ impl SlackWeb {
     }
 }
 
+/// A file to share in a channel.
+#[derive(Clone, Debug)]
+pub struct Upload<'a> {
+    /// Channel to share it in.
+    pub channel: &'a str,
+    /// File name, with its extension (`report.png`).
+    pub filename: &'a str,
+    /// Title shown above it.
+    pub title: &'a str,
+    /// Text for screen readers (images).
+    pub alt: &'a str,
+    /// MIME type of `bytes`.
+    pub content_type: &'a str,
+    /// The file.
+    pub bytes: &'a [u8],
+}
+
+impl SlackWeb {
+    /// Uploads a file and shares it in its channel (scope `files:write`):
+    /// `files.getUploadURLExternal`, the bytes to the URL it answers, then
+    /// `files.completeUploadExternal`. Returns the file's id.
+    pub async fn upload_file(&self, upload: &Upload<'_>) -> Result<String, SlackError> {
+        let session = self.client.open_session(&self.token);
+        let request =
+            SlackApiFilesGetUploadUrlExternalRequest::new(upload.filename.to_string(), upload.bytes.len())
+                .with_alt_txt(upload.alt.to_string());
+        let target = bounded(session.get_upload_url_external(&request)).await?;
+        let bytes = SlackApiFilesUploadViaUrlRequest::new(
+            target.upload_url,
+            upload.bytes.to_vec(),
+            upload.content_type.to_string(),
+        );
+        bounded(session.files_upload_via_url(&bytes)).await?;
+        let file = SlackApiFilesComplete::new(target.file_id.clone())
+            .with_title(upload.title.to_string());
+        let complete = SlackApiFilesCompleteUploadExternalRequest::new(vec![file])
+            .with_channel_id(upload.channel.to_string().into());
+        bounded(session.files_complete_upload_external(&complete)).await?;
+        Ok(target.file_id.to_string())
+    }
+}
+
 impl SlackWeb {
     /// Unfurls links in the message at `ts` in `channel`: URL → blocks.
     pub async fn unfurl(

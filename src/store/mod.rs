@@ -13,6 +13,7 @@ mod leases;
 mod message_holds;
 mod people;
 mod personal;
+mod report_charts;
 mod reports;
 mod webhooks;
 

@@ -1,8 +1,9 @@
-//! Inbound HTTP: Slack's signed webhooks and the health endpoints. A
-//! transport only: it verifies and decodes, then hands the request to
-//! [`commands`](crate::commands), [`interactions`](crate::surface::interactions) or
+//! Inbound HTTP: Slack's signed webhooks, report charts and the health
+//! endpoints. A transport only: it verifies and decodes, then hands the
+//! request to [`commands`](crate::commands), [`interactions`](crate::surface::interactions) or
 //! [`events`](crate::surface::events_api).
 
+pub mod charts;
 pub mod commands;
 pub mod events;
 pub mod health;
@@ -49,6 +50,8 @@ pub fn router(state: HttpState) -> Router {
         ))
         // Signed by Sentry, not Slack: verified in the receiver, per org.
         .route("/sentry/webhooks/{org}", post(sentry_webhooks::handle))
+        // Fetched by Slack for a report's image block; the token is the key.
+        .route("/charts/{file}", get(charts::chart))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
