@@ -510,42 +510,42 @@ fn sample_report() -> (
     crate::reports::figures::Figures,
 ) {
     let issues = sample_issues(6);
-            let mut figures = crate::reports::figures::Figures {
-                new: Some(crate::reports::figures::Count::Exactly(12)),
-                new_before: Some(crate::reports::figures::Count::Exactly(9)),
-                resolved: Some(crate::reports::figures::Count::Exactly(7)),
-                regressed: Some(crate::reports::figures::Count::Exactly(2)),
-                top: issues[..5].to_vec(),
-                unassigned_new: (
-                    issues[1..3].to_vec(),
-                    crate::reports::figures::Count::Exactly(4),
-                ),
-                escalating: (
-                    issues[3..4].to_vec(),
-                    crate::reports::figures::Count::Exactly(1),
-                ),
-                oldest_unassigned: Some(issues[5].clone()),
-                triaged: vec![
-                    crate::reports::figures::Triaged {
-                        user: "U0ALICE".into(),
-                        verb: "resolved",
-                        issue: "API-3F".into(),
-                    },
-                    crate::reports::figures::Triaged {
-                        user: "U0BOB".into(),
-                        verb: "archived",
-                        issue: "API-41".into(),
-                    },
-                ],
-                left_out: Vec::new(),
-                ..Default::default()
-            };
-            // The chart and the events from the issues' hourly counts.
-            let mut read = crate::reports::figures::Figures::default();
-            crate::reports::figures::read_active(&mut read, &issues, false, SAMPLE_REPORT_PERIOD);
-            figures.period = read.period;
-            figures.timeline = read.timeline;
-            figures.events = read.events;
+    let mut figures = crate::reports::figures::Figures {
+        new: Some(crate::reports::figures::Count::Exactly(12)),
+        new_before: Some(crate::reports::figures::Count::Exactly(9)),
+        resolved: Some(crate::reports::figures::Count::Exactly(7)),
+        regressed: Some(crate::reports::figures::Count::Exactly(2)),
+        top: issues[..5].to_vec(),
+        unassigned_new: (
+            issues[1..3].to_vec(),
+            crate::reports::figures::Count::Exactly(4),
+        ),
+        escalating: (
+            issues[3..4].to_vec(),
+            crate::reports::figures::Count::Exactly(1),
+        ),
+        oldest_unassigned: Some(issues[5].clone()),
+        triaged: vec![
+            crate::reports::figures::Triaged {
+                user: "U0ALICE".into(),
+                verb: "resolved",
+                issue: "API-3F".into(),
+            },
+            crate::reports::figures::Triaged {
+                user: "U0BOB".into(),
+                verb: "archived",
+                issue: "API-41".into(),
+            },
+        ],
+        left_out: Vec::new(),
+        ..Default::default()
+    };
+    // The chart and the events from the issues' hourly counts.
+    let mut read = crate::reports::figures::Figures::default();
+    crate::reports::figures::read_active(&mut read, &issues, false, SAMPLE_REPORT_PERIOD);
+    figures.period = read.period;
+    figures.timeline = read.timeline;
+    figures.events = read.events;
     let heading = crate::reports::message::Heading {
         org: "acme".into(),
         project: "api".into(),
@@ -560,7 +560,11 @@ fn sample_report() -> (
 pub fn sample_report_chart() -> Result<Vec<u8>, crate::reports::chart::ChartError> {
     let (_, figures) = sample_report();
     let timeline = figures.timeline.unwrap_or_default();
-    crate::reports::chart::draw(&timeline, "acme/api · events per hour (UTC)", chrono_tz::UTC)
+    crate::reports::chart::draw(
+        &timeline,
+        "acme/api · events per hour (UTC)",
+        chrono_tz::UTC,
+    )
 }
 
 fn sample_issues(n: usize) -> Vec<Issue> {

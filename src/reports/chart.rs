@@ -44,9 +44,8 @@ fn draw_error(e: impl std::fmt::Display) -> ChartError {
 
 fn register_font() -> Result<(), ChartError> {
     static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| {
-        plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok()
-    });
+    let ok = *REGISTERED
+        .get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok());
     if ok {
         Ok(())
     } else {
@@ -78,15 +77,16 @@ pub fn alt_text(timeline: &Timeline, tz: Tz) -> String {
         crate::issues::card::thousands(total)
     );
     // The first of the highest buckets, so ties read the earliest.
-    let peak = timeline
-        .buckets
-        .iter()
-        .copied()
-        .filter(|b| b.1 > 0)
-        .fold(None::<(i64, u64)>, |best, b| match best {
-            Some(best) if best.1 >= b.1 => Some(best),
-            _ => Some(b),
-        });
+    let peak =
+        timeline
+            .buckets
+            .iter()
+            .copied()
+            .filter(|b| b.1 > 0)
+            .fold(None::<(i64, u64)>, |best, b| match best {
+                Some(best) if best.1 >= b.1 => Some(best),
+                _ => Some(b),
+            });
     if let Some((at, n)) = peak {
         if let Some(at) = DateTime::from_timestamp(at, 0) {
             let local = at.with_timezone(&tz);
@@ -189,7 +189,12 @@ mod tests {
         Timeline {
             step: Step::Hour,
             buckets: (0..24)
-                .map(|h| (1_764_288_000 + h * 3600, [3, 5, 2, 0, 1, 8, 40, 120][h as usize % 8]))
+                .map(|h| {
+                    (
+                        1_764_288_000 + h * 3600,
+                        [3, 5, 2, 0, 1, 8, 40, 120][h as usize % 8],
+                    )
+                })
                 .collect(),
         }
     }
@@ -204,14 +209,19 @@ mod tests {
 
     #[test]
     fn a_daily_chart_is_a_png_of_the_chart_size_and_is_written_for_review() {
-        let png = draw(&daily(), "acme/api · events per hour", chrono_tz::Europe::Berlin)
-            .expect("drawn");
+        let png = draw(
+            &daily(),
+            "acme/api · events per hour",
+            chrono_tz::Europe::Berlin,
+        )
+        .expect("drawn");
         assert_eq!(png_size(&png), SIZE);
         // Bars and text, not a blank canvas: a white 1000×360 PNG compresses
         // to well under a kilobyte.
         assert!(png.len() > 8_000, "{} bytes", png.len());
         // Drawn where a person can open it.
-        let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-chart-daily.png");
+        let out =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-chart-daily.png");
         std::fs::write(&out, &png).expect("written");
     }
 
@@ -219,11 +229,14 @@ mod tests {
     fn a_weekly_chart_and_an_empty_period_draw_too() {
         let week = Timeline {
             step: Step::Day,
-            buckets: (0..7).map(|d| (1_764_288_000 + d * 86_400, d as u64 * 1_500)).collect(),
+            buckets: (0..7)
+                .map(|d| (1_764_288_000 + d * 86_400, d as u64 * 1_500))
+                .collect(),
         };
         let png = draw(&week, "acme/api · events per day", chrono_tz::UTC).expect("drawn");
         assert_eq!(png_size(&png), SIZE);
-        let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-chart-weekly.png");
+        let out =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-chart-weekly.png");
         std::fs::write(&out, &png).expect("written");
         let quiet = Timeline {
             step: Step::Day,
@@ -241,7 +254,10 @@ mod tests {
             step: Step::Hour,
             buckets: Vec::new(),
         };
-        assert!(matches!(draw(&none, "t", chrono_tz::UTC), Err(ChartError::Empty)));
+        assert!(matches!(
+            draw(&none, "t", chrono_tz::UTC),
+            Err(ChartError::Empty)
+        ));
     }
 
     #[test]
@@ -254,7 +270,10 @@ mod tests {
             step: Step::Day,
             buckets: vec![(1_764_288_000, 0)],
         };
-        assert_eq!(alt_text(&quiet, chrono_tz::UTC), "Events per day: 0 in all.");
+        assert_eq!(
+            alt_text(&quiet, chrono_tz::UTC),
+            "Events per day: 0 in all."
+        );
     }
 
     #[test]

@@ -190,11 +190,11 @@ pub fn buckets(issue: &Issue, step: Step) -> Option<Vec<(i64, u64)>> {
     )
 }
 
-/// Whether a bucket starting at `at` belongs to `[from, to)`: its middle
-/// does, so a period that starts mid-bucket takes each bucket once.
-fn within(at: i64, step: Step, from: i64, to: i64) -> bool {
-    let middle = at + step.seconds() / 2;
-    middle >= from && middle < to
+/// Whether a bucket starting at `at` belongs to `[from, to)`: its start
+/// does, so each bucket is counted in one period, and a report made now
+/// counts the hour (or day) under way.
+fn within(at: i64, from: i64, to: i64) -> bool {
+    at >= from && at < to
 }
 
 /// The issue's buckets within the period, oldest first.
@@ -202,7 +202,7 @@ pub fn in_period(issue: &Issue, period: &Period) -> Vec<(i64, u64)> {
     buckets(issue, period.step)
         .unwrap_or_default()
         .into_iter()
-        .filter(|(at, _)| within(*at, period.step, period.start, period.end))
+        .filter(|(at, _)| within(*at, period.start, period.end))
         .collect()
 }
 
@@ -230,8 +230,7 @@ pub fn read_active(figures: &mut Figures, active: &[Issue], cut_short: bool, per
         .timeline
         .as_ref()
         .map(|t| Count::subset_of(t.buckets.iter().map(|b| b.1).sum(), cut_short));
-    figures.events_before = events_before(active, &period)
-        .map(|n| Count::subset_of(n, cut_short));
+    figures.events_before = events_before(active, &period).map(|n| Count::subset_of(n, cut_short));
     let sends_substatus = active.is_empty() || active.iter().any(|i| i.substatus.is_some());
     figures.regressed = sends_substatus.then(|| {
         Count::subset(
@@ -278,10 +277,9 @@ fn timeline(active: &[Issue], period: &Period) -> Option<Timeline> {
     // x axis is the whole period.
     let step = period.step.seconds();
     let offset = sums.keys().next().map_or(0, |at| at.rem_euclid(step));
-    let lowest = period.start - step / 2;
-    let mut at = lowest + (offset - lowest).rem_euclid(step);
+    let mut at = period.start + (offset - period.start).rem_euclid(step);
     let mut buckets = Vec::new();
-    while within(at, period.step, period.start, period.end) {
+    while within(at, period.start, period.end) {
         buckets.push((at, sums.get(&at).copied().unwrap_or(0)));
         at += step;
     }
@@ -303,13 +301,13 @@ fn events_before(active: &[Issue], period: &Period) -> Option<u64> {
         let step = period.step.seconds();
         if listed
             .first()
-            .is_some_and(|(at, _)| at + step / 2 < period.before + step)
+            .is_some_and(|(at, _)| *at < period.before + step)
         {
             reaches = true;
         }
         sum += listed
             .iter()
-            .filter(|(at, _)| within(*at, period.step, period.before, period.start))
+            .filter(|(at, _)| within(*at, period.before, period.start))
             .map(|b| b.1)
             .sum::<u64>();
     }
@@ -407,8 +405,14 @@ mod tests {
                 .map(|(d, c)| json!([week.before + d as i64 * 86_400, c])).collect::<Vec<_>>() })
         };
         let active = [
-            issue("1", json!({ "stats": daily([1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2]) })),
-            issue("2", json!({ "stats": daily([0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 9]) })),
+            issue(
+                "1",
+                json!({ "stats": daily([1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2]) }),
+            ),
+            issue(
+                "2",
+                json!({ "stats": daily([0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 9]) }),
+            ),
         ];
         let mut figures = Figures::default();
         read_active(&mut figures, &active, false, week);

@@ -111,12 +111,7 @@ pub(crate) async fn gather(
     let mut names = std::collections::HashMap::new();
     match active {
         Ok(listed) => {
-            read_active(
-                &mut figures,
-                &listed.items,
-                listed.cut_short,
-                period,
-            );
+            read_active(&mut figures, &listed.items, listed.cut_short, period);
             names.extend(short_ids(&listed.items));
         }
         Err(e) => left_out.push(failed("top issues", &e)),

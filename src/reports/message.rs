@@ -11,9 +11,9 @@ use crate::reports::figures::{buckets, in_period, Count, Figures, Period, Step};
 use crate::reports::schedule::Cadence;
 use crate::sentry::models::Issue;
 use crate::slack::escape::{escape_mrkdwn, truncate_plain};
-use slack_morphism::prelude::{SlackBlock, SlackImageBlock, SlackImageUrlOrFile};
 use crate::slack::limits;
 use crate::slack::message::{context, section, Message};
+use slack_morphism::prelude::{SlackBlock, SlackImageBlock, SlackImageUrlOrFile};
 
 /// What the report is of and when.
 #[derive(Clone, Debug, PartialEq, Eq)]

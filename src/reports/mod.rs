@@ -4,8 +4,8 @@
 //! `gather` reads Sentry, `post` posts a report with its chart, `commands`
 //! and `runner` schedule and post.
 
-pub(crate) mod commands;
 pub mod chart;
+pub(crate) mod commands;
 pub mod figures;
 pub(crate) mod gather;
 pub mod message;

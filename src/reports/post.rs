@@ -109,7 +109,12 @@ pub(crate) async fn post(
     };
     let posted = ctx
         .slack
-        .post_message(channel, &report(heading, figures, hosted.as_ref()), None, false)
+        .post_message(
+            channel,
+            &report(heading, figures, hosted.as_ref()),
+            None,
+            false,
+        )
         .await;
     let (ts, uploaded_needed) = match posted {
         Ok(ts) => (ts, hosted.is_none()),

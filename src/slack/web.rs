@@ -330,9 +330,11 @@ impl SlackWeb {
     /// `files.completeUploadExternal`. Returns the file's id.
     pub async fn upload_file(&self, upload: &Upload<'_>) -> Result<String, SlackError> {
         let session = self.client.open_session(&self.token);
-        let request =
-            SlackApiFilesGetUploadUrlExternalRequest::new(upload.filename.to_string(), upload.bytes.len())
-                .with_alt_txt(upload.alt.to_string());
+        let request = SlackApiFilesGetUploadUrlExternalRequest::new(
+            upload.filename.to_string(),
+            upload.bytes.len(),
+        )
+        .with_alt_txt(upload.alt.to_string());
         let target = bounded(session.get_upload_url_external(&request)).await?;
         let bytes = SlackApiFilesUploadViaUrlRequest::new(
             target.upload_url,
@@ -340,8 +342,8 @@ impl SlackWeb {
             upload.content_type.to_string(),
         );
         bounded(session.files_upload_via_url(&bytes)).await?;
-        let file = SlackApiFilesComplete::new(target.file_id.clone())
-            .with_title(upload.title.to_string());
+        let file =
+            SlackApiFilesComplete::new(target.file_id.clone()).with_title(upload.title.to_string());
         let complete = SlackApiFilesCompleteUploadExternalRequest::new(vec![file])
             .with_channel_id(upload.channel.to_string().into());
         bounded(session.files_complete_upload_external(&complete)).await?;

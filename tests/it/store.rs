@@ -357,6 +357,18 @@ async fn exercise(store: &Store) {
         .unwrap());
     assert!(store.subscriptions().await.unwrap().is_empty());
     assert!(store.alerts_for(&stored.id).await.unwrap().is_empty());
+
+    // Report charts: served by token until they expire, then pruned.
+    let png = b"\x89PNG\r\n\x1a\n and the rest".to_vec();
+    store.put_chart("t-old", &png, 1_000, 500).await.unwrap();
+    store.put_chart("t-new", &png, 9_000, 800).await.unwrap();
+    assert_eq!(store.chart("t-old", 999).await.unwrap(), Some(png.clone()));
+    assert_eq!(store.chart("t-old", 1_000).await.unwrap(), None, "expired");
+    assert_eq!(store.chart("t-unknown", 0).await.unwrap(), None);
+    // The next chart kept prunes the expired one, whatever the clock reads.
+    store.put_chart("t-next", &png, 9_000, 2_000).await.unwrap();
+    assert_eq!(store.chart("t-old", 0).await.unwrap(), None, "pruned");
+    assert_eq!(store.chart("t-new", 2_000).await.unwrap(), Some(png));
 }
 
 #[tokio::test]
@@ -411,6 +423,7 @@ async fn postgres_runs_the_same_migrations() {
             "notify_settings",
             "people_maps",
             "poll_leases",
+            "report_charts",
             "reports",
             "seen_issues",
             "subscription_hush",

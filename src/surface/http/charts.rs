@@ -12,7 +12,10 @@ use crate::surface::http::HttpState;
 
 /// Whether `token` is one the bot makes: 64 lowercase hex digits.
 fn well_formed(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    token.len() == 64
+        && token
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// The chart, or 404.

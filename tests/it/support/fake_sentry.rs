@@ -480,8 +480,9 @@ fn default_issue(org: &str, project: &str, project_id: &str, id: &str, n: usize)
         "assignedTo": null,
         "metadata": { "type": "Error", "value": format!("number {n}") },
         "isBookmarked": false,
-        // Lists carry 24 hourly buckets (`statsPeriod=24h`, the default).
-        "stats": { "24h": (0..24u64).map(|h| json!([1_764_288_000 + h * 3600, h % 5])).collect::<Vec<_>>() },
+        // Lists carry 24 hourly buckets (`statsPeriod=24h`, the default),
+        // the last one this hour.
+        "stats": hourly_stats(&(0..24u64).map(|h| h % 5).collect::<Vec<_>>()),
     })
 }
 
@@ -916,7 +917,9 @@ fn answer(
             let Some(project) = param("project") else {
                 return detail(StatusCode::BAD_REQUEST, "project is required by this fake");
             };
-            list_issues(org, query, compatible, |i| i["project"]["id"] == project)
+            list_issues(org, query, compatible, "groupStatsPeriod", |i| {
+                i["project"]["id"] == project
+            })
         }
         (&Method::GET, ["projects", _, slug, "issues"]) => {
             if !org.projects.iter().any(|p| p["slug"] == *slug) {
@@ -929,7 +932,9 @@ fn answer(
                 );
             }
             let slug = slug.to_string();
-            list_issues(org, query, compatible, |i| i["project"]["slug"] == slug)
+            list_issues(org, query, compatible, "statsPeriod", |i| {
+                i["project"]["slug"] == slug
+            })
         }
         (&Method::GET, ["organizations", _, "issues", id]) | (&Method::GET, ["issues", id]) => {
             match org.issues.iter().find(|i| i["id"] == *id) {
@@ -1219,6 +1224,56 @@ fn kept_details(asked: &Value, latest_release: Option<Value>) -> Value {
     Value::Object(kept)
 }
 
+/// The issue with the counts a list call asked for, as sentry.io answers:
+/// only that key of `stats`. Daily (`14d`) counts not seeded are the
+/// hourly ones summed per UTC day, over the 14 days ending today.
+fn with_stats(issue: &Value, period: &str) -> Value {
+    let mut issue = issue.clone();
+    let stored = issue["stats"].clone();
+    let Some(fields) = issue.as_object_mut() else {
+        return issue;
+    };
+    let answered = match period {
+        "" => None,
+        "14d" if stored.get("14d").is_none() => {
+            let today = jiff::Timestamp::now().as_second().div_euclid(86_400) * 86_400;
+            let mut days: Vec<(i64, u64)> =
+                (0..14).map(|d| (today - (13 - d) * 86_400, 0)).collect();
+            for bucket in stored["24h"].as_array().into_iter().flatten() {
+                let (Some(at), Some(n)) = (bucket[0].as_i64(), bucket[1].as_u64()) else {
+                    continue;
+                };
+                let day = at.div_euclid(86_400) * 86_400;
+                if let Some(slot) = days.iter_mut().find(|(d, _)| *d == day) {
+                    slot.1 += n;
+                }
+            }
+            Some(json!({ "14d": days.iter().map(|(d, n)| json!([d, n])).collect::<Vec<_>>() }))
+        }
+        key => stored.get(key).map(|b| json!({ key: b })),
+    };
+    match answered {
+        Some(stats) => fields.insert("stats".into(), stats),
+        None => fields.remove("stats"),
+    };
+    issue
+}
+
+/// 24 hourly buckets ending with the current hour, oldest first, as
+/// sentry.io lists them: `counts` from the oldest (fewer are padded with
+/// zeros at the start).
+pub fn hourly_stats(counts: &[u64]) -> Value {
+    let hour = jiff::Timestamp::now().as_second().div_euclid(3_600) * 3_600;
+    let padded: Vec<u64> = std::iter::repeat_n(0, 24usize.saturating_sub(counts.len()))
+        .chain(counts.iter().copied())
+        .collect();
+    json!({ "24h": padded
+        .iter()
+        .enumerate()
+        .map(|(h, n)| json!([hour - (23 - h as i64) * 3_600, n]))
+        .collect::<Vec<_>>() })
+}
+
 /// An issue as the server sends it: compatible servers leave fields out,
 /// and suggested owners come only with `expand=owners` (sentry.io only).
 fn as_served(issue: &Value, compatible: bool, expand_owners: bool) -> Value {
@@ -1301,8 +1356,19 @@ fn list_issues(
     org: &Org,
     query: &[(String, String)],
     compatible: bool,
+    stats_param: &str,
     in_project: impl Fn(&Value) -> bool,
 ) -> Response {
+    let stats_period = query
+        .iter()
+        .find(|(k, _)| k == stats_param)
+        .map_or("24h", |(_, v)| v.as_str());
+    if !["24h", "14d", ""].contains(&stats_period) {
+        return detail(
+            StatusCode::BAD_REQUEST,
+            &format!("Invalid {stats_param}: {stats_period}"),
+        );
+    }
     let search = query
         .iter()
         .find(|(k, _)| k == "query")
@@ -1335,7 +1401,7 @@ fn list_issues(
                     _ => true,
                 })
         })
-        .map(|i| as_served(i, compatible, expand_owners))
+        .map(|i| as_served(&with_stats(i, stats_period), compatible, expand_owners))
         .collect();
     let sort = query
         .iter()

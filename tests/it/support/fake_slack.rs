@@ -56,6 +56,39 @@ struct Inner {
     post_delay: Option<std::time::Duration>,
     /// Messages posted, in order, as they look now: (channel, ts, body).
     messages: Vec<(String, String, Value)>,
+    /// Files asked for by `files.getUploadURLExternal`: id → upload.
+    uploads: HashMap<String, PendingUpload>,
+    /// Files shared by `files.completeUploadExternal`, in order.
+    files: Vec<SharedFile>,
+    /// Scopes the app was not granted; calls that need one answer
+    /// `missing_scope`.
+    missing_scopes: Vec<String>,
+}
+
+/// A file Slack gave an upload URL for.
+#[derive(Clone, Debug, Default)]
+struct PendingUpload {
+    filename: String,
+    length: usize,
+    alt: Option<String>,
+    bytes: Option<Vec<u8>>,
+}
+
+/// A file shared in a channel.
+#[derive(Clone, Debug)]
+pub struct SharedFile {
+    /// `F…`.
+    pub id: String,
+    /// Where it was shared.
+    pub channel: String,
+    /// Its title.
+    pub title: Option<String>,
+    /// The name it was uploaded under.
+    pub filename: String,
+    /// Its text for screen readers.
+    pub alt: Option<String>,
+    /// The bytes uploaded.
+    pub bytes: Vec<u8>,
 }
 
 /// The app-level token the fake accepts for Socket Mode.
@@ -129,6 +162,7 @@ impl FakeSlack {
         let router = Router::new()
             .route("/api/{method}", get(web_api).post(web_api))
             .route("/response/{id}", post(response_url))
+            .route("/upload/{id}", post(upload_bytes))
             .route("/socket", get(socket))
             .with_state(shared);
         let addr = super::serve_on_loopback(router, "fake Slack").await;
@@ -140,6 +174,26 @@ impl FakeSlack {
             changed,
             socket_in,
         }
+    }
+
+    /// Files shared in `channel`, in order.
+    pub fn files_in(&self, channel: &str) -> Vec<SharedFile> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .files
+            .iter()
+            .filter(|f| f.channel == channel)
+            .cloned()
+            .collect()
+    }
+
+    /// The app lacks `scope`: calls that need it answer `missing_scope`.
+    pub fn deny_scope(&self, scope: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .missing_scopes
+            .push(scope.to_string());
     }
 
     /// Adds (or replaces) a workspace member; see [`user_with_email`].
@@ -319,6 +373,15 @@ fn rand_id() -> String {
 }
 
 impl Shared {
+    fn lacks_scope(&self, scope: &str) -> bool {
+        self.inner
+            .lock()
+            .unwrap()
+            .missing_scopes
+            .iter()
+            .any(|s| s == scope)
+    }
+
     fn record(&self, call: Call) {
         self.inner.lock().unwrap().calls.push(call);
         self.changed.notify_waiters();
@@ -355,7 +418,7 @@ fn body_as_json(headers: &HeaderMap, body: &Bytes) -> Value {
     let mut map = serde_json::Map::new();
     for (k, v) in pairs {
         // Form-encoded Web API calls carry blocks as a JSON string.
-        let value = if k == "blocks" || k == "attachments" || k == "unfurls" {
+        let value = if ["blocks", "attachments", "unfurls", "files"].contains(&k.as_str()) {
             serde_json::from_str(&v).unwrap_or(Value::String(v))
         } else {
             Value::String(v)
@@ -494,7 +557,10 @@ async fn web_api(
             if let Some(error) = refused {
                 return respond(StatusCode::OK, json!({ "ok": false, "error": error }));
             }
-            let errors = block_kit::violations(&json_body);
+            let mut errors = block_kit::violations(&json_body);
+            if errors.is_empty() {
+                errors = unreachable_images(&json_body).await;
+            }
             if !errors.is_empty() {
                 let code = if errors == ["no_text"] {
                     "no_text"
@@ -571,6 +637,108 @@ async fn web_api(
                 }
             }
             respond(StatusCode::OK, json!({ "ok": true }))
+        }
+        "files.getUploadURLExternal" | "files.completeUploadExternal"
+            if shared.lacks_scope("files:write") =>
+        {
+            respond(
+                StatusCode::OK,
+                json!({ "ok": false, "error": "missing_scope", "needed": "files:write", "provided": "chat:write,commands" }),
+            )
+        }
+        "files.getUploadURLExternal" => {
+            let filename = json_body["filename"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let length = json_body["length"]
+                .as_str()
+                .and_then(|l| l.parse::<usize>().ok())
+                .or_else(|| json_body["length"].as_u64().map(|l| l as usize));
+            let (Some(length), false) = (length, filename.is_empty()) else {
+                return respond(
+                    StatusCode::OK,
+                    json!({ "ok": false, "error": "invalid_arguments" }),
+                );
+            };
+            let id = {
+                let mut inner = shared.inner.lock().unwrap();
+                inner.next_ts += 1;
+                let id = format!("F0{:X}", inner.next_ts);
+                inner.uploads.insert(
+                    id.clone(),
+                    PendingUpload {
+                        filename,
+                        length,
+                        alt: json_body["alt_txt"].as_str().map(str::to_string),
+                        bytes: None,
+                    },
+                );
+                id
+            };
+            let addr = shared.addr.lock().unwrap().expect("bound");
+            respond(
+                StatusCode::OK,
+                json!({ "ok": true, "upload_url": format!("http://{addr}/upload/{id}"), "file_id": id }),
+            )
+        }
+        "files.completeUploadExternal" => {
+            let Some(files) = json_body["files"].as_array().filter(|f| !f.is_empty()) else {
+                return respond(
+                    StatusCode::OK,
+                    json!({ "ok": false, "error": "invalid_arguments" }),
+                );
+            };
+            let channel = json_body["channel_id"].as_str().map(str::to_string);
+            if let Some(channel) = &channel {
+                let refused = shared
+                    .inner
+                    .lock()
+                    .unwrap()
+                    .channel_errors
+                    .get(channel)
+                    .cloned();
+                if let Some(error) = refused {
+                    return respond(StatusCode::OK, json!({ "ok": false, "error": error }));
+                }
+            }
+            let mut done = Vec::new();
+            {
+                let mut inner = shared.inner.lock().unwrap();
+                for file in files {
+                    let id = file["id"].as_str().unwrap_or_default().to_string();
+                    // Slack completes only files whose bytes all arrived.
+                    let Some(upload) = inner
+                        .uploads
+                        .get(&id)
+                        .filter(|u| u.bytes.is_some())
+                        .cloned()
+                    else {
+                        drop(inner);
+                        return respond(
+                            StatusCode::OK,
+                            json!({ "ok": false, "error": "file_not_found" }),
+                        );
+                    };
+                    done.push(SharedFile {
+                        id: id.clone(),
+                        channel: channel.clone().unwrap_or_default(),
+                        title: file["title"].as_str().map(str::to_string),
+                        filename: upload.filename.clone(),
+                        alt: upload.alt.clone(),
+                        bytes: upload.bytes.clone().unwrap_or_default(),
+                    });
+                    inner.uploads.remove(&id);
+                }
+                if channel.is_some() {
+                    inner.files.extend(done.iter().cloned());
+                }
+            }
+            let answered: Vec<Value> = done
+                .iter()
+                .map(|f| json!({ "id": f.id, "title": f.title, "name": f.filename }))
+                .collect();
+            respond(StatusCode::OK, json!({ "ok": true, "files": answered }))
         }
         "users.info" => {
             let user = json_body["user"].as_str().unwrap_or_default().to_string();
@@ -649,6 +817,80 @@ async fn web_api(
             json!({ "ok": false, "error": "unknown_method" }),
         ),
     }
+}
+
+/// The upload URL `files.getUploadURLExternal` answered: takes the bytes
+/// once, exactly as many as were announced, and answers in plain text.
+async fn upload_bytes(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut inner = shared.inner.lock().unwrap();
+    let answer = match inner.uploads.get_mut(&id) {
+        Some(upload) if upload.bytes.is_none() && upload.length == body.len() => {
+            upload.bytes = Some(body.to_vec());
+            (StatusCode::OK, format!("OK - {}", body.len()))
+        }
+        Some(upload) if upload.bytes.is_none() => (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "length mismatch: announced {}, sent {}",
+                upload.length,
+                body.len()
+            ),
+        ),
+        _ => (StatusCode::NOT_FOUND, "upload not found".to_string()),
+    };
+    inner.calls.push(Call {
+        method: "upload".into(),
+        response_id: None,
+        body: json!({ "file_id": id, "bytes": body.len() }),
+        status: answer.0.as_u16(),
+        at: std::time::SystemTime::now(),
+    });
+    drop(inner);
+    shared.changed.notify_waiters();
+    ([("content-type", "text/plain")], answer).into_response()
+}
+
+/// Image blocks whose `image_url` Slack could not download, as Slack
+/// names them. Only loopback URLs are fetched here; any other address is
+/// out of reach, as it is from this machine.
+async fn unreachable_images(body: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    for (i, block) in body["blocks"].as_array().into_iter().flatten().enumerate() {
+        let Some(url) = block["image_url"]
+            .as_str()
+            .filter(|_| block["type"] == "image")
+        else {
+            continue;
+        };
+        let loopback = url::Url::parse(url)
+            .ok()
+            .is_some_and(|u| matches!(u.host_str(), Some("127.0.0.1" | "localhost")));
+        let fetched = if loopback {
+            match reqwest::get(url).await {
+                Ok(answer) => {
+                    answer.status().is_success()
+                        && answer
+                            .headers()
+                            .get("content-type")
+                            .and_then(|v| v.to_str().ok())
+                            .is_some_and(|t| t.starts_with("image/"))
+                }
+                Err(_) => false,
+            }
+        } else {
+            false
+        };
+        if !fetched {
+            errors.push(format!(
+                "downloading image failed [json-pointer:/blocks/{i}/image_url]"
+            ));
+        }
+    }
+    errors
 }
 
 async fn response_url(
