@@ -3,7 +3,8 @@
 //! `cargo bench --bench render` (criterion) times a typical 10-row page, the
 //! worst case of 50 rows with maximal hostile titles, a 50-issue digest and
 //! one channel alert (without and with its latest event) and a full daily
-//! report, each rendered and serialized as it is sent to Slack.
+//! report, each rendered and serialized as it is sent to Slack; and the
+//! report's chart, drawn and encoded as a PNG.
 
 use std::hint::black_box;
 
@@ -11,7 +12,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sentry_slack_bot::alerts::messages;
 use sentry_slack_bot::issues::card::Controls;
 use sentry_slack_bot::issues::list::{issue_page, IssuePage};
-use sentry_slack_bot::reports::figures::{read_active, Count, Figures, Period, Step, Triaged};
+use sentry_slack_bot::reports::chart;
+use sentry_slack_bot::reports::figures::{
+    read_active, Count, Figures, Period, Step, Timeline, Triaged,
+};
 use sentry_slack_bot::reports::message::{report, Heading};
 use sentry_slack_bot::reports::schedule::Cadence;
 use sentry_slack_bot::sentry::models::{Event, Issue};
@@ -169,13 +173,46 @@ fn rendering(c: &mut Criterion) {
         org: "acme".into(),
         project: "api".into(),
         cadence: Cadence::Daily,
-        end: chrono::DateTime::from_timestamp(1_764_835_200, 0).expect("time"),
+        end: chrono::DateTime::from_timestamp(DAY.end, 0).expect("time"),
         late_minutes: None,
     };
     group.bench_function("daily report, 12 hostile issues and 30 triage lines", |b| {
         b.iter(|| wire(&report(black_box(&heading), black_box(&figures), None)))
     });
     group.finish();
+
+    // The report's chart, drawn and encoded as the PNG that is sent.
+    let mut charts = c.benchmark_group("report chart");
+    charts.throughput(Throughput::Elements(1));
+    let hourly = figures.timeline.clone().expect("a day of hourly counts");
+    assert_eq!(hourly.buckets.len(), 24);
+    charts.bench_function("daily chart, 24 hourly bars, 1000×360 PNG", |b| {
+        b.iter(|| {
+            chart::draw(
+                black_box(&hourly),
+                "acme/api · events per hour (Europe/Berlin)",
+                chrono_tz::Europe::Berlin,
+            )
+            .expect("drawn")
+        })
+    });
+    let daily = Timeline {
+        step: Step::Day,
+        buckets: (0..7)
+            .map(|d| (DAY.start - (6 - d) * 86_400, 1_000 + d as u64 * 731))
+            .collect(),
+    };
+    charts.bench_function("weekly chart, 7 daily bars, 1000×360 PNG", |b| {
+        b.iter(|| {
+            chart::draw(
+                black_box(&daily),
+                "acme/api · events per day (UTC)",
+                chrono_tz::UTC,
+            )
+            .expect("drawn")
+        })
+    });
+    charts.finish();
 }
 
 criterion_group!(benches, rendering);

@@ -131,6 +131,7 @@ fn manifest_parses_and_names_every_url_and_scope() {
         "commands",
         "chat:write",
         "chat:write.public",
+        "files:write",
         "links:read",
         "links:write",
         "users:read",
