@@ -137,6 +137,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         },
         people: people.clone(),
         wake_delivery: poller_state.wake.clone(),
+        bot_user: Default::default(),
     };
     let poller = crate::alerts::context::Context {
         issues: issues.clone(),
@@ -148,6 +149,7 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         state: poller_state,
         stop_posting: Default::default(),
         people,
+        admins: config.admin_slack_users.clone().into(),
     };
     let webhooks = webhooks::Context {
         alerts: poller.clone(),

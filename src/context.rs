@@ -51,6 +51,8 @@ pub struct Context {
     pub people: Directory,
     /// Wakes the delivery worker once a click has planned a DM.
     pub wake_delivery: Arc<tokio::sync::Notify>,
+    /// The bot's own Slack user id, from `auth.test` once it is needed.
+    pub bot_user: Arc<tokio::sync::OnceCell<String>>,
 }
 
 /// Who ran a command, where, and where its answers go.
@@ -69,6 +71,19 @@ pub struct Invocation {
 }
 
 impl Context {
+    /// The bot's Slack user id (`auth.test`, asked once); `None` while
+    /// Slack cannot say.
+    pub(crate) async fn bot_user_id(&self) -> Option<&str> {
+        self.bot_user
+            .get_or_try_init(|| async {
+                self.slack.auth_test().await.map(|identity| identity.user_id)
+            })
+            .await
+            .map_err(|e| tracing::warn!(error = %e, "cannot learn the bot's user id"))
+            .ok()
+            .map(String::as_str)
+    }
+
     /// The person's Slack time zone; UTC when Slack does not say or names
     /// one this build does not know.
     pub(crate) async fn person_tz(&self, user_id: &str) -> chrono_tz::Tz {

@@ -10,7 +10,8 @@
 //! - [`surface`]: Slack's HTTP and Socket Mode entry points, verification,
 //!   ack-or-defer, routing commands and clicks to a capability.
 //! - Capabilities: [`links`] (link, unlink, orgs, webhook secrets),
-//!   [`alerts`] (subscriptions, polling, webhooks, delivery), [`triage`]
+//!   [`alerts`] (subscriptions, polling, webhooks, delivery), `health`
+//!   (`/sentry doctor`, channels Slack refuses), [`triage`]
 //!   (buttons that change an issue), and [`issues`] (reading issues: cards,
 //!   lists, events, unfurls), which the others draw with.
 //! - [`context`]: the services and the person every capability runs on.
@@ -34,6 +35,7 @@ pub mod config;
 pub mod context;
 pub mod deferred;
 pub mod doctor;
+pub(crate) mod health;
 pub mod issues;
 pub(crate) mod links;
 pub mod manifest;

@@ -24,6 +24,9 @@ pub(crate) const ALERTS_GATHERED: &str = "alerts_gathered_total";
 pub(crate) const ALERTS_HELD: &str = "alerts_held_total";
 /// Alerts that could not be posted, by whether retrying can help.
 pub(crate) const ALERTS_FAILED: &str = "alerts_failed_total";
+/// Counter: posts Slack refused for good, by Slack's error code
+/// (`not_in_channel`, `is_archived`, `invalid_blocks`, …).
+pub(crate) const SLACK_REFUSALS: &str = "slack_refusals_total";
 /// Duration of one poll tick, seconds.
 pub(crate) const POLL_TICK_SECONDS: &str = "poll_tick_seconds";
 /// Alerts waiting to be posted.

@@ -208,6 +208,22 @@ impl Alert {
         }
     }
 
+    /// The alert as text alone, for when Slack refuses its message.
+    pub(crate) fn plain(&self, org: &str) -> Message {
+        let issue_alert = |what: &str, issue: &Issue| messages::plain_issue_alert(org, what, issue);
+        match self {
+            Alert::New { issue } | Alert::Routed { issue, .. } => issue_alert("New issue", issue),
+            Alert::Regressed { issue, .. } => issue_alert("Regressed", issue),
+            Alert::Escalated { issue, .. } => issue_alert("Escalating", issue),
+            Alert::Digest(digest) => messages::plain_digest(org, &digest.project, digest.total),
+            Alert::RelinkNotice { project } => messages::plain(format!(
+                ":warning: The Sentry org of {}/{} must be linked again: a workspace admin can run `/sentry link`.",
+                crate::slack::escape::escape_mrkdwn(org),
+                crate::slack::escape::escape_mrkdwn(project)
+            )),
+        }
+    }
+
     /// The message to post, with the issue's latest `event` when there is one.
     /// `controls` are what the org's server can act on; `mention` is the
     /// assignee as a Slack mention, when known.

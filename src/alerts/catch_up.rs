@@ -124,7 +124,7 @@ async fn catch_up_one(ctx: &Context, sub_id: &str) -> Result<bool, StoreError> {
     let mut summary = summarise(&hush, &held, now);
     read_statuses(ctx, &sub.org_slug, &mut summary.shown).await;
     let row = catch_up_row(&sub, &held, summary, now);
-    if !ctx.store.queue_catch_up(&held, &row).await? {
+    if !ctx.store.queue_catch_up(crate::store::AlertState::Held, &held, &row).await? {
         tracing::debug!(subscription = %sub.id, "held alerts caught up elsewhere");
         return Ok(false);
     }
@@ -161,15 +161,40 @@ pub(crate) fn summarise(hush: &Hush, held: &[AlertRow], now: i64) -> Held {
             (HeldWhy::QuietHours, window_start, now)
         }
     };
-    let mut summary = Held {
-        why,
-        from_ms,
-        until_ms,
-        new: 0,
-        regressions: 0,
-        escalations: 0,
-        shown: Vec::new(),
-    };
+    counted(
+        Held {
+            why,
+            from_ms,
+            until_ms,
+            new: 0,
+            regressions: 0,
+            escalations: 0,
+            shown: Vec::new(),
+        },
+        held,
+    )
+}
+
+/// The catch-up of alerts that waited while Slack refused their channel,
+/// from `from_ms` (the pause's start, or the first alert) until `now`. Pure.
+pub(crate) fn undeliverable(waited: &[AlertRow], from_ms: i64, now: i64) -> Held {
+    let first = waited.iter().map(|a| a.created_at_ms).min().unwrap_or(now);
+    counted(
+        Held {
+            why: HeldWhy::Undeliverable,
+            from_ms: from_ms.min(first),
+            until_ms: now,
+            new: 0,
+            regressions: 0,
+            escalations: 0,
+            shown: Vec::new(),
+        },
+        waited,
+    )
+}
+
+/// `summary` with every alert of `held` counted and the first listed.
+fn counted(mut summary: Held, held: &[AlertRow]) -> Held {
     for row in held {
         let alert = Alert::decode(&row.kind, &row.payload).ok();
         let (issues, regressed, escalated) = match alert {
@@ -212,7 +237,7 @@ pub(crate) fn summarise(hush: &Hush, held: &[AlertRow], now: i64) -> Held {
 
 /// Reads the listed issues' statuses now, so the catch-up can say which
 /// were resolved meanwhile; an issue that cannot be read says nothing.
-async fn read_statuses(ctx: &Context, org: &str, shown: &mut [HeldIssue]) {
+pub(crate) async fn read_statuses(ctx: &Context, org: &str, shown: &mut [HeldIssue]) {
     let reads = shown.iter().map(|item| ctx.issues.get(org, &item.issue.id));
     let answers = join_all(reads).await;
     for (item, answer) in shown.iter_mut().zip(answers) {
@@ -227,7 +252,7 @@ async fn read_statuses(ctx: &Context, org: &str, shown: &mut [HeldIssue]) {
 
 /// The catch-up's outbox row: a digest (so replicas that know no catch-ups
 /// still post it), pending, keyed by when it was made.
-fn catch_up_row(sub: &SubscriptionRow, held: &[AlertRow], summary: Held, now: i64) -> AlertRow {
+pub(crate) fn catch_up_row(sub: &SubscriptionRow, held: &[AlertRow], summary: Held, now: i64) -> AlertRow {
     let first_id = held.first().map(|a| a.issue_id.clone()).unwrap_or_default();
     let digest = Digest {
         issues: summary.shown.iter().map(|s| s.issue.clone()).collect(),

@@ -38,6 +38,8 @@ pub struct Context {
     pub stop_posting: CancellationToken,
     /// Who is who between Sentry and Slack, for mentions.
     pub people: crate::orgs::people::Directory,
+    /// `ADMIN_SLACK_USERS`: told when a channel refuses alerts.
+    pub admins: Arc<[String]>,
 }
 
 /// Poller state shared across ticks.
@@ -51,6 +53,8 @@ pub struct PollerState {
     pub(crate) backoffs: Backoffs,
     /// When rows past retention were last pruned.
     pub(crate) last_prune: Mutex<Option<tokio::time::Instant>>,
+    /// When this replica last recorded its subscriptions' polls, and which.
+    pub(crate) poll_marks: Mutex<PollMarks>,
     /// Each group's page at its last complete poll.
     pub(crate) page_prints: PagePrints,
     /// When each group was last polled, for orgs whose webhooks are live.
@@ -58,6 +62,15 @@ pub struct PollerState {
     /// Wakes the delivery worker; shared with the request handlers, whose
     /// clicks plan DMs.
     pub(crate) wake: Arc<tokio::sync::Notify>,
+}
+
+/// The last record of when subscriptions were polled.
+#[derive(Debug, Default)]
+pub(crate) struct PollMarks {
+    /// When it was written.
+    pub at: Option<tokio::time::Instant>,
+    /// The subscriptions it covered.
+    pub recorded: std::collections::HashSet<String>,
 }
 
 impl PollerState {
@@ -77,6 +90,7 @@ impl Default for PollerState {
             replica: format!("{host}-{:08x}", rand::random::<u32>()),
             backoffs: Backoffs::default(),
             last_prune: Mutex::new(None),
+            poll_marks: Mutex::new(PollMarks::default()),
             page_prints: PagePrints::default(),
             backstop: Backstop::default(),
             wake: Arc::new(tokio::sync::Notify::new()),

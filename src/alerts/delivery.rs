@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::alerts::context::Context;
 use crate::slack::Message;
+use crate::slack::refusal::{refusal, Refusal};
 use crate::slack::SlackError;
 use crate::store::AlertRow;
 
@@ -26,6 +27,9 @@ pub(crate) enum Step {
     Done,
     /// They stay pending; try them again after `rest`.
     LeftPending { rest: Duration },
+    /// Slack refuses the channel for good: they stay pending, and the
+    /// channel is paused for `rest` (see [`pause`](crate::alerts::pause)).
+    ChannelPaused { rest: Duration },
 }
 
 /// Waits until `due_ms` (or shutdown) when that is still ahead; returns
@@ -44,8 +48,9 @@ pub(crate) async fn wait_until_due(ctx: &Context, due_ms: i64) -> bool {
 }
 
 /// Gathered alerts (of the outbox `subscription_id`, for `channel`) Slack
-/// would not take: held for a Slack rate limit, retried later for an
-/// outage, given up for a refusal.
+/// would not take: held for a Slack rate limit, kept while the channel is
+/// paused for a channel refusal, retried later for an outage, given up for
+/// any other refusal.
 pub(crate) async fn after_slack_failure(
     ctx: &Context,
     subscription_id: &str,
@@ -60,6 +65,12 @@ pub(crate) async fn after_slack_failure(
         let _ = ctx.store.release_claimed(subscription_id, claim).await;
         tracing::warn!(%channel, wait_s = wait.as_secs(), "Slack rate limit; the gathered message waits");
         return Step::LeftPending { rest: wait };
+    }
+    if let Some(Refusal::Channel(why)) = refusal(&error) {
+        let _ = ctx.store.release_claimed(subscription_id, claim).await;
+        let code = crate::slack::refusal::reason_label(&error);
+        let rest = crate::alerts::pause::refused(ctx, channel, why, &code).await;
+        return Step::ChannelPaused { rest };
     }
     let attempts = claimed.iter().map(|a| a.attempts).max().unwrap_or(0);
     let permanent = is_permanent(&error) || attempts + 1 >= MAX_ATTEMPTS;

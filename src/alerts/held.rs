@@ -46,6 +46,9 @@ pub(crate) enum HeldWhy {
     QuietHours,
     /// A mute, and quiet hours around it.
     MutedAndQuiet,
+    /// Slack refused posts to the channel (the bot was not a member, the
+    /// channel was archived, …) until someone fixed it.
+    Undeliverable,
 }
 
 /// One listed issue of a catch-up.

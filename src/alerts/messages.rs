@@ -158,6 +158,54 @@ pub fn digest_counted(
 /// Rows a catch-up message lists; the rest are counted.
 pub const CATCH_UP_ROWS: usize = 10;
 
+/// An issue alert as text alone, no blocks (`what` leads: "New issue"):
+/// what is posted when Slack refuses the alert's own message as too long
+/// or invalid, so the alert is not lost to its rendering. Title (escaped,
+/// shortened), link, level and counts.
+pub(crate) fn plain_issue_alert(org: &str, what: &str, issue: &Issue) -> Message {
+    let short_id = escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id));
+    let link = crate::issues::issue_text::link(issue.permalink.as_deref(), &short_id);
+    let mut facts = vec![issue.level.clone().unwrap_or_else(|| "unknown level".into())];
+    if let Some(events) = issue.count {
+        facts.push(format!("{events} events"));
+    }
+    if let Some(users) = issue.user_count {
+        facts.push(format!("{users} users"));
+    }
+    let project = issue
+        .project
+        .as_ref()
+        .and_then(|p| p.slug.clone())
+        .unwrap_or_default();
+    let text = format!(
+        "{} {what} in {}: {link} {}\n{}",
+        crate::issues::issue_text::level_emoji(issue.level.as_deref()),
+        target(org, &project),
+        untrusted(&issue.title, PLAIN_TITLE_CHARS),
+        escape_mrkdwn(&facts.join(" · "))
+    );
+    plain(text)
+}
+
+/// A digest as text alone: how many new issues, where.
+pub(crate) fn plain_digest(org: &str, project: &str, total: usize) -> Message {
+    plain(format!(
+        ":rotating_light: {total} new issues in {}",
+        target(org, project)
+    ))
+}
+
+/// A message of fallback text and no blocks.
+pub(crate) fn plain(text: String) -> Message {
+    Message {
+        text,
+        blocks: Vec::new(),
+    }
+}
+
+/// Characters of a title a plain-text alert keeps.
+const PLAIN_TITLE_CHARS: usize = 300;
+
 /// The one message that follows a mute or quiet hours: what arrived
 /// meanwhile, counted, with the first issues listed (`closed` are those
 /// resolved or archived since).
@@ -183,6 +231,7 @@ pub(crate) fn catch_up(org: &str, project: &str, held: &Held) -> Message {
         HeldWhy::Muted => format!("While muted ({length})"),
         HeldWhy::QuietHours => format!("During quiet hours ({length})"),
         HeldWhy::MutedAndQuiet => format!("While muted and in quiet hours ({length})"),
+        HeldWhy::Undeliverable => format!("While Slack refused posts here ({length})"),
     };
     let title = format!(
         ":inbox_tray: *{when}: {counted} in {}*",

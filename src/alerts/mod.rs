@@ -15,6 +15,9 @@
 //!   pile up for a subscription are gathered into one digest ([`storm`]);
 //! - [`personal`]: a person's notices (an issue assigned to them, or one of
 //!   theirs that came back) become one DM per window, updated in place;
+//! - [`pause`]: a channel Slack refuses for good (the bot is not a member,
+//!   it is archived) keeps its alerts pending, its subscribers get one DM
+//!   with the fix ([`pause_message`]), and delivery resumes when a retry lands;
 //! - [`mute`] and [`catch_up`]: `/sentry mute` and `/sentry quiet` hold a
 //!   subscription's alerts back (state `held`), and when nothing holds them
 //!   any more they become one catch-up message ([`held`]).
@@ -42,6 +45,8 @@ pub(crate) mod mute;
 pub(crate) mod outbox;
 pub(crate) mod pacer;
 pub(crate) mod page_prints;
+pub(crate) mod pause;
+pub(crate) mod pause_message;
 pub(crate) mod personal;
 pub(crate) mod plan;
 pub mod poller;

@@ -14,9 +14,11 @@ use crate::alerts::delivery::{
     after_slack_failure, is_permanent, record_with_retries, render_guarded, wait_until_due, Step,
     CLAIM_TTL, MAX_ATTEMPTS,
 };
+use crate::alerts::pause::{self, Gate};
 use crate::alerts::personal;
 use crate::alerts::storm::{self, Gathering};
 use crate::issues::card::Controls;
+use crate::slack::refusal::{self, Refusal};
 use crate::slack::SlackError;
 use crate::store::{
     now_ms, AlertKind, AlertRow, AlertState, Lease, MentionPolicy, OpenDigest, Snapshot,
@@ -67,6 +69,20 @@ pub(crate) async fn drain_channel(ctx: &Context, channel: &str) -> ChannelRun {
     let mut leased = false;
     // Alerts tried this run and left pending wait for a later run.
     let mut waiting: HashSet<Key> = HashSet::new();
+    // A paused channel is tried when its retry is due; a post that lands ends the pause.
+    let mut retrying = match pause::gate(ctx, channel).await {
+        Ok(Gate::Open) => false,
+        Ok(Gate::Retry) => true,
+        Ok(Gate::Resting(rest)) => {
+            run.rest_at_least(rest);
+            return run;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read whether the channel is paused");
+            run.rest_at_least(CHANNEL_GAP);
+            return run;
+        }
+    };
     loop {
         if ctx.stop_posting.is_cancelled() {
             // Stopping: the post in flight has finished; the rest wait for a replica.
@@ -138,9 +154,20 @@ pub(crate) async fn drain_channel(ctx: &Context, channel: &str) -> ChannelRun {
             }
             None => (vec![key(head)], deliver_one(ctx, head).await),
         };
-        if let Step::LeftPending { rest } = step {
-            run.rest_at_least(rest);
-            waiting.extend(taken);
+        match step {
+            Step::LeftPending { rest } => {
+                run.rest_at_least(rest);
+                waiting.extend(taken);
+            }
+            Step::ChannelPaused { rest } => {
+                run.rest_at_least(rest);
+                break;
+            }
+            Step::Done if retrying => {
+                pause::landed(ctx, channel).await;
+                retrying = false;
+            }
+            Step::Done => {}
         }
     }
     if leased {
@@ -441,7 +468,7 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
             mention.as_deref(),
         )
     });
-    let message = match rendered {
+    let mut message = match rendered {
         Ok(message) => message,
         Err(panic) => {
             metrics::counter!(crate::meters::POLLER_PANICS, "task" => "render").increment(1);
@@ -466,6 +493,8 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
     let kind = alert.kind().to_string();
     let pacer = &ctx.state.pacer;
     let mut rate_limited = 0;
+    // Whether `message` is the plain-text stand-in for a refused one.
+    let mut plain = false;
     loop {
         pacer.wait_turn(&row.channel_id).await;
         // The claim must outlive the post: extend it before every attempt.
@@ -519,6 +548,26 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
                 tracing::warn!(channel = %row.channel_id, wait_s = wait.as_secs(), "Slack rate limit; waiting");
             }
             Err(e) => {
+                match refusal::refusal(&e) {
+                    Some(Refusal::Channel(why)) => {
+                        let _ = ctx.store.release_alert(row, &claim).await;
+                        let code = refusal::reason_label(&e);
+                        tracing::warn!(channel = %row.channel_id, kind, reason = %code, "Slack refuses the channel; the alert waits");
+                        let rest = pause::refused(ctx, &row.channel_id, why, &code).await;
+                        return Step::ChannelPaused { rest };
+                    }
+                    // The alert's own message is refused: once, as text alone.
+                    Some(Refusal::Message) if !plain => {
+                        let code = refusal::reason_label(&e);
+                        metrics::counter!(crate::meters::SLACK_REFUSALS, "reason" => code.clone())
+                            .increment(1);
+                        tracing::warn!(channel = %row.channel_id, kind, reason = %code, "Slack refused the alert's message; posting it as plain text");
+                        message = alert.plain(&row.org_slug);
+                        plain = true;
+                        continue;
+                    }
+                    _ => {}
+                }
                 let permanent = is_permanent(&e) || row.attempts + 1 >= MAX_ATTEMPTS;
                 metrics::counter!(crate::meters::ALERTS_FAILED, "permanent" => permanent.to_string()).increment(1);
                 tracing::error!(channel = %row.channel_id, kind, error = %e, permanent, "alert not posted");

@@ -67,6 +67,36 @@ pub async fn supervised(
 }
 
 /// Deletes alerts and activity past `RETENTION`, at most once per [`PRUNE_EVERY`].
+/// How often a replica records when its subscriptions were polled.
+const POLL_MARK_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Records when the subscriptions of the groups this tick polled were
+/// polled (for `/sentry doctor`): at once for a subscription this replica
+/// has not recorded yet, otherwise at most once a [`POLL_MARK_EVERY`].
+async fn mark_polled(ctx: &Context, subs: Vec<String>) {
+    if subs.is_empty() {
+        return;
+    }
+    {
+        let Ok(mut mark) = ctx.state.poll_marks.lock() else {
+            return;
+        };
+        let now = tokio::time::Instant::now();
+        let fresh = subs.iter().any(|s| !mark.recorded.contains(s));
+        let due = mark
+            .at
+            .is_none_or(|at| now.duration_since(at) >= POLL_MARK_EVERY);
+        if !fresh && !due {
+            return;
+        }
+        mark.at = Some(now);
+        mark.recorded.extend(subs.iter().cloned());
+    }
+    if let Err(e) = ctx.store.mark_polled(&subs, crate::store::now_ms()).await {
+        tracing::debug!(error = %e, "cannot record when subscriptions were polled");
+    }
+}
+
 async fn prune_if_due(ctx: Context) {
     {
         let mut last = ctx
@@ -127,11 +157,15 @@ pub async fn tick(ctx: Context) {
         Some(arrivals) => schedule::renew_held(ctx, &groups, arrivals).await,
         None => schedule::Renewed::none(),
     };
+    let polled_subs = &std::sync::Mutex::new(Vec::new());
     futures_util::stream::iter(groups)
         .for_each_concurrent(GROUPS_AT_ONCE, |group| async move {
             let Some(polled) = plan::poll_group(ctx, &group, renewed).await else {
                 return;
             };
+            if let Ok(mut subs) = polled_subs.lock() {
+                subs.extend(group.subs.iter().map(|s| s.id.clone()));
+            }
             // A quiet page shows every issue as the last complete sync saw it.
             if !polled.quiet && !sync::sync_group(ctx, &group, &polled.items).await {
                 ctx.state.page_prints.forget(&group.lease_key());
@@ -139,6 +173,11 @@ pub async fn tick(ctx: Context) {
         })
         .await;
     ctx.state.wake_delivery();
+    let polled_subs = polled_subs
+        .lock()
+        .map(|mut subs| std::mem::take(&mut *subs))
+        .unwrap_or_default();
+    mark_polled(ctx, polled_subs).await;
     metrics::histogram!(crate::meters::POLL_TICK_SECONDS).record(started.elapsed().as_secs_f64());
     if let Ok(waiting) = ctx.store.pending_count().await {
         metrics::gauge!(crate::meters::OUTBOUND_QUEUE).set(waiting as f64);

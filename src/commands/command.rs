@@ -180,6 +180,29 @@ pub enum Command {
     },
     /// The channel's scheduled reports.
     Reports,
+    /// Whether this channel's alerts arrive (every subscribed channel's,
+    /// from a DM), or a retry of what failed.
+    Doctor {
+        /// Check, or retry.
+        action: DoctorAction,
+    },
+}
+
+/// What `/sentry doctor …` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DoctorAction {
+    /// Check and answer.
+    Check,
+    /// Retry a paused channel and its failed alerts now.
+    Retry {
+        /// The channel id; this channel when `None`.
+        channel: Option<String>,
+    },
+}
+
+/// The command a *Retry now* button runs for `channel`.
+pub(crate) fn retry_command(channel: &str) -> String {
+    format!("doctor retry {channel}")
 }
 
 /// What `/sentry report <project> …` asks for.

@@ -12,7 +12,7 @@ use crate::commands::arguments::{
 };
 use crate::commands::command::DEFAULT_EVENTS;
 use crate::commands::command::{
-    Command, HushTarget, NotifyChange, NotifyTopic, PeopleChange, QuietChange, ReportChange,
+    Command, DoctorAction, HushTarget, NotifyChange, NotifyTopic, PeopleChange, QuietChange, ReportChange,
     Subcommand, WebhookChange,
 };
 use crate::commands::error::ParseError;
@@ -368,6 +368,22 @@ pub(crate) static SPECS: &[Spec] = &[
         examples: &["notify", "notify assigned off", "notify regressions on"],
         only_reads: false,
         parse: notify,
+    },
+    Spec {
+        subcommand: Subcommand::Doctor,
+        name: "doctor",
+        aliases: &["health"],
+        arguments: "[retry [#channel]]",
+        summary: "Check whether alerts reach this channel, and why not: posting, subscriptions, waiting and failed alerts, orgs.",
+        details: Some(
+            "Each line is marked green, amber or red and says what to do. Run it in a DM with the \
+             bot to check every channel that has subscriptions.\n\
+             • `/sentry doctor`\n\
+             • `/sentry doctor retry`: retry a channel Slack refused, and resend the last day's failed alerts",
+        ),
+        examples: &["doctor", "doctor retry"],
+        only_reads: false,
+        parse: doctor,
     },
     Spec {
         subcommand: Subcommand::Version,
@@ -738,6 +754,33 @@ fn unmute(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
     }
 }
 
+fn doctor(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
+    let action = match args {
+        [] => DoctorAction::Check,
+        [retry, rest @ ..] if retry.eq_ignore_ascii_case("retry") => match rest {
+            [] => DoctorAction::Retry { channel: None },
+            [channel] => DoctorAction::Retry {
+                channel: Some(channel_id(channel).ok_or_else(|| unexpected(sub, channel))?),
+            },
+            [_, extra, ..] => return Err(unexpected(sub, extra)),
+        },
+        [other, ..] => return Err(unexpected(sub, other)),
+    };
+    Ok(Command::Doctor { action })
+}
+
+/// A channel id from `<#C123|name>`, `<#C123>` or `C123`.
+fn channel_id(word: &str) -> Option<String> {
+    let id = word
+        .strip_prefix("<#")
+        .and_then(|w| w.strip_suffix('>'))
+        .map_or(word, |inner| inner.split('|').next().unwrap_or(inner));
+    let valid = id.len() >= 2
+        && matches!(id.chars().next(), Some('C' | 'G'))
+        && id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    valid.then(|| id.to_string())
+}
+
 fn quiet(sub: Subcommand, args: &[&str]) -> Result<Command, ParseError> {
     let (target, rest) = args.split_first().ok_or(ParseError::MissingArgument {
         command: sub,
@@ -902,5 +945,36 @@ mod tests {
         words.sort_unstable();
         words.dedup();
         assert_eq!(words.len(), all, "a word names two subcommands");
+    }
+
+    #[test]
+    fn doctor_checks_or_retries_a_named_channel_and_refuses_the_rest() {
+        let parse = |args: &[&str]| doctor(Subcommand::Doctor, args);
+        assert_eq!(
+            parse(&[]).unwrap(),
+            Command::Doctor {
+                action: DoctorAction::Check
+            }
+        );
+        assert_eq!(
+            parse(&["retry"]).unwrap(),
+            Command::Doctor {
+                action: DoctorAction::Retry { channel: None }
+            }
+        );
+        for named in ["<#C0PRIV|payments>", "<#C0PRIV>", "C0PRIV"] {
+            assert_eq!(
+                parse(&["retry", named]).unwrap(),
+                Command::Doctor {
+                    action: DoctorAction::Retry {
+                        channel: Some("C0PRIV".into())
+                    }
+                },
+                "{named}"
+            );
+        }
+        assert!(parse(&["retry", "#payments"]).is_err());
+        assert!(parse(&["now"]).is_err());
+        assert!(parse(&["retry", "C1", "C2"]).is_err());
     }
 }

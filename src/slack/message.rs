@@ -42,6 +42,24 @@ pub(crate) fn header(text: &str) -> SlackBlock {
     SlackHeaderBlock::new(pt!(text)).into()
 }
 
+/// A button labelled `label` that runs `command` (the text after
+/// `/sentry`) and replaces the message it is on with the answer; `index`
+/// tells it from its block's other buttons.
+pub(crate) fn command_button(label: &str, index: usize, command: &str) -> Option<SlackBlock> {
+    let value = Rerun {
+        text: command.to_string(),
+        cursor: None,
+        page: 1,
+    }
+    .encode()?;
+    let button: SlackActionBlockElement =
+        SlackBlockButtonElement::new(pt!(truncate_plain(label, limits::MAX_BUTTON_TEXT)))
+            .with_action_id(ActionId::Run(index).encode().into())
+            .with_value(value)
+            .into();
+    Some(SlackActionsBlock::new(vec![button]).into())
+}
+
 /// Buttons that run each of `commands` (the text after `/sentry`), for an
 /// answer whose fix is another command; `None` when there is none.
 pub(crate) fn fix_buttons(commands: &[String]) -> Option<SlackBlock> {

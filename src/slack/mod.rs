@@ -10,6 +10,7 @@ pub(crate) mod limits;
 pub(crate) mod message;
 pub mod payload;
 pub mod reference;
+pub(crate) mod refusal;
 pub(crate) mod reply;
 pub(crate) mod response_url;
 pub mod text;

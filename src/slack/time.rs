@@ -17,6 +17,13 @@ pub(crate) fn slack_date(then: &str, format: &str) -> Option<String> {
     Some(format!("<!date^{}^{format}|{fallback}>", at.as_second()))
 }
 
+/// A Slack date token for a time in Unix milliseconds (see [`slack_date`]).
+pub(crate) fn slack_date_ms(at_ms: i64, format: &str) -> Option<String> {
+    let at = jiff::Timestamp::from_millisecond(at_ms).ok()?;
+    let fallback = at.strftime("%Y-%m-%d %H:%M UTC");
+    Some(format!("<!date^{}^{format}|{fallback}>", at.as_second()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -229,6 +229,30 @@ pub struct SlackProfile {
     pub tz: Option<String>,
 }
 
+/// A new message's content: a message without blocks is sent as text
+/// alone (Slack refuses an empty `blocks` list).
+fn post_content(message: &crate::slack::Message) -> SlackMessageContent {
+    let content = SlackMessageContent::new().with_text(message.text.clone());
+    if message.blocks.is_empty() {
+        content
+    } else {
+        content.with_blocks(message.blocks.clone())
+    }
+}
+
+/// A channel as Slack shows it to the bot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChannelState {
+    /// The bot is a member (it can post even in a private channel).
+    pub is_member: bool,
+    /// Archived: nobody can post.
+    pub is_archived: bool,
+    /// A private channel, where only members can post.
+    pub is_private: bool,
+    /// A DM.
+    pub is_im: bool,
+}
+
 impl SlackWeb {
     /// Posts `message` in `channel` (in a thread when `thread_ts` is set,
     /// also shown in the channel when `broadcast`); returns its `ts`.
@@ -240,9 +264,7 @@ impl SlackWeb {
         broadcast: bool,
     ) -> Result<String, SlackError> {
         let session = self.client.open_session(&self.token);
-        let content = SlackMessageContent::new()
-            .with_text(message.text.clone())
-            .with_blocks(message.blocks.clone());
+        let content = post_content(message);
         let mut request = SlackApiChatPostMessageRequest::new(channel.to_string().into(), content)
             .with_unfurl_links(false)
             .with_unfurl_media(false);
@@ -264,14 +286,27 @@ impl SlackWeb {
         message: &crate::slack::Message,
     ) -> Result<(String, String), SlackError> {
         let session = self.client.open_session(&self.token);
-        let content = SlackMessageContent::new()
-            .with_text(message.text.clone())
-            .with_blocks(message.blocks.clone());
+        let content = post_content(message);
         let request = SlackApiChatPostMessageRequest::new(user.to_string().into(), content)
             .with_unfurl_links(false)
             .with_unfurl_media(false);
         let response = bounded(session.chat_post_message(&request)).await?;
         Ok((response.channel.to_string(), response.ts.to_string()))
+    }
+
+    /// What Slack says of `channel` to the bot (scopes `channels:read`,
+    /// `groups:read`): whether the bot is a member, whether it is archived.
+    pub async fn channel_state(&self, channel: &str) -> Result<ChannelState, SlackError> {
+        let session = self.client.open_session(&self.token);
+        let request = SlackApiConversationsInfoRequest::new(channel.to_string().into());
+        let response = bounded(session.conversations_info(&request)).await?;
+        let flags = response.channel.flags;
+        Ok(ChannelState {
+            is_member: flags.is_member.unwrap_or(false),
+            is_archived: flags.is_archived.unwrap_or(false),
+            is_private: flags.is_private.unwrap_or(false),
+            is_im: flags.is_im.unwrap_or(false),
+        })
     }
 
     /// The workspace's user groups as (id, handle) (scope `usergroups:read`).

@@ -11,7 +11,7 @@ use sqlx::Row;
 use crate::quiet::hush::{Hush, Mute};
 use crate::quiet::schedule::QuietHours;
 use crate::store::alerts::{alert_from_row, bind_key, insert_alert, key_clause, ALERT_COLUMNS};
-use crate::store::{now_ms, AlertRow, Store, StoreError};
+use crate::store::{now_ms, AlertRow, AlertState, Store, StoreError};
 
 const HUSH_COLUMNS: &str =
     "subscription_id, muted_from_ms, muted_until_ms, muted_by, quiet, urgent";
@@ -143,6 +143,26 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// The channel's pending alerts planned before `before_ms` that a
+    /// catch-up can stand for (new issues, regressions, bursts), oldest first.
+    pub async fn stale_pending_in(
+        &self,
+        channel_id: &str,
+        before_ms: i64,
+    ) -> Result<Vec<AlertRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE channel_id = $1 AND state = 'pending' \
+             AND created_at_ms < $2 AND (kind IN ('new', 'regressed') \
+             OR (kind = 'digest' AND dedup_key NOT LIKE 'catchup:%')) \
+             ORDER BY created_at_ms, issue_id"
+        ))
+        .bind(channel_id)
+        .bind(before_ms)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(alert_from_row).collect::<Result<_, _>>()?)
+    }
+
     /// Subscriptions with held alerts.
     pub async fn held_subscriptions(&self) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
@@ -168,24 +188,28 @@ impl Store {
         Ok(rows.iter().map(alert_from_row).collect::<Result<_, _>>()?)
     }
 
-    /// In one transaction: marks `held` (still held) as gathered into
-    /// `catch_up`, and queues `catch_up` (pending) to be posted. Returns
-    /// false, changing nothing, when any of them is no longer held (another
-    /// replica caught them up first).
+    /// In one transaction: marks `held` (still in state `from`: held, or
+    /// pending in a paused channel) as gathered into `catch_up`, and queues
+    /// `catch_up` (pending) to be posted. Returns false, changing nothing,
+    /// when any of them has left `from` (another replica caught them up
+    /// first) or is claimed for a post.
     pub async fn queue_catch_up(
         &self,
+        from: AlertState,
         held: &[AlertRow],
         catch_up: &AlertRow,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool().begin().await?;
         let sql = format!(
-            "UPDATE alerts SET state = 'digested', posted_at_ms = $5 WHERE {} AND state = 'held'",
+            "UPDATE alerts SET state = 'digested', posted_at_ms = $5 WHERE {} AND state = $6 \
+             AND (claimed_until_ms IS NULL OR claimed_until_ms < $5)",
             key_clause(1)
         );
         let now = now_ms();
         for alert in held {
             let done = bind_key(sqlx::query(&sql), alert)
                 .bind(now)
+                .bind(from.as_str())
                 .execute(&mut *tx)
                 .await?;
             if done.rows_affected() == 0 {
@@ -273,9 +297,9 @@ mod tests {
         let held = store.held_alerts("sub").await.unwrap();
         assert_eq!(held.len(), 2);
         let catch_up = row("1", AlertKind::Digest, "catchup:1", AlertState::Pending);
-        assert!(store.queue_catch_up(&held, &catch_up).await.unwrap());
+        assert!(store.queue_catch_up(AlertState::Held, &held, &catch_up).await.unwrap());
         assert!(
-            !store.queue_catch_up(&held, &catch_up).await.unwrap(),
+            !store.queue_catch_up(AlertState::Held, &held, &catch_up).await.unwrap(),
             "a second replica queues nothing"
         );
         let pending = store.pending_alerts(10).await.unwrap();

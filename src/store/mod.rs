@@ -5,6 +5,7 @@
 mod activity;
 mod alert_row;
 mod alerts;
+mod channel_pauses;
 mod digests;
 mod grants;
 mod hush;
@@ -19,6 +20,7 @@ mod webhooks;
 
 pub use activity::{Activity, ActivityKind};
 pub use alert_row::{AlertKind, AlertRow, AlertState, Snapshot};
+pub use channel_pauses::{ChannelDeliveries, ChannelPause};
 pub use alerts::{MentionPolicy, SubscriptionRow, ThreadPolicy};
 pub use digests::OpenDigest;
 pub use grants::GrantRow;

@@ -4,6 +4,7 @@
 //! deadline is never at risk.
 
 use crate::alerts::subscriptions;
+use crate::commands::command::DoctorAction;
 use crate::commands::parse::{parse, Command, Subcommand};
 use crate::commands::{help, usage};
 use crate::context::{Context, Invocation};
@@ -130,6 +131,12 @@ pub async fn execute_view(
             Reply::ephemeral(crate::reports::commands::report(ctx, who, project, change).await)
         }
         Command::Reports => Reply::ephemeral(crate::reports::commands::list(ctx, who).await),
+        Command::Doctor { action } => Reply::ephemeral(match action {
+            DoctorAction::Check => crate::health::doctor::doctor(ctx, who).await,
+            DoctorAction::Retry { channel } => {
+                crate::health::doctor::retry(ctx, who, channel.as_deref()).await
+            }
+        }),
         Command::Webhooks { org, change } => {
             Reply::ephemeral(webhook_secret::run(ctx, who, org, change).await)
         }

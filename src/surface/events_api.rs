@@ -1,5 +1,6 @@
 //! Slack events (Events API or Socket Mode): each delivery acted on once
-//! per replica; `link_shared` becomes an unfurl.
+//! per replica; `link_shared` becomes an unfurl; `member_joined_channel`
+//! (the bot added) and `channel_unarchive` resume a channel Slack refused.
 
 use serde::Deserialize;
 
@@ -28,6 +29,9 @@ struct InnerEvent {
     kind: String,
     #[serde(default)]
     channel: String,
+    /// Who joined, on `member_joined_channel`.
+    #[serde(default)]
+    user: String,
     #[serde(default)]
     message_ts: String,
     #[serde(default)]
@@ -56,16 +60,37 @@ pub(crate) fn dispatch(ctx: &Context, recent: &RecentIds, envelope: EventEnvelop
         tracing::info!(event_id, "event already handled; Slack delivered it again");
         return;
     }
-    if let Some(event) = envelope.event.filter(|e| e.kind == "link_shared") {
-        let urls: Vec<String> = event.links.into_iter().map(|l| l.url).collect();
-        // A skipped unfurl leaves the plain link, which is harmless.
-        let Some(slot) = ctx.deferred.admit() else {
-            return;
-        };
-        let task_ctx = ctx.clone();
-        ctx.tasks.spawn(async move {
-            let _slot = slot;
-            unfurl(&task_ctx, &event.channel, &event.message_ts, &urls).await;
-        });
+    let Some(event) = envelope.event else {
+        return;
+    };
+    match event.kind.as_str() {
+        "link_shared" => {
+            let urls: Vec<String> = event.links.into_iter().map(|l| l.url).collect();
+            // A skipped unfurl leaves the plain link, which is harmless.
+            let Some(slot) = ctx.deferred.admit() else {
+                return;
+            };
+            let task_ctx = ctx.clone();
+            ctx.tasks.spawn(async move {
+                let _slot = slot;
+                unfurl(&task_ctx, &event.channel, &event.message_ts, &urls).await;
+            });
+        }
+        // The bot was added to a channel (or one was unarchived): alerts
+        // waiting for it go out. Cheap: a store read or two, and `auth.test`
+        // once per process.
+        "member_joined_channel" => {
+            let task_ctx = ctx.clone();
+            ctx.tasks.spawn(async move {
+                crate::health::doctor::joined(&task_ctx, &event.channel, &event.user).await;
+            });
+        }
+        "channel_unarchive" => {
+            let task_ctx = ctx.clone();
+            ctx.tasks.spawn(async move {
+                crate::health::doctor::unarchived(&task_ctx, &event.channel).await;
+            });
+        }
+        _ => {}
     }
 }

@@ -11,6 +11,7 @@ mod bursts_and_delivery;
 mod channel_alerts;
 mod cli;
 mod compatible_server;
+mod delivery_health;
 mod events_and_releases;
 mod fake_slack;
 mod faults;

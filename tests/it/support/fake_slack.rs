@@ -34,6 +34,8 @@ pub struct Call {
     pub body: Value,
     /// The HTTP status answered.
     pub status: u16,
+    /// The Web API's error code when it answered `ok: false`.
+    pub error: Option<String>,
     /// When it arrived.
     pub at: std::time::SystemTime,
 }
@@ -50,6 +52,9 @@ struct Inner {
     users: HashMap<String, Value>,
     user_groups: Vec<Value>,
     channel_errors: HashMap<String, String>,
+    /// Channels whose posts with blocks are refused with this error
+    /// (`invalid_blocks`, `msg_too_long`); text alone is taken.
+    block_refusals: HashMap<String, String>,
     socket_acks: Vec<Value>,
     socket_connections: usize,
     /// Network time before a `chat.postMessage` reaches Slack.
@@ -251,12 +256,32 @@ impl FakeSlack {
             .insert(channel.to_string(), error.to_string());
     }
 
+    /// Posts to `channel` are taken again (the bot was invited, the
+    /// channel unarchived).
+    pub fn admit_channel(&self, channel: &str) {
+        self.inner.lock().unwrap().channel_errors.remove(channel);
+    }
+
+    /// Posts to `channel` that carry blocks fail with `error`
+    /// (`invalid_blocks`, `msg_too_long`), as Slack refuses a message it
+    /// cannot render; a post of text alone is taken.
+    pub fn refuse_blocks_in(&self, channel: &str, error: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .block_refusals
+            .insert(channel.to_string(), error.to_string());
+    }
+
     /// Successful `chat.postMessage` calls to `channel`.
     pub fn posts_in(&self, channel: &str) -> Vec<Value> {
         self.calls()
             .into_iter()
             .filter(|c| {
-                c.method == "chat.postMessage" && c.status == 200 && c.body["channel"] == channel
+                c.method == "chat.postMessage"
+                    && c.status == 200
+                    && c.error.is_none()
+                    && c.body["channel"] == channel
             })
             .map(|c| c.body)
             .collect()
@@ -464,6 +489,8 @@ async fn web_api(
             response_id: None,
             body: json_body.clone(),
             status: status.as_u16(),
+            error: (answer["ok"] == false)
+                .then(|| answer["error"].as_str().unwrap_or_default().to_string()),
             at: std::time::SystemTime::now(),
         });
         (status, Json(answer)).into_response()
@@ -474,6 +501,7 @@ async fn web_api(
             response_id: None,
             body: json_body.clone(),
             status: failure.status().as_u16(),
+            error: None,
             at: std::time::SystemTime::now(),
         });
         return failure;
@@ -556,6 +584,24 @@ async fn web_api(
                 .cloned();
             if let Some(error) = refused {
                 return respond(StatusCode::OK, json!({ "ok": false, "error": error }));
+            }
+            let has_blocks = json_body["blocks"]
+                .as_array()
+                .is_some_and(|b| !b.is_empty())
+                || json_body["blocks"].as_str().is_some_and(|b| b != "[]");
+            let blocks_refused = shared
+                .inner
+                .lock()
+                .unwrap()
+                .block_refusals
+                .get(&channel)
+                .cloned()
+                .filter(|_| has_blocks);
+            if let Some(error) = blocks_refused {
+                return respond(
+                    StatusCode::OK,
+                    json!({ "ok": false, "error": error, "errors": ["invalid_blocks"] }),
+                );
             }
             let mut errors = block_kit::violations(&json_body);
             if errors.is_empty() {
@@ -740,6 +786,49 @@ async fn web_api(
                 .collect();
             respond(StatusCode::OK, json!({ "ok": true, "files": answered }))
         }
+        "conversations.info" if shared.lacks_scope("channels:read") => respond(
+            StatusCode::OK,
+            json!({ "ok": false, "error": "missing_scope", "needed": "channels:read,groups:read", "provided": "chat:write,commands" }),
+        ),
+        "conversations.info" => {
+            // Like Slack: a private channel the bot is not in is invisible
+            // to it, so it is not found either.
+            let channel = json_body["channel"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let refused = shared
+                .inner
+                .lock()
+                .unwrap()
+                .channel_errors
+                .get(&channel)
+                .cloned();
+            match refused.as_deref() {
+                Some("channel_not_found" | "not_in_channel") => respond(
+                    StatusCode::OK,
+                    json!({ "ok": false, "error": "channel_not_found" }),
+                ),
+                _ if channel.is_empty() => respond(
+                    StatusCode::OK,
+                    json!({ "ok": false, "error": "channel_not_found" }),
+                ),
+                refused => {
+                    let is_im = channel.starts_with('D');
+                    respond(
+                        StatusCode::OK,
+                        json!({ "ok": true, "channel": {
+                            "id": channel, "name": channel.to_lowercase(), "created": 1_700_000_000,
+                            "is_channel": !is_im, "is_group": false, "is_im": is_im,
+                            "is_private": channel.starts_with('G'),
+                            "is_archived": refused == Some("is_archived"),
+                            "is_member": true, "is_general": false, "is_shared": false,
+                            "is_org_shared": false, "is_mpim": false
+                        }}),
+                    )
+                }
+            }
+        }
         "users.info" => {
             let user = json_body["user"].as_str().unwrap_or_default().to_string();
             let found = shared.inner.lock().unwrap().users.get(&user).cloned();
@@ -847,6 +936,7 @@ async fn upload_bytes(
         response_id: None,
         body: json!({ "file_id": id, "bytes": body.len() }),
         status: answer.0.as_u16(),
+        error: None,
         at: std::time::SystemTime::now(),
     });
     drop(inner);
@@ -906,6 +996,7 @@ async fn response_url(
             response_id: Some(id.clone()),
             body: json_body.clone(),
             status: status.as_u16(),
+            error: None,
             at: std::time::SystemTime::now(),
         });
     };
