@@ -35,7 +35,7 @@ const SAMPLE_REPORT_PERIOD: crate::reports::figures::Period = crate::reports::fi
 };
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 34] = [
+pub const KINDS: [&str; 38] = [
     "alert",
     "alert-mention",
     "alert-owner",
@@ -70,6 +70,10 @@ pub const KINDS: [&str; 34] = [
     "dm-folded",
     "dm-escalating",
     "notify",
+    "channel-paused",
+    "plain-alert",
+    "doctor",
+    "doctor-dm",
 ];
 
 /// The sample message of `kind`, or `None` for a name not in [`KINDS`].
@@ -451,12 +455,98 @@ pub fn sample(kind: &str) -> Option<Message> {
             },
             crate::store::Backend::Postgres,
         ),
+        "channel-paused" | "doctor" | "doctor-dm" => return health_sample(kind),
+        "plain-alert" => crate::alerts::alert::Alert::New { issue }.plain("acme"),
         _ => return None,
     })
 }
 
-/// `{"blocks": […]}`, the payload Block Kit Builder and Slack take.
+/// The delivery-health samples: a channel the bot was removed from, as the
+/// subscriber's DM, `/sentry doctor` there, and the doctor in a DM.
+fn health_sample(kind: &str) -> Option<Message> {
+    use crate::health::report::{self, ChannelCheck, Membership, OrgCheck, SubscriptionCheck};
+    use crate::slack::refusal::ChannelRefusal;
+    use crate::store::{ChannelDeliveries, ChannelPause};
+    let paused = ChannelCheck {
+        channel: "C0PAYMENTS".into(),
+        membership: Membership::Unknown("channel_not_found".into()),
+        pause: Some(ChannelPause {
+            channel_id: "C0PAYMENTS".into(),
+            reason: "not_in_channel".into(),
+            paused_at_ms: SAMPLE_NOW_MS - 3_600_000,
+            retry_at_ms: SAMPLE_NOW_MS + 120_000,
+            tries: 3,
+        }),
+        subs: vec![
+            SubscriptionCheck {
+                sub: SubscriptionRow {
+                    channel_id: "C0PAYMENTS".into(),
+                    ..sample_subscription("api", "is:unresolved level:error")
+                },
+                polled_ms: Some(SAMPLE_NOW_MS - 40_000),
+                posted_ms: Some(SAMPLE_NOW_MS - 2 * 86_400_000),
+            },
+            SubscriptionCheck {
+                sub: SubscriptionRow {
+                    channel_id: "C0PAYMENTS".into(),
+                    ..sample_subscription("web", "is:unresolved")
+                },
+                polled_ms: Some(SAMPLE_NOW_MS - 40_000),
+                posted_ms: None,
+            },
+        ],
+        orgs: vec![OrgCheck {
+            org: "acme".into(),
+            linked: Some((GrantKind::TapAuth, Health::Ok)),
+            webhook_ms: Some(SAMPLE_NOW_MS - 300_000),
+        }],
+        deliveries: ChannelDeliveries {
+            pending: 4,
+            held: 0,
+            failed: vec![("Slack refused the call: msg_too_long".into(), 1)],
+        },
+    };
+    Some(match kind {
+        "channel-paused" => crate::alerts::pause_message::paused(
+            "C0PAYMENTS",
+            ChannelRefusal::NotInChannel,
+            &["acme/api".to_string(), "acme/web".to_string()],
+            4,
+        ),
+        "doctor" => report::channel(&paused, None),
+        "doctor-dm" => {
+            let fine = ChannelCheck {
+                channel: "C0ALERTS".into(),
+                membership: Membership::NotChecked,
+                pause: None,
+                subs: vec![SubscriptionCheck {
+                    sub: sample_subscription("api", "is:unresolved"),
+                    polled_ms: Some(SAMPLE_NOW_MS - 20_000),
+                    posted_ms: Some(SAMPLE_NOW_MS - 900_000),
+                }],
+                deliveries: ChannelDeliveries::default(),
+                ..paused.clone()
+            };
+            let quiet = ChannelCheck {
+                channel: "C0WEB".into(),
+                deliveries: ChannelDeliveries {
+                    held: 6,
+                    ..ChannelDeliveries::default()
+                },
+                ..fine.clone()
+            };
+            report::overview(&[paused, quiet, fine])
+        }
+        _ => return None,
+    })
+}
+
+/// `{"blocks": […]}`, the payload Block Kit Builder and Slack take; a
+/// message of text alone is `{"text": …}`.
 pub fn payload(message: &Message) -> Value {
+    if message.blocks.is_empty() {
+        return json!({ "text": message.text });
+    }
     json!({ "blocks": message.blocks })
 }
 
@@ -695,7 +785,11 @@ mod tests {
     fn every_kind_has_a_sample_and_unknown_ones_do_not() {
         for kind in KINDS {
             let message = sample(kind).unwrap_or_else(|| panic!("{kind}"));
-            assert!(!message.blocks.is_empty(), "{kind}");
+            // The plain-text stand-in for a refused alert has no blocks by design.
+            assert!(
+                !message.blocks.is_empty() || kind == "plain-alert",
+                "{kind}"
+            );
         }
         assert!(sample("nope").is_none());
     }

@@ -167,10 +167,10 @@ pub(crate) fn plain_issue_alert(org: &str, what: &str, issue: &Issue) -> Message
     let link = crate::issues::issue_text::link(issue.permalink.as_deref(), &short_id);
     let mut facts = vec![issue.level.clone().unwrap_or_else(|| "unknown level".into())];
     if let Some(events) = issue.count {
-        facts.push(format!("{events} events"));
+        facts.push(format!("{} events", crate::issues::card::thousands(events)));
     }
     if let Some(users) = issue.user_count {
-        facts.push(format!("{users} users"));
+        facts.push(format!("{} users", crate::issues::card::thousands(users)));
     }
     let project = issue
         .project

@@ -18,18 +18,25 @@ pub(crate) fn paused(
     let what = why.what(&here);
     let covered = match projects {
         [] => String::new(),
-        [one] => format!(" for *{}*", escape_mrkdwn(one)),
-        many => format!(
-            " for *{}*",
-            escape_mrkdwn(&many.iter().take(5).cloned().collect::<Vec<_>>().join(", "))
-        ),
+        many => {
+            let shown: Vec<String> = many.iter().take(5).map(|p| escape_mrkdwn(p)).collect();
+            let more = many.len().saturating_sub(5);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!(" Subscribed there: {}{more}.", shown.join(", "))
+        }
     };
     let held = match waiting {
         0 => "Alerts wait until it is fixed".to_string(),
         1 => "1 alert waits until it is fixed".to_string(),
         n => format!("{n} alerts wait until it is fixed"),
     };
-    let title = format!(":warning: *Sentry alerts{covered} are not reaching {here}*: {what}.");
+    let title = format!(
+        ":warning: *Sentry alerts are not reaching {here}*\nSlack refuses the bot's posts: {what}.{covered}"
+    );
     let fix = format!("*To fix:* {}", why.fix(&here));
     let after = format!(
         "{held}, then arrive once (those older than a day as one catch-up). The bot tries again on its own; `/sentry doctor` in {here} shows the state."

@@ -373,7 +373,7 @@ pub(crate) static SPECS: &[Spec] = &[
         subcommand: Subcommand::Doctor,
         name: "doctor",
         aliases: &["health"],
-        arguments: "[retry [#channel]]",
+        arguments: "[retry]",
         summary: "Check whether alerts reach this channel, and why not: posting, subscriptions, waiting and failed alerts, orgs.",
         details: Some(
             "Each line is marked green, amber or red and says what to do. Run it in a DM with the \

@@ -47,7 +47,7 @@ pub(crate) async fn retry(ctx: &Context, who: &Invocation, channel: Option<&str>
     let channel = channel.unwrap_or(&who.channel_id).to_string();
     if is_dm(&channel) {
         return Message::mrkdwn(
-            "Name the channel to retry (`/sentry doctor retry #channel`), or run `/sentry doctor retry` in it.",
+            "Run `/sentry doctor retry` in the channel to retry, or press *Retry now* on its line of `/sentry doctor`.",
         );
     }
     let now = now_ms();

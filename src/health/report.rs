@@ -251,6 +251,8 @@ impl ChannelCheck {
                 .iter()
                 .take(3)
                 .map(|(reason, n)| {
+                    // Stored as the error's words; Slack's code is what people can look up.
+                    let reason = reason.strip_prefix("Slack refused the call: ").unwrap_or(reason);
                     let reason = if reason.is_empty() { "unknown" } else { reason };
                     format!("{} ({n})", inline_code(reason, 100))
                 })
@@ -382,15 +384,15 @@ pub(crate) fn overview(checks: &[ChannelCheck]) -> Message {
         let worst = check.worst();
         let here = format!("<#{}>", escape_mrkdwn(&check.channel));
         let (_, posting) = check.posting();
-        let summary = if worst == Mark::Red {
-            first_red(check).unwrap_or(posting)
-        } else {
+        let summary = if worst == Mark::Green {
             format!(
                 "{} {} · last alert posted {}",
                 check.subs.len(),
                 if check.subs.len() == 1 { "subscription" } else { "subscriptions" },
                 when(check.subs.iter().filter_map(|s| s.posted_ms).max(), "none yet"),
             )
+        } else {
+            first_marked(check, worst).unwrap_or(posting)
         };
         blocks.push(section(&cut(&format!("{} {here}: {summary}", worst.emoji()))));
         if check.retryable() {
@@ -415,17 +417,124 @@ pub(crate) fn overview(checks: &[ChannelCheck]) -> Message {
     }
 }
 
-/// The first red line of a check, for the overview.
-fn first_red(check: &ChannelCheck) -> Option<String> {
+/// The first line of a check marked `mark`, for the overview.
+fn first_marked(check: &ChannelCheck, mark: Mark) -> Option<String> {
     std::iter::once(check.posting())
         .chain(check.delivery_lines())
         .chain(check.org_lines())
         .chain(check.subscription_lines())
-        .find(|(m, _)| *m == Mark::Red)
+        .find(|(m, _)| *m == mark)
         .map(|(_, t)| t)
 }
 
 /// A section's text within Slack's limit.
 fn cut(text: &str) -> String {
     crate::slack::escape::truncate_plain(text, limits::MAX_SECTION_TEXT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check() -> ChannelCheck {
+        ChannelCheck {
+            channel: "C1".into(),
+            membership: Membership::Known(ChannelState {
+                is_member: true,
+                ..ChannelState::default()
+            }),
+            pause: None,
+            subs: Vec::new(),
+            orgs: Vec::new(),
+            deliveries: ChannelDeliveries::default(),
+        }
+    }
+
+    fn said(message: &Message) -> String {
+        serde_json::to_string(&message.blocks).unwrap()
+    }
+
+    #[test]
+    fn a_channel_without_subscriptions_is_amber_and_offers_nothing_to_retry() {
+        let check = check();
+        assert_eq!(check.worst(), Mark::Amber);
+        let message = channel(&check, None);
+        assert!(said(&message).contains("No subscriptions here"));
+        assert!(!said(&message).contains("Retry now"));
+    }
+
+    #[test]
+    fn a_pause_is_red_with_its_fix_and_a_retry_and_a_member_bot_is_said() {
+        let mut check = check();
+        check.pause = Some(ChannelPause {
+            channel_id: "C1".into(),
+            reason: "not_in_channel".into(),
+            paused_at_ms: 1_764_406_800_000,
+            retry_at_ms: 0,
+            tries: 2,
+        });
+        check.deliveries.pending = 2;
+        assert_eq!(check.worst(), Mark::Red);
+        let text = said(&channel(&check, Some("note")));
+        assert!(text.contains("Slack refuses alerts here"), "{text}");
+        assert!(text.contains("/invite @Sentry"), "{text}");
+        assert!(text.contains("The bot is a member now"), "{text}");
+        assert!(text.contains("*2 alerts are waiting*"), "{text}");
+        assert!(text.contains("Retry now"), "{text}");
+    }
+
+    #[test]
+    fn what_slack_says_of_the_channel_marks_posting() {
+        let mut check = check();
+        let posting = |c: &ChannelCheck| c.posting().0;
+        check.membership = Membership::Known(ChannelState {
+            is_archived: true,
+            is_member: true,
+            ..ChannelState::default()
+        });
+        assert_eq!(posting(&check), Mark::Red);
+        check.membership = Membership::Known(ChannelState {
+            is_private: true,
+            ..ChannelState::default()
+        });
+        assert_eq!(posting(&check), Mark::Red);
+        check.membership = Membership::Known(ChannelState::default());
+        assert_eq!(posting(&check), Mark::Green, "public: posts without joining");
+        check.membership = Membership::Unknown("channel_not_found".into());
+        assert_eq!(posting(&check), Mark::Red);
+        check.membership = Membership::Unknown("missing_scope".into());
+        assert_eq!(posting(&check), Mark::Green);
+    }
+
+    #[test]
+    fn failed_alerts_and_a_broken_org_are_red_with_slacks_code() {
+        let mut check = check();
+        check.deliveries.failed = vec![("Slack refused the call: msg_too_long".into(), 3)];
+        check.orgs = vec![OrgCheck {
+            org: "acme".into(),
+            linked: Some((GrantKind::TapAuth, Health::NeedsRelink)),
+            webhook_ms: None,
+        }];
+        let text = said(&channel(&check, None));
+        assert!(text.contains("*3 alerts were given up on in the last day*: `msg_too_long` (3)"), "{text}");
+        assert!(text.contains("`/sentry link`"), "{text}");
+        assert!(text.contains("Retry now"));
+    }
+
+    #[test]
+    fn the_overview_counts_what_needs_a_fix_and_stays_within_block_kit() {
+        let mut broken = check();
+        broken.deliveries.failed = vec![("x".into(), 1)];
+        let many: Vec<ChannelCheck> = (0..80)
+            .map(|i| ChannelCheck {
+                channel: format!("C{i}"),
+                ..broken.clone()
+            })
+            .collect();
+        let message = overview(&many);
+        assert!(message.text.contains("80 subscribed channels, 80 need a fix"));
+        assert!(message.blocks.len() <= limits::MAX_BLOCKS);
+        assert!(said(&message).contains("and 56 more"), "{}", said(&message));
+        assert!(overview(&[]).text.contains("No channel has subscriptions"));
+    }
 }

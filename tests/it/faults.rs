@@ -77,13 +77,14 @@ async fn a_slack_5xx_is_retried_and_each_channel_gets_the_alert_once() {
 }
 
 #[tokio::test]
-async fn slack_errors_that_retrying_cannot_fix_are_stored_and_spare_other_channels() {
+async fn slack_refusals_keep_or_store_the_alert_and_spare_other_channels() {
     let app = acme().await;
     for channel in ["C1", "C2", "C3", "C4"] {
         subscribe(&app, channel, "api").await;
     }
     tokio::time::sleep(Duration::from_millis(700)).await;
-    // Each breaks after the bot joined: deleted, blocks rejected, bot removed.
+    // Each breaks after the bot joined: deleted, every post refused as
+    // invalid (even as plain text), bot removed.
     app.slack.refuse_channel("C1", "channel_not_found");
     app.slack.refuse_channel("C2", "invalid_blocks");
     app.slack.refuse_channel("C4", "not_in_channel");
@@ -101,40 +102,47 @@ async fn slack_errors_that_retrying_cannot_fix_are_stored_and_spare_other_channe
         alerts_about(&app, "C3", "Unlucky problem").len() == 1
     })
     .await;
-    wait_until("three stored failures", Duration::from_secs(10), || {
-        app.logs().matches("\"permanent\":true").count() >= 3
+    wait_until("a stored failure and two pauses", Duration::from_secs(10), || {
+        app.logs().matches("\"permanent\":true").count() >= 1
+            && app.logs().matches("its alerts wait and its subscribers are told").count() >= 2
     })
     .await;
-    // Several more ticks: nothing is tried again.
+    // A few more ticks: the refused message is not tried again; the paused
+    // channels are retried, backing off from a second.
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    for (channel, attempts) in before {
-        assert_eq!(
-            post_attempts_in(&app, channel),
-            attempts + 1,
-            "{channel}: one attempt, no retries"
-        );
+    for (channel, attempts, most) in [
+        (before[0].0, before[0].1, 3),
+        (before[1].0, before[1].1, 2),
+        (before[2].0, before[2].1, 3),
+    ] {
+        let tried = post_attempts_in(&app, channel) - attempts;
+        assert!((1..=most).contains(&tried), "{channel}: {tried} attempts");
     }
+    assert_eq!(
+        post_attempts_in(&app, "C2") - before[1].1,
+        2,
+        "C2: the card, then the plain-text alert, no more"
+    );
     let stored = stored_alerts(&app).await;
     let row = |channel: &str| stored.iter().find(|r| r.0 == channel).unwrap().clone();
-    for (channel, error) in [
-        ("C1", "channel_not_found"),
-        ("C2", "invalid_blocks"),
-        ("C4", "not_in_channel"),
-    ] {
-        let (_, state, stored_error, attempts) = row(channel);
-        assert_eq!(state, "failed", "{channel}");
-        assert!(
-            stored_error.as_deref().unwrap_or_default().contains(error),
-            "{channel}: {stored_error:?}"
-        );
-        assert_eq!(attempts, 1);
+    let (_, state, error, attempts) = row("C2");
+    assert_eq!(state, "failed");
+    assert!(error.unwrap_or_default().contains("invalid_blocks"));
+    assert_eq!(attempts, 1);
+    for channel in ["C1", "C4"] {
+        let (_, state, error, _) = row(channel);
+        assert_eq!(state, "pending", "{channel}: kept for when the cause is fixed");
+        assert!(error.is_none(), "{channel}: {error:?}");
     }
     assert_eq!(row("C3").1, "posted");
     let logs = app.logs();
-    for error in ["channel_not_found", "invalid_blocks", "not_in_channel"] {
+    assert!(logs
+        .lines()
+        .any(|l| l.contains("alert not posted") && l.contains("invalid_blocks")));
+    for error in ["channel_not_found", "not_in_channel"] {
         assert!(
             logs.lines()
-                .any(|l| l.contains("alert not posted") && l.contains(error)),
+                .any(|l| l.contains("Slack refuses the channel") && l.contains(error)),
             "a log line names {error}"
         );
     }
