@@ -138,6 +138,10 @@ pub async fn build(config: Config) -> Result<Services, AppError> {
         people: people.clone(),
         wake_delivery: poller_state.wake.clone(),
         bot_user: Default::default(),
+        home_drawn: moka::sync::Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(crate::home::refresh::REOPEN_PAUSE)
+            .build(),
     };
     let poller = crate::alerts::context::Context {
         issues: issues.clone(),

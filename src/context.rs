@@ -53,6 +53,8 @@ pub struct Context {
     pub wake_delivery: Arc<tokio::sync::Notify>,
     /// The bot's own Slack user id, from `auth.test` once it is needed.
     pub bot_user: Arc<tokio::sync::OnceCell<String>>,
+    /// People whose Home tab was drawn moments ago.
+    pub home_drawn: moka::sync::Cache<String, ()>,
 }
 
 /// Who ran a command, where, and where its answers go.

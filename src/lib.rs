@@ -11,7 +11,7 @@
 //!   ack-or-defer, routing commands and clicks to a capability.
 //! - Capabilities: [`links`] (link, unlink, orgs, webhook secrets),
 //!   [`alerts`] (subscriptions, polling, webhooks, delivery), `health`
-//!   (`/sentry doctor`, channels Slack refuses), [`triage`]
+//!   (`/sentry doctor`, channels Slack refuses), `home` (the Home tab), [`triage`]
 //!   (buttons that change an issue), and [`issues`] (reading issues: cards,
 //!   lists, events, unfurls), which the others draw with.
 //! - [`context`]: the services and the person every capability runs on.
@@ -36,6 +36,7 @@ pub mod context;
 pub mod deferred;
 pub mod doctor;
 pub(crate) mod health;
+pub(crate) mod home;
 pub mod issues;
 pub(crate) mod links;
 pub mod manifest;

@@ -155,6 +155,12 @@ pub fn issue_page(view: &IssuePage<'_>) -> Message {
 /// One issue as one line: level, linked short ID, title and its figures,
 /// with the row's one menu.
 fn row(view: &IssuePage<'_>, issue: &Issue, block_id: String) -> SlackBlock {
+    menu_row(view.org, issue, view.controls, block_id)
+}
+
+/// One issue of `org` as a list row with its menu (Show, Resolve, Archive,
+/// …, as the server allows), under `block_id` (see [`row_block_id`]).
+pub(crate) fn menu_row(org: &str, issue: &Issue, controls: Controls, block_id: String) -> SlackBlock {
     let title = untrusted(&issue.title, ROW_TITLE);
     let id = link(
         issue.permalink.as_deref(),
@@ -169,7 +175,7 @@ fn row(view: &IssuePage<'_>, issue: &Issue, block_id: String) -> SlackBlock {
     SlackSectionBlock::new()
         .with_text(md!(text))
         .with_block_id(block_id.into())
-        .with_accessory(row_menu(view.org, issue, view.controls).into())
+        .with_accessory(row_menu(org, issue, controls).into())
         .into()
 }
 

@@ -113,6 +113,9 @@ pub struct InteractionPayload {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Container {
+    /// `message`, or `view` for the Home tab (which has no `response_url`).
+    #[serde(rename = "type")]
+    pub kind: String,
     /// True for messages only the clicker sees.
     pub is_ephemeral: bool,
     /// The message's `ts`.

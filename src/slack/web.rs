@@ -309,6 +309,21 @@ impl SlackWeb {
         })
     }
 
+    /// Shows `blocks` as `user`'s Home tab of the app (at most 100 blocks).
+    pub async fn publish_home(
+        &self,
+        user: &str,
+        blocks: Vec<slack_morphism::prelude::SlackBlock>,
+    ) -> Result<(), SlackError> {
+        let session = self.client.open_session(&self.token);
+        let request = SlackApiViewsPublishRequest::new(
+            user.to_string().into(),
+            SlackView::Home(SlackHomeView::new(blocks)),
+        );
+        bounded(session.views_publish(&request)).await?;
+        Ok(())
+    }
+
     /// The workspace's user groups as (id, handle) (scope `usergroups:read`).
     pub async fn user_groups(&self) -> Result<Vec<(String, String)>, SlackError> {
         let session = self.client.open_session(&self.token);

@@ -223,6 +223,26 @@ impl Store {
         Ok(deliveries)
     }
 
+    /// Alerts given up on since `since_ms`, as (channel, error, count),
+    /// the most first.
+    pub async fn failed_by_channel(
+        &self,
+        since_ms: i64,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT channel_id, COALESCE(error, '') AS error, COUNT(*) AS n FROM alerts \
+             WHERE state = 'failed' AND created_at_ms >= $1 \
+             GROUP BY channel_id, COALESCE(error, '') ORDER BY COUNT(*) DESC, channel_id LIMIT 100",
+        )
+        .bind(since_ms)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("channel_id")?, r.try_get("error")?, r.try_get("n")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
     /// Channels with subscriptions, in order.
     pub async fn subscribed_channels(&self) -> Result<Vec<String>, StoreError> {
         let rows =

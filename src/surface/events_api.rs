@@ -1,6 +1,7 @@
 //! Slack events (Events API or Socket Mode): each delivery acted on once
 //! per replica; `link_shared` becomes an unfurl; `member_joined_channel`
-//! (the bot added) and `channel_unarchive` resume a channel Slack refused.
+//! (the bot added) and `channel_unarchive` resume a channel Slack refused;
+//! `app_home_opened` draws the person's Home tab.
 
 use serde::Deserialize;
 
@@ -29,9 +30,12 @@ struct InnerEvent {
     kind: String,
     #[serde(default)]
     channel: String,
-    /// Who joined, on `member_joined_channel`.
+    /// Who joined, on `member_joined_channel`; who opened, on `app_home_opened`.
     #[serde(default)]
     user: String,
+    /// Which tab was opened, on `app_home_opened`.
+    #[serde(default)]
+    tab: String,
     #[serde(default)]
     message_ts: String,
     #[serde(default)]
@@ -83,6 +87,12 @@ pub(crate) fn dispatch(ctx: &Context, recent: &RecentIds, envelope: EventEnvelop
             let task_ctx = ctx.clone();
             ctx.tasks.spawn(async move {
                 crate::health::doctor::joined(&task_ctx, &event.channel, &event.user).await;
+            });
+        }
+        "app_home_opened" if event.tab == "home" => {
+            let task_ctx = ctx.clone();
+            ctx.tasks.spawn(async move {
+                crate::home::refresh::opened(&task_ctx, &event.user).await;
             });
         }
         "channel_unarchive" => {

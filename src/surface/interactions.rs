@@ -84,7 +84,24 @@ pub(crate) async fn answer(
         .as_ref()
         .and_then(|c| c.message_ts.as_deref());
     let intent = intent(action, shared, message_ts);
-    if matches!(intent, Intent::Nothing) || who.response_url.is_empty() {
+    if matches!(intent, Intent::Nothing) {
+        return None;
+    }
+    // The Home tab has no response_url: act, then draw the tab again.
+    let on_home = payload.container.as_ref().is_some_and(|c| c.kind == "view");
+    if on_home && who.response_url.is_empty() {
+        let Some(slot) = ctx.deferred.admit() else {
+            return None;
+        };
+        let task_ctx = ctx.clone();
+        let task = async move {
+            let _slot = slot;
+            act_from_home(&task_ctx, intent, &who).await;
+        };
+        ctx.tasks.spawn(task.instrument(span));
+        return None;
+    }
+    if who.response_url.is_empty() {
         return None;
     }
     let task_ctx = ctx.clone();
@@ -108,6 +125,25 @@ pub(crate) async fn answer(
     };
     ctx.tasks.spawn(task.instrument(span));
     None
+}
+
+/// A choice on the Home tab: the change is made (its answer is the redrawn
+/// tab), a card asked for arrives as a DM, and the tab is drawn again.
+async fn act_from_home(ctx: &Context, intent: Intent, who: &Invocation) {
+    match intent {
+        Intent::IssueAction(request) => {
+            let reply = click::apply(ctx, who, &request).await;
+            tracing::info!(said = %reply.text, "acted from the home tab");
+        }
+        Intent::ShowCard { org, issue_id, .. } => {
+            let card = show_row(ctx, &org, &issue_id, None).await;
+            if let Err(e) = ctx.slack.post_dm(&who.user_id, &card).await {
+                tracing::warn!(error = %e, "cannot send the card from the home tab");
+            }
+        }
+        _ => {}
+    }
+    crate::home::refresh::refresh(ctx, &who.user_id).await;
 }
 
 async fn run_intent(ctx: &Context, intent: Intent, who: &Invocation) -> Reply {

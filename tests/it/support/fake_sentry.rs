@@ -1391,6 +1391,9 @@ fn list_issues(
                         relative_time_holds(&i[field], relative)
                     }
                     Some(("level", level)) => i["level"] == level,
+                    Some(("assigned", email)) if email.contains('@') => i["assignedTo"]["email"]
+                        .as_str()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(email)),
                     Some(("assigned" | "assigned_or_suggested", team)) if team.starts_with('#') => {
                         i["assignedTo"]["type"] == "team"
                             && i["assignedTo"]["name"]

@@ -52,6 +52,8 @@ struct Inner {
     users: HashMap<String, Value>,
     user_groups: Vec<Value>,
     channel_errors: HashMap<String, String>,
+    /// Each person's Home tab as last published: user → view.
+    homes: HashMap<String, Value>,
     /// Channels whose posts with blocks are refused with this error
     /// (`invalid_blocks`, `msg_too_long`); text alone is taken.
     block_refusals: HashMap<String, String>,
@@ -254,6 +256,11 @@ impl FakeSlack {
             .unwrap()
             .channel_errors
             .insert(channel.to_string(), error.to_string());
+    }
+
+    /// `user`'s Home tab as the app last published it.
+    pub fn home_of(&self, user: &str) -> Option<Value> {
+        self.inner.lock().unwrap().homes.get(user).cloned()
     }
 
     /// Posts to `channel` are taken again (the bot was invited, the
@@ -785,6 +792,33 @@ async fn web_api(
                 .map(|f| json!({ "id": f.id, "title": f.title, "name": f.filename }))
                 .collect();
             respond(StatusCode::OK, json!({ "ok": true, "files": answered }))
+        }
+        "views.publish" => {
+            // Like Slack: a home view of at most 100 blocks, for a known user.
+            let user = json_body["user_id"].as_str().unwrap_or_default().to_string();
+            let view = match &json_body["view"] {
+                Value::String(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+                view => view.clone(),
+            };
+            let blocks = view["blocks"].as_array().map_or(0, Vec::len);
+            if !shared.inner.lock().unwrap().users.contains_key(&user) {
+                return respond(
+                    StatusCode::OK,
+                    json!({ "ok": false, "error": "user_not_found" }),
+                );
+            }
+            if view["type"] != "home" || blocks == 0 || blocks > 100 {
+                return respond(
+                    StatusCode::OK,
+                    json!({ "ok": false, "error": "invalid_arguments",
+                            "response_metadata": { "messages": [format!("[ERROR] {blocks} blocks; a home view takes 1 to 100")] } }),
+                );
+            }
+            shared.inner.lock().unwrap().homes.insert(user, view.clone());
+            respond(
+                StatusCode::OK,
+                json!({ "ok": true, "view": { "id": "V0HOME", "type": "home", "blocks": view["blocks"] } }),
+            )
         }
         "conversations.info" if shared.lacks_scope("channels:read") => respond(
             StatusCode::OK,
