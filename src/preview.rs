@@ -35,7 +35,7 @@ const SAMPLE_REPORT_PERIOD: crate::reports::figures::Period = crate::reports::fi
 };
 
 /// The message kinds, by the name `preview` takes.
-pub const KINDS: [&str; 38] = [
+pub const KINDS: [&str; 39] = [
     "alert",
     "alert-mention",
     "alert-owner",
@@ -74,6 +74,7 @@ pub const KINDS: [&str; 38] = [
     "plain-alert",
     "doctor",
     "doctor-dm",
+    "home",
 ];
 
 /// The sample message of `kind`, or `None` for a name not in [`KINDS`].
@@ -456,9 +457,57 @@ pub fn sample(kind: &str) -> Option<Message> {
             crate::store::Backend::Postgres,
         ),
         "channel-paused" | "doctor" | "doctor-dm" => return health_sample(kind),
+        "home" => home_sample(),
         "plain-alert" => crate::alerts::alert::Alert::New { issue }.plain("acme"),
         _ => return None,
     })
+}
+
+/// An admin's Home tab: three issues assigned to them of 12, one
+/// subscription in a channel the bot was removed from.
+fn home_sample() -> Message {
+    use crate::home::view::{self, AdminHome, Home, OrgAssigned};
+    use crate::store::ChannelPause;
+    let pause = ChannelPause {
+        channel_id: "C0PAYMENTS".into(),
+        reason: "not_in_channel".into(),
+        paused_at_ms: SAMPLE_NOW_MS - 3_600_000,
+        retry_at_ms: SAMPLE_NOW_MS + 120_000,
+        tries: 3,
+    };
+    let home = Home {
+        assigned: vec![OrgAssigned {
+            org: "acme".into(),
+            issues: sample_issues(3),
+            total: 12,
+            at_least: false,
+            search_url: "https://sentry.io/organizations/acme/issues/?query=is%3Aunresolved%20assigned%3Aadmin%40acme.test".into(),
+            controls: Controls::ALL,
+            problem: None,
+        }],
+        identity_problem: None,
+        notify: crate::store::NotifySettings::default(),
+        subscriptions: vec![
+            (sample_subscription("api", "is:unresolved level:error"), None),
+            (
+                SubscriptionRow {
+                    channel_id: "C0PAYMENTS".into(),
+                    ..sample_subscription("web", "is:unresolved")
+                },
+                Some(pause.clone()),
+            ),
+        ],
+        admin: Some(AdminHome {
+            orgs: vec![LinkedOrg::configured("acme")],
+            pauses: vec![pause],
+            failed: vec![("C0OPS".into(), "Slack refused the call: msg_too_long".into(), 2)],
+        }),
+    };
+    let blocks = view::blocks(&home);
+    Message {
+        text: "Home tab".into(),
+        blocks,
+    }
 }
 
 /// The delivery-health samples: a channel the bot was removed from, as the

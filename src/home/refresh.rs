@@ -141,6 +141,7 @@ async fn assigned_in(ctx: &Context, org: &str, identity: &str) -> OrgAssigned {
                 org: org.to_string(),
                 issues: Vec::new(),
                 total: 0,
+                at_least: false,
                 search_url,
                 controls,
                 problem: Some(crate::orgs::failures::grant_error(&e).text),
@@ -163,6 +164,7 @@ async fn assigned_in(ctx: &Context, org: &str, identity: &str) -> OrgAssigned {
     let pages = join_all(queries.iter().map(|q| ctx.issues.list(org, q))).await;
     let mut issues: Vec<Issue> = Vec::new();
     let mut total = 0;
+    let mut at_least = false;
     let mut failures = 0;
     for page in pages {
         match page {
@@ -172,7 +174,11 @@ async fn assigned_in(ctx: &Context, org: &str, identity: &str) -> OrgAssigned {
                     .into_iter()
                     .filter(|i| is_theirs(i, identity))
                     .collect();
-                let counted = page.total.map_or(mine.len(), |t| usize::try_from(t).unwrap_or(usize::MAX));
+                // Without a count, a next page means there are more.
+                at_least |= page.total.is_none() && page.next_cursor.is_some();
+                let counted = page
+                    .total
+                    .map_or(mine.len(), |t| usize::try_from(t).unwrap_or(usize::MAX));
                 total += counted.max(mine.len());
                 issues.extend(mine);
             }
@@ -192,6 +198,7 @@ async fn assigned_in(ctx: &Context, org: &str, identity: &str) -> OrgAssigned {
         org: org.to_string(),
         issues,
         total,
+        at_least,
         search_url,
         controls,
         problem,

@@ -29,8 +29,10 @@ pub(crate) struct OrgAssigned {
     pub org: String,
     /// The issues read, most recently seen first.
     pub issues: Vec<Issue>,
-    /// How many match in all, when the server counts (else at least `issues`).
+    /// How many match in all, when the server counts (else those read).
     pub total: usize,
+    /// The server did not count, and there are more than `total`.
+    pub at_least: bool,
     /// Where Sentry lists all of them.
     pub search_url: String,
     /// What the org's server can act on.
@@ -212,9 +214,18 @@ pub(crate) fn blocks(home: &Home) -> Vec<SlackBlock> {
         ));
     } else {
         let total: usize = home.assigned.iter().map(|o| o.total).sum();
+        let plus = if home.assigned.iter().any(|o| o.at_least) {
+            "+"
+        } else {
+            ""
+        };
         issues_blocks.push(section(&format!(
-            "*Assigned to you* · {total} unresolved {}",
-            if total == 1 { "issue" } else { "issues" }
+            "*Assigned to you* · {total}{plus} unresolved {}",
+            if total == 1 && plus.is_empty() {
+                "issue"
+            } else {
+                "issues"
+            }
         )));
         // Each org keeps room for its heading and its "and N more".
         let room = HOME_BLOCKS
@@ -228,8 +239,9 @@ pub(crate) fn blocks(home: &Home) -> Vec<SlackBlock> {
                 continue;
             }
             issues_blocks.push(context(&[&format!(
-                "*{name}* · {} assigned to you",
-                org.total
+                "*{name}* · {}{} assigned to you",
+                org.total,
+                if org.at_least { "+" } else { "" }
             )]));
             let shown = org.issues.len().min(rows_left);
             for issue in org.issues.iter().take(shown) {
@@ -242,11 +254,16 @@ pub(crate) fn blocks(home: &Home) -> Vec<SlackBlock> {
                 index += 1;
             }
             rows_left -= shown;
+            let url = org.search_url.replace('|', "%7C").replace('>', "%3E");
             if org.total > shown {
                 issues_blocks.push(context(&[&format!(
-                    "and {} more: <{}|see them all in Sentry>",
+                    "and {}{} more: <{url}|see them all in Sentry>",
                     org.total - shown,
-                    org.search_url.replace('|', "%7C").replace('>', "%3E")
+                    if org.at_least { "+" } else { "" }
+                )]));
+            } else if org.at_least {
+                issues_blocks.push(context(&[&format!(
+                    "and more: <{url}|see them all in Sentry>"
                 )]));
             } else if org.issues.is_empty() {
                 issues_blocks.push(context(&[":tada: Nothing assigned to you here."]));
@@ -275,6 +292,7 @@ mod tests {
                     .map(|i| Issue::bare(&format!("{i}"), format!("Boom {i}")))
                     .collect(),
                 total: issues,
+                at_least: false,
                 search_url: "https://sentry.io/organizations/acme/issues/?query=assigned%3Aa%40x".into(),
                 controls: Controls::ALL,
                 problem: None,

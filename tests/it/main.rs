@@ -7,6 +7,7 @@
 mod support;
 
 mod access;
+mod app_home;
 mod bursts_and_delivery;
 mod channel_alerts;
 mod cli;

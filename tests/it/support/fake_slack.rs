@@ -817,7 +817,13 @@ async fn web_api(
             shared.inner.lock().unwrap().homes.insert(user, view.clone());
             respond(
                 StatusCode::OK,
-                json!({ "ok": true, "view": { "id": "V0HOME", "type": "home", "blocks": view["blocks"] } }),
+                json!({ "ok": true, "view": {
+                    "id": "V0HOME", "team_id": "T0ACME", "type": "home", "blocks": view["blocks"],
+                    "private_metadata": "", "callback_id": "", "external_id": "",
+                    "state": { "values": {} }, "hash": "1764406800.a1b2c3", "title": { "type": "plain_text", "text": "View Title" },
+                    "clear_on_close": false, "notify_on_close": false, "root_view_id": "V0HOME",
+                    "previous_view_id": null, "app_id": "A0BOT", "app_installed_team_id": "T0ACME", "bot_id": "B0BOT"
+                } }),
             )
         }
         "conversations.info" if shared.lacks_scope("channels:read") => respond(
