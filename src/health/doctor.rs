@@ -108,7 +108,17 @@ pub(crate) async fn joined(ctx: &Context, channel: &str, user: &str) {
             return;
         }
     };
-    let done = if ChannelRefusal::from_code(&pause.reason) == Some(ChannelRefusal::NotInChannel) {
+    // With alerts waiting, a retry now posts them (those over a day old
+    // folded into a catch-up) and its first post ends the pause; with none,
+    // the cause of a `not_in_channel` pause is simply gone.
+    let waiting = ctx
+        .store
+        .channel_deliveries(channel, now_ms())
+        .await
+        .map_or(1, |d| d.pending);
+    let not_in_channel =
+        ChannelRefusal::from_code(&pause.reason) == Some(ChannelRefusal::NotInChannel);
+    let done = if waiting == 0 && not_in_channel {
         ctx.store.resume_channel(channel).await
     } else {
         ctx.store.retry_channel_now(channel).await

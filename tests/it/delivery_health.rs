@@ -296,3 +296,66 @@ async fn two_replicas_on_postgres_send_one_dm_for_a_refused_channel() {
     assert_eq!(posted(), 1, "exactly once");
     schema.drop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_that_waited_over_a_day_arrive_as_one_catch_up() {
+    let app = acme_in(Mode::SentryIo, Vec::new()).await;
+    subscribe(&app, "CSTALE", "api").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.slack.refuse_channel("CSTALE", "not_in_channel");
+    for title in ["Stale one", "Stale two"] {
+        app.sentry.add_issue(
+            "acme",
+            "api",
+            json!({ "title": title, "firstSeen": now_iso(), "lastSeen": now_iso() }),
+        );
+    }
+    wait_until("both alerts refused and waiting", Duration::from_secs(15), || {
+        refusal_dms(&app.slack, "U0ALICE").len() == 1
+    })
+    .await;
+    let mut db = app.database().await;
+    for _ in 0..50 {
+        let (waiting,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM alerts WHERE channel_id = 'CSTALE' AND state = 'pending'",
+        )
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+        if waiting == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // As if the channel had refused them for two days.
+    sqlx::query(
+        "UPDATE alerts SET created_at_ms = created_at_ms - 172800000 \
+         WHERE channel_id = 'CSTALE' AND state = 'pending'",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+    app.slack.admit_channel("CSTALE");
+    send_event(
+        &app,
+        "Ev0JOINSTALE",
+        json!({ "type": "member_joined_channel", "user": "U0BOT", "channel": "CSTALE" }),
+    )
+    .await;
+    let posted = || -> Vec<Value> {
+        app.slack
+            .posts_in("CSTALE")
+            .into_iter()
+            .filter(|p| !text(p).contains(":bell:"))
+            .collect()
+    };
+    wait_until("the catch-up", Duration::from_secs(10), || !posted().is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let posts = posted();
+    assert_eq!(posts.len(), 1, "one message for both: {posts:?}");
+    let said = text(&posts[0]);
+    assert!(said.contains("While Slack refused posts here"), "{said}");
+    assert!(said.contains("2 new issues in acme/api"), "{said}");
+    assert!(said.contains("Stale one") && said.contains("Stale two"), "{said}");
+    assert!(pauses(&app).await.is_empty());
+}
