@@ -78,7 +78,10 @@ impl Context {
     pub(crate) async fn bot_user_id(&self) -> Option<&str> {
         self.bot_user
             .get_or_try_init(|| async {
-                self.slack.auth_test().await.map(|identity| identity.user_id)
+                self.slack
+                    .auth_test()
+                    .await
+                    .map(|identity| identity.user_id)
             })
             .await
             .map_err(|e| tracing::warn!(error = %e, "cannot learn the bot's user id"))

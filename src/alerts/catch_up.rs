@@ -124,7 +124,11 @@ async fn catch_up_one(ctx: &Context, sub_id: &str) -> Result<bool, StoreError> {
     let mut summary = summarise(&hush, &held, now);
     read_statuses(ctx, &sub.org_slug, &mut summary.shown).await;
     let row = catch_up_row(&sub, &held, summary, now);
-    if !ctx.store.queue_catch_up(crate::store::AlertState::Held, &held, &row).await? {
+    if !ctx
+        .store
+        .queue_catch_up(crate::store::AlertState::Held, &held, &row)
+        .await?
+    {
         tracing::debug!(subscription = %sub.id, "held alerts caught up elsewhere");
         return Ok(false);
     }
@@ -252,7 +256,12 @@ pub(crate) async fn read_statuses(ctx: &Context, org: &str, shown: &mut [HeldIss
 
 /// The catch-up's outbox row: a digest (so replicas that know no catch-ups
 /// still post it), pending, keyed by when it was made.
-pub(crate) fn catch_up_row(sub: &SubscriptionRow, held: &[AlertRow], summary: Held, now: i64) -> AlertRow {
+pub(crate) fn catch_up_row(
+    sub: &SubscriptionRow,
+    held: &[AlertRow],
+    summary: Held,
+    now: i64,
+) -> AlertRow {
     let first_id = held.first().map(|a| a.issue_id.clone()).unwrap_or_default();
     let digest = Digest {
         issues: summary.shown.iter().map(|s| s.issue.clone()).collect(),

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use crate::alerts::context::Context;
-use crate::slack::Message;
 use crate::slack::refusal::{refusal, Refusal};
+use crate::slack::Message;
 use crate::slack::SlackError;
 use crate::store::AlertRow;
 

@@ -165,7 +165,10 @@ pub const CATCH_UP_ROWS: usize = 10;
 pub(crate) fn plain_issue_alert(org: &str, what: &str, issue: &Issue) -> Message {
     let short_id = escape_mrkdwn(issue.short_id.as_deref().unwrap_or(&issue.id));
     let link = crate::issues::issue_text::link(issue.permalink.as_deref(), &short_id);
-    let mut facts = vec![issue.level.clone().unwrap_or_else(|| "unknown level".into())];
+    let mut facts = vec![issue
+        .level
+        .clone()
+        .unwrap_or_else(|| "unknown level".into())];
     if let Some(events) = issue.count {
         facts.push(format!("{} events", crate::issues::card::thousands(events)));
     }

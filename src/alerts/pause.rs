@@ -99,7 +99,9 @@ pub(crate) async fn refused(
 /// A post landed in `channel` during a retry: its pause ends.
 pub(crate) async fn landed(ctx: &Context, channel: &str) {
     match ctx.store.resume_channel(channel).await {
-        Ok(true) => tracing::info!(%channel, "Slack takes posts to the channel again; delivery resumed"),
+        Ok(true) => {
+            tracing::info!(%channel, "Slack takes posts to the channel again; delivery resumed")
+        }
         Ok(false) => {}
         Err(e) => tracing::warn!(error = %e, "cannot end the channel's pause"),
     }
@@ -154,7 +156,10 @@ async fn fold_stale(
         .await?;
     let mut by_sub: BTreeMap<String, Vec<AlertRow>> = BTreeMap::new();
     for row in stale {
-        by_sub.entry(row.subscription_id.clone()).or_default().push(row);
+        by_sub
+            .entry(row.subscription_id.clone())
+            .or_default()
+            .push(row);
     }
     for (sub_id, rows) in by_sub {
         let Some(sub) = ctx.store.subscription(&sub_id).await? else {

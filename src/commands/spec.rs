@@ -12,8 +12,8 @@ use crate::commands::arguments::{
 };
 use crate::commands::command::DEFAULT_EVENTS;
 use crate::commands::command::{
-    Command, DoctorAction, HushTarget, NotifyChange, NotifyTopic, PeopleChange, QuietChange, ReportChange,
-    Subcommand, WebhookChange,
+    Command, DoctorAction, HushTarget, NotifyChange, NotifyTopic, PeopleChange, QuietChange,
+    ReportChange, Subcommand, WebhookChange,
 };
 use crate::commands::error::ParseError;
 use crate::quiet::schedule::QuietHours;
@@ -777,7 +777,9 @@ fn channel_id(word: &str) -> Option<String> {
         .map_or(word, |inner| inner.split('|').next().unwrap_or(inner));
     let valid = id.len() >= 2
         && matches!(id.chars().next(), Some('C' | 'G'))
-        && id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     valid.then(|| id.to_string())
 }
 

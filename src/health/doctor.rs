@@ -171,7 +171,10 @@ async fn check(
     let pause = ctx.store.channel_pause(channel).await?;
     let subs = ctx.store.channel_subscriptions(channel).await?;
     let timeline = ctx.store.channel_timeline(channel).await?;
-    let deliveries = ctx.store.channel_deliveries(channel, failed_since(now)).await?;
+    let deliveries = ctx
+        .store
+        .channel_deliveries(channel, failed_since(now))
+        .await?;
     let webhooks: HashMap<String, i64> = ctx.store.webhook_arrivals().await?;
     let used: BTreeSet<&str> = subs.iter().map(|s| s.org_slug.as_str()).collect();
     let orgs = used
@@ -230,5 +233,7 @@ async fn overview(ctx: &Context, orgs: &[LinkedOrg]) -> Message {
 
 fn unreadable(e: &StoreError) -> Message {
     tracing::warn!(error = %e, "the doctor cannot read the store");
-    Message::mrkdwn(":warning: The bot cannot read its own records right now; try again in a minute.")
+    Message::mrkdwn(
+        ":warning: The bot cannot read its own records right now; try again in a minute.",
+    )
 }

@@ -177,8 +177,8 @@ impl ChannelCheck {
             .map(|s| {
                 let org = self.orgs.iter().find(|o| o.org == s.sub.org_slug);
                 let broken = org.is_none_or(|o| !matches!(o.linked, Some((_, Health::Ok))));
-                let never_polled = s.polled_ms.is_none()
-                    && org.is_none_or(|o| o.webhook_ms.is_none());
+                let never_polled =
+                    s.polled_ms.is_none() && org.is_none_or(|o| o.webhook_ms.is_none());
                 let mark = if broken {
                     Mark::Red
                 } else if never_polled {
@@ -252,7 +252,9 @@ impl ChannelCheck {
                 .take(3)
                 .map(|(reason, n)| {
                     // Stored as the error's words; Slack's code is what people can look up.
-                    let reason = reason.strip_prefix("Slack refused the call: ").unwrap_or(reason);
+                    let reason = reason
+                        .strip_prefix("Slack refused the call: ")
+                        .unwrap_or(reason);
                     let reason = if reason.is_empty() { "unknown" } else { reason };
                     format!("{} ({n})", inline_code(reason, 100))
                 })
@@ -261,7 +263,11 @@ impl ChannelCheck {
                 Mark::Red,
                 format!(
                     "*{failed} {} given up on in the last day*: {}. *Retry now* sends them again.",
-                    if failed == 1 { "alert was" } else { "alerts were" },
+                    if failed == 1 {
+                        "alert was"
+                    } else {
+                        "alerts were"
+                    },
                     reasons.join(", ")
                 ),
             ));
@@ -338,7 +344,10 @@ pub(crate) fn channel(check: &ChannelCheck, note: Option<&str>) -> Message {
     if subs.len() > SUB_LINES {
         shown.push(format!("and {} more", subs.len() - SUB_LINES));
     }
-    blocks.push(section(&cut(&format!("*Subscriptions*\n{}", shown.join("\n")))));
+    blocks.push(section(&cut(&format!(
+        "*Subscriptions*\n{}",
+        shown.join("\n")
+    ))));
     let deliveries: Vec<String> = check
         .delivery_lines()
         .iter()
@@ -350,7 +359,11 @@ pub(crate) fn channel(check: &ChannelCheck, note: Option<&str>) -> Message {
         blocks.push(section(&cut(&format!("*Sentry*\n{}", orgs.join("\n")))));
     }
     if check.retryable() {
-        blocks.extend(command_button("Retry now", 0, &retry_command(&check.channel)));
+        blocks.extend(command_button(
+            "Retry now",
+            0,
+            &retry_command(&check.channel),
+        ));
     }
     Message {
         text: format!("Sentry doctor for {here}: {verdict}."),
@@ -369,7 +382,11 @@ pub(crate) fn overview(checks: &[ChannelCheck]) -> Message {
     let title = format!(
         "*Sentry doctor*: {} subscribed {}, {}.",
         checks.len(),
-        if checks.len() == 1 { "channel" } else { "channels" },
+        if checks.len() == 1 {
+            "channel"
+        } else {
+            "channels"
+        },
         match red {
             0 => "alerts arrive in all of them".to_string(),
             1 => "1 needs a fix".to_string(),
@@ -388,13 +405,23 @@ pub(crate) fn overview(checks: &[ChannelCheck]) -> Message {
             format!(
                 "{} {} · last alert posted {}",
                 check.subs.len(),
-                if check.subs.len() == 1 { "subscription" } else { "subscriptions" },
-                when(check.subs.iter().filter_map(|s| s.posted_ms).max(), "none yet"),
+                if check.subs.len() == 1 {
+                    "subscription"
+                } else {
+                    "subscriptions"
+                },
+                when(
+                    check.subs.iter().filter_map(|s| s.posted_ms).max(),
+                    "none yet"
+                ),
             )
         } else {
             first_marked(check, worst).unwrap_or(posting)
         };
-        blocks.push(section(&cut(&format!("{} {here}: {summary}", worst.emoji()))));
+        blocks.push(section(&cut(&format!(
+            "{} {here}: {summary}",
+            worst.emoji()
+        ))));
         if check.retryable() {
             blocks.extend(command_button(
                 "Retry now",
@@ -499,7 +526,11 @@ mod tests {
         });
         assert_eq!(posting(&check), Mark::Red);
         check.membership = Membership::Known(ChannelState::default());
-        assert_eq!(posting(&check), Mark::Green, "public: posts without joining");
+        assert_eq!(
+            posting(&check),
+            Mark::Green,
+            "public: posts without joining"
+        );
         check.membership = Membership::Unknown("channel_not_found".into());
         assert_eq!(posting(&check), Mark::Red);
         check.membership = Membership::Unknown("missing_scope".into());
@@ -516,7 +547,10 @@ mod tests {
             webhook_ms: None,
         }];
         let text = said(&channel(&check, None));
-        assert!(text.contains("*3 alerts were given up on in the last day*: `msg_too_long` (3)"), "{text}");
+        assert!(
+            text.contains("*3 alerts were given up on in the last day*: `msg_too_long` (3)"),
+            "{text}"
+        );
         assert!(text.contains("`/sentry link`"), "{text}");
         assert!(text.contains("Retry now"));
     }
@@ -532,7 +566,9 @@ mod tests {
             })
             .collect();
         let message = overview(&many);
-        assert!(message.text.contains("80 subscribed channels, 80 need a fix"));
+        assert!(message
+            .text
+            .contains("80 subscribed channels, 80 need a fix"));
         assert!(message.blocks.len() <= limits::MAX_BLOCKS);
         assert!(said(&message).contains("and 56 more"), "{}", said(&message));
         assert!(overview(&[]).text.contains("No channel has subscriptions"));

@@ -85,7 +85,10 @@ async fn gather(ctx: &Context, user: &str) -> Home {
         .into_iter()
         .filter(|s| s.created_by == user)
         .map(|s| {
-            let pause = pauses.iter().find(|p| p.channel_id == s.channel_id).cloned();
+            let pause = pauses
+                .iter()
+                .find(|p| p.channel_id == s.channel_id)
+                .cloned();
             (s, pause)
         })
         .collect();
@@ -192,7 +195,11 @@ async fn assigned_in(ctx: &Context, org: &str, identity: &str) -> OrgAssigned {
     let problem = (failures > 0 && issues.is_empty())
         .then(|| "Sentry did not answer; open the tab again in a moment.".to_string());
     if projects.len() > HOME_PROJECTS {
-        tracing::debug!(org, projects = projects.len(), "home tab searches the first projects only");
+        tracing::debug!(
+            org,
+            projects = projects.len(),
+            "home tab searches the first projects only"
+        );
     }
     OrgAssigned {
         org: org.to_string(),
@@ -231,10 +238,14 @@ async fn admin_home(
     pauses: Vec<crate::store::ChannelPause>,
 ) -> AdminHome {
     let since = now_ms() - FAILED_WINDOW_MS;
-    let failed = ctx.store.failed_by_channel(since).await.unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "cannot read failed deliveries for the home tab");
-        Vec::new()
-    });
+    let failed = ctx
+        .store
+        .failed_by_channel(since)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read failed deliveries for the home tab");
+            Vec::new()
+        });
     AdminHome {
         orgs,
         pauses,
@@ -250,7 +261,10 @@ mod tests {
     #[test]
     fn an_issue_is_theirs_unless_the_server_names_someone_else() {
         let mut issue = Issue::bare("1", "Boom".to_string());
-        assert!(is_theirs(&issue, "ann@acme.io"), "the server left the assignee out");
+        assert!(
+            is_theirs(&issue, "ann@acme.io"),
+            "the server left the assignee out"
+        );
         let person = |email: &str| Assignee {
             kind: Some("user".into()),
             id: Some("7".into()),

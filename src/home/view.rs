@@ -84,10 +84,7 @@ fn pause_words(pause: &ChannelPause) -> String {
     let here = channel(&pause.channel_id);
     match ChannelRefusal::from_code(&pause.reason) {
         Some(why) => format!("{}. {}", why.what(&here), why.fix(&here)),
-        None => format!(
-            "Slack answers {}",
-            inline_code(&pause.reason, 80)
-        ),
+        None => format!("Slack answers {}", inline_code(&pause.reason, 80)),
     }
 }
 
@@ -118,7 +115,9 @@ fn rest(home: &Home) -> Vec<SlackBlock> {
                     inline_code(&sub.query, 100)
                 );
                 match pause {
-                    Some(pause) => format!(":red_circle: {what}: alerts wait, {}", pause_words(pause)),
+                    Some(pause) => {
+                        format!(":red_circle: {what}: alerts wait, {}", pause_words(pause))
+                    }
                     None => format!(":large_green_circle: {what}"),
                 }
             })
@@ -181,7 +180,9 @@ fn admin_blocks(admin: &AdminHome) -> Vec<SlackBlock> {
             .iter()
             .take(LINES)
             .map(|(c, reason, n)| {
-                let reason = reason.strip_prefix("Slack refused the call: ").unwrap_or(reason);
+                let reason = reason
+                    .strip_prefix("Slack refused the call: ")
+                    .unwrap_or(reason);
                 format!(
                     ":red_circle: {} · {n} × {} · `/sentry doctor retry` there sends them again",
                     channel(c),
@@ -228,8 +229,8 @@ pub(crate) fn blocks(home: &Home) -> Vec<SlackBlock> {
             }
         )));
         // Each org keeps room for its heading and its "and N more".
-        let room = HOME_BLOCKS
-            .saturating_sub(blocks.len() + tail.len() + 1 + 2 * home.assigned.len());
+        let room =
+            HOME_BLOCKS.saturating_sub(blocks.len() + tail.len() + 1 + 2 * home.assigned.len());
         let mut rows_left = room;
         let mut index = 0;
         for org in &home.assigned {
@@ -289,11 +290,12 @@ mod tests {
             assigned: vec![OrgAssigned {
                 org: "acme".into(),
                 issues: (0..issues.min(100))
-                    .map(|i| Issue::bare(&format!("{i}"), format!("Boom {i}")))
+                    .map(|i| Issue::bare(format!("{i}"), format!("Boom {i}")))
                     .collect(),
                 total: issues,
                 at_least: false,
-                search_url: "https://sentry.io/organizations/acme/issues/?query=assigned%3Aa%40x".into(),
+                search_url: "https://sentry.io/organizations/acme/issues/?query=assigned%3Aa%40x"
+                    .into(),
                 controls: Controls::ALL,
                 problem: None,
             }],
@@ -312,7 +314,13 @@ mod tests {
         assert!(json.contains("200 unresolved issues"));
         let rows = json.matches("\"block_id\":\"r").count();
         assert!(rows > 50, "{rows} rows shown");
-        assert!(json.contains(&format!("and {} more: <https://sentry.io/organizations/acme/issues/", 200 - rows)), "{json}");
+        assert!(
+            json.contains(&format!(
+                "and {} more: <https://sentry.io/organizations/acme/issues/",
+                200 - rows
+            )),
+            "{json}"
+        );
     }
 
     #[test]
@@ -327,12 +335,21 @@ mod tests {
                 retry_at_ms: 0,
                 tries: 0,
             }],
-            failed: vec![("C0X".into(), "Slack refused the call: msg_too_long".into(), 2)],
+            failed: vec![(
+                "C0X".into(),
+                "Slack refused the call: msg_too_long".into(),
+                2,
+            )],
         });
         let json = serde_json::to_string(&blocks(&home)).unwrap();
         assert!(json.contains("Paused channels"));
-        assert!(json.contains("the bot is not a member of <#C0PAY>"), "{json}");
+        assert!(
+            json.contains("the bot is not a member of <#C0PAY>"),
+            "{json}"
+        );
         assert!(json.contains("2 × `msg_too_long`"), "{json}");
-        assert!(!serde_json::to_string(&blocks(&self::home(1))).unwrap().contains("Paused channels"));
+        assert!(!serde_json::to_string(&blocks(&self::home(1)))
+            .unwrap()
+            .contains("Paused channels"));
     }
 }

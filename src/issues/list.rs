@@ -160,7 +160,12 @@ fn row(view: &IssuePage<'_>, issue: &Issue, block_id: String) -> SlackBlock {
 
 /// One issue of `org` as a list row with its menu (Show, Resolve, Archive,
 /// …, as the server allows), under `block_id` (see [`row_block_id`]).
-pub(crate) fn menu_row(org: &str, issue: &Issue, controls: Controls, block_id: String) -> SlackBlock {
+pub(crate) fn menu_row(
+    org: &str,
+    issue: &Issue,
+    controls: Controls,
+    block_id: String,
+) -> SlackBlock {
     let title = untrusted(&issue.title, ROW_TITLE);
     let id = link(
         issue.permalink.as_deref(),

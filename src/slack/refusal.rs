@@ -83,7 +83,11 @@ pub(crate) fn refusal(error: &SlackError) -> Option<Refusal> {
     }
     matches!(
         code.as_str(),
-        "invalid_blocks" | "invalid_blocks_format" | "msg_too_long" | "no_text" | "invalid_attachments"
+        "invalid_blocks"
+            | "invalid_blocks_format"
+            | "msg_too_long"
+            | "no_text"
+            | "invalid_attachments"
     )
     .then_some(Refusal::Message)
 }

@@ -87,7 +87,10 @@ impl Store {
     }
 
     /// The channel's pause, if Slack refuses it.
-    pub async fn channel_pause(&self, channel_id: &str) -> Result<Option<ChannelPause>, StoreError> {
+    pub async fn channel_pause(
+        &self,
+        channel_id: &str,
+    ) -> Result<Option<ChannelPause>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {PAUSE_COLUMNS} FROM channel_pauses WHERE channel_id = $1"
         ))
@@ -128,7 +131,11 @@ impl Store {
 
     /// Puts the channel's alerts given up on since `since_ms` back in the
     /// outbox, with their attempts reset; returns how many.
-    pub async fn retry_failed_in(&self, channel_id: &str, since_ms: i64) -> Result<u64, StoreError> {
+    pub async fn retry_failed_in(
+        &self,
+        channel_id: &str,
+        since_ms: i64,
+    ) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE alerts SET state = 'pending', attempts = 0, claimed_by = NULL, \
              claimed_until_ms = NULL WHERE channel_id = $1 AND state = 'failed' \
@@ -142,7 +149,11 @@ impl Store {
     }
 
     /// Records that the groups of `subscription_ids` were polled at `at_ms`.
-    pub async fn mark_polled(&self, subscription_ids: &[String], at_ms: i64) -> Result<(), StoreError> {
+    pub async fn mark_polled(
+        &self,
+        subscription_ids: &[String],
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
         // Bounded statements: SQLite takes at most 32,766 parameters.
         for chunk in subscription_ids.chunks(500) {
             let sql = format!(
@@ -238,17 +249,22 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("channel_id")?, r.try_get("error")?, r.try_get("n")?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("channel_id")?,
+                    r.try_get("error")?,
+                    r.try_get("n")?,
+                ))
+            })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
 
     /// Channels with subscriptions, in order.
     pub async fn subscribed_channels(&self) -> Result<Vec<String>, StoreError> {
-        let rows =
-            sqlx::query("SELECT DISTINCT channel_id FROM subscriptions ORDER BY channel_id")
-                .fetch_all(self.pool())
-                .await?;
+        let rows = sqlx::query("SELECT DISTINCT channel_id FROM subscriptions ORDER BY channel_id")
+            .fetch_all(self.pool())
+            .await?;
         Ok(rows
             .iter()
             .map(|r| r.try_get("channel_id"))
@@ -279,11 +295,24 @@ mod tests {
         );
         let pause = store.channel_pause("C1").await.unwrap().unwrap();
         assert_eq!(
-            (pause.reason.as_str(), pause.paused_at_ms, pause.retry_at_ms, pause.tries),
+            (
+                pause.reason.as_str(),
+                pause.paused_at_ms,
+                pause.retry_at_ms,
+                pause.tries
+            ),
             ("is_archived", 1_000, 181_000, 1)
         );
         assert!(store.retry_channel_now("C1").await.unwrap());
-        assert_eq!(store.channel_pause("C1").await.unwrap().unwrap().retry_at_ms, 0);
+        assert_eq!(
+            store
+                .channel_pause("C1")
+                .await
+                .unwrap()
+                .unwrap()
+                .retry_at_ms,
+            0
+        );
         assert!(!store.retry_channel_now("C2").await.unwrap());
         assert_eq!(store.channel_pauses().await.unwrap().len(), 1);
         assert!(store.resume_channel("C1").await.unwrap());

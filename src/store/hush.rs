@@ -297,9 +297,15 @@ mod tests {
         let held = store.held_alerts("sub").await.unwrap();
         assert_eq!(held.len(), 2);
         let catch_up = row("1", AlertKind::Digest, "catchup:1", AlertState::Pending);
-        assert!(store.queue_catch_up(AlertState::Held, &held, &catch_up).await.unwrap());
+        assert!(store
+            .queue_catch_up(AlertState::Held, &held, &catch_up)
+            .await
+            .unwrap());
         assert!(
-            !store.queue_catch_up(AlertState::Held, &held, &catch_up).await.unwrap(),
+            !store
+                .queue_catch_up(AlertState::Held, &held, &catch_up)
+                .await
+                .unwrap(),
             "a second replica queues nothing"
         );
         let pending = store.pending_alerts(10).await.unwrap();

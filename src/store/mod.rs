@@ -20,8 +20,8 @@ mod webhooks;
 
 pub use activity::{Activity, ActivityKind};
 pub use alert_row::{AlertKind, AlertRow, AlertState, Snapshot};
-pub use channel_pauses::{ChannelDeliveries, ChannelPause};
 pub use alerts::{MentionPolicy, SubscriptionRow, ThreadPolicy};
+pub use channel_pauses::{ChannelDeliveries, ChannelPause};
 pub use digests::OpenDigest;
 pub use grants::GrantRow;
 pub use leases::{Claim, Lease};

@@ -90,9 +90,7 @@ pub(crate) async fn answer(
     // The Home tab has no response_url: act, then draw the tab again.
     let on_home = payload.container.as_ref().is_some_and(|c| c.kind == "view");
     if on_home && who.response_url.is_empty() {
-        let Some(slot) = ctx.deferred.admit() else {
-            return None;
-        };
+        let slot = ctx.deferred.admit()?;
         let task_ctx = ctx.clone();
         let task = async move {
             let _slot = slot;

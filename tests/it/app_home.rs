@@ -67,7 +67,10 @@ async fn the_home_tab_shows_whats_yours_acts_on_it_and_shows_admins_paused_chann
         assert!(!said.contains("Nobody's crash"), "{mode:?}: {said}");
         assert!(said.contains("1 unresolved issue"), "{said}");
         assert!(said.contains("An issue assigned to you: *on*"), "{said}");
-        assert!(said.contains(":large_green_circle: <#CPAY> *acme/api*"), "{said}");
+        assert!(
+            said.contains(":large_green_circle: <#CPAY> *acme/api*"),
+            "{said}"
+        );
         assert!(!said.contains("Paused channels"), "not an admin: {said}");
 
         // Resolve from the Home tab: no response_url, the tab is drawn again.
@@ -106,7 +109,10 @@ async fn the_home_tab_shows_whats_yours_acts_on_it_and_shows_admins_paused_chann
             said.contains(":red_circle: the bot is not a member of <#CPAY>"),
             "{mode:?}: {said}"
         );
-        assert!(said.contains(":large_green_circle: *acme* working"), "{said}");
+        assert!(
+            said.contains(":large_green_circle: *acme* working"),
+            "{said}"
+        );
     }
 }
 
@@ -137,7 +143,9 @@ async fn two_hundred_assigned_issues_fit_with_a_count_and_a_link_for_the_rest() 
             }
         }
         assert!(
-            said.contains("/organizations/acme/issues/?query=is%3Aunresolved%20assigned%3Aalice%40acme.test"),
+            said.contains(
+                "/organizations/acme/issues/?query=is%3Aunresolved%20assigned%3Aalice%40acme.test"
+            ),
             "{said}"
         );
         // Drawing it searched a bounded number of times; opening it again
@@ -146,7 +154,11 @@ async fn two_hundred_assigned_issues_fit_with_a_count_and_a_link_for_the_rest() 
             app.sentry
                 .requests()
                 .iter()
-                .filter(|r| r.query.iter().any(|(k, v)| k == "query" && v.contains("assigned:")))
+                .filter(|r| {
+                    r.query
+                        .iter()
+                        .any(|(k, v)| k == "query" && v.contains("assigned:"))
+                })
                 .count()
         };
         let drawn = searches();

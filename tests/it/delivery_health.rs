@@ -98,10 +98,19 @@ async fn a_channel_the_bot_is_not_in_holds_its_alert_tells_once_and_delivers_it_
         );
 
         let (doctor, said) = run(&app, "CPAY", "doctor").await;
-        assert!(said.contains(":red_circle: *Slack refuses alerts here*"), "{said}");
-        assert!(said.contains("the bot is not a member of <#CPAY>"), "{said}");
+        assert!(
+            said.contains(":red_circle: *Slack refuses alerts here*"),
+            "{said}"
+        );
+        assert!(
+            said.contains("the bot is not a member of <#CPAY>"),
+            "{said}"
+        );
         assert!(said.contains("*1 alert is waiting*"), "{said}");
-        assert!(said.contains("*acme/api* `is:unresolved`: last poll <!date^"), "{said}");
+        assert!(
+            said.contains("*acme/api* `is:unresolved`: last poll <!date^"),
+            "{said}"
+        );
         assert!(said.contains("*acme* is linked and working"), "{said}");
         assert!(action_element(&doctor, "run:0").is_some(), "{said}");
         let metrics = app.metrics().await;
@@ -129,9 +138,15 @@ async fn a_channel_the_bot_is_not_in_holds_its_alert_tells_once_and_delivers_it_
             1,
             "{mode:?}: exactly once"
         );
-        assert!(pauses(&app).await.is_empty(), "the subscription is active again");
+        assert!(
+            pauses(&app).await.is_empty(),
+            "the subscription is active again"
+        );
         let (_, said) = run(&app, "CPAY", "doctor").await;
-        assert!(said.contains(":large_green_circle: The bot can post here."), "{said}");
+        assert!(
+            said.contains(":large_green_circle: The bot can post here."),
+            "{said}"
+        );
         assert!(said.contains("No alert is waiting"), "{said}");
         assert!(!said.contains(":red_circle:"), "{said}");
 
@@ -167,14 +182,19 @@ async fn retry_now_after_unarchiving_delivers_and_a_dm_doctor_lists_every_channe
     .await;
     let dm = refusal_dms(&app.slack, "U0ALICE").remove(0);
     assert!(text(&dm).contains("<#CARCH> is archived"), "{}", text(&dm));
-    wait_until("the alert in the other channel", Duration::from_secs(10), || {
-        alerts_about(&app, "CFINE", "Archived crash").len() == 1
-    })
+    wait_until(
+        "the alert in the other channel",
+        Duration::from_secs(10),
+        || alerts_about(&app, "CFINE", "Archived crash").len() == 1,
+    )
     .await;
 
     // From a DM, the doctor lists every subscribed channel, the broken first.
     let (_, said) = run(&app, "D0ALICE", "doctor").await;
-    assert!(said.contains("2 subscribed channels, 1 needs a fix"), "{said}");
+    assert!(
+        said.contains("2 subscribed channels, 1 needs a fix"),
+        "{said}"
+    );
     let broken = said.find("<#CARCH>").expect("CARCH listed");
     let fine = said.find("<#CFINE>").expect("CFINE listed");
     assert!(broken < fine, "{said}");
@@ -241,7 +261,10 @@ async fn a_message_slack_refuses_is_posted_once_as_plain_text() {
         assert!(plain["blocks"].is_null(), "text alone: {plain}");
         let said = plain["text"].as_str().unwrap();
         assert!(said.contains(":skull: New issue in acme/api"), "{said}");
-        assert!(said.contains("&lt;!channel&gt; Unrenderable &amp; odd"), "{said}");
+        assert!(
+            said.contains("&lt;!channel&gt; Unrenderable &amp; odd"),
+            "{said}"
+        );
         assert!(said.contains("|API-"), "a link to the issue: {said}");
         assert!(said.contains("fatal · 42 events · 7 users"), "{said}");
         assert!(!said.contains("<!channel>"));
@@ -310,9 +333,11 @@ async fn alerts_that_waited_over_a_day_arrive_as_one_catch_up() {
             json!({ "title": title, "firstSeen": now_iso(), "lastSeen": now_iso() }),
         );
     }
-    wait_until("both alerts refused and waiting", Duration::from_secs(15), || {
-        refusal_dms(&app.slack, "U0ALICE").len() == 1
-    })
+    wait_until(
+        "both alerts refused and waiting",
+        Duration::from_secs(15),
+        || refusal_dms(&app.slack, "U0ALICE").len() == 1,
+    )
     .await;
     let mut db = app.database().await;
     for _ in 0..50 {
@@ -349,13 +374,19 @@ async fn alerts_that_waited_over_a_day_arrive_as_one_catch_up() {
             .filter(|p| !text(p).contains(":bell:"))
             .collect()
     };
-    wait_until("the catch-up", Duration::from_secs(10), || !posted().is_empty()).await;
+    wait_until("the catch-up", Duration::from_secs(10), || {
+        !posted().is_empty()
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let posts = posted();
     assert_eq!(posts.len(), 1, "one message for both: {posts:?}");
     let said = text(&posts[0]);
     assert!(said.contains("While Slack refused posts here"), "{said}");
     assert!(said.contains("2 new issues in acme/api"), "{said}");
-    assert!(said.contains("Stale one") && said.contains("Stale two"), "{said}");
+    assert!(
+        said.contains("Stale one") && said.contains("Stale two"),
+        "{said}"
+    );
     assert!(pauses(&app).await.is_empty());
 }

@@ -102,10 +102,18 @@ async fn slack_refusals_keep_or_store_the_alert_and_spare_other_channels() {
         alerts_about(&app, "C3", "Unlucky problem").len() == 1
     })
     .await;
-    wait_until("a stored failure and two pauses", Duration::from_secs(10), || {
-        app.logs().matches("\"permanent\":true").count() >= 1
-            && app.logs().matches("its alerts wait and its subscribers are told").count() >= 2
-    })
+    wait_until(
+        "a stored failure and two pauses",
+        Duration::from_secs(10),
+        || {
+            app.logs().matches("\"permanent\":true").count() >= 1
+                && app
+                    .logs()
+                    .matches("its alerts wait and its subscribers are told")
+                    .count()
+                    >= 2
+        },
+    )
     .await;
     // A few more ticks: the refused message is not tried again; the paused
     // channels are retried, backing off from a second.
@@ -131,7 +139,10 @@ async fn slack_refusals_keep_or_store_the_alert_and_spare_other_channels() {
     assert_eq!(attempts, 1);
     for channel in ["C1", "C4"] {
         let (_, state, error, _) = row(channel);
-        assert_eq!(state, "pending", "{channel}: kept for when the cause is fixed");
+        assert_eq!(
+            state, "pending",
+            "{channel}: kept for when the cause is fixed"
+        );
         assert!(error.is_none(), "{channel}: {error:?}");
     }
     assert_eq!(row("C3").1, "posted");

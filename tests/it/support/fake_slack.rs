@@ -795,7 +795,10 @@ async fn web_api(
         }
         "views.publish" => {
             // Like Slack: a home view of at most 100 blocks, for a known user.
-            let user = json_body["user_id"].as_str().unwrap_or_default().to_string();
+            let user = json_body["user_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             let view = match &json_body["view"] {
                 Value::String(text) => serde_json::from_str(text).unwrap_or(Value::Null),
                 view => view.clone(),
@@ -814,7 +817,12 @@ async fn web_api(
                             "response_metadata": { "messages": [format!("[ERROR] {blocks} blocks; a home view takes 1 to 100")] } }),
                 );
             }
-            shared.inner.lock().unwrap().homes.insert(user, view.clone());
+            shared
+                .inner
+                .lock()
+                .unwrap()
+                .homes
+                .insert(user, view.clone());
             respond(
                 StatusCode::OK,
                 json!({ "ok": true, "view": {
