@@ -29,11 +29,12 @@ fn is_dm(channel: &str) -> bool {
     channel.starts_with('D')
 }
 
-/// `/sentry doctor`: this channel in full, or from a DM every subscribed channel.
+/// `/sentry doctor`: this channel in full, or from a DM every subscribed
+/// channel (an admin) or those the person subscribed.
 pub(crate) async fn doctor(ctx: &Context, who: &Invocation) -> Message {
     let orgs = linked(ctx).await;
     if is_dm(&who.channel_id) {
-        return overview(ctx, &orgs).await;
+        return overview(ctx, who, &orgs).await;
     }
     match check(ctx, &who.channel_id, &orgs, true).await {
         Ok(check) => report::channel(&check, None),
@@ -48,6 +49,12 @@ pub(crate) async fn retry(ctx: &Context, who: &Invocation, channel: Option<&str>
     if is_dm(&channel) {
         return Message::mrkdwn(
             "Run `/sentry doctor retry` in the channel to retry, or press *Retry now* on its line of `/sentry doctor`.",
+        );
+    }
+    if channel != who.channel_id && !may_see(ctx, &who.user_id, &channel).await {
+        return Message::mrkdwn(
+            ":lock: Only someone who subscribed that channel, or a workspace admin, can retry it from here; \
+             run `/sentry doctor retry` in the channel itself.",
         );
     }
     let now = now_ms();
@@ -209,14 +216,38 @@ async fn check(
     })
 }
 
-/// Every subscribed channel (and every paused one), a line each.
-async fn overview(ctx: &Context, orgs: &[LinkedOrg]) -> Message {
-    let mut channels: BTreeSet<String> = match ctx.store.subscribed_channels().await {
-        Ok(channels) => channels.into_iter().collect(),
+/// Whether `user` may see another channel's deliveries: an admin, or
+/// someone who subscribed it (private channels' subscriptions stay private).
+async fn may_see(ctx: &Context, user: &str, channel: &str) -> bool {
+    if is_admin(ctx, user).await {
+        return true;
+    }
+    ctx.store
+        .channel_subscriptions(channel)
+        .await
+        .is_ok_and(|subs| subs.iter().any(|s| s.created_by == user))
+}
+
+async fn is_admin(ctx: &Context, user: &str) -> bool {
+    ctx.admins.iter().any(|a| a == user) || ctx.slack.user_is_admin(user).await.unwrap_or(false)
+}
+
+/// Every subscribed channel (and every paused one) for an admin, those the
+/// person subscribed for anyone else, a line each.
+async fn overview(ctx: &Context, who: &Invocation, orgs: &[LinkedOrg]) -> Message {
+    let admin = is_admin(ctx, &who.user_id).await;
+    let mut channels: BTreeSet<String> = match ctx.store.subscriptions().await {
+        Ok(subs) => subs
+            .into_iter()
+            .filter(|s| admin || s.created_by == who.user_id)
+            .map(|s| s.channel_id)
+            .collect(),
         Err(e) => return unreadable(&e),
     };
-    if let Ok(pauses) = ctx.store.channel_pauses().await {
-        channels.extend(pauses.into_iter().map(|p| p.channel_id));
+    if admin {
+        if let Ok(pauses) = ctx.store.channel_pauses().await {
+            channels.extend(pauses.into_iter().map(|p| p.channel_id));
+        }
     }
     let checks = futures_util::future::join_all(
         channels

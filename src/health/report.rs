@@ -375,7 +375,8 @@ pub(crate) fn channel(check: &ChannelCheck, note: Option<&str>) -> Message {
 pub(crate) fn overview(checks: &[ChannelCheck]) -> Message {
     if checks.is_empty() {
         return Message::mrkdwn(
-            "No channel has subscriptions yet: `/sentry subscribe <project>` in a channel sends it alerts.",
+            "No channel to check: you have not subscribed one (admins see every channel). \
+             `/sentry subscribe <project>` in a channel sends it alerts.",
         );
     }
     let red = checks.iter().filter(|c| c.worst() == Mark::Red).count();
@@ -571,6 +572,6 @@ mod tests {
             .contains("80 subscribed channels, 80 need a fix"));
         assert!(message.blocks.len() <= limits::MAX_BLOCKS);
         assert!(said(&message).contains("and 56 more"), "{}", said(&message));
-        assert!(overview(&[]).text.contains("No channel has subscriptions"));
+        assert!(overview(&[]).text.contains("No channel to check"));
     }
 }

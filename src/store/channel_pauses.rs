@@ -259,17 +259,6 @@ impl Store {
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
-
-    /// Channels with subscriptions, in order.
-    pub async fn subscribed_channels(&self) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT DISTINCT channel_id FROM subscriptions ORDER BY channel_id")
-            .fetch_all(self.pool())
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| r.try_get("channel_id"))
-            .collect::<Result<_, _>>()?)
-    }
 }
 
 #[cfg(test)]

@@ -306,7 +306,13 @@ async fn a_chart_slack_cannot_fetch_is_uploaded_and_a_missing_scope_costs_only_t
         .collect();
     assert_eq!(reports.len(), 1, "posted once, without the image");
     // Tried with the image first: Slack refused that post.
-    let tried: Vec<Option<String>> = app.slack.posts_in("C1").iter().map(image_url).collect();
+    let tried: Vec<Option<String>> = app
+        .slack
+        .calls()
+        .iter()
+        .filter(|c| c.method == "chat.postMessage" && c.body["channel"] == "C1")
+        .map(|c| image_url(&c.body))
+        .collect();
     assert_eq!(tried.len(), 2, "{tried:?}");
     assert!(tried[0]
         .as_deref()

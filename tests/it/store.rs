@@ -417,6 +417,7 @@ async fn postgres_runs_the_same_migrations() {
             "_sqlx_migrations",
             "activity",
             "alerts",
+            "channel_pauses",
             "grants",
             "issue_assignees",
             "issue_mutes",
