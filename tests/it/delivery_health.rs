@@ -202,11 +202,18 @@ async fn retry_now_after_unarchiving_delivers_and_a_dm_doctor_lists_every_channe
 
     // Someone else can neither see nor retry that channel from elsewhere.
     app.slack
-        .add_user(crate::support::fake_slack::user_with_email("U0BOB", "bob", "bob@acme.test"));
+        .add_user(crate::support::fake_slack::user_with_email(
+            "U0BOB",
+            "bob",
+            "bob@acme.test",
+        ));
     let (response, id) = app.command_as("U0BOB", "doctor retry CARCH").await;
     assert_eq!(response.status().as_u16(), 200);
     let refused = text(&app.slack.wait_for_responses(&id, 1).await[0]);
-    assert!(refused.contains("Only someone who subscribed that channel"), "{refused}");
+    assert!(
+        refused.contains("Only someone who subscribed that channel"),
+        "{refused}"
+    );
     assert!(!refused.contains("archived"), "{refused}");
 
     // Retry now in the DM tries at once, even while the channel is still archived.
