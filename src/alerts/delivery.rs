@@ -23,8 +23,10 @@ const RECORD_ATTEMPTS: u32 = 4;
 
 /// How one delivery step ended.
 pub(crate) enum Step {
-    /// The alerts it took are no longer pending.
+    /// The alerts it took are no longer pending (none was posted).
     Done,
+    /// The alerts it took were posted: Slack takes posts in the channel.
+    Posted,
     /// They stay pending; try them again after `rest`.
     LeftPending { rest: Duration },
     /// Slack refuses the channel for good: they stay pending, and the

@@ -74,7 +74,9 @@ pub(crate) async fn drain_channel(ctx: &Context, channel: &str) -> ChannelRun {
         Ok(Gate::Open) => false,
         Ok(Gate::Retry) => true,
         Ok(Gate::Resting(rest)) => {
-            run.rest_at_least(rest);
+            // Looked at again soon: a retry made due now (an invite, *Retry
+            // now*, on any replica) is only in the store.
+            run.rest_at_least(rest.min(pause::RECHECK));
             return run;
         }
         Err(e) => {
@@ -160,14 +162,14 @@ pub(crate) async fn drain_channel(ctx: &Context, channel: &str) -> ChannelRun {
                 waiting.extend(taken);
             }
             Step::ChannelPaused { rest } => {
-                run.rest_at_least(rest);
+                run.rest_at_least(rest.min(pause::RECHECK));
                 break;
             }
-            Step::Done if retrying => {
+            Step::Posted if retrying => {
                 pause::landed(ctx, channel).await;
                 retrying = false;
             }
-            Step::Done => {}
+            Step::Posted | Step::Done => {}
         }
     }
     if leased {
@@ -353,7 +355,7 @@ async fn deliver_gathered(
             tracing::error!(channel = %sub.channel_id, "digest drawn but not recorded; its alerts may be drawn once more");
         }
     }
-    Step::Done
+    Step::Posted
 }
 
 /// A new digest's outbox row for a storm whose first alert is `first`.
@@ -532,7 +534,7 @@ async fn deliver_one(ctx: &Context, row: &AlertRow) -> Step {
                         tracing::error!(channel = %row.channel_id, issue = %row.issue_id, "alert posted but not recorded; it may be posted once more")
                     }
                 }
-                return Step::Done;
+                return Step::Posted;
             }
             Err(SlackError::RateLimited { retry_after_secs }) => {
                 let wait = Duration::from_secs(retry_after_secs.max(1));

@@ -20,6 +20,9 @@ use crate::store::{now_ms, AlertRow, StoreError};
 
 /// Longest wait between retries of a paused channel.
 pub(crate) const RETRY_CAP: Duration = Duration::from_secs(15 * 60);
+/// How often a paused channel's pause is read again, so a retry made due
+/// now on any replica is acted on within this long.
+pub(crate) const RECHECK: Duration = Duration::from_secs(5);
 /// Alerts that waited longer than this arrive as one catch-up.
 pub(crate) const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 

@@ -30,16 +30,16 @@ pub(crate) fn paused(
         }
     };
     let held = match waiting {
-        0 => "Alerts wait until it is fixed".to_string(),
-        1 => "1 alert waits until it is fixed".to_string(),
-        n => format!("{n} alerts wait until it is fixed"),
+        0 => "Alerts wait".to_string(),
+        1 => "1 alert is waiting".to_string(),
+        n => format!("{n} alerts are waiting"),
     };
     let title = format!(
         ":warning: *Sentry alerts are not reaching {here}*\nSlack refuses the bot's posts: {what}.{covered}"
     );
     let fix = format!("*To fix:* {}", why.fix(&here));
     let after = format!(
-        "{held}, then arrive once (those older than a day as one catch-up). The bot tries again on its own; `/sentry doctor` in {here} shows the state."
+        "{held}; once it is fixed each arrives once (those older than a day as one catch-up). The bot tries again on its own; `/sentry doctor` in {here} shows the state."
     );
     let mut blocks = vec![section(&title), section(&fix), context(&[&after])];
     blocks.extend(command_button("Retry now", 0, &retry_command(channel)));
@@ -64,7 +64,7 @@ mod tests {
         let json = serde_json::to_string(&message.blocks).unwrap();
         assert!(message.text.contains("<#C0PRIV>"));
         assert!(json.contains("/invite @Sentry"));
-        assert!(json.contains("3 alerts wait"));
+        assert!(json.contains("3 alerts are waiting"));
         assert!(json.contains("Retry now"));
         assert!(json.contains("doctor retry C0PRIV"));
         assert!(json.contains("acme/api"));

@@ -34,10 +34,10 @@ impl ChannelRefusal {
             "not_in_channel" => Self::NotInChannel,
             "is_archived" => Self::Archived,
             "channel_not_found" => Self::NotFound,
+            // Thread-only and non-threadable channels refuse one kind of
+            // post, not every post: those alerts fail on their own.
             "restricted_action"
             | "restricted_action_read_only_channel"
-            | "restricted_action_thread_only_channel"
-            | "restricted_action_non_threadable_channel"
             | "team_access_not_granted"
             | "ekm_access_denied" => Self::Restricted,
             _ => return None,
@@ -65,7 +65,9 @@ impl ChannelRefusal {
             Self::Archived => format!(
                 "Unarchive {channel_mention}, or subscribe another channel and `/sentry unsubscribe` this one."
             ),
-            Self::NotFound => "Subscribe a channel that exists; this channel's subscriptions can be removed with `/sentry unsubscribe`.".to_string(),
+            Self::NotFound => format!(
+                "If {channel_mention} is private, invite the bot there: `/invite @Sentry`. If it was deleted, subscribe another channel."
+            ),
             Self::Restricted => format!(
                 "Ask a workspace admin to let apps post in {channel_mention} (channel posting permissions)."
             ),

@@ -75,7 +75,7 @@ async fn a_channel_the_bot_is_not_in_holds_its_alert_tells_once_and_delivers_it_
         assert!(said.contains("<#CPAY>"), "{mode:?}: {said}");
         assert!(said.contains("the bot is not a member"), "{said}");
         assert!(said.contains("`/invite @Sentry`"), "{said}");
-        assert!(said.contains("1 alert waits"), "{said}");
+        assert!(said.contains("1 alert is waiting"), "{said}");
         assert!(action_element(&dm, "run:0").is_some(), "a Retry now button");
         // Retries keep being refused (backing off from one second): still one DM each.
         tokio::time::sleep(Duration::from_millis(3500)).await;
