@@ -105,6 +105,13 @@ impl Context {
         }
     }
 
+    /// Whether `user_id` is listed in `ADMIN_SLACK_USERS` or Slack says they
+    /// are a workspace admin or owner (false when Slack cannot say).
+    pub(crate) async fn is_admin(&self, user_id: &str) -> bool {
+        self.admins.iter().any(|u| u == user_id)
+            || self.slack.user_is_admin(user_id).await.unwrap_or(false)
+    }
+
     /// Whether `user_id` is a workspace admin or owner, or listed in
     /// `ADMIN_SLACK_USERS`; otherwise the refusal, where `doing` completes
     /// "Only … can …".

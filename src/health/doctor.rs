@@ -219,7 +219,7 @@ async fn check(
 /// Whether `user` may see another channel's deliveries: an admin, or
 /// someone who subscribed it (private channels' subscriptions stay private).
 async fn may_see(ctx: &Context, user: &str, channel: &str) -> bool {
-    if is_admin(ctx, user).await {
+    if ctx.is_admin(user).await {
         return true;
     }
     ctx.store
@@ -228,14 +228,10 @@ async fn may_see(ctx: &Context, user: &str, channel: &str) -> bool {
         .is_ok_and(|subs| subs.iter().any(|s| s.created_by == user))
 }
 
-async fn is_admin(ctx: &Context, user: &str) -> bool {
-    ctx.admins.iter().any(|a| a == user) || ctx.slack.user_is_admin(user).await.unwrap_or(false)
-}
-
 /// Every subscribed channel (and every paused one) for an admin, those the
 /// person subscribed for anyone else, a line each.
 async fn overview(ctx: &Context, who: &Invocation, orgs: &[LinkedOrg]) -> Message {
-    let admin = is_admin(ctx, &who.user_id).await;
+    let admin = ctx.is_admin(&who.user_id).await;
     let mut channels: BTreeSet<String> = match ctx.store.subscriptions().await {
         Ok(subs) => subs
             .into_iter()

@@ -251,10 +251,7 @@ impl ChannelCheck {
                 .iter()
                 .take(3)
                 .map(|(reason, n)| {
-                    // Stored as the error's words; Slack's code is what people can look up.
-                    let reason = reason
-                        .strip_prefix("Slack refused the call: ")
-                        .unwrap_or(reason);
+                    let reason = crate::slack::refusal::stored_code(reason);
                     let reason = if reason.is_empty() { "unknown" } else { reason };
                     format!("{} ({n})", inline_code(reason, 100))
                 })

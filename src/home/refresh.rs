@@ -92,7 +92,7 @@ async fn gather(ctx: &Context, user: &str) -> Home {
             (s, pause)
         })
         .collect();
-    let admin = if is_admin(ctx, user).await {
+    let admin = if ctx.is_admin(user).await {
         Some(admin_home(ctx, orgs, pauses).await)
     } else {
         None
@@ -223,13 +223,6 @@ fn is_theirs(issue: &Issue, identity: &str) -> bool {
             .flatten()
             .any(|who| who.eq_ignore_ascii_case(identity)),
     }
-}
-
-async fn is_admin(ctx: &Context, user: &str) -> bool {
-    if ctx.admins.iter().any(|a| a == user) {
-        return true;
-    }
-    ctx.slack.user_is_admin(user).await.unwrap_or(false)
 }
 
 async fn admin_home(

@@ -180,9 +180,7 @@ fn admin_blocks(admin: &AdminHome) -> Vec<SlackBlock> {
             .iter()
             .take(LINES)
             .map(|(c, reason, n)| {
-                let reason = reason
-                    .strip_prefix("Slack refused the call: ")
-                    .unwrap_or(reason);
+                let reason = crate::slack::refusal::stored_code(reason);
                 format!(
                     ":red_circle: {} · {n} × {} · `/sentry doctor retry` there sends them again",
                     channel(c),

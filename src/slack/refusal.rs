@@ -94,6 +94,14 @@ pub(crate) fn refusal(error: &SlackError) -> Option<Refusal> {
     .then_some(Refusal::Message)
 }
 
+/// Slack's code in an error stored as words (`Slack refused the call:
+/// msg_too_long` → `msg_too_long`), which is what people can look up.
+pub(crate) fn stored_code(stored: &str) -> &str {
+    stored
+        .strip_prefix("Slack refused the call: ")
+        .unwrap_or(stored)
+}
+
 /// Slack's error code in `error`, for metrics (`other` when it is no code).
 pub(crate) fn reason_label(error: &SlackError) -> String {
     match error {
@@ -135,6 +143,11 @@ mod tests {
             None
         );
         assert_eq!(reason_label(&api("is_archived")), "is_archived");
+        assert_eq!(
+            stored_code(&api("msg_too_long").to_string()),
+            "msg_too_long"
+        );
+        assert_eq!(stored_code("timed out"), "timed out");
     }
 
     #[test]
